@@ -1,0 +1,45 @@
+import type { DomainEvents, Envelope, EventName } from './events.js';
+
+type Listener<K extends EventName> = (event: Envelope<K>) => void | Promise<void>;
+type AnyListener = (event: Envelope) => void | Promise<void>;
+
+/**
+ * The in-process event bus. Producers emit; subscribers listen and never reach back into the
+ * producer. A throwing or rejecting subscriber is reported through onError and never stops delivery
+ * to the others (a broken telemetry sink must not break a call).
+ */
+export class Bus {
+  private readonly byType = new Map<EventName, Set<Listener<EventName>>>();
+  private readonly all = new Set<AnyListener>();
+
+  constructor(private readonly onError: (err: unknown, event: Envelope) => void = () => {}) {}
+
+  emit<K extends EventName>(type: K, data: DomainEvents[K], at: Date = new Date()): Envelope<K> {
+    const event: Envelope<K> = { type, at: at.toISOString(), data };
+    for (const l of this.byType.get(type) ?? []) this.deliver(l as Listener<K>, event);
+    for (const l of this.all) this.deliver(l as Listener<K>, event);
+    return event;
+  }
+
+  on<K extends EventName>(type: K, listener: Listener<K>): () => void {
+    let set = this.byType.get(type);
+    if (!set) this.byType.set(type, (set = new Set()));
+    set.add(listener as Listener<EventName>);
+    return () => set.delete(listener as Listener<EventName>);
+  }
+
+  /** Every event, for sinks like the store and telemetry. */
+  onAny(listener: AnyListener): () => void {
+    this.all.add(listener);
+    return () => this.all.delete(listener);
+  }
+
+  private deliver<K extends EventName>(listener: Listener<K>, event: Envelope<K>): void {
+    try {
+      const r = listener(event);
+      if (r && typeof (r as Promise<void>).catch === 'function') (r as Promise<void>).catch((err) => this.onError(err, event));
+    } catch (err) {
+      this.onError(err, event);
+    }
+  }
+}

@@ -1,0 +1,125 @@
+import type { EventEmitter } from 'node:events';
+import type { MediaPort } from './media/port.js';
+
+/**
+ * The contract between line drivers (GSM, analog, SIP) and the call core. A Line is a physical or
+ * logical phone line; each call on it is a Leg. The call core never sees AT commands or SIP messages.
+ */
+
+export type LineKind = 'gsm' | 'analog' | 'sip';
+
+/** Who is on the other end, as far as the line can tell. */
+export interface Party {
+  /** E.164 or national number; undefined when withheld or unknown. */
+  number?: string;
+  /** Display name, when the line provides one. */
+  name?: string;
+  /** Full URI for SIP parties. */
+  uri?: string;
+}
+
+export type LegState = 'offered' | 'ringing' | 'answered' | 'ended';
+
+export interface LegEnd {
+  /** Which side ended the leg. */
+  by: 'remote' | 'local' | 'network';
+  /** Short machine-readable cause: normal, busy, no-answer, rejected, failed, cancelled, line-down... */
+  cause: string;
+  /** Protocol detail, e.g. SIP status 486 or GSM ^CEND cause 16. */
+  detail?: string;
+}
+
+export interface LegEvents {
+  /** The far end is alerting (outbound legs). */
+  ringing: [];
+  /** Media flows; `leg.media` is set. */
+  answered: [];
+  /** A DTMF digit signalled out of band (RFC 4733, SIP INFO, modem tone detector). In-band tones are found by the call core. */
+  dtmf: [digit: string, source: 'rfc4733' | 'sip-info' | 'modem'];
+  /** The leg is over; its media port is closed. Emitted exactly once. */
+  ended: [end: LegEnd];
+}
+
+export interface Leg extends EventEmitter<LegEvents> {
+  readonly id: string;
+  readonly lineId: string;
+  readonly direction: 'inbound' | 'outbound';
+  /** The other party: the caller on inbound legs, the callee on outbound ones. */
+  readonly remote: Party;
+  readonly state: LegState;
+  /** Set once answered, until ended. */
+  readonly media: MediaPort | null;
+  /** Answer an inbound leg. Resolves when media flows. */
+  answer(): Promise<void>;
+  /** End the leg. Safe to call more than once or after the far end hung up. */
+  hangup(cause?: string): Promise<void>;
+  /** Send DTMF digits to the far end (out of band where the line supports it). */
+  sendDtmf(digits: string): Promise<void>;
+}
+
+export interface DialOptions {
+  /** Shown to the callee: the From display name on SIP. */
+  displayName?: string;
+  /** Caller number to present, where the line lets us choose. */
+  callerNumber?: string;
+  /** Extra protocol headers (SIP X-Frontdesk-*). Ignored by lines that have none. */
+  headers?: Record<string, string>;
+  /** Give up if not answered within this many ms. */
+  timeoutMs?: number;
+}
+
+/** What a line reports about itself; published retained over MQTT. */
+export interface LineHealth {
+  lineId: string;
+  kind: LineKind;
+  state: 'starting' | 'ready' | 'down' | 'stopped';
+  /** Why it is down, when it is. */
+  reason?: string;
+  inCall: boolean;
+  /** GSM: signal in dBm, registration, SIM, identity. */
+  signalDbm?: number;
+  registration?: 'home' | 'roaming' | 'searching' | 'denied' | 'unregistered' | 'unknown';
+  sim?: 'ready' | 'pin-required' | 'puk-required' | 'missing' | 'error' | 'unknown';
+  operator?: string;
+  imei?: string;
+  imsi?: string;
+  iccid?: string;
+  /** SIP: registration state with the PBX. */
+  registered?: boolean;
+}
+
+export interface Sms {
+  lineId: string;
+  from: string;
+  text: string;
+  /** When the network stamped it (ISO 8601). */
+  sentAt?: string;
+  receivedAt: string;
+}
+
+export interface LineAlarm {
+  lineId: string;
+  /** Stable code: line-down, sim-missing, weak-signal, modem-reset, registration-failed ... */
+  code: string;
+  active: boolean;
+  message: string;
+}
+
+export interface LineEvents {
+  incoming: [leg: Leg];
+  health: [health: LineHealth];
+  alarm: [alarm: LineAlarm];
+  sms: [sms: Sms];
+}
+
+export interface Line extends EventEmitter<LineEvents> {
+  readonly id: string;
+  readonly kind: LineKind;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  health(): LineHealth;
+  /** Place an outbound call. Resolves with the leg once it exists (before it is answered). */
+  dial(target: string, options?: DialOptions): Promise<Leg>;
+  /** Lines that can carry SMS implement this. */
+  sendSms?(to: string, text: string): Promise<void>;
+}

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Idempotent set-up for a fresh checkout: Debian packages used as real peers by the tests and the
+# demo, npm dependencies, and the TypeScript build. Installs only what is missing.
+#   bash scripts/setup.sh [--quiet]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+quiet=0; [ "${1:-}" = "--quiet" ] && quiet=1
+say() { [ "$quiet" = 1 ] || echo "setup: $*"; }
+
+# Real peers for tests and the demo: tty pairs, desk phones, PBX, broker, speech and tone synthesis.
+debs=(socat baresip kamailio mosquitto mosquitto-clients espeak-ng sox openssl python3)
+missing=()
+for p in "${debs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  sudo_cmd=""; [ "$(id -u)" = 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# npm dependencies: reinstall only when package-lock.json changed. Scripts are ignored at install
+# time and then run only for the addons we trust (vosk-koffi's and onnxruntime-node's postinstalls
+# download from the internet and fail offline; we ship what they would fetch another way).
+lockhash=$(sha256sum package-lock.json | cut -d' ' -f1)
+stamp=node_modules/.frontdesk-lock
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$lockhash" ]; then
+  echo "setup: installing npm dependencies (sqlite3 builds from source: ~2 min)"
+  npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+  npm rebuild sqlite3 @serialport/bindings-cpp koffi --loglevel=error >/dev/null
+  echo "$lockhash" > "$stamp"
+fi
+
+# libvosk: the vosk npm tarball carries the Linux shared library that vosk-koffi loads.
+if [ ! -f node_modules/.frontdesk-vosk/libvosk.so ]; then
+  say "fetching libvosk from the vosk npm package"
+  tmp=$(mktemp -d)
+  (cd "$tmp" && npm pack vosk@0.3.39 --silent --loglevel=error >/dev/null && tar xzf vosk-0.3.39.tgz package/lib/linux-x86_64)
+  mkdir -p node_modules/.frontdesk-vosk
+  cp "$tmp"/package/lib/linux-x86_64/* node_modules/.frontdesk-vosk/
+  rm -rf "$tmp"
+fi
+
+say "building TypeScript"
+npx --no-install tsc -p tsconfig.json
+say "ready"
