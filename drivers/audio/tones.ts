@@ -38,7 +38,7 @@ export function dtmfTones(digits: string, toneMs = 100, gapMs = 100, levelDbfs =
 
 /** Strength of `freq` in s16le PCM, via the Goertzel algorithm, as RMS-relative magnitude 0..1. */
 export function toneLevel(pcm: Buffer | Int16Array, freq: number, rate = SAMPLE_RATE): number {
-  const s = pcm instanceof Int16Array ? pcm : new Int16Array(pcm.buffer, pcm.byteOffset, pcm.length >> 1);
+  const s = pcm instanceof Int16Array ? pcm : asSamples(pcm);
   const w = (2 * Math.PI * freq) / rate;
   const coeff = 2 * Math.cos(w);
   let q1 = 0;
@@ -50,4 +50,11 @@ export function toneLevel(pcm: Buffer | Int16Array, freq: number, rate = SAMPLE_
   }
   const power = q1 * q1 + q2 * q2 - coeff * q1 * q2;
   return (2 * Math.sqrt(Math.max(0, power))) / Math.max(1, s.length);
+}
+
+/** View s16le bytes as samples, copying only when the buffer is not 2-byte aligned. */
+export function asSamples(pcm: Buffer): Int16Array {
+  if (pcm.byteOffset % 2 === 0) return new Int16Array(pcm.buffer, pcm.byteOffset, pcm.length >> 1);
+  const copy = Buffer.from(pcm);
+  return new Int16Array(copy.buffer, copy.byteOffset, copy.length >> 1);
 }
