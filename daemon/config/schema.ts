@@ -1,0 +1,296 @@
+import { Type, type Static, type TSchema, type TObject, type TProperties } from '@sinclair/typebox';
+
+/**
+ * The one YAML file an installer writes, as a JSON Schema. The TypeScript type of the config is
+ * derived from this schema (Config below), `frontdesk schema` prints it, and editors validate with it
+ * through the `# yaml-language-server: $schema=` header. Add fields here first; the description is
+ * what installers see in their editor and in the README's config reference.
+ */
+
+// ---- small shared shapes -------------------------------------------------------------------------
+
+/** Objects reject unknown keys so typos are caught (with a did-you-mean). */
+const Obj = <P extends TProperties>(props: P, description?: string): TObject<P> =>
+  Type.Object(props, { additionalProperties: false, ...(description ? { description } : {}) });
+
+export const DURATION_RE = '^[0-9]+(\\.[0-9]+)?(ms|s|m|h|d|w|y)$';
+const Duration = (description: string, def?: string) =>
+  Type.String({ pattern: DURATION_RE, description: `${description} A duration like "500ms", "20s", "2m", "1h", "30d", "2y".`, ...(def ? { default: def } : {}) });
+
+const Id = (description: string) => Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$', description: `${description} Letters, digits, _ and -; at most 32 characters.` });
+const Extension = Type.String({ pattern: '^[0-9A-Za-z*#+]{1,32}$', description: 'A desk-phone extension, e.g. "801".' });
+const E164 = Type.String({ pattern: '^\\+?[0-9]{3,16}$', description: 'A phone number, E.164 preferred ("+8613900000001").' });
+const TimeRange = Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-4]):[0-5][0-9]$', description: 'Opening time range, "09:00-18:00".' });
+const DateStr = Type.String({ pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$', description: 'A date, "2026-10-01".' });
+const Answer = Type.String({
+  pattern: '^(bot|voicemail|queue:[A-Za-z0-9_-]+|extension:[0-9A-Za-z*#+]+)$',
+  description: 'Who answers calls on this line: "bot", "queue:<id>", "extension:<ext>" or "voicemail".',
+  default: 'bot',
+});
+const Language = Type.String({ pattern: '^[a-z]{2,3}(-[A-Z]{2})?$', description: 'A language tag, e.g. "zh-CN" or "en-US".' });
+
+/**
+ * A union told apart by its `kind`, validated with Ajv's discriminator so an installer sees the errors
+ * of the kind they wrote, not of every kind at once.
+ */
+function Discriminated<T extends TObject[]>(members: [...T], description: string) {
+  return Type.Unsafe<Static<T[number]>>({
+    type: 'object',
+    description,
+    required: ['kind'],
+    discriminator: { propertyName: 'kind' },
+    oneOf: members,
+  });
+}
+
+// ---- lines ---------------------------------------------------------------------------------------
+
+const GsmLine = Obj(
+  {
+    id: Id('Line id; appears in MQTT topics (lines/<id>) and call records.'),
+    kind: Type.Literal('gsm'),
+    modem: Type.Union([Type.Literal('huawei'), Type.Literal('quectel'), Type.Literal('simcom')], {
+      description: 'Modem family: huawei (E1550/E173 class, voice on a serial port), quectel (EC2x, QPCMV), simcom (SIM7600, CPCMREG).',
+    }),
+    at_port: Type.Optional(Type.String({ minLength: 1, description: 'The AT command tty; prefer /dev/serial/by-id/... so it survives reboots.' })),
+    voice_port: Type.Optional(Type.String({ minLength: 1, description: 'The voice (PCM) tty, for modems that carry audio on a separate port.' })),
+    imei: Type.Optional(Type.String({ pattern: '^[0-9]{14,16}$', description: 'Find the modem by IMEI among the serial ports instead of by path.' })),
+    sim_pin: Type.Optional(Type.String({ pattern: '^[0-9]{4,8}$', description: 'SIM PIN, if the SIM asks for one. Use ${VAR} to keep it out of the file.' })),
+    answer: Type.Optional(Answer),
+    sms: Type.Optional(Obj({ receive: Type.Boolean({ default: true, description: 'Store received SMS and report them.' }) })),
+  },
+  'A GSM modem line (AT commands over serial).',
+);
+
+const AnalogLine = Obj(
+  {
+    id: Id('Line id.'),
+    kind: Type.Literal('analog'),
+    port: Type.String({ minLength: 1, description: 'The V.253 voice modem tty.' }),
+    answer: Type.Optional(Answer),
+    rings_before_answer: Type.Optional(Type.Integer({ minimum: 1, maximum: 10, default: 2, description: 'Wait for this many rings (caller ID arrives between the first two).' })),
+  },
+  'An analog PSTN line through a V.253 voice modem.',
+);
+
+const SipLine = Obj(
+  {
+    id: Id('Line id.'),
+    kind: Type.Literal('sip'),
+    host: Type.String({ minLength: 1, description: 'The PBX or SIP provider address.' }),
+    port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, default: 5060 })),
+    transport: Type.Optional(Type.Union([Type.Literal('udp'), Type.Literal('tcp')], { default: 'udp' })),
+    register: Type.Optional(Type.Boolean({ default: false, description: 'Register with the PBX (needed when it only sends calls to registered users).' })),
+    username: Type.Optional(Type.String({ minLength: 1 })),
+    password: Type.Optional(Type.String({ description: 'Digest password; use ${VAR}.' })),
+    realm: Type.Optional(Type.String()),
+    answer: Type.Optional(Answer),
+    extensions_via_trunk: Type.Optional(Type.Boolean({ default: true, description: 'Reach agents\' extensions through this trunk (the PBX).' })),
+  },
+  'A SIP trunk to the local PBX where the desk phones are.',
+);
+
+// ---- sip endpoint --------------------------------------------------------------------------------
+
+const SipSection = Obj(
+  {
+    listen: Type.Optional(Type.String({ pattern: '^(\\[[0-9a-fA-F:.]+\\]|[0-9.]+|[A-Za-z0-9.-]+):[0-9]{1,5}$', default: '0.0.0.0:5060', description: 'Address:port the SIP user agent listens on (UDP and TCP).' })),
+    rtp_ports: Type.Optional(Type.String({ pattern: '^[0-9]{4,5}-[0-9]{4,5}$', default: '20000-20999', description: 'RTP port range, "20000-20999".' })),
+    allow_from: Type.Optional(Type.Array(Type.String({ pattern: '^[0-9a-fA-F:.]+(/[0-9]{1,3})?$' }), { description: 'Addresses (CIDR) whose requests are accepted without authentication; everything else is challenged or refused.' })),
+    users: Type.Optional(Type.Record(Type.String({ pattern: '^[0-9A-Za-z*#+]{1,32}$' }), Type.String({ minLength: 1 }), { description: 'Desk phones that register directly with the box: extension → password (use ${VAR}).' })),
+    outbound_dialing: Type.Optional(
+      Obj(
+        {
+          allowed_extensions: Type.Optional(Type.Array(Extension, { description: 'Authenticated extensions allowed to make the box dial out on GSM/analog lines.' })),
+          allowed_prefixes: Type.Optional(Type.Array(Type.String({ pattern: '^\\+?[0-9]{1,16}$' }), { description: 'Dialled numbers must start with one of these; international is refused unless listed.' })),
+        },
+        'Toll-fraud guard: nothing from SIP dials out on a GSM or analog line unless allowed here.',
+      ),
+    ),
+    timers: Type.Optional(Obj({ t1: Type.Optional(Duration('SIP T1 (RTT estimate).', '500ms')), t2: Type.Optional(Duration('SIP T2.', '4s')), t4: Type.Optional(Duration('SIP T4.', '5s')) })),
+  },
+  'The box\'s own SIP user agent.',
+);
+
+// ---- people and queues ---------------------------------------------------------------------------
+
+const Agent = Obj({
+  extension: Extension,
+  name: Type.String({ minLength: 1, description: 'Shown in reports and spoken to callers when useful.' }),
+  skills: Type.Optional(Type.Record(Type.String({ pattern: '^[A-Za-z0-9_-]+$' }), Type.Integer({ minimum: 1, maximum: 10 }), { description: 'skill → level; a higher level is preferred.' })),
+  groups: Type.Optional(Type.Array(Type.String())),
+  wrap_up: Type.Optional(Duration('After-call work time before the next call.', '10s')),
+  max_calls: Type.Optional(Type.Integer({ minimum: 1, maximum: 8, default: 1, description: 'Concurrent calls; a desk phone takes 1.' })),
+  logged_in: Type.Optional(Type.Boolean({ default: true, description: 'Logged in at start (feature codes and MQTT commands change it at run time).' })),
+  contact: Type.Optional(Type.String({ pattern: '^sips?:', description: 'Call this SIP URI directly instead of through the PBX trunk or a registration, e.g. "sip:801@192.168.10.21:5060".' })),
+});
+
+const Strategy = Type.Union(
+  ['longest-idle', 'round-robin', 'fewest-calls', 'least-talk-time', 'ring-all', 'linear', 'random'].map((s) => Type.Literal(s)),
+  { description: 'How the next agent is chosen.', default: 'longest-idle' },
+);
+
+const Queue = Obj({
+  id: Id('Queue id; referenced by menus ("queue: billing") and lines ("answer: queue:billing").'),
+  skill: Type.Optional(Type.String({ description: 'Agents with this skill serve the queue (default: the queue id).' })),
+  skills: Type.Optional(Type.Array(Type.String(), { description: 'Several skills; an agent needs one of them.' })),
+  strategy: Type.Optional(Strategy),
+  ring_timeout: Type.Optional(Duration('How long one agent\'s phone rings before the next is tried.', '20s')),
+  max_wait: Type.Optional(Duration('Longest wait before on_max_wait applies.', '5m')),
+  max_length: Type.Optional(Type.Integer({ minimum: 1, description: 'Callers beyond this many go straight to on_max_wait.' })),
+  overflow: Type.Optional(Obj({ to: Type.String({ description: 'Queue id to overflow into.' }), after: Type.Optional(Duration('Overflow after waiting this long.', '90s')), when_no_agents: Type.Optional(Type.Boolean({ default: true })) })),
+  on_max_wait: Type.Optional(Type.Union([Type.Literal('voicemail'), Type.Literal('callback')], { default: 'voicemail' })),
+  announce: Type.Optional(Obj({ position: Type.Optional(Type.Boolean({ default: true })), wait_estimate: Type.Optional(Type.Boolean({ default: true })), every: Type.Optional(Duration('Repeat the announcement this often.', '45s')) })),
+  sticky_agent: Type.Optional(Obj({ within: Duration('A caller served within this time goes to the same agent first.'), wait_for_them: Type.Optional(Duration('Wait at most this long for that agent.', '20s')) })),
+  hours: Type.Optional(Type.String({ description: 'Name of an hours set (default: the main hours).' })),
+});
+
+const Priority = Obj({
+  vip_numbers: Type.Optional(Type.Array(E164, { description: 'Callers that jump the queue (plus customers tagged VIP in the store).' })),
+  repeat_caller_within: Type.Optional(Duration('Callers who called within this time get priority.')),
+  resume_abandoned_within: Type.Optional(Duration('A caller who hung up while queued and calls back within this time gets the old place.')),
+});
+
+const Hours = Obj({
+  open: Type.Record(
+    Type.String({ pattern: '^(mon|tue|wed|thu|fri|sat|sun)(-(mon|tue|wed|thu|fri|sat|sun))?$' }),
+    Type.Union([TimeRange, Type.Array(TimeRange)]),
+    { description: 'Day or day range → opening hours, e.g. "mon-fri": "09:00-18:00".' },
+  ),
+  holidays: Type.Optional(Type.Array(DateStr, { description: 'Whole days closed.' })),
+  closed: Type.Optional(Obj({ say: Type.String({ description: 'Played to callers outside opening hours.' }), then: Type.Optional(Type.Union([Type.Literal('voicemail'), Type.Literal('hangup'), Type.Literal('bot')], { default: 'voicemail' })) })),
+});
+
+// ---- bot -----------------------------------------------------------------------------------------
+
+/** What a menu key does: a shorthand string ("agent", "queue:billing", "repeat") or an action object. */
+const MenuAction = Type.Recursive((Self) =>
+  Type.Union([
+    Type.String({ pattern: '^(agent|repeat|back|hangup|voicemail|queue:[A-Za-z0-9_-]+|collect:[A-Za-z0-9_-]+)$', description: '"agent", "repeat", "back", "hangup", "voicemail", "queue:<id>" or "collect:<slot>".' }),
+    Obj({
+      say: Type.Optional(Type.String({ description: 'Spoken when the key is pressed.' })),
+      prompt: Type.Optional(Type.String({ description: 'Id of a recorded prompt (prompts_dir/<id>.wav) to play instead of say.' })),
+      then: Type.Optional(Type.String({ pattern: '^(agent|repeat|back|hangup|voicemail|menu|queue:[A-Za-z0-9_-]+|collect:[A-Za-z0-9_-]+)$', description: 'What happens after say: back to the menu (default), agent, queue:<id>, collect:<slot>, hangup.' })),
+      queue: Type.Optional(Type.String({ description: 'Hand off to this queue.' })),
+      menu: Type.Optional(Obj({ say: Type.String(), keys: Type.Record(Type.String({ pattern: '^[0-9*#]$' }), Self) }, 'A sub-menu.')),
+    }),
+  ]),
+);
+
+const Bot = Obj({
+  greeting: Type.String({ description: 'Played when the bot answers.' }),
+  language: Type.Optional(Language),
+  menu: Type.Optional(Type.Record(Type.String({ pattern: '^[0-9*#]$' }), MenuAction, { description: 'DTMF key → action. "0" goes to a human by default.' })),
+  menu_prompt: Type.Optional(Type.String({ description: 'Said after an answer, to invite the next choice.' })),
+  no_input: Type.Optional(Obj({ timeout: Type.Optional(Duration('Silence before the bot repeats itself.', '8s')), repeats: Type.Optional(Type.Integer({ minimum: 0, maximum: 5, default: 2 })), say: Type.Optional(Type.String()) })),
+  no_match_say: Type.Optional(Type.String({ description: 'Said when input is not understood.' })),
+  faq: Type.Optional(Type.Array(Obj({ ask: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'Phrases that mean this question.' }), say: Type.String(), then: Type.Optional(Type.String()) }))),
+  intents: Type.Optional(Type.Array(Obj({ id: Id('Intent id.'), phrases: Type.Array(Type.String(), { minItems: 1 }), queue: Type.Optional(Type.String()), say: Type.Optional(Type.String()) }), { description: 'Spoken intents that route to a queue.' })),
+  collect: Type.Optional(
+    Type.Record(
+      Type.String({ pattern: '^[A-Za-z0-9_-]+$' }),
+      Obj({ say: Type.String(), kind: Type.Union([Type.Literal('digits'), Type.Literal('speech')]), length: Type.Optional(Type.Integer({ minimum: 1, maximum: 32 })), min_length: Type.Optional(Type.Integer({ minimum: 1, maximum: 32 })), max_length: Type.Optional(Type.Integer({ minimum: 1, maximum: 32 })), then: Type.Optional(Type.String()) }),
+      { description: 'Details the bot can capture: slot → how to ask.' },
+    ),
+  ),
+  handoff: Type.Optional(
+    Obj({
+      say: Type.Optional(Type.String({ description: 'Transfer announcement; the expected wait is added when known.' })),
+      when: Type.Optional(
+        Obj({
+          phrases: Type.Optional(Type.Array(Type.String(), { description: 'Caller phrases that ask for a human.' })),
+          no_match: Type.Optional(Type.Integer({ minimum: 1, maximum: 10, default: 2, description: 'Hand off after this many misunderstandings in a row.' })),
+          no_input: Type.Optional(Type.Integer({ minimum: 1, maximum: 10, default: 3 })),
+          vip: Type.Optional(Type.Boolean({ default: true, description: 'VIP callers go straight to a human.' })),
+          emotion: Type.Optional(Obj({ label: Type.String(), above: Type.Number({ minimum: 0, maximum: 1 }), for: Type.Optional(Type.Integer({ minimum: 1, default: 2, description: 'Utterances in a row.' })) })),
+        }),
+      ),
+      default_queue: Type.Optional(Type.String()),
+      tell_agent: Type.Optional(Type.Union([Type.Literal('whisper'), Type.Literal('none')], { default: 'none', description: 'whisper: a short spoken summary to the agent before connecting.' })),
+      ring_timeout: Type.Optional(Duration('How long each agent rings before the next (when no queue says otherwise).', '20s')),
+      no_agent_say: Type.Optional(Type.String({ description: 'Said when nobody answers, before voicemail.' })),
+    }),
+  ),
+  voicemail: Type.Optional(Obj({ say: Type.Optional(Type.String()), max_length: Type.Optional(Duration('Longest message.', '2m')) })),
+  goodbye: Type.Optional(Type.String()),
+  survey: Type.Optional(Obj({ after_agent: Type.Optional(Type.Boolean({ default: false })), say: Type.String(), sms: Type.Optional(Type.Boolean({ default: false })) })),
+});
+
+// ---- speech, telemetry, storage ------------------------------------------------------------------
+
+const Speech = Obj({
+  asr: Type.Optional(Obj({ engine: Type.Optional(Type.Literal('vosk')), model: Type.Optional(Type.String({ description: 'Vosk model directory.' })), models: Type.Optional(Type.Record(Language, Type.String(), { description: 'Per-language model directories.' })) })),
+  vad: Type.Optional(Obj({ engine: Type.Optional(Type.Union([Type.Literal('silero'), Type.Literal('energy')], { default: 'silero' })), start: Type.Optional(Duration('Speech this long starts an utterance.', '0.2s')), end_silence: Type.Optional(Duration('Silence this long ends it.', '0.7s')), barge_in: Type.Optional(Duration('Caller speech this long stops a prompt.', '0.4s')), threshold: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })) })),
+  emotion: Type.Optional(Obj({ model: Type.Optional(Type.String({ description: 'ONNX model file; its model card (.json beside it) describes inputs and labels.' })), enabled: Type.Optional(Type.Boolean({ default: true })) })),
+  tts: Type.Optional(Obj({ engine: Type.Optional(Type.Literal('espeak-ng')), voice: Type.Optional(Type.String({ default: 'cmn' })), rate: Type.Optional(Type.Integer({ minimum: 80, maximum: 400 })) })),
+  prompts_dir: Type.Optional(Type.String({ description: 'Recorded WAVs named after prompt ids win over TTS.' })),
+  worker: Type.Optional(Type.Boolean({ default: true, description: 'Run ASR/VAD/emotion in the speech worker process. false: DTMF only.' })),
+});
+
+const Mqtt = Obj({
+  url: Type.String({ pattern: '^mqtts?://', description: 'mqtt://host:1883 or mqtts://host:8883.' }),
+  ca: Type.Optional(Type.String({ description: 'CA certificate file (PEM) for mqtts.' })),
+  cert: Type.Optional(Type.String({ description: 'Client certificate (PEM).' })),
+  key: Type.Optional(Type.String({ description: 'Client key (PEM).' })),
+  username: Type.Optional(Type.String()),
+  password: Type.Optional(Type.String({ description: 'Use ${VAR}.' })),
+  client_id: Type.Optional(Type.String()),
+  metrics_every: Type.Optional(Duration('How often KPIs are published.', '60s')),
+  service_level: Type.Optional(Duration('Service-level threshold: answered within this time.', '20s')),
+  commands: Type.Optional(Type.Array(Type.String({ pattern: '^[a-z][a-z-]*$' }), { description: 'Commands accepted on cmd/<name>.' })),
+  outbox: Type.Optional(Obj({ max_events: Type.Optional(Type.Integer({ minimum: 100, default: 1000000 })), alarm_at: Type.Optional(Type.Number({ minimum: 0.1, maximum: 1, default: 0.8, description: 'Raise an alarm at this fraction of max_events.' })) })),
+});
+
+const Storage = Obj({
+  dir: Type.Optional(Type.String({ default: '/var/lib/frontdesk', description: 'Database, recordings, voicemail, caches.' })),
+  keep_recordings: Type.Optional(Duration('Delete recordings older than this.', '90d')),
+  keep_calls: Type.Optional(Duration('Delete call records older than this.', '2y')),
+  mask_numbers_in_reports: Type.Optional(Type.Boolean({ default: true, description: 'Central IT sees 138****5678.' })),
+});
+
+const Logging = Obj({ level: Type.Optional(Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' })) });
+
+const Service = Obj({
+  drain_grace: Type.Optional(Duration('On stop, calls in progress may finish for this long.', '30s')),
+  watchdog: Type.Optional(Type.Boolean({ default: true, description: 'Ping the systemd watchdog while healthy.' })),
+});
+
+// ---- the whole file ------------------------------------------------------------------------------
+
+export const ConfigSchema = Type.Object(
+  {
+    $schema: Type.Optional(Type.String()),
+    site: Id('Site name; appears in MQTT topics and every record.'),
+    node: Id('This box\'s name within the site.'),
+    language: Type.Optional(Language),
+    timezone: Type.Optional(Type.String({ description: 'IANA zone for business hours, e.g. "Asia/Shanghai".' })),
+    lines: Type.Array(Discriminated([GsmLine, AnalogLine, SipLine], 'A phone line: kind gsm, analog or sip.'), { minItems: 1 }),
+    sip: Type.Optional(SipSection),
+    agents: Type.Optional(Type.Array(Agent)),
+    queues: Type.Optional(Type.Array(Queue)),
+    priority: Type.Optional(Priority),
+    hours: Type.Optional(Hours),
+    bot: Bot,
+    speech: Type.Optional(Speech),
+    mqtt: Type.Optional(Mqtt),
+    storage: Type.Optional(Storage),
+    logging: Type.Optional(Logging),
+    service: Type.Optional(Service),
+  },
+  { additionalProperties: false, title: 'Frontdesk configuration', $id: 'https://frontdesk.local/schema/frontdesk.schema.json' },
+);
+
+export type Config = Static<typeof ConfigSchema>;
+export type LineConfig = Config['lines'][number];
+export type GsmLineConfig = Extract<LineConfig, { kind: 'gsm' }>;
+export type AnalogLineConfig = Extract<LineConfig, { kind: 'analog' }>;
+export type SipLineConfig = Extract<LineConfig, { kind: 'sip' }>;
+export type AgentConfig = NonNullable<Config['agents']>[number];
+export type QueueConfig = NonNullable<Config['queues']>[number];
+export type BotConfig = Config['bot'];
+export type MenuActionConfig = Static<typeof MenuAction>;
+
+/** The schema as a plain JSON document (what `frontdesk schema` prints). */
+export function jsonSchema(): Record<string, unknown> {
+  return JSON.parse(JSON.stringify(ConfigSchema as TSchema)) as Record<string, unknown>;
+}

@@ -1,0 +1,156 @@
+import type { Db } from './db.js';
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/**
+ * The store's schema history. Forward-only: never edit a migration that has shipped; add a new one.
+ * Each runs in its own transaction together with its row in schema_migrations.
+ */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'calls, legs, timeline, utterances, customers, outbox',
+    sql: `
+      CREATE TABLE calls (
+        id TEXT PRIMARY KEY,
+        line_id TEXT NOT NULL,
+        direction TEXT NOT NULL DEFAULT 'inbound',
+        caller TEXT,
+        caller_name TEXT,
+        offered_at TEXT NOT NULL,
+        answered_at TEXT,
+        bot_ended_at TEXT,
+        queued_at TEXT,
+        queue_id TEXT,
+        agent_ring_at TEXT,
+        agent_answered_at TEXT,
+        agent_ext TEXT,
+        ended_at TEXT,
+        hung_up_by TEXT,
+        outcome TEXT,
+        cause TEXT,
+        intent TEXT,
+        menu_path TEXT,
+        vip INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE INDEX calls_offered ON calls(offered_at);
+      CREATE INDEX calls_caller ON calls(caller, offered_at);
+      CREATE TABLE legs (
+        id TEXT PRIMARY KEY,
+        call_id TEXT NOT NULL REFERENCES calls(id) ON DELETE CASCADE,
+        line_id TEXT NOT NULL,
+        role TEXT NOT NULL,            -- customer | agent
+        direction TEXT NOT NULL,
+        remote TEXT,
+        started_at TEXT NOT NULL,
+        answered_at TEXT,
+        ended_at TEXT,
+        end_cause TEXT
+      );
+      CREATE INDEX legs_call ON legs(call_id);
+      CREATE TABLE call_timeline (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        call_id TEXT NOT NULL REFERENCES calls(id) ON DELETE CASCADE,
+        at TEXT NOT NULL,
+        event TEXT NOT NULL,
+        data TEXT
+      );
+      CREATE INDEX timeline_call ON call_timeline(call_id, id);
+      CREATE TABLE utterances (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        call_id TEXT NOT NULL REFERENCES calls(id) ON DELETE CASCADE,
+        at TEXT NOT NULL,
+        speaker TEXT NOT NULL,         -- caller | bot | agent
+        text TEXT NOT NULL,
+        confidence REAL,
+        emotion TEXT,
+        emotion_score REAL
+      );
+      CREATE INDEX utterances_call ON utterances(call_id, id);
+      CREATE TABLE customers (
+        number TEXT PRIMARY KEY,
+        name TEXT,
+        vip INTEGER NOT NULL DEFAULT 0,
+        tags TEXT,
+        last_agent TEXT,
+        last_call_at TEXT,
+        created_at TEXT NOT NULL
+      );
+      CREATE TABLE outbox (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,  -- per-box sequence, publish order
+        id TEXT NOT NULL UNIQUE,                -- event id, for exactly-once on the consumer side
+        topic TEXT NOT NULL,                    -- relative: events, alarms, ...
+        payload TEXT NOT NULL,
+        created_at TEXT NOT NULL
+      );
+    `,
+  },
+  {
+    version: 2,
+    name: 'voicemail, sms, agent state log',
+    sql: `
+      CREATE TABLE voicemail (
+        id TEXT PRIMARY KEY,
+        call_id TEXT REFERENCES calls(id) ON DELETE SET NULL,
+        caller TEXT,
+        recorded_at TEXT NOT NULL,
+        path TEXT NOT NULL,
+        duration_ms INTEGER NOT NULL,
+        heard INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE TABLE sms (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        line_id TEXT NOT NULL,
+        direction TEXT NOT NULL,       -- in | out
+        peer TEXT NOT NULL,
+        text TEXT NOT NULL,
+        sent_at TEXT,
+        received_at TEXT NOT NULL
+      );
+      CREATE TABLE agent_state_log (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        extension TEXT NOT NULL,
+        state TEXT NOT NULL,
+        reason TEXT,
+        at TEXT NOT NULL
+      );
+      CREATE INDEX agent_state_ext ON agent_state_log(extension, id);
+    `,
+  },
+];
+
+export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+
+export async function currentVersion(db: Db): Promise<number> {
+  await db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
+  const row = await db.get<{ v: number | null }>('SELECT MAX(version) AS v FROM schema_migrations');
+  return row?.v ?? 0;
+}
+
+/**
+ * Bring the database up to `target` (default: latest). Idempotent: applied migrations are skipped.
+ * Refuses a database newer than this build knows (a downgrade would corrupt it).
+ */
+export async function migrate(db: Db, opts: { target?: number; migrations?: readonly Migration[] } = {}): Promise<{ from: number; to: number; applied: number[] }> {
+  const list = opts.migrations ?? MIGRATIONS;
+  const latest = list[list.length - 1]?.version ?? 0;
+  const target = opts.target ?? latest;
+  const from = await currentVersion(db);
+  if (from > latest) {
+    throw new Error(`database ${db.file} is at schema version ${from}, newer than this Frontdesk build knows (${latest}); refusing to run an older build against it`);
+  }
+  const applied: number[] = [];
+  for (const m of list) {
+    if (m.version <= from || m.version > target) continue;
+    await db.transaction(async (tx) => {
+      await tx.exec(m.sql);
+      await tx.run('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)', [m.version, m.name, new Date().toISOString()]);
+    });
+    applied.push(m.version);
+  }
+  return { from, to: Math.max(from, ...applied), applied };
+}
