@@ -1,4 +1,4 @@
-import { Type, type Static, type TSchema, type TObject, type TProperties } from '@sinclair/typebox';
+import { Type, type Static, type TSchema, type TObject, type TProperties, type TLiteral, type TUnion, type SchemaOptions } from '@sinclair/typebox';
 
 /**
  * The one YAML file an installer writes, as a JSON Schema. The TypeScript type of the config is
@@ -12,6 +12,11 @@ import { Type, type Static, type TSchema, type TObject, type TProperties } from 
 /** Objects reject unknown keys so typos are caught (with a did-you-mean). */
 const Obj = <P extends TProperties>(props: P, description?: string): TObject<P> =>
   Type.Object(props, { additionalProperties: false, ...(description ? { description } : {}) });
+
+/** One of a fixed list of words, typed as that list. */
+function OneOf<const T extends readonly string[]>(values: T, opts: SchemaOptions = {}): TUnion<TLiteral<T[number]>[]> {
+  return Type.Union(values.map((v) => Type.Literal(v)), opts) as TUnion<TLiteral<T[number]>[]>;
+}
 
 export const DURATION_RE = '^[0-9]+(\\.[0-9]+)?(ms|s|m|h|d|w|y)$';
 const Duration = (description: string, def?: string) =>
@@ -125,10 +130,8 @@ const Agent = Obj({
   contact: Type.Optional(Type.String({ pattern: '^sips?:', description: 'Call this SIP URI directly instead of through the PBX trunk or a registration, e.g. "sip:801@192.168.10.21:5060".' })),
 });
 
-const Strategy = Type.Union(
-  ['longest-idle', 'round-robin', 'fewest-calls', 'least-talk-time', 'ring-all', 'linear', 'random'].map((s) => Type.Literal(s)),
-  { description: 'How the next agent is chosen.', default: 'longest-idle' },
-);
+export const STRATEGIES = ['longest-idle', 'round-robin', 'fewest-calls', 'least-talk-time', 'ring-all', 'linear', 'random'] as const;
+const Strategy = OneOf(STRATEGIES, { description: 'How the next agent is chosen.', default: 'longest-idle' });
 
 const Queue = Obj({
   id: Id('Queue id; referenced by menus ("queue: billing") and lines ("answer: queue:billing").'),
@@ -248,7 +251,7 @@ const Storage = Obj({
   mask_numbers_in_reports: Type.Optional(Type.Boolean({ default: true, description: 'Central IT sees 138****5678.' })),
 });
 
-const Logging = Obj({ level: Type.Optional(Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' })) });
+const Logging = Obj({ level: Type.Optional(OneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, { default: 'info' })) });
 
 const Service = Obj({
   drain_grace: Type.Optional(Duration('On stop, calls in progress may finish for this long.', '30s')),

@@ -1,0 +1,130 @@
+import { Bus } from './bus/bus.js';
+import type { Config } from './config/schema.js';
+import { loadConfigFile, ConfigError, type LoadedConfig } from './config/load.js';
+import type { Context, Extension } from './extension.js';
+import type { Logger } from './log.js';
+import type { Db } from './store/db.js';
+import { openStore } from './store/store.js';
+
+export const DEFAULT_DATA_DIR = '/var/lib/frontdesk';
+
+export interface AppOptions {
+  loaded: LoadedConfig;
+  log: Logger;
+  /** Builds the extensions for a config; the App owns their lifecycle. */
+  extensions: (config: Config) => Extension[];
+}
+
+/**
+ * The daemon: holds the config, the store and the bus, and runs the extensions. It knows nothing of
+ * phone lines or SIP; those are extensions.
+ */
+export class App {
+  readonly bus: Bus;
+  private db!: Db;
+  private loaded: LoadedConfig;
+  private exts: Extension[] = [];
+  private draining = false;
+  private readonly log: Logger;
+  readonly startedAt = Date.now();
+
+  constructor(private readonly opts: AppOptions) {
+    this.loaded = opts.loaded;
+    this.log = opts.log;
+    this.bus = new Bus((err, ev) => this.log.error({ err, event: ev.type }, 'event subscriber failed'));
+  }
+
+  get config(): Config {
+    return this.loaded.config;
+  }
+  get configHash(): string {
+    return this.loaded.hash;
+  }
+  get configFile(): string {
+    return this.loaded.file;
+  }
+
+  async start(): Promise<void> {
+    const dir = this.config.storage?.dir ?? DEFAULT_DATA_DIR;
+    this.db = await openStore(dir);
+    this.log.info({ dir }, 'store open');
+    const ctx: Context = {
+      bus: this.bus,
+      db: this.db,
+      log: this.log,
+      config: () => this.loaded.config,
+      accepting: () => !this.draining,
+    };
+    this.exts = this.opts.extensions(this.config);
+    for (const e of this.exts) {
+      await e.start(ctx);
+      this.log.debug({ extension: e.name }, 'started');
+    }
+  }
+
+  /**
+   * Re-read the config file. A valid new config is handed to each extension; an invalid one is
+   * logged with its errors and changes nothing.
+   */
+  async reload(): Promise<{ ok: boolean; errors?: string[] }> {
+    let next: LoadedConfig;
+    try {
+      next = await loadConfigFile(this.loaded.file);
+    } catch (err) {
+      const errors = err instanceof ConfigError ? err.message.split('\n') : [String(err)];
+      this.log.error({ errors, file: this.loaded.file, keeping: this.loaded.hash.slice(0, 12) }, 'config reload rejected; keeping the running config');
+      this.bus.emit('system.reload', { ok: false, errors });
+      return { ok: false, errors };
+    }
+    if (next.hash === this.loaded.hash) {
+      this.log.info({ hash: next.hash.slice(0, 12) }, 'config unchanged');
+      return { ok: true };
+    }
+    const prev = this.loaded;
+    for (const e of this.exts) {
+      try {
+        await e.reload?.(next.config, prev.config);
+      } catch (err) {
+        this.log.error({ err, extension: e.name }, 'extension could not apply the new config; keeping the running config');
+        this.bus.emit('system.reload', { ok: false, errors: [`${e.name}: ${(err as Error).message}`] });
+        return { ok: false, errors: [`${e.name}: ${(err as Error).message}`] };
+      }
+    }
+    this.loaded = next;
+    this.log.info({ hash: next.hash.slice(0, 12) }, 'config reloaded');
+    this.bus.emit('system.reload', { ok: true, configHash: next.hash });
+    return { ok: true };
+  }
+
+  activeCalls(): number {
+    return this.exts.reduce((n, e) => n + (e.activeCalls?.() ?? 0), 0);
+  }
+
+  healthy(): boolean {
+    return this.exts.every((e) => e.healthy?.() ?? true);
+  }
+
+  status(): string {
+    const parts = this.exts.map((e) => e.status?.()).filter((s): s is string => Boolean(s));
+    return [`config ${this.loaded.hash.slice(0, 12)}`, `${this.activeCalls()} call(s)`, ...parts].join(', ');
+  }
+
+  /** Stop taking calls, let calls in progress finish for up to graceMs, then stop everything. */
+  async stop(graceMs: number): Promise<void> {
+    this.draining = true;
+    const deadline = Date.now() + graceMs;
+    while (this.activeCalls() > 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const left = this.activeCalls();
+    if (left > 0) this.log.warn({ calls: left }, 'drain grace period over; ending calls in progress');
+    for (const e of [...this.exts].reverse()) {
+      try {
+        await e.stop();
+      } catch (err) {
+        this.log.error({ err, extension: e.name }, 'extension failed to stop cleanly');
+      }
+    }
+    await this.db?.close();
+  }
+}

@@ -1,0 +1,34 @@
+import { parseArgs } from 'node:util';
+import { App } from '../app.js';
+import { loadConfigFile, ConfigError } from '../config/load.js';
+import { createLogger } from '../log.js';
+import { runUnderSupervisor } from '../service/lifecycle.js';
+import { buildExtensions } from '../wiring.js';
+
+export const DEFAULT_CONFIG = '/etc/frontdesk/frontdesk.yaml';
+export const summary = `run [-c FILE]        run the daemon (default config ${DEFAULT_CONFIG})`;
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { config: { type: 'string', short: 'c' }, pretty: { type: 'boolean' } }, allowPositionals: false });
+  const file = values.config ?? process.env.FRONTDESK_CONFIG ?? DEFAULT_CONFIG;
+  let loaded;
+  try {
+    loaded = await loadConfigFile(file);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\nfrontdesk: not starting: ${err.issues.length} problem(s) in ${file}\n`);
+      return 1;
+    }
+    throw err;
+  }
+  const log = createLogger({ level: loaded.config.logging?.level ?? 'info', ...(values.pretty ? { pretty: true } : {}) });
+  const app = new App({ loaded, log, extensions: buildExtensions });
+  try {
+    await app.start();
+  } catch (err) {
+    log.fatal({ err }, 'could not start');
+    await app.stop(0).catch(() => undefined);
+    return 1;
+  }
+  return runUnderSupervisor(app, log);
+}

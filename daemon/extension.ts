@@ -1,0 +1,35 @@
+import type { Logger } from './log.js';
+import type { Bus } from './bus/bus.js';
+import type { Db } from './store/db.js';
+import type { Config } from './config/schema.js';
+
+/** What every feature of the daemon is handed: the shared bus, store, logger and current config. */
+export interface Context {
+  readonly bus: Bus;
+  readonly db: Db;
+  readonly log: Logger;
+  /** The config in force; replaced on a successful reload. */
+  config(): Config;
+  /** Whether new calls may be accepted (false while draining). */
+  accepting(): boolean;
+}
+
+/**
+ * One feature of the daemon (lines, call core, telemetry, ...), started and stopped by the App in
+ * order, in the manner of zigbee2mqtt's extensions. Extensions talk to each other only through the
+ * bus or through interfaces the App hands them, never by reaching into each other.
+ */
+export interface Extension {
+  readonly name: string;
+  start(ctx: Context): Promise<void>;
+  /** Stop promptly; the App has already drained calls. */
+  stop(): Promise<void>;
+  /** Apply a new, already-validated config. Throw to keep the old one (the App logs it). */
+  reload?(next: Config, prev: Config): Promise<void>;
+  /** Calls in progress, for draining. */
+  activeCalls?(): number;
+  /** False when this feature is stuck; the systemd watchdog is then not fed. */
+  healthy?(): boolean;
+  /** A short phrase for systemd's STATUS= line. */
+  status?(): string | undefined;
+}

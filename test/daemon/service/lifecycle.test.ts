@@ -1,0 +1,69 @@
+import t from 'tap';
+import { writeFile, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DaemonProcess } from '../../helpers/daemon-process.js';
+import { NotifySocket } from '../../helpers/notify-socket.js';
+
+const config = (dir: string, greeting: string): string => `site: test
+node: box-1
+lines:
+  - id: pstn1
+    kind: analog
+    port: /dev/null
+bot:
+  greeting: "${greeting}"
+storage:
+  dir: ${dir}/data
+logging:
+  level: debug
+service:
+  drain_grace: 2s
+`;
+
+t.test('the real process: READY, watchdog, SIGHUP reload (invalid kept out), SIGTERM drain', async (t) => {
+  const dir = t.testdir();
+  const file = join(dir, 'frontdesk.yaml');
+  await writeFile(file, config(dir, 'first'));
+  const notify = await NotifySocket.start();
+  t.teardown(() => notify.close());
+  const d = new DaemonProcess(['run', '-c', file], { NOTIFY_SOCKET: notify.path, WATCHDOG_USEC: '400000' });
+  t.teardown(() => d.kill('SIGKILL'));
+
+  const ready = await notify.waitFor((m) => m.includes('READY=1'));
+  t.match(ready, /STATUS=config [0-9a-f]{12}/, 'READY carries a status');
+  const firstHash = /config ([0-9a-f]{12})/.exec(ready)![1]!;
+  await notify.waitFor((m) => m === 'WATCHDOG=1', 3000);
+  t.pass('watchdog pinged while healthy');
+
+  // An invalid config: logged with file:line:col, the old config keeps running.
+  await writeFile(file, (await readFile(file, 'utf8')).replace('kind: analog', 'kind: analgo'));
+  d.kill('SIGHUP');
+  const rejected = await d.waitForLog((l) => l.msg.startsWith('config reload rejected'));
+  t.match((rejected.errors as string[])[0], /frontdesk\.yaml:5:11: lines\[0\]\.kind: unknown kind "analgo"/);
+  t.equal(rejected.keeping, firstHash, 'says which config it keeps');
+  t.ok(d.alive, 'still running');
+  const status = await notify.waitFor((m) => m.startsWith('STATUS=') && notify.messages.indexOf(m) > notify.messages.findIndex((x) => x.startsWith('RELOADING=1')));
+  t.match(status, `config ${firstHash}`, 'still reports the old config');
+
+  // A valid new config is applied.
+  await writeFile(file, config(dir, 'second'));
+  d.kill('SIGHUP');
+  const applied = await d.waitForLog((l) => l.msg === 'config reloaded');
+  t.not(applied.hash, firstHash, 'new config in force');
+
+  d.kill('SIGTERM');
+  await notify.waitFor((m) => m.startsWith('STOPPING=1'));
+  const exit = await d.exited;
+  t.equal(exit.code, 0, 'exits cleanly after draining');
+  t.ok(d.logs.some((l) => l.msg.startsWith('stopping: no new calls')), 'logged the drain');
+});
+
+t.test('an invalid config at start: exit 1, errors on stderr, nothing started', async (t) => {
+  const dir = t.testdir();
+  const file = join(dir, 'frontdesk.yaml');
+  await writeFile(file, config(dir, 'x').replace('site: test', 'site: test\nsitte: oops'));
+  const d = new DaemonProcess(['run', '-c', file]);
+  const exit = await d.exited;
+  t.equal(exit.code, 1);
+  t.match(d.stderr.join('\n'), /frontdesk\.yaml:2:1: sitte: unknown key "sitte"; did you mean "site"\?/);
+});
