@@ -1,0 +1,158 @@
+import { randomInt } from 'node:crypto';
+import { FRAME_BYTES, FRAME_SAMPLES, SILENCE_FRAME } from '../media/format.js';
+import { PacedMediaPort } from '../media/port.js';
+import type { MediaClock } from '../media/clock.js';
+import { mediaClock } from '../media/clock.js';
+import { decodeG711, encodeG711, type Law } from './g711.js';
+import { JitterBuffer } from './jitter-buffer.js';
+import { DtmfReceiver, buildDtmfEvent, isDtmfDigit } from './dtmf-4733.js';
+import type { RtpSession } from './session.js';
+import type { RtpPacket } from './packet.js';
+
+export interface RtpMediaConfig {
+  codec: Law;
+  payload: number;
+  /** telephone-event payload type; undefined when the far end does not do RFC 4733. */
+  dtmfPayload?: number;
+  /** Whether we send and/or play out (from the SDP direction). */
+  send: boolean;
+  receive: boolean;
+}
+
+const DTMF_TONE_TICKS = 5; // 100 ms per digit
+const DTMF_GAP_TICKS = 3; // 60 ms between digits
+const DTMF_END_REPEATS = 3; // RFC 4733 §2.5.1.4: send the end packet three times
+
+interface DtmfJob {
+  digit: string;
+  tick: number;
+  timestamp: number;
+  done: () => void;
+}
+
+/**
+ * The MediaPort of an RTP leg. One clock tick does both directions: it sends the next outbound frame
+ * (G.711 encoded, or an RFC 4733 event packet while a digit is being sent) and plays out one frame
+ * from the jitter buffer, so inbound frames are paced as well.
+ */
+export class RtpMediaPort extends PacedMediaPort {
+  private config: RtpMediaConfig;
+  private timestamp = randomInt(0, 0xffffffff);
+  private readonly jitter = new JitterBuffer();
+  private readonly dtmfIn = new DtmfReceiver();
+  private readonly dtmfQueue: { digit: string; done: () => void }[] = [];
+  private dtmfJob: DtmfJob | undefined;
+  private gap = 0;
+  private pending: Buffer = Buffer.alloc(0);
+  private heard = false;
+  private readonly encoded = Buffer.allocUnsafe(FRAME_SAMPLES);
+  /** Called for each RFC 4733 digit received. */
+  onDtmf: ((digit: string) => void) | undefined;
+
+  constructor(
+    readonly session: RtpSession,
+    config: RtpMediaConfig,
+    clock: MediaClock = mediaClock,
+  ) {
+    super(clock);
+    this.config = config;
+    session.on('packet', (p, at) => this.onPacket(p, at));
+  }
+
+  /** Start pacing (media is up). */
+  start(): void {
+    this.startPacing();
+  }
+
+  /** A re-INVITE changed codec or direction. */
+  reconfigure(config: RtpMediaConfig): void {
+    this.config = config;
+  }
+
+  get jitterStats(): JitterBuffer['stats'] {
+    return this.jitter.stats;
+  }
+
+  private onPacket(p: RtpPacket, arrivalMs: number): void {
+    if (this.closed) return;
+    const c = this.config;
+    if (p.payloadType === c.dtmfPayload) {
+      const digit = this.dtmfIn.push(p.timestamp, p.payload);
+      if (digit) this.onDtmf?.(digit);
+      return;
+    }
+    if (p.payloadType !== c.payload || !c.receive || p.payload.length === 0 || p.payload.length > 1600) return;
+    this.jitter.push(p.sequence, decodeG711(p.payload, c.codec), p.timestamp / 8, arrivalMs);
+  }
+
+  protected sendFrame(frame: Buffer, _silence: boolean): void {
+    this.playOut();
+    const c = this.config;
+    if (this.sendDtmfTick()) {
+      this.timestamp = (this.timestamp + FRAME_SAMPLES) >>> 0;
+      return;
+    }
+    if (c.send) this.session.send(c.payload, this.timestamp, encodeG711(frame, c.codec, this.encoded));
+    this.timestamp = (this.timestamp + FRAME_SAMPLES) >>> 0;
+  }
+
+  /** Pull enough from the jitter buffer for one 320-byte frame (the far end may use another ptime). */
+  private playOut(): void {
+    while (this.pending.length < FRAME_BYTES) {
+      const pcm = this.jitter.pop();
+      if (!pcm) break;
+      this.heard = true;
+      this.pending = this.pending.length ? Buffer.concat([this.pending, pcm]) : pcm;
+    }
+    if (this.pending.length >= FRAME_BYTES) {
+      const frame = this.pending.subarray(0, FRAME_BYTES);
+      this.pending = this.pending.subarray(FRAME_BYTES);
+      this.receive(frame);
+    } else if (this.heard) {
+      // Keep the inbound stream at 50 Hz through gaps, so consumers see a steady clock.
+      this.receive(SILENCE_FRAME);
+    }
+  }
+
+  /** Queue RFC 4733 digits. Resolves when all were sent. Falls back to nothing if the far end has no telephone-event. */
+  sendDigits(digits: string): Promise<void> {
+    if (this.config.dtmfPayload === undefined) return Promise.reject(new Error('far end did not negotiate telephone-event'));
+    const all = [...digits].filter(isDtmfDigit);
+    return Promise.all(all.map((digit) => new Promise<void>((done) => this.dtmfQueue.push({ digit, done })))).then(() => undefined);
+  }
+
+  /** Returns true when this tick carried an event packet (audio is suppressed meanwhile). */
+  private sendDtmfTick(): boolean {
+    const pt = this.config.dtmfPayload;
+    if (!this.dtmfJob) {
+      if (this.gap > 0) {
+        this.gap--;
+        return false;
+      }
+      const next = this.dtmfQueue.shift();
+      if (!next || pt === undefined) return false;
+      this.dtmfJob = { ...next, tick: 0, timestamp: this.timestamp };
+    }
+    const job = this.dtmfJob;
+    job.tick++;
+    const end = job.tick >= DTMF_TONE_TICKS;
+    const duration = Math.min(job.tick, DTMF_TONE_TICKS) * FRAME_SAMPLES;
+    const payload = buildDtmfEvent({ digit: job.digit, end, volume: 10, duration });
+    if (!end) {
+      this.session.send(pt!, job.timestamp, payload, job.tick === 1);
+      return true;
+    }
+    for (let i = 0; i < DTMF_END_REPEATS; i++) this.session.send(pt!, job.timestamp, payload);
+    this.dtmfJob = undefined;
+    this.gap = DTMF_GAP_TICKS;
+    job.done();
+    return true;
+  }
+
+  protected override onClose(): void {
+    for (const j of this.dtmfQueue) j.done();
+    this.dtmfQueue.length = 0;
+    this.dtmfJob?.done();
+    this.session.close();
+  }
+}

@@ -1,0 +1,59 @@
+import dgram from 'node:dgram';
+import { EventEmitter } from 'node:events';
+import { DEFAULT_LIMITS, parseMessage, type Limits } from './message.js';
+import type { Admit, Remote, Transport, TransportEvents } from './transport.js';
+
+/** SIP over UDP: one datagram, one message. Bare CRLF keepalives are ignored. */
+export class UdpTransport extends EventEmitter<TransportEvents> implements Transport {
+  readonly kind = 'udp' as const;
+  private socket: dgram.Socket | undefined;
+  local = { address: '', port: 0 };
+
+  constructor(
+    private readonly host: string,
+    private readonly port: number,
+    private readonly admit: Admit = () => true,
+    private readonly limits: Limits = DEFAULT_LIMITS,
+  ) {
+    super();
+  }
+
+  listen(): Promise<void> {
+    const socket = dgram.createSocket({ type: this.host.includes(':') ? 'udp6' : 'udp4' });
+    this.socket = socket;
+    socket.on('message', (buf, rinfo) => this.onDatagram(buf, { transport: 'udp', address: rinfo.address, port: rinfo.port }));
+    socket.on('error', (err) => this.emit('error', err));
+    return new Promise((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind(this.port, this.host, () => {
+        socket.off('error', reject);
+        const a = socket.address();
+        this.local = { address: a.address, port: a.port };
+        resolve();
+      });
+    });
+  }
+
+  private onDatagram(buf: Buffer, remote: Remote): void {
+    if (!this.admit(remote, buf.length)) return;
+    if (buf.length <= 4 && buf.toString('latin1').trim() === '') return; // keepalive
+    let msg;
+    try {
+      msg = parseMessage(buf, this.limits);
+    } catch (e) {
+      this.emit('malformed', e as Error, remote);
+      return;
+    }
+    this.emit('message', msg, remote);
+  }
+
+  send(data: Buffer, remote: Remote): void {
+    this.socket?.send(data, remote.port, remote.address);
+  }
+
+  close(): Promise<void> {
+    const s = this.socket;
+    this.socket = undefined;
+    return new Promise((resolve) => (s ? s.close(() => resolve()) : resolve()));
+  }
+}

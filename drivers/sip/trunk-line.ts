@@ -1,0 +1,164 @@
+import { EventEmitter } from 'node:events';
+import type { DialOptions, Line, LineEvents, LineHealth } from '../line.js';
+import type { PortRange } from '../rtp/session.js';
+import { SipLeg, type LegContext } from './leg.js';
+import { Registration } from './registration.js';
+import type { Remote, TransportKind } from './transport.js';
+import { parseUri, socketHost, uriPort } from './uri.js';
+import { UserAgent, type IncomingInvite, type UserAgentOptions } from './user-agent.js';
+
+export interface TrunkOptions {
+  host: string;
+  port?: number;
+  transport?: TransportKind;
+  username: string;
+  password: string;
+  /** REGISTER with the PBX (otherwise the PBX knows us statically). */
+  register?: boolean;
+  /** Domain for our AOR; defaults to host:port. */
+  domain?: string;
+  expires?: number;
+  retryMs?: number;
+}
+
+export interface SipLineOptions extends UserAgentOptions {
+  id: string;
+  rtpPorts: PortRange;
+  /** Address for RTP and the SDP c= line; defaults to advertise / listen.host. */
+  rtpHost?: string;
+  trunk?: TrunkOptions;
+}
+
+/**
+ * The SIP trunk as a Line: inbound INVITEs become 'incoming' legs, dial() places calls — to a bare
+ * extension through the trunk (PBX), or directly to a sip: URI. Registers with the PBX when asked.
+ */
+export class SipTrunkLine extends EventEmitter<LineEvents> implements Line {
+  readonly kind = 'sip' as const;
+  readonly id: string;
+  readonly ua: UserAgent;
+  registration: Registration | undefined;
+  private readonly legs = new Set<SipLeg>();
+  private state: LineHealth['state'] = 'stopped';
+  private reason: string | undefined;
+
+  constructor(readonly options: SipLineOptions) {
+    super();
+    this.id = options.id;
+    this.ua = new UserAgent(options);
+    this.ua.on('invite', (inc) => this.onInvite(inc));
+  }
+
+  private get ctx(): LegContext {
+    const t = this.options.trunk;
+    return {
+      ua: this.ua,
+      lineId: this.id,
+      rtpHost: this.options.rtpHost ?? this.ua.host,
+      rtpPorts: this.options.rtpPorts,
+      credentials: t ? { username: t.username, password: t.password } : undefined,
+    };
+  }
+
+  private get trunkRemote(): Remote | undefined {
+    const t = this.options.trunk;
+    return t ? { transport: t.transport ?? 'udp', address: t.host, port: t.port ?? 5060 } : undefined;
+  }
+
+  async start(): Promise<void> {
+    this.state = 'starting';
+    await this.ua.start();
+    const t = this.options.trunk;
+    if (t?.register) {
+      this.registration = new Registration(this.ua, {
+        registrar: this.trunkRemote!,
+        domain: t.domain,
+        credentials: { username: t.username, password: t.password },
+        expires: t.expires,
+        retryMs: t.retryMs,
+      });
+      this.registration.on('state', (ok, reason) => {
+        this.state = ok ? 'ready' : 'down';
+        this.reason = reason;
+        this.emit('alarm', { lineId: this.id, code: 'registration-failed', active: !ok, message: ok ? 'registered' : `registration failed: ${reason}` });
+        this.emit('health', this.health());
+      });
+      this.registration.start();
+    } else this.state = 'ready';
+    this.emit('health', this.health());
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.legs].map((l) => l.hangup('line-down')));
+    await this.registration?.stop();
+    await this.ua.stop();
+    this.state = 'stopped';
+  }
+
+  health(): LineHealth {
+    return {
+      lineId: this.id,
+      kind: 'sip',
+      state: this.state,
+      reason: this.reason,
+      inCall: this.legs.size > 0,
+      registered: this.registration ? this.registration.registered : undefined,
+    };
+  }
+
+  /** Resolve a dial target: a sip: URI goes direct; a bare extension goes through the trunk. */
+  resolveTarget(target: string): { uri: string; destination: Remote } {
+    if (/^sips?:/i.test(target)) {
+      const u = parseUri(target);
+      const via = this.trunkRemote;
+      const t = u.params.transport?.toLowerCase();
+      const direct: Remote = { transport: t === 'tcp' ? 'tcp' : 'udp', address: socketHost(u.host), port: uriPort(u) };
+      // A URI naming the PBX itself goes through it like an extension does.
+      return { uri: target, destination: via && via.address === direct.address && via.port === direct.port ? via : direct };
+    }
+    const trunk = this.trunkRemote;
+    if (!trunk) throw new Error(`cannot dial "${target}": no SIP trunk configured (use a sip: URI)`);
+    if (!/^[0-9A-Za-z*#+._-]{1,32}$/.test(target)) throw new Error(`bad extension: ${target}`);
+    const domain = this.options.trunk?.domain ?? `${trunk.address}:${trunk.port}`;
+    return { uri: `sip:${target}@${domain}`, destination: trunk };
+  }
+
+  /** originate(): place a call; the leg is returned at once and emits ringing/answered/ended. */
+  async dial(target: string, options: DialOptions = {}): Promise<SipLeg> {
+    const { uri, destination } = this.resolveTarget(target);
+    const t = this.options.trunk;
+    const fromUser = options.callerNumber ?? t?.username ?? 'frontdesk';
+    const fromHost = t ? (t.domain ?? `${t.host}:${t.port ?? 5060}`) : `${this.ua.host}:${this.ua.port}`;
+    const leg = await SipLeg.originate(this.ctx, {
+      target: uri,
+      destination,
+      from: `sip:${fromUser}@${fromHost}`,
+      displayName: options.displayName,
+      headers: options.headers,
+      timeoutMs: options.timeoutMs,
+    });
+    this.track(leg);
+    return leg;
+  }
+
+  private onInvite(inc: IncomingInvite): void {
+    const leg = SipLeg.fromInvite(this.ctx, inc);
+    if (!leg) return;
+    this.track(leg);
+    if (this.listenerCount('incoming') === 0) void leg.hangup('rejected');
+    else this.emit('incoming', leg);
+  }
+
+  private track(leg: SipLeg): void {
+    this.legs.add(leg);
+    leg.once('ended', () => this.legs.delete(leg));
+  }
+
+  get activeLegs(): number {
+    return this.legs.size;
+  }
+}
+
+export function createSipLine(options: SipLineOptions): SipTrunkLine {
+  return new SipTrunkLine(options);
+}
