@@ -62,7 +62,7 @@ const GsmLine = Obj(
     imei: Type.Optional(Type.String({ pattern: '^[0-9]{14,16}$', description: 'Find the modem by IMEI among the serial ports instead of by path.' })),
     sim_pin: Type.Optional(Type.String({ pattern: '^[0-9]{4,8}$', description: 'SIM PIN, if the SIM asks for one. Use ${VAR} to keep it out of the file.' })),
     answer: Type.Optional(Answer),
-    sms: Type.Optional(Obj({ receive: Type.Boolean({ default: true, description: 'Store received SMS and report them.' }) })),
+    sms: Type.Optional(Obj({ receive: Type.Optional(Type.Boolean({ default: true, description: 'Store received SMS and report them.' })) })),
   },
   'A GSM modem line (AT commands over serial).',
 );
