@@ -83,6 +83,9 @@ const BIN_HZ = SAMPLE_RATE / N;
 /** Whether each (low, high) pair may take the second-harmonic check (see the class comment). */
 const HARM_OK: boolean[][] = LOW.map((lo) => HIGH.map((hi) => Math.abs(2 * lo - hi) > 1.6 * BIN_HZ));
 
+/** Returned by push() when no digit was confirmed (no allocation per frame). Frozen. */
+const NONE: string[] = Object.freeze([]) as unknown as string[];
+
 const db = (x: number): number => Math.pow(10, x / 10);
 
 export class DtmfDetector {
@@ -127,7 +130,7 @@ export class DtmfDetector {
   // Key state for debouncing: the digit being held and how many windows it has been absent.
   private down = -1;
   private absent = 0;
-  private out: string[] = [];
+  private out: string[] = NONE;
 
   constructor(opts: DtmfOptions = {}) {
     const a0 = DBM0_AMPLITUDE;
@@ -158,8 +161,11 @@ export class DtmfDetector {
     this.onDigit = opts.onDigit;
   }
 
-  /** Feed s16le audio (normally one 320-byte frame). Returns the digits confirmed by it. */
-  push(frame: Buffer): string[] {
+  /**
+   * Feed s16le audio (normally one 320-byte frame). Returns the digits confirmed by it, usually
+   * none (a shared frozen empty array: no allocation per frame).
+   */
+  push(frame: Buffer): readonly string[] {
     const s = asSamples(frame);
     this.ensure(s.length);
     const x = this.x;
@@ -171,7 +177,7 @@ export class DtmfDetector {
       e += v * v;
       cum[++this.len] = e;
     }
-    this.out = [];
+    this.out = NONE;
     while (this.next + N <= this.len) {
       this.window(this.next);
       this.next += HOP;
@@ -331,6 +337,7 @@ export class DtmfDetector {
     this.down = key;
     this.absent = 0;
     const digit = KEYS[key]!;
+    if (this.out === NONE) this.out = [];
     this.out.push(digit);
     if (this.onDigit) {
       const lvl = (p: number): number => 10 * Math.log10(p / ((DBM0_AMPLITUDE * DBM0_AMPLITUDE) / 2));
