@@ -193,6 +193,8 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
   }
 
   private stamp(msg: SipRequest, transport: TransportKind): void {
+    // A CANCEL arrives with its INVITE's Via already in place (same branch, §9.1).
+    if (header(msg, 'Via')) return;
     const via = formatVia({ transport: transport.toUpperCase(), host: this.host, port: this.port, params: { branch: newBranch(), rport: null } });
     msg.headers = [{ name: 'Via', value: via }, ...msg.headers];
     if (!header(msg, 'Max-Forwards')) msg.headers.push({ name: 'Max-Forwards', value: '70' });
@@ -201,7 +203,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
 
   /** Send without a transaction: the ACK for a 2xx, and 2xx retransmissions. */
   sendStateless(msg: SipMessage, remote: Remote): void {
-    if (msg.type === 'request' && !header(msg, 'Via')) this.stamp(msg, remote.transport);
+    if (msg.type === 'request') this.stamp(msg, remote.transport);
     this.transports.get(remote.transport)?.send(serialize(msg), remote);
   }
 
