@@ -9,6 +9,8 @@ export interface DomainEvents {
   'call.offered': { callId: string; lineId: string; caller?: string; callerName?: string };
   'call.phase': { callId: string; phase: CallPhase; detail?: Record<string, unknown> };
   'call.ended': { callId: string; outcome: CallOutcome; hungUpBy: 'caller' | 'agent' | 'system'; cause?: string };
+  'call.agent': { callId: string; extension: string; result: 'ringing' | 'answered' | 'no-answer' | 'busy' | 'failed'; detail?: string };
+  'voicemail.recorded': { callId: string; caller?: string; path: string; durationMs: number; id: string };
   'bot.turn': { callId: string; input: { kind: 'dtmf' | 'speech' | 'timeout'; value: string }; intent?: string; say?: string };
   'handoff.requested': { callId: string; reason: HandoffReason; queue?: string; detail?: string };
   'agent.state': { extension: string; state: AgentState; reason?: string };
