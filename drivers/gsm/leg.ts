@@ -18,6 +18,8 @@ export class GsmLeg extends EventEmitter<LegEvents> implements Leg {
   end: LegEnd | undefined;
   /** The modem's call index (^CONN:<idx>, +CLCC). Most modems use 1 for the only call. */
   callIndex = 1;
+  /** Set when we asked the modem to hang up: the end URC that follows is ours, not the caller's. */
+  localHangupCause: string | undefined;
 
   constructor(
     private readonly host: GsmLegHost,
@@ -27,7 +29,7 @@ export class GsmLeg extends EventEmitter<LegEvents> implements Leg {
   ) {
     super();
     this.id = `${lineId}-${Date.now().toString(36)}-${(++seq).toString(36)}`;
-    this.state = direction === 'inbound' ? 'offered' : 'offered';
+    this.state = 'offered';
   }
 
   answer(): Promise<void> {

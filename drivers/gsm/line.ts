@@ -494,7 +494,8 @@ export class GsmLine extends EventEmitter<LineEvents> implements Line, GsmLegHos
           this.cancelRing();
           return;
         }
-        this.endLeg(leg, c.detail ? { by: 'remote', cause: leg.state === 'offered' && c.cause === 'normal' ? 'cancelled' : c.cause, detail: c.detail } : { by: 'remote', cause: c.cause });
+        if (leg.localHangupCause !== undefined) this.endLeg(leg, { by: 'local', cause: leg.localHangupCause });
+        else this.endLeg(leg, c.detail ? { by: 'remote', cause: leg.state === 'offered' && c.cause === 'normal' ? 'cancelled' : c.cause, detail: c.detail } : { by: 'remote', cause: c.cause });
         void this.voiceOff(s);
     }
   }
@@ -541,6 +542,8 @@ export class GsmLine extends EventEmitter<LineEvents> implements Line, GsmLegHos
 
   async hangupLeg(leg: GsmLeg, cause: string): Promise<void> {
     const s = this.session;
+    // The modem confirms with an end URC right behind the OK; it must count as our hang-up.
+    leg.localHangupCause = cause;
     if (s && !s.dead && this.leg === leg) {
       await s.engine.send(this.dialect.hangup).catch((err: Error) => this.log.warn({ err: err.message }, 'hangup command failed'));
       await this.voiceOff(s);
