@@ -76,6 +76,8 @@ export class SipLeg extends EventEmitter<LegEvents> implements Leg {
   /** Headers of the initial INVITE (inbound) or of the 2xx (outbound). */
   headers: Header[] = [];
   endInfo: LegEnd | undefined;
+  /** How many digest challenges (401/407) the INVITE answered. */
+  authRetries = 0;
   private dialog: Dialog | undefined;
   private session: RtpSession | undefined;
   private port: RtpMediaPort | undefined;
@@ -186,6 +188,7 @@ export class SipLeg extends EventEmitter<LegEvents> implements Leg {
     if (res.status < 300) return this.onInvite2xx(req, res);
     const retry = this.ctx.credentials && !this.cancelWanted ? this.ctx.ua.withCredentials(req, res, this.ctx.credentials, attempts) : undefined;
     if (retry) {
+      this.authRetries++;
       this.invite = retry;
       this.provisional = false;
       return this.sendInvite(retry, attempts + 1);

@@ -54,6 +54,8 @@ export interface Phone extends EventEmitter<{ event: [BaresipEvent] }> {
   sendDigits(digits: string): Promise<void>;
   /** Resolve with the first event of `type` (including ones already seen after `since`). */
   waitEvent(type: string, timeoutMs?: number, since?: number): Promise<BaresipEvent>;
+  /** Resolve once the account is registered (registerTo only). */
+  waitRegistered(timeoutMs?: number): Promise<void>;
   /** What the phone heard on its last call (decoded audio), as samples. */
   heard(): Promise<Int16Array>;
   stop(): Promise<void>;
@@ -202,6 +204,14 @@ export async function startPhone(opts: PhoneOptions = {}): Promise<Phone> {
     events,
     command,
     waitEvent,
+    // REGISTER may complete before the control connection is up, so the log counts as well as the event.
+    waitRegistered: async (timeoutMs = 10_000) => {
+      const end = Date.now() + timeoutMs;
+      while (!events.some((e) => e.type === 'REGISTER_OK') && !/200 OK \(.*\) \[\d+ binding/.test(log.join(''))) {
+        if (Date.now() > end) throw new Error(`baresip ${user} did not register: ${log.join('').slice(-1500)}`);
+        await sleep(50);
+      }
+    },
     dial: async (uri: string) => void (await command('dial', uri)),
     accept: async () => void (await command('accept')),
     hangup: async () => void (await command('hangup')),

@@ -1,0 +1,47 @@
+import t from 'tap';
+import { once } from 'node:events';
+import { startPbx } from '../../helpers/kamailio.js';
+import { startPhone } from '../../helpers/baresip.js';
+import { sleep, waitFor } from '../../helpers/net.js';
+import { answered, startBox } from '../../helpers/sip-box.js';
+import type { LegEnd } from '../../../drivers/line.js';
+
+t.test('kamailio PBX with digest: the box registers, its INVITE is challenged (407) and reaches a registered phone', async (t) => {
+  const pbx = await startPbx({ '801': 'p801', frontdesk: 'secret-fd' });
+  t.teardown(() => pbx.stop());
+  const phone = await startPhone({ user: '801', registerTo: { host: pbx.host, port: pbx.port, password: 'p801' } });
+  t.teardown(() => phone.stop());
+  await phone.waitRegistered();
+
+  const box = await startBox({ trunk: { host: pbx.host, port: pbx.port, username: 'frontdesk', password: 'secret-fd', register: true } });
+  t.teardown(() => box.stop());
+  await waitFor(() => box.health().registered, 5000, 'registration');
+  t.equal(box.health().state, 'ready');
+
+  const leg = await box.dial('801', { displayName: 'Frontdesk' });
+  await answered(leg);
+  t.equal(leg.authRetries, 1, 'call through the proxy answered after one 407 challenge');
+  await sleep(500);
+  await leg.hangup();
+  await phone.waitEvent('CALL_CLOSED', 5000);
+  t.pass('BYE through the proxy (Record-Route) reached the phone');
+});
+
+t.test('a wrong trunk password: clear error, no retry storm', async (t) => {
+  const pbx = await startPbx({ frontdesk: 'right' });
+  t.teardown(() => pbx.stop());
+  const box = await startBox({ trunk: { host: pbx.host, port: pbx.port, username: 'frontdesk', password: 'wrong', register: true, retryMs: 60_000 } });
+  t.teardown(() => box.stop());
+  const [alarm] = await once(box, 'alarm');
+  t.equal(alarm.code, 'registration-failed');
+  t.match(alarm.message, /auth failed/);
+  t.equal(box.health().registered, false);
+  await sleep(1500);
+  t.equal(box.registration!.attempts, 1, 'one REGISTER attempt (one challenge answered), then wait');
+  const regs = (pbx.log().match(/REGISTER/g) ?? []).length;
+  t.ok(regs <= 4, `kamailio saw few REGISTER lines (${regs})`);
+
+  const leg = await box.dial('801');
+  const [end] = (await once(leg, 'ended')) as [LegEnd];
+  t.equal(end.cause, 'auth-failed', `INVITE with the wrong password ends auth-failed (${end.detail})`);
+});

@@ -1,0 +1,65 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort, sleep } from './net.js';
+
+/**
+ * A PBX for tests: kamailio (Debian) as an in-memory registrar + proxy with digest auth, from the
+ * checked config in /work/shared/peers (or test/fixtures/sip/kamailio-pbx.cfg), on a random loopback port.
+ */
+
+export interface Pbx {
+  host: string;
+  port: number;
+  /** Everything kamailio logged so far. */
+  log(): string;
+  stop(): Promise<void>;
+}
+
+const CONFIG_CANDIDATES = ['/work/shared/peers/kamailio-pbx.cfg'];
+
+export async function startPbx(users: Record<string, string>, opts: { verbose?: boolean; configPath?: string } = {}): Promise<Pbx> {
+  let template: string | undefined;
+  for (const p of opts.configPath ? [opts.configPath] : CONFIG_CANDIDATES) {
+    template = await readFile(p, 'utf8').catch(() => undefined);
+    if (template) break;
+  }
+  if (!template) throw new Error('kamailio-pbx.cfg not found');
+  const dir = await mkdtemp(join(tmpdir(), 'kamailio-'));
+  const port = await freePort(1);
+  const userLines = Object.entries(users)
+    .map(([u, p]) => `    $sht(users=>${u}) = "${p}";`)
+    .join('\n');
+  const cfg = template.replace(/^listen=udp:127\.0\.0\.1:PORT$/m, `listen=udp:127.0.0.1:${port}`).replace('unix:CTL_SOCKET', `unix:${join(dir, 'ctl.sock')}`).replace(/^USERS$/m, userLines);
+  const file = join(dir, 'kamailio.cfg');
+  await writeFile(file, cfg);
+  const proc = spawn('kamailio', ['-f', file, '-DD', '-E', '-Y', dir, '-P', join(dir, 'kamailio.pid')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const onData = (b: Buffer): void => {
+    out += b.toString();
+    if (out.length > 200_000) out = out.slice(-100_000);
+    if (opts.verbose) process.stderr.write(`[kamailio] ${b.toString()}`);
+  };
+  proc.stdout!.on('data', onData);
+  proc.stderr!.on('data', onData);
+  // Ready when it logs that its UDP listener is up (or after a short grace period).
+  for (let i = 0; i < 60 && proc.exitCode === null; i++) {
+    if (/INFO: <core> \[core\/udp_server\.c|init_child|listening on/i.test(out) && i > 4) break;
+    await sleep(50);
+  }
+  if (proc.exitCode !== null) throw new Error(`kamailio exited: ${out.slice(-2000)}`);
+  return {
+    host: '127.0.0.1',
+    port,
+    log: () => out,
+    stop: async () => {
+      if (proc.exitCode === null) {
+        proc.kill('SIGTERM');
+        await Promise.race([new Promise((r) => proc.once('exit', r)), sleep(3000)]);
+        if (proc.exitCode === null) proc.kill('SIGKILL');
+      }
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
