@@ -54,6 +54,13 @@ export class App {
       log: this.log,
       config: () => this.loaded.config,
       accepting: () => !this.draining,
+      daemon: {
+        startedAt: this.startedAt,
+        configHash: () => this.configHash,
+        reload: () => this.reload(),
+        healthy: () => this.healthy(),
+        activeCalls: () => this.activeCalls(),
+      },
     };
     this.exts = this.opts.extensions(this.config);
     for (const e of this.exts) {

@@ -12,6 +12,19 @@ export interface Context {
   config(): Config;
   /** Whether new calls may be accepted (false while draining). */
   accepting(): boolean;
+  /** The daemon as a whole, for features that report on it or act on it (telemetry, console). */
+  readonly daemon?: DaemonHandle;
+}
+
+export interface DaemonHandle {
+  /** ms since the epoch. */
+  readonly startedAt: number;
+  /** sha256 of the config file in force. */
+  configHash(): string;
+  /** Re-read the config file, as SIGHUP does. */
+  reload(): Promise<{ ok: boolean; errors?: string[] }>;
+  healthy(): boolean;
+  activeCalls(): number;
 }
 
 /**

@@ -17,9 +17,13 @@ export interface DomainEvents {
   'line.health': LineHealth;
   'line.alarm': LineAlarm;
   'sms.received': Sms;
-  'alarm': { code: string; active: boolean; message: string; source?: string };
+  'alarm': { code: string; active: boolean; message: string; source?: string; severity?: AlarmSeverity };
   'system.reload': { ok: boolean; errors?: string[]; configHash?: string };
+  /** A caller's post-call survey answer (CSAT): score on a 1..scale scale (default 5). */
+  'survey.answered': { callId: string; score: number; scale?: number };
 }
+
+export type AlarmSeverity = 'warning' | 'critical';
 
 export type CallPhase = 'bot' | 'queued' | 'ringing-agent' | 'connected' | 'survey' | 'voicemail' | 'ended';
 export type CallOutcome = 'bot-resolved' | 'transferred' | 'abandoned' | 'voicemail' | 'failed';

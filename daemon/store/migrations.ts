@@ -121,6 +121,48 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX agent_state_ext ON agent_state_log(extension, id);
     `,
   },
+  {
+    // Telemetry (issue 6): alarm state, line state, surveys for CSAT, and which outbox rows may be
+    // dropped at the outbox bound (only low-value health reports; call events never).
+    version: 3,
+    name: 'alarms, line state, surveys, outbox droppable',
+    sql: `
+      ALTER TABLE outbox ADD COLUMN droppable INTEGER NOT NULL DEFAULT 0;
+      CREATE INDEX outbox_droppable ON outbox(droppable, seq);
+      CREATE TABLE alarms (
+        code TEXT NOT NULL,
+        source TEXT NOT NULL DEFAULT '',   -- line id, 'speech', 'outbox', '' for the box
+        active INTEGER NOT NULL,
+        severity TEXT NOT NULL DEFAULT 'warning',
+        message TEXT NOT NULL,
+        raised_at TEXT NOT NULL,
+        cleared_at TEXT,
+        PRIMARY KEY (code, source)
+      );
+      CREATE TABLE alarm_log (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        code TEXT NOT NULL,
+        source TEXT NOT NULL DEFAULT '',
+        active INTEGER NOT NULL,
+        severity TEXT NOT NULL DEFAULT 'warning',
+        message TEXT NOT NULL,
+        at TEXT NOT NULL
+      );
+      CREATE TABLE line_state (
+        line_id TEXT PRIMARY KEY,
+        health TEXT NOT NULL,              -- LineHealth JSON as last reported
+        updated_at TEXT NOT NULL
+      );
+      CREATE TABLE surveys (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        call_id TEXT NOT NULL,             -- no foreign key: the survey may be written before the CDR row
+        score INTEGER NOT NULL,
+        scale INTEGER NOT NULL DEFAULT 5,
+        at TEXT NOT NULL
+      );
+      CREATE INDEX surveys_call ON surveys(call_id);
+    `,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
