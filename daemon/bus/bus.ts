@@ -21,6 +21,28 @@ export class Bus {
     return event;
   }
 
+  /**
+   * Emit and wait until every subscriber has finished with the event (e.g. the store committed it).
+   * For producers that must not let go of data before it is durable, like an SMS about to be
+   * deleted from the SIM. Rejects if a subscriber fails.
+   */
+  async emitAndWait<K extends EventName>(type: K, data: DomainEvents[K], at: Date = new Date()): Promise<Envelope<K>> {
+    const event: Envelope<K> = { type, at: at.toISOString(), data };
+    const results = [...(this.byType.get(type) ?? []), ...this.all].map((l) => {
+      try {
+        return Promise.resolve((l as Listener<K>)(event));
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    });
+    const failed = (await Promise.allSettled(results)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
+      this.onError(failed.reason, event);
+      throw failed.reason;
+    }
+    return event;
+  }
+
   on<K extends EventName>(type: K, listener: Listener<K>): () => void {
     let set = this.byType.get(type);
     if (!set) this.byType.set(type, (set = new Set()));
