@@ -29,6 +29,7 @@ export class Guard {
   private readonly nets: { base: bigint; mask: bigint; v6: boolean }[];
   private readonly buckets = new Map<string, Bucket>();
   private readonly bans = new Map<string, number>();
+  private readonly allowCache = new Map<string, boolean>();
   private readonly rate: number;
   private readonly burst: number;
   private readonly banMs: number;
@@ -47,8 +48,12 @@ export class Guard {
     this.now = opts.now ?? Date.now;
   }
 
-  /** Token bucket per source address. False means drop (and, on overflow, ban). */
+  /**
+   * Token bucket per source address. False means drop (and, on overflow, ban). Configured peers are
+   * never rate-limited: banning the PBX would end every call, and its traffic is trusted by config.
+   */
   admit(address: string): boolean {
+    if (this.isAllowed(address)) return true;
     const now = this.now();
     const until = this.bans.get(address);
     if (until !== undefined) {
@@ -98,9 +103,13 @@ export class Guard {
 
   /** Is this source a configured peer? */
   isAllowed(address: string): boolean {
+    const cached = this.allowCache.get(address);
+    if (cached !== undefined) return cached;
     const a = toBig(address);
-    if (!a) return false;
-    return this.nets.some((n) => n.v6 === a.v6 && (a.value & n.mask) === n.base);
+    const ok = a ? this.nets.some((n) => n.v6 === a.v6 && (a.value & n.mask) === n.base) : false;
+    if (this.allowCache.size > 10_000) this.allowCache.clear();
+    this.allowCache.set(address, ok);
+    return ok;
   }
 }
 
