@@ -1,11 +1,16 @@
 import type { Config } from './config/schema.js';
 import type { Extension } from './extension.js';
+import { LinesExtension } from './lines/lines.js';
+import { CallsExtension } from './calls/calls-extension.js';
+import { StoreExtension } from './store/store-extension.js';
 import { telemetryExtension } from './telemetry/extension.js';
 
 /**
- * Which extensions a config gets, in start order: lines, then the call core, then the listeners
- * (store recorder, telemetry). The features land here as they are built.
+ * Which extensions a config gets, in start order: the store's recorder first (so it hears every
+ * event), then lines, then the call core. Stopped in reverse order.
  */
 export function buildExtensions(_config: Config): Extension[] {
-  return [telemetryExtension()];
+  const lines = new LinesExtension();
+  const calls = new CallsExtension(lines);
+  return [new StoreExtension(), telemetryExtension(), lines, calls];
 }

@@ -1,0 +1,79 @@
+import { randomUUID } from 'node:crypto';
+import type { Leg, LegEnd } from '../../drivers/line.js';
+import type { Bus } from '../bus/bus.js';
+import type { CallOutcome, CallPhase, DomainEvents } from '../bus/events.js';
+import type { Logger } from '../log.js';
+
+/** A time-sortable call id: base36 milliseconds then random, e.g. "mi8k2x1a-3f9c2d". */
+export function newCallId(now = Date.now()): string {
+  return `${now.toString(36)}-${randomUUID().slice(0, 8)}`;
+}
+
+/**
+ * One customer call: its legs, its phase, and the events that tell everyone else about it. The
+ * phase only moves forward along bot → queued → ringing-agent → connected → (survey) → ended (with
+ * voicemail as a side exit); every change is a bus event, which the store turns into the CDR and
+ * timeline.
+ */
+export class Call {
+  readonly id: string;
+  phase: CallPhase | 'offered' = 'offered';
+  agentLeg: Leg | undefined;
+  agentExt: string | undefined;
+  outcome: CallOutcome | undefined;
+  private ended = false;
+  /** Aborted when the customer leg ends: everything the call is doing stops. */
+  readonly gone = new AbortController();
+  customerEnd: LegEnd | undefined;
+
+  constructor(
+    readonly customer: Leg,
+    private readonly bus: Bus,
+    readonly log: Logger,
+    id = newCallId(),
+  ) {
+    this.id = id;
+    customer.once('ended', (end) => {
+      this.customerEnd = end;
+      this.gone.abort();
+    });
+  }
+
+  get caller(): string | undefined {
+    return this.customer.remote.number;
+  }
+
+  get isEnded(): boolean {
+    return this.ended;
+  }
+
+  emit<K extends keyof DomainEvents>(type: K, data: DomainEvents[K]): void {
+    this.log.info({ event: type, ...(data as object) }, type);
+    this.bus.emit(type, data);
+  }
+
+  offered(): void {
+    this.emit('call.offered', {
+      callId: this.id,
+      lineId: this.customer.lineId,
+      ...(this.customer.remote.number ? { caller: this.customer.remote.number } : {}),
+      ...(this.customer.remote.name ? { callerName: this.customer.remote.name } : {}),
+    });
+  }
+
+  setPhase(phase: CallPhase, detail?: Record<string, unknown>): void {
+    if (this.ended) return;
+    this.phase = phase;
+    this.emit('call.phase', { callId: this.id, phase, ...(detail ? { detail } : {}) });
+  }
+
+  /** End the call once: hang up what is still up and report the outcome. */
+  async end(outcome: CallOutcome, hungUpBy: 'caller' | 'agent' | 'system', cause?: string): Promise<void> {
+    if (this.ended) return;
+    this.ended = true;
+    this.outcome = outcome;
+    this.phase = 'ended';
+    await Promise.allSettled([this.customer.hangup(cause ?? 'normal'), this.agentLeg?.hangup('normal')]);
+    this.emit('call.ended', { callId: this.id, outcome, hungUpBy, ...(cause ? { cause } : {}) });
+  }
+}

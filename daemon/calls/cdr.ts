@@ -1,0 +1,65 @@
+import type { Tx } from '../store/db.js';
+import type { Envelope, EventName } from '../bus/events.js';
+
+type Register = <K extends EventName>(type: K, writer: (tx: Tx, event: Envelope<K>) => Promise<void>) => unknown;
+
+/** Every call event also becomes a row of the call's timeline. */
+async function timeline(tx: Tx, ev: Envelope, callId: string): Promise<void> {
+  await tx.run('INSERT INTO call_timeline (call_id, at, event, data) VALUES (?, ?, ?, ?)', [callId, ev.at, ev.type, JSON.stringify(ev.data)]);
+}
+
+/**
+ * The CDR: the calls row and its timeline, written from the call events in the same transaction
+ * as their outbox rows. Timestamps are set once (the first ring of an agent, the first answer) so a
+ * retried step does not move them.
+ */
+export function registerCallWriters(register: Register): void {
+  register('call.offered', async (tx, ev) => {
+    const d = ev.data;
+    await tx.run('INSERT OR IGNORE INTO calls (id, line_id, direction, caller, caller_name, offered_at) VALUES (?, ?, ?, ?, ?, ?)', [d.callId, d.lineId, 'inbound', d.caller ?? null, d.callerName ?? null, ev.at]);
+    if (d.caller) {
+      await tx.run('INSERT INTO customers (number, created_at, last_call_at) VALUES (?, ?, ?) ON CONFLICT(number) DO UPDATE SET last_call_at = excluded.last_call_at', [d.caller, ev.at, ev.at]);
+    }
+    await timeline(tx, ev, d.callId);
+  });
+  register('call.phase', async (tx, ev) => {
+    const { callId, phase, detail } = ev.data;
+    const sets: Record<string, string> = {
+      bot: 'answered_at = COALESCE(answered_at, :at)',
+      queued: 'bot_ended_at = COALESCE(bot_ended_at, :at), queued_at = COALESCE(queued_at, :at), queue_id = COALESCE(queue_id, :queue)',
+      'ringing-agent': 'agent_ring_at = COALESCE(agent_ring_at, :at), bot_ended_at = COALESCE(bot_ended_at, :at)',
+      connected: 'agent_answered_at = COALESCE(agent_answered_at, :at), agent_ext = :agent',
+      voicemail: 'bot_ended_at = COALESCE(bot_ended_at, :at)',
+    };
+    const set = sets[phase];
+    if (set) {
+      await tx.run(`UPDATE calls SET ${set} WHERE id = :id`, {
+        ':at': ev.at,
+        ':id': callId,
+        ...(set.includes(':queue') ? { ':queue': (detail?.queue as string | null | undefined) ?? null } : {}),
+        ...(set.includes(':agent') ? { ':agent': (detail?.agent as string | undefined) ?? null } : {}),
+      });
+    }
+    await timeline(tx, ev, callId);
+  });
+  register('call.ended', async (tx, ev) => {
+    const d = ev.data;
+    await tx.run('UPDATE calls SET ended_at = ?, hung_up_by = ?, outcome = ?, cause = ?, bot_ended_at = COALESCE(bot_ended_at, ?) WHERE id = ?', [ev.at, d.hungUpBy, d.outcome, d.cause ?? null, ev.at, d.callId]);
+    await tx.run('UPDATE customers SET last_agent = COALESCE((SELECT agent_ext FROM calls WHERE id = ?), last_agent) WHERE number = (SELECT caller FROM calls WHERE id = ?)', [d.callId, d.callId]);
+    await timeline(tx, ev, d.callId);
+  });
+  register('call.agent', async (tx, ev) => timeline(tx, ev, ev.data.callId));
+  register('handoff.requested', async (tx, ev) => {
+    await tx.run('UPDATE calls SET intent = COALESCE(intent, ?) WHERE id = ?', [ev.data.detail ?? ev.data.reason, ev.data.callId]);
+    await timeline(tx, ev, ev.data.callId);
+  });
+  register('bot.turn', async (tx, ev) => {
+    await tx.run('UPDATE calls SET menu_path = CASE WHEN ? THEN COALESCE(menu_path || \'>\', \'\') || ? ELSE menu_path END WHERE id = ?', [ev.data.input.kind === 'dtmf' ? 1 : 0, ev.data.input.value, ev.data.callId]);
+    await timeline(tx, ev, ev.data.callId);
+  });
+  register('voicemail.recorded', async (tx, ev) => {
+    const d = ev.data;
+    await tx.run('INSERT INTO voicemail (id, call_id, caller, recorded_at, path, duration_ms) VALUES (?, ?, ?, ?, ?, ?)', [d.id, d.callId, d.caller ?? null, ev.at, d.path, d.durationMs]);
+    await timeline(tx, ev, d.callId);
+  });
+}

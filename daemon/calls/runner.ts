@@ -1,0 +1,142 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Leg } from '../../drivers/line.js';
+import { tone } from '../../drivers/audio/tones.js';
+import type { Bus } from '../bus/bus.js';
+import type { Config } from '../config/schema.js';
+import { durationOr } from '../config/duration.js';
+import type { Logger } from '../log.js';
+import { BotSession, type Step } from '../bot/dialog.js';
+import { isOpen } from '../bot/hours.js';
+import type { PromptResolver } from '../speech/prompts.js';
+import { record } from '../speech/recorder.js';
+import { Call } from './call.js';
+import { CallerDigits } from './digits.js';
+import { handOff, type DialAgent } from './handoff.js';
+import { Speaker } from './speak.js';
+import type { AgentPool } from '../routing/agents.js';
+
+export interface CallDeps {
+  bus: Bus;
+  log: Logger;
+  config: () => Config;
+  prompts: PromptResolver;
+  agents: AgentPool;
+  dialAgent: DialAgent;
+  /** Where voicemail WAVs go. */
+  voicemailDir: string;
+  now?: () => Date;
+}
+
+const DEFAULTS = {
+  zh: { noAgent: '对不起,现在没有客服可以接听您的电话。', voicemail: '请在提示音后留言,按井号键结束。', thanks: '您的留言已收到,谢谢,再见。' },
+  en: { noAgent: 'Sorry, nobody is available to take your call right now.', voicemail: 'Please leave a message after the tone, and press hash when you are done.', thanks: 'Thank you, your message has been recorded. Goodbye.' },
+};
+
+/**
+ * One inbound call from start to end: answer, business hours, the bot dialog, handoff to an agent
+ * or voicemail, and the outcome. Everything stops as soon as the caller hangs up.
+ */
+export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
+  const call = new Call(leg, deps.bus, deps.log);
+  const log = call.log.child({ callId: call.id });
+  (call as { log: Logger }).log = log;
+  call.offered();
+  try {
+    await leg.answer();
+  } catch (err) {
+    log.warn({ err }, 'could not answer');
+    await call.end('failed', call.customerEnd ? 'caller' : 'system', 'answer-failed');
+    return call;
+  }
+  if (!leg.media) {
+    await call.end('failed', 'system', 'no-media');
+    return call;
+  }
+  call.setPhase('bot');
+  const cfg = deps.config();
+  const lang = cfg.bot.language ?? cfg.language ?? 'zh-CN';
+  const texts = lang.startsWith('zh') ? DEFAULTS.zh : DEFAULTS.en;
+  const voice = cfg.speech?.tts?.voice ?? (lang.startsWith('zh') ? 'cmn' : 'en');
+  const speaker = new Speaker(leg.media, deps.prompts, voice, log);
+  const digits = new CallerDigits(leg);
+  const signal = call.gone.signal;
+  const vip = Boolean(call.caller && cfg.priority?.vip_numbers?.includes(call.caller));
+
+  const voicemail = async (): Promise<void> => {
+    call.setPhase('voicemail');
+    await speaker.say([{ text: cfg.bot.voicemail?.say ?? texts.voicemail }], signal);
+    if (signal.aborted) return;
+    await speaker.play(tone([1000], 400, -12), signal);
+    await mkdir(deps.voicemailDir, { recursive: true });
+    const id = call.id;
+    const path = join(deps.voicemailDir, `${id}.wav`);
+    digits.clear();
+    const rec = await record(leg.media!, { path, maxMs: durationOr(cfg.bot.voicemail?.max_length, '2m'), silenceMs: 5000, signal });
+    call.emit('voicemail.recorded', { callId: call.id, id, path: rec.path, durationMs: rec.durationMs, ...(call.caller ? { caller: call.caller } : {}) });
+    if (!signal.aborted) await speaker.say([{ text: texts.thanks }], signal);
+  };
+
+  try {
+    // Outside business hours: the closed message, then what the installer chose.
+    if (!isOpen(cfg.hours, cfg.timezone, deps.now?.() ?? new Date())) {
+      const closed = cfg.hours?.closed;
+      log.info('outside business hours');
+      if (closed?.say) await speaker.say([{ text: closed.say }], signal);
+      const then = closed?.then ?? 'voicemail';
+      if (then === 'voicemail') {
+        await voicemail();
+        return await finish(call, 'voicemail');
+      }
+      if (then === 'hangup') return await finish(call, 'bot-resolved');
+    }
+
+    const bot = new BotSession(cfg.bot, { language: lang, vip });
+    let step: Step = bot.start();
+    for (;;) {
+      await speaker.say(step.say, signal, digits);
+      if (signal.aborted) return await finish(call, call.phase === 'bot' ? 'bot-resolved' : 'abandoned');
+      const next = step.next;
+      if (next.kind === 'listen') {
+        // A digit pressed during the prompt is already queued; otherwise wait for one.
+        // A digit that cut the prompt short is already queued and comes back at once.
+        const d = await digits.next(next.timeoutMs, signal);
+        if (signal.aborted) return await finish(call, 'bot-resolved');
+        step = bot.input(d === undefined ? { kind: 'timeout' } : { kind: 'digit', digit: d });
+        call.emit('bot.turn', { callId: call.id, input: d === undefined ? { kind: 'timeout', value: '' } : { kind: 'dtmf', value: d }, ...(bot.summary().intent ? { intent: bot.summary().intent! } : {}), ...(step.say[0] ? { say: step.say.map((s) => s.text).join(' ') } : {}) });
+        continue;
+      }
+      if (next.kind === 'hangup') return await finish(call, 'bot-resolved');
+      if (next.kind === 'voicemail') {
+        await voicemail();
+        return await finish(call, 'voicemail');
+      }
+      // Handoff: announce, ring agents, bridge.
+      const summary = bot.summary();
+      call.emit('handoff.requested', { callId: call.id, reason: next.reason, ...(next.queue ? { queue: next.queue } : {}), ...(summary.intent ? { detail: summary.intent } : {}) });
+      const announce = cfg.bot.handoff?.say;
+      if (announce) await speaker.say([{ text: announce }], signal);
+      if (signal.aborted) return await finish(call, 'abandoned');
+      const r = await handOff(call, speaker, { ...(next.queue ? { queue: next.queue } : {}), reason: next.reason, summary, vip }, deps);
+      if (r.kind === 'caller-gone') return await finish(call, 'abandoned');
+      if (r.kind === 'connected-and-ended') return await finish(call, 'transferred', r.by);
+      // Nobody answered: apologise and take a message.
+      await speaker.say([{ text: cfg.bot.handoff?.no_agent_say ?? texts.noAgent }], signal);
+      if (signal.aborted) return await finish(call, 'abandoned');
+      await voicemail();
+      return await finish(call, 'voicemail');
+    }
+  } catch (err) {
+    log.error({ err }, 'call failed');
+    return await finish(call, 'failed', undefined, 'internal-error');
+  } finally {
+    digits.close();
+    speaker.stop();
+  }
+}
+
+async function finish(call: Call, outcome: Parameters<Call['end']>[0], by?: 'caller' | 'agent', cause?: string): Promise<Call> {
+  const hungUpBy = by ?? (call.customerEnd && call.customerEnd.by === 'remote' ? 'caller' : 'system');
+  await call.end(outcome, hungUpBy, cause);
+  return call;
+}

@@ -1,0 +1,124 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startEmulator, type RunningEmulator } from '../../drivers/gsm/emulator/index.js';
+import { Db } from '../../daemon/store/db.js';
+import { DaemonProcess, type LogLine } from './daemon-process.js';
+import { freePort, sleep } from './net.js';
+
+export interface BoxOptions {
+  /** agents: YAML list items (without the leading "- "), e.g. `extension: "801"\n    name: A\n    contact: sip:...` */
+  agents: { extension: string; contact: string; skills?: string }[];
+  /** Extra top-level YAML (hours, queues...). */
+  extra?: string;
+  bot?: string;
+  ringTimeout?: string;
+}
+
+/**
+ * A whole box for end-to-end tests: a Huawei modem emulator on real ttys (the caller's side), the
+ * real daemon process on it with a SIP endpoint on loopback, and its sqlite store.
+ */
+export interface Box {
+  dir: string;
+  emu: RunningEmulator;
+  daemon: DaemonProcess;
+  sipPort: number;
+  dataDir: string;
+  /** Wait for a call event the daemon logged (msg is the event type). */
+  event(type: string, match?: (l: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
+  /** Poll the store until the query returns a row that passes the test. */
+  row<T>(sql: string, params: (string | number)[], ok: (r: T) => boolean, timeoutMs?: number): Promise<T>;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_BOT = `  greeting: "Welcome. Press 2 for opening hours, or 0 for a person."
+  language: en-US
+  menu:
+    "2": { say: "We are open from nine to six.", then: menu }
+    "0": agent
+  menu_prompt: "Anything else? Press 0 for a person."
+  handoff:
+    say: "Please hold, I am connecting you."
+    default_queue: general
+    no_agent_say: "Sorry, nobody can take your call."
+  voicemail: { say: "Leave a message after the tone." }
+  goodbye: "Goodbye."`;
+
+export async function startBox(opts: BoxOptions): Promise<Box> {
+  const dir = await mkdtemp(join(tmpdir(), 'fd-box-'));
+  const emu = await startEmulator({ dialect: 'huawei', dir: join(dir, 'tty'), ringIntervalMs: 1000 });
+  const sipPort = await freePort(2);
+  const rtp = await freePort(200, 30000, 39000);
+  const dataDir = join(dir, 'data');
+  const agents = opts.agents
+    .map((a) => `  - extension: "${a.extension}"\n    name: Agent ${a.extension}\n    contact: ${a.contact}\n    skills: ${a.skills ?? '{ general: 1 }'}`)
+    .join('\n');
+  const yaml = `site: test
+node: box-1
+language: en-US
+timezone: Asia/Shanghai
+lines:
+  - id: gsm1
+    kind: gsm
+    modem: huawei
+    at_port: ${emu.paths.at}
+    voice_port: ${emu.paths.voice}
+sip:
+  listen: 127.0.0.1:${sipPort}
+  rtp_ports: ${rtp}-${rtp + 199}
+  allow_from: [127.0.0.1/32]
+agents:
+${agents}
+queues:
+  - id: general
+    skill: general
+    ring_timeout: ${opts.ringTimeout ?? '8s'}
+bot:
+${opts.bot ?? DEFAULT_BOT}
+speech:
+  tts: { voice: en }
+  worker: false
+storage:
+  dir: ${dataDir}
+logging:
+  level: info
+service:
+  drain_grace: 1s
+${opts.extra ?? ''}
+`;
+  const file = join(dir, 'frontdesk.yaml');
+  await writeFile(file, yaml);
+  const daemon = new DaemonProcess(['run', '-c', file]);
+  const box: Box = {
+    dir,
+    emu,
+    daemon,
+    sipPort,
+    dataDir,
+    event: (type, match = () => true, timeoutMs = 30_000) => daemon.waitForLog((l) => l.msg === type && match(l), timeoutMs),
+    async row<T>(sql: string, params: (string | number)[], ok: (r: T) => boolean, timeoutMs = 10_000): Promise<T> {
+      const db = await Db.open(join(dataDir, 'frontdesk.db'), { readonly: true });
+      try {
+        const until = Date.now() + timeoutMs;
+        for (;;) {
+          const r = await db.get<T>(sql, params);
+          if (r && ok(r)) return r;
+          if (Date.now() > until) throw new Error(`no row passing the test for ${sql}: last ${JSON.stringify(r)}`);
+          await sleep(200);
+        }
+      } finally {
+        await db.close();
+      }
+    },
+    async close() {
+      daemon.kill('SIGTERM');
+      await Promise.race([daemon.exited, sleep(5000)]);
+      daemon.kill('SIGKILL');
+      await emu.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+  await daemon.waitForLog((l) => l.msg === 'line started' && l.lineId === 'gsm1', 30_000);
+  return box;
+}
