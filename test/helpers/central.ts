@@ -1,0 +1,78 @@
+import mqtt, { type IPublishPacket, type MqttClient } from 'mqtt';
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+
+/**
+ * "Central IT" for tests: an mqtt.js v5 subscriber with a persistent session (clean start false,
+ * session expiry), as a real monitoring consumer would run, collecting every message it gets.
+ */
+export interface Received {
+  topic: string;
+  text: string;
+  json: unknown;
+  retain: boolean;
+  packet: IPublishPacket;
+}
+
+export interface Central {
+  client: MqttClient;
+  readonly messages: Received[];
+  waitFor(pred: (m: Received) => boolean, ms?: number, what?: string): Promise<Received>;
+  waitUntil(cond: () => boolean, ms?: number, what?: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function connectCentral(url: string, topics: string[], opts: { ca?: string; username?: string; password?: string } = {}): Promise<Central> {
+  const client = mqtt.connect(url, {
+    protocolVersion: 5,
+    clientId: `central-${randomUUID().slice(0, 8)}`,
+    clean: false,
+    properties: { sessionExpiryInterval: 600 },
+    reconnectPeriod: 200,
+    connectTimeout: 5000,
+    ...(opts.ca ? { ca: readFileSync(opts.ca) } : {}),
+    ...(opts.username ? { username: opts.username, password: opts.password ?? '' } : {}),
+  });
+  client.on('error', () => undefined);
+  const messages: Received[] = [];
+  const waiters: (() => void)[] = [];
+  client.on('message', (topic, payload, packet) => {
+    const text = payload.toString();
+    let json: unknown = undefined;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      /* not JSON */
+    }
+    messages.push({ topic, text, json, retain: packet.retain, packet });
+    for (const w of waiters.splice(0)) w();
+  });
+  await new Promise<void>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error('central: cannot connect')), 10_000);
+    client.once('connect', () => (clearTimeout(t), resolve()));
+  });
+  await client.subscribeAsync(topics.map((t) => t), { qos: 1 });
+  const waitUntil = (cond: () => boolean, ms = 20_000, what = 'condition'): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`central: timed out waiting for ${what}; got ${messages.length} message(s): ${messages.slice(-5).map((m) => `${m.topic} ${m.text.slice(0, 200)}`).join(' | ')}`)), ms);
+      const check = (): void => {
+        if (cond()) {
+          clearTimeout(t);
+          resolve();
+        } else waiters.push(check);
+      };
+      check();
+    });
+  return {
+    client,
+    messages,
+    waitUntil,
+    async waitFor(pred, ms, what) {
+      await waitUntil(() => messages.some(pred), ms, what);
+      return messages.find(pred)!;
+    },
+    close: async () => {
+      await client.endAsync(true).catch(() => undefined);
+    },
+  };
+}
