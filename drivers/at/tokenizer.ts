@@ -18,11 +18,15 @@ const CR = 0x0d;
 const LF = 0x0a;
 
 export class AtTokenizer {
-  private partial: number[] = [];
+  /** The partial line, in a fixed buffer: memory stays at maxLine whatever arrives. */
+  private readonly partial: Buffer;
+  private fill = 0;
   private discarding = false;
   readonly stats: TokenizerStats = { droppedBytes: 0, overflows: 0 };
 
-  constructor(private readonly maxLine = 2048) {}
+  constructor(private readonly maxLine = 2048) {
+    this.partial = Buffer.alloc(maxLine);
+  }
 
   /** Feed bytes; returns every complete token they finish. */
   push(chunk: Buffer): AtToken[] {
@@ -30,11 +34,11 @@ export class AtTokenizer {
     for (const b of chunk) {
       if (b === CR || b === LF) {
         if (this.discarding) this.discarding = false;
-        else if (this.partial.length > 0) {
-          const text = Buffer.from(this.partial).toString('latin1').trim();
+        else if (this.fill > 0) {
+          const text = this.partial.toString('latin1', 0, this.fill).trim();
           if (text.length > 0) out.push({ kind: 'line', text });
         }
-        this.partial.length = 0;
+        this.fill = 0;
         continue;
       }
       if (this.discarding) {
@@ -46,17 +50,18 @@ export class AtTokenizer {
         this.stats.droppedBytes++;
         continue;
       }
-      this.partial.push(b);
-      if (this.partial.length > this.maxLine) {
+      if (this.fill === this.maxLine) {
         this.stats.overflows++;
-        this.stats.droppedBytes += this.partial.length;
-        this.partial.length = 0;
+        this.stats.droppedBytes += this.fill + 1;
+        this.fill = 0;
         this.discarding = true;
+        continue;
       }
+      this.partial[this.fill++] = b;
     }
     // The SMS prompt is "\r\n> " with no line end after it: recognise it as the whole partial line.
-    if (this.partial.length === 2 && this.partial[0] === 0x3e && this.partial[1] === 0x20) {
-      this.partial.length = 0;
+    if (this.fill === 2 && this.partial[0] === 0x3e && this.partial[1] === 0x20) {
+      this.fill = 0;
       out.push({ kind: 'prompt' });
     }
     return out;
@@ -64,7 +69,7 @@ export class AtTokenizer {
 
   /** Forget any partial line (after a reopen). */
   reset(): void {
-    this.partial.length = 0;
+    this.fill = 0;
     this.discarding = false;
   }
 }
