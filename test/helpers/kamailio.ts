@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fixtures } from './paths.js';
 import { freePort, sleep } from './net.js';
 
 /**
@@ -17,7 +18,8 @@ export interface Pbx {
   stop(): Promise<void>;
 }
 
-const CONFIG_CANDIDATES = ['/work/shared/peers/kamailio-pbx.cfg'];
+// The checked config is vendored into the repo's fixtures; the shared copy is a fallback.
+const CONFIG_CANDIDATES = [fixtures('sip', 'kamailio-pbx.cfg'), '/work/shared/peers/kamailio-pbx.cfg'];
 
 export async function startPbx(users: Record<string, string>, opts: { verbose?: boolean; configPath?: string } = {}): Promise<Pbx> {
   let template: string | undefined;
