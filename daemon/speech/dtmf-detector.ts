@@ -9,10 +9,13 @@ import { DTMF_FREQS, asSamples } from '../../drivers/audio/tones.js';
  * 20 ms frames. Each window is classified as one digit or nothing by, in order:
  *   level gate    mean power too low for two tones at the minimum level → nothing (cheap; silence
  *                 and quiet speech never reach the Goertzel filters);
- *   level         strongest low and strongest high tone each ≥ minLevelDbm0;
+ *   dominance     the strongest low and strongest high tone each ≥ every other tone of its group
+ *                 + dominanceDb;
+ *   (their powers are then corrected for how far off their bin centre they are, from the phase
+ *   advance since the previous window, so ±1.5 % does not bend the following checks)
+ *   level         each ≥ minLevelDbm0;
  *   twist         high ≤ low + reverseTwistDb and low ≤ high + normalTwistDb (2 dB slack per
- *                 window; exact on the powers averaged over the run when confirming);
- *   dominance     each winner ≥ every other tone of its group + dominanceDb;
+ *                 window; on the run's averaged powers, +0.5 dB, when confirming);
  *   energy ratio  the two tones carry ≥ energyRatio of the window energy (talk-off: speech spreads
  *                 its energy over many harmonics and formants; also makes a window that is only
  *                 partly covered by the tone fail, which is what gives duration its precision);
@@ -40,11 +43,15 @@ export interface DtmfOptions {
   /** How far the low tone may exceed the high one, dB. Default 8. */
   normalTwistDb?: number;
   /**
-   * Winner over the other tones of its group, dB. Default 6: not more, because with 8 dB of normal
-   * twist the strong low tone leaks into the high-group bins at about -15 dB.
+   * Winner over the other tones of its group, dB. Default 5: not more, because with 8 dB of normal
+   * twist and a 1.5 % deviation, the strong low tone and the off-bin high tone leak into the
+   * neighbouring high-group bin at about -7 to -10 dB.
    */
   dominanceDb?: number;
-  /** Share of the window energy the two tones must carry, 0..1. Default 0.7. */
+  /**
+   * Share of the window energy the two tones must carry, 0..1. Default 0.8 (0.7 let through 2
+   * digits in 86 min of espeak-ng speech; 0.8 none). Also sets the timing (see the constructor).
+   */
   energyRatio?: number;
   /** Second harmonic at least this far below its fundamental, dB. Default 10. */
   harmonicDb?: number;
@@ -93,6 +100,8 @@ export class DtmfDetector {
   private readonly gatePower: number;
   private readonly reverseTwist: number;
   private readonly normalTwist: number;
+  private readonly confirmReverseTwist: number;
+  private readonly confirmNormalTwist: number;
   private readonly windowReverseTwist: number;
   private readonly windowNormalTwist: number;
   private readonly dominance: number;
@@ -116,6 +125,10 @@ export class DtmfDetector {
   private readonly re = new Float64Array(8);
   private readonly im = new Float64Array(8);
   private readonly pow = new Float64Array(8);
+  // The same for the window before (when it was analysed too), for per-window deviation estimates.
+  private readonly preRe = new Float64Array(8);
+  private readonly preIm = new Float64Array(8);
+  private preOk = false;
 
   // Run of consecutive windows classified as the same digit.
   private runKey = -1;
@@ -142,22 +155,26 @@ export class DtmfDetector {
     this.normalTwist = db(opts.normalTwistDb ?? 8);
     // Per window the twist is only roughly right (the other group's tone leaks in through the
     // rectangular window's sidelobes, ±1 dB depending on phase): screen windows with 2 dB of slack and
-    // hold the run's averaged powers to the exact limits when confirming.
+    // hold the run's averaged powers to the limits (+0.5 dB: the other group's tone, off its bin,
+    // still leaks in by up to ±0.6 dB and its phase drifts too slowly to average out) when confirming.
+    this.confirmReverseTwist = this.reverseTwist * db(0.5);
+    this.confirmNormalTwist = this.normalTwist * db(0.5);
     this.windowReverseTwist = this.reverseTwist * db(2);
     this.windowNormalTwist = this.normalTwist * db(2);
-    this.dominance = db(opts.dominanceDb ?? 6);
-    this.ratio = opts.energyRatio ?? 0.7;
+    this.dominance = db(opts.dominanceDb ?? 5);
+    this.ratio = opts.energyRatio ?? 0.8;
     this.harmonic = db(opts.harmonicDb ?? 10);
     this.tol = opts.freqTolerance ?? 0.025;
     const tone = ((opts.minToneMs ?? 40) * SAMPLE_RATE) / 1000;
     const gap = ((opts.minGapMs ?? 40) * SAMPLE_RATE) / 1000;
-    // A tone of T samples yields about (T - 0.4N)/HOP qualifying windows (a
-    // window qualifies once the tone covers ~70 % of it); aim at the midpoint between "T always
-    // passes" and "0.75 T never does". Likewise a gap of G yields (G + 0.4N)/HOP .. (G + 0.68N)/HOP
-    // failing windows; midpoint between G and G/2. Measured boundaries (50 % detection) with the
-    // defaults: tone ~35 ms, gap ~31 ms; see the tests.
-    this.toneWindows = Math.max(2, Math.round((0.875 * tone - 0.4 * N) / HOP));
-    this.gapWindows = Math.max(2, Math.round((0.75 * gap + 0.54 * N) / HOP));
+    // A window qualifies once the tone covers about `energyRatio` of it, so a tone of T samples
+    // yields about (T - (2r-1)N)/HOP qualifying windows and a gap of G about (G + (2r-1)N)/HOP
+    // failing ones. Aim between "minTone always passes" and "3/4 of it never does", and between
+    // "minGap always separates" and "half of it never does". Measured boundaries (50 %) with the
+    // defaults: tone ~34 ms, gap ~28.5 ms (tests: 30 ms never, 40 ms always; 20/40 ms gaps).
+    const edge = (2 * this.ratio - 1) * N;
+    this.toneWindows = Math.max(2, Math.round((0.875 * tone - edge) / HOP));
+    this.gapWindows = Math.max(2, Math.round((0.75 * gap + edge) / HOP));
     this.onDigit = opts.onDigit;
   }
 
@@ -194,6 +211,7 @@ export class DtmfDetector {
     this.cum[0] = 0;
     this.runKey = -1;
     this.runLen = 0;
+    this.preOk = false;
     this.down = -1;
     this.absent = 0;
   }
@@ -231,7 +249,13 @@ export class DtmfDetector {
 
   private window(start: number): void {
     const energy = this.cum[start + N]! - this.cum[start]!;
-    const key = energy / N < this.gatePower ? -1 : this.classify(start, energy);
+    let key = -1;
+    if (energy / N >= this.gatePower) {
+      key = this.classify(start, energy);
+      this.preRe.set(this.re);
+      this.preIm.set(this.im);
+      this.preOk = true;
+    } else this.preOk = false;
     this.track(key, this.base + start + N);
   }
 
@@ -262,18 +286,41 @@ export class DtmfDetector {
     for (let k = 1; k < 4; k++) if (pow[k]! > pow[lo]!) lo = k;
     let hi = 4;
     for (let k = 5; k < 8; k++) if (pow[k]! > pow[hi]!) hi = k;
-    const pl = pow[lo]!, ph = pow[hi]!;
-    if (pl < this.minPower || ph < this.minPower) return -1;
-    if (ph > pl * this.windowReverseTwist || pl > ph * this.windowNormalTwist) return -1;
     for (let k = 0; k < 8; k++) {
       if (k === lo || k === hi) continue;
-      if (pow[k]! * this.dominance > (k < 4 ? pl : ph)) return -1;
+      if (pow[k]! * this.dominance > pow[k < 4 ? lo : hi]!) return -1;
     }
+    // A tone off its nominal frequency reads low in a 78 Hz bin (-1.4 dB at 1.5 % of 1633 Hz),
+    // which would bend the twist and energy-ratio checks: undo that, within the tolerance.
+    const pl = (pow[lo]! *= this.offBinGain(lo));
+    const ph = (pow[hi]! *= this.offBinGain(hi));
+    if (pl < this.minPower || ph < this.minPower) return -1;
+    if (ph > pl * this.windowReverseTwist || pl > ph * this.windowNormalTwist) return -1;
     if (pl + ph < this.ratio * (energy / N)) return -1;
     // Second harmonics: only now (rarely) worth two more filters.
     if (HARM_OK[lo]![hi - 4] && this.harmonicTooStrong(start, LOW[lo]!, pl)) return -1;
     if (this.harmonicTooStrong(start, HIGH[hi - 4]!, ph)) return -1;
     return lo * 4 + (hi - 4);
+  }
+
+  /**
+   * 1/|W(Δf)|² for filter k, where Δf is the deviation measured from the phase advance since the
+   * previous window (clamped to the tolerance) and W the rectangular window's response; 1 when
+   * there is no previous window.
+   */
+  private offBinGain(k: number): number {
+    if (!this.preOk) return 1;
+    const r = this.re[k]!, i = this.im[k]!, pr = this.preRe[k]!, pi = this.preIm[k]!;
+    const ar = r * pr + i * pi;
+    const ai = i * pr - r * pi;
+    const dr = ar * HOP_RE[k]! - ai * HOP_IM[k]!;
+    const di = ar * HOP_IM[k]! + ai * HOP_RE[k]!;
+    const lim = this.tol * FREQS[k]!;
+    const dev = Math.max(-lim, Math.min(lim, (Math.atan2(di, dr) * SAMPLE_RATE) / (2 * Math.PI * HOP)));
+    if (Math.abs(dev) < 0.5) return 1;
+    const x = (Math.PI * dev) / SAMPLE_RATE;
+    const w = Math.sin(x * N) / (N * Math.sin(x));
+    return 1 / (w * w);
   }
 
   /** y = s1 - e^{-jω}·s2 (the DFT term up to a fixed phase) and the tone power A²/2 = 2|y|²/N². */
@@ -332,7 +379,7 @@ export class DtmfDetector {
     this.runDone = true;
     if (this.down === key) return; // same key still held (gap too short): not a new press
     const [pl, ph] = this.runPow as [number, number];
-    if (ph > pl * this.reverseTwist || pl > ph * this.normalTwist) return;
+    if (ph > pl * this.confirmReverseTwist || pl > ph * this.confirmNormalTwist) return;
     if (!this.onFrequency(0, lo) || !this.onFrequency(1, hi)) return;
     this.down = key;
     this.absent = 0;

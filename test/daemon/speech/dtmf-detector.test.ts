@@ -91,6 +91,19 @@ t.test('frequency deviation: ±1.5 % accepted, ±3.5 % rejected', async (t) => {
   }
 });
 
+t.test('worst corners together: 40 ms, ±1.5 %, twist near the limits, any alignment', async (t) => {
+  let ok = 0;
+  let n = 0;
+  for (let lead = 0; lead < 160; lead += 17) {
+    for (const d of ALL) {
+      n += 2;
+      if (detect(digitTone(d, { ms: 40, lowDbm0: -13.5, highDbm0: -10, lowDev: 0.015, highDev: 0.015 }), lead).join('') === d) ok++;
+      if (detect(digitTone(d, { ms: 40, lowDbm0: -10, highDbm0: -17.5, lowDev: -0.015, highDev: -0.015 }), lead).join('') === d) ok++;
+    }
+  }
+  t.equal(ok, n, `${ok}/${n}`);
+});
+
 t.test('twist: high up to +4 dB and low up to +8 dB accepted, beyond rejected', async (t) => {
   for (const d of ALL) {
     t.same(detect(digitTone(d, { ms: 60, lowDbm0: -13, highDbm0: -10 })), [d], `${d} reverse 3 dB`);
