@@ -99,6 +99,7 @@ export class GsmLine extends EventEmitter<LineEvents> implements Line, GsmLegHos
   private pendingRing: { number?: string; idx?: number } | undefined;
   private readonly assembler = new SmsAssembler();
   private simReady = false;
+  private pinRejected = false;
   private connecting: Promise<void> | undefined;
   /** Counters for health reports and tests. */
   readonly stats = { reopens: 0, resets: 0, timeouts: 0, smsReceived: 0 };
@@ -251,8 +252,12 @@ export class GsmLine extends EventEmitter<LineEvents> implements Line, GsmLegHos
       const f = err.final;
       sim = f.kind === 'cme' && (f.code === CME_SIM_NOT_INSERTED || /not inserted/i.test(f.message ?? '')) ? 'missing' : 'error';
     }
-    if (sim === 'pin-required' && this.opts.simPin) {
-      await e.send(`AT+CPIN="${this.opts.simPin}"`).catch((err: Error) => this.log.warn({ err: err.message }, 'SIM PIN refused'));
+    // A refused PIN is never sent again (three tries lock the SIM into PUK); a new config brings a new line.
+    if (sim === 'pin-required' && this.opts.simPin && !this.pinRejected) {
+      await e.send(`AT+CPIN="${this.opts.simPin}"`).catch((err: Error) => {
+        if (err instanceof AtCommandError) this.pinRejected = true;
+        this.log.warn({ err: err.message }, 'SIM PIN refused');
+      });
       const r = await e.send('AT+CPIN?', { expect: ['+CPIN:'] }).catch(() => undefined);
       sim = r ? parseCpin(r.lines.find((l) => l.startsWith('+CPIN:')) ?? '') : 'error';
     }
