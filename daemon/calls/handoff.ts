@@ -4,7 +4,7 @@ import { durationOr } from '../config/duration.js';
 import type { HandoffReason } from '../bus/events.js';
 import type { AgentInfo, AgentPool } from '../routing/agents.js';
 import { loopSource, ringbackCycle } from '../speech/player.js';
-import type { BotSummary } from '../bot/dialog.js';
+import type { BotSummary, Say } from '../bot/dialog.js';
 import { Bridge } from './bridge.js';
 import type { Call } from './call.js';
 import type { Speaker } from './speak.js';
@@ -23,6 +23,8 @@ export interface HandoffRequest {
   reason: HandoffReason;
   summary: BotSummary;
   vip: boolean;
+  /** The transfer announcement, played once the call is queued. */
+  announce?: Say[];
 }
 
 export type HandoffResult = { kind: 'connected-and-ended'; by: 'caller' | 'agent' } | { kind: 'no-agent' } | { kind: 'caller-gone' };
@@ -54,6 +56,7 @@ export async function handOff(call: Call, speaker: Speaker, req: HandoffRequest,
   const skill = queue?.skill ?? queue?.skills?.[0] ?? req.queue;
   const ringMs = durationOr(queue?.ring_timeout ?? cfg.bot.handoff?.ring_timeout, '20s');
   call.setPhase('queued', { queue: req.queue ?? null, reason: req.reason });
+  if (req.announce?.length) await speaker.say(req.announce, call.gone.signal);
 
   const tried = new Set<string>();
   const briefing = agentBriefing(call, req);

@@ -115,9 +115,7 @@ export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
       const summary = bot.summary();
       call.emit('handoff.requested', { callId: call.id, reason: next.reason, ...(next.queue ? { queue: next.queue } : {}), ...(summary.intent ? { detail: summary.intent } : {}) });
       const announce = cfg.bot.handoff?.say;
-      if (announce) await speaker.say([{ text: announce }], signal);
-      if (signal.aborted) return await finish(call, 'abandoned');
-      const r = await handOff(call, speaker, { ...(next.queue ? { queue: next.queue } : {}), reason: next.reason, summary, vip }, deps);
+      const r = await handOff(call, speaker, { ...(next.queue ? { queue: next.queue } : {}), reason: next.reason, summary, vip, announce: announce ? [{ text: announce }] : [] }, deps);
       if (r.kind === 'caller-gone') return await finish(call, 'abandoned');
       if (r.kind === 'connected-and-ended') return await finish(call, 'transferred', r.by);
       // Nobody answered: apologise and take a message.
