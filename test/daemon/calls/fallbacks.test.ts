@@ -29,10 +29,15 @@ t.test('first agent does not answer → the second gets the call', async (t) => 
   t.pass('803 answered after 802 did not');
   // 802's phone stopped ringing (CANCEL).
   await slow.waitEvent('CALL_CLOSED', 10_000);
-  box.emu.modem.hangup();
-  await box.event('call.ended', (l) => l.outcome === 'transferred');
-  const cdr = await box.row<{ agent_ext: string }>('SELECT agent_ext FROM calls', [], (r) => r.agent_ext !== null);
+  // This time the agent hangs up: the caller's GSM call is hung up too.
+  await sleep(500);
+  await quick.hangup();
+  await box.event('call.ended', (l) => l.outcome === 'transferred' && l.hungUpBy === 'agent');
+  await sleep(500);
+  t.ok(box.emu.modem.commands.some((c) => c.line === 'AT+CHUP'), 'the daemon hung up the GSM call (AT+CHUP)');
+  const cdr = await box.row<{ agent_ext: string; hung_up_by: string }>('SELECT agent_ext, hung_up_by FROM calls', [], (r) => r.agent_ext !== null);
   t.equal(cdr.agent_ext, '803');
+  t.equal(cdr.hung_up_by, 'agent');
 });
 
 t.test('nobody answers → apology and voicemail, saved with caller and time', async (t) => {
