@@ -1,8 +1,16 @@
 import { join } from 'node:path';
+import { Type } from '@sinclair/typebox';
 import type { Leg, Line } from '../../drivers/line.js';
 import type { Config } from '../config/schema.js';
+import { durationOr } from '../config/duration.js';
+import type { DomainEvents } from '../bus/events.js';
 import type { Context, Extension } from '../extension.js';
-import { AgentPool } from '../routing/agents.js';
+import { AgentPool, type AgentInfo } from '../routing/agents.js';
+import { Router } from '../routing/router.js';
+import { Callbacks } from '../routing/callbacks.js';
+import { customerLookup } from '../routing/customers.js';
+import { applyAgentAction, featureCodes, matchFeatureCode, runFeatureCode, type AgentAction } from '../routing/feature-codes.js';
+import { CommandError, commandRegistry } from '../telemetry/commands.js';
 import { PromptResolver } from '../speech/prompts.js';
 import { TtsEngine } from '../speech/tts.js';
 import { DEFAULT_DATA_DIR } from '../app.js';
@@ -12,14 +20,18 @@ import type { Call } from './call.js';
 
 /**
  * The call core as a daemon feature: takes every incoming leg from the lines, runs it through the
- * bot and handoff, and keeps count of calls in progress (for draining and the watchdog).
+ * bot and the contact-centre router, and keeps count of calls in progress (for draining and the
+ * watchdog). Desk phones dialling a feature code (*51...) reach the agent controls instead of the bot.
  */
 export class CallsExtension implements Extension {
   readonly name = 'calls';
-  private readonly active = new Set<Promise<Call>>();
+  private readonly active = new Set<Promise<unknown>>();
   private ctx!: Context;
   private agents!: AgentPool;
+  private router!: Router;
+  private callbacks!: Callbacks;
   private prompts!: PromptResolver;
+  private offCommand: (() => void) | undefined;
 
   constructor(private readonly lines: LinesExtension) {
     lines.setIncomingHandler((leg, line) => this.onIncoming(leg, line));
@@ -28,9 +40,57 @@ export class CallsExtension implements Extension {
   async start(ctx: Context): Promise<void> {
     this.ctx = ctx;
     const cfg = ctx.config();
-    this.agents = new AgentPool(cfg.agents ?? [], (a) => ctx.bus.emit('agent.state', { extension: a.extension, state: a.state }));
+    this.agents = new AgentPool(cfg.agents ?? [], (a) => ctx.bus.emit('agent.state', { extension: a.extension, state: a.state, ...(a.pauseReason ? { reason: a.pauseReason } : {}) }), {
+      autoPauseAfter: () => ctx.config().routing?.auto_pause_after ?? 3,
+      busyBackoffMs: () => durationOr(ctx.config().routing?.busy_backoff, '30s'),
+    });
     for (const a of this.agents.all()) ctx.bus.emit('agent.state', { extension: a.extension, state: a.state });
     this.prompts = makePrompts(cfg, ctx);
+    const emit = <K extends keyof DomainEvents>(type: K, data: DomainEvents[K]): void => {
+      ctx.log.info({ event: type, ...(data as object) }, type);
+      ctx.bus.emit(type, data);
+    };
+    this.router = new Router({ config: () => ctx.config(), agents: this.agents, dialAgent: (agent, opts) => this.dialAgent(agent, opts), emit, log: ctx.log.child({ component: 'router' }) });
+    this.callbacks = new Callbacks({ db: ctx.db, bus: ctx.bus, log: ctx.log.child({ component: 'callbacks' }), config: () => ctx.config(), router: this.router, agents: this.agents, lines: this.lines, prompts: () => this.prompts });
+    const restored = await this.callbacks.restore().catch((err) => (ctx.log.error({ err }, 'could not read pending callbacks'), 0));
+    if (restored) ctx.log.info({ restored }, 'pending callbacks queued again');
+    this.registerCommand();
+  }
+
+  /** Agent controls for central IT (cmd/agent-state), replacing telemetry's stand-in. */
+  private registerCommand(): void {
+    try {
+      this.offCommand = commandRegistry.register('agent-state', {
+        summary: 'log an agent in or out, pause or unpause',
+        schema: Type.Object({ extension: Type.String({ pattern: '^[0-9A-Za-z*#+]{1,32}$' }), action: Type.Union([Type.Literal('login'), Type.Literal('logout'), Type.Literal('pause'), Type.Literal('unpause')]), reason: Type.Optional(Type.String({ maxLength: 200 })) }, { additionalProperties: false }),
+        handler: (p: { extension: string; action: AgentAction; reason?: string }) => this.agentAction(p.extension, p.action, p.reason ? `mqtt: ${p.reason}` : 'mqtt'),
+      });
+    } catch (err) {
+      this.ctx.log.warn({ err }, 'agent-state command not registered');
+    }
+  }
+
+  /** Log in/out, pause/unpause an agent by extension (MQTT, console). */
+  agentAction(extension: string, action: AgentAction, reason?: string): { extension: string; state: string; reason?: string } {
+    if (!this.agents.get(extension)) throw new CommandError(`no agent with extension "${extension}" on this box`);
+    return applyAgentAction(this.agents, extension, action, reason);
+  }
+
+  agentPool(): AgentPool {
+    return this.agents;
+  }
+
+  private async dialAgent(agent: AgentInfo, opts: Parameters<Line['dial']>[1]): Promise<Leg> {
+    const sip = this.lines.sipEndpoint();
+    if (!sip) throw new Error('no SIP endpoint to reach desk phones');
+    return sip.dial(agent.contact ?? agent.extension, opts);
+  }
+
+  /** Which agent a leg comes from: the authenticated SIP user, else the caller number, if it is an agent's. */
+  private agentOf(leg: Leg, line: Line): string | undefined {
+    if (line.kind !== 'sip') return undefined;
+    const user = (leg as { authenticatedUser?: string }).authenticatedUser ?? leg.remote.number;
+    return user && this.agents.get(user) ? user : undefined;
   }
 
   private onIncoming(leg: Leg, line: Line): void {
@@ -40,6 +100,20 @@ export class CallsExtension implements Extension {
       return;
     }
     const cfg = this.ctx.config();
+    const agentExt = this.agentOf(leg, line);
+    // A call from a desk phone makes that agent busy for its length (the box's own calls).
+    if (agentExt) {
+      this.agents.ownCallStarted(agentExt);
+      leg.once('ended', () => this.agents.ownCallEnded(agentExt));
+    }
+    const dialled = line.kind === 'sip' ? (leg as { dialled?: string }).dialled : undefined;
+    const code = matchFeatureCode(dialled, featureCodes(cfg));
+    if (code) {
+      const sender = agentExt ?? (leg as { authenticatedUser?: string }).authenticatedUser ?? leg.remote.number;
+      const p = runFeatureCode(leg, agentExt, code, { agents: this.agents, config: cfg, prompts: this.prompts, log: this.ctx.log.child({ component: 'feature-code', from: sender }) });
+      this.track(p);
+      return;
+    }
     const dataDir = cfg.storage?.dir ?? DEFAULT_DATA_DIR;
     const p = runInboundCall(leg, {
       bus: this.ctx.bus,
@@ -47,13 +121,15 @@ export class CallsExtension implements Extension {
       config: () => this.ctx.config(),
       prompts: this.prompts,
       agents: this.agents,
+      router: this.router,
+      customers: customerLookup(this.ctx.db),
+      callbacks: async (r) => void (await this.callbacks.request(r)),
       voicemailDir: join(dataDir, 'voicemail'),
-      dialAgent: async (agent, opts) => {
-        const sip = this.lines.sipEndpoint();
-        if (!sip) throw new Error('no SIP endpoint to reach desk phones');
-        return sip.dial(agent.contact ?? agent.extension, opts);
-      },
     });
+    this.track(p);
+  }
+
+  private track(p: Promise<Call | void>): void {
     this.active.add(p);
     void p.finally(() => this.active.delete(p));
   }
@@ -64,9 +140,13 @@ export class CallsExtension implements Extension {
 
   async reload(next: Config): Promise<void> {
     this.prompts = makePrompts(next, this.ctx);
+    this.agents.reconcile(next.agents ?? []);
   }
 
   async stop(): Promise<void> {
+    this.offCommand?.();
+    this.callbacks?.close();
+    this.router?.close();
     this.agents?.close();
   }
 }

@@ -1,5 +1,6 @@
 import type { Tx } from '../store/db.js';
 import type { Envelope, EventName } from '../bus/events.js';
+import { registerRoutingWriters } from '../routing/writers.js';
 
 type Register = <K extends EventName>(type: K, writer: (tx: Tx, event: Envelope<K>) => Promise<void>) => unknown;
 
@@ -14,6 +15,7 @@ async function timeline(tx: Tx, ev: Envelope, callId: string): Promise<void> {
  * retried step does not move them.
  */
 export function registerCallWriters(register: Register): void {
+  registerRoutingWriters(register);
   register('call.offered', async (tx, ev) => {
     const d = ev.data;
     await tx.run('INSERT OR IGNORE INTO calls (id, line_id, direction, caller, caller_name, offered_at) VALUES (?, ?, ?, ?, ?, ?)', [d.callId, d.lineId, 'inbound', d.caller ?? null, d.callerName ?? null, ev.at]);

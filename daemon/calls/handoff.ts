@@ -1,21 +1,29 @@
-import type { DialOptions, Leg } from '../../drivers/line.js';
+import type { DialOptions } from '../../drivers/line.js';
 import type { Config } from '../config/schema.js';
-import { durationOr } from '../config/duration.js';
+import { durationMs, durationOr } from '../config/duration.js';
 import type { HandoffReason } from '../bus/events.js';
-import type { AgentInfo, AgentPool } from '../routing/agents.js';
-import { loopSource, ringbackCycle } from '../speech/player.js';
+import type { AgentPool } from '../routing/agents.js';
+import type { Router, TicketResult } from '../routing/router.js';
+import type { CustomerInfo } from '../routing/customers.js';
 import type { BotSummary, Say } from '../bot/dialog.js';
 import { Bridge } from './bridge.js';
 import type { Call } from './call.js';
+import type { CallerDigits } from './digits.js';
 import type { Speaker } from './speak.js';
+import { offersCallback, playWhileWaiting, waitTexts } from './waiting.js';
 
-/** Places a call to an agent's desk phone. */
-export type DialAgent = (agent: AgentInfo, options: DialOptions) => Promise<Leg>;
+export type { DialAgent } from '../routing/router.js';
+
+/** Asks for a callback; resolves once it is stored durably. */
+export type CallbackRequester = (r: { callId: string; number: string; queue: string; lineId: string; since: number }) => Promise<void>;
 
 export interface HandoffDeps {
   config: () => Config;
   agents: AgentPool;
-  dialAgent: DialAgent;
+  router: Router;
+  /** What the store knows of the caller: VIP tag, last call, last agent. */
+  customers?: (caller: string, callId: string) => Promise<CustomerInfo>;
+  callbacks?: CallbackRequester;
 }
 
 export interface HandoffRequest {
@@ -25,9 +33,16 @@ export interface HandoffRequest {
   vip: boolean;
   /** The transfer announcement, played once the call is queued. */
   announce?: Say[];
+  /** The caller's keys (press 1 for a callback while waiting). */
+  digits?: CallerDigits;
 }
 
-export type HandoffResult = { kind: 'connected-and-ended'; by: 'caller' | 'agent' } | { kind: 'no-agent' } | { kind: 'caller-gone' };
+export type HandoffResult =
+  | { kind: 'connected-and-ended'; by: 'caller' | 'agent' }
+  | { kind: 'no-agent' }
+  | { kind: 'caller-gone' }
+  /** The caller will be called back; the call can end. */
+  | { kind: 'callback' };
 
 /** What the agent's phone shows before answering: the caller and why they are calling. */
 export function agentBriefing(call: Call, req: HandoffRequest): DialOptions {
@@ -46,88 +61,114 @@ export function agentBriefing(call: Call, req: HandoffRequest): DialOptions {
 }
 
 /**
- * Hand the caller to a person: ring the queue's available agents one after another (longest idle
- * first), ringback to the caller meanwhile; the first to answer is bridged to the caller until one
- * side hangs up. This is the first handoff; the contact-centre router will decide the order.
+ * Hand the caller to a person through the router: join the queue (with VIP, repeat-caller and
+ * sticky-agent information from the store), hear the announcement, position and hold music while
+ * the router rings agents, press 1 for a callback if the queue offers it; then talk to the agent
+ * who answered through the bridge until one side hangs up. Leaving the queue without an agent
+ * (max wait, nobody logged in, full, closed, nobody answered) ends in the queue's on_max_wait:
+ * a callback when we know the caller's number, else 'no-agent' (the runner apologises and takes a
+ * voicemail).
  */
 export async function handOff(call: Call, speaker: Speaker, req: HandoffRequest, deps: HandoffDeps): Promise<HandoffResult> {
   const cfg = deps.config();
-  const queue = cfg.queues?.find((q) => q.id === req.queue);
-  const skill = queue?.skill ?? queue?.skills?.[0] ?? req.queue;
-  const ringMs = durationOr(queue?.ring_timeout ?? cfg.bot.handoff?.ring_timeout, '20s');
-  call.setPhase('queued', { queue: req.queue ?? null, reason: req.reason });
-  if (req.announce?.length) await speaker.say(req.announce, call.gone.signal);
+  const queueId = req.queue ?? cfg.bot.handoff?.default_queue ?? cfg.queues?.[0]?.id ?? 'default';
+  call.setPhase('queued', { queue: queueId, reason: req.reason });
+  const signal = call.gone.signal;
 
-  const tried = new Set<string>();
-  const briefing = agentBriefing(call, req);
-  for (;;) {
-    if (call.gone.signal.aborted) return { kind: 'caller-gone' };
-    const agent = deps.agents.candidates(skill).find((a) => !tried.has(a.extension));
-    if (!agent) return { kind: 'no-agent' };
-    tried.add(agent.extension);
-    const outcome = await ringAgent(call, speaker, agent, briefing, ringMs, deps);
-    if (outcome === 'answered') break;
-    if (outcome === 'caller-gone') return { kind: 'caller-gone' };
+  const info = call.caller && deps.customers ? await deps.customers(call.caller, call.id).catch(() => undefined) : undefined;
+  if (signal.aborted) return { kind: 'caller-gone' };
+  const now = Date.now();
+  const vip = req.vip || Boolean(info?.vip);
+  const repeatWithin = cfg.priority?.repeat_caller_within;
+  const repeat = Boolean(repeatWithin && info?.previousCallAt !== undefined && now - info.previousCallAt <= durationMs(repeatWithin));
+  const q = deps.router.queueConfig(queueId);
+  const sticky = q.sticky_agent && info?.lastAgent && now - info.lastAgent.at <= durationMs(q.sticky_agent.within) ? { extension: info.lastAgent.extension, waitMs: durationOr(q.sticky_agent.wait_for_them, '20s') } : undefined;
+
+  const ticket = deps.router.enter({
+    kind: 'call',
+    callId: call.id,
+    ...(call.caller ? { caller: call.caller } : {}),
+    queue: queueId,
+    vip,
+    repeat,
+    ...(sticky ? { sticky } : {}),
+    briefing: agentBriefing(call, { ...req, vip }),
+    signal,
+    onRing: (ext) => {
+      call.setPhase('ringing-agent', { agent: ext });
+      call.emit('call.agent', { callId: call.id, extension: ext, result: 'ringing' });
+    },
+    onRingResult: (ext, result) => call.emit('call.agent', { callId: call.id, extension: ext, result }),
+  });
+
+  // While waiting: announcements and hold music; "1" asks for a callback where the queue offers it.
+  const waiting = new AbortController();
+  const stopWaiting = (): void => waiting.abort();
+  signal.addEventListener('abort', stopWaiting, { once: true });
+  req.digits?.clear();
+  let pressedOne!: () => void;
+  const callbackPressed = new Promise<'callback'>((resolve) => (pressedOne = () => resolve('callback')));
+  const offDigit = req.digits?.onDigit((d) => {
+    if (d === '1' && !ticket.done && offersCallback(deps.router.queueConfig(ticket.queue), call.caller) && deps.callbacks) pressedOne();
+  });
+  const audio = playWhileWaiting(call, speaker, ticket, { config: deps.config, ...(req.announce ? { first: req.announce } : {}), signal: waiting.signal });
+  let r: TicketResult | 'callback';
+  try {
+    r = await Promise.race([ticket.result, callbackPressed]);
+    if (r === 'callback') {
+      if (ticket.done) r = await ticket.result; // an agent won the race with the key press
+      else ticket.leaveForCallback();
+    }
+  } finally {
+    offDigit?.();
+    waiting.abort();
+    signal.removeEventListener('abort', stopWaiting);
+    await audio.catch(() => undefined);
+  }
+  const texts = waitTexts(cfg);
+
+  if (r === 'callback') {
+    await requestCallback(call, ticket.queue, ticket.since, deps);
+    await speaker.say([{ text: texts.callbackOk }], signal);
+    return { kind: 'callback' };
+  }
+  if (r.kind === 'gone') return { kind: 'caller-gone' };
+  if (r.kind === 'exit') {
+    const exitQueue = deps.router.queueConfig(r.queue);
+    if (exitQueue.on_max_wait === 'callback' && call.caller && deps.callbacks && !signal.aborted) {
+      await requestCallback(call, r.queue, ticket.since, deps);
+      await speaker.say([{ text: texts.callbackAtMax }], signal);
+      return { kind: 'callback' };
+    }
+    return signal.aborted ? { kind: 'caller-gone' } : { kind: 'no-agent' };
   }
 
   // Connected: caller and agent talk through the bridge until either hangs up.
-  const agentLeg = call.agentLeg!;
-  const ext = call.agentExt!;
-  const bridge = new Bridge(call.customer.media!, agentLeg.media!);
+  const agentLeg = r.leg;
+  const ext = r.extension;
+  call.agentLeg = agentLeg;
+  call.agentExt = ext;
+  call.emit('call.agent', { callId: call.id, extension: ext, result: 'answered' });
+  if (signal.aborted || !call.customer.media || !agentLeg.media) {
+    await agentLeg.hangup('normal').catch(() => undefined);
+    deps.agents.callEnded(ext, 0);
+    return { kind: 'caller-gone' };
+  }
+  const bridge = new Bridge(call.customer.media, agentLeg.media);
   call.setPhase('connected', { agent: ext });
+  const talkFrom = Date.now();
   const by = await new Promise<'caller' | 'agent'>((resolve) => {
-    if (call.gone.signal.aborted) return resolve('caller');
+    if (signal.aborted) return resolve('caller');
     if (agentLeg.state === 'ended') return resolve('agent');
-    call.gone.signal.addEventListener('abort', () => resolve('caller'), { once: true });
+    signal.addEventListener('abort', () => resolve('caller'), { once: true });
     agentLeg.once('ended', () => resolve('agent'));
   });
   bridge.close();
-  deps.agents.release(ext);
+  if (by === 'caller') await agentLeg.hangup('normal').catch(() => undefined);
+  deps.agents.callEnded(ext, Date.now() - talkFrom);
   return { kind: 'connected-and-ended', by };
 }
 
-async function ringAgent(call: Call, speaker: Speaker, agent: AgentInfo, briefing: DialOptions, ringMs: number, deps: HandoffDeps): Promise<'answered' | 'no-answer' | 'failed' | 'caller-gone'> {
-  deps.agents.set(agent.extension, 'ringing');
-  call.setPhase('ringing-agent', { agent: agent.extension });
-  call.emit('call.agent', { callId: call.id, extension: agent.extension, result: 'ringing' });
-  const ringback = new AbortController();
-  const onGone = (): void => ringback.abort();
-  call.gone.signal.addEventListener('abort', onGone, { once: true });
-  void speaker.play(loopSource(ringbackCycle()), ringback.signal);
-
-  let leg: Leg | undefined;
-  try {
-    leg = await deps.dialAgent(agent, { ...briefing, timeoutMs: ringMs });
-  } catch (err) {
-    ringback.abort();
-    call.gone.signal.removeEventListener('abort', onGone);
-    deps.agents.set(agent.extension, 'available');
-    call.emit('call.agent', { callId: call.id, extension: agent.extension, result: 'failed', detail: (err as Error).message });
-    return call.gone.signal.aborted ? 'caller-gone' : 'failed';
-  }
-  const result = await new Promise<'answered' | 'no-answer' | 'busy' | 'failed' | 'caller-gone'>((resolve) => {
-    const timer = setTimeout(() => resolve('no-answer'), ringMs);
-    const finish = (r: 'answered' | 'no-answer' | 'busy' | 'failed' | 'caller-gone'): void => {
-      clearTimeout(timer);
-      resolve(r);
-    };
-    if (leg!.state === 'answered') return finish('answered');
-    leg!.once('answered', () => finish('answered'));
-    leg!.once('ended', (end) => finish(end.cause === 'busy' ? 'busy' : end.cause === 'no-answer' || end.cause === 'timeout' ? 'no-answer' : 'failed'));
-    call.gone.signal.addEventListener('abort', () => finish('caller-gone'), { once: true });
-  });
-  ringback.abort();
-  call.gone.signal.removeEventListener('abort', onGone);
-  if (result === 'answered' && !call.gone.signal.aborted) {
-    call.agentLeg = leg;
-    call.agentExt = agent.extension;
-    deps.agents.set(agent.extension, 'busy');
-    call.emit('call.agent', { callId: call.id, extension: agent.extension, result: 'answered' });
-    return 'answered';
-  }
-  await leg.hangup(result === 'caller-gone' ? 'cancelled' : 'no-answer').catch(() => undefined);
-  deps.agents.set(agent.extension, 'available');
-  if (result === 'caller-gone') return 'caller-gone';
-  call.emit('call.agent', { callId: call.id, extension: agent.extension, result: result === 'answered' ? 'no-answer' : result });
-  return result === 'busy' ? 'failed' : result === 'answered' ? 'no-answer' : result;
+async function requestCallback(call: Call, queue: string, since: number, deps: HandoffDeps): Promise<void> {
+  await deps.callbacks!({ callId: call.id, number: call.caller!, queue, lineId: call.customer.lineId, since });
 }

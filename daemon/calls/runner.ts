@@ -12,17 +12,14 @@ import type { PromptResolver } from '../speech/prompts.js';
 import { record } from '../speech/recorder.js';
 import { Call } from './call.js';
 import { CallerDigits } from './digits.js';
-import { handOff, type DialAgent } from './handoff.js';
+import { handOff, type HandoffDeps } from './handoff.js';
 import { Speaker } from './speak.js';
-import type { AgentPool } from '../routing/agents.js';
 
-export interface CallDeps {
+export interface CallDeps extends HandoffDeps {
   bus: Bus;
   log: Logger;
   config: () => Config;
   prompts: PromptResolver;
-  agents: AgentPool;
-  dialAgent: DialAgent;
   /** Where voicemail WAVs go. */
   voicemailDir: string;
   now?: () => Date;
@@ -115,8 +112,9 @@ export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
       const summary = bot.summary();
       call.emit('handoff.requested', { callId: call.id, reason: next.reason, ...(next.queue ? { queue: next.queue } : {}), ...(summary.intent ? { detail: summary.intent } : {}) });
       const announce = cfg.bot.handoff?.say;
-      const r = await handOff(call, speaker, { ...(next.queue ? { queue: next.queue } : {}), reason: next.reason, summary, vip, announce: announce ? [{ text: announce }] : [] }, deps);
+      const r = await handOff(call, speaker, { ...(next.queue ? { queue: next.queue } : {}), reason: next.reason, summary, vip, announce: announce ? [{ text: announce }] : [], digits }, deps);
       if (r.kind === 'caller-gone') return await finish(call, 'abandoned');
+      if (r.kind === 'callback') return await finish(call, 'callback');
       if (r.kind === 'connected-and-ended') return await finish(call, 'transferred', r.by);
       // Nobody answered: apologise and take a message.
       await speaker.say([{ text: cfg.bot.handoff?.no_agent_say ?? texts.noAgent }], signal);

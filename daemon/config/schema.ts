@@ -145,7 +145,42 @@ const Queue = Obj({
   on_max_wait: Type.Optional(Type.Union([Type.Literal('voicemail'), Type.Literal('callback')], { default: 'voicemail' })),
   announce: Type.Optional(Obj({ position: Type.Optional(Type.Boolean({ default: true })), wait_estimate: Type.Optional(Type.Boolean({ default: true })), every: Type.Optional(Duration('Repeat the announcement this often.', '45s')) })),
   sticky_agent: Type.Optional(Obj({ within: Duration('A caller served within this time goes to the same agent first.'), wait_for_them: Type.Optional(Duration('Wait at most this long for that agent.', '20s')) })),
-  hours: Type.Optional(Type.String({ description: 'Name of an hours set (default: the main hours).' })),
+  ring_rounds: Type.Optional(Type.Integer({ minimum: 1, maximum: 20, default: 1, description: 'A caller leaves the queue (overflow, else on_max_wait) once every logged-in agent of the queue has been rung this many times without answering.' })),
+  hold_music: Type.Optional(Type.String({ description: 'Prompt id of the hold music (prompts_dir/<id>.wav); default: a soft generated chime.' })),
+  hours: Type.Optional(
+    Obj(
+      {
+        open: Type.Record(Type.String({ pattern: '^(mon|tue|wed|thu|fri|sat|sun)(-(mon|tue|wed|thu|fri|sat|sun))?$' }), Type.Union([TimeRange, Type.Array(TimeRange)])),
+        holidays: Type.Optional(Type.Array(DateStr)),
+      },
+      'Opening hours of this queue (in addition to the main hours); a caller arriving when it is closed goes to overflow, else on_max_wait.',
+    ),
+  ),
+});
+
+const FeatureCode = (def: string, description: string) => Type.String({ pattern: '^[*#0-9]{2,8}$', default: def, description });
+
+const Routing = Obj({
+  auto_pause_after: Type.Optional(Type.Integer({ minimum: 0, maximum: 20, default: 3, description: 'Pause an agent after this many calls in a row rung without answer (0: never).' })),
+  busy_backoff: Type.Optional(Duration('An agent whose phone answered busy (486) is not rung again for this long.', '30s')),
+  feature_codes: Type.Optional(
+    Obj(
+      {
+        login: Type.Optional(FeatureCode('*51', 'Dialled from a desk phone to the box: log in.')),
+        logout: Type.Optional(FeatureCode('*52', 'Log out.')),
+        pause: Type.Optional(FeatureCode('*53', 'Pause; digits after the code are the reason code, e.g. *532.')),
+        unpause: Type.Optional(FeatureCode('*54', 'Unpause.')),
+      },
+      'Codes agents dial from their desk phone to the box; the box confirms by voice.',
+    ),
+  ),
+  callback: Type.Optional(
+    Obj({
+      line: Type.Optional(Type.String({ description: 'Line id to call customers back on (default: the line they called on, else any free GSM line).' })),
+      attempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 10, default: 3, description: 'Tries to reach the customer before giving up.' })),
+      retry_after: Type.Optional(Duration('Wait between tries.', '2m')),
+    }),
+  ),
 });
 
 const Priority = Obj({
@@ -272,6 +307,7 @@ export const ConfigSchema = Type.Object(
     agents: Type.Optional(Type.Array(Agent)),
     queues: Type.Optional(Type.Array(Queue)),
     priority: Type.Optional(Priority),
+    routing: Type.Optional(Routing),
     hours: Type.Optional(Hours),
     bot: Bot,
     speech: Type.Optional(Speech),
@@ -290,6 +326,7 @@ export type AnalogLineConfig = Extract<LineConfig, { kind: 'analog' }>;
 export type SipLineConfig = Extract<LineConfig, { kind: 'sip' }>;
 export type AgentConfig = NonNullable<Config['agents']>[number];
 export type QueueConfig = NonNullable<Config['queues']>[number];
+export type RoutingConfig = NonNullable<Config['routing']>;
 export type BotConfig = Config['bot'];
 export type MenuActionConfig = Static<typeof MenuAction>;
 

@@ -163,6 +163,39 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX surveys_call ON surveys(call_id);
     `,
   },
+  {
+    // Contact-centre routing (issue 8): queue_log-style events for statistics, durable callbacks.
+    version: 4,
+    name: 'queue log, callbacks',
+    sql: `
+      CREATE TABLE queue_log (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at TEXT NOT NULL,
+        call_id TEXT,                      -- no foreign key: callbacks outlive their call's retention
+        queue TEXT,
+        agent TEXT,
+        event TEXT NOT NULL,               -- enter, connect, abandon, exit, ring-no-answer, announce
+        data TEXT
+      );
+      CREATE INDEX queue_log_at ON queue_log(at);
+      CREATE INDEX queue_log_call ON queue_log(call_id, id);
+      CREATE TABLE callbacks (
+        id TEXT PRIMARY KEY,
+        call_id TEXT NOT NULL,
+        number TEXT NOT NULL,
+        queue TEXT NOT NULL,
+        line_id TEXT NOT NULL,
+        entered_at TEXT NOT NULL,          -- the caller's place in the queue
+        requested_at TEXT NOT NULL,
+        state TEXT NOT NULL,               -- pending, ringing-agent, dialling-customer, connected, retry, done, failed
+        agent TEXT,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        detail TEXT,
+        updated_at TEXT NOT NULL
+      );
+      CREATE INDEX callbacks_state ON callbacks(state, entered_at);
+    `,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

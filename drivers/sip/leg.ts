@@ -11,7 +11,7 @@ import { header, type Header, type SipRequest, type SipResponse } from './messag
 import { OFFER_CODECS, OFFER_DTMF_PAYLOAD, answerDirection, chooseMedia, formatSdp, parseSdp, type Direction, type MediaChoice, type Sdp } from './sdp.js';
 import type { ClientTransaction, ServerTransaction } from './transaction.js';
 import type { Remote } from './transport.js';
-import { parseNameAddr } from './uri.js';
+import { parseNameAddr, parseUri } from './uri.js';
 import { ALLOW, type DialogHandler, type IncomingInvite, type UserAgent } from './user-agent.js';
 
 /** A REFER the far end sent us: the call core decides, then reports progress (RFC 3515). */
@@ -73,6 +73,8 @@ export class SipLeg extends EventEmitter<LegEvents> implements Leg {
   remote: Party = {};
   /** The SIP user that authenticated this inbound call, if any: the toll-fraud guard's input. */
   authenticatedUser: string | undefined;
+  /** Inbound: the user part of the request-URI, i.e. what the caller dialled (e.g. "*51" for a feature code). */
+  dialled: string | undefined;
   /** Headers of the initial INVITE (inbound) or of the 2xx (outbound). */
   headers: Header[] = [];
   endInfo: LegEnd | undefined;
@@ -254,6 +256,11 @@ export class SipLeg extends EventEmitter<LegEvents> implements Leg {
     leg.incoming = inc;
     leg.authenticatedUser = inc.authenticatedUser;
     leg.headers = req.headers;
+    try {
+      leg.dialled = parseUri(req.uri).user;
+    } catch {
+      leg.dialled = undefined;
+    }
     try {
       const from = parseNameAddr(header(req, 'From')!);
       leg.remote = { uri: from.uri.user !== undefined ? `${from.uri.scheme}:${from.uri.user}@${from.uri.host}` : undefined, number: from.uri.user, name: from.display };

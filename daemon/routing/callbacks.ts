@@ -1,0 +1,200 @@
+import { randomUUID } from 'node:crypto';
+import type { Leg, Line } from '../../drivers/line.js';
+import type { Bus } from '../bus/bus.js';
+import type { CallbackState, DomainEvents } from '../bus/events.js';
+import type { Config } from '../config/schema.js';
+import { durationOr } from '../config/duration.js';
+import type { Logger } from '../log.js';
+import type { Db } from '../store/db.js';
+import { loopSource, ringbackCycle } from '../speech/player.js';
+import type { PromptResolver } from '../speech/prompts.js';
+import { Speaker } from '../calls/speak.js';
+import { Bridge } from '../calls/bridge.js';
+import type { AgentPool } from './agents.js';
+import type { Router, TicketResult } from './router.js';
+
+export interface CallbackRecord {
+  id: string;
+  callId: string;
+  number: string;
+  queue: string;
+  lineId: string;
+  /** ms epoch: the place in the queue the caller had. */
+  since: number;
+  attempts: number;
+}
+
+export interface CallbackDeps {
+  db: Db;
+  bus: Bus;
+  log: Logger;
+  config: () => Config;
+  router: Router;
+  agents: AgentPool;
+  lines: { get(id: string): Line | undefined; all(): Line[] };
+  prompts: () => PromptResolver;
+}
+
+const SAY = {
+  en: { calling: (n: string) => `Callback. Calling the customer ${n.split('').join(' ')} now.`, noAnswer: 'The customer did not answer. We will try again later.' },
+  zh: { calling: (n: string) => `回电任务,正在为您呼叫客户${n.split('').join(' ')}。`, noAnswer: '客户未接听,稍后会再次尝试。' },
+};
+
+/**
+ * Callbacks instead of waiting. A request is stored (callbacks table, through the bus and the store
+ * in one transaction) before the caller is told; it then waits in its queue with the place the caller
+ * had. When the router finds an agent, the agent is rung FIRST and told whom they are calling; only
+ * then is the customer dialled — on the line they called from if it can dial out (GSM/analog), else
+ * routing.callback.line, else any free GSM line — and the two are bridged. A customer who does not
+ * answer is tried again after retry_after, up to `attempts` times. Pending callbacks survive a
+ * restart: they are read back from the store at start.
+ */
+export class Callbacks {
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private closed = false;
+
+  constructor(private readonly deps: CallbackDeps) {}
+
+  private emit<K extends keyof DomainEvents>(type: K, data: DomainEvents[K]): void {
+    this.deps.log.info({ event: type, ...(data as object) }, type);
+    this.deps.bus.emit(type, data);
+  }
+
+  /** Store the request durably, then queue it. */
+  async request(r: { callId: string; number: string; queue: string; lineId: string; since: number }): Promise<string> {
+    const id = `cb-${randomUUID().slice(0, 8)}`;
+    const data = { id, callId: r.callId, queue: r.queue, number: r.number, lineId: r.lineId, enteredAt: new Date(r.since).toISOString() };
+    this.deps.log.info({ event: 'callback.requested', ...data }, 'callback.requested');
+    await this.deps.bus.emitAndWait('callback.requested', data);
+    this.enqueue({ id, callId: r.callId, number: r.number, queue: r.queue, lineId: r.lineId, since: r.since, attempts: 0 });
+    return id;
+  }
+
+  /** Queue the callbacks a previous run left unfinished. */
+  async restore(): Promise<number> {
+    const rows = await this.deps.db.all<{ id: string; call_id: string; number: string; queue: string; line_id: string; entered_at: string; attempts: number }>(
+      "SELECT id, call_id, number, queue, line_id, entered_at, attempts FROM callbacks WHERE state NOT IN ('done', 'failed') ORDER BY entered_at",
+    );
+    for (const r of rows) this.enqueue({ id: r.id, callId: r.call_id, number: r.number, queue: r.queue, lineId: r.line_id, since: Date.parse(r.entered_at), attempts: r.attempts });
+    return rows.length;
+  }
+
+  private state(cb: CallbackRecord, state: CallbackState, extra: { extension?: string; detail?: string } = {}): void {
+    this.emit('callback.state', { id: cb.id, callId: cb.callId, state, attempts: cb.attempts, ...extra });
+  }
+
+  private enqueue(cb: CallbackRecord): void {
+    if (this.closed) return;
+    const ticket = this.deps.router.enter({
+      kind: 'callback',
+      callId: cb.callId,
+      caller: cb.number,
+      queue: cb.queue,
+      vip: false,
+      repeat: false,
+      since: cb.since,
+      briefing: { displayName: `Callback ${cb.number}`, callerNumber: cb.number, headers: { 'X-Frontdesk-Call-Id': cb.callId, 'X-Frontdesk-Caller': cb.number, 'X-Frontdesk-Callback': cb.id } },
+      onRing: (ext) => this.state(cb, 'ringing-agent', { extension: ext }),
+    });
+    void ticket.result.then((r) => this.connect(cb, r)).catch((err) => this.deps.log.error({ err, callback: cb.id }, 'callback failed'));
+  }
+
+  private lineFor(cb: CallbackRecord): Line | undefined {
+    const cfg = this.deps.config();
+    const canDial = (l: Line | undefined): l is Line => Boolean(l && l.kind !== 'sip' && l.health().state === 'ready' && !l.health().inCall);
+    const preferred = cfg.routing?.callback?.line;
+    if (preferred) {
+      const l = this.deps.lines.get(preferred);
+      if (canDial(l)) return l;
+    }
+    const own = this.deps.lines.get(cb.lineId);
+    if (canDial(own)) return own;
+    return this.deps.lines.all().find((l) => l.kind === 'gsm' && canDial(l)) ?? this.deps.lines.all().find(canDial);
+  }
+
+  private async connect(cb: CallbackRecord, r: TicketResult): Promise<void> {
+    if (r.kind !== 'agent') {
+      this.state(cb, 'failed', { detail: r.kind === 'exit' ? r.reason : r.kind });
+      return;
+    }
+    const { extension, leg: agentLeg } = r;
+    const cfg = this.deps.config();
+    const zh = (cfg.bot.language ?? cfg.language ?? 'zh-CN').startsWith('zh');
+    const texts = zh ? SAY.zh : SAY.en;
+    const speaker = agentLeg.media ? new Speaker(agentLeg.media, this.deps.prompts(), cfg.speech?.tts?.voice ?? (zh ? 'cmn' : 'en'), this.deps.log) : undefined;
+    const agentGone = new AbortController();
+    agentLeg.once('ended', () => agentGone.abort());
+    cb.attempts++;
+    const started = Date.now();
+    let talkFrom = 0;
+    let customer: Leg | undefined;
+    try {
+      // The agent is on the line first: tell them whom they are calling, then ringback while we dial.
+      await speaker?.say([{ text: texts.calling(cb.number) }], agentGone.signal);
+      if (agentGone.signal.aborted) return this.retry(cb, 'agent hung up before the customer was dialled');
+      const line = this.lineFor(cb);
+      if (!line) return this.retry(cb, 'no free line to call the customer on');
+      this.state(cb, 'dialling-customer', { extension, detail: line.id });
+      const ringback = new AbortController();
+      agentGone.signal.addEventListener('abort', () => ringback.abort(), { once: true });
+      void speaker?.play(loopSource(ringbackCycle()), ringback.signal);
+      try {
+        customer = await line.dial(cb.number, { timeoutMs: 40_000 });
+        const answered = await new Promise<boolean>((resolve) => {
+          if (customer!.state === 'answered') return resolve(true);
+          if (customer!.state === 'ended') return resolve(false);
+          const timer = setTimeout(() => resolve(false), 45_000);
+          customer!.once('answered', () => (clearTimeout(timer), resolve(true)));
+          customer!.once('ended', () => (clearTimeout(timer), resolve(false)));
+          agentGone.signal.addEventListener('abort', () => (clearTimeout(timer), resolve(false)), { once: true });
+        });
+        ringback.abort();
+        speaker?.stop();
+        if (!answered || agentGone.signal.aborted) {
+          await customer.hangup('no-answer').catch(() => undefined);
+          if (!agentGone.signal.aborted) await speaker?.say([{ text: texts.noAnswer }], agentGone.signal);
+          return this.retry(cb, agentGone.signal.aborted ? 'agent hung up while the customer was dialled' : 'customer did not answer');
+        }
+      } catch (err) {
+        ringback.abort();
+        return this.retry(cb, `dial failed: ${(err as Error).message}`);
+      }
+      // Both on the line: talk until either hangs up.
+      this.state(cb, 'connected', { extension });
+      talkFrom = Date.now();
+      const bridge = new Bridge(customer.media!, agentLeg.media!);
+      await new Promise<void>((resolve) => {
+        if (customer!.state === 'ended' || agentLeg.state === 'ended') return resolve();
+        customer!.once('ended', () => resolve());
+        agentLeg.once('ended', () => resolve());
+      });
+      bridge.close();
+      this.state(cb, 'done', { extension });
+    } finally {
+      speaker?.stop();
+      await Promise.allSettled([agentLeg.hangup('normal'), customer?.hangup('normal')]);
+      this.deps.agents.callEnded(extension, talkFrom ? Date.now() - talkFrom : 0);
+      this.deps.log.debug({ callback: cb.id, ms: Date.now() - started }, 'callback attempt over');
+    }
+  }
+
+  private retry(cb: CallbackRecord, detail: string): void {
+    const cfg = this.deps.config().routing?.callback;
+    if (cb.attempts >= (cfg?.attempts ?? 3)) {
+      this.state(cb, 'failed', { detail });
+      return;
+    }
+    this.state(cb, 'retry', { detail });
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      this.enqueue(cb);
+    }, durationOr(cfg?.retry_after, '2m'));
+    t.unref();
+    this.timers.add(t);
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const t of this.timers) clearTimeout(t);
+  }
+}
