@@ -373,28 +373,32 @@ export class Router {
     };
     const results = await Promise.all(agents.map((a) => this.ringOne(e, a, ringMs, stop.signal, claim)));
     e.req.signal?.removeEventListener('abort', onGone);
-    e.ringing = false;
+    // Settle the entry BEFORE telling the registry: each registry change re-runs dispatch, which must
+    // not offer this caller again while we are still booking the outcome.
+    const answered = results.find((r) => r.result === 'answered' && r.leg);
     let won: { extension: string; leg: Leg } | undefined;
+    let waitMs = 0;
+    if (answered && !e.done) {
+      won = { extension: answered.extension, leg: answered.leg! };
+      waitMs = this.now() - e.firstAt;
+      this.remove(e);
+    }
     for (const r of results) {
-      if (r.result === 'answered' && r.leg && !e.done) won = { extension: r.extension, leg: r.leg };
-      else if (r.result === 'answered' && r.leg) {
+      if (r.result === 'answered' && r.leg && won?.extension !== r.extension) {
         // The caller hung up just as the agent answered.
         void r.leg.hangup('cancelled');
         r.result = 'cancelled';
       }
       this.deps.agents.endRing(r.extension, r.result);
-      if (r.result === 'answered' && !won) this.deps.agents.callEnded(r.extension, 0);
       if (r.result === 'no-answer' || r.result === 'busy' || r.result === 'failed') {
         this.deps.emit('agent.ring-no-answer', { callId: e.req.callId, queue: e.queue, extension: r.extension, ringMs: this.now() - started, result: r.result });
         e.req.onRingResult?.(r.extension, r.result);
       }
     }
+    e.ringing = false;
     if (won) {
-      const now = this.now();
-      const waitMs = now - e.firstAt;
-      this.deps.emit('queue.connect', { callId: e.req.callId, queue: e.queue, extension: won.extension, waitMs, ringMs: now - started });
+      this.deps.emit('queue.connect', { callId: e.req.callId, queue: e.queue, extension: won.extension, waitMs, ringMs: this.now() - started });
       this.estimator.answered(e.queue, waitMs, e.positionAtEntry);
-      this.remove(e);
       e.resolve({ kind: 'agent', extension: won.extension, leg: won.leg, waitMs, queue: e.queue });
     } else {
       this.check(e);
