@@ -3,6 +3,7 @@ import type { DialOptions, Line, LineEvents, LineHealth } from '../line.js';
 import type { PortRange } from '../rtp/session.js';
 import { SipLeg, type LegContext } from './leg.js';
 import { Registration } from './registration.js';
+import { Keepalive } from './keepalive.js';
 import type { Remote, TransportKind } from './transport.js';
 import { parseUri, socketHost, uriPort } from './uri.js';
 import { UserAgent, type IncomingInvite, type UserAgentOptions } from './user-agent.js';
@@ -19,6 +20,8 @@ export interface TrunkOptions {
   domain?: string;
   expires?: number;
   retryMs?: number;
+  /** OPTIONS ping interval when not registering (the PBX's reachability). 0 turns it off. Default 30 s. */
+  keepaliveMs?: number;
 }
 
 export interface SipLineOptions extends UserAgentOptions {
@@ -38,6 +41,7 @@ export class SipTrunkLine extends EventEmitter<LineEvents> implements Line {
   readonly id: string;
   readonly ua: UserAgent;
   registration: Registration | undefined;
+  keepalive: Keepalive | undefined;
   private readonly legs = new Set<SipLeg>();
   private state: LineHealth['state'] = 'stopped';
   private reason: string | undefined;
@@ -84,6 +88,17 @@ export class SipTrunkLine extends EventEmitter<LineEvents> implements Line {
         this.emit('health', this.health());
       });
       this.registration.start();
+    } else if (t && (t.keepaliveMs ?? 30_000) > 0) {
+      // Not registering: OPTIONS tells whether the PBX is there at all.
+      this.keepalive = new Keepalive(this.ua, this.trunkRemote!, t.keepaliveMs ?? 30_000, t.domain);
+      this.keepalive.on('state', (up, reason) => {
+        this.state = up ? 'ready' : 'down';
+        this.reason = up ? undefined : `PBX unreachable: ${reason}`;
+        this.emit('alarm', { lineId: this.id, code: 'trunk-unreachable', active: !up, message: up ? 'PBX answers OPTIONS' : `PBX does not answer OPTIONS (${reason})` });
+        this.emit('health', this.health());
+      });
+      this.state = 'ready';
+      this.keepalive.start();
     } else this.state = 'ready';
     this.emit('health', this.health());
   }
@@ -91,6 +106,7 @@ export class SipTrunkLine extends EventEmitter<LineEvents> implements Line {
   async stop(): Promise<void> {
     await Promise.all([...this.legs].map((l) => l.hangup('line-down')));
     await this.registration?.stop();
+    this.keepalive?.stop();
     await this.ua.stop();
     this.state = 'stopped';
   }
