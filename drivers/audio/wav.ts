@@ -1,4 +1,5 @@
 import { readFile, writeFile } from 'node:fs/promises';
+import { alawDecode, ulawDecode } from './g711.js';
 
 /** Decoded audio: interleaved channels converted to mono signed 16-bit samples. */
 export interface Pcm {
@@ -54,8 +55,8 @@ function sampleReader(format: number, bits: number, name: string): (b: Buffer, o
   if (format === 1 && bits === 24) return (b, o) => b.readIntLE(o, 3) >> 8;
   if (format === 1 && bits === 32) return (b, o) => b.readInt32LE(o) >> 16;
   if (format === 3 && bits === 32) return (b, o) => Math.max(-1, Math.min(1, b.readFloatLE(o))) * 32767;
-  if (format === 6 && bits === 8) return (b, o) => alawToLinear(b[o]!);
-  if (format === 7 && bits === 8) return (b, o) => ulawToLinear(b[o]!);
+  if (format === 6 && bits === 8) return (b, o) => alawDecode(b[o]!);
+  if (format === 7 && bits === 8) return (b, o) => ulawDecode(b[o]!);
   throw new Error(`${name}: unsupported WAV encoding (format ${format}, ${bits}-bit)`);
 }
 
@@ -85,21 +86,4 @@ export function encodeWav(samples: Int16Array | Buffer, sampleRate: number): Buf
 
 export async function writeWav(path: string, samples: Int16Array | Buffer, sampleRate: number): Promise<void> {
   await writeFile(path, encodeWav(samples, sampleRate));
-}
-
-// G.711 expansions (ITU-T G.711), used for A-law/µ-law WAV files; the RTP codec has its own tables.
-export function ulawToLinear(u: number): number {
-  u = ~u & 0xff;
-  const t = (((u & 0x0f) << 3) + 0x84) << ((u & 0x70) >> 4);
-  return u & 0x80 ? 0x84 - t : t - 0x84;
-}
-
-export function alawToLinear(a: number): number {
-  a ^= 0x55;
-  let t = (a & 0x0f) << 4;
-  const seg = (a & 0x70) >> 4;
-  if (seg === 0) t += 8;
-  else if (seg === 1) t += 0x108;
-  else t = (t + 0x108) << (seg - 1);
-  return a & 0x80 ? t : -t;
 }

@@ -3,7 +3,7 @@ import { FRAME_BYTES, FRAME_SAMPLES, SILENCE_FRAME } from '../media/format.js';
 import { PacedMediaPort } from '../media/port.js';
 import type { MediaClock } from '../media/clock.js';
 import { mediaClock } from '../media/clock.js';
-import { decodeG711, encodeG711, type Law } from './g711.js';
+import { decodeG711, encodeG711, type Law } from '../audio/g711.js';
 import { JitterBuffer } from './jitter-buffer.js';
 import { DtmfReceiver, buildDtmfEvent, isDtmfDigit } from './dtmf-4733.js';
 import type { RtpSession } from './session.js';

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { decodeG711, encodeG711 } from '../../../drivers/rtp/g711.js';
+import { decodeG711, encodeG711 } from '../../../drivers/audio/g711.js';
 import { ulawToLinear, alawToLinear } from '../../../drivers/audio/wav.js';
 import { buildRtp, parseRtp, seqDiff } from '../../../drivers/rtp/packet.js';
 import { JitterBuffer } from '../../../drivers/rtp/jitter-buffer.js';

@@ -3,13 +3,13 @@
  * lookup in a 64 Ki table built once at load (128 KiB for both laws), so a hundred streams cost little.
  */
 
-function ulawDecode(u: number): number {
+export function ulawDecode(u: number): number {
   u = ~u & 0xff;
   const t = (((u & 0x0f) << 3) + 0x84) << ((u & 0x70) >> 4);
   return u & 0x80 ? 0x84 - t : t - 0x84;
 }
 
-function alawDecode(a: number): number {
+export function alawDecode(a: number): number {
   a ^= 0x55;
   let t = (a & 0x0f) << 4;
   const seg = (a & 0x70) >> 4;
