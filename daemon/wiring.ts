@@ -2,15 +2,18 @@ import type { Config } from './config/schema.js';
 import type { Extension } from './extension.js';
 import { LinesExtension } from './lines/lines.js';
 import { CallsExtension } from './calls/calls-extension.js';
+import { SpeechExtension } from './speech/speech-extension.js';
 import { StoreExtension } from './store/store-extension.js';
 import { telemetryExtension } from './telemetry/extension.js';
 
 /**
  * Which extensions a config gets, in start order: the store's recorder first (so it hears every
- * event), then lines, then the call core. Stopped in reverse order.
+ * event), then the speech worker (it loads models while lines come up), then lines, then the
+ * call core. Stopped in reverse order.
  */
 export function buildExtensions(_config: Config): Extension[] {
   const lines = new LinesExtension();
-  const calls = new CallsExtension(lines);
-  return [new StoreExtension(), telemetryExtension(), lines, calls];
+  const speech = new SpeechExtension();
+  const calls = new CallsExtension(lines, speech);
+  return [new StoreExtension(), telemetryExtension(), speech, lines, calls];
 }

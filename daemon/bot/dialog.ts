@@ -1,6 +1,7 @@
 import type { BotConfig, MenuActionConfig } from '../config/schema.js';
 import type { HandoffReason } from '../bus/events.js';
 import { durationOr } from '../config/duration.js';
+import { DEFAULT_HANDOFF_PHRASES, PhraseMatcher, Synonyms, lexiconNegativity } from './understand.js';
 
 /**
  * The bot's dialog as a pure state machine: inputs (a digit, a silence timeout, later an utterance)
@@ -25,7 +26,13 @@ export interface Step {
   next: Next;
 }
 
-export type Input = { kind: 'digit'; digit: string } | { kind: 'timeout' } | { kind: 'speech'; text: string };
+/**
+ * What the caller did. An utterance carries its transcript when ASR is running (absent otherwise)
+ * and the emotion reading of it (scores by label; 'negative' is the model's negative share).
+ */
+export type Input = { kind: 'digit'; digit: string } | { kind: 'timeout' } | { kind: 'speech'; text?: string; confidence?: number; emotion?: { label: string; score: number; scores: Record<string, number> } };
+
+type Understood = { kind: 'handoff' } | { kind: 'intent'; index: number } | { kind: 'faq'; index: number };
 
 type Keys = Record<string, MenuActionConfig>;
 interface Menu {
@@ -63,6 +70,9 @@ export class BotSession {
   private readonly slots: Record<string, string> = {};
   private readonly path: string[] = [];
   private readonly zh: boolean;
+  private readonly matcher: PhraseMatcher<Understood>;
+  /** Utterances in a row whose emotion reading passed the handoff threshold. */
+  private upset = 0;
 
   constructor(
     private readonly bot: BotConfig,
@@ -70,6 +80,20 @@ export class BotSession {
   ) {
     this.zh = (opts.language ?? bot.language ?? 'zh-CN').startsWith('zh');
     this.stack.push({ say: bot.greeting, keys: bot.menu ?? {}, path: '' });
+    // Handoff phrases first: on equal scores "转人工" beats an FAQ that happens to contain 人工.
+    this.matcher = new PhraseMatcher<Understood>(
+      [
+        { value: { kind: 'handoff' }, phrases: [...(bot.handoff?.when?.phrases ?? []), ...DEFAULT_HANDOFF_PHRASES] },
+        ...(bot.intents ?? []).map((it, index) => ({ value: { kind: 'intent' as const, index }, phrases: it.phrases })),
+        ...(bot.faq ?? []).map((f, index) => ({ value: { kind: 'faq' as const, index }, phrases: f.ask })),
+      ],
+      new Synonyms(bot.synonyms ?? {}),
+    );
+  }
+
+  /** Every phrase the bot understands (for a recogniser grammar). */
+  phrases(): string[] {
+    return [...new Set([...(this.bot.handoff?.when?.phrases ?? []), ...DEFAULT_HANDOFF_PHRASES, ...(this.bot.intents ?? []).flatMap((i) => i.phrases), ...(this.bot.faq ?? []).flatMap((f) => f.ask)])];
   }
 
   private get listen(): Next {
@@ -90,7 +114,7 @@ export class BotSession {
 
   input(ev: Input): Step {
     if (ev.kind === 'timeout') return this.onTimeout();
-    if (ev.kind === 'speech') return this.noMatchStep(); // understanding arrives with the speech issue
+    if (ev.kind === 'speech') return this.onSpeech(ev);
     this.noInput = 0;
     if (this.collecting) return this.collectDigit(ev.digit);
     const action = this.menu.keys[ev.digit];
@@ -105,6 +129,46 @@ export class BotSession {
 
   summary(): BotSummary {
     return { ...(this.intent ? { intent: this.intent } : {}), menuPath: this.path.join('>'), slots: { ...this.slots }, noMatch: this.noMatch, noInput: this.noInput };
+  }
+
+  // ---- speech ------------------------------------------------------------------------------------
+
+  private onSpeech(ev: Extract<Input, { kind: 'speech' }>): Step {
+    const text = ev.text?.trim() ?? '';
+    const rule = this.bot.handoff?.when?.emotion;
+    if (rule && this.bot.handoff && (ev.emotion || text)) {
+      // The model's score for the configured label (its negative share when it has no such
+      // label, e.g. the arousal-only baseline), combined with negative words in the transcript.
+      const acoustic = ev.emotion ? (ev.emotion.scores[rule.label] ?? ev.emotion.scores['negative'] ?? 0) : 0;
+      const score = Math.max(acoustic, text ? lexiconNegativity(text) : 0);
+      this.upset = score > rule.above ? this.upset + 1 : 0;
+      if (this.upset >= (rule.for ?? 2)) {
+        this.intent ??= 'emotion';
+        return this.handoff(undefined, 'emotion', []);
+      }
+    }
+    // Speech heard but not transcribed (no ASR for this call): nothing to understand, keep listening.
+    if (!text) return { say: [], next: this.listen };
+    this.noInput = 0;
+    if (this.collecting) return this.noMatchStep();
+    const m = this.matcher.match(text);
+    if (!m) return this.noMatchStep();
+    this.noMatch = 0;
+    const u = m.value;
+    if (u.kind === 'handoff') {
+      this.intent = 'agent';
+      return this.handoff(undefined, 'requested', []);
+    }
+    if (u.kind === 'intent') {
+      const it = this.bot.intents![u.index]!;
+      this.intent = it.id;
+      const say: Say[] = it.say ? [{ text: it.say }] : [];
+      if (it.queue) return this.handoff(it.queue, 'menu', say);
+      return this.shorthand('menu', say);
+    }
+    const f = this.bot.faq![u.index]!;
+    this.intent = `faq:${f.ask[0]}`;
+    return this.shorthand(f.then ?? 'menu', [{ text: f.say }]);
   }
 
   // ---- actions -----------------------------------------------------------------------------------

@@ -12,6 +12,8 @@ export interface DomainEvents {
   'call.agent': { callId: string; extension: string; result: 'ringing' | 'answered' | 'no-answer' | 'busy' | 'failed'; detail?: string };
   'voicemail.recorded': { callId: string; caller?: string; path: string; durationMs: number; id: string };
   'bot.turn': { callId: string; input: { kind: 'dtmf' | 'speech' | 'timeout'; value: string }; intent?: string; say?: string };
+  /** One caller utterance heard by the speech worker: transcript when ASR runs, emotion reading. */
+  'speech.utterance': { callId: string; utt: number; durationMs: number; text?: string; confidence?: number; emotion?: { label: string; score: number; negative: number } };
   'handoff.requested': { callId: string; reason: HandoffReason; queue?: string; detail?: string };
   'agent.state': { extension: string; state: AgentState; reason?: string };
   'line.health': LineHealth;

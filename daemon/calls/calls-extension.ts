@@ -16,6 +16,7 @@ import { TtsEngine } from '../speech/tts.js';
 import { DEFAULT_DATA_DIR } from '../app.js';
 import type { LinesExtension } from '../lines/lines.js';
 import { runInboundCall } from './runner.js';
+import type { SpeechService } from '../speech/supervisor.js';
 import type { Call } from './call.js';
 
 /**
@@ -33,7 +34,11 @@ export class CallsExtension implements Extension {
   private prompts!: PromptResolver;
   private offCommand: (() => void) | undefined;
 
-  constructor(private readonly lines: LinesExtension) {
+  constructor(
+    private readonly lines: LinesExtension,
+    /** Speech for calls (the speech worker); absent: DTMF only. */
+    private readonly speech?: SpeechService,
+  ) {
     lines.setIncomingHandler((leg, line) => this.onIncoming(leg, line));
   }
 
@@ -125,6 +130,7 @@ export class CallsExtension implements Extension {
       customers: customerLookup(this.ctx.db),
       callbacks: async (r) => void (await this.callbacks.request(r)),
       voicemailDir: join(dataDir, 'voicemail'),
+      ...(this.speech ? { speech: this.speech } : {}),
     });
     this.track(p);
   }

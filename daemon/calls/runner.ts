@@ -12,6 +12,8 @@ import type { PromptResolver } from '../speech/prompts.js';
 import { record } from '../speech/recorder.js';
 import { Call } from './call.js';
 import { CallerDigits } from './digits.js';
+import { CallerInput } from './caller-input.js';
+import type { SpeechService } from '../speech/supervisor.js';
 import { handOff, type HandoffDeps } from './handoff.js';
 import { Speaker } from './speak.js';
 
@@ -23,6 +25,8 @@ export interface CallDeps extends HandoffDeps {
   /** Where voicemail WAVs go. */
   voicemailDir: string;
   now?: () => Date;
+  /** The speech worker (absent or down: the call runs on DTMF alone). */
+  speech?: SpeechService;
 }
 
 const DEFAULTS = {
@@ -57,6 +61,19 @@ export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
   const voice = cfg.speech?.tts?.voice ?? (lang.startsWith('zh') ? 'cmn' : 'en');
   const speaker = new Speaker(leg.media, deps.prompts, voice, log);
   const digits = new CallerDigits(leg);
+  // Caller speech (VAD, ASR, emotion in the speech worker) joins the digits when speech is on.
+  const speech = cfg.speech?.worker === false ? undefined : deps.speech?.open(call.id, lang);
+  const input = new CallerInput(digits, speech);
+  const media = leg.media;
+  const hear = (f: Buffer): void => speech?.write(f);
+  if (speech) {
+    media.on('frame', hear);
+    speech.on('utterance', (u) => call.emit('speech.utterance', { callId: call.id, utt: u.utt, durationMs: u.durationMs, ...(u.text !== undefined ? { text: u.text } : {}), ...(u.confidence !== undefined ? { confidence: u.confidence } : {}), ...(u.emotion ? { emotion: { label: u.emotion.label, score: u.emotion.score, negative: u.emotion.scores['negative'] ?? 0 } } : {}) }));
+  }
+  const stopListening = (): void => {
+    media.off('frame', hear);
+    input.close();
+  };
   const signal = call.gone.signal;
   const vip = Boolean(call.caller && cfg.priority?.vip_numbers?.includes(call.caller));
 
@@ -90,17 +107,21 @@ export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
 
     const bot = new BotSession(cfg.bot, { language: lang, vip });
     let step: Step = bot.start();
+    if (cfg.speech?.asr?.grammar) speech?.setGrammar(bot.phrases());
     for (;;) {
-      await speaker.say(step.say, signal, digits);
+      await speaker.say(step.say, signal, input);
       if (signal.aborted) return await finish(call, call.phase === 'bot' ? 'bot-resolved' : 'abandoned');
       const next = step.next;
       if (next.kind === 'listen') {
         // A digit pressed during the prompt is already queued; otherwise wait for one.
         // A digit that cut the prompt short is already queued and comes back at once.
-        const d = await digits.next(next.timeoutMs, signal);
+        // Speech that cut the prompt short is delivered when its utterance ends.
+        const ev = await input.next(next.timeoutMs, signal);
         if (signal.aborted) return await finish(call, 'bot-resolved');
-        step = bot.input(d === undefined ? { kind: 'timeout' } : { kind: 'digit', digit: d });
-        call.emit('bot.turn', { callId: call.id, input: d === undefined ? { kind: 'timeout', value: '' } : { kind: 'dtmf', value: d }, ...(bot.summary().intent ? { intent: bot.summary().intent! } : {}), ...(step.say[0] ? { say: step.say.map((s) => s.text).join(' ') } : {}) });
+        step = bot.input(ev);
+        const turn = ev.kind === 'digit' ? { kind: 'dtmf' as const, value: ev.digit } : ev.kind === 'speech' ? { kind: 'speech' as const, value: ev.text ?? '' } : { kind: 'timeout' as const, value: '' };
+        // An untranscribed utterance that changed nothing is not a turn.
+        if (ev.kind !== 'speech' || ev.text || step.next.kind !== 'listen') call.emit('bot.turn', { callId: call.id, input: turn, ...(bot.summary().intent ? { intent: bot.summary().intent! } : {}), ...(step.say[0] ? { say: step.say.map((s) => s.text).join(' ') } : {}) });
         continue;
       }
       if (next.kind === 'hangup') return await finish(call, 'bot-resolved');
@@ -109,6 +130,7 @@ export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
         return await finish(call, 'voicemail');
       }
       // Handoff: announce, ring agents, bridge.
+      stopListening();
       const summary = bot.summary();
       call.emit('handoff.requested', { callId: call.id, reason: next.reason, ...(next.queue ? { queue: next.queue } : {}), ...(summary.intent ? { detail: summary.intent } : {}) });
       const announce = cfg.bot.handoff?.say;
@@ -126,6 +148,7 @@ export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
     log.error({ err }, 'call failed');
     return await finish(call, 'failed', undefined, 'internal-error');
   } finally {
+    stopListening();
     digits.close();
     speaker.stop();
   }

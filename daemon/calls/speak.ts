@@ -2,12 +2,12 @@ import type { MediaPort } from '../../drivers/media/port.js';
 import type { Logger } from '../log.js';
 import { PromptPlayer, type FrameSource } from '../speech/player.js';
 import type { PromptResolver } from '../speech/prompts.js';
-import type { CallerDigits } from './digits.js';
+import type { Interrupts } from './caller-input.js';
 import type { Say } from '../bot/dialog.js';
 
 /**
  * Says things to one leg: resolves each prompt (recorded WAV or TTS), plays it, and lets a key
- * press cut it short (the digit stays queued for the dialog). A prompt that cannot be produced is
+ * press or caller speech (barge-in) cut it short (the input stays queued for the dialog). A prompt that cannot be produced is
  * logged and skipped rather than leaving the caller in silence forever.
  */
 export class Speaker {
@@ -23,7 +23,7 @@ export class Speaker {
   }
 
   /** Play the items in order. Returns 'interrupted' if a digit, the signal or hang-up cut it short. */
-  async say(items: readonly Say[], signal: AbortSignal, digits?: CallerDigits): Promise<'done' | 'interrupted'> {
+  async say(items: readonly Say[], signal: AbortSignal, digits?: Interrupts): Promise<'done' | 'interrupted'> {
     for (const item of items) {
       if (signal.aborted || this.port.closed) return 'interrupted';
       if (digits && digits.pending > 0) return 'interrupted';
@@ -41,7 +41,7 @@ export class Speaker {
   }
 
   /** Play audio (a prompt, a beep, ringback); a digit interrupts when `digits` is given. */
-  async play(audio: Buffer | FrameSource, signal: AbortSignal, digits?: CallerDigits): Promise<'done' | 'interrupted'> {
+  async play(audio: Buffer | FrameSource, signal: AbortSignal, digits?: Interrupts): Promise<'done' | 'interrupted'> {
     const stop = new AbortController();
     const onAbort = (): void => stop.abort();
     signal.addEventListener('abort', onAbort, { once: true });

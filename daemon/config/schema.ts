@@ -223,6 +223,7 @@ const Bot = Obj({
   no_input: Type.Optional(Obj({ timeout: Type.Optional(Duration('Silence before the bot repeats itself.', '8s')), repeats: Type.Optional(Type.Integer({ minimum: 0, maximum: 5, default: 2 })), say: Type.Optional(Type.String()) })),
   no_match_say: Type.Optional(Type.String({ description: 'Said when input is not understood.' })),
   faq: Type.Optional(Type.Array(Obj({ ask: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'Phrases that mean this question.' }), say: Type.String(), then: Type.Optional(Type.String()) }))),
+  synonyms: Type.Optional(Type.Record(Type.String({ minLength: 1 }), Type.Array(Type.String({ minLength: 1 })), { description: 'Word → words that mean the same for speech understanding, e.g. 修改: [更改, 改一下]. Added to built-in zh/en synonyms.' })),
   intents: Type.Optional(Type.Array(Obj({ id: Id('Intent id.'), phrases: Type.Array(Type.String(), { minItems: 1 }), queue: Type.Optional(Type.String()), say: Type.Optional(Type.String()) }), { description: 'Spoken intents that route to a queue.' })),
   collect: Type.Optional(
     Type.Record(
@@ -236,11 +237,11 @@ const Bot = Obj({
       say: Type.Optional(Type.String({ description: 'Transfer announcement; the expected wait is added when known.' })),
       when: Type.Optional(
         Obj({
-          phrases: Type.Optional(Type.Array(Type.String(), { description: 'Caller phrases that ask for a human.' })),
+          phrases: Type.Optional(Type.Array(Type.String(), { description: 'Caller phrases that ask for a human, added to the built-in ones (人工, 转人工, 客服, agent, operator, human, ...).' })),
           no_match: Type.Optional(Type.Integer({ minimum: 1, maximum: 10, default: 2, description: 'Hand off after this many misunderstandings in a row.' })),
           no_input: Type.Optional(Type.Integer({ minimum: 1, maximum: 10, default: 3 })),
           vip: Type.Optional(Type.Boolean({ default: true, description: 'VIP callers go straight to a human.' })),
-          emotion: Type.Optional(Obj({ label: Type.String(), above: Type.Number({ minimum: 0, maximum: 1 }), for: Type.Optional(Type.Integer({ minimum: 1, default: 2, description: 'Utterances in a row.' })) })),
+          emotion: Type.Optional(Obj({ label: Type.String({ description: 'A label of the emotion model (e.g. angry); a label the model lacks means its negative score. Negative words in the transcript count too.' }), above: Type.Number({ minimum: 0, maximum: 1 }), for: Type.Optional(Type.Integer({ minimum: 1, default: 2, description: 'Utterances in a row.' })) }, 'Hand off on sustained negative emotion.')),
         }),
       ),
       default_queue: Type.Optional(Type.String()),
@@ -257,9 +258,9 @@ const Bot = Obj({
 // ---- speech, telemetry, storage ------------------------------------------------------------------
 
 const Speech = Obj({
-  asr: Type.Optional(Obj({ engine: Type.Optional(Type.Literal('vosk')), model: Type.Optional(Type.String({ description: 'Vosk model directory.' })), models: Type.Optional(Type.Record(Language, Type.String(), { description: 'Per-language model directories.' })) })),
-  vad: Type.Optional(Obj({ engine: Type.Optional(Type.Union([Type.Literal('silero'), Type.Literal('energy')], { default: 'silero' })), start: Type.Optional(Duration('Speech this long starts an utterance.', '0.2s')), end_silence: Type.Optional(Duration('Silence this long ends it.', '0.7s')), barge_in: Type.Optional(Duration('Caller speech this long stops a prompt.', '0.4s')), threshold: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })) })),
-  emotion: Type.Optional(Obj({ model: Type.Optional(Type.String({ description: 'ONNX model file; its model card (.json beside it) describes inputs and labels.' })), enabled: Type.Optional(Type.Boolean({ default: true })) })),
+  asr: Type.Optional(Obj({ engine: Type.Optional(Type.Literal('vosk')), grammar: Type.Optional(Type.Boolean({ default: false, description: 'Restrict recognition to the phrases the bot understands (FAQ, intents, handoff phrases): more accurate with small models, but nothing else is transcribed.' })), model: Type.Optional(Type.String({ description: 'Vosk model directory (relative: under <storage.dir>/models).' })), models: Type.Optional(Type.Record(Language, Type.String(), { description: 'Per-language model directories.' })) })),
+  vad: Type.Optional(Obj({ engine: Type.Optional(Type.Union([Type.Literal('silero'), Type.Literal('energy')], { default: 'silero' })), start: Type.Optional(Duration('Speech this long starts an utterance.', '0.2s')), end_silence: Type.Optional(Duration('Silence this long ends it.', '0.7s')), barge_in: Type.Optional(Duration('Caller speech this long stops a prompt.', '0.4s')), threshold: Type.Optional(Type.Number({ minimum: 0, maximum: 1, default: 0.5, description: 'Silero speech probability that counts as speech (the energy VAD ignores it).' })) })),
+  emotion: Type.Optional(Obj({ model: Type.Optional(Type.String({ description: 'ONNX model file; its model card (.json beside it) describes inputs and labels. Default: the shipped baseline (models/emotion-baseline.onnx).' })), enabled: Type.Optional(Type.Boolean({ default: true })) })),
   tts: Type.Optional(Obj({ engine: Type.Optional(Type.Literal('espeak-ng')), voice: Type.Optional(Type.String({ default: 'cmn' })), rate: Type.Optional(Type.Integer({ minimum: 80, maximum: 400 })) })),
   prompts_dir: Type.Optional(Type.String({ description: 'Recorded WAVs named after prompt ids win over TTS.' })),
   worker: Type.Optional(Type.Boolean({ default: true, description: 'Run ASR/VAD/emotion in the speech worker process. false: DTMF only.' })),

@@ -8,11 +8,17 @@ import { freePort, sleep } from './net.js';
 
 export interface BoxOptions {
   /** agents: YAML list items (without the leading "- "), e.g. `extension: "801"\n    name: A\n    contact: sip:...` */
-  agents: { extension: string; contact: string; skills?: string }[];
+  agents: { extension: string; contact: string; skills?: string; /** More YAML keys, e.g. "wrap_up: 0s" (one per line). */ extra?: string }[];
+  /** Emulated GSM lines gsm1..gsmN, each one call at a time (default 1). */
+  lines?: number;
+  /** The queues list (YAML items, indented two spaces) instead of the default "general" queue. */
+  queues?: string;
   /** Extra top-level YAML (hours, queues...). */
   extra?: string;
   bot?: string;
   ringTimeout?: string;
+  /** The speech section's body (indented two spaces); default: English TTS, no speech worker. */
+  speech?: string;
 }
 
 /**
@@ -21,7 +27,10 @@ export interface BoxOptions {
  */
 export interface Box {
   dir: string;
+  /** The first line's emulator (gsm1). */
   emu: RunningEmulator;
+  /** All lines' emulators: emus[i] is gsm<i+1>. */
+  emus: RunningEmulator[];
   daemon: DaemonProcess;
   sipPort: number;
   dataDir: string;
@@ -47,23 +56,21 @@ export const DEFAULT_BOT = `  greeting: "Welcome. Press 2 for opening hours, or 
 
 export async function startBox(opts: BoxOptions): Promise<Box> {
   const dir = await mkdtemp(join(tmpdir(), 'fd-box-'));
-  const emu = await startEmulator({ dialect: 'huawei', dir: join(dir, 'tty'), ringIntervalMs: 1000 });
+  const emus: RunningEmulator[] = [];
+  for (let i = 0; i < (opts.lines ?? 1); i++) emus.push(await startEmulator({ dialect: 'huawei', dir: join(dir, i === 0 ? 'tty' : `tty${i + 1}`), ringIntervalMs: 1000, imei: `86722302000000${i + 1}`, msisdn: `+86139000000${String(i).padStart(2, '0')}` }));
+  const emu = emus[0]!;
   const sipPort = await freePort(2);
   const rtp = await freePort(200, 30000, 39000);
   const dataDir = join(dir, 'data');
   const agents = opts.agents
-    .map((a) => `  - extension: "${a.extension}"\n    name: Agent ${a.extension}\n    contact: ${a.contact}\n    skills: ${a.skills ?? '{ general: 1 }'}`)
+    .map((a) => `  - extension: "${a.extension}"\n    name: Agent ${a.extension}\n    contact: ${a.contact}\n    skills: ${a.skills ?? '{ general: 1 }'}${a.extra ? `\n${a.extra.split('\n').map((l) => `    ${l}`).join('\n')}` : ''}`)
     .join('\n');
   const yaml = `site: test
 node: box-1
 language: en-US
 timezone: Asia/Shanghai
 lines:
-  - id: gsm1
-    kind: gsm
-    modem: huawei
-    at_port: ${emu.paths.at}
-    voice_port: ${emu.paths.voice}
+${emus.map((e, i) => `  - id: gsm${i + 1}\n    kind: gsm\n    modem: huawei\n    at_port: ${e.paths.at}\n    voice_port: ${e.paths.voice}`).join('\n')}
 sip:
   listen: 127.0.0.1:${sipPort}
   rtp_ports: ${rtp}-${rtp + 199}
@@ -71,14 +78,11 @@ sip:
 agents:
 ${agents}
 queues:
-  - id: general
-    skill: general
-    ring_timeout: ${opts.ringTimeout ?? '8s'}
+${opts.queues ?? `  - id: general\n    skill: general\n    ring_timeout: ${opts.ringTimeout ?? '8s'}`}
 bot:
 ${opts.bot ?? DEFAULT_BOT}
 speech:
-  tts: { voice: en }
-  worker: false
+${opts.speech ?? '  tts: { voice: en }\n  worker: false'}
 storage:
   dir: ${dataDir}
 logging:
@@ -93,6 +97,7 @@ ${opts.extra ?? ''}
   const box: Box = {
     dir,
     emu,
+    emus,
     daemon,
     sipPort,
     dataDir,
@@ -115,10 +120,10 @@ ${opts.extra ?? ''}
       daemon.kill('SIGTERM');
       await Promise.race([daemon.exited, sleep(5000)]);
       daemon.kill('SIGKILL');
-      await emu.close();
+      for (const e of emus) await e.close();
       await rm(dir, { recursive: true, force: true });
     },
   };
-  await daemon.waitForLog((l) => l.msg === 'line started' && l.lineId === 'gsm1', 30_000);
+  for (let i = 1; i <= emus.length; i++) await daemon.waitForLog((l) => l.msg === 'line started' && l.lineId === `gsm${i}`, 30_000);
   return box;
 }
