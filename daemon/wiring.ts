@@ -4,6 +4,7 @@ import { LinesExtension } from './lines/lines.js';
 import { CallsExtension } from './calls/calls-extension.js';
 import { SpeechExtension } from './speech/speech-extension.js';
 import { StoreExtension } from './store/store-extension.js';
+import { RetentionExtension } from './store/retention.js';
 import { telemetryExtension } from './telemetry/extension.js';
 
 /**

@@ -1,0 +1,32 @@
+import t from 'tap';
+import { access, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { openStore } from '../../../daemon/store/store.js';
+import { applyRetention } from '../../../daemon/store/retention.js';
+import type { Config } from '../../../daemon/config/schema.js';
+
+t.test('old calls and recordings go, recent ones and the outbox stay', async (t) => {
+  const dir = t.testdir();
+  const db = await openStore(dir);
+  t.teardown(() => db.close());
+  const now = Date.parse('2026-11-21T12:00:00Z');
+  const day = 86_400_000;
+  const iso = (ms: number): string => new Date(ms).toISOString();
+  await db.run("INSERT INTO calls (id, line_id, offered_at) VALUES ('old', 'gsm1', ?), ('new', 'gsm1', ?)", [iso(now - 40 * day), iso(now - 5 * day)]);
+  await db.run("INSERT INTO call_timeline (call_id, at, event) VALUES ('old', ?, 'call.offered'), ('new', ?, 'call.offered')", [iso(now - 40 * day), iso(now - 5 * day)]);
+  const oldWav = join(dir, 'old.wav');
+  const newWav = join(dir, 'new.wav');
+  await writeFile(oldWav, 'x');
+  await writeFile(newWav, 'x');
+  await db.run("INSERT INTO voicemail (id, call_id, recorded_at, path, duration_ms) VALUES ('v1', 'new', ?, ?, 1000), ('v2', 'new', ?, ?, 1000)", [iso(now - 12 * day), oldWav, iso(now - 1 * day), newWav]);
+  await db.run("INSERT INTO outbox (id, topic, payload, created_at) VALUES ('e1', 'events', '{}', ?)", [iso(now - 400 * day)]);
+
+  const cfg = { storage: { keep_calls: '30d', keep_recordings: '10d' } } as unknown as Config;
+  const r = await applyRetention(db, cfg, now);
+  t.match(r, { calls: 1, voicemails: 1, files: 1 });
+  t.same((await db.all<{ id: string }>('SELECT id FROM calls')).map((x) => x.id), ['new']);
+  t.equal((await db.get<{ n: number }>("SELECT COUNT(*) AS n FROM call_timeline WHERE call_id = 'old'"))?.n, 0, 'the timeline went with its call');
+  await t.rejects(access(oldWav), 'old recording deleted');
+  await t.resolves(access(newWav), 'recent recording kept');
+  t.equal((await db.get<{ n: number }>('SELECT COUNT(*) AS n FROM outbox'))?.n, 1, 'unsent reports are never purged');
+});
