@@ -16,5 +16,5 @@ export function buildExtensions(_config: Config): Extension[] {
   const lines = new LinesExtension();
   const speech = new SpeechExtension();
   const calls = new CallsExtension(lines, speech);
-  return [new StoreExtension(), telemetryExtension(), speech, lines, calls];
+  return [new StoreExtension(), new RetentionExtension(), telemetryExtension(), speech, lines, calls];
 }
