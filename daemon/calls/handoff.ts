@@ -123,7 +123,9 @@ export async function handOff(call: Call, speaker: Speaker, req: HandoffRequest,
     offDigit?.();
     waiting.abort();
     signal.removeEventListener('abort', stopWaiting);
-    await audio.catch(() => undefined);
+    // Not awaited: a prompt still being synthesised must not delay the bridge; once aborted it never plays.
+    void audio.catch(() => undefined);
+    speaker.stop();
   }
   const texts = waitTexts(cfg);
 

@@ -42,6 +42,8 @@ export class Speaker {
 
   /** Play audio (a prompt, a beep, ringback); a digit interrupts when `digits` is given. */
   async play(audio: Buffer | FrameSource, signal: AbortSignal, digits?: Interrupts): Promise<'done' | 'interrupted'> {
+    // An abort that came while the prompt was being synthesised must not let it play afterwards.
+    if (signal.aborted) return 'interrupted';
     const stop = new AbortController();
     const onAbort = (): void => stop.abort();
     signal.addEventListener('abort', onAbort, { once: true });

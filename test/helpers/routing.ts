@@ -1,0 +1,38 @@
+import { dtmfTones, tone } from '../../drivers/audio/tones.js';
+import type { Box } from './box.js';
+import type { LogLine } from './daemon-process.js';
+import { sleep } from './net.js';
+
+/** Log lines from now on: a mark to wait from, so earlier calls' events do not match. */
+export function mark(box: Box): number {
+  return box.daemon.logs.length;
+}
+
+/** Wait for an event the daemon logged after `from`. */
+export function eventAfter(box: Box, from: number, type: string, match: (l: LogLine) => boolean = () => true, timeoutMs = 30_000): Promise<LogLine> {
+  return box.daemon.waitForLog((l) => l.msg === type && box.daemon.logs.indexOf(l) >= from && match(l), timeoutMs);
+}
+
+/** A GSM caller on line `line` (0-based) rings, waits for the bot and presses `key` to reach a queue. Returns the call id. */
+export async function callAndPress(box: Box, line: number, number: string, key = '0'): Promise<string> {
+  const from = mark(box);
+  box.emus[line]!.modem.ring(number);
+  const offered = await eventAfter(box, from, 'call.offered', (l) => l.caller === number);
+  await eventAfter(box, from, 'call.phase', (l) => l.callId === offered.callId && l.phase === 'bot');
+  await sleep(800);
+  box.emus[line]!.modem.play(dtmfTones(key, 120, 200));
+  await eventAfter(box, from, 'handoff.requested', (l) => l.callId === offered.callId);
+  return String(offered.callId);
+}
+
+/** The caller on `line` hangs up; resolves when the daemon has ended the call. */
+export async function hangUp(box: Box, line: number, callId: string): Promise<LogLine> {
+  box.emus[line]!.modem.hangup();
+  return box.event('call.ended', (l) => l.callId === callId, 20_000);
+}
+
+/** Samples of a sine tone (a desk phone's "voice"). */
+export function toneSamples(freq: number, seconds: number): Int16Array {
+  const b = tone([freq], seconds * 1000, -12);
+  return new Int16Array(b.buffer, b.byteOffset, b.length / 2);
+}
