@@ -45,7 +45,11 @@ export class CallsExtension implements Extension {
   async start(ctx: Context): Promise<void> {
     this.ctx = ctx;
     const cfg = ctx.config();
-    this.agents = new AgentPool(cfg.agents ?? [], (a) => ctx.bus.emit('agent.state', { extension: a.extension, state: a.state, ...(a.pauseReason ? { reason: a.pauseReason } : {}) }), {
+    this.agents = new AgentPool(cfg.agents ?? [], (a) => {
+      const data = { extension: a.extension, state: a.state, ...(a.pauseReason ? { reason: a.pauseReason } : {}) };
+      ctx.log.info({ event: 'agent.state', ...data }, 'agent.state');
+      ctx.bus.emit('agent.state', data);
+    }, {
       autoPauseAfter: () => ctx.config().routing?.auto_pause_after ?? 3,
       busyBackoffMs: () => durationOr(ctx.config().routing?.busy_backoff, '30s'),
     });
