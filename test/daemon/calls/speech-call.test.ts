@@ -75,7 +75,7 @@ t.test('barge-in: the caller talking stops the greeting', async (t) => {
   t.ok(before > 300, `greeting playing before the caller spoke (rms ${before.toFixed(0)})`);
   t.ok(after < 50, `silence once the caller talked over it (rms ${after.toFixed(0)})`);
   const rec = box.emu.modem.recording.filter((r) => r.at >= speakAt);
-  const cut = rec.findIndex((r, i) => rec.slice(i, i + 5).every((x) => rms(x.frame) < 50));
+  const cut = rec.findIndex((_r, i) => rec.slice(i, i + 5).every((x) => rms(x.frame) < 50));
   if (cut >= 0) t.comment(`prompt stopped ${(rec[cut]!.at - speakAt).toFixed(0)} ms after the caller's audio began (espeak-ng leads with ~100 ms of silence; barge_in 0.4 s)`);
   box.emu.modem.hangup();
   await box.event('call.ended');
