@@ -124,6 +124,12 @@ ${opts.extra ?? ''}
       await rm(dir, { recursive: true, force: true });
     },
   };
-  for (let i = 1; i <= emus.length; i++) await daemon.waitForLog((l) => l.msg === 'line started' && l.lineId === `gsm${i}`, 30_000);
+  try {
+    for (let i = 1; i <= emus.length; i++) await daemon.waitForLog((l) => l.msg === 'line started' && l.lineId === `gsm${i}`, 30_000);
+  } catch (err) {
+    // Do not leave the emulators and the daemon behind when the box never came up.
+    await box.close();
+    throw err;
+  }
   return box;
 }
