@@ -32,13 +32,15 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$lockhash" ]; then
   echo "$lockhash" > "$stamp"
 fi
 
-# libvosk: the vosk npm tarball carries the Linux shared library that vosk-koffi loads.
-if [ ! -f node_modules/.frontdesk-vosk/libvosk.so ]; then
+# libvosk: vosk-koffi loads bin-<platform>-<arch>/libvosk.so beside itself; its postinstall would
+# download it from the internet, so we take it from the vosk npm tarball (which carries it).
+voskbin=node_modules/vosk-koffi/bin-linux-x64
+if [ "$(uname -m)" = x86_64 ] && [ ! -f "$voskbin/libvosk.so" ]; then
   say "fetching libvosk from the vosk npm package"
   tmp=$(mktemp -d)
   (cd "$tmp" && npm pack vosk@0.3.39 --silent --loglevel=error >/dev/null && tar xzf vosk-0.3.39.tgz package/lib/linux-x86_64)
-  mkdir -p node_modules/.frontdesk-vosk
-  cp "$tmp"/package/lib/linux-x86_64/* node_modules/.frontdesk-vosk/
+  mkdir -p "$voskbin"
+  cp "$tmp"/package/lib/linux-x86_64/libvosk.so "$voskbin/"
   rm -rf "$tmp"
 fi
 

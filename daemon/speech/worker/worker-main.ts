@@ -47,7 +47,7 @@ async function init(s: WorkerSettings): Promise<void> {
   if (langs.length > 0) {
     let lib: Libvosk | undefined;
     try {
-      lib = await Libvosk.load(s.libvosk);
+      lib = await Libvosk.load();
       status.libvosk = 'loaded';
       log('info', 'libvosk loaded', { path: lib.path });
     } catch (err) {
