@@ -1,0 +1,40 @@
+import t from 'tap';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { Bus } from '../../../daemon/bus/bus.js';
+import type { Config } from '../../../daemon/config/schema.js';
+import { Db } from '../../../daemon/store/db.js';
+import { migrate } from '../../../daemon/store/migrations.js';
+import { LinesExtension } from '../../../daemon/lines/lines.js';
+import { CallsExtension } from '../../../daemon/calls/calls-extension.js';
+import { commandRegistry } from '../../../daemon/telemetry/commands.js';
+
+t.test('cmd/agent-state is served by the router: pause, unpause, logout, unknown agent', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'fd-cmd-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const db = await Db.open(join(dir, 'fd.db'));
+  t.teardown(() => db.close());
+  await migrate(db);
+  const bus = new Bus();
+  const states: { extension: string; state: string; reason?: string }[] = [];
+  bus.on('agent.state', (e) => void states.push(e.data));
+  const config = { site: 's', node: 'n', lines: [], bot: { greeting: 'hi' }, agents: [{ extension: '801', name: 'A' }], storage: { dir } } as unknown as Config;
+  const calls = new CallsExtension(new LinesExtension());
+  await calls.start({ bus, db, log: pino({ level: 'silent' }), config: () => config, accepting: () => true });
+  t.teardown(() => calls.stop());
+  const enabled = new Set(['agent-state']);
+  const run = async (p: object) => commandRegistry.handle('agent-state', Buffer.from(JSON.stringify(p)), enabled);
+
+  const r = await run({ extension: '801', action: 'pause', reason: 'lunch' });
+  t.same(r, { schema: r.schema, command: 'agent-state', ok: true, result: { extension: '801', state: 'paused', reason: 'mqtt: lunch' } });
+  t.same(states.at(-1), { extension: '801', state: 'paused', reason: 'mqtt: lunch' }, 'announced on the bus (agents/<ext>, agent_state_log)');
+  t.equal((await run({ extension: '801', action: 'unpause' })).ok, true);
+  t.equal(calls.agentPool().get('801')!.state, 'available');
+  await run({ extension: '801', action: 'logout' });
+  t.equal(calls.agentPool().get('801')!.state, 'logged-out');
+  const bad = await run({ extension: '999', action: 'login' });
+  t.equal(bad.ok, false);
+  t.match(JSON.stringify(bad), /no agent with extension/);
+});
