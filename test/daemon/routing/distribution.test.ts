@@ -9,12 +9,13 @@ const BOT = `  greeting: "Welcome. Press 0 for a person, or 4 for your adviser."
   menu:
     "0": agent
     "4": { queue: loyal }
+    "5": { queue: all }
   handoff:
     say: "Connecting you."
     default_queue: general
   voicemail: { say: "Leave a message." }`;
 
-t.test('round-robin over a series of calls; the sticky agent gets the returning caller', async (t) => {
+t.test('round-robin over a series of calls; the sticky agent gets the returning caller; ring-all', async (t) => {
   const p801 = await startPhone({ user: '801', answer: 'auto' });
   t.teardown(() => p801.stop());
   const p802 = await startPhone({ user: '802', answer: 'auto' });
@@ -33,7 +34,11 @@ t.test('round-robin over a series of calls; the sticky agent gets the returning 
     skill: general
     strategy: longest-idle
     ring_timeout: 3s
-    sticky_agent: { within: 30d, wait_for_them: 10s }`,
+    sticky_agent: { within: 30d, wait_for_them: 10s }
+  - id: all
+    skill: general
+    strategy: ring-all
+    ring_timeout: 3s`,
   });
   t.teardown(() => box.close());
 
@@ -66,6 +71,17 @@ t.test('round-robin over a series of calls; the sticky agent gets the returning 
   c = await eventAfter(box, from, 'queue.connect', (l) => l.callId === id);
   t.equal(c.extension, '802', 'second call: the agent who served them last, not the longest idle (801)');
   await hangUp(box, 0, id);
-  const cdrs = await box.row<{ n: number }>("SELECT COUNT(*) AS n FROM calls WHERE outcome = 'transferred'", [], (r) => r.n === 5);
-  t.equal(cdrs.n, 5);
+
+  // ring-all: both phones ring at once, one gets the caller, the other's ringing is cancelled.
+  await sleep(800);
+  from = mark(box);
+  id = await callAndPress(box, 0, '+8613800000009', '5');
+  c = await eventAfter(box, from, 'queue.connect', (l) => l.callId === id);
+  const rang = box.daemon.logs.slice(from).filter((l) => l.msg === 'call.agent' && l.callId === id && l.result === 'ringing').map((l) => String(l.extension));
+  t.same(rang.sort(), ['801', '802'], 'ring-all: both phones rang');
+  t.ok(['801', '802'].includes(String(c.extension)), `${String(c.extension)} answered first and got the caller`);
+  await sleep(500);
+  await hangUp(box, 0, id);
+  const cdrs = await box.row<{ n: number }>("SELECT COUNT(*) AS n FROM calls WHERE outcome = 'transferred'", [], (r) => r.n === 6);
+  t.equal(cdrs.n, 6);
 });
