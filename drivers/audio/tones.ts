@@ -58,3 +58,17 @@ export function asSamples(pcm: Buffer): Int16Array {
   const copy = Buffer.from(pcm);
   return new Int16Array(copy.buffer, copy.byteOffset, copy.length >> 1);
 }
+
+/** Root-mean-square level of s16le PCM (0..32768). */
+export function rms(pcm: Buffer | Int16Array): number {
+  const s = pcm instanceof Int16Array ? pcm : asSamples(pcm);
+  let acc = 0;
+  for (let i = 0; i < s.length; i++) acc += s[i]! * s[i]!;
+  return Math.sqrt(acc / Math.max(1, s.length));
+}
+
+/** A tone as samples (e.g. for a WAV a test phone plays). */
+export function toneSamples(freq: number, ms: number, levelDbfs = -12): Int16Array {
+  const b = tone([freq], ms, levelDbfs);
+  return new Int16Array(b.buffer, b.byteOffset, b.length / 2);
+}

@@ -1,4 +1,4 @@
-import { dtmfTones, tone } from '../../drivers/audio/tones.js';
+import { dtmfTones } from '../../drivers/audio/tones.js';
 import type { Box } from './box.js';
 import type { LogLine } from './daemon-process.js';
 import { sleep } from './net.js';
@@ -31,8 +31,3 @@ export async function hangUp(box: Box, line: number, callId: string): Promise<Lo
   return box.event('call.ended', (l) => l.callId === callId, 20_000);
 }
 
-/** Samples of a sine tone (a desk phone's "voice"). */
-export function toneSamples(freq: number, seconds: number): Int16Array {
-  const b = tone([freq], seconds * 1000, -12);
-  return new Int16Array(b.buffer, b.byteOffset, b.length / 2);
-}

@@ -2,18 +2,13 @@ import t from 'tap';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { dtmfTones, tone, toneLevel } from '../../../drivers/audio/tones.js';
+import { dtmfTones, rms, tone, toneLevel, toneSamples } from '../../../drivers/audio/tones.js';
 import { startPhone, writeTestWav } from '../../helpers/baresip.js';
 import { startBox } from '../../helpers/box.js';
 import { sleep } from '../../helpers/net.js';
 
 const CALLER = '+8613812345678';
 
-/** Samples of a tone as a WAV the desk phone plays as its microphone. */
-function toneSamples(freq: number, seconds: number): Int16Array {
-  const b = tone([freq], seconds * 1000, -12);
-  return new Int16Array(b.buffer, b.byteOffset, b.length / 2);
-}
 
 /** What the daemon sent the caller since `from` (performance.now()), as one PCM buffer. */
 function heardByCaller(rec: { at: number; frame: Buffer }[], from: number): Buffer {
@@ -22,7 +17,7 @@ function heardByCaller(rec: { at: number; frame: Buffer }[], from: number): Buff
 
 t.test('GSM caller → greeting → DTMF 2 → answer → 0 → desk phone; audio both ways; CDR', async (t) => {
   const wavDir = await mkdtemp(join(tmpdir(), 'fd-wav-'));
-  const phone = await startPhone({ user: '801', answer: 'auto', playWav: await writeTestWav(wavDir, 'agent-600hz.wav', toneSamples(600, 30)) });
+  const phone = await startPhone({ user: '801', answer: 'auto', playWav: await writeTestWav(wavDir, 'agent-600hz.wav', toneSamples(600, 30_000)) });
   t.teardown(() => phone.stop());
   const box = await startBox({ agents: [{ extension: '801', contact: phone.uri }] });
   t.teardown(() => box.close());
@@ -80,9 +75,3 @@ t.test('GSM caller → greeting → DTMF 2 → answer → 0 → desk phone; audi
   t.ok(timeline.n > 5, `timeline has ${timeline.n} rows`);
 });
 
-function rms(pcm: Buffer): number {
-  let s = 0;
-  const n = pcm.length >> 1;
-  for (let i = 0; i < n; i++) s += pcm.readInt16LE(i * 2) ** 2;
-  return Math.sqrt(s / Math.max(1, n));
-}

@@ -2,7 +2,7 @@ import t from 'tap';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { dtmfTones } from '../../../drivers/audio/tones.js';
+import { dtmfTones, rms } from '../../../drivers/audio/tones.js';
 import { startPhone, writeTestWav } from '../../helpers/baresip.js';
 import { startBox, type Box } from '../../helpers/box.js';
 import { writeLoudIsAngryModel } from '../../helpers/emotion-models.js';
@@ -44,12 +44,6 @@ function heard(box: Box, from: number, to: number): Buffer {
   return Buffer.concat(box.emu.modem.recording.filter((r) => r.at >= from && r.at < to).map((r) => r.frame));
 }
 
-function rms(pcm: Buffer): number {
-  let s = 0;
-  const n = pcm.length >> 1;
-  for (let i = 0; i < n; i++) s += pcm.readInt16LE(i * 2) ** 2;
-  return Math.sqrt(s / Math.max(1, n));
-}
 
 /** An agent nobody will reach (these calls never hand off). */
 const NOBODY = [{ extension: '899', contact: 'sip:899@127.0.0.1:9' }];

@@ -3,6 +3,7 @@ import { startPhone } from '../../helpers/baresip.js';
 import { startBox } from '../../helpers/box.js';
 import { callAndPress, eventAfter, hangUp, mark } from '../../helpers/routing.js';
 import { sleep } from '../../helpers/net.js';
+import { rms } from '../../../drivers/audio/tones.js';
 
 t.test('no answer → next agent; a miss auto-pauses; feature codes from the desk phones change routing', async (t) => {
   const p801 = await startPhone({ user: '801', answer: 'manual' });
@@ -81,8 +82,3 @@ t.test('no answer → next agent; a miss auto-pauses; feature codes from the des
   t.ok(states.n >= 2, 'pauses are in the agent state log (occupancy input)');
 });
 
-function rms(s: Int16Array): number {
-  let x = 0;
-  for (const v of s) x += v * v;
-  return Math.sqrt(x / Math.max(1, s.length));
-}

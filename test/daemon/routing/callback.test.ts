@@ -2,10 +2,10 @@ import t from 'tap';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { dtmfTones, toneLevel } from '../../../drivers/audio/tones.js';
+import { dtmfTones, rms, toneLevel, toneSamples } from '../../../drivers/audio/tones.js';
 import { startPhone, writeTestWav } from '../../helpers/baresip.js';
 import { startBox } from '../../helpers/box.js';
-import { callAndPress, eventAfter, hangUp, mark, toneSamples } from '../../helpers/routing.js';
+import { callAndPress, eventAfter, hangUp, mark } from '../../helpers/routing.js';
 import { sleep } from '../../helpers/net.js';
 
 const A = '+8613800000001';
@@ -19,16 +19,10 @@ function peak(rec: { at: number; frame: Buffer }[], from: number, to: number, fr
   return best;
 }
 
-function rms(frames: Buffer[]): number {
-  const b = Buffer.concat(frames);
-  let s = 0;
-  for (let i = 0; i + 1 < b.length; i += 2) s += b.readInt16LE(i) ** 2;
-  return Math.sqrt(s / Math.max(1, b.length / 2));
-}
 
 t.test('waiting: announcements in order with hold music; press 1 → callback: agent first, then the caller’s GSM line', async (t) => {
   const wavDir = await mkdtemp(join(tmpdir(), 'fd-cb-'));
-  const p801 = await startPhone({ user: '801', answer: 'auto', playWav: await writeTestWav(wavDir, 'agent-600.wav', toneSamples(600, 40)) });
+  const p801 = await startPhone({ user: '801', answer: 'auto', playWav: await writeTestWav(wavDir, 'agent-600.wav', toneSamples(600, 40_000)) });
   t.teardown(() => p801.stop());
   const box = await startBox({
     lines: 2,
@@ -57,7 +51,7 @@ t.test('waiting: announcements in order with hold music; press 1 → callback: a
   const secondAt = performance.now();
   t.ok(second, 'announced again after announce.every');
   const rec = lineB.recording;
-  const speech = rms(rec.filter((r) => r.at >= firstAt && r.at <= firstAt + 2500).map((r) => r.frame));
+  const speech = rms(Buffer.concat(rec.filter((r) => r.at >= firstAt && r.at <= firstAt + 2500).map((r) => r.frame)));
   t.ok(speech > 300, `the announcement is heard after the event (rms ${speech.toFixed(0)})`);
   for (const f of [523, 659, 784]) {
     const p = peak(rec, secondAt - 5000, secondAt, f);
