@@ -17,6 +17,7 @@ export function newCallId(now = Date.now()): string {
  */
 export class Call {
   readonly id: string;
+  readonly log: Logger;
   phase: CallPhase | 'offered' = 'offered';
   agentLeg: Leg | undefined;
   agentExt: string | undefined;
@@ -29,10 +30,12 @@ export class Call {
   constructor(
     readonly customer: Leg,
     private readonly bus: Bus,
-    readonly log: Logger,
+    log: Logger,
     id = newCallId(),
   ) {
     this.id = id;
+    // Every line this call logs carries its id.
+    this.log = log.child({ callId: id });
     customer.once('ended', (end) => {
       this.customerEnd = end;
       this.gone.abort();

@@ -40,8 +40,7 @@ const DEFAULTS = {
  */
 export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
   const call = new Call(leg, deps.bus, deps.log);
-  const log = call.log.child({ callId: call.id });
-  (call as { log: Logger }).log = log;
+  const log = call.log;
   call.offered();
   try {
     await leg.answer();
