@@ -10,6 +10,7 @@ export interface DomainEvents {
   'call.phase': { callId: string; phase: CallPhase; detail?: Record<string, unknown> };
   'call.ended': { callId: string; outcome: CallOutcome; hungUpBy: 'caller' | 'agent' | 'system'; cause?: string };
   'call.agent': { callId: string; extension: string; result: 'ringing' | 'answered' | 'no-answer' | 'busy' | 'failed'; detail?: string };
+  'call.recorded': { callId: string; path: string; durationMs: number };
   'voicemail.recorded': { callId: string; caller?: string; path: string; durationMs: number; id: string };
   'bot.turn': { callId: string; input: { kind: 'dtmf' | 'speech' | 'timeout'; value: string }; intent?: string; say?: string };
   /** One caller utterance heard by the speech worker: transcript when ASR runs, emotion reading. */

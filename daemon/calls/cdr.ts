@@ -59,6 +59,10 @@ export function registerCallWriters(register: Register): void {
     await tx.run('UPDATE calls SET menu_path = CASE WHEN ? THEN COALESCE(menu_path || \'>\', \'\') || ? ELSE menu_path END WHERE id = ?', [ev.data.input.kind === 'dtmf' ? 1 : 0, ev.data.input.value, ev.data.callId]);
     await timeline(tx, ev, ev.data.callId);
   });
+  register('call.recorded', async (tx, ev) => {
+    await tx.run('UPDATE calls SET recording_path = ?, recording_ms = ? WHERE id = ?', [ev.data.path, ev.data.durationMs, ev.data.callId]);
+    await timeline(tx, ev, ev.data.callId);
+  });
   register('voicemail.recorded', async (tx, ev) => {
     const d = ev.data;
     await tx.run('INSERT INTO voicemail (id, call_id, caller, recorded_at, path, duration_ms) VALUES (?, ?, ?, ?, ?, ?)', [d.id, d.callId, d.caller ?? null, ev.at, d.path, d.durationMs]);

@@ -6,7 +6,10 @@ import type { AgentPool } from '../routing/agents.js';
 import type { Router, TicketResult } from '../routing/router.js';
 import type { CustomerInfo } from '../routing/customers.js';
 import type { BotSummary, Say } from '../bot/dialog.js';
+import { join } from 'node:path';
 import { Bridge } from './bridge.js';
+import { CallRecording } from './call-recording.js';
+import { DEFAULT_DATA_DIR } from '../app.js';
 import type { Call } from './call.js';
 import type { CallerDigits } from './digits.js';
 import type { Speaker } from './speak.js';
@@ -158,6 +161,7 @@ export async function handOff(call: Call, speaker: Speaker, req: HandoffRequest,
   }
   const bridge = new Bridge(call.customer.media, agentLeg.media);
   call.setPhase('connected', { agent: ext });
+  const recording = await startRecording(call, bridge, deps);
   const talkFrom = Date.now();
   const by = await new Promise<'caller' | 'agent'>((resolve) => {
     if (signal.aborted) return resolve('caller');
@@ -168,7 +172,27 @@ export async function handOff(call: Call, speaker: Speaker, req: HandoffRequest,
   bridge.close();
   if (by === 'caller') await agentLeg.hangup('normal').catch(() => undefined);
   deps.agents.callEnded(ext, Date.now() - talkFrom);
+  if (recording) {
+    try {
+      const r = await recording.stop();
+      call.emit('call.recorded', { callId: call.id, path: r.path, durationMs: r.durationMs });
+    } catch (err) {
+      call.log.error({ err }, 'call recording could not be finished');
+    }
+  }
   return { kind: 'connected-and-ended', by };
+}
+
+/** Record the conversation when storage.record_calls is on; a failure never touches the call. */
+async function startRecording(call: Call, bridge: Bridge, deps: HandoffDeps): Promise<CallRecording | undefined> {
+  const storage = deps.config().storage;
+  if (!storage?.record_calls) return undefined;
+  try {
+    return await CallRecording.start(join(storage.dir ?? DEFAULT_DATA_DIR, 'recordings', `${call.id}.wav`), bridge);
+  } catch (err) {
+    call.log.error({ err }, 'call recording could not start; the call goes on unrecorded');
+    return undefined;
+  }
 }
 
 async function requestCallback(call: Call, queue: string, since: number, deps: HandoffDeps): Promise<void> {

@@ -285,6 +285,7 @@ const Storage = Obj({
   keep_recordings: Type.Optional(Duration('Delete recordings older than this.', '90d')),
   keep_calls: Type.Optional(Duration('Delete call records older than this.', '2y')),
   mask_numbers_in_reports: Type.Optional(Type.Boolean({ default: true, description: 'Central IT sees 138****5678.' })),
+  record_calls: Type.Optional(Type.Boolean({ default: false, description: 'Record caller–agent conversations to <dir>/recordings/<call-id>.wav (kept for keep_recordings). Tell callers, as the law requires.' })),
 });
 
 const Logging = Obj({ level: Type.Optional(OneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, { default: 'info' })) });

@@ -196,6 +196,14 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX callbacks_state ON callbacks(state, entered_at);
     `,
   },
+  {
+    version: 5,
+    name: 'call recordings',
+    sql: `
+      ALTER TABLE calls ADD COLUMN recording_path TEXT;
+      ALTER TABLE calls ADD COLUMN recording_ms INTEGER;
+    `,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -15,14 +15,15 @@ export interface RetentionResult {
 /**
  * Deletes what the installer asked not to keep: call records (with their legs, timeline and
  * utterances) older than storage.keep_calls, voicemail recordings older than storage.keep_recordings
- * (file and row). The outbox is never touched here: unsent reports are not "old data".
+ * (file and row) and call recordings of the same age. The outbox is never touched here: unsent reports are not "old data".
  */
 export async function applyRetention(db: Db, cfg: Config, now = Date.now()): Promise<RetentionResult> {
   const callsBefore = new Date(now - durationOr(cfg.storage?.keep_calls, '2y')).toISOString();
   const recordingsBefore = new Date(now - durationOr(cfg.storage?.keep_recordings, '90d')).toISOString();
   const oldVoicemail = await db.all<{ id: string; path: string }>('SELECT id, path FROM voicemail WHERE recorded_at < ?', [recordingsBefore]);
+  const oldRecordings = await db.all<{ id: string; path: string }>('SELECT id, recording_path AS path FROM calls WHERE recording_path IS NOT NULL AND offered_at < ?', [recordingsBefore]);
   let files = 0;
-  for (const v of oldVoicemail) {
+  for (const v of [...oldVoicemail, ...oldRecordings]) {
     try {
       await unlink(v.path);
       files++;
@@ -32,6 +33,7 @@ export async function applyRetention(db: Db, cfg: Config, now = Date.now()): Pro
   }
   return db.transaction(async (tx) => {
     const vm = await tx.run('DELETE FROM voicemail WHERE recorded_at < ?', [recordingsBefore]);
+    await tx.run('UPDATE calls SET recording_path = NULL WHERE recording_path IS NOT NULL AND offered_at < ?', [recordingsBefore]);
     const calls = await tx.run('DELETE FROM calls WHERE offered_at < ?', [callsBefore]);
     const sms = await tx.run('DELETE FROM sms WHERE received_at < ?', [callsBefore]);
     const states = await tx.run('DELETE FROM agent_state_log WHERE at < ?', [callsBefore]);

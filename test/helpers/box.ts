@@ -19,6 +19,8 @@ export interface BoxOptions {
   ringTimeout?: string;
   /** The speech section's body (indented two spaces); default: English TTS, no speech worker. */
   speech?: string;
+  /** storage.record_calls */
+  record?: boolean;
 }
 
 /**
@@ -84,7 +86,7 @@ ${opts.bot ?? DEFAULT_BOT}
 speech:
 ${opts.speech ?? '  tts: { voice: en }\n  worker: false'}
 storage:
-  dir: ${dataDir}
+  dir: ${dataDir}${opts.record ? '\n  record_calls: true' : ''}
 logging:
   level: info
 service:
