@@ -1,4 +1,6 @@
 import type { DialOptions } from '../../drivers/line.js';
+import type { MediaPort } from '../../drivers/media/port.js';
+import { whisperText } from './whisper.js';
 import type { Config } from '../config/schema.js';
 import { durationMs, durationOr } from '../config/duration.js';
 import type { HandoffReason } from '../bus/events.js';
@@ -27,6 +29,8 @@ export interface HandoffDeps {
   /** What the store knows of the caller: VIP tag, last call, last agent. */
   customers?: (caller: string, callId: string) => Promise<CustomerInfo>;
   callbacks?: CallbackRequester;
+  /** Say a text to the agent alone (bot.handoff.tell_agent: whisper) before the caller is put through. */
+  whisper?: (agentMedia: MediaPort, text: string, signal: AbortSignal) => Promise<unknown>;
 }
 
 export interface HandoffRequest {
@@ -158,6 +162,17 @@ export async function handOff(call: Call, speaker: Speaker, req: HandoffRequest,
     await agentLeg.hangup('normal').catch(() => undefined);
     deps.agents.callEnded(ext, 0);
     return { kind: 'caller-gone' };
+  }
+  if (cfg.bot.handoff?.tell_agent === 'whisper' && deps.whisper) {
+    // The agent hears who is calling and why; the caller keeps hearing the line until put through.
+    const text = whisperText(call.caller, { ...req, queue: r.queue }, cfg.bot.language ?? cfg.language ?? 'zh-CN');
+    call.log.info({ agent: ext, text }, 'whisper to the agent');
+    await deps.whisper(agentLeg.media, text, signal).catch((err: unknown) => call.log.warn({ err }, 'whisper failed'));
+    if (signal.aborted || agentLeg.state === 'ended') {
+      await agentLeg.hangup('normal').catch(() => undefined);
+      deps.agents.callEnded(ext, 0);
+      return signal.aborted ? { kind: 'caller-gone' } : { kind: 'connected-and-ended', by: 'agent' };
+    }
   }
   const bridge = new Bridge(call.customer.media, agentLeg.media);
   call.setPhase('connected', { agent: ext });

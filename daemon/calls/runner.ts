@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Leg } from '../../drivers/line.js';
+import type { MediaPort } from '../../drivers/media/port.js';
 import { tone } from '../../drivers/audio/tones.js';
 import type { Bus } from '../bus/bus.js';
 import type { Config } from '../config/schema.js';
@@ -133,7 +134,8 @@ export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
       const summary = bot.summary();
       call.emit('handoff.requested', { callId: call.id, reason: next.reason, ...(next.queue ? { queue: next.queue } : {}), ...(summary.intent ? { detail: summary.intent } : {}) });
       const announce = cfg.bot.handoff?.say;
-      const r = await handOff(call, speaker, { ...(next.queue ? { queue: next.queue } : {}), reason: next.reason, summary, vip, announce: announce ? [{ text: announce }] : [], digits }, deps);
+      const whisper = (agentMedia: MediaPort, text: string, sig: AbortSignal): Promise<unknown> => new Speaker(agentMedia, deps.prompts, voice, log).say([{ text }], sig);
+      const r = await handOff(call, speaker, { ...(next.queue ? { queue: next.queue } : {}), reason: next.reason, summary, vip, announce: announce ? [{ text: announce }] : [], digits }, { ...deps, whisper });
       if (r.kind === 'caller-gone') return await finish(call, 'abandoned');
       if (r.kind === 'callback') return await finish(call, 'callback');
       if (r.kind === 'connected-and-ended') return await finish(call, 'transferred', r.by);

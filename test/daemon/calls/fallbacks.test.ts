@@ -1,9 +1,9 @@
 import t from 'tap';
 import { access } from 'node:fs/promises';
-import { dtmfTones, tone } from '../../../drivers/audio/tones.js';
+import { dtmfTones, rms, tone } from '../../../drivers/audio/tones.js';
 import { readWav } from '../../../drivers/audio/wav.js';
 import { startPhone } from '../../helpers/baresip.js';
-import { startBox } from '../../helpers/box.js';
+import { DEFAULT_BOT, startBox } from '../../helpers/box.js';
 import { sleep } from '../../helpers/net.js';
 import { localTime } from '../../../daemon/bot/hours.js';
 
@@ -14,7 +14,9 @@ t.test('first agent does not answer → the second gets the call', async (t) => 
   t.teardown(() => slow.stop());
   const quick = await startPhone({ user: '803', answer: 'auto' });
   t.teardown(() => quick.stop());
-  const box = await startBox({ agents: [{ extension: '802', contact: slow.uri }, { extension: '803', contact: quick.uri }], ringTimeout: '3s' });
+  // With tell_agent: whisper, the agent who answers first hears who calls and why.
+  const bot = DEFAULT_BOT.replace('  handoff:\n', '  handoff:\n    tell_agent: whisper\n');
+  const box = await startBox({ agents: [{ extension: '802', contact: slow.uri }, { extension: '803', contact: quick.uri }], ringTimeout: '3s', bot });
   t.teardown(() => box.close());
 
   box.emu.modem.ring(CALLER);
@@ -27,11 +29,15 @@ t.test('first agent does not answer → the second gets the call', async (t) => 
   await quick.waitEvent('CALL_ESTABLISHED', 20_000);
   await box.event('call.phase', (l) => l.phase === 'connected' && (l.detail as { agent: string }).agent === '803');
   t.pass('803 answered after 802 did not');
+  const whisper = await box.daemon.waitForLog((l) => l.msg === 'whisper to the agent');
+  t.match(whisper.text, /Call from 8 6 1 3 9 0 0 0 0 0 0 0 2, asked for a person, queue general\./, 'the whisper says who calls and why');
   // 802's phone stopped ringing (CANCEL).
   await slow.waitEvent('CALL_CLOSED', 10_000);
   // This time the agent hangs up: the caller's GSM call is hung up too.
   await sleep(500);
   await quick.hangup();
+  await quick.waitEvent('CALL_CLOSED', 10_000);
+  t.ok(rms(await quick.heard()) > 200, 'the agent heard the whisper (the caller said nothing)');
   await box.event('call.ended', (l) => l.outcome === 'transferred' && l.hungUpBy === 'agent');
   await sleep(500);
   t.ok(box.emu.modem.commands.some((c) => c.line === 'AT+CHUP'), 'the daemon hung up the GSM call (AT+CHUP)');
