@@ -2,10 +2,11 @@ import { join } from 'node:path';
 import { Type } from '@sinclair/typebox';
 import type { Leg, Line } from '../../drivers/line.js';
 import type { Config } from '../config/schema.js';
-import { durationOr } from '../config/duration.js';
+import { durationMs, durationOr } from '../config/duration.js';
 import type { DomainEvents } from '../bus/events.js';
 import type { Context, Extension } from '../extension.js';
 import { AgentPool, type AgentInfo } from '../routing/agents.js';
+import { PhoneCheck } from '../routing/phone-check.js';
 import { Router } from '../routing/router.js';
 import { Callbacks } from '../routing/callbacks.js';
 import { customerLookup } from '../routing/customers.js';
@@ -33,6 +34,7 @@ export class CallsExtension implements Extension {
   private callbacks!: Callbacks;
   private prompts!: PromptResolver;
   private offCommand: (() => void) | undefined;
+  private phoneCheck: PhoneCheck | undefined;
 
   constructor(
     private readonly lines: LinesExtension,
@@ -64,6 +66,17 @@ export class CallsExtension implements Extension {
     const restored = await this.callbacks.restore().catch((err) => (ctx.log.error({ err }, 'could not read pending callbacks'), 0));
     if (restored) ctx.log.info({ restored }, 'pending callbacks queued again');
     this.registerCommand();
+    this.checkPhones(cfg);
+  }
+
+  /** routing.check_phones: OPTIONS pings to desk phones; a silent phone's agent is skipped. */
+  private checkPhones(cfg: Config): void {
+    this.phoneCheck?.stop();
+    this.phoneCheck = undefined;
+    const sip = this.lines.sipEndpoint();
+    if (!cfg.routing?.check_phones || !sip) return;
+    this.phoneCheck = new PhoneCheck(this.agents, sip, durationMs(cfg.routing.check_phones), this.ctx.log.child({ component: 'phone-check' }));
+    this.phoneCheck.start();
   }
 
   /** Agent controls for central IT (cmd/agent-state), replacing telemetry's stand-in. */
@@ -151,9 +164,11 @@ export class CallsExtension implements Extension {
   async reload(next: Config): Promise<void> {
     this.prompts = makePrompts(next, this.ctx);
     this.agents.reconcile(next.agents ?? []);
+    this.checkPhones(next);
   }
 
   async stop(): Promise<void> {
+    this.phoneCheck?.stop();
     this.offCommand?.();
     this.callbacks?.close();
     this.router?.close();

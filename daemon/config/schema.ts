@@ -163,6 +163,7 @@ const FeatureCode = (def: string, description: string) => Type.String({ pattern:
 const Routing = Obj({
   auto_pause_after: Type.Optional(Type.Integer({ minimum: 0, maximum: 20, default: 3, description: 'Pause an agent after this many calls in a row rung without answer (0: never).' })),
   busy_backoff: Type.Optional(Duration('An agent whose phone answered busy (486) is not rung again for this long.', '30s')),
+  check_phones: Type.Optional(Duration('Ping agents\' desk phones (those with a contact) with SIP OPTIONS this often; a phone that does not answer makes its agent unreachable and skipped until it answers again. Off when absent.')),
   feature_codes: Type.Optional(
     Obj(
       {

@@ -31,6 +31,8 @@ export interface AgentInfo {
   busyUntil: number;
   /** Calls in a row rung without an answer (auto-pause counts these). */
   misses: number;
+  /** False while the desk phone does not answer OPTIONS (routing.check_phones). */
+  reachable: boolean;
   /** Calls answered since the box started (fewest-calls). */
   callsTaken: number;
   /** Talk time of those calls, ms (least-talk-time). */
@@ -101,6 +103,7 @@ export class AgentPool {
         wrapUntil: 0,
         busyUntil: 0,
         misses: 0,
+        reachable: true,
         callsTaken: 0,
         talkMs: 0,
       });
@@ -126,7 +129,7 @@ export class AgentPool {
   /** Can take a new call now: logged in, not paused, not in wrap-up or busy back-off, a free line. */
   eligible(a: AgentInfo): boolean {
     const now = this.now();
-    return a.presence === 'in' && a.wrapUntil <= now && a.busyUntil <= now && a.ringing + a.active < a.maxCalls;
+    return a.presence === 'in' && a.reachable && a.wrapUntil <= now && a.busyUntil <= now && a.ringing + a.active < a.maxCalls;
   }
 
   /** Logged in and not paused (busy or not): someone who will serve the queue sooner or later. */
@@ -160,6 +163,15 @@ export class AgentPool {
     a.pauseReason = presence === 'paused' ? reason : undefined;
     this.changed(ext);
     return a;
+  }
+
+  /** The desk phone answers OPTIONS again, or stopped answering: unreachable agents are not rung. */
+  setReachable(ext: string, reachable: boolean): void {
+    const a = this.agents.get(ext);
+    if (!a || a.reachable === reachable) return;
+    a.reachable = reachable;
+    if (reachable) a.idleSince = this.now();
+    this.changed(ext);
   }
 
   // ---- call life cycle -------------------------------------------------------------------------
@@ -232,6 +244,7 @@ export class AgentPool {
     if (a.ringing > 0) return 'ringing';
     if (a.presence === 'logged-out') return 'logged-out';
     if (a.presence === 'paused') return 'paused';
+    if (!a.reachable) return 'unreachable';
     const now = this.now();
     if (a.wrapUntil > now) return 'wrap-up';
     if (a.busyUntil > now) return 'busy';

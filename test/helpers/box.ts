@@ -21,6 +21,8 @@ export interface BoxOptions {
   speech?: string;
   /** storage.record_calls */
   record?: boolean;
+  /** More keys for the sip section (indented two spaces), e.g. "  timers: { t1: 100ms }". */
+  sip?: string;
 }
 
 /**
@@ -77,6 +79,7 @@ sip:
   listen: 127.0.0.1:${sipPort}
   rtp_ports: ${rtp}-${rtp + 199}
   allow_from: [127.0.0.1/32]
+${opts.sip ?? ''}
 agents:
 ${agents}
 queues:
