@@ -1,5 +1,6 @@
 import type { Leg, Line, Sms } from '../../drivers/line.js';
 import { createGsmLine } from '../../drivers/gsm/line.js';
+import { createAnalogLine } from '../../drivers/analog/line.js';
 import { SipTrunkLine, type SipLineOptions } from '../../drivers/sip/trunk-line.js';
 import type { Config, LineConfig, SipLineConfig } from '../config/schema.js';
 import { durationMs } from '../config/duration.js';
@@ -119,7 +120,7 @@ function buildLine(lc: LineConfig | undefined, cfg: Config, log: Logger, smsSink
       ...(lc.sms?.receive === false ? {} : { smsSink }),
     });
   }
-  throw new Error(`line ${lc.id}: analog (V.253) lines are not supported by this build yet`);
+  return createAnalogLine({ id: lc.id, port: lc.port, ringsBeforeAnswer: lc.rings_before_answer ?? 2, logger: log });
 }
 
 function sipOptions(lc: SipLineConfig | undefined, cfg: Config, log: Logger): SipLineOptions {

@@ -2,6 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmulator, type RunningEmulator } from '../../drivers/gsm/emulator/index.js';
+import { startAnalogEmulator, type AnalogModemEmulator } from '../../drivers/analog/emulator/index.js';
 import { Db } from '../../daemon/store/db.js';
 import { DaemonProcess, type LogLine } from './daemon-process.js';
 import { freePort, sleep } from './net.js';
@@ -21,6 +22,8 @@ export interface BoxOptions {
   speech?: string;
   /** storage.record_calls */
   record?: boolean;
+  /** Also an analog line pstn1 on an emulated V.253 voice modem (box.analog). */
+  analog?: boolean;
   /** More keys for the sip section (indented two spaces), e.g. "  timers: { t1: 100ms }". */
   sip?: string;
 }
@@ -35,6 +38,8 @@ export interface Box {
   emu: RunningEmulator;
   /** All lines' emulators: emus[i] is gsm<i+1>. */
   emus: RunningEmulator[];
+  /** The V.253 modem emulator behind line pstn1, with `analog: true`. */
+  analog?: AnalogModemEmulator;
   daemon: DaemonProcess;
   sipPort: number;
   dataDir: string;
@@ -63,6 +68,7 @@ export async function startBox(opts: BoxOptions): Promise<Box> {
   const emus: RunningEmulator[] = [];
   for (let i = 0; i < (opts.lines ?? 1); i++) emus.push(await startEmulator({ dialect: 'huawei', dir: join(dir, i === 0 ? 'tty' : `tty${i + 1}`), ringIntervalMs: 1000, imei: `86722302000000${i + 1}`, msisdn: `+86139000000${String(i).padStart(2, '0')}` }));
   const emu = emus[0]!;
+  const analog = opts.analog ? await startAnalogEmulator({ dir: join(dir, 'pstn'), ringIntervalMs: 1000 }) : undefined;
   const sipPort = await freePort(2);
   const rtp = await freePort(200, 30000, 39000);
   const dataDir = join(dir, 'data');
@@ -74,7 +80,7 @@ node: box-1
 language: en-US
 timezone: Asia/Shanghai
 lines:
-${emus.map((e, i) => `  - id: gsm${i + 1}\n    kind: gsm\n    modem: huawei\n    at_port: ${e.paths.at}\n    voice_port: ${e.paths.voice}`).join('\n')}
+${emus.map((e, i) => `  - id: gsm${i + 1}\n    kind: gsm\n    modem: huawei\n    at_port: ${e.paths.at}\n    voice_port: ${e.paths.voice}`).join('\n')}${analog ? `\n  - id: pstn1\n    kind: analog\n    port: ${analog.path}` : ''}
 sip:
   listen: 127.0.0.1:${sipPort}
   rtp_ports: ${rtp}-${rtp + 199}
@@ -106,6 +112,7 @@ ${opts.extra ?? ''}
     daemon,
     sipPort,
     dataDir,
+    ...(analog ? { analog } : {}),
     event: (type, match = () => true, timeoutMs = 30_000) => daemon.waitForLog((l) => l.msg === type && match(l), timeoutMs),
     async row<T>(sql: string, params: (string | number)[], ok: (r: T) => boolean, timeoutMs = 10_000): Promise<T> {
       const db = await Db.open(join(dataDir, 'frontdesk.db'), { readonly: true });
@@ -126,11 +133,13 @@ ${opts.extra ?? ''}
       await Promise.race([daemon.exited, sleep(5000)]);
       daemon.kill('SIGKILL');
       for (const e of emus) await e.close();
+      await analog?.close();
       await rm(dir, { recursive: true, force: true });
     },
   };
   try {
     for (let i = 1; i <= emus.length; i++) await daemon.waitForLog((l) => l.msg === 'line started' && l.lineId === `gsm${i}`, 30_000);
+    if (analog) await daemon.waitForLog((l) => l.msg === 'line started' && l.lineId === 'pstn1', 30_000);
   } catch (err) {
     // Do not leave the emulators and the daemon behind when the box never came up.
     await box.close();

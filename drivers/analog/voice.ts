@@ -1,0 +1,64 @@
+import type { SerialPort } from 'serialport';
+import { PacedMediaPort } from '../media/port.js';
+import type { MediaClock } from '../media/clock.js';
+import { shield } from './dle.js';
+import { frameBytes, fromS16, toS16, type SampleKind } from './formats.js';
+
+/** Cuts a byte stream into fixed-size frames; holds at most one partial frame. */
+export class ChunkAssembler {
+  private readonly buf: Buffer;
+  private fill = 0;
+
+  constructor(readonly size: number) {
+    this.buf = Buffer.alloc(size);
+  }
+
+  push(chunk: Buffer, onFrame: (frame: Buffer) => void): void {
+    let off = 0;
+    while (off < chunk.length) {
+      const n = Math.min(this.size - this.fill, chunk.length - off);
+      chunk.copy(this.buf, this.fill, off, off + n);
+      this.fill += n;
+      off += n;
+      if (this.fill === this.size) {
+        onFrame(Buffer.from(this.buf));
+        this.fill = 0;
+      }
+    }
+  }
+}
+
+/**
+ * The MediaPort of one analog call: the modem's chosen sample format, DLE-shielded, on the same tty
+ * that carries AT commands. The line demultiplexes the tty and hands unshielded voice bytes to
+ * pushData(); outbound frames are converted, shielded and paced by the shared clock, with silence
+ * when idle (the modem plays a continuous stream and underruns otherwise).
+ */
+export class AnalogVoicePort extends PacedMediaPort {
+  private readonly assembler: ChunkAssembler;
+
+  constructor(
+    private readonly tty: SerialPort,
+    private readonly kind: SampleKind,
+    clock?: MediaClock,
+  ) {
+    super(clock);
+    this.assembler = new ChunkAssembler(frameBytes(kind));
+  }
+
+  /** Begin sending (once the modem said CONNECT to AT+VTR). */
+  begin(): void {
+    this.startPacing();
+  }
+
+  /** Unshielded voice bytes from the modem. */
+  pushData(bytes: Buffer): void {
+    if (this.closed) return;
+    this.assembler.push(bytes, (f) => this.receive(toS16(f, this.kind)));
+  }
+
+  protected sendFrame(frame: Buffer): void {
+    // A vanished tty ends the line (and this port) through the driver; until then just skip.
+    if (this.tty.isOpen && !this.tty.destroyed) this.tty.write(shield(fromS16(frame, this.kind)));
+  }
+}
