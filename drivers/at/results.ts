@@ -53,7 +53,8 @@ export function parseFinal(line: string): FinalResult | null {
     case 'NO DIALTONE':
       return { kind: 'no-dialtone', text: line };
   }
-  if (line === 'CONNECT' || line.startsWith('CONNECT ')) return { kind: 'connect', text: line };
+  // VCON: a V.253 voice modem's "voice connection" (USR-style modems answer ATD…; with it).
+  if (line === 'CONNECT' || line.startsWith('CONNECT ') || line === 'VCON') return { kind: 'connect', text: line };
   const m = /^\+(CME|CMS) ERROR:\s*(.*)$/.exec(line);
   if (m) {
     const kind = m[1] === 'CME' ? 'cme' : 'cms';

@@ -66,6 +66,11 @@ t.test('call finals end call control only; elsewhere they are URCs', async (t) =
   const err = (await d.catch((x: unknown) => x)) as AtCommandError;
   t.equal(err.final.kind, 'busy');
   t.notOk(e.callControlPending);
+  // A V.253 voice modem answers ATD…; with VCON: the dial succeeded.
+  const v = e.send('ATD5551234;', { callControl: true });
+  await tick();
+  feed('\r\nVCON\r\n');
+  t.equal((await v).final.text, 'VCON');
 });
 
 t.test('timeout classes: a silent modem rejects with AtTimeoutError and emits timeout; queue moves on', async (t) => {
