@@ -4,6 +4,8 @@ import { pino, type Logger } from 'pino';
 import { AtEngine, type AtTimeouts } from '../at/engine.js';
 import { AtCommandError } from '../at/results.js';
 import { dtmfTones } from '../audio/tones.js';
+import { LineStatus } from '../line-status.js';
+import { Reopener } from '../serial/reopen.js';
 import type { DialOptions, LegEnd, Line, LineAlarm, LineEvents, LineHealth } from '../line.js';
 import type { MediaClock } from '../media/clock.js';
 import { toFrames } from '../media/format.js';
@@ -93,10 +95,8 @@ export class AnalogLine extends EventEmitter<LineEvents> implements Line, GsmLeg
   private readonly ringsBeforeAnswer: number;
   private session: Session | undefined;
   private stopped = true;
-  private reconnectTimer: NodeJS.Timeout | undefined;
-  private backoff: number;
-  private readonly hs: LineHealth;
-  private readonly alarms = new Map<string, LineAlarm>();
+  private readonly reopener: Reopener;
+  private readonly status: LineStatus;
   private connecting: Promise<void> | undefined;
   private leg: GsmLeg | undefined;
   /** A dial or answer is under way: no keepalive until it settles. */
@@ -116,33 +116,37 @@ export class AnalogLine extends EventEmitter<LineEvents> implements Line, GsmLeg
     this.t = { ...DEFAULT_ANALOG_TIMEOUTS, ...opts.timeouts };
     this.log = (opts.logger ?? pino({ level: 'silent' })).child({ line: opts.id, kind: 'analog' });
     this.ringsBeforeAnswer = Math.max(1, opts.ringsBeforeAnswer ?? 2);
-    this.backoff = this.t.reopenMinMs;
-    this.hs = { lineId: opts.id, kind: 'analog', state: 'stopped', inCall: false };
+    this.reopener = new Reopener(this.t.reopenMinMs, this.t.reopenMaxMs, () => {
+      if (this.stopped) return;
+      this.stats.reopens++;
+      void this.connect();
+    });
+    this.status = new LineStatus(opts.id, 'analog', () => Boolean(this.leg), { health: (h) => this.emit('health', h), alarm: (a) => this.emit('alarm', a) });
   }
 
   health(): LineHealth {
-    return { ...this.hs, inCall: Boolean(this.leg) };
+    return this.status.health();
   }
 
   activeAlarms(): LineAlarm[] {
-    return [...this.alarms.values()].filter((a) => a.active);
+    return this.status.activeAlarms();
   }
 
   /** Resolves after the first connection attempt, whatever its outcome: a down line keeps retrying. */
   async start(): Promise<void> {
     if (!this.stopped) return;
     this.stopped = false;
-    this.setState('starting');
+    this.status.setState('starting');
     await this.connect();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.reopener.cancel();
     const s = this.session;
     if (this.leg && s && !s.dead) await this.hangupLeg(this.leg, 'line-stopped').catch(() => undefined);
     await this.dropSession('stopped');
-    this.setState('stopped');
+    this.status.setState('stopped');
   }
 
   // ---------- connection lifecycle (the GSM line's approach: session objects, fail → drop → reopen with backoff) ----------
@@ -194,9 +198,9 @@ export class AnalogLine extends EventEmitter<LineEvents> implements Line, GsmLeg
 
     await this.initModem(s);
     if (s.dead) return;
-    this.backoff = this.t.reopenMinMs;
-    this.clear('line-down');
-    this.setState('ready');
+    this.reopener.succeeded();
+    this.status.clear('line-down');
+    this.status.setState('ready');
     s.timers.push(setInterval(() => this.keepalive(s), Math.min(1000, this.t.idlePingMs)));
   }
 
@@ -245,9 +249,9 @@ export class AnalogLine extends EventEmitter<LineEvents> implements Line, GsmLeg
     if (this.stopped) return;
     if (s && s.dead) return;
     this.log.warn({ kind, message }, 'line failure');
-    this.raise('line-down', message);
+    this.status.raise('line-down', message);
     await this.dropSession(kind);
-    this.setState('down', kind);
+    this.status.setState('down', kind);
     this.scheduleReconnect();
   }
 
@@ -266,16 +270,10 @@ export class AnalogLine extends EventEmitter<LineEvents> implements Line, GsmLeg
   }
 
   private scheduleReconnect(): void {
-    if (this.stopped || this.reconnectTimer) return;
-    const delay = this.backoff;
-    this.backoff = Math.min(this.backoff * 2, this.t.reopenMaxMs);
-    this.reconnectTimer = setTimeout(() => {
-      this.reconnectTimer = undefined;
-      if (this.stopped) return;
-      this.stats.reopens++;
-      void this.connect();
-    }, delay);
+    if (this.stopped) return;
+    this.reopener.schedule();
   }
+
 
   // ---------- the tty: AT text or DLE-shielded voice ----------
 
@@ -462,7 +460,7 @@ export class AnalogLine extends EventEmitter<LineEvents> implements Line, GsmLeg
     const leg = new GsmLeg(this, this.id, 'inbound', r.cid.party());
     this.leg = leg;
     this.log.info({ leg: leg.id, from: leg.remote.number, name: leg.remote.name, ring: r.count }, 'incoming call');
-    this.emitHealth();
+    this.status.emitHealth();
     this.emit('incoming', leg);
   }
 
@@ -490,7 +488,7 @@ export class AnalogLine extends EventEmitter<LineEvents> implements Line, GsmLeg
     if (this.leg === leg) this.leg = undefined;
     if (leg.finish(end)) {
       this.log.info({ leg: leg.id, ...end }, 'call ended');
-      this.emitHealth();
+      this.status.emitHealth();
     }
   }
 
@@ -566,13 +564,13 @@ export class AnalogLine extends EventEmitter<LineEvents> implements Line, GsmLeg
    */
   async dial(target: string, options: DialOptions = {}): Promise<GsmLeg> {
     const s = this.session;
-    if (!s || s.dead || this.hs.state !== 'ready') throw new Error(`line ${this.id} is not ready`);
+    if (!s || s.dead || this.status.hs.state !== 'ready') throw new Error(`line ${this.id} is not ready`);
     if (this.leg || this.ringing) throw new Error(`line ${this.id} is busy`);
     if (!/^[0-9*#,]+$/.test(target.replace(/^\+/, ''))) throw new Error(`not a dialable number: ${target}`);
     const leg = new GsmLeg(this, this.id, 'outbound', { number: target });
     this.leg = leg;
     this.callSetupPending = true;
-    this.emitHealth();
+    this.status.emitHealth();
     try {
       await s.engine.send('AT+VLS=1');
       // Analog lines dial digits only; a leading + is the installer's E.164 habit.
@@ -601,34 +599,6 @@ export class AnalogLine extends EventEmitter<LineEvents> implements Line, GsmLeg
       }, options.timeoutMs).unref();
     }
     return leg;
-  }
-
-  // ---------- health & alarms ----------
-
-  private setState(state: LineHealth['state'], reason?: string): void {
-    const changed = this.hs.state !== state || this.hs.reason !== reason;
-    this.hs.state = state;
-    if (reason && state !== 'ready') this.hs.reason = reason;
-    else delete this.hs.reason;
-    if (changed) this.emitHealth();
-  }
-
-  private emitHealth(): void {
-    this.emit('health', this.health());
-  }
-
-  private raise(code: string, message: string): void {
-    if (this.alarms.get(code)?.active) return;
-    const a: LineAlarm = { lineId: this.id, code, active: true, message };
-    this.alarms.set(code, a);
-    this.emit('alarm', a);
-  }
-
-  private clear(code: string): void {
-    if (!this.alarms.get(code)?.active) return;
-    const a: LineAlarm = { lineId: this.id, code, active: false, message: `${code} cleared` };
-    this.alarms.set(code, a);
-    this.emit('alarm', a);
   }
 }
 

@@ -3,6 +3,8 @@ import type { SerialPort } from 'serialport';
 import { pino, type Logger } from 'pino';
 import { AtEngine, type AtCommandOptions, type AtTimeouts } from '../at/engine.js';
 import { AtCommandError, CME_SIM_NOT_INSERTED } from '../at/results.js';
+import { LineStatus } from '../line-status.js';
+import { Reopener } from '../serial/reopen.js';
 import type { DialOptions, Line, LineAlarm, LineEvents, LineHealth, Sms } from '../line.js';
 import type { MediaClock } from '../media/clock.js';
 import { closeSerial, openSerial } from '../serial/open.js';
@@ -87,10 +89,8 @@ export class GsmLine extends EventEmitter<LineEvents> implements Line, GsmLegHos
   private readonly log: Logger;
   private session: Session | undefined;
   private stopped = true;
-  private reconnectTimer: NodeJS.Timeout | undefined;
-  private backoff: number;
-  private readonly hs: LineHealth;
-  private readonly alarms = new Map<string, LineAlarm>();
+  private readonly reopener: Reopener;
+  private readonly status: LineStatus;
   private leg: GsmLeg | undefined;
   /** A dial or answer is under way: no keepalive, no health poll until it settles. */
   private callSetupPending = false;
@@ -111,34 +111,38 @@ export class GsmLine extends EventEmitter<LineEvents> implements Line, GsmLegHos
     if (!this.dialect) throw new Error(`unknown GSM dialect ${String(opts.dialect)}`);
     this.t = { ...DEFAULT_GSM_TIMEOUTS, ...opts.timeouts };
     this.log = (opts.logger ?? pino({ level: 'silent' })).child({ line: opts.id, dialect: opts.dialect });
-    this.backoff = this.t.reopenMinMs;
-    this.hs = { lineId: opts.id, kind: 'gsm', state: 'stopped', inCall: false };
+    this.reopener = new Reopener(this.t.reopenMinMs, this.t.reopenMaxMs, () => {
+      if (this.stopped) return;
+      this.stats.reopens++;
+      void this.connect();
+    });
+    this.status = new LineStatus(opts.id, 'gsm', () => Boolean(this.leg), { health: (h) => this.emit('health', h), alarm: (a) => this.emit('alarm', a) });
   }
 
   health(): LineHealth {
-    return { ...this.hs, inCall: Boolean(this.leg) };
+    return this.status.health();
   }
 
   /** Alarms currently active. */
   activeAlarms(): LineAlarm[] {
-    return [...this.alarms.values()].filter((a) => a.active);
+    return this.status.activeAlarms();
   }
 
   /** Resolves after the first connection attempt, whatever its outcome: a down line keeps retrying. */
   async start(): Promise<void> {
     if (!this.stopped) return;
     this.stopped = false;
-    this.setState('starting');
+    this.status.setState('starting');
     await this.connect();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.reopener.cancel();
     const s = this.session;
     if (this.leg && s && !s.dead) await this.hangupLeg(this.leg, 'line-stopped').catch(() => undefined);
     await this.dropSession('stopped');
-    this.setState('stopped');
+    this.status.setState('stopped');
   }
 
   // ---------- connection lifecycle ----------
@@ -206,7 +210,7 @@ export class GsmLine extends EventEmitter<LineEvents> implements Line, GsmLegHos
 
     await this.initModem(s);
     if (s.dead) return;
-    this.backoff = this.t.reopenMinMs;
+    this.reopener.succeeded();
     s.timers.push(setInterval(() => this.keepalive(s), Math.min(1000, this.t.idlePingMs)));
     s.timers.push(setInterval(() => void this.pollHealth(s), this.t.healthIntervalMs));
   }
@@ -225,7 +229,7 @@ export class GsmLine extends EventEmitter<LineEvents> implements Line, GsmLegHos
     await e.send('ATE0');
     await e.send('AT+CMEE=2').catch(() => e.send('AT+CMEE=1'));
     const imei = digitsLine((await e.send('AT+CGSN')).lines, '+CGSN:');
-    if (imei) this.hs.imei = imei;
+    if (imei) this.status.hs.imei = imei;
     if (this.opts.imei && imei && imei !== this.opts.imei) {
       throw Object.assign(new Error(`IMEI ${imei} at ${this.opts.atPort ?? '?'} is not the configured ${this.opts.imei}`), { failure: 'imei-not-found' });
     }
@@ -261,46 +265,46 @@ export class GsmLine extends EventEmitter<LineEvents> implements Line, GsmLegHos
       const r = await e.send('AT+CPIN?', { expect: ['+CPIN:'] }).catch(() => undefined);
       sim = r ? parseCpin(r.lines.find((l) => l.startsWith('+CPIN:')) ?? '') : 'error';
     }
-    this.hs.sim = sim;
+    this.status.hs.sim = sim;
     if (sim !== 'ready') {
       this.simReady = false;
       const code = sim === 'missing' ? 'sim-missing' : 'sim-not-ready';
-      this.raise(code, `SIM ${sim}`);
-      this.setState('down', `sim-${sim}`);
+      this.status.raise(code, `SIM ${sim}`);
+      this.status.setState('down', `sim-${sim}`);
       s.timers.push(setTimeout(() => void this.checkSim(s).catch((err: Error) => this.log.warn({ err: err.message }, 'SIM recheck failed')), this.t.simRetryMs));
       return;
     }
-    this.clear('sim-missing');
-    this.clear('sim-not-ready');
+    this.status.clear('sim-missing');
+    this.status.clear('sim-not-ready');
     this.simReady = true;
     const imsi = digitsLine((await e.send('AT+CIMI').catch(() => ({ lines: [] as string[] }))).lines);
-    if (imsi) this.hs.imsi = imsi;
+    if (imsi) this.status.hs.imsi = imsi;
     const ic = this.dialect.iccid;
     const iccid = digitsLine((await e.send(ic.command, { expect: [ic.prefix] }).catch(() => ({ lines: [] as string[] }))).lines, ic.prefix);
-    if (iccid) this.hs.iccid = iccid;
+    if (iccid) this.status.hs.iccid = iccid;
     await this.pollHealth(s, true);
     if (s.dead) return;
-    this.clear('line-down');
-    this.clear('modem-reset');
-    this.setState('ready');
+    this.status.clear('line-down');
+    this.status.clear('modem-reset');
+    this.status.setState('ready');
     // Messages that arrived while we were away are still on the SIM.
     void this.readStoredSms(s);
   }
 
   private async pollHealth(s: Session, force = false): Promise<void> {
-    if (s.dead || (!force && (this.callSetupPending || this.hs.state !== 'ready'))) return;
+    if (s.dead || (!force && (this.callSetupPending || this.status.hs.state !== 'ready'))) return;
     const e = s.engine;
     try {
       const csq = await e.send('AT+CSQ', { expect: ['+CSQ:'] });
       const dbm = csqToDbm(csq.lines.find((l) => l.startsWith('+CSQ:')) ?? '');
-      if (dbm === undefined) delete this.hs.signalDbm;
-      else this.hs.signalDbm = dbm;
+      if (dbm === undefined) delete this.status.hs.signalDbm;
+      else this.status.hs.signalDbm = dbm;
       const creg = await e.send('AT+CREG?', { expect: ['+CREG:'] });
-      this.hs.registration = parseCreg(creg.lines.find((l) => l.startsWith('+CREG:')) ?? '', true) ?? 'unknown';
+      this.status.hs.registration = parseCreg(creg.lines.find((l) => l.startsWith('+CREG:')) ?? '', true) ?? 'unknown';
       const cops = await e.send('AT+COPS?', { expect: ['+COPS:'] });
       const op = parseCops(cops.lines.find((l) => l.startsWith('+COPS:')) ?? '');
-      if (op) this.hs.operator = op;
-      this.emitHealth();
+      if (op) this.status.hs.operator = op;
+      this.status.emitHealth();
     } catch (err) {
       this.log.debug({ err: (err as Error).message }, 'health poll failed');
     }
@@ -326,8 +330,8 @@ export class GsmLine extends EventEmitter<LineEvents> implements Line, GsmLegHos
     if (this.stopped) return;
     if (s && s.dead) return;
     this.log.warn({ kind, message }, 'line failure');
-    if (kind === 'timeout') this.raise('modem-reset', `modem hung (${message}); resetting`);
-    this.raise('line-down', message);
+    if (kind === 'timeout') this.status.raise('modem-reset', `modem hung (${message}); resetting`);
+    this.status.raise('line-down', message);
     if (s && tryReset && this.dialect.reset && s.at.isOpen) {
       this.stats.resets++;
       // Written raw: the engine's queue may be wedged behind the command that timed out.
@@ -335,7 +339,7 @@ export class GsmLine extends EventEmitter<LineEvents> implements Line, GsmLegHos
       await new Promise((r) => setTimeout(r, 200));
     }
     await this.dropSession(kind);
-    this.setState('down', kind);
+    this.status.setState('down', kind);
     this.scheduleReconnect();
   }
 
@@ -358,17 +362,11 @@ export class GsmLine extends EventEmitter<LineEvents> implements Line, GsmLegHos
   }
 
   private scheduleReconnect(): void {
-    if (this.stopped || this.reconnectTimer) return;
-    const delay = this.backoff;
-    this.backoff = Math.min(this.backoff * 2, this.t.reopenMaxMs);
-    this.log.info({ delay }, 'reopening modem');
-    this.reconnectTimer = setTimeout(() => {
-      this.reconnectTimer = undefined;
-      if (this.stopped) return;
-      this.stats.reopens++;
-      void this.connect();
-    }, delay);
+    if (this.stopped) return;
+    const delay = this.reopener.schedule();
+    if (delay !== undefined) this.log.info({ delay }, 'reopening modem');
   }
+
 
   // ---------- URCs ----------
 
@@ -398,14 +396,14 @@ export class GsmLine extends EventEmitter<LineEvents> implements Line, GsmLegHos
     if (line.startsWith('+CREG:')) {
       const reg = parseCreg(line, false);
       if (reg) {
-        this.hs.registration = reg;
-        this.emitHealth();
+        this.status.hs.registration = reg;
+        this.status.emitHealth();
       }
       return;
     }
     if (line.startsWith('^RSSI:')) {
       const n = Number(line.slice(6));
-      if (n >= 0 && n <= 31) this.hs.signalDbm = -113 + 2 * n;
+      if (n >= 0 && n <= 31) this.status.hs.signalDbm = -113 + 2 * n;
       return;
     }
     if (line === 'NO CARRIER' || line === 'BUSY' || line === 'NO ANSWER') {
@@ -413,9 +411,9 @@ export class GsmLine extends EventEmitter<LineEvents> implements Line, GsmLegHos
       return this.onCallUrc(s, { type: 'ended', cause, detail: line });
     }
     if (line.startsWith('+CPIN:') && parseCpin(line) === 'missing') {
-      this.hs.sim = 'missing';
-      this.raise('sim-missing', 'SIM removed');
-      this.setState('down', 'sim-missing');
+      this.status.hs.sim = 'missing';
+      this.status.raise('sim-missing', 'SIM removed');
+      this.status.setState('down', 'sim-missing');
       return;
     }
     const c = this.dialect.parseCallUrc(line);
@@ -462,7 +460,7 @@ export class GsmLine extends EventEmitter<LineEvents> implements Line, GsmLegHos
     this.leg = leg;
     this.armRingGone(leg);
     this.log.info({ leg: leg.id, from: ring.number }, 'incoming call');
-    this.emitHealth();
+    this.status.emitHealth();
     this.emit('incoming', leg);
   }
 
@@ -510,7 +508,7 @@ export class GsmLine extends EventEmitter<LineEvents> implements Line, GsmLegHos
     if (this.ringTimer) clearTimeout(this.ringTimer);
     if (leg.finish(end)) {
       this.log.info({ leg: leg.id, ...end }, 'call ended');
-      this.emitHealth();
+      this.status.emitHealth();
     }
   }
 
@@ -567,13 +565,13 @@ export class GsmLine extends EventEmitter<LineEvents> implements Line, GsmLegHos
 
   async dial(target: string, options: DialOptions = {}): Promise<GsmLeg> {
     const s = this.session;
-    if (!s || s.dead || this.hs.state !== 'ready') throw new Error(`line ${this.id} is not ready`);
+    if (!s || s.dead || this.status.hs.state !== 'ready') throw new Error(`line ${this.id} is not ready`);
     if (this.leg) throw new Error(`line ${this.id} is busy`);
     if (!/^\+?[0-9*#]+$/.test(target)) throw new Error(`not a dialable number: ${target}`);
     const leg = new GsmLeg(this, this.id, 'outbound', { number: target });
     this.leg = leg;
     this.callSetupPending = true;
-    this.emitHealth();
+    this.status.emitHealth();
     try {
       await s.engine.send(`ATD${target};`, { callControl: true, timeout: 'long' });
     } catch (err) {
@@ -655,36 +653,6 @@ export class GsmLine extends EventEmitter<LineEvents> implements Line, GsmLegHos
       if (s.dead) return;
       await s.engine.send(`AT+CMGD=${slot}`).catch((err: Error) => this.log.warn({ slot, err: err.message }, 'deleting SMS failed'));
     }
-  }
-
-  // ---------- health & alarms ----------
-
-  private setState(state: LineHealth['state'], reason?: string): void {
-    const changed = this.hs.state !== state || this.hs.reason !== reason;
-    this.hs.state = state;
-    if (reason && state !== 'ready') this.hs.reason = reason;
-    else delete this.hs.reason;
-    if (changed) this.emitHealth();
-  }
-
-  private emitHealth(): void {
-    this.emit('health', this.health());
-  }
-
-  private raise(code: string, message: string): void {
-    const prev = this.alarms.get(code);
-    if (prev?.active) return;
-    const a: LineAlarm = { lineId: this.id, code, active: true, message };
-    this.alarms.set(code, a);
-    this.emit('alarm', a);
-  }
-
-  private clear(code: string): void {
-    const prev = this.alarms.get(code);
-    if (!prev?.active) return;
-    const a: LineAlarm = { lineId: this.id, code, active: false, message: `${code} cleared` };
-    this.alarms.set(code, a);
-    this.emit('alarm', a);
   }
 }
 
