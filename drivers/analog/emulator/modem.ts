@@ -36,17 +36,9 @@ export interface AnalogEmulatorOptions {
   formats?: string[];
 }
 
-export interface RecordedFrame {
-  /** performance.now() at arrival (ms). */
-  at: number;
-  /** The frame as 8 kHz s16le. */
-  frame: Buffer;
-}
-
-export interface LoggedCommand {
-  at: number;
-  line: string;
-}
+// The same recording and command-log shapes as the GSM emulator (frames as 8 kHz s16le).
+export type { RecordedFrame, LoggedCommand } from '../../gsm/emulator/modem.js';
+import type { RecordedFrame, LoggedCommand } from '../../gsm/emulator/modem.js';
 
 /** How the far end goes away during a call. */
 export type FarEndGone = 'busy' | 'dialtone' | 'loop';
