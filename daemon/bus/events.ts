@@ -41,6 +41,10 @@ export interface DomainEvents {
   'callback.state': { id: string; callId: string; state: CallbackState; extension?: string; attempts?: number; detail?: string };
   /** A caller's post-call survey answer (CSAT): score on a 1..scale scale (default 5). */
   'survey.answered': { callId: string; score: number; scale?: number };
+  /** Events the store could not keep (its pending backlog overflowed while it was failing): the outbox seq skips exactly `lost`. */
+  'store.gap': { lost: number; from: string; to: string };
+  /** The daemon started after a crash and closed what the previous run left open. */
+  'system.recovered': { calls: string[]; agents: string[]; sipDialogs: number; journaled: number };
 }
 
 export type QueueExitReason = 'timeout' | 'empty' | 'full' | 'closed' | 'overflow' | 'callback' | 'no-answer';
@@ -49,7 +53,8 @@ export type CallbackState = 'pending' | 'ringing-agent' | 'dialling-customer' | 
 export type AlarmSeverity = 'warning' | 'critical';
 
 export type CallPhase = 'bot' | 'queued' | 'ringing-agent' | 'connected' | 'survey' | 'voicemail' | 'ended';
-export type CallOutcome = 'bot-resolved' | 'transferred' | 'abandoned' | 'voicemail' | 'callback' | 'failed';
+/** interrupted: the daemon died during the call; closed at the next start. */
+export type CallOutcome = 'bot-resolved' | 'transferred' | 'abandoned' | 'voicemail' | 'callback' | 'failed' | 'interrupted';
 export type HandoffReason = 'requested' | 'no-match' | 'no-input' | 'vip' | 'emotion' | 'menu';
 export type AgentState = 'logged-out' | 'available' | 'ringing' | 'busy' | 'wrap-up' | 'paused' | 'unreachable';
 
@@ -59,5 +64,7 @@ export type EventName = keyof DomainEvents;
 export interface Envelope<K extends EventName = EventName> {
   type: K;
   at: string; // ISO 8601 UTC
+  /** Identity from birth: the report id on MQTT, whichever way (outbox or direct) it goes out. */
+  id?: string;
   data: DomainEvents[K];
 }

@@ -10,8 +10,27 @@ export interface CustomerInfo {
   lastAgent?: { extension: string; at: number };
 }
 
-/** Reads the customer record and call history; never throws (a store hiccup must not block a handoff). */
-export function customerLookup(db: Db): (caller: string, callId: string) => Promise<CustomerInfo> {
+/** A handoff waits at most this long for the store; after that the caller is routed without history. */
+export const LOOKUP_BUDGET_MS = 300;
+
+/**
+ * Reads the customer record and call history on the store's read connection (never behind a
+ * write). Never throws and never takes longer than LOOKUP_BUDGET_MS: a store fault must not block
+ * or delay a handoff; the caller is then routed without priority history.
+ */
+export function customerLookup(store: Db): (caller: string, callId: string) => Promise<CustomerInfo> {
+  const lookup = read(store.reader());
+  return (caller, callId) =>
+    new Promise<CustomerInfo>((resolve) => {
+      const t = setTimeout(() => resolve({ vip: false }), LOOKUP_BUDGET_MS);
+      lookup(caller, callId).then(
+        (r) => (clearTimeout(t), resolve(r)),
+        () => (clearTimeout(t), resolve({ vip: false })),
+      );
+    });
+}
+
+function read(db: Pick<Db, 'get'>): (caller: string, callId: string) => Promise<CustomerInfo> {
   return async (caller, callId) => {
     const c = await db.get<{ vip: number; tags: string | null }>('SELECT vip, tags FROM customers WHERE number = ?', [caller]);
     const prev = await db.get<{ at: string }>('SELECT offered_at AS at FROM calls WHERE caller = ? AND id != ? ORDER BY offered_at DESC LIMIT 1', [caller, callId]);

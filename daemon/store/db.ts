@@ -17,30 +17,102 @@ export interface Tx {
  * code between statements). WAL so readers never block the writer, a busy timeout for other
  * processes (the CLI reading the same file), foreign keys on.
  */
+export interface OpenOptions {
+  busyTimeoutMs?: number;
+  readonly?: boolean;
+}
+
+/**
+ * sqlite error codes that say the database (file, disk, lock) is the problem, not the statement:
+ * the same write will work once the fault is gone, so it is kept and retried, never dropped.
+ */
+const STORE_FAULTS = new Set(['SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_FULL', 'SQLITE_READONLY', 'SQLITE_IOERR', 'SQLITE_CANTOPEN', 'SQLITE_PROTOCOL', 'SQLITE_NOMEM', 'SQLITE_CORRUPT', 'SQLITE_NOTADB', 'SQLITE_MISUSE', 'SQLITE_PERM']);
+/** Faults a fresh connection may cure (a read-only open after the files were fixed, a broken file handle). */
+const REOPEN_FAULTS = new Set(['SQLITE_READONLY', 'SQLITE_IOERR', 'SQLITE_CANTOPEN', 'SQLITE_CORRUPT', 'SQLITE_NOTADB', 'SQLITE_MISUSE', 'SQLITE_PERM']);
+
+export function sqliteCode(err: unknown): string | undefined {
+  const c = (err as { code?: unknown } | undefined)?.code;
+  return typeof c === 'string' && c.startsWith('SQLITE_') ? c : undefined;
+}
+export function isStoreFault(err: unknown): boolean {
+  return STORE_FAULTS.has(sqliteCode(err) ?? '');
+}
+export function needsReopen(err: unknown): boolean {
+  return REOPEN_FAULTS.has(sqliteCode(err) ?? '');
+}
+
 export class Db implements Tx {
   private tail: Promise<unknown> = Promise.resolve();
   private closed = false;
+  private readerDb: Db | undefined;
+  private readerOpening: Promise<Db> | undefined;
 
   private constructor(
-    private readonly raw: sqlite3.Database,
+    private raw: sqlite3.Database,
     readonly file: string,
+    private readonly opts: OpenOptions,
   ) {}
 
-  static async open(file: string, opts: { busyTimeoutMs?: number; readonly?: boolean } = {}): Promise<Db> {
+  static async open(file: string, opts: OpenOptions = {}): Promise<Db> {
+    const db = new Db(await Db.openRaw(file, opts), file, opts);
+    await db.setUp();
+    return db;
+  }
+
+  private static openRaw(file: string, opts: OpenOptions): Promise<sqlite3.Database> {
     const mode = opts.readonly ? sqlite3.OPEN_READONLY : sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE;
-    const raw = await new Promise<sqlite3.Database>((resolve, reject) => {
-      const d = new sqlite3.Database(file, mode, (err) => (err ? reject(new Error(`cannot open database ${file}: ${err.message}`)) : resolve(d)));
+    return new Promise<sqlite3.Database>((resolve, reject) => {
+      const d = new sqlite3.Database(file, mode, (err) => {
+        if (!err) return resolve(d);
+        const e = new Error(`cannot open database ${file}: ${err.message}`) as Error & { code?: string };
+        e.code = (err as Error & { code?: string }).code;
+        reject(e);
+      });
     });
-    const db = new Db(raw, file);
-    raw.configure('busyTimeout', opts.busyTimeoutMs ?? 5000);
-    if (!opts.readonly) {
-      await db.exec('PRAGMA journal_mode = WAL');
+  }
+
+  private async setUp(): Promise<void> {
+    this.raw.configure('busyTimeout', this.opts.busyTimeoutMs ?? 5000);
+    if (!this.opts.readonly) {
+      await this.rawExec('PRAGMA journal_mode = WAL');
       // NORMAL is durable across process crashes in WAL mode; FULL adds power-loss durability for
       // the last transactions at a small cost, which is what an outbox promises.
-      await db.exec('PRAGMA synchronous = FULL');
+      await this.rawExec('PRAGMA synchronous = FULL');
     }
-    await db.exec('PRAGMA foreign_keys = ON');
-    return db;
+    await this.rawExec('PRAGMA foreign_keys = ON');
+  }
+
+  /**
+   * Close and open the connection again, between queued operations. sqlite keeps a connection
+   * that was opened read-only (files not writable) read-only forever, so after the files are
+   * fixed only a new connection can write.
+   */
+  reopen(): Promise<void> {
+    return this.enqueue(async () => {
+      if (this.closed) return;
+      await new Promise<void>((resolve) => this.raw.close(() => resolve()));
+      this.raw = await Db.openRaw(this.file, this.opts);
+      await this.setUp();
+    });
+  }
+
+  /**
+   * A second connection for reads that must not wait behind this one's writes (WAL lets readers
+   * run while another process holds the write lock, or while our own write waits for it). The
+   * call path reads through it, so a stuck write never delays a call.
+   */
+  reader(): Pick<Db, 'get' | 'all'> {
+    if (this.opts.readonly) return this;
+    const self = this;
+    const via = async (): Promise<Db> => {
+      if (self.readerDb) return self.readerDb;
+      self.readerOpening ??= Db.open(self.file, { busyTimeoutMs: 200 }).then((d) => (self.readerDb = d)).finally(() => (self.readerOpening = undefined));
+      return self.readerOpening;
+    };
+    return {
+      get: async <T>(sql: string, params: Params = []) => (await via()).get<T>(sql, params),
+      all: async <T>(sql: string, params: Params = []) => (await via()).all<T>(sql, params),
+    };
   }
 
   private enqueue<T>(op: () => Promise<T>): Promise<T> {
@@ -86,7 +158,12 @@ export class Db implements Tx {
   close(): Promise<void> {
     if (this.closed) return Promise.resolve();
     this.closed = true;
-    return this.enqueue(() => new Promise<void>((resolve, reject) => this.raw.close((err) => (err ? reject(err) : resolve()))));
+    const reader = this.readerDb;
+    this.readerDb = undefined;
+    return this.enqueue(async () => {
+      await reader?.close().catch(() => undefined);
+      await new Promise<void>((resolve, reject) => this.raw.close((err) => (err ? reject(err) : resolve())));
+    });
   }
 
   private rawRun(sql: string, params: Params): Promise<{ changes: number; lastID: number }> {

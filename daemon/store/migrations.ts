@@ -204,6 +204,26 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE calls ADD COLUMN recording_ms INTEGER;
     `,
   },
+  {
+    // Reliability (issue 12): which fallback-journal entries are already in the store (so a replay
+    // after a crash writes none twice), and the SIP dialogs of calls in progress (so a restart
+    // after a crash can end them with BYE).
+    version: 8,
+    name: 'journal applied, open SIP dialogs',
+    sql: `
+      CREATE TABLE journal_applied (
+        epoch TEXT PRIMARY KEY,
+        last INTEGER NOT NULL
+      );
+      CREATE TABLE open_dialogs (
+        leg_id TEXT PRIMARY KEY,
+        call_id TEXT NOT NULL,             -- the Frontdesk call
+        line_id TEXT NOT NULL,
+        dialog TEXT NOT NULL,              -- JSON: Call-ID, tags, URIs, remote target, route set, CSeq, transport
+        updated_at TEXT NOT NULL
+      );
+    `,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
