@@ -90,6 +90,11 @@ export class Db implements Tx {
   reopen(): Promise<void> {
     return this.enqueue(async () => {
       if (this.closed) return;
+      // The reader goes too: sqlite shares a file's shared-memory index between the connections of
+      // a process, and one opened read-only keeps it read-only for the new writer.
+      const reader = this.readerDb;
+      this.readerDb = undefined;
+      await reader?.close().catch(() => undefined);
       await new Promise<void>((resolve) => this.raw.close(() => resolve()));
       this.raw = await Db.openRaw(this.file, this.opts);
       await this.setUp();

@@ -74,6 +74,8 @@ export interface StoreHealth {
   /** Events dropped because the queue overflowed, since start. */
   lost: number;
   journal?: { file: string; ok: boolean };
+  /** The store-failing alarm event while it is active (for sinks that start after it was emitted). */
+  alarm?: Envelope<'alarm'>;
 }
 const healths = new WeakMap<Db, StoreHealth>();
 export function storeHealth(db: Db): StoreHealth {
@@ -361,7 +363,7 @@ export class Recorder {
       const where = this.opts.journal ? `kept in memory and journaled to ${this.opts.journal.file}` : 'kept in memory only (no storage.fallback_dir)';
       // Emitted on the bus like every alarm: telemetry publishes it at once (directly, not through
       // this store) and it is queued here behind the events it is about.
-      this.opts.bus.emit('alarm', { code: 'store-failing', source: 'store', severity: 'critical', active: true, message: `the store cannot write (${code}: ${message}); events are ${where} and will be written when it recovers` });
+      this.health.alarm = this.opts.bus.emit('alarm', { code: 'store-failing', source: 'store', severity: 'critical', active: true, message: `the store cannot write (${code}: ${message}); events are ${where} and will be written when it recovers` });
     } else {
       this.health.error = `${code}: ${message}`;
     }
@@ -407,7 +409,7 @@ export class Recorder {
     const ms = Date.now() - (this.failingSince ?? Date.now());
     this.failingSince = undefined;
     this.failedAttempts = 0;
-    Object.assign(this.health, { failing: false, error: undefined, since: undefined });
+    Object.assign(this.health, { failing: false, error: undefined, since: undefined, alarm: undefined });
     if (this.opts.journal?.epoch) await this.opts.journal.clear().catch((err: unknown) => this.opts.log.warn({ err: (err as Error).message }, 'store: could not empty the fallback journal (replays are skipped by journal_applied)'));
     this.opts.log.warn({ downMs: ms, written: this.writtenWhileFailing, lost: this.health.lost }, 'store: writing again; every kept event is in the store');
     this.opts.bus.emit('alarm', { code: 'store-failing', source: 'store', severity: 'critical', active: false, message: `the store writes again after ${Math.round(ms / 1000)} s; ${this.writtenWhileFailing} kept event(s) written in order` });

@@ -117,6 +117,9 @@ class Telemetry {
       bus.on('system.reload', () => void this.publishStatus()),
     );
     this.registerCommands();
+    // The store may have failed before we listened (a read-only database at start).
+    const failing = storeHealth(db).alarm;
+    if (failing) this.board.note(failing.data.code, failing.data.source ?? '', true, 'critical', failing.data.message, failing.at);
     const signal = outboxSignal(db);
     const onAppend = (): void => {
       // Alarm checks on the write path at most once a second.
@@ -175,6 +178,8 @@ class Telemetry {
       if (client.connected) client.publish(`${this.prefix}/${topic}`, payload, { qos: 1, retain });
     };
     this.state.setPublisher(publish);
+    const failing = storeHealth(this.ctx.db).alarm;
+    if (failing) this.publishAlarmDirectly(failing);
     void this.publishStatus();
     this.state.publishAll();
     client.on('message', (topic, payload, packet) => void this.onCommand(client, topic, payload, packet));
@@ -201,7 +206,7 @@ class Telemetry {
       healthy: d?.healthy() ?? true,
       activeCalls: d?.activeCalls() ?? 0,
       outbox: { pending: await withinMs(outboxSize(this.ctx.db.reader()), 500).catch(() => null) },
-      store: { ...storeHealth(this.ctx.db) },
+      store: storeStatus(this.ctx.db),
       mqtt: this.conn.state(),
       alarms: this.board.list(),
       at: new Date().toISOString(),
@@ -334,6 +339,12 @@ class Telemetry {
     if (l.state === 'connected') return `mqtt up, ${this.publisher.sent} sent`;
     return `mqtt ${l.state} since ${l.since.slice(11, 19)}${l.lastError ? ` (${l.lastError})` : ''}`;
   }
+}
+
+/** The store's state for the status payload: failing or not, since when, what is kept. */
+function storeStatus(db: Context['db']): Record<string, unknown> {
+  const { alarm: _alarm, ...rest } = storeHealth(db);
+  return rest;
 }
 
 /** p, or a rejection after ms (a status report must not hang on a stuck store). */

@@ -26,6 +26,10 @@ export interface BoxOptions {
   analog?: boolean;
   /** More keys for the sip section (indented two spaces), e.g. "  timers: { t1: 100ms }". */
   sip?: string;
+  /** storage.dir (default <box dir>/data), e.g. on a small tmpfs. */
+  dataDir?: string;
+  /** More keys for the storage section (indented two spaces). */
+  storage?: string;
 }
 
 /**
@@ -45,6 +49,8 @@ export interface Box {
   dataDir: string;
   /** Wait for a call event the daemon logged (msg is the event type). */
   event(type: string, match?: (l: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
+  /** Start the daemon again on the same config (after it exited or was killed); resolves when its lines are up. */
+  restart(): Promise<void>;
   /** Poll the store until the query returns a row that passes the test. */
   row<T>(sql: string, params: (string | number)[], ok: (r: T) => boolean, timeoutMs?: number): Promise<T>;
   close(): Promise<void>;
@@ -71,7 +77,7 @@ export async function startBox(opts: BoxOptions): Promise<Box> {
   const analog = opts.analog ? await startAnalogEmulator({ dir: join(dir, 'pstn'), ringIntervalMs: 1000 }) : undefined;
   const sipPort = await freePort(2);
   const rtp = await freePort(200, 30000, 39000);
-  const dataDir = join(dir, 'data');
+  const dataDir = opts.dataDir ?? join(dir, 'data');
   const agents = opts.agents
     .map((a) => `  - extension: "${a.extension}"\n    name: Agent ${a.extension}\n    contact: ${a.contact}\n    skills: ${a.skills ?? '{ general: 1 }'}${a.extra ? `\n${a.extra.split('\n').map((l) => `    ${l}`).join('\n')}` : ''}`)
     .join('\n');
@@ -95,7 +101,7 @@ ${opts.bot ?? DEFAULT_BOT}
 speech:
 ${opts.speech ?? '  tts: { voice: en }\n  worker: false'}
 storage:
-  dir: ${dataDir}${opts.record ? '\n  record_calls: true' : ''}
+  dir: ${dataDir}${opts.record ? '\n  record_calls: true' : ''}${opts.storage ? `\n${opts.storage}` : ''}
 logging:
   level: info
 service:
@@ -105,6 +111,10 @@ ${opts.extra ?? ''}
   const file = join(dir, 'frontdesk.yaml');
   await writeFile(file, yaml);
   const daemon = new DaemonProcess(['run', '-c', file]);
+  const linesUp = async (d: DaemonProcess): Promise<void> => {
+    for (let i = 1; i <= emus.length; i++) await d.waitForLog((l) => l.msg === 'line started' && l.lineId === `gsm${i}`, 30_000);
+    if (analog) await d.waitForLog((l) => l.msg === 'line started' && l.lineId === 'pstn1', 30_000);
+  };
   const box: Box = {
     dir,
     emu,
@@ -113,7 +123,13 @@ ${opts.extra ?? ''}
     sipPort,
     dataDir,
     ...(analog ? { analog } : {}),
-    event: (type, match = () => true, timeoutMs = 30_000) => daemon.waitForLog((l) => l.msg === type && match(l), timeoutMs),
+    event: (type, match = () => true, timeoutMs = 30_000) => box.daemon.waitForLog((l) => l.msg === type && match(l), timeoutMs),
+    async restart() {
+      box.daemon.kill('SIGKILL');
+      await box.daemon.exited;
+      box.daemon = new DaemonProcess(['run', '-c', file]);
+      await linesUp(box.daemon);
+    },
     async row<T>(sql: string, params: (string | number)[], ok: (r: T) => boolean, timeoutMs = 10_000): Promise<T> {
       const db = await Db.open(join(dataDir, 'frontdesk.db'), { readonly: true });
       try {
@@ -129,17 +145,16 @@ ${opts.extra ?? ''}
       }
     },
     async close() {
-      daemon.kill('SIGTERM');
-      await Promise.race([daemon.exited, sleep(5000)]);
-      daemon.kill('SIGKILL');
+      box.daemon.kill('SIGTERM');
+      await Promise.race([box.daemon.exited, sleep(5000)]);
+      box.daemon.kill('SIGKILL');
       for (const e of emus) await e.close();
       await analog?.close();
       await rm(dir, { recursive: true, force: true });
     },
   };
   try {
-    for (let i = 1; i <= emus.length; i++) await daemon.waitForLog((l) => l.msg === 'line started' && l.lineId === `gsm${i}`, 30_000);
-    if (analog) await daemon.waitForLog((l) => l.msg === 'line started' && l.lineId === 'pstn1', 30_000);
+    await linesUp(daemon);
   } catch (err) {
     // Do not leave the emulators and the daemon behind when the box never came up.
     await box.close();
