@@ -13,6 +13,7 @@ import { csqToDbm, digitsLine, parseClcc, parseClip, parseCops, parseCpin, parse
 import { GsmLeg, type GsmLegHost } from './leg.js';
 import { findByImei, type PortPair } from './scan.js';
 import { SmsAssembler } from './sms/assembler.js';
+import { hangUpStaleCall } from './stale-call.js';
 import { decodeDeliver, encodeSubmit } from './sms/pdu.js';
 import { GsmVoicePort } from './voice.js';
 
@@ -241,6 +242,7 @@ export class GsmLine extends EventEmitter<LineEvents> implements Line, GsmLegHos
       });
     }
     if (s.dead) return;
+    await hangUpStaleCall(e, this.dialect.hangup, this.log);
     await this.checkSim(s);
   }
 
