@@ -43,8 +43,10 @@ export interface DomainEvents {
   'survey.answered': { callId: string; score: number; scale?: number };
   /** Events the store could not keep (its pending backlog overflowed while it was failing): the outbox seq skips exactly `lost`. */
   'store.gap': { lost: number; from: string; to: string };
+  /** A SIP call's dialog confirmed (open, with what a BYE needs) or over; kept in open_dialogs, not reported. */
+  'sip.dialog': { lineId: string; open: boolean; dialog: { callId: string; localTag: string; [k: string]: unknown } };
   /** The daemon started after a crash and closed what the previous run left open. */
-  'system.recovered': { calls: string[]; agents: string[]; sipDialogs: number; journaled: number };
+  'system.recovered': { calls: string[]; agents: string[]; journaled: number };
 }
 
 export type QueueExitReason = 'timeout' | 'empty' | 'full' | 'closed' | 'overflow' | 'callback' | 'no-answer';

@@ -2,6 +2,7 @@ import type { Leg, Line, Sms } from '../../drivers/line.js';
 import { createGsmLine } from '../../drivers/gsm/line.js';
 import { createAnalogLine } from '../../drivers/analog/line.js';
 import { SipTrunkLine, type SipLineOptions } from '../../drivers/sip/trunk-line.js';
+import { endStaleDialogs, trackDialogs } from './stale-dialogs.js';
 import type { Config, LineConfig, SipLineConfig } from '../config/schema.js';
 import { durationMs } from '../config/duration.js';
 import type { Context, Extension } from '../extension.js';
@@ -48,6 +49,7 @@ export class LinesExtension implements Extension {
     for (const lc of cfg.lines) await this.add(lc, cfg);
     // Agents need a SIP endpoint even when the box has no SIP line of its own (phones called directly).
     if (!this.sipEndpoint() && (cfg.agents?.length ?? 0) > 0) await this.add(undefined, cfg);
+    await endStaleDialogs(ctx, this.sipEndpoint(), ctx.daemon?.startedAt ?? Date.now());
   }
 
   private async add(lc: LineConfig | undefined, cfg: Config): Promise<void> {
@@ -64,6 +66,7 @@ export class LinesExtension implements Extension {
     line.on('health', (h) => this.ctx.bus.emit('line.health', h));
     line.on('alarm', (a) => this.ctx.bus.emit('line.alarm', a));
     line.on('incoming', (leg) => this.onIncoming(leg, line));
+    if (line instanceof SipTrunkLine) trackDialogs(this.ctx, line);
     this.lines.set(line.id, { line, config: lc });
     try {
       await line.start();

@@ -110,6 +110,8 @@ export function routeOf(event: Envelope, lastLineState: Map<string, string>): Ro
       lastLineState.set(h.lineId, key);
       return { topic: 'events', droppable: true };
     }
+    case 'sip.dialog':
+      return undefined; // SIP internals for crash recovery, not news for central IT
     default:
       return { topic: 'events', droppable: false };
   }

@@ -30,7 +30,7 @@ export async function recoverAfterCrash(ctx: Context, startedAt: number, journal
   }
   if (calls.length > 0 || agents.length > 0 || journaled > 0) {
     ctx.log.warn({ calls: calls.map((c) => c.id), agents: agents.map((a) => a.extension), journaled }, 'restart after a crash: closed what the previous run left open');
-    ctx.bus.emit('system.recovered', { calls: calls.map((c) => c.id), agents: agents.map((a) => a.extension), sipDialogs: 0, journaled });
+    ctx.bus.emit('system.recovered', { calls: calls.map((c) => c.id), agents: agents.map((a) => a.extension), journaled });
   }
   return { calls: calls.map((c) => c.id), agents: agents.map((a) => a.extension) };
 }

@@ -57,6 +57,8 @@ t.test('kill -9 mid-call: the restart closes the call, hangs up the modem, sends
   await box.event('modem was still in a call nobody handles (restart after a crash); hung up', () => true, 15_000);
   t.ok(after().includes('AT+CLCC') && after().indexOf('AT+CHUP') > after().indexOf('AT+CLCC'), 'the emulated modem was asked for its calls and got a hang-up');
 
+  const byeLog = await box.event('BYE for a SIP dialog left open by the previous run', () => true, 15_000);
+  t.equal(byeLog.status, 200, 'the restarted daemon sent BYE in the old dialog and the phone accepted it');
   const bye = await phone.waitEvent('CALL_CLOSED', 15_000, since).then(() => true, () => false);
   t.ok(bye && phone.events.filter((e) => e.type === 'CALL_CLOSED').length > closedBefore, 'the desk phone got BYE: its call is closed');
 
