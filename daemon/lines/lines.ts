@@ -49,7 +49,8 @@ export class LinesExtension implements Extension {
     for (const lc of cfg.lines) await this.add(lc, cfg);
     // Agents need a SIP endpoint even when the box has no SIP line of its own (phones called directly).
     if (!this.sipEndpoint() && (cfg.agents?.length ?? 0) > 0) await this.add(undefined, cfg);
-    await endStaleDialogs(ctx, this.sipEndpoint(), ctx.daemon?.startedAt ?? Date.now());
+    // In the background: a phone that does not answer the BYE must not hold up the start (32 s).
+    void endStaleDialogs(ctx, this.sipEndpoint(), ctx.daemon?.startedAt ?? Date.now()).catch((err: unknown) => ctx.log.warn({ err }, 'could not end the SIP dialogs a previous run left open'));
   }
 
   private async add(lc: LineConfig | undefined, cfg: Config): Promise<void> {

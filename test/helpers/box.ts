@@ -114,6 +114,8 @@ ${opts.extra ?? ''}
   const linesUp = async (d: DaemonProcess): Promise<void> => {
     for (let i = 1; i <= emus.length; i++) await d.waitForLog((l) => l.msg === 'line started' && l.lineId === `gsm${i}`, 30_000);
     if (analog) await d.waitForLog((l) => l.msg === 'line started' && l.lineId === 'pstn1', 30_000);
+    // Calls are taken once every extension is up (the call core starts after the lines).
+    await d.waitForLog((l) => l.msg === 'frontdesk running', 30_000);
   };
   const box: Box = {
     dir,
