@@ -59,6 +59,10 @@ export interface RecorderOptions {
   maxPending?: number;
 }
 
+function isOwn(e: Envelope): boolean {
+  return e.type === 'store.gap' || (e.type === 'alarm' && (e as Envelope<'alarm'>).data.code === 'store-failing');
+}
+
 /** Events kept in memory at most while the store fails (~0.5 KB each). */
 export const MAX_PENDING = 50_000;
 /** Events per transaction when catching up. */
@@ -123,6 +127,8 @@ export class Recorder {
   private overBoundAlarm = false;
   private readonly queue: Item[] = [];
   private running = false;
+  /** Items at the head of the queue inside the transaction being attempted. */
+  private inflight = 0;
   private idleWaiters: (() => void)[] = [];
   private retryTimer: NodeJS.Timeout | undefined;
   private wake: (() => void) | undefined;
@@ -204,7 +210,11 @@ export class Recorder {
 
   /** The queue is over its bound: the oldest event not being written goes, and is counted. */
   private evictOldest(): void {
-    const at = this.running ? 1 : 0; // the head may be in a transaction right now
+    // The head is in a transaction right now: it stays. So do the store's own reports about the
+    // fault (its alarm, the gap): they are what tells central IT what happened.
+    let at = this.inflight;
+    while (at < this.queue.length && isOwn(this.queue[at]!.event)) at++;
+    if (at >= this.queue.length) return;
     const [gone] = this.queue.splice(at, 1);
     if (!gone) return;
     this.health.lost++;
@@ -232,13 +242,16 @@ export class Recorder {
     while (this.queue.length > 0 && !this.stopped) {
       const n = single > 0 ? 1 : Math.min(this.queue.length, BATCH);
       const batch = this.queue.slice(0, n);
+      this.inflight = batch.length;
       try {
         const results = await this.write(batch);
+        this.inflight = 0;
         this.queue.splice(0, batch.length);
         this.health.pending = this.queue.length;
         if (single > 0) single--;
         this.written(batch, results);
       } catch (err) {
+        this.inflight = 0;
         if (isStoreFault(err)) {
           await this.fault(err);
           continue;
@@ -251,7 +264,8 @@ export class Recorder {
         const item = batch[0]!;
         this.opts.log.error({ err, event: item.event.type }, 'could not record event');
         try {
-          const appended = await this.writeReportOnly(item);
+          this.inflight = 1;
+          const appended = await this.writeReportOnly(item).finally(() => (this.inflight = 0));
           this.queue.shift();
           this.health.pending = this.queue.length;
           if (single > 0) single--;
@@ -269,6 +283,10 @@ export class Recorder {
       }
     }
     if (this.queue.length === 0 && this.failingSince !== undefined) await this.recovered();
+    else if (this.queue.length === 0 && this.opts.journal?.epoch && !this.stopped) {
+      // A replay from a previous run is all in the store: start the journal afresh.
+      await this.opts.journal.clear().catch((err: unknown) => this.opts.log.warn({ err: (err as Error).message }, 'store: could not empty the fallback journal (replays are skipped by journal_applied)'));
+    }
   }
 
   /** One transaction for a batch: each event's records and outbox row, the seq gap if any, the journal mark. */
