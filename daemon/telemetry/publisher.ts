@@ -31,6 +31,7 @@ export class Publisher {
   private again = false;
   private acked: number[] = [];
   private deleting: Promise<void> = Promise.resolve();
+  private retryDelete: NodeJS.Timeout | undefined;
   private readonly window: number;
   private readonly offSignal: () => void;
   private poll: NodeJS.Timeout;
@@ -66,6 +67,7 @@ export class Publisher {
   close(): Promise<void> {
     this.detach();
     clearInterval(this.poll);
+    clearTimeout(this.retryDelete);
     this.offSignal();
     return this.flushAcks();
   }
@@ -120,7 +122,11 @@ export class Publisher {
     }
   }
 
-  /** Delete acknowledged rows in one statement (one fsync) rather than one per row. */
+  /**
+   * Delete acknowledged rows in one statement (one fsync) rather than one per row. When the store
+   * cannot write (disk full, locked), they are kept and the delete is retried: rows left behind
+   * would be sent again after a restart (harmless, consumers de-duplicate by id, but noisy).
+   */
   private flushAcks(): Promise<void> {
     this.deleting = this.deleting.then(async () => {
       if (this.acked.length === 0) return;
@@ -132,8 +138,15 @@ export class Publisher {
         const left = await this.opts.db.get<{ one: number }>('SELECT 1 AS one FROM outbox LIMIT 1');
         if (!left) outboxSignal(this.opts.db).emit('drained');
       } catch (err) {
-        // They are acknowledged; sending them again later is harmless (consumers de-duplicate).
-        this.opts.log.error({ err }, 'outbox: could not delete acknowledged rows');
+        this.acked = seqs.concat(this.acked);
+        if (!this.retryDelete) {
+          this.opts.log.warn({ err, rows: this.acked.length }, 'outbox: could not delete acknowledged rows; retrying');
+          this.retryDelete = setTimeout(() => {
+            this.retryDelete = undefined;
+            void this.flushAcks();
+          }, 1000);
+          this.retryDelete.unref();
+        }
       }
     });
     return this.deleting;
