@@ -5,13 +5,7 @@ import { connectCentral } from '../../helpers/central.js';
 import { startBroker } from '../../helpers/mosquitto.js';
 import { callAndPress, eventAfter } from '../../helpers/routing.js';
 import { sleep } from '../../helpers/net.js';
-
-interface Report {
-  id: string;
-  seq?: number;
-  type: string;
-  data: Record<string, unknown>;
-}
+import type { Report } from '../../helpers/faults.js';
 
 /**
  * kill -9 in the middle of a bridged call (GSM caller ⇄ baresip desk phone), then a restart: the
