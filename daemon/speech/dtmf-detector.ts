@@ -4,9 +4,10 @@ import { DTMF_FREQS, asSamples } from '../../drivers/audio/tones.js';
 /**
  * In-band DTMF detection (Goertzel) for 8 kHz s16le audio, after ITU-T Q.24 / Bellcore practice.
  *
- * Analysis: 102-sample windows (12.75 ms, ~78 Hz bins: enough to separate 697 from 770 Hz) taken
- * every HOP samples (2.5 ms), so timing does not depend on where a tone falls relative to the
- * 20 ms frames. Each window is classified as one digit or nothing by, in order:
+ * Analysis: 120-sample windows (15 ms, ~67 Hz bins: enough to separate 697 from 770 Hz) taken
+ * every HOP samples (5 ms), so timing does not depend on where a tone falls relative to the
+ * 20 ms frames. Each window's DFT terms are put together from three 40-sample sub-blocks, each
+ * computed once (see dft()). Each window is classified as one digit or nothing by, in order:
  *   level gate    mean power too low for two tones at the minimum level → nothing (cheap; silence
  *                 and quiet speech never reach the Goertzel filters);
  *   dominance     the strongest low and strongest high tone each ≥ every other tone of its group
@@ -25,8 +26,11 @@ import { DTMF_FREQS, asSamples } from '../../drivers/audio/tones.js';
  * A digit is confirmed after a run of consecutive windows of that digit long enough that a tone of
  * minToneMs always qualifies and one of 3/4 of that never does; its frequencies are then checked
  * against freqTolerance by measuring the phase advance between overlapping windows (the magnitude
- * of a 78 Hz bin alone cannot tell 1.5 % from 3.5 %). A key is released after a run of non-matching
+ * of a 67 Hz bin alone cannot tell 1.5 % from 3.5 %). A key is released after a run of non-matching
  * windows that a gap of minGapMs always produces and one of half that never does.
+ *
+ * Last, a pair whose measured frequencies stand in an exact 2:1 ratio is refused: it is a note and its
+ * octave (music, a sung vowel), which no key within ±1.5 % produces.
  *
  * Semantics: push() returns each digit once per key press, as soon as it is confirmed (about
  * 35–45 ms after the tone starts), not when the key is released: that is what barge-in needs.
@@ -75,8 +79,8 @@ export interface DigitInfo {
   highDbm0: number;
 }
 
-const N = 100;
-const HOP = 20;
+const N = 120;
+const HOP = 40;
 /** A window is BLOCKS sub-blocks of HOP samples; each sub-block's DFT terms are computed once. */
 const BLOCKS = N / HOP;
 /** Ring of cached sub-block results (a power of two > BLOCKS). */
@@ -295,7 +299,7 @@ export class DtmfDetector {
       if (k === lo || k === hi) continue;
       if (pow[k]! * this.dominance > pow[k < 4 ? lo : hi]!) return -1;
     }
-    // A tone off its nominal frequency reads low in a 78 Hz bin (-1.4 dB at 1.5 % of 1633 Hz),
+    // A tone off its nominal frequency reads low in a 67 Hz bin (about -1.9 dB at 1.5 % of 1633 Hz),
     // which would bend the twist and energy-ratio checks: undo that, within the tolerance.
     const pl = (pow[lo]! *= this.offBinGain(lo));
     const ph = (pow[hi]! *= this.offBinGain(hi));
