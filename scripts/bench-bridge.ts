@@ -1,6 +1,6 @@
 /**
  * Bridge cost against rtpengine, side by side in one run:
- *   node dist/scripts/bench-bridge.js [--calls 50,100,200] [--seconds 10]
+ *   node dist/scripts/bench-bridge.js [--calls 50,100,200] [--seconds 10] [--profile DIR]
  *
  * For each N: N callers dial the real daemon (a separate process) over SIP, press 0 (RFC 4733), and
  * are bridged to N agents; then every caller and agent leg sends G.711 at 50 packets/s for the
@@ -184,7 +184,10 @@ logging:
   level: warn
 `;
   await writeFile(join(dir, 'bench.yaml'), config);
-  const daemon: ChildProcess = spawn(process.execPath, [cli, 'run', '-c', join(dir, 'bench.yaml')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // --profile DIR: the daemon writes a V8 CPU profile there (open it in Chrome DevTools).
+  const prof = arg('profile', '');
+  const flags = prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : [];
+  const daemon: ChildProcess = spawn(process.execPath, [...flags, cli, 'run', '-c', join(dir, 'bench.yaml')], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   daemon.stderr!.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-4000)));
   const agentLegs: SipLeg[] = [];
