@@ -292,13 +292,12 @@ export class Recorder {
   /** One transaction for a batch: each event's records and outbox row, the seq gap if any, the journal mark. */
   private async write(batch: Item[]): Promise<{ appended: boolean; overBound: boolean }[]> {
     const outbox = this.opts.outbox;
-    const gap = this.gap;
+    // Taken now: more events may be dropped while the transaction runs; they go into the next one.
+    const gap = this.gap && outbox && this.gap.lost > this.gap.reported ? { skip: this.gap.lost - this.gap.reported, from: this.gap.from, to: this.gap.to } : undefined;
     const out = await this.opts.db.transaction(async (tx) => {
       const res: { appended: boolean; overBound: boolean }[] = [];
-      if (gap && outbox && gap.lost > gap.reported) {
-        // The dropped events never got a seq: skip as many numbers, so the hole is visible.
-        await tx.run("UPDATE sqlite_sequence SET seq = seq + ? WHERE name = 'outbox'", [gap.lost - gap.reported]);
-      }
+      // The dropped events never got a seq: skip as many numbers, so the hole is visible.
+      if (gap) await tx.run("UPDATE sqlite_sequence SET seq = seq + ? WHERE name = 'outbox'", [gap.skip]);
       for (const item of batch) {
         for (const w of item.writers) await w(tx, item.event);
         let appended = false;
@@ -314,11 +313,11 @@ export class Recorder {
       await this.markJournal(tx, batch);
       return res;
     });
-    if (gap && gap.lost > gap.reported) {
-      const lost = gap.lost - gap.reported;
-      gap.reported = gap.lost;
-      this.gap = undefined;
-      this.opts.bus.emit('store.gap', { lost, from: gap.from, to: gap.to });
+    if (gap && this.gap) {
+      this.gap.reported += gap.skip;
+      if (this.gap.reported >= this.gap.lost) this.gap = undefined;
+      else this.gap.from = this.gap.to;
+      this.opts.bus.emit('store.gap', { lost: gap.skip, from: gap.from, to: gap.to });
     }
     return out;
   }
