@@ -4,7 +4,6 @@ import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
-import type { Received } from './central.js';
 
 const sh = promisify(execFile);
 
@@ -69,13 +68,4 @@ export interface Report {
   type: string;
   direct?: boolean;
   data: Record<string, unknown>;
-}
-
-/** Reports central IT got on events and alarms, first arrival of each id, in arrival order. */
-export function reportsOf(messages: Received[]): { all: Report[]; unique: Report[]; duplicates: number } {
-  const all = messages.filter((m) => /\/(events|alarms)$/.test(m.topic) && m.json).map((m) => m.json as Report);
-  const seen = new Set<string>();
-  const unique = all.filter((r) => (seen.has(r.id) ? false : (seen.add(r.id), true)));
-  const sequenced = all.filter((r) => typeof r.seq === 'number');
-  return { all, unique, duplicates: sequenced.length - new Set(sequenced.map((r) => r.id)).size };
 }
