@@ -4,7 +4,7 @@ import { loadConfigFile, ConfigError, type LoadedConfig } from './config/load.js
 import type { Context, Extension } from './extension.js';
 import type { Logger } from './log.js';
 import type { Db } from './store/db.js';
-import { openStore } from './store/store.js';
+import { openStoreOrDefer } from './store/store.js';
 
 export const DEFAULT_DATA_DIR = '/var/lib/frontdesk';
 
@@ -46,8 +46,10 @@ export class App {
 
   async start(): Promise<void> {
     const dir = this.config.storage?.dir ?? DEFAULT_DATA_DIR;
-    this.db = await openStore(dir);
-    this.log.info({ dir }, 'store open');
+    const store = await openStoreOrDefer(dir);
+    this.db = store.db;
+    if (store.error) this.log.error({ dir, err: store.error.message }, 'store cannot be opened; calls go on and events are kept until it can');
+    else this.log.info({ dir }, 'store open');
     const ctx: Context = {
       bus: this.bus,
       db: this.db,

@@ -20,6 +20,8 @@ export interface Tx {
 export interface OpenOptions {
   busyTimeoutMs?: number;
   readonly?: boolean;
+  /** Run on every new connection before anything else uses it (the schema migrations). */
+  onOpen?: (db: Db) => Promise<unknown>;
 }
 
 /**
@@ -48,15 +50,51 @@ export class Db implements Tx {
   private readerOpening: Promise<Db> | undefined;
 
   private constructor(
-    private raw: sqlite3.Database,
+    private conn: sqlite3.Database | undefined,
     readonly file: string,
     private readonly opts: OpenOptions,
   ) {}
 
   static async open(file: string, opts: OpenOptions = {}): Promise<Db> {
     const db = new Db(await Db.openRaw(file, opts), file, opts);
-    await db.setUp();
+    try {
+      await db.setUp();
+      await opts.onOpen?.(db);
+    } catch (err) {
+      await db.close().catch(() => undefined);
+      throw err;
+    }
     return db;
+  }
+
+  /**
+   * A store whose file cannot be opened now (its directory read-only, the disk gone): every
+   * operation fails with the open error (a store fault: the recorder keeps the events) and tries
+   * to open it again, running opts.onOpen (the migrations) first once it succeeds.
+   */
+  static unopened(file: string, opts: OpenOptions = {}): Db {
+    return new Db(undefined, file, opts);
+  }
+
+  private get raw(): sqlite3.Database {
+    if (!this.conn) throw Object.assign(new Error(`database ${this.file} is not open`), { code: 'SQLITE_CANTOPEN' });
+    return this.conn;
+  }
+
+  /** Inside the queue: the connection, opened (and set up) if it is not. */
+  private async ensureOpen(): Promise<void> {
+    if (this.conn || this.closed) return;
+    const conn = await Db.openRaw(this.file, this.opts);
+    this.conn = conn;
+    try {
+      await this.setUp();
+      // The hook gets a view with its own queue on this connection: ours is busy running it.
+      if (this.opts.onOpen) await this.opts.onOpen(new Db(conn, this.file, { ...this.opts, onOpen: undefined }));
+    } catch (err) {
+      this.conn = undefined;
+      await new Promise<void>((resolve) => conn.close(() => resolve()));
+      throw err;
+    }
   }
 
   private static openRaw(file: string, opts: OpenOptions): Promise<sqlite3.Database> {
@@ -95,10 +133,11 @@ export class Db implements Tx {
       const reader = this.readerDb;
       this.readerDb = undefined;
       await reader?.close().catch(() => undefined);
-      await new Promise<void>((resolve) => this.raw.close(() => resolve()));
-      this.raw = await Db.openRaw(this.file, this.opts);
-      await this.setUp();
-    });
+      const old = this.conn;
+      this.conn = undefined;
+      if (old) await new Promise<void>((resolve) => old.close(() => resolve()));
+      await this.ensureOpen();
+    }, false);
   }
 
   /**
@@ -120,8 +159,9 @@ export class Db implements Tx {
     };
   }
 
-  private enqueue<T>(op: () => Promise<T>): Promise<T> {
-    const p = this.tail.then(op, op);
+  private enqueue<T>(op: () => Promise<T>, open = true): Promise<T> {
+    const run = (): Promise<T> => (open ? this.ensureOpen().then(op) : op());
+    const p = this.tail.then(run, run);
     this.tail = p.catch(() => undefined);
     return p;
   }
@@ -167,7 +207,9 @@ export class Db implements Tx {
     this.readerDb = undefined;
     return this.enqueue(async () => {
       await reader?.close().catch(() => undefined);
-      await new Promise<void>((resolve, reject) => this.raw.close((err) => (err ? reject(err) : resolve())));
+      const conn = this.conn;
+      this.conn = undefined;
+      if (conn) await new Promise<void>((resolve, reject) => conn.close((err) => (err ? reject(err) : resolve())));
     });
   }
 

@@ -59,6 +59,13 @@ export interface RecorderOptions {
   maxPending?: number;
 }
 
+interface WriteResult {
+  appended: boolean;
+  overBound: boolean;
+  /** A replayed journal entry the store already held. */
+  skipped?: boolean;
+}
+
 function isOwn(e: Envelope): boolean {
   return e.type === 'store.gap' || (e.type === 'alarm' && (e as Envelope<'alarm'>).data.code === 'store-failing');
 }
@@ -92,8 +99,8 @@ interface Item {
   event: Envelope;
   route: Route | undefined;
   writers: Writer[];
-  /** Entry in the fallback journal, once written there. */
-  journal?: { epoch: string; j: number };
+  /** Entry in the fallback journal, once written there; replayed: from a previous run (may be in the store already). */
+  journal?: { epoch: string; j: number; replayed?: boolean };
   /** Being appended to the journal right now (so it is never appended twice). */
   journaling?: boolean;
   waiters: { resolve: () => void; reject: (err: Error) => void }[];
@@ -158,12 +165,12 @@ export class Recorder {
     if (!j) return 0;
     const left = await j.load();
     if (!left) return 0;
-    const applied = (await this.opts.db.get<{ last: number }>('SELECT last FROM journal_applied WHERE epoch = ?', [left.epoch]))?.last ?? 0;
-    const todo = left.entries.filter((e) => e.j > applied);
-    const items = todo.map((e) => this.itemFor(e.e, { epoch: left.epoch, j: e.j })).filter((i): i is Item => Boolean(i));
+    // Whether an entry is already in the store is decided in the transaction that would write it
+    // (journal_applied): the store may not even be readable now.
+    const items = left.entries.map((e) => this.itemFor(e.e, { epoch: left.epoch, j: e.j, replayed: true })).filter((i): i is Item => Boolean(i));
     this.queue.unshift(...items);
     this.health.pending = this.queue.length;
-    if (items.length > 0) this.opts.log.warn({ journal: j.file, events: items.length, alreadyStored: left.entries.length - todo.length }, 'store: replaying events journaled by a previous run');
+    if (items.length > 0) this.opts.log.warn({ journal: j.file, events: items.length }, 'store: replaying events journaled by a previous run');
     this.kick();
     return items.length;
   }
@@ -201,7 +208,7 @@ export class Recorder {
     return done;
   }
 
-  private itemFor(event: Envelope, journal?: { epoch: string; j: number }): Item | undefined {
+  private itemFor(event: Envelope, journal?: { epoch: string; j: number; replayed?: boolean }): Item | undefined {
     const route = this.opts.outbox ? routeOf(event, this.lastLineState) : undefined;
     const list = [...(writers.get(event.type) ?? [])];
     if (!route && list.length === 0) return undefined;
@@ -290,15 +297,24 @@ export class Recorder {
   }
 
   /** One transaction for a batch: each event's records and outbox row, the seq gap if any, the journal mark. */
-  private async write(batch: Item[]): Promise<{ appended: boolean; overBound: boolean }[]> {
+  private async write(batch: Item[]): Promise<WriteResult[]> {
     const outbox = this.opts.outbox;
     // Taken now: more events may be dropped while the transaction runs; they go into the next one.
     const gap = this.gap && outbox && this.gap.lost > this.gap.reported ? { skip: this.gap.lost - this.gap.reported, from: this.gap.from, to: this.gap.to } : undefined;
     const out = await this.opts.db.transaction(async (tx) => {
-      const res: { appended: boolean; overBound: boolean }[] = [];
+      const res: WriteResult[] = [];
       // The dropped events never got a seq: skip as many numbers, so the hole is visible.
       if (gap) await tx.run("UPDATE sqlite_sequence SET seq = seq + ? WHERE name = 'outbox'", [gap.skip]);
+      const applied = new Map<string, number>();
       for (const item of batch) {
+        if (item.journal?.replayed) {
+          const { epoch, j } = item.journal;
+          if (!applied.has(epoch)) applied.set(epoch, (await tx.get<{ last: number }>('SELECT last FROM journal_applied WHERE epoch = ?', [epoch]))?.last ?? 0);
+          if (j <= applied.get(epoch)!) {
+            res.push({ appended: false, overBound: false, skipped: true }); // written before the crash
+            continue;
+          }
+        }
         for (const w of item.writers) await w(tx, item.event);
         let appended = false;
         let overBound = false;
@@ -342,7 +358,7 @@ export class Recorder {
     for (const [epoch, j] of last) await tx.run('INSERT INTO journal_applied (epoch, last) VALUES (?, ?) ON CONFLICT(epoch) DO UPDATE SET last = MAX(last, excluded.last)', [epoch, j]);
   }
 
-  private written(batch: Item[], results: { appended: boolean; overBound: boolean }[]): void {
+  private written(batch: Item[], results: WriteResult[]): void {
     const signal = outboxSignal(this.opts.db);
     let appended = false;
     let overBound: boolean | undefined;
@@ -352,7 +368,7 @@ export class Recorder {
       if (r.appended) {
         appended = true;
         if (item.event.type !== 'alarm') overBound = r.overBound;
-      } else if (item.route) signal.emit('dropped');
+      } else if (item.route && !r.skipped) signal.emit('dropped');
     });
     if (this.failingSince !== undefined) this.writtenWhileFailing += batch.length;
     if (appended) signal.emit('appended');

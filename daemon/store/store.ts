@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Db } from './db.js';
+import { Db, isStoreFault } from './db.js';
 import { migrate } from './migrations.js';
 
 export const DB_FILE = 'frontdesk.db';
@@ -22,4 +22,23 @@ export async function openStore(dir: string): Promise<Db> {
     throw err;
   }
   return db;
+}
+
+/**
+ * For the daemon: the store, or, when it cannot be opened now (data directory read-only or gone,
+ * disk failing), a handle that keeps trying, so the daemon starts and answers calls anyway while
+ * the recorder keeps the events. A database newer than this build is still fatal.
+ */
+export async function openStoreOrDefer(dir: string): Promise<{ db: Db; error?: Error }> {
+  const file = join(dir, DB_FILE);
+  const opts = { busyTimeoutMs: STORE_BUSY_TIMEOUT_MS, onOpen: (db: Db) => migrate(db) };
+  try {
+    await mkdir(dir, { recursive: true });
+    return { db: await Db.open(file, opts) };
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? '';
+    const fault = isStoreFault(err) || ['EROFS', 'EACCES', 'EPERM', 'ENOSPC', 'EIO', 'ENOENT', 'ENOTDIR'].includes(code);
+    if (!fault) throw err;
+    return { db: Db.unopened(file, opts), error: err as Error };
+  }
 }

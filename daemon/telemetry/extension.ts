@@ -100,8 +100,9 @@ class Telemetry {
 
   async start(): Promise<void> {
     const { bus, db } = this.ctx;
+    // A store that cannot be read now (not open) must not keep reporting from starting.
     await this.state.seed(this.config, db);
-    await this.board.seed(db);
+    await this.board.seed(db).catch((err: unknown) => this.log.warn({ err }, 'telemetry: cannot read the active alarms'));
     this.offs.push(
       bus.on('line.health', (e) => this.state.onLineHealth(e.data, e.at)),
       bus.on('agent.state', (e) => this.state.onAgentState(e.data.extension, e.data.state, e.data.reason, e.at)),
@@ -317,7 +318,7 @@ class Telemetry {
   async update(next: Config): Promise<void> {
     this.config = next;
     this.enabled = new Set(next.mqtt?.commands ?? DEFAULT_COMMANDS);
-    const removed = await this.state.seed(next, this.ctx.db);
+    const removed = await this.state.seed(next, this.ctx.db).catch(() => [] as string[]);
     const client = this.conn.current;
     // Lines or agents gone from the config: clear their retained topics.
     for (const t of removed) client?.publish(`${this.prefix}/${t}`, '', { qos: 1, retain: true });

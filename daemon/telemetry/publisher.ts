@@ -32,6 +32,7 @@ export class Publisher {
   private acked: number[] = [];
   private deleting: Promise<void> = Promise.resolve();
   private retryDelete: NodeJS.Timeout | undefined;
+  private closing = false;
   private readonly window: number;
   private readonly offSignal: () => void;
   private poll: NodeJS.Timeout;
@@ -64,7 +65,14 @@ export class Publisher {
     this.inflight = 0;
   }
 
-  close(): Promise<void> {
+  /**
+   * Stop: publishes already sent get up to settleMs for their PUBACK (each one missed would be
+   * sent again by the next run), nothing new is sent, acknowledged rows are deleted.
+   */
+  async close(settleMs = 1000): Promise<void> {
+    this.closing = true;
+    const until = Date.now() + settleMs;
+    while (this.client?.connected && this.inflight > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
     this.detach();
     clearInterval(this.poll);
     clearTimeout(this.retryDelete);
@@ -74,7 +82,7 @@ export class Publisher {
 
   /** Send what fits in the window. Re-entrant calls coalesce into one more round. */
   pump(): void {
-    if (!this.client) return;
+    if (!this.client || this.closing) return;
     if (this.pumping) {
       this.again = true;
       return;
@@ -96,7 +104,7 @@ export class Publisher {
       const client = this.client;
       const session = this.session;
       const room = this.window - this.inflight;
-      if (!client || room <= 0) return;
+      if (!client || room <= 0 || this.closing) return;
       const rows = await this.opts.db.all<OutboxRow>('SELECT seq, id, topic, payload FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?', [this.cursor, room]);
       if (session !== this.session || rows.length === 0) return;
       for (const row of rows) {
