@@ -21,9 +21,10 @@ export async function recoverAfterCrash(ctx: Context, startedAt: number, journal
   const db = ctx.db;
   const before = new Date(startedAt).toISOString();
   const calls = await db.all<{ id: string }>('SELECT id FROM calls WHERE ended_at IS NULL AND offered_at < ? ORDER BY offered_at', [before]);
-  const last = await db.all<{ extension: string; state: AgentState }>('SELECT extension, state FROM agent_state_log WHERE id IN (SELECT MAX(id) FROM agent_state_log GROUP BY extension)');
+  const last = await db.all<{ extension: string; state: AgentState; at: string }>('SELECT extension, state, at FROM agent_state_log WHERE id IN (SELECT MAX(id) FROM agent_state_log GROUP BY extension)');
   const configured = new Map((ctx.config().agents ?? []).map((a) => [a.extension, a]));
-  const agents = last.filter((a) => IN_CALL.includes(a.state) && configured.has(a.extension));
+  // Only states the previous run left: when a failing store delays this, this run's may be there too.
+  const agents = last.filter((a) => IN_CALL.includes(a.state) && configured.has(a.extension) && a.at < before);
   for (const c of calls) ctx.bus.emit('call.ended', { callId: c.id, outcome: 'interrupted', hungUpBy: 'system', cause: 'the daemon stopped during the call (crash or power loss); closed at restart' });
   for (const a of agents) {
     ctx.bus.emit('agent.state', { extension: a.extension, state: configured.get(a.extension)!.logged_in === false ? 'logged-out' : 'available', reason: 'recovered after restart' });
