@@ -91,6 +91,7 @@ const SipLine = Obj(
     realm: Type.Optional(Type.String()),
     answer: Type.Optional(Answer),
     extensions_via_trunk: Type.Optional(Type.Boolean({ default: true, description: 'Reach agents\' extensions through this trunk (the PBX).' })),
+    answer_delay: Type.Optional(Duration('Let inbound calls ring this long before the bot answers, so the PBX can still cancel a call whose caller gave up (487).', '0s')),
   },
   'A SIP trunk to the local PBX where the desk phones are.',
 );
@@ -112,6 +113,8 @@ const SipSection = Obj(
         'Toll-fraud guard: nothing from SIP dials out on a GSM or analog line unless allowed here.',
       ),
     ),
+    max_calls: Type.Optional(Type.Integer({ minimum: 1, maximum: 5000, description: 'Most SIP calls at once (inbound and outbound legs); beyond it new INVITEs get 503 with Retry-After. Default: what the RTP port range holds.' })),
+    retry_after: Type.Optional(Type.Integer({ minimum: 1, maximum: 3600, default: 5, description: 'Seconds a refused caller\'s PBX should wait before retrying (Retry-After on 503 when overloaded).' })),
     timers: Type.Optional(Obj({ t1: Type.Optional(Duration('SIP T1 (RTT estimate).', '500ms')), t2: Type.Optional(Duration('SIP T2.', '4s')), t4: Type.Optional(Duration('SIP T4.', '5s')) })),
   },
   'The box\'s own SIP user agent.',
@@ -125,7 +128,7 @@ const Agent = Obj({
   skills: Type.Optional(Type.Record(Type.String({ pattern: '^[A-Za-z0-9_-]+$' }), Type.Integer({ minimum: 1, maximum: 10 }), { description: 'skill → level; a higher level is preferred.' })),
   groups: Type.Optional(Type.Array(Type.String())),
   wrap_up: Type.Optional(Duration('After-call work time before the next call.', '10s')),
-  max_calls: Type.Optional(Type.Integer({ minimum: 1, maximum: 8, default: 1, description: 'Concurrent calls; a desk phone takes 1.' })),
+  max_calls: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 1, description: 'Concurrent calls this extension takes: a desk phone 1, a PBX hunt group or softphone behind one extension more. The box-wide bound is sip.max_calls.' })),
   logged_in: Type.Optional(Type.Boolean({ default: true, description: 'Logged in at start (feature codes and MQTT commands change it at run time).' })),
   contact: Type.Optional(Type.String({ pattern: '^sips?:', description: 'Call this SIP URI directly instead of through the PBX trunk or a registration, e.g. "sip:801@192.168.10.21:5060".' })),
 });
