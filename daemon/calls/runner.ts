@@ -57,7 +57,7 @@ export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
     // The leg ended while our 200 waited for its ACK. Say how: a caller who hung up (BYE overtook a late
     // or lost ACK) completed a normal call; no ACK at all is its own cause, not missing media.
     const end = call.customerEnd;
-    if (end?.by === 'remote') await call.end('bot-resolved', 'caller', end.cause);
+    if (end?.by === 'remote') await call.end('bot-resolved', 'caller', end.cause === 'normal' ? undefined : end.cause);
     else await call.end('failed', 'system', end?.cause === 'no-ack' ? 'no-ack' : 'no-media');
     return call;
   }
