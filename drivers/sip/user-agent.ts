@@ -9,7 +9,7 @@ import { DEFAULT_LIMITS, SipParseError, header, headerAll, removeHeader, seriali
 import { ClientTransaction, DEFAULT_TIMERS, ServerTransaction, clientKey, serverKey, type ClientTU, type Timers, type TxEnv } from './transaction.js';
 import { remoteKey, type Remote, type Transport, type TransportKind } from './transport.js';
 import { TcpTransport } from './transport-tcp.js';
-import { UdpTransport } from './transport-udp.js';
+import { UdpTransport, WANTED_RECV_BUFFER } from './transport-udp.js';
 
 export interface UserAgentOptions {
   listen: { host: string; port: number };
@@ -114,6 +114,9 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
     for (const kind of this.options.transports ?? ['udp']) {
       const t: Transport = kind === 'udp' ? new UdpTransport(this.options.listen.host, port, admit, limits) : new TcpTransport(this.options.listen.host, port, admit, limits);
       await t.listen();
+      if (t instanceof UdpTransport && t.recvBufferBytes < WANTED_RECV_BUFFER) {
+        this.log.warn({ bytes: t.recvBufferBytes, wanted: WANTED_RECV_BUFFER }, 'sip: small UDP receive buffer; bursts of calls may lose ACKs and BYEs (raise net.core.rmem_max)');
+      }
       port = t.local.port; // with port 0, TCP takes the same number UDP got
       t.on('message', (m, r) => this.onMessage(m, r));
       t.on('malformed', (e, r) => this.onMalformed(e, r));
