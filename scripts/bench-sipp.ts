@@ -146,13 +146,15 @@ logging:
       refused503 = col('FailedUnexpectedMessage(C)');
     }
 
-    // Wait for the daemon to close every call, then read the records.
+    // Wait for the daemon to close every call and the store to catch up, then read the records.
     const db = await Db.open(join(dir, 'data', 'frontdesk.db'), { readonly: true });
-    for (let i = 0; i < 60; i++) {
+    const settle0 = performance.now();
+    for (let i = 0; i < 180; i++) {
       const open = await db.get<{ n: number }>('SELECT count(*) AS n FROM calls WHERE ended_at IS NULL');
       if (!open?.n) break;
       await sleep(500);
     }
+    const settled = (performance.now() - settle0) / 1000;
     const cdr = await db.all<{ outcome: string; cause: string | null; n: number }>('SELECT outcome, cause, count(*) AS n FROM calls GROUP BY outcome, cause ORDER BY n DESC');
     const open = await db.get<{ n: number }>('SELECT count(*) AS n FROM calls WHERE ended_at IS NULL');
     await db.close();
@@ -165,7 +167,7 @@ logging:
     console.log(`  INVITE→200 (sipp rtd, ${rtts.length} samples, 1 ms resolution) ms: p50 ${p(pct(rtts, 50))}  p99 ${p(pct(rtts, 99))}  max ${p(rtts[rtts.length - 1] ?? NaN)}`);
     console.log(`  daemon CPU: ${cpu.toFixed(1)} s over ${elapsed.toFixed(1)} s (${((100 * cpu) / elapsed).toFixed(0)} % of one core)`);
     console.log(`  UDP datagrams dropped by full receive buffers during the run (whole machine, /proc/net/snmp): ${drops}`);
-    console.log(`  call records: ${cdr.map((r) => `${r.outcome}${r.cause ? `/${r.cause}` : ''} ${r.n}`).join(', ')}; still open: ${open?.n ?? 0}`);
+    console.log(`  call records: ${cdr.map((r) => `${r.outcome}${r.cause ? `/${r.cause}` : ''} ${r.n}`).join(', ')}; still open: ${open?.n ?? 0} (records settled ${settled.toFixed(1)} s after sipp ended)`);
     if (code !== 0 && sippErr.trim()) console.log(`  sipp said: ${sippErr.trim().split('\n').slice(-3).join(' | ')}`);
   } finally {
     daemon.kill('SIGTERM');

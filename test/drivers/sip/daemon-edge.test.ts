@@ -2,6 +2,8 @@ import t from 'tap';
 import { startBox } from '../../helpers/box.js';
 import { sleep, waitFor } from '../../helpers/net.js';
 import { RawUac } from '../../helpers/raw-sip.js';
+import { readFile } from 'node:fs/promises';
+import { fixtures } from '../../helpers/paths.js';
 
 /**
  * SIP edge cases against the real daemon on a SIP trunk line, driven by a hand-made UAC (RawUac) that
@@ -29,6 +31,19 @@ t.test('daemon SIP edge: CANCEL while ringing, no ACK, BYE before ACK, overload'
       () => true,
       15_000,
     );
+
+  await t.test('the issue\'s hostile requests get their RFC 3261 answers from the daemon too', async (t) => {
+    const expected = JSON.parse(await readFile(fixtures('sip', 'expected.json'), 'utf8')) as Record<string, number | 'drop'>;
+    for (const f of ['contact-unterminated-quote.sip', 'bad-escape-uri.sip', 'version-7.sip', 'missing-call-id.sip', 'space-in-uri.sip', 'truncated-body.sip', 'unknown-method.sip']) {
+      const c = await RawUac.open();
+      c.send((await readFile(fixtures('sip', f), 'utf8')).replace(/:5999/g, `:${c.port}`), box.sipPort);
+      await waitFor(() => c.got.some((m) => m.status !== undefined && m.status >= 200), 5000, `${f}: a final response`).catch(() => undefined);
+      c.close();
+      t.equal(c.got.find((m) => m.status !== undefined && m.status >= 200)?.status, expected[f], `${f}: ${String(expected[f])}`);
+    }
+    await pbx.ready(box.sipPort, 5000);
+    t.pass('still answering afterwards');
+  });
 
   await t.test('CANCEL during the answer delay gets 487 and the call is recorded as abandoned', async (t) => {
     const call = pbx.invite(box.sipPort, 'bot', '+8613800000101');
