@@ -7,7 +7,7 @@
  * average before and after is printed with the numbers.
  *
  *   node dist/scripts/bench-sipp.js [--rate 300] [--calls 3000] [--hold 1000] [--max-calls N]
- *   BENCH_DEBUG=1: daemon debug log in /tmp/sipp-daemon.log, sipp's message trace, the run directory kept.
+ *   BENCH_PROF=dir: a V8 CPU profile of the daemon in dir. BENCH_DEBUG=1: daemon debug log in /tmp/sipp-daemon.log, sipp's message trace, the run directory kept.
  */
 import { spawn, execFileSync } from 'node:child_process';
 import dgram from 'node:dgram';
@@ -109,7 +109,7 @@ logging:
   level: ${process.env.BENCH_DEBUG ? 'debug' : 'warn'}
 `;
   await writeFile(join(dir, 'fd.yaml'), yaml);
-  const daemon = spawn(process.execPath, [cli, 'run', '-c', join(dir, 'fd.yaml')], { stdio: ['ignore', process.env.BENCH_DEBUG ? (await import('node:fs')).openSync('/tmp/sipp-daemon.log', 'w') : 'ignore', 'inherit'] });
+  const daemon = spawn(process.execPath, [...(process.env.BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF}`] : []), cli, 'run', '-c', join(dir, 'fd.yaml')], { stdio: ['ignore', process.env.BENCH_DEBUG ? (await import('node:fs')).openSync('/tmp/sipp-daemon.log', 'w') : 'ignore', 'inherit'] });
   try {
     for (let i = 0; !(await pbx.ping(sipPort)); i++) if (i > 100) throw new Error('daemon SIP did not come up');
     await sleep(1000);
