@@ -41,6 +41,8 @@ export interface LegContext {
   credentials?: Credentials;
   /** Inbound: ring this long before answer() sends the 200 (0: at once). */
   answerDelayMs?: number;
+  /** Retry-After (s) on a 503 when no RTP port is left at answer time. */
+  retryAfterS?: number;
 }
 
 export interface OriginateRequest {
@@ -307,7 +309,7 @@ export class SipLeg extends EventEmitter<LegEvents> implements Leg {
     } catch (e) {
       // Ports ran out between admission and answer: overload, not a rejection (503, the PBX may retry).
       if (this.state === 'ringing') {
-        inc.tx.respond(buildResponse(inc.request, 503, { toTag: this.dialog?.localTag, headers: [{ name: 'Retry-After', value: '5' }] }));
+        inc.tx.respond(buildResponse(inc.request, 503, { toTag: this.dialog?.localTag, headers: [{ name: 'Retry-After', value: String(this.ctx.retryAfterS ?? 5) }] }));
         this.finish({ by: 'local', cause: 'overload', detail: (e as Error).message });
       }
       throw e;

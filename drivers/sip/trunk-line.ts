@@ -76,6 +76,7 @@ export class SipTrunkLine extends EventEmitter<LineEvents> implements Line {
       rtpPorts: this.options.rtpPorts,
       credentials: t ? { username: t.username, password: t.password } : undefined,
       answerDelayMs: this.options.answerDelayMs,
+      retryAfterS: this.overload.retryAfterS,
     };
   }
 
