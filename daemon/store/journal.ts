@@ -14,6 +14,8 @@ import type { Envelope } from '../bus/events.js';
  */
 
 export const JOURNAL_FILE = 'frontdesk-pending.jsonl';
+/** The journal never grows beyond this (its filesystem may be RAM that the whole system needs). */
+export const JOURNAL_MAX_BYTES = 32 * 1024 * 1024;
 
 export interface JournalEntry {
   j: number;
@@ -25,10 +27,14 @@ export class Journal {
   epoch: string | undefined;
   private next = 1;
   private torn = false;
+  private bytes = 0;
   private fh: FileHandle | undefined;
   private chain: Promise<unknown> = Promise.resolve();
 
-  constructor(readonly dir: string) {
+  constructor(
+    readonly dir: string,
+    private readonly maxBytes = JOURNAL_MAX_BYTES,
+  ) {
     this.file = join(dir, JOURNAL_FILE);
   }
 
@@ -41,6 +47,7 @@ export class Journal {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw err;
     }
+    this.bytes = Buffer.byteLength(text);
     let epoch: string | undefined;
     const entries: JournalEntry[] = [];
     for (const line of text.split('\n')) {
@@ -81,8 +88,12 @@ export class Journal {
       });
       // After a failed append a torn line may end the file: start on a fresh line.
       const lead = this.torn ? '\n' : '';
+      const chunk = lead + head + lines.join('');
+      const size = Buffer.byteLength(chunk);
+      if (this.bytes + size > this.maxBytes) throw new Error(`fallback journal full (${this.maxBytes} bytes)`);
       this.torn = true;
-      await this.fh.appendFile(lead + head + lines.join(''));
+      this.bytes += size; // counted before the write: a torn write still takes room
+      await this.fh.appendFile(chunk);
       await this.fh.datasync();
       this.torn = false;
       this.epoch = epoch;
@@ -99,6 +110,7 @@ export class Journal {
       if (!this.fh) this.fh = await open(this.file, 'a');
       await this.fh.truncate(0);
       await this.fh.datasync();
+      this.bytes = 0;
       this.epoch = undefined;
       this.next = 1;
     });

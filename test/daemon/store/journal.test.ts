@@ -107,3 +107,26 @@ t.test('more events than the queue holds: the oldest go, and seq skips exactly a
   await rec.stop();
   await db.close();
 });
+
+t.test('the journal stops at its size bound (its filesystem may be the RAM everything needs)', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'fd-journal-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const j = new Journal(dir, 2000);
+  const ev = (i: number): Envelope => ({ type: 'call.offered', at: new Date().toISOString(), id: `id-${i}`, data: { callId: `c-${i}`, lineId: 'gsm1' } });
+  let taken = 0;
+  for (let i = 0; i < 50; i++) {
+    try {
+      await j.append([ev(i)]);
+      taken++;
+    } catch (err) {
+      t.match((err as Error).message, /journal full/, 'refused once full');
+      break;
+    }
+  }
+  t.ok(taken > 5 && taken < 50, `${taken} entries fit in 2000 bytes`);
+  t.ok((await readFile(join(dir, JOURNAL_FILE))).length <= 2000, 'the file stays within the bound');
+  await j.clear();
+  await j.append([ev(99)]);
+  t.pass('room again once emptied');
+  await j.close();
+});
