@@ -23,9 +23,10 @@ export class Bus {
   }
 
   /**
-   * Emit and wait until every subscriber has finished with the event (e.g. the store committed it).
-   * For producers that must not let go of data before it is durable, like an SMS about to be
-   * deleted from the SIM. Rejects if a subscriber fails.
+   * Emit and wait until every subscriber has finished with the event (e.g. the store committed or
+   * journaled it; with a failing store that can take until it recovers). For producers that must
+   * not let go of data before it is durable, like an SMS about to be deleted from the SIM; never
+   * for call handling. Rejects if a subscriber fails.
    */
   async emitAndWait<K extends EventName>(type: K, data: DomainEvents[K], at: Date = new Date()): Promise<Envelope<K>> {
     const event: Envelope<K> = { type, at: at.toISOString(), id: randomUUID(), data };
