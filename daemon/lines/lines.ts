@@ -50,7 +50,11 @@ export class LinesExtension implements Extension {
     // Agents need a SIP endpoint even when the box has no SIP line of its own (phones called directly).
     if (!this.sipEndpoint() && (cfg.agents?.length ?? 0) > 0) await this.add(undefined, cfg);
     // In the background: a phone that does not answer the BYE must not hold up the start (32 s).
-    void endStaleDialogs(ctx, this.sipEndpoint(), ctx.daemon?.startedAt ?? Date.now()).catch((err: unknown) => ctx.log.warn({ err }, 'could not end the SIP dialogs a previous run left open'));
+    const sipLine = (id: string): SipTrunkLine | undefined => {
+      const l = this.get(id);
+      return l instanceof SipTrunkLine ? l : this.sipEndpoint();
+    };
+    void endStaleDialogs(ctx, sipLine, ctx.daemon?.startedAt ?? Date.now()).catch((err: unknown) => ctx.log.warn({ err }, 'could not end the SIP dialogs a previous run left open'));
   }
 
   private async add(lc: LineConfig | undefined, cfg: Config): Promise<void> {

@@ -15,8 +15,8 @@ export function trackDialogs(ctx: Context, line: SipTrunkLine): void {
 /** In-dialog CSeq numbers may have moved on after the snapshot (re-INVITE, INFO): stay above them. */
 const CSEQ_MARGIN = 1000;
 
-export async function endStaleDialogs(ctx: Context, sip: SipTrunkLine | undefined, startedAt: number): Promise<number> {
-  if (!sip) return 0;
+/** sipLine: the SIP line a dialog was on (by line id), else the desk-phone endpoint. */
+export async function endStaleDialogs(ctx: Context, sipLine: (lineId: string) => SipTrunkLine | undefined, startedAt: number): Promise<number> {
   let rows: { line_id: string; dialog: string }[];
   try {
     rows = await ctx.db.reader().all<{ line_id: string; dialog: string }>('SELECT line_id, dialog FROM open_dialogs WHERE updated_at < ?', [new Date(startedAt).toISOString()]);
@@ -28,6 +28,9 @@ export async function endStaleDialogs(ctx: Context, sip: SipTrunkLine | undefine
   await Promise.all(
     rows.map(async (r) => {
       const d = JSON.parse(r.dialog) as Dialog;
+      const sip = sipLine(r.line_id);
+      const done = (): void => void ctx.bus.emit('sip.dialog', { lineId: r.line_id, open: false, dialog: { callId: d.callId, localTag: d.localTag } });
+      if (!sip) return done(); // no SIP line any more: nothing to send it from
       d.localSeq += CSEQ_MARGIN;
       const bye = dialogRequest(d, 'BYE', { headers: [{ name: 'Reason', value: 'Q.850;cause=41;text="restarted after a failure"' }] });
       try {
@@ -38,7 +41,7 @@ export async function endStaleDialogs(ctx: Context, sip: SipTrunkLine | undefine
         ctx.log.warn({ callId: d.callId, err: (err as Error).message }, 'BYE for a stale SIP dialog got no answer');
       }
       // Answered or not, the dialog is given up: the far end's own timers end it otherwise.
-      ctx.bus.emit('sip.dialog', { lineId: r.line_id, open: false, dialog: { callId: d.callId, localTag: d.localTag } });
+      done();
     }),
   );
   if (rows.length > 0) ctx.log.warn({ dialogs: rows.length, answered: ended }, 'restart after a crash: ended the SIP dialogs the previous run left open');
