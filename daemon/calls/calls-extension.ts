@@ -5,7 +5,7 @@ import type { Config } from '../config/schema.js';
 import { durationMs, durationOr } from '../config/duration.js';
 import type { DomainEvents } from '../bus/events.js';
 import type { Context, Extension } from '../extension.js';
-import { AgentPool, type AgentInfo } from '../routing/agents.js';
+import { AgentPool } from '../routing/agents.js';
 import { PhoneCheck } from '../routing/phone-check.js';
 import { Router } from '../routing/router.js';
 import { Callbacks } from '../routing/callbacks.js';
@@ -17,6 +17,7 @@ import { TtsEngine } from '../speech/tts.js';
 import { DEFAULT_DATA_DIR } from '../app.js';
 import type { LinesExtension } from '../lines/lines.js';
 import { runInboundCall } from './runner.js';
+import { AgentReach } from './agent-reach.js';
 import type { SpeechService } from '../speech/supervisor.js';
 import type { Call } from './call.js';
 
@@ -35,6 +36,7 @@ export class CallsExtension implements Extension {
   private prompts!: PromptResolver;
   private offCommand: (() => void) | undefined;
   private phoneCheck: PhoneCheck | undefined;
+  private reach!: AgentReach;
 
   constructor(
     private readonly lines: LinesExtension,
@@ -57,12 +59,15 @@ export class CallsExtension implements Extension {
     });
     for (const a of this.agents.all()) ctx.bus.emit('agent.state', { extension: a.extension, state: a.state });
     this.prompts = makePrompts(cfg, ctx);
+    this.reach = new AgentReach(ctx.bus, ctx.log.child({ component: 'agent-reach' }));
     const emit = <K extends keyof DomainEvents>(type: K, data: DomainEvents[K]): void => {
       ctx.log.info({ event: type, ...(data as object) }, type);
       ctx.bus.emit(type, data);
     };
     this.router = new Router({ config: () => ctx.config(), agents: this.agents, dialAgent: (agent, opts) => this.dialAgent(agent, opts), emit, log: ctx.log.child({ component: 'router' }) });
     this.callbacks = new Callbacks({ db: ctx.db, bus: ctx.bus, log: ctx.log.child({ component: 'callbacks' }), config: () => ctx.config(), router: this.router, agents: this.agents, lines: this.lines, prompts: () => this.prompts });
+    const stale = await ctx.db.all<{ source: string }>("SELECT source FROM alarms WHERE code = 'agent-unreachable' AND active = 1").catch(() => []);
+    this.reach.seed(stale.map((r) => r.source.replace(/^agent:/, '')));
     const restored = await this.callbacks.restore().catch((err) => (ctx.log.error({ err }, 'could not read pending callbacks'), 0));
     if (restored) ctx.log.info({ restored }, 'pending callbacks queued again');
     this.registerCommand();
@@ -102,10 +107,18 @@ export class CallsExtension implements Extension {
     return this.agents;
   }
 
-  private async dialAgent(agent: AgentInfo, opts: Parameters<Line['dial']>[1]): Promise<Leg> {
+  /** Ring a desk phone; failures that are not the agent's choice raise agent-unreachable. */
+  private async dialAgent(agent: { extension: string; contact?: string }, opts: Parameters<Line['dial']>[1]): Promise<Leg> {
     const sip = this.lines.sipEndpoint();
-    if (!sip) throw new Error('no SIP endpoint to reach desk phones');
-    return sip.dial(agent.contact ?? agent.extension, opts);
+    try {
+      if (!sip) throw new Error('no SIP endpoint to reach desk phones');
+      const leg = await sip.dial(agent.contact ?? agent.extension, opts);
+      this.reach.watch(agent.extension, leg);
+      return leg;
+    } catch (err) {
+      this.reach.failed(agent.extension, (err as Error).message);
+      throw err;
+    }
   }
 
   /** Which agent a leg comes from: the authenticated SIP user, else the caller number, if it is an agent's. */

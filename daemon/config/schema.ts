@@ -90,7 +90,8 @@ const SipLine = Obj(
     password: Type.Optional(Type.String({ description: 'Digest password; use ${VAR}.' })),
     realm: Type.Optional(Type.String()),
     answer: Type.Optional(Answer),
-    extensions_via_trunk: Type.Optional(Type.Boolean({ default: true, description: 'Reach agents\' extensions through this trunk (the PBX).' })),
+    extensions_via_trunk: Type.Optional(Type.Boolean({ default: true, description: 'Reach agents\' extensions through this trunk (the PBX); false: only agents with a contact URI are reached.' })),
+    caller_id: Type.Optional(OneOf(['pai', 'rpid', 'both', 'none'] as const, { default: 'pai', description: 'Calls to extensions through the PBX come From this trunk\'s user (so digest auth works); the caller\'s number is shown in the display name and in P-Asserted-Identity (pai), Remote-Party-ID (rpid), both, or neither (none).' })),
   },
   'A SIP trunk to the local PBX where the desk phones are.',
 );

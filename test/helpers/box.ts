@@ -9,7 +9,7 @@ import { freePort, sleep } from './net.js';
 
 export interface BoxOptions {
   /** agents: YAML list items (without the leading "- "), e.g. `extension: "801"\n    name: A\n    contact: sip:...` */
-  agents: { extension: string; contact: string; skills?: string; /** More YAML keys, e.g. "wrap_up: 0s" (one per line). */ extra?: string }[];
+  agents: { extension: string; /** Omitted: reached through the SIP line (the PBX). */ contact?: string; skills?: string; /** More YAML keys, e.g. "wrap_up: 0s" (one per line). */ extra?: string }[];
   /** Emulated GSM lines gsm1..gsmN, each one call at a time (default 1). */
   lines?: number;
   /** The queues list (YAML items, indented two spaces) instead of the default "general" queue. */
@@ -26,6 +26,10 @@ export interface BoxOptions {
   analog?: boolean;
   /** More keys for the sip section (indented two spaces), e.g. "  timers: { t1: 100ms }". */
   sip?: string;
+  /** More lines (YAML list items indented two spaces), e.g. a SIP trunk to a PBX. */
+  moreLines?: string;
+  /** YAML keys added to every GSM line (indented four spaces), e.g. "    answer: voicemail". */
+  gsmLine?: string;
 }
 
 /**
@@ -73,14 +77,14 @@ export async function startBox(opts: BoxOptions): Promise<Box> {
   const rtp = await freePort(200, 30000, 39000);
   const dataDir = join(dir, 'data');
   const agents = opts.agents
-    .map((a) => `  - extension: "${a.extension}"\n    name: Agent ${a.extension}\n    contact: ${a.contact}\n    skills: ${a.skills ?? '{ general: 1 }'}${a.extra ? `\n${a.extra.split('\n').map((l) => `    ${l}`).join('\n')}` : ''}`)
+    .map((a) => `  - extension: "${a.extension}"\n    name: Agent ${a.extension}${a.contact ? `\n    contact: ${a.contact}` : ''}\n    skills: ${a.skills ?? '{ general: 1 }'}${a.extra ? `\n${a.extra.split('\n').map((l) => `    ${l}`).join('\n')}` : ''}`)
     .join('\n');
   const yaml = `site: test
 node: box-1
 language: en-US
 timezone: Asia/Shanghai
 lines:
-${emus.map((e, i) => `  - id: gsm${i + 1}\n    kind: gsm\n    modem: huawei\n    at_port: ${e.paths.at}\n    voice_port: ${e.paths.voice}`).join('\n')}${analog ? `\n  - id: pstn1\n    kind: analog\n    port: ${analog.path}` : ''}
+${emus.map((e, i) => `  - id: gsm${i + 1}\n    kind: gsm\n    modem: huawei\n    at_port: ${e.paths.at}\n    voice_port: ${e.paths.voice}${opts.gsmLine ? `\n${opts.gsmLine}` : ''}`).join('\n')}${opts.moreLines ? `\n${opts.moreLines}` : ''}${analog ? `\n  - id: pstn1\n    kind: analog\n    port: ${analog.path}` : ''}
 sip:
   listen: 127.0.0.1:${sipPort}
   rtp_ports: ${rtp}-${rtp + 199}
