@@ -49,8 +49,8 @@ export type CallbackState = 'pending' | 'ringing-agent' | 'dialling-customer' | 
 export type AlarmSeverity = 'warning' | 'critical';
 
 export type CallPhase = 'bot' | 'queued' | 'ringing-agent' | 'connected' | 'survey' | 'voicemail' | 'ended';
-export type CallOutcome = 'bot-resolved' | 'transferred' | 'abandoned' | 'voicemail' | 'callback' | 'failed';
-export type HandoffReason = 'requested' | 'no-match' | 'no-input' | 'vip' | 'emotion' | 'menu';
+export type CallOutcome = 'bot-resolved' | 'transferred' | 'abandoned' | 'voicemail' | 'callback' | 'failed' | 'rejected';
+export type HandoffReason = 'requested' | 'no-match' | 'no-input' | 'vip' | 'emotion' | 'menu' | 'line';
 export type AgentState = 'logged-out' | 'available' | 'ringing' | 'busy' | 'wrap-up' | 'paused' | 'unreachable';
 
 export type EventName = keyof DomainEvents;

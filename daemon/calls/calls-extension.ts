@@ -160,6 +160,7 @@ export class CallsExtension implements Extension {
       customers: customerLookup(this.ctx.db),
       callbacks: async (r) => void (await this.callbacks.request(r)),
       voicemailDir: join(dataDir, 'voicemail'),
+      dialAgent: (agent, opts) => this.dialAgent(agent, opts),
       ...(this.speech ? { speech: this.speech } : {}),
     });
     this.track(p);

@@ -7,7 +7,7 @@ import type { Bus } from '../bus/bus.js';
 import type { Config } from '../config/schema.js';
 import { durationOr } from '../config/duration.js';
 import type { Logger } from '../log.js';
-import { BotSession, type Step } from '../bot/dialog.js';
+import { BotSession, type BotSummary, type Step } from '../bot/dialog.js';
 import { isOpen } from '../bot/hours.js';
 import type { PromptResolver } from '../speech/prompts.js';
 import { record } from '../speech/recorder.js';
@@ -15,7 +15,8 @@ import { Call } from './call.js';
 import { CallerDigits } from './digits.js';
 import { CallerInput } from './caller-input.js';
 import type { SpeechService } from '../speech/supervisor.js';
-import { handOff, type HandoffDeps } from './handoff.js';
+import { handOff, ringExtension, type DialAgent, type HandoffDeps, type HandoffResult } from './handoff.js';
+import { askSurvey, isLowScore, surveyApplies, SURVEY_SCALE, type SurveyConfig } from '../bot/survey.js';
 import { Speaker } from './speak.js';
 
 export interface CallDeps extends HandoffDeps {
@@ -28,6 +29,8 @@ export interface CallDeps extends HandoffDeps {
   now?: () => Date;
   /** The speech worker (absent or down: the call runs on DTMF alone). */
   speech?: SpeechService;
+  /** Rings one desk phone (lines[].answer: extension:<ext>). */
+  dialAgent?: DialAgent;
 }
 
 const DEFAULTS = {
@@ -43,6 +46,9 @@ export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
   const call = new Call(leg, deps.bus, deps.log);
   const log = call.log;
   call.offered();
+  const lineCfg = deps.config().lines.find((l) => l.id === leg.lineId);
+  const answerMode = lineCfg?.answer ?? 'bot';
+  if (answerMode === 'reject') return reject(call, lineCfg?.kind);
   try {
     await leg.answer();
   } catch (err) {
@@ -91,6 +97,42 @@ export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
     if (!signal.aborted) await speaker.say([{ text: texts.thanks }], signal);
   };
 
+  const whisper = (agentMedia: MediaPort, text: string, sig: AbortSignal): Promise<unknown> => new Speaker(agentMedia, deps.prompts, voice, log).say([{ text }], sig);
+
+  /** bot.survey: ask for a 1..5 key, report it, and act on a low score. */
+  const survey = async (sc: SurveyConfig, queue?: string): Promise<void> => {
+    if (signal.aborted) return;
+    call.setPhase('survey');
+    const io = { say: async (text: string, sig: AbortSignal) => void (await speaker.say([{ text }], sig, digits)), nextDigit: (ms: number, sig: AbortSignal) => digits.next(ms, sig), clear: () => digits.clear() };
+    const score = await askSurvey(io, sc, lang, signal);
+    if (score === undefined) return;
+    call.emit('survey.answered', { callId: call.id, score, scale: SURVEY_SCALE });
+    if (!isLowScore(sc, score)) return;
+    const then = sc.low_score!.then;
+    log.warn({ score, then }, 'low survey score');
+    if (then === 'callback' && call.caller && deps.callbacks) {
+      const q = queue ?? cfg.bot.handoff?.default_queue ?? cfg.queues?.[0]?.id ?? 'default';
+      await deps.callbacks({ callId: call.id, number: call.caller, queue: q, lineId: call.customer.lineId, since: Date.now() }).catch((err: unknown) => log.error({ err }, 'low-score callback not stored'));
+    } else {
+      call.emit('alarm', { code: 'low-survey-score', source: 'survey', active: true, severity: 'warning', message: `call ${call.id}${call.caller ? ` from ${call.caller}` : ''} rated ${score}/${SURVEY_SCALE}` });
+    }
+  };
+
+  /** After a handoff: the survey when the agent hung up, else voicemail when nobody took the call. */
+  const afterHandoff = async (r: HandoffResult, queue: string | undefined): Promise<Call> => {
+    if (r.kind === 'caller-gone') return await finish(call, 'abandoned');
+    if (r.kind === 'callback') return await finish(call, 'callback');
+    if (r.kind === 'connected-and-ended') {
+      if (r.by === 'agent' && surveyApplies(cfg.bot.survey, 'agent')) await survey(cfg.bot.survey, queue);
+      return await finish(call, 'transferred', r.by);
+    }
+    // Nobody answered: apologise and take a message.
+    await speaker.say([{ text: cfg.bot.handoff?.no_agent_say ?? texts.noAgent }], signal);
+    if (signal.aborted) return await finish(call, 'abandoned');
+    await voicemail();
+    return await finish(call, 'voicemail');
+  };
+
   try {
     // Outside business hours: the closed message, then what the installer chose.
     if (!isOpen(cfg.hours, cfg.timezone, deps.now?.() ?? new Date())) {
@@ -103,6 +145,24 @@ export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
         return await finish(call, 'voicemail');
       }
       if (then === 'hangup') return await finish(call, 'bot-resolved');
+    }
+
+    // lines[].answer: straight to voicemail, a queue or one desk phone, without the bot's menus.
+    if (answerMode === 'voicemail') {
+      await voicemail();
+      return await finish(call, 'voicemail');
+    }
+    const direct = /^(queue|extension):(.+)$/.exec(answerMode);
+    if (direct) {
+      stopListening();
+      const [, kind, target] = direct as unknown as [string, 'queue' | 'extension', string];
+      const summary: BotSummary = { menuPath: '', slots: {}, noMatch: 0, noInput: 0 };
+      call.emit('handoff.requested', { callId: call.id, reason: 'line', ...(kind === 'queue' ? { queue: target } : { detail: `extension ${target}` }) });
+      const req = { reason: 'line' as const, summary, vip, announce: cfg.bot.handoff?.say ? [{ text: cfg.bot.handoff.say }] : [], digits };
+      const r = kind === 'queue' || !deps.dialAgent
+        ? await handOff(call, speaker, { ...req, queue: target }, { ...deps, whisper })
+        : await ringExtension(call, speaker, target, req, { ...deps, whisper, dialAgent: deps.dialAgent });
+      return await afterHandoff(r, kind === 'queue' ? target : undefined);
     }
 
     const bot = new BotSession(cfg.bot, { language: lang, vip });
@@ -124,7 +184,10 @@ export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
         if (ev.kind !== 'speech' || ev.text || step.next.kind !== 'listen') call.emit('bot.turn', { callId: call.id, input: turn, ...(bot.summary().intent ? { intent: bot.summary().intent! } : {}), ...(step.say[0] ? { say: step.say.map((s) => s.text).join(' ') } : {}) });
         continue;
       }
-      if (next.kind === 'hangup') return await finish(call, 'bot-resolved');
+      if (next.kind === 'hangup') {
+        if (surveyApplies(cfg.bot.survey, 'bot')) await survey(cfg.bot.survey);
+        return await finish(call, 'bot-resolved');
+      }
       if (next.kind === 'voicemail') {
         await voicemail();
         return await finish(call, 'voicemail');
@@ -134,16 +197,10 @@ export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
       const summary = bot.summary();
       call.emit('handoff.requested', { callId: call.id, reason: next.reason, ...(next.queue ? { queue: next.queue } : {}), ...(summary.intent ? { detail: summary.intent } : {}) });
       const announce = cfg.bot.handoff?.say;
-      const whisper = (agentMedia: MediaPort, text: string, sig: AbortSignal): Promise<unknown> => new Speaker(agentMedia, deps.prompts, voice, log).say([{ text }], sig);
       const r = await handOff(call, speaker, { ...(next.queue ? { queue: next.queue } : {}), reason: next.reason, summary, vip, announce: announce ? [{ text: announce }] : [], digits }, { ...deps, whisper });
       if (r.kind === 'caller-gone') return await finish(call, 'abandoned');
       if (r.kind === 'callback') return await finish(call, 'callback');
-      if (r.kind === 'connected-and-ended') return await finish(call, 'transferred', r.by);
-      // Nobody answered: apologise and take a message.
-      await speaker.say([{ text: cfg.bot.handoff?.no_agent_say ?? texts.noAgent }], signal);
-      if (signal.aborted) return await finish(call, 'abandoned');
-      await voicemail();
-      return await finish(call, 'voicemail');
+      return await afterHandoff(r, next.queue);
     }
   } catch (err) {
     log.error({ err }, 'call failed');
@@ -153,6 +210,22 @@ export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
     digits.close();
     speaker.stop();
   }
+}
+
+/**
+ * lines[].answer: reject. GSM: hung up unanswered (AT+CHUP). SIP: 603 Decline, a deliberate refusal
+ * that also tells the PBX not to try elsewhere for us (486 would report a false busy). Analog: the
+ * modem never goes off hook (a PSTN line cannot refuse without answering); the call ends when the
+ * caller gives up. Recorded with outcome rejected.
+ */
+async function reject(call: Call, kind: string | undefined): Promise<Call> {
+  call.log.info({ lineId: call.customer.lineId }, 'the line rejects calls (answer: reject)');
+  const leg = call.customer;
+  if (kind === 'analog') {
+    if (leg.state !== 'ended') await new Promise((resolve) => leg.once('ended', resolve));
+  } else await leg.hangup('rejected').catch((err: unknown) => call.log.warn({ err }, 'reject failed'));
+  await call.end('rejected', 'system', 'rejected');
+  return call;
 }
 
 async function finish(call: Call, outcome: Parameters<Call['end']>[0], by?: 'caller' | 'agent', cause?: string): Promise<Call> {

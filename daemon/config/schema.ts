@@ -28,8 +28,8 @@ const E164 = Type.String({ pattern: '^\\+?[0-9]{3,16}$', description: 'A phone n
 const TimeRange = Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-4]):[0-5][0-9]$', description: 'Opening time range, "09:00-18:00".' });
 const DateStr = Type.String({ pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$', description: 'A date, "2026-10-01".' });
 const Answer = Type.String({
-  pattern: '^(bot|voicemail|queue:[A-Za-z0-9_-]+|extension:[0-9A-Za-z*#+]+)$',
-  description: 'Who answers calls on this line: "bot", "queue:<id>", "extension:<ext>" or "voicemail".',
+  pattern: '^(bot|voicemail|reject|queue:[A-Za-z0-9_-]+|extension:[0-9A-Za-z*#+]+)$',
+  description: 'Who answers calls on this line: "bot" (the greeting and menus), "queue:<id>" (straight into that queue), "extension:<ext>" (ring that desk phone, voicemail if nobody answers), "voicemail", or "reject" (GSM: hung up unanswered; SIP: 603 Decline; analog: never picked up).',
   default: 'bot',
 });
 const Language = Type.String({ pattern: '^[a-z]{2,3}(-[A-Z]{2})?$', description: 'A language tag, e.g. "zh-CN" or "en-US".' });
@@ -254,7 +254,27 @@ const Bot = Obj({
   ),
   voicemail: Type.Optional(Obj({ say: Type.Optional(Type.String()), max_length: Type.Optional(Duration('Longest message.', '2m')) })),
   goodbye: Type.Optional(Type.String()),
-  survey: Type.Optional(Obj({ after_agent: Type.Optional(Type.Boolean({ default: false })), say: Type.String(), sms: Type.Optional(Type.Boolean({ default: false })) })),
+  survey: Type.Optional(
+    Obj(
+      {
+        say: Type.String({ description: 'The survey question; ask for a key from 1 (bad) to 5 (good).' }),
+        after_agent: Type.Optional(Type.Boolean({ default: true, description: 'Ask callers who stay on the line after the agent hung up.' })),
+        after_bot: Type.Optional(Type.Boolean({ default: false, description: 'Ask callers whose call the bot resolved, before it hangs up.' })),
+        timeout: Type.Optional(Duration('Wait this long for the key.', '8s')),
+        thanks: Type.Optional(Type.String({ description: 'Said after a score (default: a short thank-you).' })),
+        low_score: Type.Optional(
+          Obj(
+            {
+              at_most: Type.Optional(Type.Integer({ minimum: 1, maximum: 4, default: 2, description: 'Scores up to this count as low.' })),
+              then: OneOf(['callback', 'alarm'] as const, { description: 'callback: a callback task to the caller in the queue they were in (or the default queue); alarm: the supervisor alarm low-survey-score.' }),
+            },
+            'What a low score triggers.',
+          ),
+        ),
+      },
+      'Post-call satisfaction survey over DTMF (1..5), stored in surveys, reported as survey.answered and counted in CSAT.',
+    ),
+  ),
 });
 
 // ---- speech, telemetry, storage ------------------------------------------------------------------

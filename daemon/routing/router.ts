@@ -10,7 +10,7 @@ import { AbandonedPlaces, compareWaiting, type Waiting } from './priority.js';
 import { pickAgents, type Candidate, type QueueMemory, type Strategy } from './strategies.js';
 
 /** Places a call to an agent's desk phone. */
-export type DialAgent = (agent: AgentInfo, options: DialOptions) => Promise<Leg>;
+export type DialAgent = (agent: Pick<AgentInfo, 'extension' | 'contact'>, options: DialOptions) => Promise<Leg>;
 
 export type Emit = <K extends keyof DomainEvents>(type: K, data: DomainEvents[K]) => void;
 

@@ -28,8 +28,8 @@ export interface BoxOptions {
   sip?: string;
   /** More lines (YAML list items indented two spaces), e.g. a SIP trunk to a PBX. */
   moreLines?: string;
-  /** YAML keys added to every GSM line (indented four spaces), e.g. "    answer: voicemail". */
-  gsmLine?: string;
+  /** YAML keys added to GSM line i (0-based; indented four spaces), e.g. () => "    answer: voicemail". */
+  gsmLine?: (i: number) => string;
 }
 
 /**
@@ -84,7 +84,7 @@ node: box-1
 language: en-US
 timezone: Asia/Shanghai
 lines:
-${emus.map((e, i) => `  - id: gsm${i + 1}\n    kind: gsm\n    modem: huawei\n    at_port: ${e.paths.at}\n    voice_port: ${e.paths.voice}${opts.gsmLine ? `\n${opts.gsmLine}` : ''}`).join('\n')}${opts.moreLines ? `\n${opts.moreLines}` : ''}${analog ? `\n  - id: pstn1\n    kind: analog\n    port: ${analog.path}` : ''}
+${emus.map((e, i) => `  - id: gsm${i + 1}\n    kind: gsm\n    modem: huawei\n    at_port: ${e.paths.at}\n    voice_port: ${e.paths.voice}${opts.gsmLine?.(i) ? `\n${opts.gsmLine(i)}` : ''}`).join('\n')}${opts.moreLines ? `\n${opts.moreLines}` : ''}${analog ? `\n  - id: pstn1\n    kind: analog\n    port: ${analog.path}` : ''}
 sip:
   listen: 127.0.0.1:${sipPort}
   rtp_ports: ${rtp}-${rtp + 199}
