@@ -1,9 +1,14 @@
 import type { Leg } from '../../drivers/line.js';
 import { PortDtmf } from '../speech/dtmf-port.js';
 
+/** Where a call takes its digits: what the line declares ('auto'), or always from the audio ('in-band'). */
+export type DigitsMode = 'auto' | 'in-band';
+
 /**
- * The caller's key presses, from wherever they arrive: in-band tones on the leg's audio (GSM and
- * analog lines) and out-of-band signals (RFC 4733, SIP INFO, modem tone detection). Digits typed
+ * The caller's key presses from the one source the leg declares (Leg.dtmfSource): out-of-band
+ * signals (modem tone reports, DLE codes, RFC 4733, SIP INFO) or, on lines without them, in-band
+ * tones detected in the audio. Never both for one call (with lines[].dtmf: in-band, the audio
+ * alone), so a key press cannot count twice and nothing is de-duplicated by timing. Digits typed
  * ahead of a prompt are kept in order until the dialog asks for them.
  */
 export class CallerDigits {
@@ -12,21 +17,25 @@ export class CallerDigits {
   private readonly inband: PortDtmf | undefined;
   private readonly listeners = new Set<(d: string) => void>();
   private readonly onLegDigit = (d: string): void => this.push(d);
-  /** Recent digits (for dedup when a line reports a tone both in band and out of band). */
-  private last: { d: string; at: number } | undefined;
+  /** Where this call's digits come from. */
+  readonly source: Leg['dtmfSource'];
 
-  constructor(private readonly leg: Leg) {
-    if (leg.media) {
-      this.inband = new PortDtmf(leg.media);
-      this.inband.on('digit', (d) => this.push(d));
-    }
-    leg.on('dtmf', this.onLegDigit);
+  constructor(
+    private readonly leg: Leg,
+    mode: DigitsMode = 'auto',
+  ) {
+    this.source = mode === 'in-band' ? 'in-band' : leg.dtmfSource;
+    if (this.source === 'in-band') {
+      if (leg.media) {
+        this.inband = new PortDtmf(leg.media);
+        this.inband.on('digit', (d) => this.push(d));
+      }
+      // A SIP leg without RFC 4733 may still send INFO; a line forced to in-band ignores its reports.
+      if (mode === 'auto') leg.on('dtmf', this.onLegDigit);
+    } else leg.on('dtmf', this.onLegDigit);
   }
 
   private push(d: string): void {
-    const now = Date.now();
-    if (this.last && this.last.d === d && now - this.last.at < 80) return;
-    this.last = { d, at: now };
     for (const l of this.listeners) l(d);
     if (this.waiter) {
       const w = this.waiter;

@@ -32,6 +32,10 @@ const Answer = Type.String({
   description: 'Who answers calls on this line: "bot" (the greeting and menus), "queue:<id>" (straight into that queue), "extension:<ext>" (ring that desk phone, voicemail if nobody answers), "voicemail", or "reject" (GSM: hung up unanswered; SIP: 603 Decline; analog: never picked up).',
   default: 'bot',
 });
+const Dtmf = OneOf(['auto', 'in-band'] as const, {
+  default: 'auto',
+  description: 'Where callers\' key presses are taken from: auto = what the line provides (Quectel/SIMCom tone reports, analog DLE codes, SIP RFC 4733; the audio on Huawei modems and SIP calls without RFC 4733); in-band = always detected in the audio (for a modem whose tone reports are unreliable). Never both.',
+});
 const Language = Type.String({ pattern: '^[a-z]{2,3}(-[A-Z]{2})?$', description: 'A language tag, e.g. "zh-CN" or "en-US".' });
 
 /**
@@ -62,6 +66,7 @@ const GsmLine = Obj(
     imei: Type.Optional(Type.String({ pattern: '^[0-9]{14,16}$', description: 'Find the modem by IMEI among the serial ports instead of by path.' })),
     sim_pin: Type.Optional(Type.String({ pattern: '^[0-9]{4,8}$', description: 'SIM PIN, if the SIM asks for one. Use ${VAR} to keep it out of the file.' })),
     answer: Type.Optional(Answer),
+    dtmf: Type.Optional(Dtmf),
     sms: Type.Optional(Obj({ receive: Type.Optional(Type.Boolean({ default: true, description: 'Store received SMS and report them.' })) })),
   },
   'A GSM modem line (AT commands over serial).',
@@ -73,6 +78,7 @@ const AnalogLine = Obj(
     kind: Type.Literal('analog'),
     port: Type.String({ minLength: 1, description: 'The V.253 voice modem tty.' }),
     answer: Type.Optional(Answer),
+    dtmf: Type.Optional(Dtmf),
     rings_before_answer: Type.Optional(Type.Integer({ minimum: 1, maximum: 10, default: 2, description: 'Wait for this many rings (caller ID arrives between the first two).' })),
   },
   'An analog PSTN line through a V.253 voice modem.',
@@ -90,6 +96,7 @@ const SipLine = Obj(
     password: Type.Optional(Type.String({ description: 'Digest password; use ${VAR}.' })),
     realm: Type.Optional(Type.String()),
     answer: Type.Optional(Answer),
+    dtmf: Type.Optional(Dtmf),
     extensions_via_trunk: Type.Optional(Type.Boolean({ default: true, description: 'Reach agents\' extensions through this trunk (the PBX); false: only agents with a contact URI are reached.' })),
     caller_id: Type.Optional(OneOf(['pai', 'rpid', 'both', 'none'] as const, { default: 'pai', description: 'Calls to extensions through the PBX come From this trunk\'s user (so digest auth works); the caller\'s number is shown in the display name and in P-Asserted-Identity (pai), Remote-Party-ID (rpid), both, or neither (none).' })),
   },

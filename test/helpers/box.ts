@@ -12,6 +12,8 @@ export interface BoxOptions {
   agents: { extension: string; /** Omitted: reached through the SIP line (the PBX). */ contact?: string; skills?: string; /** More YAML keys, e.g. "wrap_up: 0s" (one per line). */ extra?: string }[];
   /** Emulated GSM lines gsm1..gsmN, each one call at a time (default 1). */
   lines?: number;
+  /** The modem family of line i (default huawei). */
+  modem?: (i: number) => 'huawei' | 'quectel' | 'simcom';
   /** The queues list (YAML items, indented two spaces) instead of the default "general" queue. */
   queues?: string;
   /** Extra top-level YAML (hours, queues...). */
@@ -70,7 +72,7 @@ export const DEFAULT_BOT = `  greeting: "Welcome. Press 2 for opening hours, or 
 export async function startBox(opts: BoxOptions): Promise<Box> {
   const dir = await mkdtemp(join(tmpdir(), 'fd-box-'));
   const emus: RunningEmulator[] = [];
-  for (let i = 0; i < (opts.lines ?? 1); i++) emus.push(await startEmulator({ dialect: 'huawei', dir: join(dir, i === 0 ? 'tty' : `tty${i + 1}`), ringIntervalMs: 1000, imei: `86722302000000${i + 1}`, msisdn: `+86139000000${String(i).padStart(2, '0')}` }));
+  for (let i = 0; i < (opts.lines ?? 1); i++) emus.push(await startEmulator({ dialect: opts.modem?.(i) ?? 'huawei', dir: join(dir, i === 0 ? 'tty' : `tty${i + 1}`), ringIntervalMs: 1000, imei: `86722302000000${i + 1}`, msisdn: `+86139000000${String(i).padStart(2, '0')}` }));
   const emu = emus[0]!;
   const analog = opts.analog ? await startAnalogEmulator({ dir: join(dir, 'pstn'), ringIntervalMs: 1000 }) : undefined;
   const sipPort = await freePort(2);
@@ -84,7 +86,7 @@ node: box-1
 language: en-US
 timezone: Asia/Shanghai
 lines:
-${emus.map((e, i) => `  - id: gsm${i + 1}\n    kind: gsm\n    modem: huawei\n    at_port: ${e.paths.at}\n    voice_port: ${e.paths.voice}${opts.gsmLine?.(i) ? `\n${opts.gsmLine(i)}` : ''}`).join('\n')}${opts.moreLines ? `\n${opts.moreLines}` : ''}${analog ? `\n  - id: pstn1\n    kind: analog\n    port: ${analog.path}` : ''}
+${emus.map((e, i) => `  - id: gsm${i + 1}\n    kind: gsm\n    modem: ${opts.modem?.(i) ?? 'huawei'}\n    at_port: ${e.paths.at}\n    voice_port: ${e.paths.voice}${opts.gsmLine?.(i) ? `\n${opts.gsmLine(i)}` : ''}`).join('\n')}${opts.moreLines ? `\n${opts.moreLines}` : ''}${analog ? `\n  - id: pstn1\n    kind: analog\n    port: ${analog.path}` : ''}
 sip:
   listen: 127.0.0.1:${sipPort}
   rtp_ports: ${rtp}-${rtp + 199}
