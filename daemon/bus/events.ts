@@ -8,7 +8,8 @@ import type { LineAlarm, LineHealth, Sms } from '../../drivers/line.js';
 export interface DomainEvents {
   'call.offered': { callId: string; lineId: string; caller?: string; callerName?: string };
   'call.phase': { callId: string; phase: CallPhase; detail?: Record<string, unknown> };
-  'call.ended': { callId: string; outcome: CallOutcome; hungUpBy: 'caller' | 'agent' | 'system'; cause?: string };
+  /** slots: what the bot captured (slot → value), when anything; menuPath: the keys pressed in the bot, ">"-joined. */
+  'call.ended': { callId: string; outcome: CallOutcome; hungUpBy: 'caller' | 'agent' | 'system'; cause?: string; slots?: Record<string, string>; menuPath?: string };
   'call.agent': { callId: string; extension: string; result: 'ringing' | 'answered' | 'no-answer' | 'busy' | 'failed'; detail?: string };
   'call.recorded': { callId: string; path: string; durationMs: number };
   'voicemail.recorded': { callId: string; caller?: string; path: string; durationMs: number; id: string };

@@ -170,15 +170,18 @@ export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
     if (cfg.speech?.asr?.grammar) speech?.setGrammar(bot.phrases());
     for (;;) {
       await speaker.say(step.say, signal, input);
-      if (signal.aborted) return await finish(call, call.phase === 'bot' ? 'bot-resolved' : 'abandoned');
+      if (signal.aborted) return await leftTheBot(call, bot);
       const next = step.next;
       if (next.kind === 'listen') {
         // A digit pressed during the prompt is already queued; otherwise wait for one.
         // A digit that cut the prompt short is already queued and comes back at once.
         // Speech that cut the prompt short is delivered when its utterance ends.
         const ev = await input.next(next.timeoutMs, signal);
-        if (signal.aborted) return await finish(call, 'bot-resolved');
+        if (signal.aborted) return await leftTheBot(call, bot);
         step = bot.input(ev);
+        const sum = bot.summary();
+        call.slots = sum.slots;
+        call.menuPath = sum.menuPath;
         const turn = ev.kind === 'digit' ? { kind: 'dtmf' as const, value: ev.digit } : ev.kind === 'speech' ? { kind: 'speech' as const, value: ev.text ?? '' } : { kind: 'timeout' as const, value: '' };
         // An untranscribed utterance that changed nothing is not a turn.
         if (ev.kind !== 'speech' || ev.text || step.next.kind !== 'listen') call.emit('bot.turn', { callId: call.id, input: turn, ...(bot.summary().intent ? { intent: bot.summary().intent! } : {}), ...(step.say[0] ? { say: step.say.map((s) => s.text).join(' ') } : {}) });
@@ -226,6 +229,16 @@ async function reject(call: Call, kind: string | undefined): Promise<Call> {
   } else await leg.hangup('rejected').catch((err: unknown) => call.log.warn({ err }, 'reject failed'));
   await call.end('rejected', 'system', 'rejected');
   return call;
+}
+
+/**
+ * The caller hung up while the bot had them: contained only if the bot had served them something
+ * (an answer, a menu choice, a captured detail); silence through the greeting is abandoned.
+ */
+async function leftTheBot(call: Call, bot: BotSession): Promise<Call> {
+  const s = bot.summary();
+  const served = s.intent !== undefined || Object.keys(s.slots).length > 0;
+  return finish(call, served ? 'bot-resolved' : 'abandoned', 'caller', served ? undefined : 'left-in-bot');
 }
 
 async function finish(call: Call, outcome: Parameters<Call['end']>[0], by?: 'caller' | 'agent', cause?: string): Promise<Call> {

@@ -305,6 +305,7 @@ const Mqtt = Obj({
   client_id: Type.Optional(Type.String()),
   metrics_every: Type.Optional(Duration('How often KPIs are published.', '60s')),
   service_level: Type.Optional(Duration('Service-level threshold: answered within this time.', '20s')),
+  fcr_window: Type.Optional(Duration('First-contact resolution: a call from a number that already called within this long is a repeat.', '24h')),
   commands: Type.Optional(Type.Array(Type.String({ pattern: '^[a-z][a-z-]*$' }), { description: 'Commands accepted on cmd/<name>.' })),
   outbox: Type.Optional(Obj({ max_events: Type.Optional(Type.Integer({ minimum: 100, default: 1000000 })), alarm_at: Type.Optional(Type.Number({ minimum: 0.1, maximum: 1, default: 0.8, description: 'Raise an alarm at this fraction of max_events.' })) })),
 });
