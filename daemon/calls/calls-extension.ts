@@ -37,6 +37,7 @@ export class CallsExtension implements Extension {
   private offCommand: (() => void) | undefined;
   private phoneCheck: PhoneCheck | undefined;
   private reach!: AgentReach;
+  private lowScoreActive = false;
 
   constructor(
     private readonly lines: LinesExtension,
@@ -67,7 +68,8 @@ export class CallsExtension implements Extension {
     this.router = new Router({ config: () => ctx.config(), agents: this.agents, dialAgent: (agent, opts) => this.dialAgent(agent, opts), emit, log: ctx.log.child({ component: 'router' }) });
     this.callbacks = new Callbacks({ db: ctx.db, bus: ctx.bus, log: ctx.log.child({ component: 'callbacks' }), config: () => ctx.config(), router: this.router, agents: this.agents, lines: this.lines, prompts: () => this.prompts });
     const stale = await ctx.db.all<{ source: string }>("SELECT source FROM alarms WHERE code = 'agent-unreachable' AND active = 1").catch(() => []);
-    this.reach.seed(stale.map((r) => r.source.replace(/^agent:/, '')));
+    this.reach.seed(stale.filter((r) => r.source.startsWith('agent:')).map((r) => r.source.slice(6)));
+    this.lowScoreActive = Boolean(await ctx.db.get("SELECT 1 AS x FROM alarms WHERE code = 'low-survey-score' AND active = 1").catch(() => undefined));
     const restored = await this.callbacks.restore().catch((err) => (ctx.log.error({ err }, 'could not read pending callbacks'), 0));
     if (restored) ctx.log.info({ restored }, 'pending callbacks queued again');
     this.registerCommand();
@@ -161,9 +163,17 @@ export class CallsExtension implements Extension {
       callbacks: async (r) => void (await this.callbacks.request(r)),
       voicemailDir: join(dataDir, 'voicemail'),
       dialAgent: (agent, opts) => this.dialAgent(agent, opts),
+      lowScoreAlarm: (active, message) => this.lowScoreAlarm(active, message),
       ...(this.speech ? { speech: this.speech } : {}),
     });
     this.track(p);
+  }
+
+  /** low-survey-score: raised by every low score (one report each), cleared by the next good one. */
+  private lowScoreAlarm(active: boolean, message: string): void {
+    if (!active && !this.lowScoreActive) return;
+    this.lowScoreActive = active;
+    this.ctx.bus.emit('alarm', { code: 'low-survey-score', source: 'survey', active, severity: 'warning', message });
   }
 
   private track(p: Promise<Call | void>): void {

@@ -31,6 +31,8 @@ export interface CallDeps extends HandoffDeps {
   speech?: SpeechService;
   /** Rings one desk phone (lines[].answer: extension:<ext>). */
   dialAgent?: DialAgent;
+  /** Raise (with the message) or clear the supervisor's low-survey-score alarm. */
+  lowScoreAlarm?: (active: boolean, message: string) => void;
 }
 
 const DEFAULTS = {
@@ -107,15 +109,16 @@ export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
     const score = await askSurvey(io, sc, lang, signal);
     if (score === undefined) return;
     call.emit('survey.answered', { callId: call.id, score, scale: SURVEY_SCALE });
-    if (!isLowScore(sc, score)) return;
-    const then = sc.low_score!.then;
+    const then = sc.low_score?.then;
+    if (!isLowScore(sc, score)) {
+      if (then === 'alarm') deps.lowScoreAlarm?.(false, `call ${call.id} rated ${score}/${SURVEY_SCALE}`);
+      return;
+    }
     log.warn({ score, then }, 'low survey score');
     if (then === 'callback' && call.caller && deps.callbacks) {
       const q = queue ?? cfg.bot.handoff?.default_queue ?? cfg.queues?.[0]?.id ?? 'default';
       await deps.callbacks({ callId: call.id, number: call.caller, queue: q, lineId: call.customer.lineId, since: Date.now() }).catch((err: unknown) => log.error({ err }, 'low-score callback not stored'));
-    } else {
-      call.emit('alarm', { code: 'low-survey-score', source: 'survey', active: true, severity: 'warning', message: `call ${call.id}${call.caller ? ` from ${call.caller}` : ''} rated ${score}/${SURVEY_SCALE}` });
-    }
+    } else deps.lowScoreAlarm?.(true, `call ${call.id}${call.caller ? ` from ${call.caller}` : ''} rated ${score}/${SURVEY_SCALE}`);
   };
 
   /** After a handoff: the survey when the agent hung up, else voicemail when nobody took the call. */

@@ -58,17 +58,8 @@ t.test('DTMF survey after the agent hangs up: stored, reported over MQTT, moves 
   const alarm = await central.waitFor((m) => m.topic === 'frontdesk/test/box-1/alarms' && /low-survey-score/.test(JSON.stringify(m.json)), 20_000, 'low-score alarm');
   t.match(JSON.stringify(alarm.json), /rated 2\/5/, 'the supervisor alarm says the score');
 
-  // low_score.then: callback — a low score leaves a callback task for the caller.
-  const file = join(box.dir, 'frontdesk.yaml');
-  await writeFile(file, (await readFile(file, 'utf8')).replace('then: alarm', 'then: callback'));
-  const from = mark(box);
-  box.daemon.kill('SIGHUP');
-  await eventAfter(box, from, 'config reloaded', () => true, 10_000);
-  const third = await rateCall('+8613800000013', '1');
-  const cb = await box.row<{ number: string; queue: string; call_id: string }>('SELECT number, queue, call_id FROM callbacks WHERE call_id = ?', [third], () => true);
-  t.same(cb, { number: '+8613800000013', queue: 'general', call_id: third }, 'a callback task for the unhappy caller, in the queue they were in');
-
   // after_bot: a call the bot resolved is asked too.
+  const file = join(box.dir, 'frontdesk.yaml');
   await writeFile(file, (await readFile(file, 'utf8')).replace('    timeout: 10s', '    timeout: 10s\n    after_bot: true'));
   const from2 = mark(box);
   box.daemon.kill('SIGHUP');
@@ -85,4 +76,15 @@ t.test('DTMF survey after the agent hangs up: stored, reported over MQTT, moves 
   t.equal(ended.outcome, 'bot-resolved');
   const s4 = await box.row<{ score: number }>('SELECT score FROM surveys WHERE call_id = ?', [String(offered.callId)], () => true);
   t.equal(s4.score, 4, 'a bot-resolved call was surveyed (after_bot)');
+  const cleared = await box.row<{ active: number }>("SELECT active FROM alarms WHERE code = 'low-survey-score'", [], (r) => r.active === 0);
+  t.equal(cleared.active, 0, 'a good score clears the low-score alarm');
+
+  // low_score.then: callback — a low score leaves a callback task for the caller.
+  await writeFile(file, (await readFile(file, 'utf8')).replace('then: alarm', 'then: callback'));
+  const from = mark(box);
+  box.daemon.kill('SIGHUP');
+  await eventAfter(box, from, 'config reloaded', () => true, 10_000);
+  const third = await rateCall('+8613800000013', '1');
+  const cb = await box.row<{ number: string; queue: string; call_id: string }>('SELECT number, queue, call_id FROM callbacks WHERE call_id = ?', [third], () => true);
+  t.same(cb, { number: '+8613800000013', queue: 'general', call_id: third }, 'a callback task for the unhappy caller, in the queue they were in');
 });
