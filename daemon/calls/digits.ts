@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import type { Leg } from '../../drivers/line.js';
 import { PortDtmf } from '../speech/dtmf-port.js';
 
@@ -42,6 +43,13 @@ export class CallerDigits {
       this.waiter = undefined;
       w(d);
     } else this.queue.push(d);
+  }
+
+  /** The digits as 'digit' events (the voicemail recorder's stop key), until the returned emitter is released. */
+  events(): EventEmitter<{ digit: [string] }> & { release(): void } {
+    const em = new EventEmitter<{ digit: [string] }>();
+    const off = this.onDigit((d) => em.emit('digit', d));
+    return Object.assign(em, { release: off });
   }
 
   /** Called for every digit as it arrives (barge-in). */

@@ -94,7 +94,9 @@ export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
     const id = call.id;
     const path = join(deps.voicemailDir, `${id}.wav`);
     digits.clear();
-    const rec = await record(leg.media!, { path, maxMs: durationOr(cfg.bot.voicemail?.max_length, '2m'), silenceMs: 5000, signal });
+    // '#' ends the message, from wherever this line's keys come (no second in-band detector).
+    const keys = digits.events();
+    const rec = await record(leg.media!, { path, maxMs: durationOr(cfg.bot.voicemail?.max_length, '2m'), silenceMs: 5000, signal, dtmf: keys }).finally(() => keys.release());
     call.emit('voicemail.recorded', { callId: call.id, id, path: rec.path, durationMs: rec.durationMs, ...(call.caller ? { caller: call.caller } : {}) });
     if (!signal.aborted) await speaker.say([{ text: texts.thanks }], signal);
   };

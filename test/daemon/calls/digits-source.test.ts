@@ -1,5 +1,5 @@
 import t from 'tap';
-import { dtmfTones } from '../../../drivers/audio/tones.js';
+import { dtmfTones, tone } from '../../../drivers/audio/tones.js';
 import { startBox } from '../../helpers/box.js';
 import { eventAfter, mark } from '../../helpers/routing.js';
 import { sleep } from '../../helpers/net.js';
@@ -14,9 +14,9 @@ const BOT = `  greeting: "Press 1 to give your order number."
 
 t.test('Quectel tone reports in a burst give exactly the digits pressed; dtmf: in-band takes them from the audio alone', async (t) => {
   const box = await startBox({
-    lines: 2,
+    lines: 3,
     modem: () => 'quectel',
-    gsmLine: (i) => (i === 1 ? '    dtmf: in-band' : ''),
+    gsmLine: (i) => ['', '    dtmf: in-band', '    answer: voicemail'][i]!,
     agents: [{ extension: '801', contact: 'sip:801@127.0.0.1:9' }],
     bot: BOT,
   });
@@ -63,5 +63,22 @@ t.test('Quectel tone reports in a burst give exactly the digits pressed; dtmf: i
     t.equal(keysOf(from, offered.callId), '14321#', 'the keys heard in the audio');
     modem.hangup();
     await eventAfter(box, from, 'call.ended', (l) => l.callId === offered.callId);
+  });
+
+  await t.test('voicemail: the # that ends the message is the modem report too', async (t) => {
+    const modem = box.emus[2]!.modem;
+    const from = mark(box);
+    modem.ring('+8613800000023');
+    const offered = await eventAfter(box, from, 'call.offered');
+    await eventAfter(box, from, 'call.phase', (l) => l.callId === offered.callId && l.phase === 'voicemail');
+    await sleep(3500); // the prompt and the beep
+    // The caller talks (a tone with no pause, so silence cannot end it) and presses # after 2 s.
+    modem.play(tone([440], 10_000, -12));
+    await sleep(2000);
+    modem.dtmfUrc('#');
+    const vm = await eventAfter(box, from, 'voicemail.recorded', (l) => l.callId === offered.callId, 15_000);
+    t.ok(Number(vm.durationMs) < 4000, `the report ended the message (${String(vm.durationMs)} ms, not the whole 10 s)`);
+    modem.stopPlaying();
+    modem.hangup();
   });
 });
