@@ -15,7 +15,8 @@ import { DEFAULT_DATA_DIR } from '../app.js';
 import type { Call } from './call.js';
 import type { CallerDigits } from './digits.js';
 import type { Speaker } from './speak.js';
-import { offersCallback, playWhileWaiting, waitTexts } from './waiting.js';
+import { defaultHoldMusic, offersCallback, playWhileWaiting, waitTexts } from './waiting.js';
+import { loopSource } from '../speech/player.js';
 
 export type { DialAgent } from '../routing/router.js';
 
@@ -170,7 +171,14 @@ export async function ringExtension(call: Call, speaker: Speaker, extension: str
   deps.agents.startRing(extension);
   let result: 'answered' | 'no-answer' | 'busy' | 'failed' | 'cancelled' = 'failed';
   let leg: Leg | undefined;
-  const announce = req.announce?.length ? speaker.say(req.announce, signal) : Promise.resolve('done');
+  // The announcement, then the hold chime while the phone rings.
+  const waiting = new AbortController();
+  const stopWaiting = (): void => waiting.abort();
+  signal.addEventListener('abort', stopWaiting, { once: true });
+  const audio = (async () => {
+    if (req.announce?.length) await speaker.say(req.announce, waiting.signal);
+    await speaker.play(loopSource(defaultHoldMusic()), waiting.signal);
+  })();
   try {
     leg = await deps.dialAgent(agent, { ...agentBriefing(call, req), timeoutMs: ringMs });
     const l = leg;
@@ -191,7 +199,9 @@ export async function ringExtension(call: Call, speaker: Speaker, extension: str
   } catch (err) {
     call.log.warn({ err, extension }, 'could not ring the extension');
   }
-  await announce;
+  waiting.abort();
+  signal.removeEventListener('abort', stopWaiting);
+  await audio.catch(() => undefined);
   speaker.stop();
   deps.agents.endRing(extension, result);
   if (result !== 'answered' || !leg) {
