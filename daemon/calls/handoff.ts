@@ -183,13 +183,13 @@ export async function ringExtension(call: Call, speaker: Speaker, extension: str
     leg = await deps.dialAgent(agent, { ...agentBriefing(call, req), timeoutMs: ringMs });
     const l = leg;
     result = await new Promise((resolve) => {
-      const timer = setTimeout(() => resolve('no-answer'), ringMs);
       const done = (r: typeof result): void => {
         clearTimeout(timer);
         signal.removeEventListener('abort', gone);
         resolve(r);
       };
       const gone = (): void => done('cancelled');
+      const timer = setTimeout(() => done('no-answer'), ringMs);
       if (l.state === 'answered') return done('answered');
       if (l.state === 'ended') return done('failed');
       l.once('answered', () => done('answered'));

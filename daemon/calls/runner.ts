@@ -30,7 +30,7 @@ export interface CallDeps extends HandoffDeps {
   /** The speech worker (absent or down: the call runs on DTMF alone). */
   speech?: SpeechService;
   /** Rings one desk phone (lines[].answer: extension:<ext>). */
-  dialAgent?: DialAgent;
+  dialAgent: DialAgent;
   /** Raise (with the message) or clear the supervisor's low-survey-score alarm. */
   lowScoreAlarm?: (active: boolean, message: string) => void;
 }
@@ -164,9 +164,7 @@ export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
       const summary: BotSummary = { menuPath: '', slots: {}, noMatch: 0, noInput: 0 };
       call.emit('handoff.requested', { callId: call.id, reason: 'line', ...(kind === 'queue' ? { queue: target } : { detail: `extension ${target}` }) });
       const req = { reason: 'line' as const, summary, vip, announce: cfg.bot.handoff?.say ? [{ text: cfg.bot.handoff.say }] : [], digits };
-      const r = kind === 'queue' || !deps.dialAgent
-        ? await handOff(call, speaker, { ...req, queue: target }, { ...deps, whisper })
-        : await ringExtension(call, speaker, target, req, { ...deps, whisper, dialAgent: deps.dialAgent });
+      const r = kind === 'queue' ? await handOff(call, speaker, { ...req, queue: target }, { ...deps, whisper }) : await ringExtension(call, speaker, target, req, { ...deps, whisper });
       return await afterHandoff(r, kind === 'queue' ? target : undefined);
     }
 
