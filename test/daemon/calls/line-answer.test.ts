@@ -3,23 +3,25 @@ import { once } from 'node:events';
 import { tone } from '../../../drivers/audio/tones.js';
 import type { LegEnd } from '../../../drivers/line.js';
 import { startPhone } from '../../helpers/baresip.js';
-import { startBox } from '../../helpers/box.js';
+import { DEFAULT_BOT, startBox } from '../../helpers/box.js';
 import { eventAfter, hangUp, mark } from '../../helpers/routing.js';
 import { startBox as startSipStack } from '../../helpers/sip-box.js';
 import { freePort, sleep, waitFor } from '../../helpers/net.js';
 
-const MODES = ['voicemail', 'queue:general', 'extension:801', 'reject'];
+const MODES = ['voicemail', 'queue:general', 'extension:801', 'reject', 'extension:802'];
 
 t.test('lines[].answer on real lines: voicemail, queue, extension, reject (GSM and SIP)', async (t) => {
   const phone = await startPhone({ user: '801', answer: 'auto' });
   t.teardown(() => phone.stop());
   const deadPbx = await freePort(1);
   const box = await startBox({
-    lines: 4,
+    lines: 5,
     gsmLine: (i) => `    answer: ${MODES[i]}`,
     // The SIP line takes the box's inbound SIP calls; it rejects them.
     moreLines: `  - id: trunk\n    kind: sip\n    host: 127.0.0.1\n    port: ${deadPbx}\n    answer: reject`,
-    agents: [{ extension: '801', contact: phone.uri, extra: 'wrap_up: 0s' }],
+    // 802's desk phone is off (nothing listens at its address).
+    agents: [{ extension: '801', contact: phone.uri, extra: 'wrap_up: 0s' }, { extension: '802', contact: `sip:802@127.0.0.1:${deadPbx}`, skills: '{ other: 1 }' }],
+    bot: DEFAULT_BOT.replace('    no_agent_say:', '    ring_timeout: 3s\n    no_agent_say:'),
   });
   t.teardown(() => box.close());
   const cdr = (id: string): Promise<Record<string, string | null>> => box.row('SELECT * FROM calls WHERE id = ?', [id], (r: Record<string, string | null>) => r.ended_at !== null);
@@ -66,6 +68,16 @@ t.test('lines[].answer on real lines: voicemail, queue, extension, reject (GSM a
     await hangUp(box, 2, id);
     const c = await cdr(id);
     t.match(c, { outcome: 'transferred', queue_id: null, agent_ext: '801' });
+  });
+
+  await t.test('extension:802 that does not answer: apology, then voicemail', async (t) => {
+    const from = mark(box);
+    const id = await offeredOn(4, '+8613800000005');
+    await eventAfter(box, from, 'call.agent', (l) => l.callId === id && l.extension === '802' && l.result === 'ringing');
+    await eventAfter(box, from, 'call.phase', (l) => l.callId === id && l.phase === 'voicemail', 20_000);
+    await hangUp(box, 4, id);
+    const c = await cdr(id);
+    t.match(c, { outcome: 'voicemail', agent_answered_at: null });
   });
 
   await t.test('reject on GSM: hung up unanswered with AT+CHUP', async (t) => {
