@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { Leg } from '../../drivers/line.js';
+import type { DtmfSource, Leg } from '../../drivers/line.js';
 import { PortDtmf } from '../speech/dtmf-port.js';
 
 /** Where a call takes its digits: what the line declares ('auto'), or always from the audio ('in-band'). */
@@ -15,11 +15,19 @@ export type DigitsMode = 'auto' | 'in-band';
 export class CallerDigits {
   private readonly queue: string[] = [];
   private waiter: ((d: string | undefined) => void) | undefined;
-  private readonly inband: PortDtmf | undefined;
+  private inband: PortDtmf | undefined;
   private readonly listeners = new Set<(d: string) => void>();
-  private readonly onLegDigit = (d: string): void => this.push(d);
+  private readonly onLegDigit = (d: string, source: Exclude<DtmfSource, 'in-band'>): void => {
+    // A SIP call without RFC 4733 whose phone sends INFO: from its first INFO digit on, INFO is the source.
+    if (this.inband) {
+      this.inband.close();
+      this.inband = undefined;
+      this.source = source;
+    }
+    this.push(d);
+  };
   /** Where this call's digits come from. */
-  readonly source: Leg['dtmfSource'];
+  source: DtmfSource;
 
   constructor(
     private readonly leg: Leg,
@@ -31,7 +39,7 @@ export class CallerDigits {
         this.inband = new PortDtmf(leg.media);
         this.inband.on('digit', (d) => this.push(d));
       }
-      // A SIP leg without RFC 4733 may still send INFO; a line forced to in-band ignores its reports.
+      // A line forced to in-band ignores its reports; otherwise an out-of-band digit takes over (above).
       if (mode === 'auto') leg.on('dtmf', this.onLegDigit);
     } else leg.on('dtmf', this.onLegDigit);
   }

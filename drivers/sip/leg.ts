@@ -122,7 +122,7 @@ export class SipLeg extends EventEmitter<LegEvents> implements Leg {
     };
   }
 
-  /** RFC 4733 when the call negotiated telephone-event, else the audio (SIP INFO digits are taken as well). */
+  /** RFC 4733 when the call negotiated telephone-event, else the audio (a phone sending SIP INFO switches the call to INFO at its first digit). */
   get dtmfSource(): DtmfSource {
     return this.choice?.dtmfPayload !== undefined ? 'rfc4733' : 'in-band';
   }
