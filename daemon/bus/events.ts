@@ -35,7 +35,7 @@ export interface DomainEvents {
   /** The caller left the queue without an agent: max wait, no agents, full, closed, overflow (to another queue), callback. */
   'queue.exit': { callId: string; queue: string; reason: QueueExitReason; position: number; waitMs: number; to?: string };
   /** An agent's phone rang for a caller and was not answered (or was busy / failed). */
-  'agent.ring-no-answer': { callId: string; queue: string; extension: string; ringMs: number; result: 'no-answer' | 'busy' | 'failed' };
+  'agent.ring-no-answer': { callId: string; queue: string; extension: string; ringMs: number; result: 'no-answer' | 'busy' | 'failed'; detail?: string };
   /** The caller asked to be called back (or was offered it at max wait); kept durably until done. */
   'callback.requested': { id: string; callId: string; queue: string; number: string; lineId: string; enteredAt: string };
   /** Progress of a callback: an agent reserved and rung, the customer dialled, connected, done or given up. */

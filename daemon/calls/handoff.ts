@@ -106,7 +106,7 @@ export async function handOff(call: Call, speaker: Speaker, req: HandoffRequest,
       call.setPhase('ringing-agent', { agent: ext });
       call.emit('call.agent', { callId: call.id, extension: ext, result: 'ringing' });
     },
-    onRingResult: (ext, result) => call.emit('call.agent', { callId: call.id, extension: ext, result }),
+    onRingResult: (ext, result, detail) => call.emit('call.agent', { callId: call.id, extension: ext, result, ...(detail ? { detail } : {}) }),
   });
 
   // While waiting: announcements and hold music; "1" asks for a callback where the queue offers it.

@@ -75,6 +75,8 @@ t.test('a wrong trunk password: warn with the SIP status, agent-unreachable name
   t.equal(alarm.source, 'agent:801', 'the alarm names the extension');
   t.match(alarm.message, /801.*407/, `and carries the status (${alarm.message})`);
   t.notOk(phone.events.some((e) => e.type === 'CALL_INCOMING' || e.type === 'CALL_ESTABLISHED'), 'the desk phone never rang');
+  const failed = await eventAfter(box, from, 'call.agent', (l) => l.callId === callId && l.result === 'failed');
+  t.match(failed.detail, /^407/, `the call's timeline says why (${String(failed.detail)})`);
   await hangUp(box, 0, callId);
 
   // The installer fixes the password and reloads: the next caller reaches the agent, the alarm clears.
