@@ -63,9 +63,10 @@ export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
   }
   if (!leg.media) {
     // The leg ended while our 200 waited for its ACK. Say how: a caller who hung up (BYE overtook a late
-    // or lost ACK) completed a normal call; no ACK at all is its own cause, not missing media.
+    // or lost ACK) left before the bot served anything (abandoned, as in the greeting); no ACK at all
+    // is its own cause, not missing media.
     const end = call.customerEnd;
-    if (end?.by === 'remote') await call.end('bot-resolved', 'caller', end.cause === 'normal' ? undefined : end.cause);
+    if (end?.by === 'remote') await call.end('abandoned', 'caller', end.cause === 'normal' ? 'left-in-bot' : end.cause);
     else await call.end('failed', 'system', end?.cause === 'no-ack' ? 'no-ack' : 'no-media');
     return call;
   }
