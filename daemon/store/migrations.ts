@@ -205,6 +205,21 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    // Issue 11: what the bot captured (order number ...) stays with the call; FCR and occupancy.
+    version: 7,
+    name: 'captured slots',
+    sql: `
+      ALTER TABLE calls ADD COLUMN slots TEXT;   -- JSON object slot -> value, as published in call.ended
+      CREATE TABLE call_slots (
+        call_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (call_id, name)
+      );
+      CREATE INDEX calls_caller_offered ON calls(caller, offered_at);
+    `,
+  },
+  {
     // Reliability (issue 12): which fallback-journal entries are already in the store (so a replay
     // after a crash writes none twice), and the SIP dialogs of calls in progress (so a restart
     // after a crash can end them with BYE).
@@ -217,7 +232,7 @@ export const MIGRATIONS: readonly Migration[] = [
       );
       CREATE TABLE open_dialogs (
         leg_id TEXT PRIMARY KEY,
-        call_id TEXT NOT NULL,             -- the Frontdesk call
+        call_id TEXT NOT NULL,             -- the SIP Call-ID
         line_id TEXT NOT NULL,
         dialog TEXT NOT NULL,              -- JSON: Call-ID, tags, URIs, remote target, route set, CSeq, transport
         updated_at TEXT NOT NULL
