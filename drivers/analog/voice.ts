@@ -1,4 +1,4 @@
-import type { SerialPort } from 'serialport';
+import type { ModemPort } from '../modem/port.js';
 import { PacedMediaPort } from '../media/port.js';
 import type { MediaClock } from '../media/clock.js';
 import { shield } from './dle.js';
@@ -38,7 +38,7 @@ export class AnalogVoicePort extends PacedMediaPort {
   private readonly assembler: ChunkAssembler;
 
   constructor(
-    private readonly tty: SerialPort,
+    private readonly tty: ModemPort,
     private readonly kind: SampleKind,
     clock?: MediaClock,
   ) {

@@ -1,4 +1,4 @@
-import type { SerialPort } from 'serialport';
+import type { ModemPort } from '../modem/port.js';
 import { FRAME_BYTES } from '../media/format.js';
 import { PacedMediaPort } from '../media/port.js';
 import type { MediaClock } from '../media/clock.js';
@@ -40,7 +40,7 @@ export class GsmVoicePort extends PacedMediaPort {
   private readonly onData = (chunk: Buffer): void => this.assembler.push(chunk, (f) => this.receive(f));
 
   constructor(
-    private readonly tty: SerialPort,
+    private readonly tty: ModemPort,
     clock?: MediaClock,
   ) {
     super(clock);

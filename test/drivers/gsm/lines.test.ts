@@ -2,7 +2,7 @@ import t from 'tap';
 import { lineFor, once, spawnEmulator, waitFor } from './emu.js';
 import { tone, toneLevel } from '../../../drivers/audio/tones.js';
 import { toFrames } from '../../../drivers/media/format.js';
-import type { GsmLeg } from '../../../drivers/gsm/leg.js';
+import type { ModemLeg as GsmLeg } from '../../../drivers/modem/leg.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
