@@ -1,10 +1,9 @@
-import type { Logger } from 'pino';
 import { dtmfTones } from '../audio/tones.js';
 import type { DialOptions, LegEnd } from '../line.js';
-import type { MediaClock } from '../media/clock.js';
 import { toFrames } from '../media/format.js';
 import { LineError, dialFailureCause } from '../modem/errors.js';
-import { ModemLeg, type ModemLegHost } from '../modem/leg.js';
+import { ModemLeg } from '../modem/leg.js';
+import type { ModemCallControl, ModemCallDeps } from '../modem/line.js';
 import type { ModemSession } from '../modem/session.js';
 import { CallerIdBlock } from './caller-id.js';
 import { ETX } from './dle.js';
@@ -32,7 +31,7 @@ const SILENCE_EVENTS: Readonly<Record<string, string>> = { s: 'silence', q: 'qui
  * the configured ring), off hook and full-duplex voice, the far end's hang-up as the modem reports
  * it, dial-out. The leg (kept by the session) holds the call's state; here is only the ring before it.
  */
-export class AnalogCalls implements ModemLegHost {
+export class AnalogCalls implements ModemCallControl {
   /** The incoming call being rung, before and after it is offered. */
   private ringing: { count: number; cid: CallerIdBlock; waiters: (() => void)[] } | undefined;
   private ringTimer: NodeJS.Timeout | undefined;
@@ -42,17 +41,12 @@ export class AnalogCalls implements ModemLegHost {
   dtmfCount = 0;
 
   constructor(
-    private readonly x: {
-      lineId: string;
-      session: () => ModemSession<AnalogConnection>;
+    private readonly x: ModemCallDeps<AnalogConnection> & {
       format: () => VoiceFormat | undefined;
       ringsBeforeAnswer: number;
       /** End the call after this many <DLE>s/<DLE>q in a row; 0: ignore them. */
       silenceHangupEvents: number;
       t: AnalogCallTimeouts;
-      log: Logger;
-      clock: MediaClock | undefined;
-      incoming: (leg: ModemLeg) => void;
     },
   ) {}
 
@@ -184,7 +178,7 @@ export class AnalogCalls implements ModemLegHost {
     await startVoice(c, f.kind, this.x.clock);
   }
 
-  // ---------- ModemLegHost ----------
+  // ---------- ModemCallControl ----------
 
   async answerLeg(leg: ModemLeg): Promise<void> {
     const c = this.session.connection;

@@ -1,8 +1,6 @@
-import { EventEmitter } from 'node:events';
 import { pino, type Logger } from 'pino';
-import type { DialOptions, Line, LineAlarm, LineEvents, LineHealth } from '../line.js';
 import type { MediaClock } from '../media/clock.js';
-import type { ModemLeg } from '../modem/leg.js';
+import { ModemLine } from '../modem/line.js';
 import { openSerialPort, type PortOpener } from '../modem/port.js';
 import { DEFAULT_MODEM_TIMEOUTS, ModemSession, type ModemTimeouts } from '../modem/session.js';
 import { AnalogCalls, type AnalogCallTimeouts } from './calls.js';
@@ -42,16 +40,14 @@ export interface AnalogLineOptions {
  * An analog line on a V.253 voice modem: a modem session (drivers/modem) with the V.253
  * personality (modem.ts), the tty's voice mode (voice-mode.ts) and call control (calls.ts).
  */
-export class AnalogLine extends EventEmitter<LineEvents> implements Line {
+export class AnalogLine extends ModemLine<AnalogConnection> {
   readonly kind = 'analog' as const;
-  readonly id: string;
-  private readonly session: ModemSession<AnalogConnection>;
+  protected readonly session: ModemSession<AnalogConnection>;
   private readonly modem: AnalogModem;
-  private readonly calls: AnalogCalls;
+  protected readonly calls: AnalogCalls;
 
   constructor(opts: AnalogLineOptions) {
-    super();
-    this.id = opts.id;
+    super(opts.id);
     const t: AnalogTimeouts = { ...DEFAULT_ANALOG_TIMEOUTS, ...opts.timeouts };
     const log = (opts.logger ?? pino({ level: 'silent' })).child({ line: opts.id, kind: 'analog' });
     this.calls = new AnalogCalls({
@@ -66,7 +62,7 @@ export class AnalogLine extends EventEmitter<LineEvents> implements Line {
       incoming: (leg) => this.emit('incoming', leg),
     });
     this.modem = new AnalogModem({ port: opts.port, baudRate: opts.baudRate, open: opts.openPort ?? openSerialPort, log, calls: this.calls });
-    this.session = new ModemSession(this.modem, { id: opts.id, kind: 'analog', timeouts: t, log, emit: { health: (h) => this.emit('health', h), alarm: (a) => this.emit('alarm', a) } });
+    this.session = new ModemSession(this.modem, { id: opts.id, kind: 'analog', timeouts: t, log, emit: this.statusEvents });
   }
 
   /** The voice format chosen at init. */
@@ -79,25 +75,6 @@ export class AnalogLine extends EventEmitter<LineEvents> implements Line {
     return { reopens: this.session.stats.reopens, timeouts: this.session.stats.timeouts, dtmf: this.calls.dtmfCount };
   }
 
-  health(): LineHealth {
-    return this.session.status.health();
-  }
-
-  activeAlarms(): LineAlarm[] {
-    return this.session.status.activeAlarms();
-  }
-
-  start(): Promise<void> {
-    return this.session.start();
-  }
-
-  stop(): Promise<void> {
-    return this.session.stop((leg) => this.calls.hangupLeg(leg, 'line-stopped'));
-  }
-
-  dial(target: string, options: DialOptions = {}): Promise<ModemLeg> {
-    return this.calls.dial(target, options);
-  }
 }
 
 export function createAnalogLine(opts: AnalogLineOptions): AnalogLine {

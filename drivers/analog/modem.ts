@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { LineError } from '../modem/errors.js';
 import type { ModemPort, PortOpener } from '../modem/port.js';
-import type { ModemConnection, ModemPersonality, OpenedPorts } from '../modem/session.js';
+import { handshake, type ModemConnection, type ModemPersonality, type OpenedPorts } from '../modem/session.js';
 import type { AnalogCalls } from './calls.js';
 import { isCallerIdLine } from './caller-id.js';
 import { DleDecoder } from './dle.js';
@@ -90,14 +90,7 @@ export class AnalogModem implements ModemPersonality<AnalogConnection> {
     const e = c.engine;
     // ATZ puts a modem left in voice mode by a crashed predecessor back to its profile; some take a while.
     await e.send('ATZ', { timeout: 'normal' }).catch(() => undefined);
-    let alive = false;
-    for (let i = 0; i < 3 && !alive && !c.dead; i++) {
-      alive = await e.send('AT', { timeout: 'short' }).then(
-        () => true,
-        () => false,
-      );
-    }
-    if (!alive) throw new LineError('timeout', 'modem does not answer AT');
+    await handshake(c);
     await e.send('ATE0');
     await e.send('AT+FCLASS=8').catch((err: Error) => {
       throw new LineError('init-failed', `not a voice modem (AT+FCLASS=8: ${err.message})`);

@@ -1,8 +1,7 @@
-import type { Logger } from 'pino';
 import type { DialOptions, LegEnd } from '../line.js';
-import type { MediaClock } from '../media/clock.js';
 import { LineError, dialFailureCause } from '../modem/errors.js';
-import { ModemLeg, type ModemLegHost } from '../modem/leg.js';
+import { ModemLeg } from '../modem/leg.js';
+import type { ModemCallControl, ModemCallDeps } from '../modem/line.js';
 import type { ModemSession } from '../modem/session.js';
 import type { CallUrc, DialectProfile } from './dialects/index.js';
 import { parseClcc, parseClip } from './health.js';
@@ -14,6 +13,8 @@ export interface GsmCallTimeouts {
   clipWaitMs: number;
   /** An offered call with no RING for this long was abandoned by the caller. */
   ringGoneMs: number;
+  /** After our hang-up, wait this long for the modem's end URC. */
+  hangupConfirmMs: number;
 }
 
 /**
@@ -21,7 +22,7 @@ export interface GsmCallTimeouts {
  * the voice tty on in the dialect's way, call URCs end the leg with the right cause. The leg itself
  * (kept by the session) holds the call's state; here is only the ring before a leg exists.
  */
-export class GsmCalls implements ModemLegHost {
+export class GsmCalls implements ModemCallControl {
   /** A RING seen, caller ID not yet complete: no leg yet. */
   private ring: { number?: string; idx?: number } | undefined;
   private clipTimer: NodeJS.Timeout | undefined;
@@ -30,15 +31,7 @@ export class GsmCalls implements ModemLegHost {
   private dialHold: (() => void) | undefined;
 
   constructor(
-    private readonly x: {
-      lineId: string;
-      session: () => ModemSession<GsmConnection>;
-      dialect: DialectProfile;
-      t: GsmCallTimeouts;
-      log: Logger;
-      clock: MediaClock | undefined;
-      incoming: (leg: ModemLeg) => void;
-    },
+    private readonly x: ModemCallDeps<GsmConnection> & { dialect: DialectProfile; t: GsmCallTimeouts },
   ) {}
 
   private get session(): ModemSession<GsmConnection> {
@@ -156,7 +149,7 @@ export class GsmCalls implements ModemLegHost {
     }
   }
 
-  // ---------- ModemLegHost ----------
+  // ---------- ModemCallControl ----------
 
   async answerLeg(leg: ModemLeg): Promise<void> {
     const c = this.session.connection;
@@ -192,8 +185,17 @@ export class GsmCalls implements ModemLegHost {
     // The modem confirms with an end URC right behind the OK; it must count as our hang-up.
     leg.localHangupCause = cause;
     if (c && this.session.leg === leg) {
+      const confirmed = new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.x.t.hangupConfirmMs);
+        leg.once('ended', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
       await c.engine.send(this.x.dialect.hangup).catch((err: Error) => this.x.log.warn({ err: err.message }, 'hangup command failed'));
       await this.voiceOff(c);
+      // Its end URC must not be taken for the end of the next call on the line.
+      await confirmed;
     }
     this.end(leg, { by: 'local', cause });
   }

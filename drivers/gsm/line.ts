@@ -1,8 +1,7 @@
-import { EventEmitter } from 'node:events';
 import { pino, type Logger } from 'pino';
-import type { DialOptions, Line, LineAlarm, LineEvents, LineHealth, Sms } from '../line.js';
+import type { Sms } from '../line.js';
 import type { MediaClock } from '../media/clock.js';
-import type { ModemLeg } from '../modem/leg.js';
+import { ModemLine } from '../modem/line.js';
 import { openSerialPort, type PortOpener } from '../modem/port.js';
 import { DEFAULT_MODEM_TIMEOUTS, ModemSession, type ModemTimeouts } from '../modem/session.js';
 import { GsmCalls, type GsmCallTimeouts } from './calls.js';
@@ -22,6 +21,7 @@ export const DEFAULT_GSM_TIMEOUTS: GsmTimeouts = {
   ...DEFAULT_MODEM_TIMEOUTS,
   clipWaitMs: 1500,
   ringGoneMs: 8000,
+  hangupConfirmMs: 1000,
   healthIntervalMs: 30_000,
   simRetryMs: 30_000,
 };
@@ -55,16 +55,14 @@ export interface GsmLineOptions {
  * A GSM module as a Line: a modem session (drivers/modem) with the GSM personality, and the line's
  * jobs each in its own module: call control (calls.ts), SMS (sms-inbox.ts), health (health-monitor.ts).
  */
-export class GsmLine extends EventEmitter<LineEvents> implements Line {
+export class GsmLine extends ModemLine<GsmConnection> {
   readonly kind = 'gsm' as const;
-  readonly id: string;
-  private readonly session: ModemSession<GsmConnection>;
-  private readonly calls: GsmCalls;
+  protected readonly session: ModemSession<GsmConnection>;
+  protected readonly calls: GsmCalls;
   private readonly sms: SmsInbox;
 
   constructor(opts: GsmLineOptions) {
-    super();
-    this.id = opts.id;
+    super(opts.id);
     const dialect = DIALECTS[opts.dialect];
     if (!dialect) throw new Error(`unknown GSM dialect ${String(opts.dialect)}`);
     const t: GsmTimeouts = { ...DEFAULT_GSM_TIMEOUTS, ...opts.timeouts };
@@ -95,7 +93,7 @@ export class GsmLine extends EventEmitter<LineEvents> implements Line {
       sms: this.sms,
       health,
     });
-    this.session = new ModemSession(modem, { id: opts.id, kind: 'gsm', timeouts: t, log, emit: { health: (h) => this.emit('health', h), alarm: (a) => this.emit('alarm', a) } });
+    this.session = new ModemSession(modem, { id: opts.id, kind: 'gsm', timeouts: t, log, emit: this.statusEvents });
   }
 
   /** Counters for health reports and tests. */
@@ -103,26 +101,6 @@ export class GsmLine extends EventEmitter<LineEvents> implements Line {
     return { ...this.session.stats, smsReceived: this.sms.received };
   }
 
-  health(): LineHealth {
-    return this.session.status.health();
-  }
-
-  /** Alarms currently active. */
-  activeAlarms(): LineAlarm[] {
-    return this.session.status.activeAlarms();
-  }
-
-  start(): Promise<void> {
-    return this.session.start();
-  }
-
-  stop(): Promise<void> {
-    return this.session.stop((leg) => this.calls.hangupLeg(leg, 'line-stopped'));
-  }
-
-  dial(target: string, options: DialOptions = {}): Promise<ModemLeg> {
-    return this.calls.dial(target, options);
-  }
 
   sendSms(to: string, text: string): Promise<void> {
     return this.sms.send(to, text);

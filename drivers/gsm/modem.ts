@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { AtCommandError } from '../at/results.js';
 import { LineError } from '../modem/errors.js';
 import { closePort, type ModemPort, type PortOpener } from '../modem/port.js';
-import type { ModemConnection, ModemPersonality, ModemSession, OpenedPorts } from '../modem/session.js';
+import { handshake, type ModemConnection, type ModemPersonality, type ModemSession, type OpenedPorts } from '../modem/session.js';
 import type { DialectProfile } from './dialects/index.js';
 import type { GsmCalls } from './calls.js';
 import type { GsmHealth } from './health-monitor.js';
@@ -107,15 +107,7 @@ export class GsmModem implements ModemPersonality<GsmConnection> {
 
   async init(c: GsmConnection): Promise<boolean> {
     const e = c.engine;
-    // A modem that just booted may miss the first AT or still echo: retry the handshake.
-    let alive = false;
-    for (let i = 0; i < 3 && !alive && !c.dead; i++) {
-      alive = await e.send('AT', { timeout: 'short' }).then(
-        () => true,
-        () => false,
-      );
-    }
-    if (!alive) throw new LineError('timeout', 'modem does not answer AT');
+    await handshake(c);
     await e.send('ATE0');
     await e.send('AT+CMEE=2').catch(() => e.send('AT+CMEE=1'));
     const imei = digitsLine((await e.send('AT+CGSN')).lines, '+CGSN:');
@@ -147,5 +139,6 @@ export class GsmModem implements ModemPersonality<GsmConnection> {
   release(c: GsmConnection): void {
     c.simReady = false;
     this.x.calls.release();
+    this.x.sms.release();
   }
 }

@@ -12,6 +12,8 @@ import { decodeDeliver, encodeSubmit } from './sms/pdu.js';
  */
 export class SmsInbox {
   private readonly assembler = new SmsAssembler();
+  /** SIM slots read and not deleted yet: a +CMTI racing the start-up listing must not deliver twice. */
+  private readonly taken = new Set<number>();
   received = 0;
 
   constructor(
@@ -67,7 +69,14 @@ export class SmsInbox {
     }
   }
 
+  /** A new connection reads the SIM afresh. */
+  release(): void {
+    this.taken.clear();
+  }
+
   private async handlePdu(c: GsmConnection, slot: number, pdu: string): Promise<void> {
+    if (this.taken.has(slot)) return;
+    this.taken.add(slot);
     let decoded;
     try {
       decoded = decodeDeliver(pdu);
@@ -92,7 +101,10 @@ export class SmsInbox {
     this.x.emit(sms);
     for (const s of done.slots) {
       if (c.dead) return;
-      await c.engine.send(`AT+CMGD=${s}`).catch((err: Error) => this.x.log.warn({ slot: s, err: err.message }, 'deleting SMS failed'));
+      await c.engine
+        .send(`AT+CMGD=${s}`)
+        .then(() => this.taken.delete(s))
+        .catch((err: Error) => this.x.log.warn({ slot: s, err: err.message }, 'deleting SMS failed'));
     }
   }
 }

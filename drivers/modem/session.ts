@@ -415,3 +415,18 @@ function asLineError(err: unknown): LineError {
   if (err instanceof AtTimeoutError) return new LineError('timeout', err.message);
   return new LineError('init-failed', (err as Error).message);
 }
+
+/**
+ * The first exchange with a modem: a modem that just booted may miss the first AT or still echo,
+ * so up to three tries. No answer at all is a hung modem (LineError 'timeout').
+ */
+export async function handshake(c: ModemConnection): Promise<void> {
+  for (let i = 0; i < 3 && !c.dead; i++) {
+    const alive = await c.engine.send('AT', { timeout: 'short' }).then(
+      () => true,
+      () => false,
+    );
+    if (alive) return;
+  }
+  throw new LineError('timeout', 'modem does not answer AT');
+}
