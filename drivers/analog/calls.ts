@@ -1,3 +1,4 @@
+import type { EchoCanceller } from '../audio/echo.js';
 import { dtmfTones } from '../audio/tones.js';
 import type { DialOptions, LegEnd } from '../line.js';
 import { toFrames } from '../media/format.js';
@@ -46,6 +47,8 @@ export class AnalogCalls implements ModemCallControl {
       ringsBeforeAnswer: number;
       /** End the call after this many <DLE>s/<DLE>q in a row; 0: ignore them. */
       silenceHangupEvents: number;
+      /** A fresh echo canceller per call, when the line has one. */
+      echo: (() => EchoCanceller) | undefined;
       t: AnalogCallTimeouts;
     },
   ) {}
@@ -175,7 +178,7 @@ export class AnalogCalls implements ModemCallControl {
     const f = this.x.format();
     if (!f) throw new LineError('no-media', 'no voice format');
     this.silenceEvents = 0;
-    await startVoice(c, f.kind, this.x.clock);
+    await startVoice(c, f.kind, this.x.clock, this.x.echo?.());
   }
 
   // ---------- ModemCallControl ----------

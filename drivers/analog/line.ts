@@ -3,6 +3,7 @@ import type { MediaClock } from '../media/clock.js';
 import { ModemLine } from '../modem/line.js';
 import { openSerialPort, type PortOpener } from '../modem/port.js';
 import { DEFAULT_MODEM_TIMEOUTS, ModemSession, type ModemTimeouts } from '../modem/session.js';
+import { echoFactory, type EchoCancellerOptions } from '../audio/echo.js';
 import { AnalogCalls, type AnalogCallTimeouts } from './calls.js';
 import type { VoiceFormat } from './formats.js';
 import { AnalogModem, type AnalogConnection } from './modem.js';
@@ -27,6 +28,8 @@ export interface AnalogLineOptions {
    * row. Default 1; 0 ignores them.
    */
   silenceHangupEvents?: number;
+  /** Line echo cancellation (speexdsp) on what the caller side delivers; absent: off. */
+  echoCancel?: EchoCancellerOptions;
   baudRate?: number;
   timeouts?: Partial<AnalogTimeouts>;
   logger?: Logger;
@@ -56,6 +59,7 @@ export class AnalogLine extends ModemLine<AnalogConnection> {
       format: () => this.modem.format,
       ringsBeforeAnswer: Math.max(1, opts.ringsBeforeAnswer ?? 2),
       silenceHangupEvents: Math.max(0, opts.silenceHangupEvents ?? 1),
+      echo: echoFactory(opts.echoCancel),
       t,
       log,
       clock: opts.clock,

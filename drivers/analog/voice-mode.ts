@@ -4,6 +4,7 @@ import { DLE, ETX } from './dle.js';
 import type { SampleKind } from './formats.js';
 import type { MediaClock } from '../media/clock.js';
 import { AnalogVoicePort } from './voice.js';
+import type { EchoCanceller } from '../audio/echo.js';
 
 /**
  * The voice modem's tty in and out of voice mode: bytes routed by mode (AT text or DLE-shielded
@@ -62,8 +63,8 @@ function scanForConnect(c: AnalogConnection, chunk: Buffer, from: number): numbe
 }
 
 /** AT+VTR: full-duplex voice. feedTty switches the tty to voice at the CONNECT line. */
-export async function startVoice(c: AnalogConnection, kind: SampleKind, clock: MediaClock | undefined): Promise<void> {
-  c.voice = new AnalogVoicePort(c.at, kind, clock);
+export async function startVoice(c: AnalogConnection, kind: SampleKind, clock: MediaClock | undefined, echo: EchoCanceller | undefined): Promise<void> {
+  c.voice = new AnalogVoicePort(c.at, kind, clock, echo);
   c.lineText = '';
   c.mode = 'await-connect';
   try {

@@ -1,3 +1,4 @@
+import type { EchoCanceller } from '../audio/echo.js';
 import type { DialOptions, LegEnd } from '../line.js';
 import { LineError, dialFailureCause } from '../modem/errors.js';
 import { ModemLeg } from '../modem/leg.js';
@@ -31,7 +32,12 @@ export class GsmCalls implements ModemCallControl {
   private dialHold: (() => void) | undefined;
 
   constructor(
-    private readonly x: ModemCallDeps<GsmConnection> & { dialect: DialectProfile; t: GsmCallTimeouts },
+    private readonly x: ModemCallDeps<GsmConnection> & {
+      dialect: DialectProfile;
+      t: GsmCallTimeouts;
+      /** A fresh echo canceller per call, for modules whose own canceller is off. */
+      echo: (() => EchoCanceller) | undefined;
+    },
   ) {}
 
   private get session(): ModemSession<GsmConnection> {
@@ -172,7 +178,7 @@ export class GsmCalls implements ModemCallControl {
     this.dialHold?.();
     this.dialHold = undefined;
     if (!c.voice) throw new LineError('no-media', 'no voice port configured');
-    leg.setAnswered(new GsmVoicePort(c.voice, this.x.clock));
+    leg.setAnswered(new GsmVoicePort(c.voice, this.x.clock, this.x.echo?.()));
     this.x.log.info({ leg: leg.id }, 'call answered, media up');
   }
 

@@ -4,6 +4,7 @@ import type { MediaClock } from '../media/clock.js';
 import { ModemLine } from '../modem/line.js';
 import { openSerialPort, type PortOpener } from '../modem/port.js';
 import { DEFAULT_MODEM_TIMEOUTS, ModemSession, type ModemTimeouts } from '../modem/session.js';
+import { echoFactory, type EchoCancellerOptions } from '../audio/echo.js';
 import { GsmCalls, type GsmCallTimeouts } from './calls.js';
 import { DIALECTS, type DialectName } from './dialects/index.js';
 import { GsmHealth } from './health-monitor.js';
@@ -37,6 +38,8 @@ export interface GsmLineOptions {
   imei?: string;
   candidatePorts?: PortPair[];
   simPin?: string;
+  /** Line echo cancellation (speexdsp) on the caller's audio, for modules whose own canceller is off; absent: off. */
+  echoCancel?: EchoCancellerOptions;
   baudRate?: number;
   timeouts?: Partial<GsmTimeouts>;
   logger?: Logger;
@@ -68,7 +71,7 @@ export class GsmLine extends ModemLine<GsmConnection> {
     const t: GsmTimeouts = { ...DEFAULT_GSM_TIMEOUTS, ...opts.timeouts };
     const log = (opts.logger ?? pino({ level: 'silent' })).child({ line: opts.id, dialect: opts.dialect });
     const session = (): ModemSession<GsmConnection> => this.session;
-    this.calls = new GsmCalls({ lineId: opts.id, session, dialect, t, log, clock: opts.clock, incoming: (leg) => this.emit('incoming', leg) });
+    this.calls = new GsmCalls({ lineId: opts.id, session, dialect, t, log, clock: opts.clock, echo: echoFactory(opts.echoCancel), incoming: (leg) => this.emit('incoming', leg) });
     this.sms = new SmsInbox({ lineId: opts.id, session, log, sink: opts.smsSink, emit: (sms) => this.emit('sms', sms) });
     const health = new GsmHealth({
       session,

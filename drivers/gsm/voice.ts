@@ -2,6 +2,7 @@ import type { ModemPort } from '../modem/port.js';
 import { FRAME_BYTES } from '../media/format.js';
 import { PacedMediaPort } from '../media/port.js';
 import type { MediaClock } from '../media/clock.js';
+import type { EchoCanceller } from '../audio/echo.js';
 
 /**
  * Reassembles a raw PCM byte stream (the voice tty delivers whatever the USB stack chunked) into
@@ -37,11 +38,13 @@ export class FrameAssembler {
  */
 export class GsmVoicePort extends PacedMediaPort {
   private readonly assembler = new FrameAssembler();
-  private readonly onData = (chunk: Buffer): void => this.assembler.push(chunk, (f) => this.receive(f));
+  private readonly onData = (chunk: Buffer): void => this.assembler.push(chunk, (f) => this.receive(this.echo ? this.echo.capture(f) : f));
 
+  /** `echo`: the line's echo of what we send is taken out of what we receive (modules with their canceller off). */
   constructor(
     private readonly tty: ModemPort,
     clock?: MediaClock,
+    private readonly echo?: EchoCanceller,
   ) {
     super(clock);
     tty.on('data', this.onData);
@@ -51,9 +54,11 @@ export class GsmVoicePort extends PacedMediaPort {
   protected sendFrame(frame: Buffer): void {
     // A vanished tty ends the line (and this port) through the driver; until then just skip.
     if (this.tty.isOpen && !this.tty.destroyed) this.tty.write(frame);
+    this.echo?.playback(frame);
   }
 
   protected override onClose(): void {
     this.tty.off('data', this.onData);
+    this.echo?.close();
   }
 }
