@@ -53,8 +53,12 @@ const ECHO_DELAY_FRAMES = 4;
 export type { RecordedFrame, LoggedCommand } from '../../gsm/emulator/modem.js';
 import type { RecordedFrame, LoggedCommand } from '../../gsm/emulator/modem.js';
 
-/** How the far end goes away during a call. */
-export type FarEndGone = 'busy' | 'dialtone' | 'loop';
+/**
+ * How the far end goes away during a call: busy tone, dial tone, loop current drop; or the line
+ * just goes quiet: `silence` (the modem reports <DLE>s every `silenceEveryMs`), `quiet` (<DLE>q
+ * once), `nothing` (no event at all: the line stays silent).
+ */
+export type FarEndGone = 'busy' | 'dialtone' | 'loop' | 'silence' | 'quiet' | 'nothing';
 
 type State = 'idle' | 'ringing' | 'offhook' | 'call';
 
@@ -118,6 +122,8 @@ export class AnalogModemEmulator extends EventEmitter<AnalogModemEvents> {
   unplugged = false;
   /** Answer AT+VLS=1 with VCON. */
   vlsVcon: boolean;
+  /** How often a silent line repeats <DLE>s (hangup('silence')). */
+  silenceEveryMs = 1000;
   /** Echo level in dB (negative), or undefined for a line without echo. Settable between calls. */
   echoDb: number | undefined;
   /**
@@ -232,6 +238,16 @@ export class AnalogModemEmulator extends EventEmitter<AnalogModemEvents> {
     }
     this.far?.clear();
     this.state = 'offhook';
+    if (how === 'nothing') return;
+    if (how === 'quiet') return this.dleEvent('q');
+    if (how === 'silence') {
+      const every = (): void => {
+        if (!this.voiceOn) return;
+        this.dleEvent('s');
+        this.ringTimers.push(setTimeout(every, this.silenceEveryMs));
+      };
+      return every();
+    }
     if (how === 'loop') {
       this.write(Buffer.from([DLE, 0x6c]));
       this.leaveVoice();
