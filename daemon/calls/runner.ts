@@ -17,6 +17,7 @@ import { CallerInput } from './caller-input.js';
 import type { SpeechService } from '../speech/supervisor.js';
 import { handOff, type HandoffDeps } from './handoff.js';
 import { Speaker } from './speak.js';
+import { guardSilence, silentCallerMs } from './silence-guard.js';
 
 export interface CallDeps extends HandoffDeps {
   bus: Bus;
@@ -56,6 +57,8 @@ export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
   }
   call.setPhase('bot');
   const cfg = deps.config();
+  const silentMs = silentCallerMs(cfg.lines.find((l) => l.id === leg.lineId));
+  const stopGuard = silentMs ? guardSilence(call, leg.media, silentMs) : undefined;
   const lang = cfg.bot.language ?? cfg.language ?? 'zh-CN';
   const texts = lang.startsWith('zh') ? DEFAULTS.zh : DEFAULTS.en;
   const voice = cfg.speech?.tts?.voice ?? (lang.startsWith('zh') ? 'cmn' : 'en');
@@ -149,6 +152,7 @@ export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
     log.error({ err }, 'call failed');
     return await finish(call, 'failed', undefined, 'internal-error');
   } finally {
+    stopGuard?.();
     stopListening();
     digits.close();
     speaker.stop();
@@ -156,7 +160,9 @@ export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
 }
 
 async function finish(call: Call, outcome: Parameters<Call['end']>[0], by?: 'caller' | 'agent', cause?: string): Promise<Call> {
-  const hungUpBy = by ?? (call.customerEnd && call.customerEnd.by === 'remote' ? 'caller' : 'system');
-  await call.end(outcome, hungUpBy, cause);
+  const end = call.customerEnd;
+  const hungUpBy = by ?? (end && end.by === 'remote' ? 'caller' : 'system');
+  // How the caller's leg ended, when that says more than "normal" (silence, caller-silent...).
+  await call.end(outcome, hungUpBy, cause ?? (end && end.cause !== 'normal' ? end.cause : undefined));
   return call;
 }
