@@ -11,7 +11,7 @@ t.test('analog line whose modem answers off-hook with VCON: the caller reaches t
   t.teardown(() => phone.stop());
   const box = await startBox({
     agents: [{ extension: '801', contact: phone.uri }],
-    analog: { emulator: { vlsVcon: true }, yaml: 'rings_before_answer: 1\nsilence_events: 2\nsilent_caller_hangup: 30s' },
+    analog: { emulator: { vlsVcon: true, echoDb: -12 }, yaml: 'rings_before_answer: 1\nsilence_events: 2\nsilent_caller_hangup: 30s\necho_cancel: 64ms' },
   });
   t.teardown(() => box.close());
   const modem = box.analog!;
