@@ -3,12 +3,10 @@
  * Prints µs per frame for silence, line noise, speech (espeak-ng, if installed) and DTMF, and what
  * that means in calls per CPU core (each call pushes 50 frames a second).
  */
-import { execFileSync } from 'node:child_process';
 import { DtmfDetector } from '../daemon/speech/dtmf-detector.js';
 import { dtmfTones, silence } from '../drivers/audio/tones.js';
-import { parseWav } from '../drivers/audio/wav.js';
-import { resample } from '../drivers/audio/resample.js';
 import { FRAME_BYTES } from '../drivers/media/format.js';
+import { spokenPrompt } from './speech-sample.js';
 
 const seconds = Number(process.argv[2] ?? 60);
 
@@ -24,13 +22,7 @@ function noise(sec: number, rms: number): Buffer {
 
 function speech(sec: number): Buffer | undefined {
   try {
-    const text = 'Thank you for calling the branch office. Please hold while we connect you to the next available agent. 您好，欢迎致电分行营业部，请问有什么可以帮您？';
-    const wav = parseWav(execFileSync('espeak-ng', ['-v', 'en', '-b', '1', '--stdout', text]));
-    const s = resample(wav.samples, wav.sampleRate, 8000);
-    const one = Buffer.from(s.buffer, s.byteOffset, s.byteLength);
-    const parts: Buffer[] = [];
-    for (let n = 0; n < sec * 16000; n += one.length) parts.push(one);
-    return Buffer.concat(parts).subarray(0, sec * 16000);
+    return spokenPrompt(sec);
   } catch {
     return undefined;
   }

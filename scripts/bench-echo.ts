@@ -5,31 +5,19 @@
  * echo that reached the box's side of the call without and with the canceller, and the ERLE
  * (echo return loss enhancement: echo in / echo left, in dB) after 2 s of convergence.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startAnalogEmulator } from '../drivers/analog/emulator/index.js';
 import { createAnalogLine } from '../drivers/analog/line.js';
-import { parseWav } from '../drivers/audio/wav.js';
-import { resample } from '../drivers/audio/resample.js';
 import { toFrames } from '../drivers/media/format.js';
 import type { Leg } from '../drivers/line.js';
+import { spokenPrompt } from './speech-sample.js';
 
 const seconds = Number(process.argv[2] ?? 15);
 const tailMs = Number(process.argv[3] ?? 128);
 const ECHO_DB = -12;
 const CONVERGE_MS = 5000;
-
-function speech(sec: number): Buffer {
-  const text = 'Thank you for calling the branch office. Please hold while we connect you to the next available agent. 您好，欢迎致电分行营业部，请问有什么可以帮您？';
-  const wav = parseWav(execFileSync('espeak-ng', ['-v', 'en', '-b', '1', '--stdout', text]));
-  const s = resample(wav.samples, wav.sampleRate, 8000);
-  const one = Buffer.from(s.buffer, s.byteOffset, s.byteLength);
-  const parts: Buffer[] = [];
-  for (let n = 0; n < sec * 16000; n += one.length) parts.push(one);
-  return Buffer.concat(parts).subarray(0, sec * 16000);
-}
 
 const energy = (f: Buffer): number => {
   let e = 0;
@@ -59,7 +47,7 @@ async function run(cancel: boolean): Promise<{ echoIn: number; left: number; sam
       left += energy(f);
       samples += f.length / 2;
     });
-    for (const f of toFrames(speech(seconds))) media.write(Buffer.from(f));
+    for (const f of toFrames(spokenPrompt(seconds))) media.write(Buffer.from(f));
     await new Promise((r) => setTimeout(r, seconds * 1000 + 300));
     const echoIn = emu.echoStats.energy - Math.max(0, echoAtStart);
     await leg.hangup();
