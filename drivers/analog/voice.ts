@@ -1,6 +1,6 @@
 import type { ModemPort } from '../modem/port.js';
 import { PacedMediaPort } from '../media/port.js';
-import type { MediaClock } from '../media/clock.js';
+import { mediaClock, type MediaClock } from '../media/clock.js';
 import type { EchoCanceller } from '../audio/echo.js';
 import { shield } from './dle.js';
 import { frameBytes, fromS16, toS16, type SampleKind } from './formats.js';
@@ -37,6 +37,9 @@ export class ChunkAssembler {
  */
 export class AnalogVoicePort extends PacedMediaPort {
   private readonly assembler: ChunkAssembler;
+  /** The pacing clock, and its dropped ticks already told to the echo canceller. */
+  private readonly ticks: MediaClock;
+  private lateSeen: number;
 
   constructor(
     private readonly tty: ModemPort,
@@ -46,6 +49,8 @@ export class AnalogVoicePort extends PacedMediaPort {
     private readonly echo?: EchoCanceller,
   ) {
     super(clock);
+    this.ticks = clock ?? mediaClock;
+    this.lateSeen = this.ticks.lateTicks;
     this.assembler = new ChunkAssembler(frameBytes(kind));
   }
 
@@ -66,7 +71,13 @@ export class AnalogVoicePort extends PacedMediaPort {
   protected sendFrame(frame: Buffer): void {
     // A vanished tty ends the line (and this port) through the driver; until then just skip.
     if (this.tty.isOpen && !this.tty.destroyed) this.tty.write(shield(fromS16(frame, this.kind)));
-    this.echo?.playback(frame);
+    if (this.echo) {
+      // Ticks the clock dropped in a stall were frames the modem played as silence.
+      const late = this.ticks.lateTicks;
+      if (late > this.lateSeen) this.echo.skipped(late - this.lateSeen);
+      this.lateSeen = late;
+      this.echo.playback(frame);
+    }
   }
 
   protected override onClose(): void {

@@ -130,6 +130,20 @@ export class EchoCanceller {
     this.played++;
   }
 
+  /**
+   * The send clock dropped `n` ticks (the event loop stalled): nothing was sent for them, and the
+   * modem played silence in their place, so they count as silent frames sent.
+   */
+  skipped(n: number): void {
+    for (let i = 0; i < n && this.echo; i++) {
+      const slot = this.played % HISTORY;
+      this.sent[slot]!.fill(0);
+      this.sentEnergy[slot] = 0;
+      this.estimate.log.push(0);
+      this.played++;
+    }
+  }
+
   /** A frame received from the line: returns it with the echo of what we sent taken out. */
   capture(frame: Buffer): Buffer {
     if (!this.echo) return frame;

@@ -1,7 +1,7 @@
 import type { ModemPort } from '../modem/port.js';
 import { FRAME_BYTES } from '../media/format.js';
 import { PacedMediaPort } from '../media/port.js';
-import type { MediaClock } from '../media/clock.js';
+import { mediaClock, type MediaClock } from '../media/clock.js';
 import type { EchoCanceller } from '../audio/echo.js';
 
 /**
@@ -38,6 +38,9 @@ export class FrameAssembler {
  */
 export class GsmVoicePort extends PacedMediaPort {
   private readonly assembler = new FrameAssembler();
+  /** The pacing clock, and its dropped ticks already told to the echo canceller. */
+  private readonly ticks: MediaClock;
+  private lateSeen: number;
   private readonly onData = (chunk: Buffer): void => this.assembler.push(chunk, (f) => this.receive(this.echo ? this.echo.capture(f) : f));
 
   /** `echo`: the line's echo of what we send is taken out of what we receive (modules with their canceller off). */
@@ -47,6 +50,8 @@ export class GsmVoicePort extends PacedMediaPort {
     private readonly echo?: EchoCanceller,
   ) {
     super(clock);
+    this.ticks = clock ?? mediaClock;
+    this.lateSeen = this.ticks.lateTicks;
     tty.on('data', this.onData);
     this.startPacing();
   }
@@ -54,7 +59,13 @@ export class GsmVoicePort extends PacedMediaPort {
   protected sendFrame(frame: Buffer): void {
     // A vanished tty ends the line (and this port) through the driver; until then just skip.
     if (this.tty.isOpen && !this.tty.destroyed) this.tty.write(frame);
-    this.echo?.playback(frame);
+    if (this.echo) {
+      // Ticks the clock dropped in a stall were frames the modem played as silence.
+      const late = this.ticks.lateTicks;
+      if (late > this.lateSeen) this.echo.skipped(late - this.lateSeen);
+      this.lateSeen = late;
+      this.echo.playback(frame);
+    }
   }
 
   protected override onClose(): void {
