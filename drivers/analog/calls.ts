@@ -183,6 +183,9 @@ export class AnalogCalls implements ModemCallControl {
 
   // ---------- ModemCallControl ----------
 
+  /** V.253 modems report key presses as DLE codes. */
+  readonly dtmfSource = 'dle' as const;
+
   async answerLeg(leg: ModemLeg): Promise<void> {
     const c = this.session.connection;
     if (!c || this.session.leg !== leg) throw new LineError('not-ready', 'line is down');

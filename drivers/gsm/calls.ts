@@ -1,5 +1,5 @@
 import type { EchoCanceller } from '../audio/echo.js';
-import type { DialOptions, LegEnd } from '../line.js';
+import type { DialOptions, DtmfSource, LegEnd } from '../line.js';
 import { LineError, dialFailureCause } from '../modem/errors.js';
 import { ModemLeg } from '../modem/leg.js';
 import type { ModemCallControl, ModemCallDeps } from '../modem/line.js';
@@ -156,6 +156,11 @@ export class GsmCalls implements ModemCallControl {
   }
 
   // ---------- ModemCallControl ----------
+
+  /** Quectel and SIMCom report key presses from their own detector; Huawei only in band. */
+  get dtmfSource(): DtmfSource {
+    return this.x.dialect.dtmfSource;
+  }
 
   async answerLeg(leg: ModemLeg): Promise<void> {
     const c = this.session.connection;

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { Leg, LegEnd, LegEvents, LegState, Party } from '../line.js';
+import type { DtmfSource, Leg, LegEnd, LegEvents, LegState, Party } from '../line.js';
 import type { MediaPort } from '../media/port.js';
 
 /** What a modem leg needs from its line: the line owns the modem; the leg only asks. */
@@ -7,6 +7,8 @@ export interface ModemLegHost {
   answerLeg(leg: ModemLeg): Promise<void>;
   hangupLeg(leg: ModemLeg, cause: string): Promise<void>;
   sendDtmfOn(leg: ModemLeg, digits: string): Promise<void>;
+  /** Where the line's key presses come from: the modem's detector, DLE codes, or the audio alone. */
+  readonly dtmfSource: DtmfSource;
 }
 
 let seq = 0;
@@ -53,6 +55,10 @@ export class ModemLeg extends EventEmitter<LegEvents> implements Leg {
     return this._state === 'offered' || this._state === 'ringing';
   }
 
+  get dtmfSource(): DtmfSource {
+    return this.host.dtmfSource;
+  }
+
   answer(): Promise<void> {
     if (this.direction !== 'inbound') return Promise.reject(new Error('only inbound legs are answered'));
     if (this.state === 'answered') return Promise.resolve();
@@ -87,10 +93,11 @@ export class ModemLeg extends EventEmitter<LegEvents> implements Leg {
     this.emit('ringing');
   }
 
-  /** Driver side: the modem detected a key press on an answered call. */
+  /** Driver side: the modem reported a key press (its detector or a DLE code) on an answered call. */
   receiveDtmf(digit: string): boolean {
-    if (this._state !== 'answered') return false;
-    this.emit('dtmf', digit, 'modem');
+    const source = this.host.dtmfSource;
+    if (this._state !== 'answered' || source === 'in-band') return false;
+    this.emit('dtmf', digit, source);
     return true;
   }
 
