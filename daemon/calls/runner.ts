@@ -73,7 +73,7 @@ export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
   }
   call.setPhase('bot');
   const cfg = deps.config();
-  const silentMs = silentCallerMs(cfg.lines.find((l) => l.id === leg.lineId));
+  const silentMs = silentCallerMs(lineCfg);
   const stopGuard = silentMs ? guardSilence(call, leg.media, silentMs) : undefined;
   const lang = cfg.bot.language ?? cfg.language ?? 'zh-CN';
   const texts = lang.startsWith('zh') ? DEFAULTS.zh : DEFAULTS.en;
@@ -253,7 +253,9 @@ async function reject(call: Call, kind: string | undefined): Promise<Call> {
 async function leftTheBot(call: Call, bot: BotSession): Promise<Call> {
   const s = bot.summary();
   const served = s.intent !== undefined || Object.keys(s.slots).length > 0;
-  return finish(call, served ? 'bot-resolved' : 'abandoned', 'caller', served ? undefined : 'left-in-bot');
+  // A line that says how the caller went (hung up into silence, went silent) says more than left-in-bot.
+  const how = call.customerEnd && call.customerEnd.cause !== 'normal' ? call.customerEnd.cause : undefined;
+  return finish(call, served ? 'bot-resolved' : 'abandoned', 'caller', how ?? (served ? undefined : 'left-in-bot'));
 }
 
 async function finish(call: Call, outcome: Parameters<Call['end']>[0], by?: 'caller' | 'agent', cause?: string): Promise<Call> {
