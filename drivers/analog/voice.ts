@@ -37,9 +37,8 @@ export class ChunkAssembler {
  */
 export class AnalogVoicePort extends PacedMediaPort {
   private readonly assembler: ChunkAssembler;
-  /** The pacing clock, and its dropped ticks already told to the echo canceller. */
+  /** The pacing clock (the echo canceller counts the ticks it dropped). */
   private readonly ticks: MediaClock;
-  private lateSeen: number;
 
   constructor(
     private readonly tty: ModemPort,
@@ -50,7 +49,6 @@ export class AnalogVoicePort extends PacedMediaPort {
   ) {
     super(clock);
     this.ticks = clock ?? mediaClock;
-    this.lateSeen = this.ticks.lateTicks;
     this.assembler = new ChunkAssembler(frameBytes(kind));
   }
 
@@ -71,13 +69,7 @@ export class AnalogVoicePort extends PacedMediaPort {
   protected sendFrame(frame: Buffer): void {
     // A vanished tty ends the line (and this port) through the driver; until then just skip.
     if (this.tty.isOpen && !this.tty.destroyed) this.tty.write(shield(fromS16(frame, this.kind)));
-    if (this.echo) {
-      // Ticks the clock dropped in a stall were frames the modem played as silence.
-      const late = this.ticks.lateTicks;
-      if (late > this.lateSeen) this.echo.skipped(late - this.lateSeen);
-      this.lateSeen = late;
-      this.echo.playback(frame);
-    }
+    this.echo?.paced(frame, this.ticks);
   }
 
   protected override onClose(): void {

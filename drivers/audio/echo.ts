@@ -104,6 +104,8 @@ export class EchoCanceller {
   private readonly estimate: { rec: [ref: number, logEnergy: number][]; log: number[]; active: number } = { rec: [], log: [], active: 0 };
   /** The bulk delay taken into the pairing (frames). */
   bulkDelayFrames = 0;
+  /** The pacing clock's dropped-tick count at the last paced() frame. */
+  private lateSeen: number | undefined;
   /** How often the pairing was set anew (clock drift); for tests and the bench. */
   realigned = 0;
 
@@ -131,9 +133,17 @@ export class EchoCanceller {
   }
 
   /**
-   * The send clock dropped `n` ticks (the event loop stalled): nothing was sent for them, and the
-   * modem played silence in their place, so they count as silent frames sent.
+   * playback() for a port paced by `clock`: ticks the clock dropped since the last frame (the event
+   * loop stalled) were sent as nothing, and the modem played silence in their place.
    */
+  paced(frame: Buffer, clock: { readonly lateTicks: number }): void {
+    const late = clock.lateTicks;
+    if (this.lateSeen !== undefined && late > this.lateSeen) this.skipped(late - this.lateSeen);
+    this.lateSeen = late;
+    this.playback(frame);
+  }
+
+  /** `n` frames the modem played as silence because we sent nothing. */
   skipped(n: number): void {
     for (let i = 0; i < n && this.echo; i++) {
       const slot = this.played % HISTORY;

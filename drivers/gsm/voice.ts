@@ -38,9 +38,8 @@ export class FrameAssembler {
  */
 export class GsmVoicePort extends PacedMediaPort {
   private readonly assembler = new FrameAssembler();
-  /** The pacing clock, and its dropped ticks already told to the echo canceller. */
+  /** The pacing clock (the echo canceller counts the ticks it dropped). */
   private readonly ticks: MediaClock;
-  private lateSeen: number;
   private readonly onData = (chunk: Buffer): void => this.assembler.push(chunk, (f) => this.receive(this.echo ? this.echo.capture(f) : f));
 
   /** `echo`: the line's echo of what we send is taken out of what we receive (modules with their canceller off). */
@@ -51,7 +50,6 @@ export class GsmVoicePort extends PacedMediaPort {
   ) {
     super(clock);
     this.ticks = clock ?? mediaClock;
-    this.lateSeen = this.ticks.lateTicks;
     tty.on('data', this.onData);
     this.startPacing();
   }
@@ -59,13 +57,7 @@ export class GsmVoicePort extends PacedMediaPort {
   protected sendFrame(frame: Buffer): void {
     // A vanished tty ends the line (and this port) through the driver; until then just skip.
     if (this.tty.isOpen && !this.tty.destroyed) this.tty.write(frame);
-    if (this.echo) {
-      // Ticks the clock dropped in a stall were frames the modem played as silence.
-      const late = this.ticks.lateTicks;
-      if (late > this.lateSeen) this.echo.skipped(late - this.lateSeen);
-      this.lateSeen = late;
-      this.echo.playback(frame);
-    }
+    this.echo?.paced(frame, this.ticks);
   }
 
   protected override onClose(): void {
