@@ -19,6 +19,7 @@ import type { LinesExtension } from '../lines/lines.js';
 import { runInboundCall } from './runner.js';
 import type { SpeechService } from '../speech/supervisor.js';
 import type { Call } from './call.js';
+import type { KnowledgeSource } from '../bot/knowledge.js';
 
 /**
  * The call core as a daemon feature: takes every incoming leg from the lines, runs it through the
@@ -40,6 +41,8 @@ export class CallsExtension implements Extension {
     private readonly lines: LinesExtension,
     /** Speech for calls (the speech worker); absent: DTMF only. */
     private readonly speech?: SpeechService,
+    /** The knowledge base the bot answers from. */
+    private readonly knowledge?: { current(): KnowledgeSource | undefined },
   ) {
     lines.setIncomingHandler((leg, line) => this.onIncoming(leg, line));
   }
@@ -148,6 +151,7 @@ export class CallsExtension implements Extension {
       callbacks: async (r) => void (await this.callbacks.request(r)),
       voicemailDir: join(dataDir, 'voicemail'),
       ...(this.speech ? { speech: this.speech } : {}),
+      ...(this.knowledge ? { knowledge: () => this.knowledge!.current() } : {}),
     });
     this.track(p);
   }

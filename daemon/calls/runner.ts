@@ -8,6 +8,7 @@ import type { Config } from '../config/schema.js';
 import { durationOr } from '../config/duration.js';
 import type { Logger } from '../log.js';
 import { BotSession, type Step } from '../bot/dialog.js';
+import type { KnowledgeSource } from '../bot/knowledge.js';
 import { isOpen } from '../bot/hours.js';
 import type { PromptResolver } from '../speech/prompts.js';
 import { record } from '../speech/recorder.js';
@@ -28,6 +29,8 @@ export interface CallDeps extends HandoffDeps {
   now?: () => Date;
   /** The speech worker (absent or down: the call runs on DTMF alone). */
   speech?: SpeechService;
+  /** The knowledge base in force, if one is configured. */
+  knowledge?: () => KnowledgeSource | undefined;
 }
 
 const DEFAULTS = {
@@ -105,7 +108,8 @@ export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
       if (then === 'hangup') return await finish(call, 'bot-resolved');
     }
 
-    const bot = new BotSession(cfg.bot, { language: lang, vip });
+    const kb = deps.knowledge?.();
+    const bot = new BotSession(cfg.bot, { language: lang, vip, ...(kb ? { knowledge: kb, onKnowledge: (e) => (e.type === 'kb.answered' ? call.emit(e.type, { callId: call.id, entry: e.entry, via: e.via, language: lang }) : call.emit(e.type, { callId: call.id, via: e.via, text: e.text })) } : {}) });
     let step: Step = bot.start();
     if (cfg.speech?.asr?.grammar) speech?.setGrammar(bot.phrases());
     for (;;) {

@@ -53,6 +53,7 @@ export function crossCheck(c: Config): CrossIssue[] {
         if (!s) return;
         if (s.startsWith('queue:')) queueRef(s.slice(6), at);
         if (s.startsWith('collect:') && !slots.has(s.slice(8))) issues.push({ path: at, message: `no bot.collect slot "${s.slice(8)}"` });
+        if (s === 'faq' && !c.knowledge) issues.push({ path: at, message: '"faq" opens the common-questions menu of the knowledge base, but there is no knowledge section' });
       };
       if (typeof action === 'string') check(action, p);
       else if (action && typeof action === 'object') {

@@ -157,7 +157,7 @@ export function formatPath(path: readonly PathSeg[]): string {
   return out;
 }
 
-function positionOf(doc: Document, path: PathSeg[], at: (o: number) => { line: number; col: number }, onKey: boolean): { line: number; col: number } {
+export function positionOf(doc: Document, path: PathSeg[], at: (o: number) => { line: number; col: number }, onKey: boolean): { line: number; col: number } {
   // Walk down as far as the document goes; report the deepest node that exists.
   let node: unknown = doc.contents;
   let keyNode: unknown;
@@ -177,14 +177,14 @@ function positionOf(doc: Document, path: PathSeg[], at: (o: number) => { line: n
   return at(range?.[0] ?? 0);
 }
 
-interface Located {
+export interface Located {
   path: PathSeg[];
   message: string;
   onKey: boolean;
 }
 
 /** Turn Ajv's errors into one plain sentence each, dropping the noise that unions produce. */
-function simplify(errors: ErrorObject[]): Located[] {
+export function simplify(errors: ErrorObject[]): Located[] {
   const out: Located[] = [];
   const seen = new Set<string>();
   // With anyOf, Ajv reports each branch's failure and then "must match a schema in anyOf". Keep the
