@@ -203,7 +203,8 @@ async function startRecording(call: Call, bridge: Bridge, deps: HandoffDeps): Pr
   const storage = deps.config().storage;
   if (!storage?.record_calls) return undefined;
   try {
-    return await CallRecording.start(join(storage.dir ?? DEFAULT_DATA_DIR, 'recordings', `${call.id}.wav`), bridge);
+    const dir = join(storage.dir ?? DEFAULT_DATA_DIR, 'recordings');
+    return await CallRecording.start(join(dir, `${call.id}.wav`), bridge, storage.record_mixed ? { mixedPath: join(dir, `${call.id}.mixed.wav`) } : {});
   } catch (err) {
     call.log.error({ err }, 'call recording could not start; the call goes on unrecorded');
     return undefined;
