@@ -287,8 +287,8 @@ const QualityRule = Type.Union([
 const Quality = Obj(
   {
     enabled: Type.Optional(Type.Boolean({ default: true })),
-    flag_below: Type.Optional(Type.Integer({ minimum: 0, maximum: 100, default: 70, description: 'A call scoring under this is flagged (quality.flagged).' })),
-    rules: Type.Optional(Type.Array(QualityRule, { description: 'Default: dead air over 8 s, over-talk over 3 s, agent first word after 5 s, wait over 60 s, caller upset at the end, survey under 3.' })),
+    flag_below: Type.Optional(Type.Integer({ minimum: 0, maximum: 100, default: 80, description: 'A call scoring under this is flagged (quality.flagged).' })),
+    rules: Type.Optional(Type.Array(QualityRule, { description: 'Default: dead air over 8 s (30 points, major), over-talk over 3 s (25, major), agent first word after 5 s (10), wait over 60 s (10), caller upset at the end (20, major), survey under 3 of 5 (20, major).' })),
   },
   'Quality inspection of every agent call after it ends (needs storage.record_calls for the audio measures).',
 );
