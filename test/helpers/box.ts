@@ -20,8 +20,8 @@ export interface BoxOptions {
   ringTimeout?: string;
   /** The speech section's body (indented two spaces); default: English TTS, no speech worker. */
   speech?: string;
-  /** storage.record_calls */
-  record?: boolean;
+  /** storage.record_calls ('mixed': and storage.record_mixed) */
+  record?: boolean | 'mixed';
   /** Also an analog line pstn1 on an emulated V.253 voice modem (box.analog). */
   analog?: boolean;
   /** More keys for the sip section (indented two spaces), e.g. "  timers: { t1: 100ms }". */
@@ -95,7 +95,7 @@ ${opts.bot ?? DEFAULT_BOT}
 speech:
 ${opts.speech ?? '  tts: { voice: en }\n  worker: false'}
 storage:
-  dir: ${dataDir}${opts.record ? '\n  record_calls: true' : ''}
+  dir: ${dataDir}${opts.record ? '\n  record_calls: true' : ''}${opts.record === 'mixed' ? '\n  record_mixed: true' : ''}
 logging:
   level: info
 service:
