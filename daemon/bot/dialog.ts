@@ -273,9 +273,11 @@ export class BotSession {
   // ---- knowledge base: answers and the common-questions menu ----------------------------------------
 
   private answer(e: KbEntryView, via: 'speech' | 'menu'): Step {
-    this.intent = `kb:${e.id}`;
     this.opts.onKnowledge?.({ type: 'kb.answered', entry: e.id, via });
-    return this.shorthand(e.then ?? 'menu', [{ text: e.answer }]);
+    const step = this.shorthand(e.then ?? 'menu', [{ text: e.answer }]);
+    // A hand-off after the answer keeps the question as the reason the agent sees.
+    this.intent = `kb:${e.id}`;
+    return step;
   }
 
   /** Open the menu with the most-asked entries first; the order stays fixed while the caller is in it. */

@@ -233,3 +233,44 @@ t.test('hot reload: a changed file applies, an invalid one keeps the old and rai
   t.same(alarms, [true, false], 'cleared once the file is valid again');
   t.notOk(ids().includes('parking'));
 });
+
+t.test('speech reaches entries (with synonyms); misunderstood speech is kept; the agent gets suggestions at handoff', async (t) => {
+  const dir = await tmp(t);
+  await writeFile(join(dir, 'kb.yaml'), KB_YAML.replace('entries:', 'synonyms: { fees: [charges] }\nentries:'));
+  const file = join(dir, 'frontdesk.yaml');
+  const cfg = parseConfig(config('kb.yaml', join(dir, 'data')), file).config;
+  const db = await openStore(join(dir, 'data'));
+  const bus = new Bus();
+  const ctx: Context = { bus, db, log: createLogger({ level: 'silent', pretty: false }), config: () => cfg, accepting: () => true, daemon: { startedAt: 0, configHash: () => '', configFile: () => file, reload: async () => ({ ok: true }), healthy: () => true, activeCalls: () => 0 } };
+  const store = new StoreExtension();
+  await store.start(ctx);
+  const kb = new KnowledgeExtension();
+  await kb.start(ctx);
+  t.teardown(async () => {
+    await kb.stop();
+    await store.stop();
+    await db.close();
+  });
+  const suggested: Envelope<'kb.suggested'>[] = [];
+  bus.on('kb.suggested', (e) => void suggested.push(e));
+  const callId = 's1';
+  bus.emit('call.offered', { callId, lineId: 'gsm1' });
+  const bot = new BotSession(cfg.bot, { language: 'en-US', knowledge: kb.current()!, onKnowledge: (e) => (e.type === 'kb.answered' ? bus.emit(e.type, { callId, entry: e.entry, via: e.via, language: 'en' }) : bus.emit(e.type, { callId, via: e.via, text: e.text })) });
+  bot.start();
+  const speak = (text: string): string => {
+    const step = bot.input({ kind: 'speech', text });
+    bus.emit('bot.turn', { callId, input: { kind: 'speech', value: text }, ...(bot.summary().intent ? { intent: bot.summary().intent! } : {}) });
+    if (step.next.kind === 'handoff') bus.emit('handoff.requested', { callId, reason: step.next.reason });
+    return step.say.map((s) => s.text).join(' ');
+  };
+  t.match(speak('when are you open on saturday'), /We are open Monday to Friday 9:00 to 18:00; Saturday 9:00 to 12:00\./, 'a question variant, config values filled in');
+  t.match(speak('what are your charges'), /Opening an account is free\./, 'a synonym of the knowledge base (charges → fees)');
+  t.equal(bot.summary().intent, 'kb:fees', 'the question stays the reason the agent sees');
+  t.match(speak('can I bring my dog'), /Sorry/, 'not in the knowledge base');
+  await store.flushed();
+  t.same(await db.get('SELECT via, text, count FROM kb_unanswered'), { via: 'speech', text: 'can i bring my dog', count: 1 }, 'the utterance is kept for review');
+  // The fees entry hands off to a person: the agent's screen gets the entries that match the call.
+  t.equal(suggested.length, 1, 'kb.suggested at handoff');
+  t.same(suggested[0]!.data.entries.map((e) => e.id).slice(0, 2), ['fees', 'hours'], 'the entries the bot answered, the latest first');
+  t.match(suggested[0]!.data.entries[0]!.answer, /free/);
+});

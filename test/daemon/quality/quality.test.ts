@@ -96,3 +96,44 @@ t.test('rules from the config: thresholds, weights, severities, text rules on a 
 function facts(over: Partial<CallFacts>): CallFacts {
   return { callId: 'x', agent: '801', waitS: 5, transfers: 0, emotionStart: null, emotionEnd: null, surveyOffered: false, surveyScore: null, transcript: [], ...over };
 }
+
+t.test('the quality extension scores an agent call when it ends, unless quality.enabled is false', async (t) => {
+  const { Bus } = await import('../../../daemon/bus/bus.js');
+  const { QualityExtension } = await import('../../../daemon/quality/extension.js');
+  const { StoreExtension } = await import('../../../daemon/store/store-extension.js');
+  const { createLogger } = await import('../../../daemon/log.js');
+  const dir = await mkdtemp(join(tmpdir(), 'fd-qx-'));
+  const db = await openStore(dir);
+  const bus = new Bus();
+  let enabled = true;
+  const ctx = { bus, db, log: createLogger({ level: 'silent', pretty: false }), config: () => ({ quality: { enabled } }) as never, accepting: () => true };
+  const store = new StoreExtension();
+  await store.start(ctx);
+  const q = new QualityExtension();
+  await q.start(ctx);
+  t.teardown(async () => {
+    await q.stop();
+    await store.stop();
+    await db.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  const scored: string[] = [];
+  bus.on('quality.scored', (e) => void scored.push(e.data.callId));
+  const agentCall = async (id: string): Promise<void> => {
+    bus.emit('call.offered', { callId: id, lineId: 'gsm1' });
+    bus.emit('call.phase', { callId: id, phase: 'queued', detail: { queue: 'general' } });
+    bus.emit('call.phase', { callId: id, phase: 'connected', detail: { agent: '801' } });
+    bus.emit('call.ended', { callId: id, outcome: 'transferred', hungUpBy: 'agent' });
+    await store.flushed();
+    await q.stop(); // waits for inspections in progress
+    await q.start(ctx);
+  };
+  await agentCall('a1');
+  bus.emit('call.offered', { callId: 'b1', lineId: 'gsm1' });
+  bus.emit('call.ended', { callId: 'b1', outcome: 'bot-resolved', hungUpBy: 'caller' });
+  enabled = false;
+  await agentCall('a2');
+  t.same(scored, ['a1'], 'the agent call is scored; the bot-only call and the call with inspection off are not');
+  const row = await db.get<{ agent: string; score: number; flagged: number }>("SELECT agent, score, flagged FROM quality_scores WHERE call_id = 'a1'");
+  t.same(row, { agent: '801', score: 100, flagged: 0 }, 'stored (no recording, nothing measured, nothing broken)');
+});
