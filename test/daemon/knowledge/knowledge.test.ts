@@ -50,6 +50,28 @@ async function tmp(t: { teardown: (fn: () => unknown) => void }): Promise<string
   return dir;
 }
 
+/** The store and the knowledge extension in process, on a real sqlite file, with a knowledge file. */
+async function rig(t: { teardown: (fn: () => unknown) => void }, kbYaml: string) {
+  const dir = await tmp(t);
+  await writeFile(join(dir, 'kb.yaml'), kbYaml);
+  const file = join(dir, 'frontdesk.yaml');
+  await writeFile(file, config('kb.yaml', join(dir, 'data')));
+  const cfg = parseConfig(config('kb.yaml', join(dir, 'data')), file).config;
+  const db = await openStore(join(dir, 'data'));
+  const bus = new Bus();
+  const ctx: Context = { bus, db, log: createLogger({ level: 'silent', pretty: false }), config: () => cfg, accepting: () => true, daemon: { startedAt: 0, configHash: () => '', configFile: () => file, reload: async () => ({ ok: true }), healthy: () => true, activeCalls: () => 0 } };
+  const store = new StoreExtension();
+  await store.start(ctx);
+  const kb = new KnowledgeExtension();
+  await kb.start(ctx);
+  t.teardown(async () => {
+    await kb.stop();
+    await store.stop();
+    await db.close();
+  });
+  return { dir, file, cfg, db, bus, ctx, store, kb };
+}
+
 t.test('check-config rejects a duplicate entry, naming file:line:col', async (t) => {
   const dir = await tmp(t);
   await writeFile(join(dir, 'kb.yaml'), `${KB_YAML}  - id: hours2
@@ -113,25 +135,9 @@ t.test('missing language, unknown placeholder, unreachable entry, bad follow-up;
 });
 
 t.test('20 calls through the common-questions menu: the menu learns the most-asked order; misses are kept', async (t) => {
-  const dir = await tmp(t);
-  await writeFile(join(dir, 'kb.yaml'), KB_YAML);
-  const file = join(dir, 'frontdesk.yaml');
-  await writeFile(file, config('kb.yaml', join(dir, 'data')));
-  const cfg = parseConfig(config('kb.yaml', join(dir, 'data')), file).config;
-  const db = await openStore(join(dir, 'data'));
-  const bus = new Bus();
+  const { file, cfg, db, bus, ctx, store, kb } = await rig(t, KB_YAML);
   const events: Envelope[] = [];
   bus.onAny((e) => void events.push(e));
-  const ctx: Context = { bus, db, log: createLogger({ level: 'silent', pretty: false }), config: () => cfg, accepting: () => true, daemon: { startedAt: 0, configHash: () => '', configFile: () => file, reload: async () => ({ ok: true }), healthy: () => true, activeCalls: () => 0 } };
-  const store = new StoreExtension();
-  await store.start(ctx);
-  const kb = new KnowledgeExtension();
-  await kb.start(ctx);
-  t.teardown(async () => {
-    await kb.stop();
-    await store.stop();
-    await db.close();
-  });
 
   const menuOf = (said: string): string[] => [...said.matchAll(/For ([^,]+), press (\d)/g)].filter((m) => m[1] !== 'more questions').map((m) => `${m[2]}:${m[1]}`);
   /** One call: open the menu (3), then the keys chosen from what it offers; what the bot said to each key. */
@@ -235,22 +241,7 @@ t.test('hot reload: a changed file applies, an invalid one keeps the old and rai
 });
 
 t.test('speech reaches entries (with synonyms); misunderstood speech is kept; the agent gets suggestions at handoff', async (t) => {
-  const dir = await tmp(t);
-  await writeFile(join(dir, 'kb.yaml'), KB_YAML.replace('entries:', 'synonyms: { fees: [charges] }\nentries:'));
-  const file = join(dir, 'frontdesk.yaml');
-  const cfg = parseConfig(config('kb.yaml', join(dir, 'data')), file).config;
-  const db = await openStore(join(dir, 'data'));
-  const bus = new Bus();
-  const ctx: Context = { bus, db, log: createLogger({ level: 'silent', pretty: false }), config: () => cfg, accepting: () => true, daemon: { startedAt: 0, configHash: () => '', configFile: () => file, reload: async () => ({ ok: true }), healthy: () => true, activeCalls: () => 0 } };
-  const store = new StoreExtension();
-  await store.start(ctx);
-  const kb = new KnowledgeExtension();
-  await kb.start(ctx);
-  t.teardown(async () => {
-    await kb.stop();
-    await store.stop();
-    await db.close();
-  });
+  const { cfg, db, bus, store, kb } = await rig(t, KB_YAML.replace('entries:', 'synonyms: { fees: [charges] }\nentries:'));
   const suggested: Envelope<'kb.suggested'>[] = [];
   bus.on('kb.suggested', (e) => void suggested.push(e));
   const callId = 's1';
