@@ -187,6 +187,8 @@ t.test('20 calls through the common-questions menu: the menu learns the most-ask
   const cli = spawnSync(process.execPath, [cliPath, 'knowledge', 'unanswered', '-c', file], { encoding: 'utf8' });
   t.equal(cli.status, 0, cli.stderr);
   t.match(cli.stdout, /^\s+1\s+menu\s+key 7 /m, 'and the installer sees it with `frontdesk knowledge unanswered`');
+  const hitsCli = spawnSync(process.execPath, [cliPath, 'knowledge', 'hits', '-c', file], { encoding: 'utf8' });
+  t.match(hitsCli.stdout, /^\s+10\s+holidays .*\n\s+7\s+fees .*\n\s+3\s+address /m, '`frontdesk knowledge hits` shows the counts the menu follows');
 
   const k = await knowledgeKpis(db, { from: new Date(Date.now() - 60_000), to: new Date(Date.now() + 1000) });
   t.same(k, { kbAnswered: 20, kbUnanswered: 1, faqHitRate: 0.9524, kbContained: 20, kbContainmentRate: 0.9524 }, 'FAQ hit rate and calls contained by the knowledge base');
@@ -264,4 +266,22 @@ t.test('speech reaches entries (with synonyms); misunderstood speech is kept; th
   t.equal(suggested.length, 1, 'kb.suggested at handoff');
   t.same(suggested[0]!.data.entries.map((e) => e.id).slice(0, 2), ['fees', 'hours'], 'the entries the bot answered, the latest first');
   t.match(suggested[0]!.data.entries[0]!.answer, /free/);
+});
+
+t.test('SIGHUP (a reload with the config unchanged) re-reads the knowledge file at once', async (t) => {
+  const { App } = await import('../../../daemon/app.js');
+  const { loadConfigFile } = await import('../../../daemon/config/load.js');
+  const dir = await tmp(t);
+  const kbFile = join(dir, 'kb.yaml');
+  await writeFile(kbFile, KB_YAML);
+  const file = join(dir, 'frontdesk.yaml');
+  await writeFile(file, config('kb.yaml', join(dir, 'data')));
+  const kb = new KnowledgeExtension();
+  const app = new App({ loaded: await loadConfigFile(file), log: createLogger({ level: 'silent', pretty: false }), extensions: () => [kb] });
+  await app.start();
+  t.teardown(() => app.stop(0));
+  await writeFile(kbFile, KB_YAML.replace('We are at 1 People', 'We moved to 2 People'));
+  // Before the file watcher's debounce (300 ms) could have fired:
+  t.same(await app.reload(), { ok: true });
+  t.match(kb.current()!.entries('en').find((e) => e.id === 'address')!.answer, /We moved to 2 People's Road/);
 });
