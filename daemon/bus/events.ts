@@ -48,6 +48,8 @@ export interface DomainEvents {
   'kb.unanswered': { callId: string; via: KbVia; text: string };
   /** Entries matching what the caller said or chose, for the agent's screen (the console), at handoff. */
   'kb.suggested': { callId: string; entries: { id: string; title: string; answer: string; score: number }[] };
+  /** A party of a connected call put the other on hold (held true) or resumed (SIP re-INVITE sendonly/inactive). */
+  'call.hold': { callId: string; held: boolean; by: 'agent' | 'caller' };
   // Quality inspection (issue 16), after every agent call.
   /** A call's quality score (0..100) with the evidence of every rule that fired. */
   'quality.scored': { callId: string; agent?: string; score: number; flagged: boolean; findings: QualityFinding[]; metrics: Record<string, number | string | null> };

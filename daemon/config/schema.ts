@@ -271,7 +271,7 @@ const Knowledge = Obj(
   'The knowledge base the bot answers from, by speech and by the common-questions menu.',
 );
 
-export const QUALITY_METRICS = ['dead_air', 'over_talk', 'agent_first_word', 'agent_talk_ratio', 'caller_talk_ratio', 'silence_ratio', 'wait', 'transfers', 'caller_emotion_start', 'caller_emotion_end', 'survey_score', 'survey_offered', 'duration'] as const;
+export const QUALITY_METRICS = ['dead_air', 'over_talk', 'agent_first_word', 'agent_talk_ratio', 'caller_talk_ratio', 'silence_ratio', 'wait', 'transfers', 'caller_emotion_start', 'caller_emotion_end', 'survey_score', 'survey_offered', 'duration', 'holds', 'hold_time'] as const;
 export const QUALITY_SEVERITIES = ['info', 'minor', 'major', 'critical'] as const;
 const RuleCommon = {
   id: Id('Rule id; appears in the evidence.'),

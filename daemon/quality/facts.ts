@@ -23,8 +23,19 @@ const secs = (from: string | null, to: string | null): number | null => (from &&
 export async function gatherFacts(db: Pick<Db, 'get' | 'all'>, callId: string): Promise<CallFacts | undefined> {
   const c = await db.get<CallRow>('SELECT id, agent_ext, queued_at, agent_ring_at, agent_answered_at, recording_path FROM calls WHERE id = ?', [callId]);
   if (!c?.agent_answered_at) return undefined;
-  const timeline = await db.all<{ event: string; data: string | null }>("SELECT event, data FROM call_timeline WHERE call_id = ? AND event IN ('call.agent', 'call.phase') ORDER BY id", [callId]);
-  const parsed = timeline.map((r) => ({ event: r.event, data: (r.data ? JSON.parse(r.data) : {}) as Record<string, unknown> }));
+  const timeline = await db.all<{ event: string; at: string; data: string | null }>("SELECT event, at, data FROM call_timeline WHERE call_id = ? AND event IN ('call.agent', 'call.phase', 'call.hold', 'call.ended') ORDER BY id", [callId]);
+  const parsed = timeline.map((r) => ({ event: r.event, at: Date.parse(r.at), data: (r.data ? JSON.parse(r.data) : {}) as Record<string, unknown> }));
+  // Holds: each hold until its resume (or the end of the call).
+  let holds = 0, holdMs = 0, heldSince: number | undefined;
+  for (const r of parsed) {
+    if (r.event === 'call.hold' && r.data.held === true && heldSince === undefined) {
+      holds++;
+      heldSince = r.at;
+    } else if (heldSince !== undefined && ((r.event === 'call.hold' && r.data.held === false) || r.event === 'call.ended')) {
+      holdMs += r.at - heldSince;
+      heldSince = undefined;
+    }
+  }
   const answers = parsed.filter((r) => r.event === 'call.agent' && r.data.result === 'answered').length;
   const survey = await db.get<{ score: number; scale: number }>('SELECT score, scale FROM surveys WHERE call_id = ? ORDER BY id DESC LIMIT 1', [callId]);
   const surveyOffered = Boolean(survey) || parsed.some((r) => r.event === 'call.phase' && r.data.phase === 'survey');
@@ -42,6 +53,8 @@ export async function gatherFacts(db: Pick<Db, 'get' | 'all'>, callId: string): 
     ...(audio ? { audio } : {}),
     waitS: secs(c.queued_at ?? c.agent_ring_at, c.agent_answered_at),
     transfers: Math.max(0, answers - 1),
+    holds,
+    holdS: Math.round(holdMs / 100) / 10,
     emotionStart: emotions[0] ?? null,
     emotionEnd: emotions.length ? emotions[emotions.length - 1]! : null,
     surveyOffered,

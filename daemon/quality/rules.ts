@@ -12,6 +12,9 @@ export interface CallFacts {
   /** Seconds from handoff to the agent's answer. */
   waitS: number | null;
   transfers: number;
+  /** Times the call was put on hold after the agent answered, and the seconds on hold. */
+  holds: number;
+  holdS: number;
   /** The caller's negative-emotion reading (0..1) of their first and last utterance. */
   emotionStart: number | null;
   emotionEnd: number | null;
@@ -43,6 +46,8 @@ export function metricsOf(f: CallFacts): Record<string, number | null> {
     silence_ratio: a ? a.silenceRatio : null,
     wait: f.waitS,
     transfers: f.transfers,
+    holds: f.holds,
+    hold_time: f.holdS,
     caller_emotion_start: f.emotionStart,
     caller_emotion_end: f.emotionEnd,
     survey_score: f.surveyScore,

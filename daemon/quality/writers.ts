@@ -14,6 +14,9 @@ export function registerQualityWriters(): void {
     await tx.run('INSERT OR REPLACE INTO quality_scores (call_id, agent, at, score, flagged, metrics, findings) VALUES (?, ?, ?, ?, ?, ?, ?)', [d.callId, d.agent ?? null, ev.at, d.score, d.flagged ? 1 : 0, JSON.stringify(d.metrics), JSON.stringify(d.findings)]);
     await tx.run('INSERT INTO call_timeline (call_id, at, event, data) SELECT id, ?, ?, ? FROM calls WHERE id = ?', [ev.at, ev.type, JSON.stringify({ score: d.score, flagged: d.flagged }), d.callId]);
   });
+  registerWriter('call.hold', async (tx, ev) => {
+    await tx.run('INSERT INTO call_timeline (call_id, at, event, data) SELECT id, ?, ?, ? FROM calls WHERE id = ?', [ev.at, ev.type, JSON.stringify(ev.data), ev.data.callId]);
+  });
   registerWriter('speech.utterance', async (tx, ev) => {
     const d = ev.data;
     // The row needs its call (foreign key); utterances of calls not recorded are not kept.

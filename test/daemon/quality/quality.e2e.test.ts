@@ -117,10 +117,20 @@ t.test('quality inspection of agent calls: normal, over-talk, dead air; scores o
   t.ok(dead.findings.some((f) => f.rule === 'slow-first-word' && f.atS! > 11.5 && f.atS! < 12.5), 'and the agent\'s first word came late');
   t.ok(dead.flagged, `flagged (score ${dead.score})`);
 
+  // 4. The agent puts the caller on hold for about 2 s (baresip sends re-INVITEs: sendonly, then sendrecv).
+  const held = await call(agentTrack(7, [[0.3, 1.5], [5, 6.5]]), async () => {
+    await sleep(1800);
+    t.ok((await phone.command('hold')).ok, 'baresip: hold');
+    await sleep(2000);
+    t.ok((await phone.command('resume')).ok, 'baresip: resume');
+  });
+  t.equal(held.metrics.holds, 1, 'one hold');
+  t.ok(Number(held.metrics.hold_time) >= 1.5 && Number(held.metrics.hold_time) <= 3, `on hold for ${held.metrics.hold_time} s`);
+
   await central.waitFor((m) => (m.json as { type?: string; data?: { callId: string } })?.type === 'quality.flagged' && (m.json as { data: { callId: string } }).data.callId === dead.callId, 10_000, 'quality.flagged');
   const flags = central.messages.filter((m) => (m.json as { type?: string })?.type === 'quality.flagged').map((m) => (m.json as { data: { callId: string } }).data.callId);
   t.same(flags.sort(), [over.callId, dead.callId].sort(), 'quality.flagged on MQTT for the two bad calls only');
-  const expected = Math.round(((normal.score + over.score + dead.score) / 3) * 10) / 10;
-  const avg = await agentAverage((a) => a === expected, `the average of the three scores, ${expected}`);
+  const expected = Math.round(((normal.score + over.score + dead.score + held.score) / 4) * 10) / 10;
+  const avg = await agentAverage((a) => a === expected, `the average of the four scores, ${expected}`);
   t.ok(avg < normal.score, `the agent's average moved: ${normal.score} → ${avg}`);
 });

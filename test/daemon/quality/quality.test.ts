@@ -94,7 +94,7 @@ t.test('rules from the config: thresholds, weights, severities, text rules on a 
 });
 
 function facts(over: Partial<CallFacts>): CallFacts {
-  return { callId: 'x', agent: '801', waitS: 5, transfers: 0, emotionStart: null, emotionEnd: null, surveyOffered: false, surveyScore: null, transcript: [], ...over };
+  return { callId: 'x', agent: '801', waitS: 5, transfers: 0, holds: 0, holdS: 0, emotionStart: null, emotionEnd: null, surveyOffered: false, surveyScore: null, transcript: [], ...over };
 }
 
 t.test('the quality extension scores an agent call when it ends, unless quality.enabled is false', async (t) => {
