@@ -133,14 +133,32 @@ export class PhraseMatcher<T> {
     private readonly syn: Synonyms,
     private readonly threshold = 0.75,
   ) {
-    this.prepared = candidates.flatMap((c) => c.phrases.map((p) => ({ value: c.value, phrase: p, units: units(syn.apply(normalize(p))) })).filter((p) => p.units.length > 0));
+    this.prepared = candidates
+      .flatMap((c) => c.phrases.map((p) => ({ value: c.value, phrase: p, units: units(syn.apply(normalize(p))) })))
+      .filter((p) => p.units.length > 0);
   }
 
   /** The best candidate at or above the threshold (earlier candidates win ties). */
   match(text: string): Match<T> | undefined {
     const u = units(this.syn.apply(normalize(text)));
+    const exact = new Set(u);
+    const seen = new Map<string, boolean>();
+    const present = (unit: string): boolean => {
+      if (exact.has(unit)) return true;
+      if (unit.length < 4) return false;
+      let r = seen.get(unit);
+      if (r === undefined) seen.set(unit, (r = u.some((x) => sameUnit(x, unit))));
+      return r;
+    };
     let best: Match<T> | undefined;
     for (const p of this.prepared) {
+      // Cheap upper bound first: units of the phrase not in the utterance (not even one edit away)
+      // cannot be matched, so the phrase cannot reach the threshold or
+      // beat the best so far. Keeps large knowledge bases fast.
+      let bound = 0;
+      for (const unit of p.units) if (present(unit)) bound++;
+      const limit = bound / p.units.length;
+      if (limit < this.threshold || (best && limit <= best.score + 1e-9)) continue;
       const score = phraseScore(u, p.units);
       // A longer matched phrase is more specific: prefer it on equal scores.
       if (score >= this.threshold && (!best || score > best.score + 1e-9)) best = { value: p.value, phrase: p.phrase, score };
