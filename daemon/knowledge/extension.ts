@@ -82,7 +82,7 @@ export class KnowledgeExtension implements Extension {
     const file = knowledgePath(this.ctx.daemon?.configFile?.() ?? `${process.cwd()}/frontdesk.yaml`, cfg.knowledge.file);
     const loaded = await loadKnowledgeFile(file, cfg);
     const changed = loaded.hash !== this.kb?.hash || file !== this.file;
-    this.kb = new KnowledgeBase(loaded.data, () => this.ctx.config(), (id) => this.hits.get(id) ?? 0, loaded.hash);
+    this.kb = new KnowledgeBase(loaded.data, () => this.ctx.config(), (id) => this.hits.get(id) ?? 0, loaded.hash, cfg.knowledge.menu);
     this.file = file;
     this.watch(file);
     this.setInvalid(false, '');
@@ -130,14 +130,7 @@ export class KnowledgeExtension implements Extension {
 
   /** A new config: the knowledge base must be valid with it (hours, queues, languages), or the reload is refused. */
   async reload(next: Config): Promise<void> {
-    const prevCtx = this.ctx;
-    const probe: Context = { ...prevCtx, config: () => next };
-    this.ctx = probe;
-    try {
-      await this.load(next);
-    } finally {
-      this.ctx = prevCtx;
-    }
+    await this.load(next);
   }
 
   async stop(): Promise<void> {

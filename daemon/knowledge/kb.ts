@@ -1,4 +1,4 @@
-import type { Config } from '../config/schema.js';
+import type { Config, KnowledgeConfig } from '../config/schema.js';
 import type { KbEntryView, KnowledgeSource } from '../bot/knowledge.js';
 import { fillPlaceholders } from './placeholders.js';
 
@@ -32,14 +32,15 @@ export class KnowledgeBase implements KnowledgeSource {
 
   constructor(
     readonly data: KbFile,
+    /** The config in force, read per call (placeholders). */
     private readonly config: () => Config,
     private readonly hits: (id: string) => number,
-    /** When the file was loaded, and its sha256 (reported on reload). */
+    /** sha256 of the file. */
     readonly hash: string,
+    menu: KnowledgeConfig['menu'] = {},
   ) {
-    const m = config().knowledge?.menu;
-    this.menuSize = m?.size ?? 5;
-    if (m?.say) this.menuSay = m.say;
+    this.menuSize = menu.size ?? 5;
+    if (menu.say) this.menuSay = menu.say;
   }
 
   entries(lang: KbLang, now = new Date()): KbEntryView[] {

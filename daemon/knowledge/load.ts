@@ -211,10 +211,3 @@ export function checkKnowledge(kb: KbFile, config: Config): KbIssue[] {
 function hasFaqKey(menu: Record<string, unknown> | undefined): boolean {
   return Object.values(menu ?? {}).some((a) => a === 'faq' || (typeof a === 'object' && a !== null && hasFaqKey((a as { menu?: { keys?: Record<string, unknown> } }).menu?.keys)));
 }
-
-/** Load a valid knowledge base for a config, or throw a ConfigError. */
-export async function knowledgeFor(configFile: string, config: Config, hits: (id: string) => number): Promise<KnowledgeBase | undefined> {
-  if (!config.knowledge) return undefined;
-  const loaded = await loadKnowledgeFile(knowledgePath(configFile, config.knowledge.file), config);
-  return new KnowledgeBase(loaded.data, () => config, hits, loaded.hash);
-}
