@@ -285,3 +285,12 @@ t.test('SIGHUP (a reload with the config unchanged) re-reads the knowledge file 
   t.same(await app.reload(), { ok: true });
   t.match(kb.current()!.entries('en').find((e) => e.id === 'address')!.answer, /We moved to 2 People's Road/);
 });
+
+t.test('the shipped example knowledge base is valid', async (t) => {
+  const { readFile } = await import('node:fs/promises');
+  const { repoRoot } = await import('../../helpers/paths.js');
+  // Without a menu key, so every entry must be reachable by speech, in both languages.
+  const cfg = parseConfig(config('kb.yaml', '/tmp/x').replace('    "3": faq\n', ''), 'f.yaml').config;
+  const kb = parseKnowledge(await readFile(join(repoRoot, 'config/knowledge.example.yaml'), 'utf8'), 'knowledge.example.yaml', cfg);
+  t.equal(kb.entries.length, 4);
+});
