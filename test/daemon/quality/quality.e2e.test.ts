@@ -113,8 +113,8 @@ t.test('quality inspection of agent calls: normal, over-talk, dead air; scores o
   const d = dead.findings.find((f) => f.rule === 'dead-air');
   t.ok(d, `dead air found: ${JSON.stringify(dead.findings)}`);
   t.ok(d!.atS! >= 1.2 && d!.atS! <= 3, `at second ${d!.atS} (when the caller's hello ended)`);
-  t.ok(Math.abs(d!.atS! + Number(d!.value) - 12) < 0.5 && Number(d!.value) > 8, `for ${String(d!.value)} s, until the agent spoke at 12 s`);
-  t.ok(dead.findings.some((f) => f.rule === 'slow-first-word' && f.atS! > 11.5 && f.atS! < 12.5), 'and the agent\'s first word came late');
+  t.ok(Math.abs(d!.atS! + Number(d!.value) - 12) < 1 && Number(d!.value) > 8, `for ${String(d!.value)} s, until the agent spoke at 12 s`);
+  t.ok(dead.findings.some((f) => f.rule === 'slow-first-word' && f.atS! > 11 && f.atS! < 13), 'and the agent\'s first word came late');
   t.ok(dead.flagged, `flagged (score ${dead.score})`);
 
   // 4. The agent puts the caller on hold for about 2 s (baresip sends re-INVITEs: sendonly, then sendrecv).
