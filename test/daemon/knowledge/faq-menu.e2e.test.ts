@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { dtmfTones } from '../../../drivers/audio/tones.js';
 import { startBox } from '../../helpers/box.js';
 import { cliPath } from '../../helpers/paths.js';
+import { connectCentral } from '../../helpers/central.js';
+import { startBroker } from '../../helpers/mosquitto.js';
 import { KB_YAML } from '../../helpers/knowledge.js';
 
 /**
@@ -16,6 +18,10 @@ t.test('a DTMF-only box answers a FAQ through the common-questions menu, and the
   const kbDir = await mkdtemp(join(tmpdir(), 'fd-kbe-'));
   t.teardown(() => rm(kbDir, { recursive: true, force: true }));
   await writeFile(join(kbDir, 'kb.yaml'), KB_YAML);
+  const broker = await startBroker();
+  t.teardown(() => broker.close());
+  const central = await connectCentral(broker.url, ['frontdesk/test/box-1/metrics']);
+  t.teardown(() => central.close());
   const box = await startBox({
     agents: [{ extension: '801', contact: 'sip:801@127.0.0.1:9' }],
     bot: `  greeting: "Hi. For common questions press 3."
@@ -25,7 +31,7 @@ t.test('a DTMF-only box answers a FAQ through the common-questions menu, and the
     "0": agent
   menu_prompt: "Anything else?"
   handoff: { default_queue: general }`,
-    extra: `hours:\n  open: { mon-sun: "00:00-24:00" }\nknowledge:\n  file: ${join(kbDir, 'kb.yaml')}\n  menu: { size: 3, say: "Frequently asked." }\n`,
+    extra: `hours:\n  open: { mon-sun: "00:00-24:00" }\nknowledge:\n  file: ${join(kbDir, 'kb.yaml')}\n  menu: { size: 3, say: "Frequently asked." }\nmqtt:\n  url: ${broker.url}\n  metrics_every: 1s\n`,
   });
   t.teardown(() => box.close());
   const modem = box.emu.modem;
@@ -67,4 +73,12 @@ t.test('a DTMF-only box answers a FAQ through the common-questions menu, and the
   t.equal(cdr.outcome, 'bot-resolved');
   const hits = await box.row<{ n: number }>("SELECT hits AS n FROM kb_hits WHERE entry_id = 'address'", [], (r) => r.n === 2);
   t.equal(hits.n, 2);
+
+  // The knowledge-base KPIs, published with the others: 3 answers, 1 miss; both calls contained.
+  await central.waitUntil(() => {
+    const m = [...central.messages].reverse().find((x) => x.topic.endsWith('/metrics'));
+    const k = (m?.json as { windows?: { today?: Record<string, unknown> } } | undefined)?.windows?.today;
+    return k?.kbAnswered === 3 && k.kbUnanswered === 1 && k.faqHitRate === 0.75 && k.kbContained === 2 && k.kbContainmentRate === 1;
+  }, 20_000, 'kbAnswered 3, kbUnanswered 1, faqHitRate 0.75, kbContained 2, kbContainmentRate 1 on metrics');
+  t.pass('FAQ hit rate and calls contained by the knowledge base reach MQTT');
 });
