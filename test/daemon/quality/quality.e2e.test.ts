@@ -116,6 +116,9 @@ t.test('quality inspection of agent calls: normal, over-talk, dead air; scores o
   t.ok(Math.abs(d!.atS! + Number(d!.value) - 12) < 1 && Number(d!.value) > 8, `for ${String(d!.value)} s, until the agent spoke at 12 s`);
   t.ok(dead.findings.some((f) => f.rule === 'slow-first-word' && f.atS! > 11 && f.atS! < 13), 'and the agent\'s first word came late');
   t.ok(dead.flagged, `flagged (score ${dead.score})`);
+  const stored = await box.row<{ score: number; flagged: number; findings: string }>('SELECT score, flagged, findings FROM quality_scores WHERE call_id = ?', [dead.callId], () => true);
+  t.same([stored.score, stored.flagged], [dead.score, 1], 'the score is stored');
+  t.same((JSON.parse(stored.findings) as { rule: string; atS: number }[]).map((f) => [f.rule, f.atS]), dead.findings.map((f) => [f.rule, f.atS]), 'with its evidence (rule, second)');
 
   // 4. The agent puts the caller on hold for about 2 s (baresip sends re-INVITEs: sendonly, then sendrecv).
   const held = await call(agentTrack(7, [[0.3, 1.5], [5, 6.5]]), async () => {
