@@ -94,7 +94,7 @@ export class BotSession {
         ...(bot.faq ?? []).map((f, index) => ({ value: { kind: 'faq' as const, index }, phrases: f.ask })),
         ...[...this.kb.values()].map((e) => ({ value: { kind: 'kb' as const, id: e.id }, phrases: e.phrases })),
       ],
-      new Synonyms({ ...(opts.knowledge?.synonyms() ?? {}), ...(bot.synonyms ?? {}) }),
+      new Synonyms(bot.synonyms ?? {}, opts.knowledge?.synonyms() ?? {}),
     );
   }
 

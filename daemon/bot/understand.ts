@@ -39,9 +39,10 @@ export function normalize(text: string): string {
 
 export class Synonyms {
   private readonly pairs: [string, string][] = [];
-  constructor(extra: Record<string, string[]> = {}) {
+  /** Several maps (the bot's, the knowledge base's) add up, word by word. */
+  constructor(...extras: Record<string, string[]>[]) {
     const all: Record<string, string[]> = { ...BUILTIN_SYNONYMS };
-    for (const [k, v] of Object.entries(extra)) all[normalize(k)] = [...(all[normalize(k)] ?? []), ...v];
+    for (const extra of extras) for (const [k, v] of Object.entries(extra)) all[normalize(k)] = [...(all[normalize(k)] ?? []), ...v];
     for (const [canon, variants] of Object.entries(all)) for (const v of variants) this.pairs.push([normalize(v), canon]);
     // Longest variants first, so 人工服务 is replaced before 人工 could be.
     this.pairs.sort((a, b) => b[0].length - a[0].length);

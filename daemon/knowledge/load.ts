@@ -161,7 +161,7 @@ export function checkKnowledge(kb: KbFile, config: Config): KbIssue[] {
   if (!langs.includes(botLang)) issues.push({ path: ['languages'], message: `the bot speaks ${botLang} but the knowledge base is only in ${langs.join(', ')}` });
 
   const firstId = new Map<string, number>();
-  const syn = new Synonyms({ ...(kb.synonyms ?? {}), ...(config.bot.synonyms ?? {}) });
+  const syn = new Synonyms(config.bot.synonyms ?? {}, kb.synonyms ?? {});
   const firstAsk = new Map<string, { entry: number; path: Path }>();
   const queues = new Set((config.queues ?? []).map((q) => q.id));
   const slots = new Set(Object.keys(config.bot.collect ?? {}));
