@@ -37,6 +37,7 @@ t.test('over-talk: both speak at once; turn-taking with short overlaps is not', 
   const s = scoreCall(facts({ audio: over }), undefined);
   t.same(s.findings.map((f) => [f.rule, f.atS]), [['over-talk', 2]]);
   t.equal(s.flagged, true, 'a major rule takes 25 points: under the default 80');
+  t.equal(scoreCall(facts({ audio: over }), { flag_below: 70 }).flagged, false, 'with flag_below: 70, 75 points are not flagged');
 
   const normal = await measureAudio(channel(10, [[0, 2, 1000], [4.5, 6, 1000]]), channel(10, [[1.8, 4.3, 600], [6.2, 9, 600]]));
   t.equal(normal.overTalkS, 0, 'a 0.2 s overlap is not over-talk');
