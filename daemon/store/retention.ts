@@ -39,6 +39,9 @@ export async function applyRetention(db: Db, cfg: Config, now = Date.now()): Pro
     const calls = await tx.run('DELETE FROM calls WHERE offered_at < ?', [callsBefore]);
     const sms = await tx.run('DELETE FROM sms WHERE received_at < ?', [callsBefore]);
     const states = await tx.run('DELETE FROM agent_state_log WHERE at < ?', [callsBefore]);
+    // Per-call knowledge-base log and quality scores go with the calls (hit counts and the unanswered list stay).
+    await tx.run('DELETE FROM kb_log WHERE at < ?', [callsBefore]);
+    await tx.run('DELETE FROM quality_scores WHERE at < ?', [callsBefore]);
     return { calls: calls.changes, voicemails: vm.changes, files, sms: sms.changes, agentStates: states.changes };
   });
 }
