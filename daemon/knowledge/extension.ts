@@ -71,6 +71,15 @@ export class KnowledgeExtension implements Extension {
     if (found.length) this.ctx.bus.emit('kb.suggested', { callId, entries: found.map((f) => ({ id: f.entry.id, title: f.entry.title, answer: f.entry.answer, score: f.score })) });
   }
 
+  /** Entries matching a text, best first (for the console's search box; the console is handed this extension). */
+  search(text: string, max = 5): { id: string; title: string; answer: string; score: number }[] {
+    const kb = this.kb;
+    if (!kb) return [];
+    const cfg = this.ctx.config();
+    const lang = (cfg.bot.language ?? cfg.language ?? 'zh-CN').startsWith('zh') ? 'zh' : 'en';
+    return suggestEntries(kb.entries(lang), [text], kb.synonyms(), { max, threshold: 0.5 }).map((f) => ({ id: f.entry.id, title: f.entry.title, answer: f.entry.answer, score: f.score }));
+  }
+
   /** Load the knowledge base for a config; throws ConfigError (nothing changes) when it is invalid. */
   private async load(cfg: Config): Promise<void> {
     if (!cfg.knowledge) {

@@ -266,6 +266,7 @@ t.test('speech reaches entries (with synonyms); misunderstood speech is kept; th
   t.equal(suggested.length, 1, 'kb.suggested at handoff');
   t.same(suggested[0]!.data.entries.map((e) => e.id).slice(0, 2), ['fees', 'hours'], 'the entries the bot answered, the latest first');
   t.match(suggested[0]!.data.entries[0]!.answer, /free/);
+  t.same(kb.search('where is your address').map((e) => e.id), ['address'], 'search for the console');
 });
 
 t.test('SIGHUP (a reload with the config unchanged) re-reads the knowledge file at once', async (t) => {
