@@ -214,8 +214,9 @@ class Telemetry {
     const sl = durationOr(m.service_level, '20s');
     const w15 = { from: new Date(now.getTime() - 15 * 60_000), to: now };
     const today = { from: startOfDay(now, this.config.timezone), to: now };
+    const fcr = durationOr(m.fcr_window, '24h');
     // The call KPIs, the knowledge base's (FAQ hit rate, containment) and quality scores per agent.
-    const kpis = async (w: { from: Date; to: Date }): Promise<Record<string, unknown>> => ({ ...(await computeKpis(this.ctx.db, w, sl)), ...(await knowledgeKpis(this.ctx.db, w)), quality: await qualityKpis(this.ctx.db, w) });
+    const kpis = async (w: { from: Date; to: Date }): Promise<Record<string, unknown>> => ({ ...(await computeKpis(this.ctx.db, w, sl, fcr)), ...(await knowledgeKpis(this.ctx.db, w)), quality: await qualityKpis(this.ctx.db, w) });
     const [k15, kToday] = await Promise.all([kpis(w15), kpis(today)]);
     return {
       schema: SCHEMA_VERSION,
