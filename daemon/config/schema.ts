@@ -24,8 +24,10 @@ const Duration = (description: string, def?: string) =>
 
 const Id = (description: string) => Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$', description: `${description} Letters, digits, _ and -; at most 32 characters.` });
 const Extension = Type.String({ pattern: '^[0-9A-Za-z*#+]{1,32}$', description: 'A desk-phone extension, e.g. "801".' });
-const E164 = Type.String({ pattern: '^\\+?[0-9]{3,16}$', description: 'A phone number, E.164 preferred ("+8613900000001").' });
+const E164 = Type.String({ pattern: '^\\+?[0-9 ().-]{3,24}$', description: 'A phone number: E.164 ("+8613900000001"), or national ("13900000001") when country_code is set.' });
 const TimeRange = Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-4]):[0-5][0-9]$', description: 'Opening time range, "09:00-18:00".' });
+/** Weekday specs: the loader checks the names (any case), ranges (may wrap) and comma lists, with a did-you-mean. */
+const Days = Type.String({ pattern: '^[A-Za-z]+(-[A-Za-z]+)?(,[A-Za-z]+(-[A-Za-z]+)?)*$', description: 'Days: "mon", "mon-fri", "fri-mon" (wraps), "mon,wed,fri"; any case.' });
 const DateStr = Type.String({ pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$', description: 'A date, "2026-10-01".' });
 const Answer = Type.String({
   pattern: '^(bot|voicemail|queue:[A-Za-z0-9_-]+|extension:[0-9A-Za-z*#+]+)$',
@@ -150,7 +152,7 @@ const Queue = Obj({
   hours: Type.Optional(
     Obj(
       {
-        open: Type.Record(Type.String({ pattern: '^(mon|tue|wed|thu|fri|sat|sun)(-(mon|tue|wed|thu|fri|sat|sun))?$' }), Type.Union([TimeRange, Type.Array(TimeRange)])),
+        open: Type.Record(Days, Type.Union([TimeRange, Type.Array(TimeRange)])),
         holidays: Type.Optional(Type.Array(DateStr)),
       },
       'Opening hours of this queue (in addition to the main hours); a caller arriving when it is closed goes to overflow, else on_max_wait.',
@@ -192,7 +194,7 @@ const Priority = Obj({
 
 const Hours = Obj({
   open: Type.Record(
-    Type.String({ pattern: '^(mon|tue|wed|thu|fri|sat|sun)(-(mon|tue|wed|thu|fri|sat|sun))?$' }),
+    Days,
     Type.Union([TimeRange, Type.Array(TimeRange)]),
     { description: 'Day or day range → opening hours, e.g. "mon-fri": "09:00-18:00".' },
   ),
@@ -218,6 +220,7 @@ const MenuAction = Type.Recursive((Self) =>
 
 const Bot = Obj({
   greeting: Type.String({ description: 'Played when the bot answers.' }),
+  vip_greeting: Type.Optional(Type.String({ description: 'Said to VIP callers (priority.vip_numbers) instead of the greeting, before they go straight to the queue; absent: no greeting at all.' })),
   language: Type.Optional(Language),
   menu: Type.Optional(Type.Record(Type.String({ pattern: '^[0-9*#]$' }), MenuAction, { description: 'DTMF key → action. "0" goes to a human by default.' })),
   menu_prompt: Type.Optional(Type.String({ description: 'Said after an answer, to invite the next choice.' })),
@@ -304,7 +307,8 @@ export const ConfigSchema = Type.Object(
     site: Id('Site name; appears in MQTT topics and every record.'),
     node: Id('This box\'s name within the site.'),
     language: Type.Optional(Language),
-    timezone: Type.Optional(Type.String({ description: 'IANA zone for business hours, e.g. "Asia/Shanghai".' })),
+    timezone: Type.Optional(Type.String({ description: 'IANA zone for business hours, e.g. "Asia/Shanghai" (checked against the zones the box knows).' })),
+    country_code: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,2}$', description: 'Country calling code without "+", e.g. "86": configured and calling numbers in national form ("13900000001", "021...") are matched as +86... . Without it, configured numbers must be E.164.' })),
     lines: Type.Array(Discriminated([GsmLine, AnalogLine, SipLine], 'A phone line: kind gsm, analog or sip.'), { minItems: 1 }),
     sip: Type.Optional(SipSection),
     agents: Type.Optional(Type.Array(Agent)),
