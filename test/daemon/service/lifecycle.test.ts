@@ -45,6 +45,13 @@ t.test('the real process: READY, watchdog, SIGHUP reload (invalid kept out), SIG
   const status = await notify.waitFor((m) => m.startsWith('STATUS=') && notify.messages.indexOf(m) > notify.messages.findIndex((x) => x.startsWith('RELOADING=1')));
   t.match(status, `config ${firstHash}`, 'still reports the old config');
 
+  // Issue 11's blockers: a misspelt zone and weekday never reach the running box.
+  await writeFile(file, `${config(dir, 'first')}timezone: Asia/Shanghia\nhours:\n  open:\n    mon-fir: "09:00-18:00"\n`);
+  d.kill('SIGHUP');
+  const rejected2 = await d.waitForLog((l) => l.msg.startsWith('config reload rejected') && l !== rejected);
+  t.match(rejected2.errors, [/frontdesk\.yaml:15:11: timezone: "Asia\/Shanghia" is not an IANA time zone; did you mean "Asia\/Shanghai"\?/, /frontdesk\.yaml:18:5: hours\.open\.mon-fir: "mon-fir" is not a weekday spec; did you mean "mon-fri"\?/]);
+  t.equal(rejected2.keeping, firstHash, 'the old config stays in force');
+
   // A valid new config is applied.
   await writeFile(file, config(dir, 'second'));
   d.kill('SIGHUP');
