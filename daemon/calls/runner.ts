@@ -9,6 +9,7 @@ import { durationOr } from '../config/duration.js';
 import type { Logger } from '../log.js';
 import { BotSession, type Step } from '../bot/dialog.js';
 import { isOpen } from '../bot/hours.js';
+import { isVipNumber } from '../routing/vip.js';
 import type { PromptResolver } from '../speech/prompts.js';
 import { record } from '../speech/recorder.js';
 import { Call } from './call.js';
@@ -42,6 +43,7 @@ const DEFAULTS = {
 export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
   const call = new Call(leg, deps.bus, deps.log);
   const log = call.log;
+  call.vip = isVipNumber(deps.config(), call.caller);
   call.offered();
   try {
     await leg.answer();
@@ -75,7 +77,7 @@ export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
     input.close();
   };
   const signal = call.gone.signal;
-  const vip = Boolean(call.caller && cfg.priority?.vip_numbers?.includes(call.caller));
+  const vip = call.vip;
 
   const voicemail = async (): Promise<void> => {
     call.setPhase('voicemail');
