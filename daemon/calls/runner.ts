@@ -8,7 +8,7 @@ import type { Config } from '../config/schema.js';
 import { durationOr } from '../config/duration.js';
 import type { Logger } from '../log.js';
 import { BotSession, type Step } from '../bot/dialog.js';
-import { isOpen } from '../bot/hours.js';
+import { isOpenSafe } from '../bot/hours.js';
 import { isVipNumber } from '../routing/vip.js';
 import type { PromptResolver } from '../speech/prompts.js';
 import { record } from '../speech/recorder.js';
@@ -95,7 +95,7 @@ export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
 
   try {
     // Outside business hours: the closed message, then what the installer chose.
-    if (!isOpen(cfg.hours, cfg.timezone, deps.now?.() ?? new Date())) {
+    if (!isOpenSafe(cfg, cfg.hours, cfg.timezone, deps.now?.() ?? new Date(), { alarm: (a) => deps.bus.emit('alarm', a), log })) {
       const closed = cfg.hours?.closed;
       log.info('outside business hours');
       if (closed?.say) await speaker.say([{ text: closed.say }], signal);

@@ -2,7 +2,7 @@ import t from 'tap';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadConfigFile, parseConfig, ConfigError, MAX_CONFIG_BYTES, type ConfigIssue } from '../../../daemon/config/load.js';
-import { isOpen } from '../../../daemon/bot/hours.js';
+import { isOpen, isOpenSafe } from '../../../daemon/bot/hours.js';
 import { encodeWav } from '../../../drivers/audio/wav.js';
 import { tone } from '../../../drivers/audio/tones.js';
 
@@ -152,4 +152,19 @@ t.test('loader bounds: size, aliases, nesting; never a crash', async (t) => {
   const d = issues(deeper);
   t.equal(d[0]?.line, 9);
   t.match(d[0]?.message, /YAML: nested too deeply to read/);
+});
+
+t.test('a config error that slips through at run time: open (the caller reaches a person), one alarm naming the key, a log line saying what to fix', async (t) => {
+  const alarms: { source: string; message: string }[] = [];
+  const logs: string[] = [];
+  const sink = { alarm: (a: { source: string; message: string }) => alarms.push(a), log: { error: (_o: object, msg: string) => logs.push(msg) } };
+  const cfg = {};
+  const at = new Date('2026-11-29T03:00:00Z'); // a Sunday: closed by these hours if they were understood
+  t.equal(isOpenSafe(cfg, { open: { 'mon-fri': '09:00-17:00' } }, 'Asia/Shanghia', at, sink), true, 'treated as open');
+  t.equal(isOpenSafe(cfg, { open: { 'mon-fri': '09:00-17:00' } }, 'Asia/Shanghia', at, sink), true);
+  t.match(alarms, [{ code: 'config-error', source: 'timezone', severity: 'critical', message: /timezone: .*Asia\/Shanghia/ }], 'one alarm per config and key');
+  t.match(logs, [/fix timezone in the config file/, /fix timezone/]);
+  isOpenSafe(cfg, { open: { 'sun-fir': '09:00-17:00' } }, 'UTC', at, sink);
+  t.match(alarms[1], { source: 'hours.open["sun-fir"]' });
+  t.equal(isOpenSafe({}, { open: { 'mon-fri': '09:00-17:00' } }, 'UTC', at, sink), false, 'a good config is untouched');
 });
