@@ -222,7 +222,7 @@ const Bot = Obj({
   greeting: Type.String({ description: 'Played when the bot answers.' }),
   vip_greeting: Type.Optional(Type.String({ description: 'Said to VIP callers (priority.vip_numbers) instead of the greeting, before they go straight to the queue; absent: no greeting at all.' })),
   language: Type.Optional(Language),
-  menu: Type.Optional(Type.Record(Type.String({ pattern: '^[0-9*#]$' }), MenuAction, { description: 'DTMF key → action. "0" goes to a human by default.' })),
+  menu: Type.Optional(Type.Record(Type.String({ pattern: '^[0-9*#]$' }), MenuAction, { description: 'DTMF key (0-9, *, #) → action. An action is a word: "agent" (a person, default queue), "queue:<id>", "collect:<slot>" (ask for a bot.collect slot), "repeat" (say this menu again), "back" (previous menu), "voicemail", "hangup"; or a mapping: { say: "text", prompt: <recording id>, then: <word as before, or "menu" (default: menu_prompt, then the next key)>, queue: <id>, menu: { say: "text", keys: { <key>: <action> } } } for an answer, a hand-off or a sub-menu. "0" goes to a person unless given another action.' })),
   menu_prompt: Type.Optional(Type.String({ description: 'Said after an answer, to invite the next choice.' })),
   no_input: Type.Optional(Obj({ timeout: Type.Optional(Duration('Silence before the bot repeats itself.', '8s')), repeats: Type.Optional(Type.Integer({ minimum: 0, maximum: 5, default: 2 })), say: Type.Optional(Type.String()) })),
   no_match_say: Type.Optional(Type.String({ description: 'Said when input is not understood.' })),
