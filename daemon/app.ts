@@ -78,7 +78,9 @@ export class App {
     try {
       next = await loadConfigFile(this.loaded.file);
     } catch (err) {
-      const errors = err instanceof ConfigError ? err.message.split('\n') : [String(err)];
+      // A huge broken file can have thousands of problems: the log, event and MQTT reply carry the first 50.
+      const all = err instanceof ConfigError ? err.message.split('\n') : [String(err)];
+      const errors = all.length > 50 ? [...all.slice(0, 50), `... and ${all.length - 50} more (frontdesk check-config ${this.loaded.file} lists them all)`] : all;
       this.log.error({ errors, file: this.loaded.file, keeping: this.loaded.hash.slice(0, 12) }, 'config reload rejected; keeping the running config');
       this.bus.emit('system.reload', { ok: false, errors });
       return { ok: false, errors };
