@@ -62,6 +62,8 @@ function lines(c: Config): CrossIssue[] {
     if (l.kind === 'gsm' && l.modem === 'huawei' && l.at_port && !l.voice_port) issues.push({ path: ['lines', i], message: 'a huawei line needs voice_port (the audio tty) when at_port is given' });
     if (l.kind === 'sip' && l.register && !l.username) issues.push({ path: ['lines', i], message: 'register: true needs a username' });
   });
+  const cb = c.routing?.callback?.line;
+  if (cb !== undefined && !c.lines.some((l) => l.id === cb)) issues.push({ path: ['routing', 'callback', 'line'], message: `no line "${cb}" (lines: ${c.lines.map((l) => l.id).join(', ')})` });
   return issues;
 }
 
