@@ -1,5 +1,6 @@
 import type { Config } from '../config/schema.js';
 import { DAYS, parseDays, parseTimeRange } from '../config/values.js';
+import { reportConfigFault, type ConfigFaultSink } from '../config/faults.js';
 
 type Hours = Pick<NonNullable<Config['hours']>, 'open' | 'holidays'>;
 
@@ -58,15 +59,6 @@ function orThrow<T>(c: { ok: true; value: T } | { ok: false; message: string }, 
   return c.value;
 }
 
-/** Where a config fault found on the call path is reported: an `alarm` event and a log line. */
-export interface ConfigFaultSink {
-  alarm: (a: { code: 'config-error'; source: string; active: true; severity: 'critical'; message: string }) => void;
-  log: { error: (o: object, msg: string) => void };
-}
-
-// One alarm per (config, key): a reload brings a new config object, which raises afresh if still wrong.
-const raised = new WeakMap<object, Set<string>>();
-
 /**
  * isOpen on the call path. A config error that slipped past the loader (it should not) must not
  * cost a caller: the branch counts as open, so the caller reaches the bot and a person (voicemail
@@ -78,13 +70,7 @@ export function isOpenSafe(cfg: object, hours: Hours | undefined, timeZone: stri
     return isOpen(hours, timeZone, at);
   } catch (err) {
     if (!(err instanceof ConfigValueError)) throw err;
-    sink.log.error({ err, key: err.key }, `config error at run time: fix ${err.key} in the config file (check-config shows it); treating the branch as open`);
-    const keys = raised.get(cfg) ?? new Set<string>();
-    raised.set(cfg, keys);
-    if (!keys.has(err.key)) {
-      keys.add(err.key);
-      sink.alarm({ code: 'config-error', source: err.key, active: true, severity: 'critical', message: `${err.message}; calls are treated as within business hours until it is fixed` });
-    }
+    reportConfigFault(cfg, err.key, err.message.slice(err.key.length + 2), 'calls are treated as within business hours until it is fixed', sink);
     return true;
   }
 }

@@ -1,17 +1,22 @@
 import t from 'tap';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { rms } from '../../../drivers/audio/tones.js';
+import { rms, tone } from '../../../drivers/audio/tones.js';
+import { encodeWav } from '../../../drivers/audio/wav.js';
 import { startBox } from '../../helpers/box.js';
 import { eventAfter, hangUp, mark } from '../../helpers/routing.js';
+import { sleep } from '../../helpers/net.js';
 
 // An agent nobody reaches: the VIP's place in the queue is what is under test, not the bridge.
 const NOBODY = [{ extension: '899', contact: 'sip:899@127.0.0.1:9' }];
 
-t.test('VIP on a real GSM line: matched after normalisation, skips the greeting, straight to the queue; CDR and events say vip', async (t) => {
+t.test('VIP on a real GSM line: matched after normalisation, skips the greeting, straight to the queue; CDR and events say vip; hold music gone at run time: chime and a config-error alarm', async (t) => {
+  const prompts = t.testdir();
+  await writeFile(join(prompts, 'jazz.wav'), encodeWav(tone([440], 500, -12), 8000));
   const box = await startBox({
     agents: NOBODY,
-    queues: '  - id: general\n    skill: general\n    ring_timeout: 30s\n    max_wait: 2m',
+    queues: '  - id: general\n    skill: general\n    ring_timeout: 30s\n    max_wait: 2m\n    hold_music: jazz\n    announce: { position: false, wait_estimate: false }',
+    speech: `  tts: { voice: en }\n  worker: false\n  prompts_dir: ${prompts}`,
     extra: 'country_code: "86"\npriority:\n  vip_numbers: ["+86 139 0000 0099", "13700000077"]\n',
   });
   t.teardown(() => box.close());
@@ -66,4 +71,18 @@ t.test('VIP on a real GSM line: matched after normalisation, skips the greeting,
   const greeted = await vipCall('+8613900000099');
   t.ok(rms(greeted.heard) > 300, `the VIP hears the short greeting before the queue (rms ${rms(greeted.heard).toFixed(0)})`);
   t.ok(rms(national.heard) < rms(greeted.heard) / 3, 'and without vip_greeting heard (almost) nothing before the queue');
+
+  // The hold music the loader checked is deleted while the box runs: the caller hears the chime,
+  // and an alarm names the key to fix.
+  await rm(join(prompts, 'jazz.wav'));
+  const m = mark(box);
+  modem.ring('+8613900000099');
+  const offered = await eventAfter(box, m, 'call.offered', (l) => l.caller === '+8613900000099');
+  const alarm = await eventAfter(box, m, 'alarm', (l) => l.code === 'config-error');
+  t.match(alarm, { source: 'queues[0].hold_music', severity: 'warning', active: true, message: /jazz\.wav cannot be played; callers hear the default chime/ });
+  t.ok(box.daemon.logs.slice(m).some((l) => /fix queues\[0\]\.hold_music in the config file/.test(l.msg)), 'the log says which key to fix');
+  const since = performance.now();
+  await sleep(1500);
+  t.ok(rms(Buffer.concat(modem.recording.filter((r) => r.at >= since).map((r) => r.frame))) > 100, 'the caller hears the chime while waiting');
+  await hangUp(box, 0, String(offered.callId));
 });
