@@ -151,6 +151,7 @@ function analyse(text: string, file: string, env: NodeJS.ProcessEnv, opts: LoadO
   const schemaPaths = new Set<string>();
   if (!v(data)) {
     for (const e of simplify(v.errors ?? [])) {
+      e.path = typedPath(data, e.path);
       schemaPaths.add(formatPath(e.path));
       if (!unset.has(formatPath(e.path))) issues.push(locate(e));
     }
@@ -167,7 +168,9 @@ function analyse(text: string, file: string, env: NodeJS.ProcessEnv, opts: LoadO
       if (schemaOk) throw err;
       continue;
     }
-    for (const c of found) if (!schemaPaths.has(formatPath(c.path)) && !unset.has(formatPath(c.path))) issues.push(locate(c));
+    // Not where the schema (or an unset variable) already said what is wrong, nor below it.
+    const said = (path: PathSeg[]): boolean => path.some((_, n) => schemaPaths.has(formatPath(path.slice(0, n + 1))) || unset.has(formatPath(path.slice(0, n + 1))));
+    for (const c of found) if (!said(c.path)) issues.push(locate(c));
   }
   return { issues, config: data as Config, hash, locate };
 }
@@ -252,6 +255,16 @@ function pathOf(ancestors: readonly unknown[], node: unknown, key: number | 'key
 
 // ---- locating schema errors ----------------------------------------------------------------------
 
+/** A pointer's segments typed by the data they walk: list indexes as numbers, map keys (menu key "1") as strings. */
+function typedPath(data: unknown, path: PathSeg[]): PathSeg[] {
+  let node = data;
+  return path.map((seg) => {
+    const typed = Array.isArray(node) ? Number(seg) : String(seg);
+    node = node !== null && typeof node === 'object' ? (node as Record<string, unknown>)[typed] : undefined;
+    return typed;
+  });
+}
+
 function parsePointer(p: string): PathSeg[] {
   if (!p) return [];
   return p
@@ -328,6 +341,14 @@ function simplify(errors: ErrorObject[]): Located[] {
     switch (e.keyword) {
       case 'additionalProperties': {
         const key = String(p.additionalProperty);
+        const patterns = Object.keys((e.parentSchema as { patternProperties?: object } | undefined)?.patternProperties ?? {});
+        if (patterns.length) {
+          // A map (menu keys, skills, slots...): the key itself has a form.
+          path.push(key);
+          onKey = true;
+          message = `${JSON.stringify(key)} is not a valid key here: ${patterns.map((x) => KEY_FORMS[x] ?? `it must match ${x}`).join(' or ')}`;
+          break;
+        }
         const allowed = Object.keys((e.parentSchema as { properties?: object } | undefined)?.properties ?? {}).filter((k) => k !== '$schema');
         const guess = suggest(key, allowed);
         path.push(key);
@@ -398,12 +419,19 @@ function mergeUnions(out: Located[]): Located[] {
   const result: Located[] = [];
   for (const list of byPath.values()) {
     const words = list.filter((x) => x.allowed);
-    const others = list.filter((x) => !x.allowed && !(x.keyword === 'type' && list.some((y) => y.keyword !== 'type')));
-    if (words.length > 1) {
-      const got = words[0]!.message.slice(words[0]!.message.lastIndexOf(', got ') + 6);
-      result.push({ ...words[0]!, message: `expected ${words.flatMap((w) => w.allowed!).map((a) => JSON.stringify(a)).join(' or ')}, got ${got}` });
-    } else result.push(...words);
+    const types = list.filter((x) => x.keyword === 'type');
+    const summaries = list.filter((x) => x.keyword === 'anyOf');
+    const others = list.filter((x) => !x.allowed && x.keyword !== 'type' && x.keyword !== 'anyOf');
+    const got = (x: Located): string => x.message.slice(x.message.lastIndexOf(', got ') + 6);
+    // The most specific sentence wins: words the value could have been, what else failed, the
+    // types the value could have had, and only then the union's summary.
+    if (words.length > 1) result.push({ ...words[0]!, message: `expected ${words.flatMap((w) => w.allowed!).map((a) => JSON.stringify(a)).join(' or ')}, got ${got(words[0]!)}` });
+    else result.push(...words);
     result.push(...others);
+    if (words.length || others.length) continue;
+    if (types.length > 1) result.push({ ...types[0]!, message: `expected ${types.map((x) => x.message.slice(9, x.message.lastIndexOf(', got '))).join(' or ')}, got ${got(types[0]!)}` });
+    else if (types.length) result.push(...types);
+    else result.push(...summaries);
   }
   return result;
 }
@@ -412,7 +440,9 @@ function dropSummaries(out: Located[]): Located[] {
   // Drop anyOf summaries where a more specific error sits at or below the same path. Every prefix of
   // every specific error's path goes in one set: this was a scan of all errors per summary, which
   // made a big invalid file (thousands of errors) take seconds.
-  const isSummary = (x: Located): boolean => x.keyword === 'anyOf';
+  // The same goes for a union branch's type error (a menu action is a word or a mapping: a mapping
+  // with a bad key inside is not "expected string").
+  const isSummary = (x: Located): boolean => x.keyword === 'anyOf' || x.keyword === 'type';
   if (!out.some(isSummary)) return out;
   const covered = new Set<string>();
   for (const y of out) {
@@ -423,6 +453,14 @@ function dropSummaries(out: Located[]): Located[] {
   }
   return out.filter((x) => !isSummary(x) || !covered.has(x.path.map((seg) => `\u0000${seg}`).join('')));
 }
+
+/** What the key patterns of the schema's maps mean, in words. */
+const KEY_FORMS: Record<string, string> = {
+  '^[0-9*#]$': 'one DTMF key: 0-9, * or #',
+  '^[A-Za-z0-9_-]+$': 'letters, digits, _ and -',
+  '^[0-9A-Za-z*#+]{1,32}$': 'an extension: digits, letters, *, # or +, at most 32',
+  '^[a-z]{2,3}(-[A-Z]{2})?$': 'a language tag like "zh-CN" or "en"',
+};
 
 function patternHint(e: ErrorObject): string {
   const d = (e.parentSchema as { description?: string } | undefined)?.description;

@@ -104,7 +104,7 @@ const SipSection = Obj(
     listen: Type.Optional(Type.String({ pattern: '^(\\[[0-9a-fA-F:.]+\\]|[0-9.]+|[A-Za-z0-9.-]+):[0-9]{1,5}$', default: '0.0.0.0:5060', description: 'Address:port the SIP user agent listens on (UDP and TCP).' })),
     rtp_ports: Type.Optional(Type.String({ pattern: '^[0-9]{4,5}-[0-9]{4,5}$', default: '20000-20999', description: 'RTP port range, "20000-20999".' })),
     allow_from: Type.Optional(Type.Array(Type.String({ pattern: '^[0-9a-fA-F:.]+(/[0-9]{1,3})?$' }), { description: 'Addresses (CIDR) whose requests are accepted without authentication; everything else is challenged or refused.' })),
-    users: Type.Optional(Type.Record(Type.String({ pattern: '^[0-9A-Za-z*#+]{1,32}$' }), Type.String({ minLength: 1 }), { description: 'Desk phones that register directly with the box: extension → password (use ${VAR}).' })),
+    users: Type.Optional(Type.Record(Type.String({ pattern: '^[0-9A-Za-z*#+]{1,32}$' }), Type.String({ minLength: 1 }), { additionalProperties: false, description: 'Desk phones that register directly with the box: extension → password (use ${VAR}).' })),
     outbound_dialing: Type.Optional(
       Obj(
         {
@@ -124,7 +124,7 @@ const SipSection = Obj(
 const Agent = Obj({
   extension: Extension,
   name: Type.String({ minLength: 1, description: 'Shown in reports and spoken to callers when useful.' }),
-  skills: Type.Optional(Type.Record(Type.String({ pattern: '^[A-Za-z0-9_-]+$' }), Type.Integer({ minimum: 1, maximum: 10 }), { description: 'skill → level; a higher level is preferred.' })),
+  skills: Type.Optional(Type.Record(Type.String({ pattern: '^[A-Za-z0-9_-]+$' }), Type.Integer({ minimum: 1, maximum: 10 }), { additionalProperties: false, description: 'skill → level; a higher level is preferred.' })),
   groups: Type.Optional(Type.Array(Type.String())),
   wrap_up: Type.Optional(Duration('After-call work time before the next call.', '10s')),
   max_calls: Type.Optional(Type.Integer({ minimum: 1, maximum: 8, default: 1, description: 'Concurrent calls; a desk phone takes 1.' })),
@@ -213,7 +213,7 @@ const MenuAction = Type.Recursive((Self) =>
       prompt: Type.Optional(Type.String({ description: 'Id of a recorded prompt (prompts_dir/<id>.wav) to play instead of say.' })),
       then: Type.Optional(Type.String({ pattern: '^(agent|repeat|back|hangup|voicemail|menu|queue:[A-Za-z0-9_-]+|collect:[A-Za-z0-9_-]+)$', description: 'What happens after say: back to the menu (default), agent, queue:<id>, collect:<slot>, hangup.' })),
       queue: Type.Optional(Type.String({ description: 'Hand off to this queue.' })),
-      menu: Type.Optional(Obj({ say: Type.String(), keys: Type.Record(Type.String({ pattern: '^[0-9*#]$' }), Self) }, 'A sub-menu.')),
+      menu: Type.Optional(Obj({ say: Type.String(), keys: Type.Record(Type.String({ pattern: '^[0-9*#]$' }), Self, { additionalProperties: false }) }, 'A sub-menu.')),
     }),
   ]),
 );
@@ -222,7 +222,7 @@ const Bot = Obj({
   greeting: Type.String({ description: 'Played when the bot answers.' }),
   vip_greeting: Type.Optional(Type.String({ description: 'Said to VIP callers (priority.vip_numbers) instead of the greeting, before they go straight to the queue; absent: no greeting at all.' })),
   language: Type.Optional(Language),
-  menu: Type.Optional(Type.Record(Type.String({ pattern: '^[0-9*#]$' }), MenuAction, { description: 'DTMF key (0-9, *, #) → action. An action is a word: "agent" (a person, default queue), "queue:<id>", "collect:<slot>" (ask for a bot.collect slot), "repeat" (say this menu again), "back" (previous menu), "voicemail", "hangup"; or a mapping: { say: "text", prompt: <recording id>, then: <word as before, or "menu" (default: menu_prompt, then the next key)>, queue: <id>, menu: { say: "text", keys: { <key>: <action> } } } for an answer, a hand-off or a sub-menu. "0" goes to a person unless given another action.' })),
+  menu: Type.Optional(Type.Record(Type.String({ pattern: '^[0-9*#]$' }), MenuAction, { additionalProperties: false, description: 'DTMF key (0-9, *, #) → action. An action is a word: "agent" (a person, default queue), "queue:<id>", "collect:<slot>" (ask for a bot.collect slot), "repeat" (say this menu again), "back" (previous menu), "voicemail", "hangup"; or a mapping: { say: "text", prompt: <recording id>, then: <word as before, or "menu" (default: menu_prompt, then the next key)>, queue: <id>, menu: { say: "text", keys: { <key>: <action> } } } for an answer, a hand-off or a sub-menu. "0" goes to a person unless given another action.' })),
   menu_prompt: Type.Optional(Type.String({ description: 'Said after an answer, to invite the next choice.' })),
   no_input: Type.Optional(Obj({ timeout: Type.Optional(Duration('Silence before the bot repeats itself.', '8s')), repeats: Type.Optional(Type.Integer({ minimum: 0, maximum: 5, default: 2 })), say: Type.Optional(Type.String()) })),
   no_match_say: Type.Optional(Type.String({ description: 'Said when input is not understood.' })),
@@ -233,7 +233,7 @@ const Bot = Obj({
     Type.Record(
       Type.String({ pattern: '^[A-Za-z0-9_-]+$' }),
       Obj({ say: Type.String(), kind: Type.Union([Type.Literal('digits'), Type.Literal('speech')]), length: Type.Optional(Type.Integer({ minimum: 1, maximum: 32 })), min_length: Type.Optional(Type.Integer({ minimum: 1, maximum: 32 })), max_length: Type.Optional(Type.Integer({ minimum: 1, maximum: 32 })), then: Type.Optional(Type.String()) }),
-      { description: 'Details the bot can capture: slot → how to ask.' },
+      { additionalProperties: false, description: 'Details the bot can capture: slot → how to ask.' },
     ),
   ),
   handoff: Type.Optional(
@@ -262,7 +262,7 @@ const Bot = Obj({
 // ---- speech, telemetry, storage ------------------------------------------------------------------
 
 const Speech = Obj({
-  asr: Type.Optional(Obj({ engine: Type.Optional(Type.Literal('vosk')), grammar: Type.Optional(Type.Boolean({ default: false, description: 'Restrict recognition to the phrases the bot understands (FAQ, intents, handoff phrases): more accurate with small models, but nothing else is transcribed.' })), model: Type.Optional(Type.String({ description: 'Vosk model directory (relative: under <storage.dir>/models).' })), models: Type.Optional(Type.Record(Language, Type.String(), { description: 'Per-language model directories.' })) })),
+  asr: Type.Optional(Obj({ engine: Type.Optional(Type.Literal('vosk')), grammar: Type.Optional(Type.Boolean({ default: false, description: 'Restrict recognition to the phrases the bot understands (FAQ, intents, handoff phrases): more accurate with small models, but nothing else is transcribed.' })), model: Type.Optional(Type.String({ description: 'Vosk model directory (relative: under <storage.dir>/models).' })), models: Type.Optional(Type.Record(Language, Type.String(), { additionalProperties: false, description: 'Per-language model directories.' })) })),
   vad: Type.Optional(Obj({ engine: Type.Optional(Type.Union([Type.Literal('silero'), Type.Literal('energy')], { default: 'silero' })), start: Type.Optional(Duration('Speech this long starts an utterance.', '0.2s')), end_silence: Type.Optional(Duration('Silence this long ends it.', '0.7s')), barge_in: Type.Optional(Duration('Caller speech this long stops a prompt.', '0.4s')), threshold: Type.Optional(Type.Number({ minimum: 0, maximum: 1, default: 0.5, description: 'Silero speech probability that counts as speech (the energy VAD ignores it).' })) })),
   emotion: Type.Optional(Obj({ model: Type.Optional(Type.String({ description: 'ONNX model file; its model card (.json beside it) describes inputs and labels. Default: the shipped baseline (models/emotion-baseline.onnx).' })), enabled: Type.Optional(Type.Boolean({ default: true })) })),
   tts: Type.Optional(Obj({ engine: Type.Optional(Type.Literal('espeak-ng')), voice: Type.Optional(Type.String({ default: 'cmn' })), rate: Type.Optional(Type.Integer({ minimum: 80, maximum: 400 })) })),

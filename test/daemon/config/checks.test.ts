@@ -169,3 +169,19 @@ t.test('a config error that slips through at run time: open (the caller reaches 
   t.match(alarms[1], { source: 'hours.open["sun-fir"]' });
   t.equal(isOpenSafe({}, { open: { 'mon-fri': '09:00-17:00' } }, 'UTC', at, sink), false, 'a good config is untouched');
 });
+
+t.test('map keys have a form too: menu keys, skills; a union of shapes fails in one sentence', async (t) => {
+  const text = `${HEAD}  menu:\n    "12": agent\n    "1": { menu: { say: sub, keys: { "a": back } } }\nagents:\n  - extension: "801"\n    name: A\n    skills: { "bad skill": 2 }\nhours:\n  open:\n    sat: 5\nqueues:\n  - id: q\n    overflow: 7\n`;
+  const found = issues(text);
+  t.same(
+    found.map((i) => `${i.line}:${i.col} ${i.path}: ${i.message}`),
+    [
+      '10:5 bot.menu["12"]: "12" is not a valid key here: one DTMF key: 0-9, * or #',
+      '11:38 bot.menu["1"].menu.keys.a: "a" is not a valid key here: one DTMF key: 0-9, * or #',
+      '15:15 agents[0].skills["bad skill"]: "bad skill" is not a valid key here: letters, digits, _ and -',
+      '18:10 hours.open.sat: expected string or array, got number 5',
+      '21:15 queues[0].overflow: expected object, got number 7',
+    ],
+    'and no cross-reference noise below a value the schema refused (overflow.to)',
+  );
+});
