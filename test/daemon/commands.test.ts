@@ -1,7 +1,8 @@
 import t from 'tap';
 import { execFile } from 'node:child_process';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { SECRETS_FILE } from '../../daemon/commands/check-config.js';
 import { promisify } from 'node:util';
 import { cliPath, fixtures, repoRoot } from '../helpers/paths.js';
 import { schemaText } from '../../daemon/commands/schema.js';
@@ -35,6 +36,14 @@ t.test('check-config accepts both examples', async (t) => {
   t.equal(other.code, 1, '--env-file replaces the default file');
   t.match(other.stderr, /17:14: lines\[0\]\.sim_pin: "12" is not valid/);
   t.match(other.stderr, /PBX_PASSWORD is not set; the service reads secrets from .*other\.env/);
+});
+
+t.test('check-config\'s default secrets file is the one the systemd unit gives the service', async (t) => {
+  const unit = await readFile(`${repoRoot}/systemd/frontdesk.service`, 'utf8');
+  const envFile = /^EnvironmentFile=-?(.+)$/m.exec(unit)?.[1];
+  const checked = /^ExecStartPre=.* check-config (\S+)$/m.exec(unit)?.[1];
+  t.ok(envFile && checked, 'the unit has EnvironmentFile= and an ExecStartPre check-config');
+  t.equal(join(dirname(checked!), SECRETS_FILE), envFile, 'secrets.env next to the config is the EnvironmentFile');
 });
 
 t.test('check-config reports a bug in a check as a sentence, never a stack trace', async (t) => {
