@@ -84,14 +84,15 @@ function menus(c: Config): CrossIssue[] {
   const issues: CrossIssue[] = [];
   const queueRef = queueRefs(c, issues);
   const slots = new Set(Object.keys(c.bot.collect ?? {}));
+  const thenRef = (s: string | undefined, at: (string | number)[]): void => {
+    if (!s) return;
+    if (s.startsWith('queue:')) queueRef(s.slice(6), at);
+    if (s.startsWith('collect:') && !slots.has(s.slice(8))) issues.push({ path: at, message: `no bot.collect slot "${s.slice(8)}"` });
+  };
   const menuRefs = (menu: Record<string, unknown> | undefined, path: (string | number)[]): void => {
     for (const [key, action] of Object.entries(menu ?? {})) {
       const p = [...path, key];
-      const check = (s: string | undefined, at: (string | number)[]): void => {
-        if (!s) return;
-        if (s.startsWith('queue:')) queueRef(s.slice(6), at);
-        if (s.startsWith('collect:') && !slots.has(s.slice(8))) issues.push({ path: at, message: `no bot.collect slot "${s.slice(8)}"` });
-      };
+      const check = thenRef;
       if (typeof action === 'string') check(action, p);
       else if (action && typeof action === 'object') {
         const a = action as { then?: string; queue?: string; menu?: { keys: Record<string, unknown> } };
@@ -102,6 +103,8 @@ function menus(c: Config): CrossIssue[] {
     }
   };
   menuRefs(c.bot.menu, ['bot', 'menu']);
+  (c.bot.faq ?? []).forEach((f, i) => thenRef(f.then, ['bot', 'faq', i, 'then']));
+  for (const [slot, spec] of Object.entries(c.bot.collect ?? {})) thenRef(spec.then, ['bot', 'collect', slot, 'then']);
   if (c.bot.handoff?.default_queue) queueRef(c.bot.handoff.default_queue, ['bot', 'handoff', 'default_queue']);
   (c.bot.intents ?? []).forEach((it, i) => it.queue && queueRef(it.queue, ['bot', 'intents', i, 'queue']));
 

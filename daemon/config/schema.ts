@@ -205,13 +205,16 @@ const Hours = Obj({
 // ---- bot -----------------------------------------------------------------------------------------
 
 /** What a menu key does: a shorthand string ("agent", "queue:billing", "repeat") or an action object. */
+/** What happens next (after a menu answer, an FAQ answer or a captured slot). */
+const Then = Type.String({ pattern: '^(agent|repeat|back|hangup|voicemail|menu|queue:[A-Za-z0-9_-]+|collect:[A-Za-z0-9_-]+)$', description: 'What happens next: "menu" (default: menu_prompt, then the next key), "agent", "queue:<id>", "collect:<slot>", "repeat", "back", "voicemail", "hangup".' });
+
 const MenuAction = Type.Recursive((Self) =>
   Type.Union([
     Type.String({ pattern: '^(agent|repeat|back|hangup|voicemail|queue:[A-Za-z0-9_-]+|collect:[A-Za-z0-9_-]+)$', description: '"agent", "repeat", "back", "hangup", "voicemail", "queue:<id>" or "collect:<slot>".' }),
     Obj({
       say: Type.Optional(Type.String({ description: 'Spoken when the key is pressed.' })),
       prompt: Type.Optional(Type.String({ description: 'Id of a recorded prompt (prompts_dir/<id>.wav) to play instead of say.' })),
-      then: Type.Optional(Type.String({ pattern: '^(agent|repeat|back|hangup|voicemail|menu|queue:[A-Za-z0-9_-]+|collect:[A-Za-z0-9_-]+)$', description: 'What happens after say: back to the menu (default), agent, queue:<id>, collect:<slot>, hangup.' })),
+      then: Type.Optional(Then),
       queue: Type.Optional(Type.String({ description: 'Hand off to this queue.' })),
       menu: Type.Optional(Obj({ say: Type.String(), keys: Type.Record(Type.String({ pattern: '^[0-9*#]$' }), Self, { additionalProperties: false }) }, 'A sub-menu.')),
     }),
@@ -226,13 +229,13 @@ const Bot = Obj({
   menu_prompt: Type.Optional(Type.String({ description: 'Said after an answer, to invite the next choice.' })),
   no_input: Type.Optional(Obj({ timeout: Type.Optional(Duration('Silence before the bot repeats itself.', '8s')), repeats: Type.Optional(Type.Integer({ minimum: 0, maximum: 5, default: 2 })), say: Type.Optional(Type.String()) })),
   no_match_say: Type.Optional(Type.String({ description: 'Said when input is not understood.' })),
-  faq: Type.Optional(Type.Array(Obj({ ask: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'Phrases that mean this question.' }), say: Type.String(), then: Type.Optional(Type.String()) }))),
+  faq: Type.Optional(Type.Array(Obj({ ask: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'Phrases that mean this question.' }), say: Type.String(), then: Type.Optional(Then) }))),
   synonyms: Type.Optional(Type.Record(Type.String({ minLength: 1 }), Type.Array(Type.String({ minLength: 1 })), { description: 'Word → words that mean the same for speech understanding, e.g. 修改: [更改, 改一下]. Added to built-in zh/en synonyms.' })),
   intents: Type.Optional(Type.Array(Obj({ id: Id('Intent id.'), phrases: Type.Array(Type.String(), { minItems: 1 }), queue: Type.Optional(Type.String()), say: Type.Optional(Type.String()) }), { description: 'Spoken intents that route to a queue.' })),
   collect: Type.Optional(
     Type.Record(
       Type.String({ pattern: '^[A-Za-z0-9_-]+$' }),
-      Obj({ say: Type.String(), kind: Type.Union([Type.Literal('digits'), Type.Literal('speech')]), length: Type.Optional(Type.Integer({ minimum: 1, maximum: 32 })), min_length: Type.Optional(Type.Integer({ minimum: 1, maximum: 32 })), max_length: Type.Optional(Type.Integer({ minimum: 1, maximum: 32 })), then: Type.Optional(Type.String()) }),
+      Obj({ say: Type.String(), kind: Type.Union([Type.Literal('digits'), Type.Literal('speech')]), length: Type.Optional(Type.Integer({ minimum: 1, maximum: 32 })), min_length: Type.Optional(Type.Integer({ minimum: 1, maximum: 32 })), max_length: Type.Optional(Type.Integer({ minimum: 1, maximum: 32 })), then: Type.Optional(Then) }),
       { additionalProperties: false, description: 'Details the bot can capture: slot → how to ask.' },
     ),
   ),

@@ -185,3 +185,12 @@ t.test('map keys have a form too: menu keys, skills; a union of shapes fails in 
     'and no cross-reference noise below a value the schema refused (overflow.to)',
   );
 });
+
+t.test('what happens after an FAQ answer or a captured slot is checked like a menu action', async (t) => {
+  const text = `${HEAD}  faq:\n    - ask: [hours]\n      say: nine to five\n      then: queue:sales\n  collect:\n    order: { say: number please, kind: digits, then: agnet }\nqueues:\n  - id: general\n`;
+  t.same(
+    issues(text).map((i) => `${i.line}:${i.col} ${i.path}`),
+    ['12:13 bot.faq[0].then', '14:54 bot.collect.order.then'],
+  );
+  t.match(issues(text), [{ message: /no queue "sales" \(queues: general\)/ }, { message: /"agnet" is not valid: What happens next/ }]);
+});
