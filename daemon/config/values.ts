@@ -44,12 +44,13 @@ export function parseDays(spec: string): Checked<Set<Day>> {
   let unknown = false;
   const day = (word: string): Day | undefined => {
     const w = word.trim().toLowerCase();
-    if ((DAYS as readonly string[]).includes(w)) {
+    // Spaces are refused (the editor schema refuses them too), with the spec written without them.
+    if (w === word.toLowerCase() && (DAYS as readonly string[]).includes(w)) {
       fixed.push(w);
       return w as Day;
     }
     unknown = true;
-    fixed.push(suggest(w, DAYS) ?? '?');
+    fixed.push((DAYS as readonly string[]).includes(w) ? w : (suggest(w, DAYS) ?? '?'));
     return undefined;
   };
   const parts = spec.split(',');

@@ -37,6 +37,7 @@ const rejected: [string, string, number, number, string, RegExp][] = [
   ['capitalised and misspelt', 'hours:\n  open:\n    Mon-Fir: "09:00-18:00"\n', 11, 5, 'hours.open.Mon-Fir', /did you mean "mon-fri"\?/],
   ['full day name', 'hours:\n  open:\n    monday: "09:00-18:00"\n', 11, 5, 'hours.open.monday', /"monday" is not a weekday spec/],
   ['numbers for days', 'hours:\n  open:\n    "1-5": "09:00-18:00"\n', 11, 5, 'hours.open["1-5"]', /not a weekday spec/],
+  ['spaces in a range', 'hours:\n  open:\n    "mon - fri": "09:00-18:00"\n', 11, 5, 'hours.open["mon - fri"]', /"mon - fri" is not a weekday spec; did you mean "mon-fri"\?/],
   ['a weekday in a list', 'hours:\n  open:\n    "mon,wend": "09:00-12:00"\n', 11, 5, 'hours.open["mon,wend"]', /did you mean "mon,wed"\?/],
   ['queue hours too', 'queues:\n  - id: q\n    hours:\n      open:\n        tues: "09:00-18:00"\n', 13, 9, 'queues[0].hours.open.tues', /did you mean "tue"\?/],
   ['time range past midnight', 'hours:\n  open:\n    sat: "18:00-09:00"\n', 11, 10, 'hours.open.sat', /ends before it starts/],
