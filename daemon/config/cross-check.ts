@@ -38,6 +38,13 @@ function ids(c: Config): CrossIssue[] {
   dup(c.lines, (l) => l.id, 'lines', 'id', 'line id');
   dup(c.agents, (a) => a.extension, 'agents', 'extension', 'agent extension');
   dup(c.queues, (q) => q.id, 'queues', 'id', 'queue id');
+  // Two actions on one feature code: the first would always win.
+  const codes = new Map<string, string>();
+  for (const [action, code] of Object.entries(c.routing?.feature_codes ?? {})) {
+    const prev = codes.get(code);
+    if (prev) issues.push({ path: ['routing', 'feature_codes', action], message: `"${code}" is already the ${prev} code` });
+    else codes.set(code, action);
+  }
   return issues;
 }
 

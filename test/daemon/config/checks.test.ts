@@ -49,6 +49,7 @@ const rejected: [string, string, number, number, string, RegExp][] = [
   ['RTP range over the SIP port', 'sip:\n  listen: 127.0.0.1:20100\n  rtp_ports: 20000-20999\n', 11, 14, 'sip.rtp_ports', /includes the SIP port 20100/],
   ['SIP port out of range', 'sip:\n  listen: 127.0.0.1:70000\n', 10, 11, 'sip.listen', /port 70000 is outside 1-65535/],
   ['callback on a line that does not exist', 'routing:\n  callback: { line: gsm9 }\n', 10, 21, 'routing.callback.line', /no line "gsm9" \(lines: g\)/],
+  ['one feature code for two actions', 'routing:\n  feature_codes: { login: "*51", logout: "*51" }\n', 10, 42, 'routing.feature_codes.logout', /"\*51" is already the login code/],
   ['hold music without prompts_dir', 'queues:\n  - id: q\n    hold_music: jazz\n', 11, 17, 'queues[0].hold_music', /hold music "jazz" is a recording in speech\.prompts_dir, which is not set/],
 ];
 
