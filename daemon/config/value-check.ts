@@ -1,3 +1,5 @@
+import { isIP } from 'node:net';
+import { parseUri } from '../../drivers/sip/uri.js';
 import type { Config } from './schema.js';
 import type { CrossIssue } from './cross-check.js';
 import { checkDate, checkTimeZone, normaliseConfigured, parseDays, parseTimeRange } from './values.js';
@@ -31,6 +33,22 @@ export function valueCheck(c: Config): CrossIssue[] {
   (c.queues ?? []).forEach((q, i) => hours(q.hours, ['queues', i, 'hours']));
 
   (c.priority?.vip_numbers ?? []).forEach((n, i) => add(['priority', 'vip_numbers', i], normaliseConfigured(n, c.country_code)));
+
+  (c.agents ?? []).forEach((a, i) => {
+    if (!a.contact) return;
+    try {
+      const u = parseUri(a.contact);
+      if (!u.host) throw new Error('no host');
+    } catch (err) {
+      issues.push({ path: ['agents', i, 'contact'], message: `"${a.contact}" is not a SIP URI the box can call (${(err as Error).message}); e.g. "sip:801@192.168.10.21:5060"` });
+    }
+  });
+  (c.sip?.allow_from ?? []).forEach((cidr, i) => {
+    const [addr, bits] = cidr.split('/') as [string, string | undefined];
+    const v = isIP(addr);
+    if (v === 0) issues.push({ path: ['sip', 'allow_from', i], message: `"${addr}" is not an IP address` });
+    else if (bits !== undefined && Number(bits) > (v === 4 ? 32 : 128)) issues.push({ path: ['sip', 'allow_from', i], message: `"/${bits}" is longer than an IPv${v} address` });
+  });
 
   const listen = c.sip?.listen ? Number(c.sip.listen.slice(c.sip.listen.lastIndexOf(':') + 1)) : undefined;
   if (listen !== undefined && (listen < 1 || listen > 65535)) issues.push({ path: ['sip', 'listen'], message: `port ${listen} is outside 1-65535` });
