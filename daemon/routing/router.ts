@@ -297,7 +297,7 @@ export class Router {
       if (allTried) e.tried.clear();
       return;
     }
-    if (q.hours && !isOpenSafe(cfg, q.hours, cfg.timezone, new Date(now), { alarm: (a) => this.deps.emit('alarm', a), log: this.deps.log })) return this.overflowOrExit(e, 'closed');
+    if (q.hours && !isOpenSafe(cfg, q.hours, cfg.timezone, new Date(now), { alarm: (a) => this.deps.emit('alarm', a), log: this.deps.log }, `queues[${cfg.queues?.indexOf(q) ?? 0}].hours`)) return this.overflowOrExit(e, 'closed');
     if (present.length === 0) {
       if (q.overflow && q.overflow.when_no_agents !== false) return this.overflowOrExit(e, 'empty');
       return this.exit(e, 'empty');

@@ -172,6 +172,8 @@ t.test('a config error that slips through at run time: open (the caller reaches 
   t.match(logs, [/fix timezone in the config file/, /fix timezone/]);
   isOpenSafe(cfg, { open: { 'sun-fir': '09:00-17:00' } }, 'UTC', at, sink);
   t.match(alarms[1], { source: 'hours.open["sun-fir"]' });
+  isOpenSafe(cfg, { open: { 'sun-fir': '09:00-17:00' } }, 'UTC', at, sink, 'queues[2].hours');
+  t.match(alarms[2], { source: 'queues[2].hours.open["sun-fir"]' }, 'a queue\'s hours name the queue');
   t.equal(isOpenSafe({}, { open: { 'mon-fri': '09:00-17:00' } }, 'UTC', at, sink), false, 'a good config is untouched');
 });
 
