@@ -4,7 +4,6 @@
  * misspelt key; agents with unknown keys and bad durations) and times parseConfig on each. Roughly
  * linear is the goal: ms per KB should stay about flat. Issue 12: a 190 KB invalid config took 11-12 s.
  */
-import { performance } from 'node:perf_hooks';
 import { parseConfig, ConfigError } from '../daemon/config/load.js';
 
 /** An invalid config of about `kb` KB. */
@@ -15,15 +14,16 @@ export function invalidConfig(kb: number): string {
   let size = s.length;
   for (let i = 0; size < kb * 1024; i++) {
     agents.push(`  - extension: "${1000 + i}"\n    name: Agent ${i}\n    skils: { billing: 2 }\n    wrap_up: soon\n`);
-    queues.push(`  - id: q${i}\n    hours: { open: { Mon-Fir: "9-18" } }\n    strategy: fastest\n    hold_muisc: jazz\n`);
+    queues.push(`  - id: q${i}\n    hours: { open: { mon: "9-18", Mon-Fir: "09:00-18:00" } }\n    strategy: fastest\n    hold_muisc: jazz\n`);
     size += agents[i]!.length + queues[i]!.length;
   }
   s += agents.join('') + 'queues:\n' + queues.join('') + 'bot:\n  greeting: hi\n  menu:\n    "1": queue:nope\n';
   return s;
 }
 
+/** CPU time (user + system) of one parse: the machine may be busy, and wall time would measure that. */
 function time(text: string): { ms: number; issues: number } {
-  const t0 = performance.now();
+  const t0 = process.cpuUsage();
   let issues = 0;
   try {
     parseConfig(text, 'bench.yaml', {});
@@ -31,7 +31,8 @@ function time(text: string): { ms: number; issues: number } {
     if (!(err instanceof ConfigError)) throw err;
     issues = err.issues.length;
   }
-  return { ms: performance.now() - t0, issues };
+  const d = process.cpuUsage(t0);
+  return { ms: (d.user + d.system) / 1000, issues };
 }
 
 time(invalidConfig(10)); // warm up: schema compilation
@@ -39,5 +40,5 @@ for (const kb of [25, 50, 100, 190, 380]) {
   const text = invalidConfig(kb);
   const runs = [time(text), time(text), time(text)].sort((a, b) => a.ms - b.ms);
   const best = runs[0]!;
-  console.log(`${(text.length / 1024).toFixed(0).padStart(4)} KB invalid config: ${best.ms.toFixed(0).padStart(5)} ms (best of 3), ${(best.ms / (text.length / 1024)).toFixed(2)} ms/KB, ${best.issues} problems`);
+  console.log(`${(text.length / 1024).toFixed(0).padStart(4)} KB invalid config: ${best.ms.toFixed(0).padStart(5)} ms CPU (best of 3), ${(best.ms / (text.length / 1024)).toFixed(2)} ms/KB, ${best.issues} problems`);
 }
