@@ -3,6 +3,11 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadConfigFile, parseConfig, ConfigError, MAX_CONFIG_BYTES, type ConfigIssue } from '../../../daemon/config/load.js';
 import { isOpen, isOpenSafe } from '../../../daemon/bot/hours.js';
+import { ConfigFaultsExtension } from '../../../daemon/config/faults.js';
+import { Bus } from '../../../daemon/bus/bus.js';
+import { createLogger } from '../../../daemon/log.js';
+import { Db } from '../../../daemon/store/db.js';
+import { migrate } from '../../../daemon/store/migrations.js';
 import { encodeWav } from '../../../drivers/audio/wav.js';
 import { tone } from '../../../drivers/audio/tones.js';
 
@@ -200,4 +205,21 @@ t.test('what happens after an FAQ answer or a captured slot is checked like a me
     ['12:13 bot.faq[0].then', '14:54 bot.collect.order.then'],
   );
   t.match(issues(text), [{ message: /no queue "sales" \(queues: general\)/ }, { message: /"agnet" is not valid: What happens next/ }]);
+});
+
+t.test('config-error alarms left from the last run are cleared at start (the new config passed the loader)', async (t) => {
+  const dir = t.testdir();
+  const db = await Db.open(join(dir, 'f.db'));
+  t.teardown(() => db.close());
+  await migrate(db);
+  await db.run("INSERT INTO alarms (code, source, active, severity, message, raised_at) VALUES ('config-error', 'timezone', 1, 'critical', 'x', '2026-11-29T00:00:00Z'), ('disk-low', '', 1, 'warning', 'y', '2026-11-29T00:00:00Z')");
+  const bus = new Bus();
+  const seen: unknown[] = [];
+  bus.on('alarm', (e) => {
+    seen.push(e.data);
+  });
+  const ext = new ConfigFaultsExtension();
+  await ext.start({ bus, db, log: createLogger({ level: 'silent', pretty: false }), config: () => ({}) as never, accepting: () => true });
+  t.match(seen, [{ code: 'config-error', source: 'timezone', active: false }], 'only config-error alarms are cleared');
+  t.equal(seen.length, 1);
 });

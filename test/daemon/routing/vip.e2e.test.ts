@@ -85,4 +85,15 @@ t.test('VIP on a real GSM line: matched after normalisation, skips the greeting,
   await sleep(1500);
   t.ok(rms(Buffer.concat(modem.recording.filter((r) => r.at >= since).map((r) => r.frame))) > 100, 'the caller hears the chime while waiting');
   await hangUp(box, 0, String(offered.callId));
+  const raised = await box.row<{ active: number; severity: string }>("SELECT active, severity FROM alarms WHERE code = 'config-error' AND source = 'queues[0].hold_music'", [], (r) => r.active === 1);
+  t.equal(raised.severity, 'warning', 'the alarm is stored (and reported like any other)');
+
+  // The installer puts the file back and reloads: the new config clears the alarm.
+  await writeFile(join(prompts, 'jazz.wav'), encodeWav(tone([440], 500, -12), 8000));
+  await writeFile(file, `${await readFile(file, 'utf8')}# hold music restored\n`);
+  const r = mark(box);
+  box.daemon.kill('SIGHUP');
+  const cleared = await eventAfter(box, r, 'alarm', (l) => l.code === 'config-error' && l.active === false);
+  t.equal(cleared.source, 'queues[0].hold_music', 'cleared when the new config is in force');
+  await box.row<{ active: number }>("SELECT active FROM alarms WHERE code = 'config-error' AND source = 'queues[0].hold_music'", [], (row) => row.active === 0);
 });
