@@ -34,6 +34,8 @@ const Answer = Type.String({
   description: 'Who answers calls on this line: "bot", "queue:<id>", "extension:<ext>" or "voicemail".',
   default: 'bot',
 });
+/** A recording's file name stem in speech.prompts_dir (what PromptResolver accepts: no paths). */
+const PromptId = (description: string) => Type.String({ pattern: '^(?!.*\\.\\.)[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$', description: `${description} Letters, digits, _, - and .; no paths.` });
 const Language = Type.String({ pattern: '^[a-z]{2,3}(-[A-Z]{2})?$', description: 'A language tag, e.g. "zh-CN" or "en-US".' });
 
 /**
@@ -148,7 +150,7 @@ const Queue = Obj({
   announce: Type.Optional(Obj({ position: Type.Optional(Type.Boolean({ default: true })), wait_estimate: Type.Optional(Type.Boolean({ default: true })), every: Type.Optional(Duration('Repeat the announcement this often.', '45s')) })),
   sticky_agent: Type.Optional(Obj({ within: Duration('A caller served within this time goes to the same agent first.'), wait_for_them: Type.Optional(Duration('Wait at most this long for that agent.', '20s')) })),
   ring_rounds: Type.Optional(Type.Integer({ minimum: 1, maximum: 20, default: 1, description: 'A caller leaves the queue (overflow, else on_max_wait) once every logged-in agent of the queue has been rung this many times without answering.' })),
-  hold_music: Type.Optional(Type.String({ description: 'Prompt id of the hold music (prompts_dir/<id>.wav); default: a soft generated chime.' })),
+  hold_music: Type.Optional(PromptId('Prompt id of the hold music (prompts_dir/<id>.wav, which must exist); default: a soft generated chime.')),
   hours: Type.Optional(
     Obj(
       {
@@ -213,7 +215,7 @@ const MenuAction = Type.Recursive((Self) =>
     Type.String({ pattern: '^(agent|repeat|back|hangup|voicemail|queue:[A-Za-z0-9_-]+|collect:[A-Za-z0-9_-]+)$', description: '"agent", "repeat", "back", "hangup", "voicemail", "queue:<id>" or "collect:<slot>".' }),
     Obj({
       say: Type.Optional(Type.String({ description: 'Spoken when the key is pressed.' })),
-      prompt: Type.Optional(Type.String({ description: 'Id of a recorded prompt (prompts_dir/<id>.wav) to play instead of say.' })),
+      prompt: Type.Optional(PromptId('Id of a recorded prompt (prompts_dir/<id>.<voice>.wav or <id>.wav) to play instead of say; without say it must exist.')),
       then: Type.Optional(Then),
       queue: Type.Optional(Type.String({ description: 'Hand off to this queue.' })),
       menu: Type.Optional(Obj({ say: Type.String(), keys: Type.Record(Type.String({ pattern: '^[0-9*#]$' }), Self, { additionalProperties: false }) }, 'A sub-menu.')),

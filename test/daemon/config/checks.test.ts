@@ -58,6 +58,7 @@ const rejected: [string, string, number, number, string, RegExp][] = [
   ['an address that is not one', 'sip:\n  allow_from: [192.168.10.0/24, 192.168.300.1]\n', 10, 33, 'sip.allow_from[1]', /"192\.168\.300\.1" is not an IP address/],
   ['a prefix too long', 'sip:\n  allow_from:\n    - 10.0.0.0/33\n', 11, 7, 'sip.allow_from[0]', /"\/33" is longer than an IPv4 address/],
   ['a desk phone URI with a bad port', 'agents:\n  - extension: "801"\n    name: A\n    contact: sip:801@127.0.0.1:99999\n', 12, 14, 'agents[0].contact', /not a SIP URI the box can call \(bad URI port\)/],
+  ['hold music outside prompts_dir', 'queues:\n  - id: q\n    hold_music: ../../etc/passwd\n', 11, 17, 'queues[0].hold_music', /is not valid: Prompt id of the hold music/],
   ['hold music without prompts_dir', 'queues:\n  - id: q\n    hold_music: jazz\n', 11, 17, 'queues[0].hold_music', /hold music "jazz" is a recording in speech\.prompts_dir, which is not set/],
 ];
 
