@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
+import { Worker } from 'node:worker_threads';
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node as YamlNode, type Pair, type YAMLMap } from 'yaml';
 import { Ajv2019 } from 'ajv/dist/2019.js';
 import type { ErrorObject, ValidateFunction } from 'ajv';
@@ -20,11 +21,21 @@ export interface ConfigIssue {
 }
 
 export class ConfigError extends Error {
-  constructor(readonly issues: ConfigIssue[]) {
-    super(issues.map(formatIssue).join('\n'));
+  /**
+   * @param more problems found but not carried here (a reload caps what crosses from its worker:
+   * thousands of them would cost the main thread what the worker saved it).
+   */
+  constructor(
+    readonly issues: ConfigIssue[],
+    readonly more = 0,
+  ) {
+    super([...issues.map(formatIssue), ...(more ? [`... and ${more} more problem(s)`] : [])].join('\n'));
     this.name = 'ConfigError';
   }
 }
+
+/** Problems a reload's worker hands back; the rest are counted. */
+export const OFF_THREAD_ISSUES = 100;
 
 export function formatIssue(i: ConfigIssue): string {
   return `${i.file}:${i.line}:${i.col}: ${i.path ? `${i.path}: ` : ''}${i.message}`;
@@ -78,6 +89,40 @@ export async function loadConfigFile(file: string, env: NodeJS.ProcessEnv = proc
   }
   if (a.issues.length || !a.config) throw new ConfigError(sortIssues(a.issues));
   return { config: a.config, file, hash: a.hash };
+}
+
+/**
+ * loadConfigFile in a worker thread, for a running daemon: a big (or hostile) file costs the main
+ * event loop, where calls' audio is paced, nothing but the hand-over of the result. Same result and
+ * errors as loadConfigFile (the first OFF_THREAD_ISSUES problems, and how many more); if the worker
+ * cannot run, it loads in this thread.
+ */
+export function loadConfigFileOffThread(file: string, env: NodeJS.ProcessEnv = process.env, opts: LoadOptions = {}): Promise<LoadedConfig> {
+  return new Promise((resolve, reject) => {
+    let worker: Worker;
+    try {
+      worker = new Worker(new URL('./load-worker.js', import.meta.url), { workerData: { file, env: { ...env }, opts } });
+    } catch {
+      resolve(loadConfigFile(file, env, opts));
+      return;
+    }
+    let settled = false;
+    worker.once('message', (m: { loaded?: LoadedConfig; issues?: ConfigIssue[]; more?: number; failure?: string }) => {
+      settled = true;
+      if (m.loaded) resolve(m.loaded);
+      else if (m.issues) reject(new ConfigError(m.issues, m.more ?? 0));
+      else reject(new Error(m.failure ?? 'config loader failed'));
+      void worker.terminate();
+    });
+    worker.once('error', (err) => {
+      if (!settled) reject(err);
+      settled = true;
+    });
+    worker.once('exit', (code) => {
+      if (!settled) reject(new Error(`config loader exited with code ${code}`));
+      settled = true;
+    });
+  });
 }
 
 /**
