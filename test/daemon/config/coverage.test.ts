@@ -29,9 +29,6 @@ const READ_GENERICALLY: Record<string, string> = {
 const PENDING: Record<string, string> = {
   'lines[].answer': 'issue 11: answer modes bot | queue | extension | reject (h11-calls)',
   'lines[].extensions_via_trunk': 'issue 11 blocker 1: agents reached through the PBX (h11-calls)',
-  'sip.outbound_dialing': 'issue 12 item 7: one dial policy for every dial-out',
-  'sip.outbound_dialing.allowed_extensions': 'issue 12 item 7',
-  'sip.outbound_dialing.allowed_prefixes': 'issue 12 item 7',
   'bot.survey': 'issue 11: the post-call DTMF survey (h11-calls)',
   'bot.survey.after_agent': 'issue 11: the post-call DTMF survey (h11-calls)',
   'bot.survey.say': 'issue 11: the post-call DTMF survey (h11-calls)',
