@@ -162,3 +162,22 @@ export function numberIn(caller: string | undefined, set: ReadonlySet<string>, c
   // Without a country code, "+8613900000001" configured still matches a caller shown as "8613900000001".
   return !countryCode && set.has(c.startsWith('+') ? c.slice(1) : `+${c}`);
 }
+
+/**
+ * The forms one caller's number may have been stored under (the store keeps numbers as lines
+ * reported them): as given, E.164, and with a country_code the national forms with and without the
+ * trunk 0 and E.164 without its "+". Without a country_code only "+" on or off.
+ */
+export function numberVariants(caller: string, countryCode?: string): string[] {
+  const out = new Set<string>([caller]);
+  const e164 = normaliseCaller(caller, countryCode);
+  out.add(e164);
+  if (e164.startsWith('+')) out.add(e164.slice(1));
+  else if (/^[0-9]+$/.test(e164)) out.add(`+${e164}`);
+  if (countryCode && e164.startsWith(`+${countryCode}`)) {
+    const national = e164.slice(1 + countryCode.length);
+    out.add(national);
+    out.add(`0${national}`);
+  }
+  return [...out];
+}
