@@ -26,14 +26,7 @@ const READ_GENERICALLY: Record<string, string> = {
  * that work is in flight. Remove an entry when its feature lands; the test fails if an entry is
  * read already, so the list cannot go stale.
  */
-const PENDING: Record<string, string> = {
-  'lines[].answer': 'issue 11: answer modes bot | queue | extension | reject (h11-calls)',
-  'lines[].extensions_via_trunk': 'issue 11 blocker 1: agents reached through the PBX (h11-calls)',
-  'bot.survey': 'issue 11: the post-call DTMF survey (h11-calls)',
-  'bot.survey.after_agent': 'issue 11: the post-call DTMF survey (h11-calls)',
-  'bot.survey.say': 'issue 11: the post-call DTMF survey (h11-calls)',
-  'bot.survey.sms': 'issue 11: SMS surveys (h15-followup)',
-};
+const PENDING: Record<string, string> = {};
 
 interface Node {
   properties?: Record<string, Node>;
