@@ -36,6 +36,8 @@ export class ConfigError extends Error {
 
 /** Problems a reload's worker hands back; the rest are counted. */
 export const OFF_THREAD_ISSUES = 100;
+/** Files from this size are checked in a worker on reload (about 20 ms of work in this thread). */
+export const OFF_THREAD_FROM_BYTES = 16 * 1024;
 
 export function formatIssue(i: ConfigIssue): string {
   return `${i.file}:${i.line}:${i.col}: ${i.path ? `${i.path}: ` : ''}${i.message}`;
@@ -94,10 +96,14 @@ export async function loadConfigFile(file: string, env: NodeJS.ProcessEnv = proc
 /**
  * loadConfigFile in a worker thread, for a running daemon: a big (or hostile) file costs the main
  * event loop, where calls' audio is paced, nothing but the hand-over of the result. Same result and
- * errors as loadConfigFile (the first OFF_THREAD_ISSUES problems, and how many more); if the worker
- * cannot run, it loads in this thread.
+ * errors as loadConfigFile (the first OFF_THREAD_ISSUES problems, and how many more); small files,
+ * and any file when the worker cannot run, load in this thread.
  */
-export function loadConfigFileOffThread(file: string, env: NodeJS.ProcessEnv = process.env, opts: LoadOptions = {}): Promise<LoadedConfig> {
+export async function loadConfigFileOffThread(file: string, env: NodeJS.ProcessEnv = process.env, opts: LoadOptions = {}): Promise<LoadedConfig> {
+  // A worker costs its own start (module loading, schema compilation: about 0.3-1 s); a config of a
+  // few KB checks in a few ms here, so only big files go to one.
+  const size = await stat(file).then((st) => st.size).catch(() => 0);
+  if (size < OFF_THREAD_FROM_BYTES) return loadConfigFile(file, env, opts);
   return new Promise((resolve, reject) => {
     let worker: Worker;
     try {
