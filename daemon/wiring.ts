@@ -8,6 +8,7 @@ import { RetentionExtension } from './store/retention.js';
 import { telemetryExtension } from './telemetry/extension.js';
 import { KnowledgeExtension } from './knowledge/extension.js';
 import { QualityExtension } from './quality/extension.js';
+import { ConfigFaultsExtension } from './config/faults.js';
 
 /**
  * Which extensions a config gets, in start order: the store's recorder first (so it hears every
@@ -19,5 +20,5 @@ export function buildExtensions(_config: Config): Extension[] {
   const speech = new SpeechExtension();
   const knowledge = new KnowledgeExtension();
   const calls = new CallsExtension(lines, speech, knowledge);
-  return [new StoreExtension(), new RetentionExtension(), telemetryExtension(), knowledge, new QualityExtension(), speech, lines, calls];
+  return [new StoreExtension(), new RetentionExtension(), telemetryExtension(), new ConfigFaultsExtension(), knowledge, new QualityExtension(), speech, lines, calls];
 }

@@ -5,7 +5,7 @@ import { Type } from '@sinclair/typebox';
 import { Ajv2019 } from 'ajv/dist/2019.js';
 import type { ValidateFunction } from 'ajv';
 import { LineCounter, parseDocument } from 'yaml';
-import { ConfigError, formatPath, positionOf, simplify, type ConfigIssue } from '../config/load.js';
+import { ConfigError, formatPath, NodeIndex, positionOf, simplify, type ConfigIssue } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { BotSession } from '../bot/dialog.js';
 import { normalize, Synonyms } from '../bot/understand.js';
@@ -93,7 +93,8 @@ function fromYaml(text: string, file: string): { data: unknown; locate: Locate }
   const at = (o: number): { line: number; col: number } => lc.linePos(o);
   const errs = [...doc.errors, ...doc.warnings];
   if (errs.length) throw new ConfigError(errs.map((e) => ({ file, ...at(e.pos[0]), path: '', message: `YAML: ${e.message.split('\n')[0]}` })));
-  return { data: doc.toJS({ maxAliasCount: 100 }) as unknown, locate: (path, onKey = false) => positionOf(doc, path, at, onKey) };
+  const index = new NodeIndex();
+  return { data: doc.toJS({ maxAliasCount: 100 }) as unknown, locate: (path, onKey = false) => positionOf(doc, path, at, onKey, index) };
 }
 
 /** CSV columns → entry fields; cells with several values separate them with "|". */
