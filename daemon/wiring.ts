@@ -6,6 +6,7 @@ import { SpeechExtension } from './speech/speech-extension.js';
 import { StoreExtension } from './store/store-extension.js';
 import { RetentionExtension } from './store/retention.js';
 import { telemetryExtension } from './telemetry/extension.js';
+import { ConfigFaultsExtension } from './config/faults.js';
 
 /**
  * Which extensions a config gets, in start order: the store's recorder first (so it hears every
@@ -16,5 +17,5 @@ export function buildExtensions(_config: Config): Extension[] {
   const lines = new LinesExtension();
   const speech = new SpeechExtension();
   const calls = new CallsExtension(lines, speech);
-  return [new StoreExtension(), new RetentionExtension(), telemetryExtension(), speech, lines, calls];
+  return [new StoreExtension(), new RetentionExtension(), telemetryExtension(), new ConfigFaultsExtension(), speech, lines, calls];
 }

@@ -163,7 +163,7 @@ export class CallsExtension implements Extension {
       prompts: this.prompts,
       agents: this.agents,
       router: this.router,
-      customers: customerLookup(this.ctx.db),
+      customers: customerLookup(this.ctx.db, () => this.ctx.config()),
       callbacks: async (r) => void (await this.callbacks.request(r)),
       voicemailDir: join(dataDir, 'voicemail'),
       dialAgent: (agent, opts) => this.dialAgent(agent, opts),

@@ -8,7 +8,8 @@ import type { Config } from '../config/schema.js';
 import { durationOr } from '../config/duration.js';
 import type { Logger } from '../log.js';
 import { BotSession, type BotSummary, type Step } from '../bot/dialog.js';
-import { isOpen } from '../bot/hours.js';
+import { isOpenSafe } from '../bot/hours.js';
+import { isVipNumber } from '../routing/vip.js';
 import type { PromptResolver } from '../speech/prompts.js';
 import { record } from '../speech/recorder.js';
 import { Call } from './call.js';
@@ -18,6 +19,7 @@ import type { SpeechService } from '../speech/supervisor.js';
 import { handOff, ringExtension, type DialAgent, type HandoffDeps, type HandoffResult } from './handoff.js';
 import { askSurvey, isLowScore, surveyApplies, SURVEY_SCALE, type SurveyConfig } from '../bot/survey.js';
 import { Speaker } from './speak.js';
+import { guardSilence, silentCallerMs } from './silence-guard.js';
 
 export interface CallDeps extends HandoffDeps {
   bus: Bus;
@@ -47,6 +49,7 @@ const DEFAULTS = {
 export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
   const call = new Call(leg, deps.bus, deps.log);
   const log = call.log;
+  call.vip = isVipNumber(deps.config(), call.caller);
   call.offered();
   const lineCfg = deps.config().lines.find((l) => l.id === leg.lineId);
   const answerMode = lineCfg?.answer ?? 'bot';
@@ -72,6 +75,8 @@ export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
   }
   call.setPhase('bot');
   const cfg = deps.config();
+  const silentMs = silentCallerMs(lineCfg);
+  const stopGuard = silentMs ? guardSilence(call, leg.media, silentMs) : undefined;
   const lang = cfg.bot.language ?? cfg.language ?? 'zh-CN';
   const texts = lang.startsWith('zh') ? DEFAULTS.zh : DEFAULTS.en;
   const voice = cfg.speech?.tts?.voice ?? (lang.startsWith('zh') ? 'cmn' : 'en');
@@ -91,7 +96,7 @@ export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
     input.close();
   };
   const signal = call.gone.signal;
-  const vip = Boolean(call.caller && cfg.priority?.vip_numbers?.includes(call.caller));
+  const vip = call.vip;
 
   const voicemail = async (): Promise<void> => {
     call.setPhase('voicemail');
@@ -148,7 +153,7 @@ export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
 
   try {
     // Outside business hours: the closed message, then what the installer chose.
-    if (!isOpen(cfg.hours, cfg.timezone, deps.now?.() ?? new Date())) {
+    if (!isOpenSafe(cfg, cfg.hours, cfg.timezone, deps.now?.() ?? new Date(), { alarm: (a) => deps.bus.emit('alarm', a), log })) {
       const closed = cfg.hours?.closed;
       log.info('outside business hours');
       if (closed?.say) await speaker.say([{ text: closed.say }], signal);
@@ -220,6 +225,7 @@ export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
     log.error({ err }, 'call failed');
     return await finish(call, 'failed', undefined, 'internal-error');
   } finally {
+    stopGuard?.();
     stopListening();
     digits.close();
     speaker.stop();
@@ -249,11 +255,15 @@ async function reject(call: Call, kind: string | undefined): Promise<Call> {
 async function leftTheBot(call: Call, bot: BotSession): Promise<Call> {
   const s = bot.summary();
   const served = s.intent !== undefined || Object.keys(s.slots).length > 0;
-  return finish(call, served ? 'bot-resolved' : 'abandoned', 'caller', served ? undefined : 'left-in-bot');
+  // A line that says how the caller went (hung up into silence, went silent) says more than left-in-bot.
+  const how = call.customerEnd && call.customerEnd.cause !== 'normal' ? call.customerEnd.cause : undefined;
+  return finish(call, served ? 'bot-resolved' : 'abandoned', 'caller', how ?? (served ? undefined : 'left-in-bot'));
 }
 
 async function finish(call: Call, outcome: Parameters<Call['end']>[0], by?: 'caller' | 'agent', cause?: string): Promise<Call> {
-  const hungUpBy = by ?? (call.customerEnd && call.customerEnd.by === 'remote' ? 'caller' : 'system');
-  await call.end(outcome, hungUpBy, cause);
+  const end = call.customerEnd;
+  const hungUpBy = by ?? (end && end.by === 'remote' ? 'caller' : 'system');
+  // How the caller's leg ended, when that says more than "normal" (silence, caller-silent...).
+  await call.end(outcome, hungUpBy, cause ?? (end && end.cause !== 'normal' ? end.cause : undefined));
   return call;
 }

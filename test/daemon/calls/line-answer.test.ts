@@ -16,8 +16,7 @@ t.test('lines[].answer on real lines: voicemail, queue, extension, reject (GSM, 
   const deadPbx = await freePort(1);
   const box = await startBox({
     lines: 5,
-    analog: true,
-    analogLine: '    answer: reject',
+    analog: { yaml: 'answer: reject' },
     gsmLine: (i) => `    answer: ${MODES[i]}`,
     // The SIP line takes the box's inbound SIP calls; it rejects them.
     moreLines: `  - id: trunk\n    kind: sip\n    host: 127.0.0.1\n    port: ${deadPbx}\n    answer: reject`,
