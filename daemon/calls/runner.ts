@@ -8,6 +8,7 @@ import type { Config } from '../config/schema.js';
 import { durationOr } from '../config/duration.js';
 import type { Logger } from '../log.js';
 import { BotSession, type BotSummary, type Step } from '../bot/dialog.js';
+import type { KnowledgeSource } from '../bot/knowledge.js';
 import { isOpenSafe } from '../bot/hours.js';
 import { isVipNumber } from '../routing/vip.js';
 import type { PromptResolver } from '../speech/prompts.js';
@@ -35,6 +36,8 @@ export interface CallDeps extends HandoffDeps {
   dialAgent: DialAgent;
   /** Raise (with the message) or clear the supervisor's low-survey-score alarm. */
   lowScoreAlarm?: (active: boolean, message: string) => void;
+  /** The knowledge base in force, if one is configured. */
+  knowledge?: () => KnowledgeSource | undefined;
 }
 
 const DEFAULTS = {
@@ -181,7 +184,8 @@ export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
       return await afterHandoff(r, kind === 'queue' ? target : undefined);
     }
 
-    const bot = new BotSession(cfg.bot, { language: lang, vip });
+    const kb = deps.knowledge?.();
+    const bot = new BotSession(cfg.bot, { language: lang, vip, ...(kb ? { knowledge: kb, onKnowledge: (e) => (e.type === 'kb.answered' ? call.emit(e.type, { callId: call.id, entry: e.entry, via: e.via, language: lang }) : call.emit(e.type, { callId: call.id, via: e.via, text: e.text })) } : {}) });
     let step: Step = bot.start();
     if (cfg.speech?.asr?.grammar) speech?.setGrammar(bot.phrases());
     for (;;) {
