@@ -6,6 +6,9 @@ import { SpeechExtension } from './speech/speech-extension.js';
 import { StoreExtension } from './store/store-extension.js';
 import { RetentionExtension } from './store/retention.js';
 import { telemetryExtension } from './telemetry/extension.js';
+import { KnowledgeExtension } from './knowledge/extension.js';
+import { QualityExtension } from './quality/extension.js';
+import { ConfigFaultsExtension } from './config/faults.js';
 
 /**
  * Which extensions a config gets, in start order: the store's recorder first (so it hears every
@@ -15,6 +18,7 @@ import { telemetryExtension } from './telemetry/extension.js';
 export function buildExtensions(_config: Config): Extension[] {
   const lines = new LinesExtension();
   const speech = new SpeechExtension();
-  const calls = new CallsExtension(lines, speech);
-  return [new StoreExtension(), new RetentionExtension(), telemetryExtension(), speech, lines, calls];
+  const knowledge = new KnowledgeExtension();
+  const calls = new CallsExtension(lines, speech, knowledge);
+  return [new StoreExtension(), new RetentionExtension(), telemetryExtension(), new ConfigFaultsExtension(), knowledge, new QualityExtension(), speech, lines, calls];
 }
