@@ -1,6 +1,7 @@
 import type { Config } from '../config/schema.js';
 import type { Context, Extension } from '../extension.js';
 import { registerCallWriters } from '../calls/cdr.js';
+import { isStoreFault } from './db.js';
 import { Journal } from './journal.js';
 import { Recorder, registerWriter, type OutboxOptions } from './recorder.js';
 import { recoverAfterCrash } from './recovery.js';
@@ -38,10 +39,13 @@ export class StoreExtension implements Extension {
     const rec = this.recorder;
     const recovery = rec
       .flushed()
-      .then(() => recoverAfterCrash(ctx, startedAt, replayed))
+      .then(() => recoverWhenReadable(ctx, startedAt, replayed))
       .then(() => rec.flushed())
       .catch((err: unknown) => ctx.log.error({ err }, 'crash recovery failed'));
-    await Promise.race([recovery, new Promise((r) => setTimeout(r, 3000).unref())]);
+    // A ref'd timer: with the database not open, nothing else keeps the process alive yet.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([recovery, new Promise((r) => (timer = setTimeout(r, 3000)))]);
+    clearTimeout(timer);
   }
 
   async reload(next: Config): Promise<void> {
@@ -67,6 +71,19 @@ export class StoreExtension implements Extension {
   async stop(): Promise<void> {
     await this.recorder?.stop();
     await this.journal?.close();
+  }
+}
+
+/** Crash recovery reads the store: while it cannot be opened, try again every few seconds. */
+async function recoverWhenReadable(ctx: Context, startedAt: number, replayed: number): Promise<void> {
+  for (let i = 0; ; i++) {
+    try {
+      await recoverAfterCrash(ctx, startedAt, replayed);
+      return;
+    } catch (err) {
+      if (!isStoreFault(err) || i >= 100) throw err;
+      await new Promise((r) => setTimeout(r, 3000).unref());
+    }
   }
 }
 
