@@ -89,6 +89,19 @@ export interface StoreHealth {
   alarm?: Envelope<'alarm'>;
 }
 const healths = new WeakMap<Db, StoreHealth>();
+const flushers = new WeakMap<Db, () => Promise<void>>();
+/**
+ * Resolves once the events emitted so far are in the store (at most maxMs later): for readers that
+ * need what was just emitted (quality inspection after call.ended). Writes are queued in the
+ * recorder, not at emit time, so reading right away may miss them.
+ */
+export function storeFlushed(db: Db, maxMs = 5000): Promise<void> {
+  const f = flushers.get(db);
+  if (!f) return Promise.resolve();
+  let t: NodeJS.Timeout | undefined;
+  return Promise.race([f(), new Promise<void>((r) => (t = setTimeout(r, maxMs)))]).finally(() => clearTimeout(t));
+}
+
 export function storeHealth(db: Db): StoreHealth {
   let h = healths.get(db);
   if (!h) healths.set(db, (h = { failing: false, pending: 0, lost: 0 }));
@@ -152,6 +165,7 @@ export class Recorder {
   constructor(private opts: RecorderOptions) {
     registerBuiltinWriters(registerWriter);
     this.health = storeHealth(opts.db);
+    flushers.set(opts.db, () => this.flushed());
     if (opts.journal) this.health.journal = { file: opts.journal.file, ok: true };
   }
 
