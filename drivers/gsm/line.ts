@@ -13,7 +13,8 @@ import { csqToDbm, digitsLine, parseClcc, parseClip, parseCops, parseCpin, parse
 import { GsmLeg, type GsmLegHost } from './leg.js';
 import { findByImei, type PortPair } from './scan.js';
 import { SmsAssembler } from './sms/assembler.js';
-import { decodeDeliver, encodeSubmit } from './sms/pdu.js';
+import { decodeDeliver, decodeStatusReport, encodeSubmit, isStatusReport, type StatusReport, type SubmitPdu } from './sms/pdu.js';
+import { SMS_DURING_CALL } from './sms/capability.js';
 import { GsmVoicePort } from './voice.js';
 
 export interface GsmTimeouts extends AtTimeouts {
@@ -65,10 +66,12 @@ export interface GsmLineOptions {
    * stays on the SIM and is read again on the next start.
    */
   smsSink?: (sms: Sms) => Promise<void>;
+  /** Where delivery reports go before they are deleted from the SIM (same contract as smsSink). */
+  statusSink?: (report: StatusReport & { lineId: string }) => Promise<void>;
 }
 
 /** URCs every dialect shares. Lines starting with these are never part of a command's answer. */
-const COMMON_URCS = ['RING', '+CLIP:', '+CMTI:', '+CREG:', '+CRING:', '+CUSD:', '+CDS:', '+CMT:', '+CLCC:'];
+const COMMON_URCS = ['RING', '+CLIP:', '+CMTI:', '+CDSI:', '+CREG:', '+CRING:', '+CUSD:', '+CDS:', '+CMT:', '+CLCC:'];
 
 /** One open connection to the modem. Replaced wholesale on every reopen, so stale events are easy to ignore. */
 interface Session {
@@ -233,7 +236,7 @@ export class GsmLine extends EventEmitter<LineEvents> implements Line, GsmLegHos
     if (this.opts.imei && imei && imei !== this.opts.imei) {
       throw Object.assign(new Error(`IMEI ${imei} at ${this.opts.atPort ?? '?'} is not the configured ${this.opts.imei}`), { failure: 'imei-not-found' });
     }
-    for (const cmd of ['AT+CLIP=1', 'AT+CREG=2', 'AT+CMGF=0', 'AT+CNMI=2,1,0,0,0', 'AT+COPS=3,0', ...this.dialect.init]) {
+    for (const cmd of ['AT+CLIP=1', 'AT+CREG=2', 'AT+CMGF=0', 'AT+CNMI=2,1,0,2,0', 'AT+COPS=3,0', ...this.dialect.init]) {
       // Vendor extras vary by firmware: one refused setting is logged, not fatal.
       await e.send(cmd).catch((err: Error) => {
         if (!(err instanceof AtCommandError)) throw err;
@@ -388,8 +391,9 @@ export class GsmLine extends EventEmitter<LineEvents> implements Line, GsmLegHos
   private handleUrc(s: Session, line: string): void {
     if (line === 'RING' || line.startsWith('+CRING:')) return this.onRing(s);
     if (line.startsWith('+CLIP:')) return this.onCallerId(s, parseClip(line));
-    if (line.startsWith('+CMTI:')) {
-      const m = /^\+CMTI:\s*"?[A-Z]*"?\s*,\s*(\d+)/.exec(line);
+    if (line.startsWith('+CMTI:') || line.startsWith('+CDSI:')) {
+      // +CDSI: a delivery report stored on the SIM (CNMI ds=2); read like a message.
+      const m = /^\+(?:CMTI|CDSI):\s*"?[A-Z]*"?\s*,\s*(\d+)/.exec(line);
       if (m) void this.readSms(s, Number(m[1]));
       return;
     }
@@ -601,6 +605,21 @@ export class GsmLine extends EventEmitter<LineEvents> implements Line, GsmLegHos
     }
   }
 
+  /** True when an SMS may go out now: the line is up and idle, or its modem carries SMS during calls. */
+  canSendSms(): boolean {
+    const s = this.session;
+    return Boolean(s && !s.dead && this.simReady && (!this.leg || SMS_DURING_CALL[this.dialect.name]));
+  }
+
+  /** Send one prepared SMS-SUBMIT PDU (the caller keeps it, to resend the very same bytes); resolves with the TP-MR. */
+  async submitPdu(pdu: SubmitPdu): Promise<number> {
+    const s = this.session;
+    if (!s || !this.canSendSms()) throw new Error(`line ${this.id} cannot send SMS now`);
+    const r = await s!.engine.send(`AT+CMGS=${pdu.tpduLength}`, { prompt: pdu.hex, timeout: 'long', expect: ['+CMGS:'] });
+    const m = /^\+CMGS:\s*(\d+)/.exec(r.lines.find((l) => l.startsWith('+CMGS:')) ?? '');
+    return m ? Number(m[1]) : -1;
+  }
+
   private async readStoredSms(s: Session): Promise<void> {
     try {
       const r = await s.engine.send('AT+CMGL=4', { expect: ['+CMGL:'], timeout: 'long' });
@@ -626,7 +645,19 @@ export class GsmLine extends EventEmitter<LineEvents> implements Line, GsmLegHos
     }
   }
 
+  private async handleStatusReport(s: Session, slot: number, pdu: string): Promise<void> {
+    try {
+      const r = decodeStatusReport(pdu);
+      await this.opts.statusSink?.({ ...r, lineId: this.id });
+    } catch (err) {
+      this.log.warn({ slot, err: (err as Error).message }, 'delivery report not handled; left on the SIM');
+      return;
+    }
+    if (!s.dead) await s.engine.send(`AT+CMGD=${slot}`).catch((err: Error) => this.log.warn({ slot, err: err.message }, 'deleting report failed'));
+  }
+
   private async handlePdu(s: Session, slot: number, pdu: string): Promise<void> {
+    if (isStatusReport(pdu)) return this.handleStatusReport(s, slot, pdu);
     let decoded;
     try {
       decoded = decodeDeliver(pdu);
