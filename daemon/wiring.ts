@@ -6,6 +6,7 @@ import { SpeechExtension } from './speech/speech-extension.js';
 import { StoreExtension } from './store/store-extension.js';
 import { RetentionExtension } from './store/retention.js';
 import { telemetryExtension } from './telemetry/extension.js';
+import { SmsExtension } from './sms/sms-extension.js';
 
 /**
  * Which extensions a config gets, in start order: the store's recorder first (so it hears every
@@ -16,5 +17,7 @@ export function buildExtensions(_config: Config): Extension[] {
   const lines = new LinesExtension();
   const speech = new SpeechExtension();
   const calls = new CallsExtension(lines, speech);
-  return [new StoreExtension(), new RetentionExtension(), telemetryExtension(), speech, lines, calls];
+  // SMS hears replies and reports before the lines start; its sender runs only while they are up.
+  const sms = new SmsExtension(lines);
+  return [new StoreExtension(), new RetentionExtension(), telemetryExtension(), speech, sms, lines, sms.sender, calls];
 }

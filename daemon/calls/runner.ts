@@ -17,6 +17,7 @@ import { CallerInput } from './caller-input.js';
 import type { SpeechService } from '../speech/supervisor.js';
 import { handOff, type HandoffDeps } from './handoff.js';
 import { Speaker } from './speak.js';
+import { runCaptureHooks } from './capture.js';
 
 export interface CallDeps extends HandoffDeps {
   bus: Bus;
@@ -118,7 +119,16 @@ export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
         // Speech that cut the prompt short is delivered when its utterance ends.
         const ev = await input.next(next.timeoutMs, signal);
         if (signal.aborted) return await finish(call, 'bot-resolved');
+        const before = bot.summary().slots;
         step = bot.input(ev);
+        const slots = bot.summary().slots;
+        const slot = Object.keys(slots).find((k) => slots[k] !== before[k]);
+        if (slot) {
+          // A detail the flow asked for: reported, and features (tickets) may add what to say.
+          call.emit('bot.captured', { callId: call.id, slot, slots });
+          const extra = await runCaptureHooks({ callId: call.id, lineId: leg.lineId, slot, slots, ...(call.caller ? { caller: call.caller } : {}) }, 3000, (err) => log.error({ err }, 'capture hook failed'));
+          if (extra.length) step = { ...step, say: [...extra, ...step.say] };
+        }
         const turn = ev.kind === 'digit' ? { kind: 'dtmf' as const, value: ev.digit } : ev.kind === 'speech' ? { kind: 'speech' as const, value: ev.text ?? '' } : { kind: 'timeout' as const, value: '' };
         // An untranscribed utterance that changed nothing is not a turn.
         if (ev.kind !== 'speech' || ev.text || step.next.kind !== 'listen') call.emit('bot.turn', { callId: call.id, input: turn, ...(bot.summary().intent ? { intent: bot.summary().intent! } : {}), ...(step.say[0] ? { say: step.say.map((s) => s.text).join(' ') } : {}) });

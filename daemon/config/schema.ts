@@ -296,6 +296,41 @@ const Service = Obj({
   watchdog: Type.Optional(Type.Boolean({ default: true, description: 'Ping the systemd watchdog while healthy.' })),
 });
 
+// ---- after the call: SMS, tickets (issue 15) -----------------------------------------------------
+
+const TemplateId = Type.String({ pattern: '^[A-Za-z0-9_-]+$', description: 'A template id from sms.templates.' });
+
+const SmsSection = Obj(
+  {
+    per_line_per_minute: Type.Optional(Type.Integer({ minimum: 1, maximum: 60, default: 6, description: 'SMS parts (PDUs) one line sends per minute at most, spaced evenly; more wait their turn or go out on another line.' })),
+    retry: Type.Optional(Obj({ attempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 20, default: 5, description: 'Tries before a message is given up (alarm sms-failed).' })), after: Type.Optional(Duration('Wait before the first retry; doubles each time, at most 1h.', '30s')) })),
+    opt_out_words: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'A reply that is exactly one of these stops all SMS to that number (default 退订, TD, T, STOP, UNSUBSCRIBE).' })),
+    templates: Type.Optional(Type.Record(Type.String({ pattern: '^[A-Za-z0-9_-]+$' }), Type.String({ minLength: 1 }), { description: 'Template id → text with {slot} placeholders (captured slots, {ticket}, {caller}).' })),
+    on_capture: Type.Optional(Type.Record(Type.String({ pattern: '^[A-Za-z0-9_-]+$' }), TemplateId, { description: 'Bot slot → template: when the bot captures that slot, the caller gets this SMS (e.g. order_number: order_confirm).' })),
+    survey: Type.Optional(
+      Obj(
+        {
+          text: Type.Optional(Type.String({ minLength: 1, description: 'The question, sent after the call when bot.survey.sms is true.' })),
+          window: Type.Optional(Duration('A reply counts for the call when it comes within this time.', '24h')),
+          low_score: Type.Optional(Obj({ below: Type.Optional(Type.Integer({ minimum: 2, maximum: 5, default: 3, description: 'Scores below this trigger the follow-up.' })), then: OneOf(['alarm', 'callback'] as const, { description: 'alarm: a supervisor alarm (survey-low-score); callback: a callback task in the caller\'s last queue.' }) })),
+        },
+        'The SMS survey (bot.survey.sms): a 1-5 question after the call; the reply is matched to the call and counts in CSAT.',
+      ),
+    ),
+  },
+  'Sending SMS over the GSM lines: a durable queue with retries, per-line rate, delivery reports and opt-outs.',
+);
+
+const Tickets = Obj(
+  {
+    when_captured: Type.Array(Type.String({ pattern: '^[A-Za-z0-9_-]+$' }), { minItems: 1, description: 'Bot slots: once the bot has captured all of these in a call, a ticket is opened with them.' }),
+    say: Type.Optional(Type.String({ description: 'Said to the caller when the ticket is opened; {ticket} is the number, spoken digit by digit.' })),
+    sms: Type.Optional(TemplateId),
+    subject: Type.Optional(Type.String({ description: 'Subject of bot tickets; {slot} placeholders allowed.' })),
+  },
+  'Tickets (工单): opened by the bot from captured details, or by an agent (MQTT ticket command).',
+);
+
 // ---- the whole file ------------------------------------------------------------------------------
 
 export const ConfigSchema = Type.Object(
@@ -318,6 +353,8 @@ export const ConfigSchema = Type.Object(
     storage: Type.Optional(Storage),
     logging: Type.Optional(Logging),
     service: Type.Optional(Service),
+    sms: Type.Optional(SmsSection),
+    tickets: Type.Optional(Tickets),
   },
   { additionalProperties: false, title: 'Frontdesk configuration', $id: 'https://frontdesk.local/schema/frontdesk.schema.json' },
 );
