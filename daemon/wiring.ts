@@ -7,6 +7,8 @@ import { StoreExtension } from './store/store-extension.js';
 import { RetentionExtension } from './store/retention.js';
 import { telemetryExtension } from './telemetry/extension.js';
 import { SmsExtension } from './sms/sms-extension.js';
+import { TicketsExtension } from './tickets/tickets-extension.js';
+import { OriginateExtension } from './campaigns/originate-extension.js';
 
 /**
  * Which extensions a config gets, in start order: the store's recorder first (so it hears every
@@ -19,5 +21,5 @@ export function buildExtensions(_config: Config): Extension[] {
   const calls = new CallsExtension(lines, speech);
   // SMS hears replies and reports before the lines start; its sender runs only while they are up.
   const sms = new SmsExtension(lines);
-  return [new StoreExtension(), new RetentionExtension(), telemetryExtension(), speech, sms, lines, sms.sender, calls];
+  return [new StoreExtension(), new RetentionExtension(), telemetryExtension(), speech, sms, new TicketsExtension(sms), lines, sms.sender, calls, new OriginateExtension(lines, calls)];
 }

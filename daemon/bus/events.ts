@@ -54,10 +54,10 @@ export interface DomainEvents {
   'sms.status': { lineId: string; mr: number; to: string; status: number; outcome: 'delivered' | 'pending' | 'failed'; dischargedAt: string; id?: string };
   /** A number sent an opt-out word: no more SMS to it. */
   'sms.optout': { number: string; word: string };
-  /** A ticket (工单) was opened. */
-  'ticket.created': { number: string; status: string; by: string; callId?: string; customer?: string; owner?: string; subject?: string; fields: Record<string, string> };
+  /** A ticket (工单) was opened. `ticket` is its number (not called number: reports mask numbers). */
+  'ticket.created': { ticket: string; status: string; by: string; callId?: string; customer?: string; owner?: string; subject?: string; fields: Record<string, string> };
   /** A ticket changed: status, owner, or a note. */
-  'ticket.updated': { number: string; by: string; status?: string; owner?: string; note?: string };
+  'ticket.updated': { ticket: string; by: string; status?: string; owner?: string; note?: string };
   /** The box dialled out on request (MQTT originate, CLI): where, and what the callee is connected to. */
   'call.originated': { id: string; lineId: string; target: string; connect: 'bot' | 'agent'; extension?: string; by: string; result: 'answered' | 'busy' | 'no-answer' | 'failed' | 'refused'; detail?: string };
 }

@@ -136,6 +136,12 @@ export class CallsExtension implements Extension {
       this.track(p);
       return;
     }
+    this.runBot(leg);
+  }
+
+  /** Run the bot flow on a leg: an incoming call, or an answered outbound one (originate). */
+  runBot(leg: Leg): void {
+    const cfg = this.ctx.config();
     const dataDir = cfg.storage?.dir ?? DEFAULT_DATA_DIR;
     const p = runInboundCall(leg, {
       bus: this.ctx.bus,

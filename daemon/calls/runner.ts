@@ -45,7 +45,8 @@ export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
   const log = call.log;
   call.offered();
   try {
-    await leg.answer();
+    // An outbound leg (originate, campaigns) arrives already answered.
+    if (leg.state !== 'answered') await leg.answer();
   } catch (err) {
     log.warn({ err }, 'could not answer');
     await call.end('failed', call.customerEnd ? 'caller' : 'system', 'answer-failed');

@@ -278,6 +278,7 @@ const Mqtt = Obj({
   metrics_every: Type.Optional(Duration('How often KPIs are published.', '60s')),
   service_level: Type.Optional(Duration('Service-level threshold: answered within this time.', '20s')),
   commands: Type.Optional(Type.Array(Type.String({ pattern: '^[a-z][a-z-]*$' }), { description: 'Commands accepted on cmd/<name>.' })),
+  command_tokens: Type.Optional(Type.Record(Type.String({ pattern: '^[a-z][a-z-]*$' }), Type.String({ minLength: 16 }), { description: 'Command → secret the sender must put in the payload as "token" (e.g. originate: ${ORIGINATE_TOKEN}); without it the command is refused as unauthorised.' })),
   outbox: Type.Optional(Obj({ max_events: Type.Optional(Type.Integer({ minimum: 100, default: 1000000 })), alarm_at: Type.Optional(Type.Number({ minimum: 0.1, maximum: 1, default: 0.8, description: 'Raise an alarm at this fraction of max_events.' })) })),
 });
 

@@ -1,0 +1,122 @@
+import t from 'tap';
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import mqtt from 'mqtt';
+import { dtmfTones } from '../../../drivers/audio/tones.js';
+import { decodeSubmit } from '../../../drivers/gsm/sms/pdu.js';
+import { startBox } from '../../helpers/box.js';
+import { startBroker } from '../../helpers/mosquitto.js';
+import { connectCentral } from '../../helpers/central.js';
+import { cliPath } from '../../helpers/paths.js';
+import { sleep } from '../../helpers/net.js';
+import { waitFor } from '../../drivers/gsm/emu.js';
+
+const run = promisify(execFile);
+const CALLER = '+8613812345678';
+const TOKEN = 'originate-secret-0123456789';
+
+const BOT = `  greeting: "Welcome. Press 1 to report a fault."
+  language: en-US
+  menu:
+    "1": "collect:order_number"
+  collect:
+    order_number: { say: "Please enter your six digit order number.", kind: digits, length: 6, then: menu }
+  menu_prompt: "Anything else?"
+  handoff: { default_queue: general }`;
+
+/** One MQTT v5 request/reply on cmd/<name>, as central IT sends it. */
+async function command(url: string, name: string, payload: object): Promise<{ ok: boolean; result?: Record<string, unknown>; error?: { code: string; message: string } }> {
+  const c = await mqtt.connectAsync(url, { protocolVersion: 5, clientId: `it-${randomUUID().slice(0, 6)}`, reconnectPeriod: 0 });
+  try {
+    const replyTopic = `it/replies/${randomUUID().slice(0, 6)}`;
+    await c.subscribeAsync(replyTopic, { qos: 1 });
+    const reply = new Promise<string>((resolve) => c.on('message', (_t, p) => resolve(p.toString())));
+    await c.publishAsync(`frontdesk/test/box-1/cmd/${name}`, JSON.stringify(payload), { qos: 1, properties: { responseTopic: replyTopic, correlationData: Buffer.from('x') } });
+    return JSON.parse(await Promise.race([reply, sleep(60_000).then(() => '{"ok":false,"error":{"code":"test-timeout","message":"no reply"}}')])) as never;
+  } finally {
+    await c.endAsync(true);
+  }
+}
+
+t.test('tickets from the bot (spoken, by SMS, on MQTT); agents update them; originate only for token holders, within the dial policy', async (t) => {
+  const broker = await startBroker();
+  t.teardown(() => broker.close());
+  const central = await connectCentral(broker.url, ['frontdesk/test/box-1/events']);
+  t.teardown(() => central.close());
+  const extra = `mqtt:
+  url: ${broker.url}
+  commands: [status, originate, ticket-open, ticket-get, ticket-update]
+  command_tokens: { originate: ${TOKEN} }
+  metrics_every: 1h
+sms:
+  per_line_per_minute: 60
+  templates:
+    ticket: "Ticket {ticket} for order {order_number} is open."
+tickets:
+  when_captured: [order_number]
+  say: "Your ticket number is {ticket}."
+  sms: ticket
+  subject: "Order {order_number}"
+`;
+  const box = await startBox({ agents: [{ extension: '801', contact: 'sip:801@127.0.0.1:5999' }], lines: 2, bot: BOT, extra, sip: '  outbound_dialing: { allowed_prefixes: ["+86137"] }' });
+  t.teardown(() => box.close());
+  await box.event('frontdesk running');
+  const [m1, m2] = [box.emus[0]!.modem, box.emus[1]!.modem];
+
+  // The bot captures the order number: a ticket is opened, read out, texted and published.
+  m1.ring(CALLER);
+  await box.event('call.phase', (l) => l.phase === 'bot');
+  await sleep(1000);
+  m1.play(dtmfTones('1', 120, 200));
+  await box.event('bot.turn', (l) => (l.input as { value: string }).value === '1');
+  await sleep(1500);
+  m1.play(dtmfTones('654321', 120, 150));
+  const created = await box.event('ticket.created');
+  const number = String(created.ticket);
+  t.match(number, /^[0-9]{10}$/, `ticket ${number}`);
+  t.same(created.fields, { order_number: '654321' });
+  const turn = await box.event('bot.turn', (l) => /ticket number/.test(String(l.say)));
+  t.match(String(turn.say), `Your ticket number is ${number.split('').join(' ')}.`, 'the caller hears the number digit by digit');
+  await waitFor('ticket SMS on the free line', () => m2.submittedPdus.length === 1, 15_000);
+  t.equal(decodeSubmit(m2.submittedPdus[0]!.hex).text, `Ticket ${number} for order 654321 is open.`);
+  const ev = await central.waitFor((m) => (m.json as { type?: string })?.type === 'ticket.created', 15_000, 'ticket.created on MQTT');
+  t.equal((ev.json as { data: { ticket: string } }).data.ticket, number, 'published on events');
+  m1.hangup();
+
+  // An agent moves it on; the history keeps both steps.
+  const upd = await command(broker.url, 'ticket-update', { number, agent: '801', status: 'in-progress', note: 'called the customer' });
+  t.ok(upd.ok, JSON.stringify(upd));
+  const got = await command(broker.url, 'ticket-get', { number });
+  t.equal(got.result?.status, 'in-progress');
+  t.equal((got.result?.history as unknown[]).length, 2, 'created + status in the history');
+  await central.waitFor((m) => (m.json as { type?: string })?.type === 'ticket.updated', 15_000, 'ticket.updated on MQTT');
+
+  // originate: refused without the token, with a wrong one, and outside the allowed prefixes.
+  const dials = () => box.emus.flatMap((e) => e.modem.commands).filter((c) => c.line.startsWith('ATD')).length;
+  await waitFor('lines idle', () => !box.daemon.logs.some((l) => l.msg === 'call.ended') ? false : true, 15_000);
+  const noToken = await command(broker.url, 'originate', { target: '+8613700000001', connect: 'bot' });
+  t.equal(noToken.error?.code, 'unauthorised', 'no token: refused');
+  const wrong = await command(broker.url, 'originate', { target: '+8613700000001', connect: 'bot', token: 'x'.repeat(TOKEN.length) });
+  t.equal(wrong.error?.code, 'unauthorised', 'wrong token: refused');
+  const abroad = await command(broker.url, 'originate', { target: '+4930123456', connect: 'bot', token: TOKEN });
+  t.match(abroad.error?.message, /not under an allowed prefix/, 'dial policy: number outside the allowed prefixes refused');
+  t.equal(dials(), 0, 'none of them dialled');
+
+  // Authorised: the box dials on gsm2 and the callee gets the bot.
+  const ok = await command(broker.url, 'originate', { target: '+8613700000001', line: 'gsm2', connect: 'bot', token: TOKEN });
+  t.ok(ok.ok, JSON.stringify(ok));
+  t.same({ result: ok.result?.result, lineId: ok.result?.lineId }, { result: 'answered', lineId: 'gsm2' });
+  t.ok(m2.commands.some((c) => c.line === 'ATD+8613700000001;'), 'dialled on gsm2');
+  await box.event('call.offered', (l) => l.lineId === 'gsm2');
+  await box.event('call.phase', (l) => l.phase === 'bot' && box.daemon.logs.some((o) => o.msg === 'call.offered' && o.lineId === 'gsm2' && o.callId === l.callId));
+  m2.hangup();
+  await box.event('call.ended', (l) => box.daemon.logs.some((o) => o.msg === 'call.offered' && o.lineId === 'gsm2' && o.callId === l.callId));
+
+  // The CLI goes through the same command with the config's token.
+  await sleep(500);
+  const { stdout } = await run(process.execPath, [cliPath, 'originate', '-c', join(box.dir, 'frontdesk.yaml'), '--to', '+8613700000002', '--line', 'gsm1']);
+  t.match(JSON.parse(stdout), { ok: true, result: { result: 'answered', lineId: 'gsm1', by: 'cli' } }, 'CLI originate');
+  m1.hangup();
+});
