@@ -32,9 +32,15 @@ async function command(url: string, name: string, payload: object): Promise<{ ok
   try {
     const replyTopic = `it/replies/${randomUUID().slice(0, 6)}`;
     await c.subscribeAsync(replyTopic, { qos: 1 });
-    const reply = new Promise<string>((resolve) => c.on('message', (_t, p) => resolve(p.toString())));
+    let timer: NodeJS.Timeout | undefined;
+    const reply = new Promise<string>((resolve) => {
+      timer = setTimeout(() => resolve('{"ok":false,"error":{"code":"test-timeout","message":"no reply"}}'), 60_000);
+      c.on('message', (_t, p) => resolve(p.toString()));
+    });
     await c.publishAsync(`frontdesk/test/box-1/cmd/${name}`, JSON.stringify(payload), { qos: 1, properties: { responseTopic: replyTopic, correlationData: Buffer.from('x') } });
-    return JSON.parse(await Promise.race([reply, sleep(60_000).then(() => '{"ok":false,"error":{"code":"test-timeout","message":"no reply"}}')])) as never;
+    const text = await reply;
+    clearTimeout(timer);
+    return JSON.parse(text) as never;
   } finally {
     await c.endAsync(true);
   }
