@@ -313,7 +313,7 @@ const SmsSection = Obj(
         {
           text: Type.Optional(Type.String({ minLength: 1, description: 'The question, sent after the call when bot.survey.sms is true.' })),
           window: Type.Optional(Duration('A reply counts for the call when it comes within this time.', '24h')),
-          low_score: Type.Optional(Obj({ below: Type.Optional(Type.Integer({ minimum: 2, maximum: 5, default: 3, description: 'Scores below this trigger the follow-up.' })), then: OneOf(['alarm', 'callback'] as const, { description: 'alarm: a supervisor alarm (survey-low-score); callback: a callback task in the caller\'s last queue.' }) })),
+          low_score: Type.Optional(Obj({ below: Type.Optional(Type.Integer({ minimum: 2, maximum: 5, default: 3, description: 'Scores below this trigger the follow-up.' })), then: OneOf(['alarm'] as const, { description: 'alarm: a supervisor alarm (survey-low-score, source: the call id).' }) })),
         },
         'The SMS survey (bot.survey.sms): a 1-5 question after the call; the reply is matched to the call and counts in CSAT.',
       ),

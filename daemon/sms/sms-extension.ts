@@ -6,6 +6,7 @@ import { registerWriter } from '../store/recorder.js';
 import { DEFAULT_OPT_OUT_WORDS, optOutWord } from './optout.js';
 import { SmsQueue, type EnqueueRequest, type EnqueueResult, type SmsLine, type SmsSettings } from './queue.js';
 import { renderTemplate } from './templates.js';
+import { SmsSurvey } from './survey.js';
 import { registerSmsWriters } from './writers.js';
 
 let writersRegistered = false;
@@ -53,10 +54,16 @@ export class SmsExtension implements Extension {
     const log = ctx.log.child({ component: 'sms' });
     this.queue = new SmsQueue({ db: ctx.db, bus: ctx.bus, log, lines: () => this.smsLines(), settings: () => smsSettings(ctx.config()) });
     const { bus } = ctx;
+    const survey = new SmsSurvey({ db: ctx.db, bus, log, config: () => ctx.config(), send: (r) => this.send(r) });
+    this.replyHandlers.push((sms) => survey.onReply(sms));
     this.offs.push(
       bus.on('call.offered', (e) => void this.calls.set(e.data.callId, { lineId: e.data.lineId, ...(e.data.caller ? { caller: e.data.caller } : {}) })),
       // Kept a little after the end: a capture handled late still finds its caller.
-      bus.on('call.ended', (e) => void setTimeout(() => this.calls.delete(e.data.callId), 60_000).unref()),
+      bus.on('call.ended', (e) => {
+        const party = this.calls.get(e.data.callId);
+        setTimeout(() => this.calls.delete(e.data.callId), 60_000).unref();
+        if (party) void survey.afterCall(e.data.callId, party.caller, party.lineId, e.data.outcome).catch((err: unknown) => log.error({ err }, 'survey SMS not queued'));
+      }),
       bus.on('bot.captured', (e) => this.onCaptured(e.data.callId, e.data.slot, e.data.slots)),
       // Awaited by the line (emitAndWait) before the SMS leaves the SIM: an opt-out is never lost.
       bus.on('sms.received', (e) => this.onReceived(e.data)),

@@ -12,6 +12,8 @@ import { connectCentral } from '../../helpers/central.js';
 import { cliPath } from '../../helpers/paths.js';
 import { sleep } from '../../helpers/net.js';
 import { waitFor } from '../../drivers/gsm/emu.js';
+import { Db } from '../../../daemon/store/db.js';
+import { computeKpis } from '../../../daemon/telemetry/kpi.js';
 
 const run = promisify(execFile);
 const CALLER = '+8613812345678';
@@ -24,7 +26,8 @@ const BOT = `  greeting: "Welcome. Press 1 to report a fault."
   collect:
     order_number: { say: "Please enter your six digit order number.", kind: digits, length: 6, then: menu }
   menu_prompt: "Anything else?"
-  handoff: { default_queue: general }`;
+  handoff: { default_queue: general }
+  survey: { say: "Please rate us.", sms: true }`;
 
 /** One MQTT v5 request/reply on cmd/<name>, as central IT sends it. */
 async function command(url: string, name: string, payload: object): Promise<{ ok: boolean; result?: Record<string, unknown>; error?: { code: string; message: string } }> {
@@ -58,6 +61,10 @@ t.test('tickets from the bot (spoken, by SMS, on MQTT); agents update them; orig
   metrics_every: 1h
 sms:
   per_line_per_minute: 60
+  survey:
+    text: "Rate your call from 1 to 5."
+    window: 1h
+    low_score: { below: 5, then: alarm }
   templates:
     ticket: "Ticket {ticket} for order {order_number} is open."
 tickets:
@@ -90,6 +97,18 @@ tickets:
   const ev = await central.waitFor((m) => (m.json as { type?: string })?.type === 'ticket.created', 15_000, 'ticket.created on MQTT');
   t.equal((ev.json as { data: { ticket: string } }).data.ticket, number, 'published on events');
   m1.hangup();
+
+  // The SMS survey after the call: the reply "4" lands as a score, moves CSAT, and (below 5 here) alarms a supervisor.
+  await waitFor('survey SMS', () => box.emus.some((e) => e.modem.submittedPdus.some((p) => decodeSubmit(p.hex).text === 'Rate your call from 1 to 5.' && decodeSubmit(p.hex).address === CALLER)), 15_000);
+  m1.deliverSms(CALLER, '4');
+  const sv = await box.row<{ score: number; call_id: string; channel: string }>('SELECT s.score, s.call_id, q.channel FROM surveys s JOIN sms_surveys q ON q.call_id = s.call_id', [], (r) => r.score === 4);
+  t.equal(sv.channel, 'sms');
+  t.equal(sv.call_id, String(created.callId), 'matched to the call by number and time');
+  const db = await Db.open(join(box.dataDir, 'frontdesk.db'), { readonly: true });
+  const k = await computeKpis(db, { from: new Date(Date.now() - 3_600_000), to: new Date(Date.now() + 1000) }, 20_000);
+  await db.close();
+  t.same({ csat: k.csat, csatAvg: k.csatAvg, responses: k.csatResponses }, { csat: 1, csatAvg: 4, responses: 1 }, 'CSAT counts the SMS answer');
+  await box.event('alarm', (l) => l.code === 'survey-low-score' && l.source === sv.call_id);
 
   // An agent moves it on; the history keeps both steps.
   const upd = await command(broker.url, 'ticket-update', { number, agent: '801', status: 'in-progress', note: 'called the customer' });
