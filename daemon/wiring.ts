@@ -9,6 +9,7 @@ import { telemetryExtension } from './telemetry/extension.js';
 import { SmsExtension } from './sms/sms-extension.js';
 import { TicketsExtension } from './tickets/tickets-extension.js';
 import { OriginateExtension } from './campaigns/originate-extension.js';
+import { CustomersExtension } from './customers/customers-extension.js';
 
 /**
  * Which extensions a config gets, in start order: the store's recorder first (so it hears every
@@ -21,5 +22,5 @@ export function buildExtensions(_config: Config): Extension[] {
   const calls = new CallsExtension(lines, speech);
   // SMS hears replies and reports before the lines start; its sender runs only while they are up.
   const sms = new SmsExtension(lines);
-  return [new StoreExtension(), new RetentionExtension(), telemetryExtension(), speech, sms, new TicketsExtension(sms), lines, sms.sender, calls, new OriginateExtension(lines, calls)];
+  return [new StoreExtension(), new RetentionExtension(), telemetryExtension(), speech, new CustomersExtension(), sms, new TicketsExtension(sms), lines, sms.sender, calls, new OriginateExtension(lines, calls)];
 }

@@ -332,6 +332,21 @@ const Tickets = Obj(
   'Tickets (工单): opened by the bot from captured details, or by an agent (MQTT ticket command).',
 );
 
+/** Events the CRM webhook may carry. */
+export const WEBHOOK_EVENTS = ['call.ended', 'ticket.created', 'ticket.updated', 'survey.answered', 'sms.sent', 'sms.status', 'call.originated', 'voicemail.recorded'] as const;
+
+const Webhook = Obj(
+  {
+    url: Type.String({ pattern: '^https://', description: 'The CRM endpoint; HTTPS only.' }),
+    secret: Type.String({ minLength: 16, description: 'HMAC-SHA256 key for X-Frontdesk-Signature; use ${VAR}.' }),
+    events: Type.Array(OneOf(WEBHOOK_EVENTS), { minItems: 1, description: 'Which events are sent.' }),
+    ca: Type.Optional(Type.String({ description: 'CA certificate (PEM) that signed the CRM\'s certificate, when it is not a public one.' })),
+    retry_after: Type.Optional(Duration('Wait before retrying a failed delivery; doubles each time, at most 10 min.', '5s')),
+    timeout: Type.Optional(Duration('Give up on one request after this long (and retry later).', '10s')),
+  },
+  'A webhook to an external CRM: chosen events POSTed as JSON, HMAC-signed, from a durable outbox with retries (at least once; X-Frontdesk-Delivery lets the CRM drop a repeat).',
+);
+
 // ---- the whole file ------------------------------------------------------------------------------
 
 export const ConfigSchema = Type.Object(
@@ -356,6 +371,7 @@ export const ConfigSchema = Type.Object(
     service: Type.Optional(Service),
     sms: Type.Optional(SmsSection),
     tickets: Type.Optional(Tickets),
+    webhook: Type.Optional(Webhook),
   },
   { additionalProperties: false, title: 'Frontdesk configuration', $id: 'https://frontdesk.local/schema/frontdesk.schema.json' },
 );

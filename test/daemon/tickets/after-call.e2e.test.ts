@@ -4,10 +4,16 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import mqtt from 'mqtt';
+import { createServer, type Server } from 'node:https';
+import { readFile } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { sign } from '../../../daemon/customers/webhook.js';
+import { DaemonProcess } from '../../helpers/daemon-process.js';
 import { dtmfTones } from '../../../drivers/audio/tones.js';
 import { decodeSubmit } from '../../../drivers/gsm/sms/pdu.js';
 import { startBox } from '../../helpers/box.js';
-import { startBroker } from '../../helpers/mosquitto.js';
+import { makeCa, startBroker } from '../../helpers/mosquitto.js';
 import { connectCentral } from '../../helpers/central.js';
 import { cliPath } from '../../helpers/paths.js';
 import { sleep } from '../../helpers/net.js';
@@ -28,6 +34,51 @@ const BOT = `  greeting: "Welcome. Press 1 to report a fault."
   menu_prompt: "Anything else?"
   handoff: { default_queue: general }
   survey: { say: "Please rate us.", sms: true }`;
+
+const SECRET = 'crm-webhook-secret-0123456789';
+
+interface Hook {
+  id: string;
+  event: string;
+  body: { type: string; data: Record<string, unknown> };
+  signed: boolean;
+}
+
+/** The CRM: a real HTTPS server on 127.0.0.1 that checks each request's signature. */
+async function startCrm(): Promise<{ port: number; caFile: string; got: Hook[]; down(): Promise<void>; up(): Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'fd-crm-'));
+  const { caFile, certFile, keyFile } = await makeCa(dir);
+  const got: Hook[] = [];
+  const [key, cert] = await Promise.all([readFile(keyFile), readFile(certFile)]);
+  let server: Server | undefined;
+  let port = 0;
+  const up = () =>
+    new Promise<void>((resolve) => {
+      server = createServer({ key, cert }, (req, res) => {
+        let raw = '';
+        req.on('data', (c: Buffer) => (raw += c.toString()));
+        req.on('end', () => {
+          const ts = String(req.headers['x-frontdesk-timestamp']);
+          got.push({ id: String(req.headers['x-frontdesk-delivery']), event: String(req.headers['x-frontdesk-event']), body: JSON.parse(raw) as Hook['body'], signed: req.headers['x-frontdesk-signature'] === sign(SECRET, ts, raw) });
+          res.writeHead(204).end();
+        });
+      });
+      server.listen(port, '127.0.0.1', () => {
+        port = (server!.address() as { port: number }).port;
+        resolve();
+      });
+    });
+  await up();
+  return {
+    get port() {
+      return port;
+    },
+    caFile,
+    got,
+    down: () => new Promise<void>((r) => (server!.closeAllConnections(), server!.close(() => r()))),
+    up,
+  };
+}
 
 /** One MQTT v5 request/reply on cmd/<name>, as central IT sends it. */
 async function command(url: string, name: string, payload: object): Promise<{ ok: boolean; result?: Record<string, unknown>; error?: { code: string; message: string } }> {
@@ -54,6 +105,8 @@ t.test('tickets from the bot (spoken, by SMS, on MQTT); agents update them; orig
   t.teardown(() => broker.close());
   const central = await connectCentral(broker.url, ['frontdesk/test/box-1/events']);
   t.teardown(() => central.close());
+  const crm = await startCrm();
+  t.teardown(() => crm.down().catch(() => undefined));
   const extra = `mqtt:
   url: ${broker.url}
   commands: [status, originate, ticket-open, ticket-get, ticket-update]
@@ -67,6 +120,12 @@ sms:
     low_score: { below: 5, then: alarm }
   templates:
     ticket: "Ticket {ticket} for order {order_number} is open."
+webhook:
+  url: https://127.0.0.1:${crm.port}/frontdesk
+  secret: ${SECRET}
+  ca: ${crm.caFile}
+  events: [ticket.created, ticket.updated, survey.answered]
+  retry_after: 300ms
 tickets:
   when_captured: [order_number]
   say: "Your ticket number is {ticket}."
@@ -144,4 +203,33 @@ tickets:
   const { stdout } = await run(process.execPath, [cliPath, 'originate', '-c', join(box.dir, 'frontdesk.yaml'), '--to', '+8613700000002', '--line', 'gsm1']);
   t.match(JSON.parse(stdout), { ok: true, result: { result: 'answered', lineId: 'gsm1', by: 'cli' } }, 'CLI originate');
   m1.hangup();
+
+  // The CRM got the ticket, the survey and the update, signed, once each.
+  await waitFor('three webhooks', () => crm.got.length >= 3, 15_000);
+  t.same(crm.got.map((h) => h.event).sort(), ['survey.answered', 'ticket.created', 'ticket.updated']);
+  t.ok(crm.got.every((h) => h.signed), 'HMAC signature checks out');
+  t.equal(crm.got.find((h) => h.event === 'ticket.created')!.body.data.ticket, number);
+
+  // CRM down; an agent opens a ticket; the daemon restarts; the CRM comes back: it arrives once.
+  await crm.down();
+  const opened = await command(broker.url, 'ticket-open', { agent: '801', customer: CALLER, subject: 'Wrong delivery address' });
+  t.ok(opened.ok, JSON.stringify(opened));
+  await box.event('alarm', (l) => l.code === 'webhook-failing' && l.active === true);
+  box.daemon.kill('SIGTERM');
+  await box.daemon.exited;
+  const again = new DaemonProcess(['run', '-c', join(box.dir, 'frontdesk.yaml')]);
+  t.teardown(async () => {
+    again.kill('SIGTERM');
+    await Promise.race([again.exited, sleep(5000)]);
+    again.kill('SIGKILL');
+  });
+  await again.waitForLog((l) => l.msg === 'frontdesk running', 30_000);
+  await crm.up();
+  await waitFor('the agent ticket after the outage', () => crm.got.some((h) => h.body.data.ticket === opened.result?.number), 20_000);
+  await again.waitForLog((l) => l.msg === 'alarm' && l.code === 'webhook-failing' && l.active === false, 10_000);
+  await sleep(1500);
+  const ids = crm.got.map((h) => h.id);
+  t.equal(new Set(ids).size, ids.length, 'no delivery twice');
+  t.equal(crm.got.filter((h) => h.body.data.ticket === opened.result?.number).length, 1, 'the ticket opened during the outage arrived once');
+  t.ok(crm.got.every((h) => h.signed));
 });
