@@ -13,6 +13,7 @@ const commands: Record<string, { module: string; summary: string }> = {
   demo: { module: './commands/demo.js', summary: 'demo [--json]          a whole call on emulated hardware' },
   monitor: { module: './commands/monitor.js', summary: 'monitor --url URL      live view of boxes over MQTT, for central IT' },
   originate: { module: './commands/originate.js', summary: 'originate --to N ...   dial out through the running daemon (bot or --agent EXT)' },
+  customers: { module: './commands/customers.js', summary: 'customers import|export|show   customer records: CSV in and out, one profile with history' },
   sms: { module: './commands/sms.js', summary: 'sms send|list ...      queue an SMS (the daemon sends it) / list the send queue' },
 };
 
