@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { cliPath } from '../../helpers/paths.js';
+import { runInProcess } from '../../helpers/cli-in-process.js';
 import { openStore } from '../../../daemon/store/store.js';
 import { parseCsv } from '../../../daemon/customers/csv.js';
 import { run as customers } from '../../../daemon/commands/customers.js';
@@ -17,19 +18,7 @@ t.test('customers: CSV import (all or nothing, clear errors), export, profile wi
   const cfg = join(dir, 'frontdesk.yaml');
   await writeFile(cfg, `site: s\nnode: n\nlines:\n  - { id: gsm1, kind: gsm, modem: huawei, at_port: /dev/null, voice_port: /dev/null }\nbot: { greeting: hi }\nstorage: { dir: ${join(dir, 'data')} }\n`);
   // The command's own run(), in this process (a node start per call costs seconds); one real CLI call below.
-  const cli = async (...a: string[]): Promise<{ code: number; stdout: string; stderr: string }> => {
-    let stdout = '';
-    let stderr = '';
-    const [o, e] = [process.stdout.write, process.stderr.write];
-    process.stdout.write = ((c: string) => ((stdout += c), true)) as typeof process.stdout.write;
-    process.stderr.write = ((c: string) => ((stderr += c), true)) as typeof process.stderr.write;
-    try {
-      return { code: await customers(['customers', ...a, '-c', cfg].slice(1)), stdout, stderr };
-    } finally {
-      process.stdout.write = o;
-      process.stderr.write = e;
-    }
-  };
+  const cli = (...a: string[]) => runInProcess(customers, [...a, '-c', cfg]);
 
   const good = join(dir, 'good.csv');
   await writeFile(good, '\ufeffnumber,name,vip,tags,notes,language\r\n+8613800000001,张三,yes,"vip,wholesale","prefers mornings, ""call first""",zh-CN\r\n138 0000 0002,Li Si,0,,,en-US\r\n');

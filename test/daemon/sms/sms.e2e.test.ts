@@ -7,6 +7,8 @@ import { decodeSubmit, encodeSubmit } from '../../../drivers/gsm/sms/pdu.js';
 import { startBox, type Box } from '../../helpers/box.js';
 import { DaemonProcess } from '../../helpers/daemon-process.js';
 import { cliPath } from '../../helpers/paths.js';
+import { runInProcess } from '../../helpers/cli-in-process.js';
+import { run as smsCommand } from '../../../daemon/commands/sms.js';
 import { sleep } from '../../helpers/net.js';
 import { waitFor } from '../../drivers/gsm/emu.js';
 
@@ -32,6 +34,8 @@ const SMS = `sms:
 `;
 
 const cli = (box: Box, ...args: string[]) => run(process.execPath, [cliPath, ...args, '-c', join(box.dir, 'frontdesk.yaml')]);
+/** `frontdesk sms ...` through the command's own code in this process (no node start per call). */
+const smsCli = (box: Box, ...args: string[]) => runInProcess(smsCommand, [...args, '-c', join(box.dir, 'frontdesk.yaml')]);
 
 t.test('a captured order number is confirmed by SMS: exact PDU, on a free line, after no call; delivery report stored; 退订 honoured', async (t) => {
   const box = await startBox({ agents: [{ extension: '801', contact: 'sip:801@127.0.0.1:5999' }], lines: 2, bot: BOT, extra: SMS });
@@ -92,7 +96,8 @@ t.test('a restart mid-queue loses no SMS and sends none twice; a refused send is
   t.teardown(() => box.close());
   const m = box.emu.modem;
   const texts = Array.from({ length: 6 }, (_, i) => `Order ${1000 + i} confirmed`);
-  for (const text of texts) await cli(box, 'sms', 'send', '--to', CALLER, '--text', text);
+  await cli(box, 'sms', 'send', '--to', CALLER, '--text', texts[0]!);
+  for (const text of texts.slice(1)) t.equal((await smsCli(box, 'send', '--to', CALLER, '--text', text)).code, 0);
   // 60 per minute: one a second. Kill the daemon hard after two went out.
   await waitFor('two sent', () => m.submittedPdus.length >= 2, 20_000);
   box.daemon.kill('SIGKILL');
@@ -120,7 +125,7 @@ t.test('a restart mid-queue loses no SMS and sends none twice; a refused send is
   // The network refuses twice: tried again after 0.5 s, then 1 s, and the third try goes through.
   const from = m.submittedPdus.length;
   m.failSubmits = 2;
-  await cli(box, 'sms', 'send', '--to', CALLER, '--text', 'retry me');
+  await smsCli(box, 'send', '--to', CALLER, '--text', 'retry me');
   const r = await box.row<{ state: string; attempts: number }>("SELECT state, attempts FROM sms_out WHERE text = 'retry me'", [], (x) => x.state === 'delivered', 20_000);
   t.equal(r.attempts, 3, 'third try went through');
   const tries = m.submittedPdus.slice(from).map((p) => p.at);
