@@ -20,7 +20,8 @@ export function buildExtensions(_config: Config): Extension[] {
   const lines = new LinesExtension();
   const speech = new SpeechExtension();
   const calls = new CallsExtension(lines, speech);
-  // SMS hears replies and reports before the lines start; its sender runs only while they are up.
+  // SMS hears replies and reports before the lines start; its sender runs only while they are up
+  // (after the call core, which must take calls as soon as the lines are up).
   const sms = new SmsExtension(lines);
-  return [new StoreExtension(), new RetentionExtension(), telemetryExtension(), speech, new CustomersExtension(), sms, new TicketsExtension(sms), lines, sms.sender, calls, new OriginateExtension(lines, calls)];
+  return [new StoreExtension(), new RetentionExtension(), telemetryExtension(), speech, new CustomersExtension(), sms, new TicketsExtension(sms), lines, calls, sms.sender, new OriginateExtension(lines, calls)];
 }
