@@ -97,6 +97,8 @@ export class SmsQueue {
   /** Per line: when it may send again (ms). Sends are spaced evenly, 60 s / rate per PDU. */
   private readonly nextFree = new Map<string, number>();
   private readonly busyLines = new Set<string>();
+  /** sms-failed is raised: cleared by the next message that goes out. */
+  private failedAlarm = false;
 
   constructor(private readonly o: SmsQueueOptions) {}
 
@@ -122,6 +124,9 @@ export class SmsQueue {
       });
       const ids = [...new Set(stale.map((p) => p.sms_id))];
       this.emit('alarm', { code: 'sms-unconfirmed', source: 'sms', severity: 'warning', active: true, message: `${ids.length} SMS may or may not have gone out when the daemon stopped (${ids.join(', ')}); not resent` });
+    } else if (await this.o.db.get("SELECT 1 AS x FROM alarms WHERE code = 'sms-unconfirmed' AND source = 'sms' AND active = 1")) {
+      // Shown for one run: the operator has seen it in the status and sms list.
+      this.emit('alarm', { code: 'sms-unconfirmed', source: 'sms', severity: 'warning', active: false, message: 'no SMS left unconfirmed by this start' });
     }
     this.timer = setInterval(() => this.kick(), this.o.settings().pollMs);
     this.timer.unref();
@@ -213,6 +218,10 @@ export class SmsQueue {
       const at = new Date(this.now()).toISOString();
       await db.run("UPDATE sms_out SET state = 'sent', attempts = ?, sent_at = ?, updated_at = ?, last_error = NULL WHERE id = ? AND state = 'queued'", [attempts, at, at, m.id]);
       this.emit('sms.sent', { id: m.id, to: m.to_number, lineId: line.id, parts: parts.length, mrs: parts.map((p) => p.mr ?? -1), attempts });
+      if (this.failedAlarm) {
+        this.failedAlarm = false;
+        this.emit('alarm', { code: 'sms-failed', source: 'sms', severity: 'warning', active: false, message: 'SMS go out again' });
+      }
     } catch (err) {
       const error = (err as Error).message;
       const s = this.o.settings();
@@ -221,6 +230,7 @@ export class SmsQueue {
       const at = new Date(this.now()).toISOString();
       await db.run('UPDATE sms_out SET state = ?, attempts = ?, next_at = ?, last_error = ?, updated_at = ? WHERE id = ?', [final ? 'failed' : 'queued', attempts, retryAt.toISOString(), error, at, m.id]);
       this.emit('sms.failed', { id: m.id, to: m.to_number, attempts, error, final, ...(final ? {} : { retryAt: retryAt.toISOString() }) });
+      if (final) this.failedAlarm = true;
       if (final) this.emit('alarm', { code: 'sms-failed', source: 'sms', severity: 'warning', active: true, message: `SMS ${m.id} failed after ${attempts} tries: ${error}` });
     }
   }

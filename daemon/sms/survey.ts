@@ -42,6 +42,16 @@ export class SmsSurvey {
     await this.o.db.run('INSERT INTO sms_surveys (id, call_id, number, sms_id, asked_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)', [`sv-${randomUUID().slice(0, 8)}`, callId, caller, r.id, new Date(now).toISOString(), new Date(now + durationOr(cfg.sms?.survey?.window, '24h')).toISOString()]);
   }
 
+  /** A supervisor followed a low score up: the alarm clears, the survey row says so. */
+  async followedUp(callId: string, by: string): Promise<boolean> {
+    const r = await this.o.db.run("UPDATE sms_surveys SET follow_up = ? WHERE call_id = ? AND follow_up = 'alarm'", [`done by ${by}`, callId]);
+    if (r.changes === 0) return false;
+    const alarm = { code: 'survey-low-score', source: callId, severity: 'warning' as const, active: false, message: `followed up by ${by}` };
+    this.o.log.info({ event: 'alarm', ...alarm }, 'alarm');
+    this.o.bus.emit('alarm', alarm);
+    return true;
+  }
+
   /** A reply: true when it answered an open survey. */
   async onReply(sms: Sms): Promise<boolean> {
     const score = parseScore(sms.text);

@@ -109,7 +109,7 @@ t.test('tickets from the bot (spoken, by SMS, on MQTT); agents update them; orig
   t.teardown(() => crm.down().catch(() => undefined));
   const extra = `mqtt:
   url: ${broker.url}
-  commands: [status, originate, ticket-open, ticket-get, ticket-update]
+  commands: [status, originate, ticket-open, ticket-get, ticket-update, survey-followed-up]
   command_tokens: { originate: ${TOKEN} }
   metrics_every: 1h
 sms:
@@ -167,7 +167,10 @@ tickets:
   const k = await computeKpis(db, { from: new Date(Date.now() - 3_600_000), to: new Date(Date.now() + 1000) }, 20_000);
   await db.close();
   t.same({ csat: k.csat, csatAvg: k.csatAvg, responses: k.csatResponses }, { csat: 1, csatAvg: 4, responses: 1 }, 'CSAT counts the SMS answer');
-  await box.event('alarm', (l) => l.code === 'survey-low-score' && l.source === sv.call_id);
+  await box.event('alarm', (l) => l.code === 'survey-low-score' && l.source === sv.call_id && l.active === true);
+  const fu = await command(broker.url, 'survey-followed-up', { callId: sv.call_id, by: 'supervisor 900' });
+  t.ok(fu.ok, JSON.stringify(fu));
+  await box.event('alarm', (l) => l.code === 'survey-low-score' && l.source === sv.call_id && l.active === false);
 
   // An agent moves it on; the history keeps both steps.
   const upd = await command(broker.url, 'ticket-update', { number, agent: '801', status: 'in-progress', note: 'called the customer' });
