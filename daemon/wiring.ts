@@ -10,6 +10,7 @@ import { SmsExtension } from './sms/sms-extension.js';
 import { TicketsExtension } from './tickets/tickets-extension.js';
 import { OriginateExtension } from './campaigns/originate-extension.js';
 import { CustomersExtension } from './customers/customers-extension.js';
+import { CampaignsExtension } from './campaigns/campaigns-extension.js';
 
 /**
  * Which extensions a config gets, in start order: the store's recorder first (so it hears every
@@ -23,5 +24,5 @@ export function buildExtensions(_config: Config): Extension[] {
   // SMS hears replies and reports before the lines start; its sender runs only while they are up
   // (after the call core, which must take calls as soon as the lines are up).
   const sms = new SmsExtension(lines);
-  return [new StoreExtension(), new RetentionExtension(), telemetryExtension(), speech, new CustomersExtension(), sms, new TicketsExtension(sms), lines, calls, sms.sender, new OriginateExtension(lines, calls)];
+  return [new StoreExtension(), new RetentionExtension(), telemetryExtension(), speech, new CustomersExtension(), sms, new TicketsExtension(sms), lines, calls, sms.sender, new OriginateExtension(lines, calls), new CampaignsExtension(lines, calls)];
 }

@@ -59,6 +59,8 @@ export interface DomainEvents {
   /** A ticket changed: status, owner, or a note. */
   'ticket.updated': { ticket: string; by: string; status?: string; owner?: string; note?: string };
   /** The box dialled out on request (MQTT originate, CLI): where, and what the callee is connected to. */
+  /** A campaign contact's try ended (state retry: tried again later; done/skipped: final outcome). */
+  'campaign.contact': { campaign: string; number: string; attempt: number; result: string; state: 'retry' | 'done' | 'skipped'; lineId?: string; retryAt?: string };
   'call.originated': { id: string; lineId: string; target: string; connect: 'bot' | 'agent'; extension?: string; by: string; result: 'answered' | 'busy' | 'no-answer' | 'failed' | 'refused'; detail?: string };
 }
 

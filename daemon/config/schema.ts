@@ -332,6 +332,20 @@ const Tickets = Obj(
   'Tickets (工单): opened by the bot from captured details, or by an agent (MQTT ticket command).',
 );
 
+const Campaign = Obj(
+  {
+    id: Id('Campaign id; in events and the export.'),
+    contacts: Type.String({ minLength: 1, description: 'CSV file with a header: number[,name]. Read at start and on reload; numbers already in the campaign keep their progress.' }),
+    lines: Type.Array(Type.String(), { minItems: 1, description: 'GSM or analog line ids to call on; each carries one call at a time.' }),
+    window: Type.Optional(Obj({ open: Type.Record(Type.String({ pattern: '^(mon|tue|wed|thu|fri|sat|sun)(-(mon|tue|wed|thu|fri|sat|sun))?$' }), Type.Union([TimeRange, Type.Array(TimeRange)])), holidays: Type.Optional(Type.Array(DateStr)) }, 'When contacts may be called, in timezone; outside it nobody is dialled (default: always).')),
+    attempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 10, default: 3, description: 'Tries per contact (busy, no answer, failed) before giving up.' })),
+    retry_after: Type.Optional(Duration('Spacing between tries of one contact.', '30m')),
+    ring_timeout: Type.Optional(Duration('Give up a try that is not answered within this.', '30s')),
+    do_not_call: Type.Optional(Type.Array(E164, { description: 'Never dialled; such contacts are recorded as skipped (do-not-call).' })),
+  },
+  'A follow-up campaign (回访): the bot flow calls a contact list.',
+);
+
 /** Events the CRM webhook may carry. */
 export const WEBHOOK_EVENTS = ['call.ended', 'ticket.created', 'ticket.updated', 'survey.answered', 'sms.sent', 'sms.status', 'call.originated', 'voicemail.recorded'] as const;
 
@@ -372,6 +386,7 @@ export const ConfigSchema = Type.Object(
     sms: Type.Optional(SmsSection),
     tickets: Type.Optional(Tickets),
     webhook: Type.Optional(Webhook),
+    campaigns: Type.Optional(Type.Array(Campaign)),
   },
   { additionalProperties: false, title: 'Frontdesk configuration', $id: 'https://frontdesk.local/schema/frontdesk.schema.json' },
 );

@@ -209,7 +209,7 @@ export const MIGRATIONS: readonly Migration[] = [
     // the exact bytes to send so a retry or a restart sends the same message), delivery reports,
     // opt-outs, tickets and their history, SMS surveys, customer profiles, the CRM webhook outbox.
     version: 10,
-    name: 'sms queue, delivery reports, opt-outs, tickets, sms surveys, customer profile, webhook outbox',
+    name: 'sms queue, delivery reports, opt-outs, tickets, sms surveys, customer profile, campaign contacts, webhook outbox',
     sql: `
       CREATE TABLE sms_out (
         id TEXT PRIMARY KEY,
@@ -296,6 +296,19 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE customers ADD COLUMN notes TEXT;
       ALTER TABLE customers ADD COLUMN language TEXT;
       ALTER TABLE customers ADD COLUMN updated_at TEXT;
+      CREATE TABLE campaign_contacts (
+        campaign TEXT NOT NULL,
+        number TEXT NOT NULL,
+        name TEXT,
+        state TEXT NOT NULL,                   -- pending, dialling, retry, done, skipped
+        outcome TEXT,                          -- answered, busy, no-answer, failed, refused, do-not-call
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_at TEXT NOT NULL,
+        last_line TEXT,
+        last_at TEXT,
+        detail TEXT,
+        PRIMARY KEY (campaign, number)
+      );
       CREATE TABLE webhook_outbox (
         seq INTEGER PRIMARY KEY AUTOINCREMENT,
         id TEXT NOT NULL UNIQUE,               -- X-Frontdesk-Delivery: receivers drop duplicates by it

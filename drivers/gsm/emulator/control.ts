@@ -110,7 +110,8 @@ export async function handleControl(modem: ModemEmulator, req: ControlRequest): 
     case 'dial-outcome': {
       const o = str('outcome');
       if (o !== 'answer' && o !== 'busy' && o !== 'no-answer') throw new Error('outcome: answer | busy | no-answer');
-      modem.dialOutcome = o;
+      if (typeof req.number === 'string') modem.dialOutcomes.set(req.number, o);
+      else modem.dialOutcome = o;
       return {};
     }
     case 'log': {

@@ -130,6 +130,8 @@ export class ModemEmulator extends EventEmitter<ModemEvents> {
   private interleave: string[] = [];
   private readonly delays: { prefix: string; ms: number }[] = [];
   dialOutcome: 'answer' | 'busy' | 'no-answer' = 'answer';
+  /** Per dialled number, instead of dialOutcome (a campaign's busy contact). */
+  readonly dialOutcomes = new Map<string, 'answer' | 'busy' | 'no-answer'>();
   private dialTimers: NodeJS.Timeout[] = [];
   private readonly ringIntervalMs: number;
   private readonly dialect: DialectName;
@@ -555,11 +557,12 @@ export class ModemEmulator extends EventEmitter<ModemEvents> {
     later(300, () => this.call.state === 'dialing' && this.urc(...this.d.alerting(number)));
     later(1000, () => {
       if (this.call.state !== 'dialing') return;
-      if (this.dialOutcome === 'answer') {
+      const outcome = this.dialOutcomes.get(number) ?? this.dialOutcome;
+      if (outcome === 'answer') {
         this.call.state = 'active';
         this.call.since = Date.now();
         this.urc(...this.d.connected(number));
-      } else if (this.dialOutcome === 'busy') {
+      } else if (outcome === 'busy') {
         this.endCall();
         this.urc(...this.d.busy());
       }
