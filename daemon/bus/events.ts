@@ -6,7 +6,8 @@ import type { LineAlarm, LineHealth, Sms } from '../../drivers/line.js';
  * Payloads are plain JSON data (they are stored and published as they are).
  */
 export interface DomainEvents {
-  'call.offered': { callId: string; lineId: string; caller?: string; callerName?: string };
+  /** direction outbound: the box dialled (originate, campaigns); `caller` is then the callee. */
+  'call.offered': { callId: string; lineId: string; caller?: string; callerName?: string; direction?: 'outbound' };
   'call.phase': { callId: string; phase: CallPhase; detail?: Record<string, unknown> };
   'call.ended': { callId: string; outcome: CallOutcome; hungUpBy: 'caller' | 'agent' | 'system'; cause?: string };
   'call.agent': { callId: string; extension: string; result: 'ringing' | 'answered' | 'no-answer' | 'busy' | 'failed'; detail?: string };

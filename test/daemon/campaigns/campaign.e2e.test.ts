@@ -62,4 +62,6 @@ t.test('a campaign over two GSM lines: window, do-not-call, busy and no-answer r
   t.same(new Set([...byNumber.values()].map((v) => v.line).filter(Boolean)), new Set(['gsm1', 'gsm2']), 'both lines worked the list');
   const answered = box.daemon.logs.filter((l) => l.msg === 'call.phase' && l.phase === 'bot').length;
   t.ok(answered >= 5, `${answered} contacts got the bot flow`);
+  const cdr = await box.row<{ n: number; out: number }>("SELECT COUNT(*) AS n, SUM(direction = 'outbound') AS out FROM calls", [], (r) => r.n >= 5);
+  t.equal(cdr.out, cdr.n, 'their CDRs say outbound (kept out of the inbound KPIs)');
 });
