@@ -2,6 +2,9 @@ import t from 'tap';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startBox } from '../../helpers/box.js';
+import { startPhone } from '../../helpers/baresip.js';
+import { dtmfTones } from '../../../drivers/audio/tones.js';
+import { waitFor } from '../../drivers/gsm/emu.js';
 import { sleep } from '../../helpers/net.js';
 import { runInProcess } from '../../helpers/cli-in-process.js';
 import { run as campaignsCommand } from '../../../daemon/commands/campaigns.js';
@@ -10,6 +13,7 @@ import { parseCsv } from '../../../daemon/customers/csv.js';
 const BOT = `  greeting: "Hello, this is a follow-up call."
   language: en-US
   no_input: { timeout: 1s, repeats: 0 }
+  handoff: { default_queue: general, say: "Connecting you." }
   goodbye: "Goodbye."`;
 
 const n = (i: number) => `+86137000001${String(i).padStart(2, '0')}`;
@@ -26,7 +30,9 @@ t.test('a campaign over two GSM lines: window, do-not-call, busy and no-answer r
     ring_timeout: 3s
     do_not_call: ["${n(4)}"]
 `;
-  const box = await startBox({ agents: [{ extension: '801', contact: 'sip:801@127.0.0.1:5999' }], lines: 2, bot: BOT, sip: '  outbound_dialing: { allowed_prefixes: ["+86137"] }', extra: campaign(true) });
+  const phone = await startPhone({ user: '801', answer: 'auto' });
+  t.teardown(() => phone.stop());
+  const box = await startBox({ agents: [{ extension: '801', contact: phone.uri }], lines: 2, bot: BOT, sip: '  outbound_dialing: { allowed_prefixes: ["+86137"] }', extra: campaign(true) });
   t.teardown(() => box.close());
   await box.event('frontdesk running');
   const file = join(box.dir, 'frontdesk.yaml');
@@ -47,6 +53,15 @@ t.test('a campaign over two GSM lines: window, do-not-call, busy and no-answer r
 
   await writeFile(file, (await readFile(file, 'utf8')).replace(`, holidays: ["${today}"]`, ''));
   box.daemon.kill('SIGHUP');
+  // Contact 3 asks for a person (0) as soon as the bot greets them: the agent's desk phone answers.
+  const emu3 = await waitFor('contact 3 dialled', () => box.emus.find((e) => e.modem.commands.some((c) => c.line === `ATD${n(3)};`)), 60_000);
+  const lineId = `gsm${box.emus.indexOf(emu3) + 1}`;
+  const offered = await box.event('call.offered', (l) => l.lineId === lineId && l.caller === n(3), 30_000);
+  await box.event('call.phase', (l) => l.callId === offered.callId && l.phase === 'bot');
+  emu3.modem.play(dtmfTones('0', 120, 200));
+  await phone.waitEvent('CALL_ESTABLISHED', 30_000);
+  await box.event('call.phase', (l) => l.callId === offered.callId && l.phase === 'connected', 30_000);
+  emu3.modem.hangup();
   const done = await box.row<{ n: number }>("SELECT COUNT(*) AS n FROM campaign_contacts WHERE state IN ('done', 'skipped')", [], (r) => r.n === 8, 90_000);
   t.equal(done.n, 8);
 
@@ -62,6 +77,8 @@ t.test('a campaign over two GSM lines: window, do-not-call, busy and no-answer r
   t.same(new Set([...byNumber.values()].map((v) => v.line).filter(Boolean)), new Set(['gsm1', 'gsm2']), 'both lines worked the list');
   const answered = box.daemon.logs.filter((l) => l.msg === 'call.phase' && l.phase === 'bot').length;
   t.ok(answered >= 5, `${answered} contacts got the bot flow`);
+  const handed = await box.row<{ outcome: string; agent_ext: string }>('SELECT outcome, agent_ext FROM calls WHERE id = ?', [String(offered.callId)], (r) => r.outcome !== null);
+  t.same(handed, { outcome: 'transferred', agent_ext: '801' }, 'contact 3 was handed to the agent on request');
   const cdr = await box.row<{ n: number; out: number }>("SELECT COUNT(*) AS n, SUM(direction = 'outbound') AS out FROM calls", [], (r) => r.n >= 5);
   t.equal(cdr.out, cdr.n, 'their CDRs say outbound (kept out of the inbound KPIs)');
 });
