@@ -1,12 +1,11 @@
-import { mayDialOut } from '../../drivers/sip/dial-policy.js';
-import type { Config } from '../config/schema.js';
+import type { DialOptions, Leg, Line } from '../../drivers/line.js';
+import { dialCustomer, type DialGate } from '../routing/dial-policy.js';
 
 /**
- * The one place the box's own outbound dials (originate, campaigns) ask the toll-fraud dial
- * policy. The requester has already been authorised (MQTT command token, local CLI user); the
- * number must be under sip.outbound_dialing.allowed_prefixes, as for dial-outs asked from SIP.
- * Kept to this one function so a change of the policy's shape touches nothing else.
+ * The one place the box's own outbound dials (originate, campaigns) go through the dialing policy
+ * (daemon/routing/dial-policy.ts: prefixes, per-line rate, dial-refused alarm). Kept to this one
+ * function so a change of the policy's shape touches nothing else here. Throws DialRefused.
  */
-export function dialAllowed(cfg: Config, target: string, requester: string): { ok: true } | { ok: false; reason: string } {
-  return mayDialOut({ authenticatedUser: requester, target }, { allowedExtensions: [requester], allowedPrefixes: cfg.sip?.outbound_dialing?.allowed_prefixes ?? [] });
+export function dialOut(gate: DialGate, line: Line, target: string, options: DialOptions, purpose: 'originate' | 'campaign'): Promise<Leg> {
+  return dialCustomer(gate, line, target, options, purpose);
 }

@@ -5,7 +5,8 @@ import type { DomainEvents } from '../bus/events.js';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import { Bridge } from '../calls/bridge.js';
-import { dialAllowed } from './dial-policy.js';
+import { DialRefused, type DialGate } from '../routing/dial-policy.js';
+import { dialOut } from './dial-policy.js';
 
 export interface OriginateRequest {
   target: string;
@@ -14,7 +15,7 @@ export interface OriginateRequest {
   connect: 'bot' | 'agent';
   /** For connect: agent. */
   extension?: string;
-  /** Who asked (for the dial policy and the record): "mqtt", "cli". */
+  /** Who asked (for the record): "mqtt", "cli", "campaign:<id>". */
   by: string;
   ringTimeoutMs?: number;
 }
@@ -26,6 +27,8 @@ export interface OriginateDeps {
   lines: { get(id: string): Line | undefined; all(): Line[]; sipEndpoint(): Line | undefined };
   /** Runs the bot flow on an answered leg (the call core). */
   runBot: (leg: Leg) => void;
+  /** The dialing policy (the call core's gate: one per-line rate for callbacks, originate and campaigns). */
+  dialGate: () => DialGate;
 }
 
 export type OriginateResult = DomainEvents['call.originated'];
@@ -61,12 +64,16 @@ export class Originator {
     const id = `orig-${randomUUID().slice(0, 8)}`;
     const cfg = this.d.config();
     const base = { id, target: req.target, connect: req.connect, by: req.by, ...(req.extension ? { extension: req.extension } : {}) };
-    const policy = dialAllowed(cfg, req.target, req.by);
-    if (!policy.ok) return this.report({ ...base, lineId: req.line ?? '', result: 'refused', detail: policy.reason });
     const agent = req.connect === 'agent' ? (cfg.agents ?? []).find((a) => a.extension === req.extension) : undefined;
     if (req.connect === 'agent' && !agent) return this.report({ ...base, lineId: req.line ?? '', result: 'refused', detail: `no agent ${req.extension ?? '(none given)'}` });
     const line = this.pickLine(req.line);
-    const leg = await line.dial(req.target, { timeoutMs: req.ringTimeoutMs ?? 40_000 });
+    let leg: Leg;
+    try {
+      leg = await dialOut(this.d.dialGate(), line, req.target, { timeoutMs: req.ringTimeoutMs ?? 40_000 }, req.by.startsWith('campaign:') ? 'campaign' : 'originate');
+    } catch (err) {
+      if (err instanceof DialRefused) return this.report({ ...base, lineId: line.id, result: 'refused', detail: err.message });
+      throw err;
+    }
     const answered = await new Promise<boolean>((resolve) => {
       if (leg.state === 'answered') return resolve(true);
       if (leg.state === 'ended') return resolve(false);

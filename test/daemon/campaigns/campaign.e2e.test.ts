@@ -32,7 +32,7 @@ t.test('a campaign over two GSM lines: window, do-not-call, busy and no-answer r
 `;
   const phone = await startPhone({ user: '801', answer: 'auto' });
   t.teardown(() => phone.stop());
-  const box = await startBox({ agents: [{ extension: '801', contact: phone.uri }], lines: 2, bot: BOT, sip: '  outbound_dialing: { allowed_prefixes: ["+86137"] }', extra: campaign(true) });
+  const box = await startBox({ agents: [{ extension: '801', contact: phone.uri }], lines: 2, bot: BOT, extra: `dialing:\n  allowed_prefixes: ["+86137"]\n${campaign(true)}` });
   t.teardown(() => box.close());
   await box.event('frontdesk running');
   const file = join(box.dir, 'frontdesk.yaml');

@@ -120,6 +120,8 @@ sms:
     low_score: { below: 5, then: alarm }
   templates:
     ticket: "Ticket {ticket} for order {order_number} is open."
+dialing:
+  allowed_prefixes: ["+86137"]
 webhook:
   url: https://127.0.0.1:${crm.port}/frontdesk
   secret: ${SECRET}
@@ -132,7 +134,7 @@ tickets:
   sms: ticket
   subject: "Order {order_number}"
 `;
-  const box = await startBox({ agents: [{ extension: '801', contact: 'sip:801@127.0.0.1:5999' }], lines: 2, bot: BOT, extra, sip: '  outbound_dialing: { allowed_prefixes: ["+86137"] }' });
+  const box = await startBox({ agents: [{ extension: '801', contact: 'sip:801@127.0.0.1:5999' }], lines: 2, bot: BOT, extra, });
   t.teardown(() => box.close());
   await box.event('frontdesk running');
   const [m1, m2] = [box.emus[0]!.modem, box.emus[1]!.modem];
