@@ -13,6 +13,8 @@ import { DaemonProcess } from '../../helpers/daemon-process.js';
 import { dtmfTones } from '../../../drivers/audio/tones.js';
 import { decodeSubmit } from '../../../drivers/gsm/sms/pdu.js';
 import { startBox } from '../../helpers/box.js';
+import { startPhone } from '../../helpers/baresip.js';
+import { toneLevel, tone } from '../../../drivers/audio/tones.js';
 import { makeCa, startBroker } from '../../helpers/mosquitto.js';
 import { connectCentral } from '../../helpers/central.js';
 import { cliPath } from '../../helpers/paths.js';
@@ -134,7 +136,9 @@ tickets:
   sms: ticket
   subject: "Order {order_number}"
 `;
-  const box = await startBox({ agents: [{ extension: '801', contact: 'sip:801@127.0.0.1:5999' }], lines: 2, bot: BOT, extra, });
+  const phone = await startPhone({ user: '801', answer: 'auto' });
+  t.teardown(() => phone.stop());
+  const box = await startBox({ agents: [{ extension: '801', contact: phone.uri }], lines: 2, bot: BOT, extra, });
   t.teardown(() => box.close());
   await box.event('frontdesk running');
   const [m1, m2] = [box.emus[0]!.modem, box.emus[1]!.modem];
@@ -202,6 +206,17 @@ tickets:
   await box.event('call.phase', (l) => l.phase === 'bot' && box.daemon.logs.some((o) => o.msg === 'call.offered' && o.lineId === 'gsm2' && o.callId === l.callId));
   m2.hangup();
   await box.event('call.ended', (l) => box.daemon.logs.some((o) => o.msg === 'call.offered' && o.lineId === 'gsm2' && o.callId === l.callId));
+
+  // connect: agent — the callee is bridged to the agent's desk phone.
+  const toAgent = await command(broker.url, 'originate', { target: '+8613700000003', line: 'gsm2', connect: 'agent', extension: '801', token: TOKEN });
+  t.match(toAgent, { ok: true, result: { result: 'answered', connect: 'agent' } }, JSON.stringify(toAgent));
+  await phone.waitEvent('CALL_ESTABLISHED', 20_000);
+  await sleep(300);
+  m2.play(tone([1000], 1500, -10));
+  await sleep(2000);
+  m2.hangup();
+  await phone.waitEvent('CALL_CLOSED', 15_000);
+  t.ok(toneLevel(await phone.heard(), 1000) > 0.05, 'the agent hears the callee');
 
   // The CLI goes through the same command with the config's token.
   await sleep(500);
