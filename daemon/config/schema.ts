@@ -354,7 +354,7 @@ const Campaign = Obj(
 );
 
 /** Events the CRM webhook may carry. */
-export const WEBHOOK_EVENTS = ['call.ended', 'ticket.created', 'ticket.updated', 'survey.answered', 'sms.sent', 'sms.status', 'call.originated', 'voicemail.recorded'] as const;
+export const WEBHOOK_EVENTS = ['call.ended', 'ticket.created', 'ticket.updated', 'survey.answered', 'sms.sent', 'sms.status', 'call.originated', 'campaign.contact', 'voicemail.recorded'] as const;
 
 const Webhook = Obj(
   {
