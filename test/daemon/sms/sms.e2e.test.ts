@@ -37,7 +37,7 @@ const cli = (box: Box, ...args: string[]) => run(process.execPath, [cliPath, ...
 /** `frontdesk sms ...` through the command's own code in this process (no node start per call). */
 const smsCli = (box: Box, ...args: string[]) => runInProcess(smsCommand, [...args, '-c', join(box.dir, 'frontdesk.yaml')]);
 
-t.test('a captured order number is confirmed by SMS: exact PDU, on a free line, after no call; delivery report stored; 退订 honoured', async (t) => {
+t.test('a captured order number is confirmed by SMS: exact PDU, never on a line in a call (another line once free); delivery report stored; 退订 honoured', async (t) => {
   const box = await startBox({ agents: [{ extension: '801', contact: 'sip:801@127.0.0.1:5999' }], lines: 2, bot: BOT, extra: SMS });
   t.teardown(() => box.close());
   const [m1, m2] = [box.emus[0]!.modem, box.emus[1]!.modem];
