@@ -99,6 +99,7 @@ export class SmsQueue {
   private readonly busyLines = new Set<string>();
   /** sms-failed is raised: cleared by the next message that goes out. */
   private failedAlarm = false;
+  private noLineAlarm = false;
 
   constructor(private readonly o: SmsQueueOptions) {}
 
@@ -181,6 +182,12 @@ export class SmsQueue {
   private async pump(): Promise<void> {
     const due = await this.o.db.all<MsgRow>("SELECT id, to_number, line_id, attempts FROM sms_out WHERE state = 'queued' AND next_at <= ? ORDER BY created_at LIMIT 50", [new Date(this.now()).toISOString()]);
     const sends: Promise<void>[] = [];
+    // Messages waiting with no line that could ever send them (no GSM line configured): say so.
+    const none = due.length > 0 && this.o.lines().length === 0;
+    if (none !== this.noLineAlarm) {
+      this.noLineAlarm = none;
+      this.emit('alarm', { code: 'sms-no-line', source: 'sms', severity: 'warning', active: none, message: none ? `${due.length} SMS waiting and no GSM line to send them` : 'a GSM line can send the waiting SMS' });
+    }
     for (const m of due) {
       if (this.closed) break;
       const parts = await this.o.db.all<PartRow>("SELECT seq, pdu, tpdu_length, state, mr, line_id FROM sms_out_parts WHERE sms_id = ? ORDER BY seq", [m.id]);
