@@ -1,5 +1,7 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import type { SubmitPdu } from '../../drivers/gsm/sms/pdu.js';
+import { SmsNotSent } from '../../drivers/gsm/sms/capability.js';
+import { AtCommandError } from '../../drivers/at/results.js';
 import { encodeSubmit } from '../../drivers/gsm/sms/pdu.js';
 import type { Bus } from '../bus/bus.js';
 import type { DomainEvents } from '../bus/events.js';
@@ -212,6 +214,14 @@ export class SmsQueue {
         try {
           mr = await line.submitPdu({ hex: p.pdu, tpduLength: p.tpdu_length });
         } catch (err) {
+          if (!(err instanceof SmsNotSent || err instanceof AtCommandError)) {
+            // No answer from the modem after the PDU went to it: it may have been sent. Never again.
+            const at = new Date(this.now()).toISOString();
+            await db.run("UPDATE sms_out_parts SET state = 'unconfirmed' WHERE sms_id = ? AND seq = ?", [m.id, p.seq]);
+            await db.run("UPDATE sms_out SET state = 'unconfirmed', attempts = ?, last_error = ?, updated_at = ? WHERE id = ?", [attempts, `no answer from the modem (${(err as Error).message}); not resent to avoid a duplicate`, at, m.id]);
+            this.emit('alarm', { code: 'sms-unconfirmed', source: 'sms', severity: 'warning', active: true, message: `SMS ${m.id} may or may not have gone out (${(err as Error).message}); not resent` });
+            return;
+          }
           // The modem answered with an error (or the line refused before writing): not sent.
           await db.run("UPDATE sms_out_parts SET state = 'queued', line_id = NULL WHERE sms_id = ? AND seq = ?", [m.id, p.seq]);
           throw err;

@@ -58,9 +58,8 @@ export class CommandRegistry {
     return [...new Set([...this.specs.keys(), ...this.fallbacks.keys()])].sort();
   }
 
-  /** Validate and run one command; always resolves with a reply. */
   /**
-   * `tokens`: commands that need a shared secret (mqtt.command_tokens); the payload carries it as
+   * Validate and run one command; always resolves with a reply. `tokens`: commands that need a shared secret (mqtt.command_tokens); the payload carries it as
    * "token", checked in constant time and removed before the payload is validated.
    */
   async handle(name: string, raw: Buffer, enabled: ReadonlySet<string>, tokens: Readonly<Record<string, string>> = {}): Promise<CommandReply> {

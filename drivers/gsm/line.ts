@@ -14,7 +14,7 @@ import { GsmLeg, type GsmLegHost } from './leg.js';
 import { findByImei, type PortPair } from './scan.js';
 import { SmsAssembler } from './sms/assembler.js';
 import { decodeDeliver, decodeStatusReport, encodeSubmit, isStatusReport, type StatusReport, type SubmitPdu } from './sms/pdu.js';
-import { SMS_DURING_CALL } from './sms/capability.js';
+import { SMS_DURING_CALL, SmsNotSent } from './sms/capability.js';
 import { GsmVoicePort } from './voice.js';
 
 export interface GsmTimeouts extends AtTimeouts {
@@ -611,11 +611,15 @@ export class GsmLine extends EventEmitter<LineEvents> implements Line, GsmLegHos
     return Boolean(s && !s.dead && this.simReady && (!this.leg || SMS_DURING_CALL[this.dialect.name]));
   }
 
-  /** Send one prepared SMS-SUBMIT PDU (the caller keeps it, to resend the very same bytes); resolves with the TP-MR. */
+  /**
+   * Send one prepared SMS-SUBMIT PDU (the caller keeps it, to resend the very same bytes); resolves
+   * with the TP-MR. Rejects with SmsNotSent or AtCommandError (+CMS ERROR) when it certainly did not
+   * go out; with anything else (a timeout, the port lost) it may have.
+   */
   async submitPdu(pdu: SubmitPdu): Promise<number> {
     const s = this.session;
-    if (!s || !this.canSendSms()) throw new Error(`line ${this.id} cannot send SMS now`);
-    const r = await s!.engine.send(`AT+CMGS=${pdu.tpduLength}`, { prompt: pdu.hex, timeout: 'long', expect: ['+CMGS:'] });
+    if (!s || !this.canSendSms()) throw new SmsNotSent(`line ${this.id} cannot send SMS now`);
+    const r = await s.engine.send(`AT+CMGS=${pdu.tpduLength}`, { prompt: pdu.hex, timeout: 'long', expect: ['+CMGS:'] });
     const m = /^\+CMGS:\s*(\d+)/.exec(r.lines.find((l) => l.startsWith('+CMGS:')) ?? '');
     return m ? Number(m[1]) : -1;
   }
