@@ -1,11 +1,8 @@
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { loadConfigFile } from '../config/load.js';
-import { openStore } from '../store/store.js';
-import { DEFAULT_DATA_DIR } from '../app.js';
 import { campaignResults } from '../campaigns/campaigns.js';
 import { toCsv } from '../customers/csv.js';
-import { DEFAULT_CONFIG } from './run.js';
+import { cliStore } from './box-store.js';
 
 const USAGE = 'usage: frontdesk campaigns export [-c FILE] ID [--out CSV]   one campaign\'s contacts with state, outcome, attempts\n';
 
@@ -16,8 +13,9 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(USAGE);
     return 2;
   }
-  const { config } = await loadConfigFile(values.config ?? process.env.FRONTDESK_CONFIG ?? DEFAULT_CONFIG);
-  const db = await openStore(config.storage?.dir ?? DEFAULT_DATA_DIR);
+  const box = await cliStore(values.config);
+  if (!box) return 1;
+  const { db } = box;
   try {
     const csv = toCsv(await campaignResults(db, positionals[0]));
     if (values.out) await writeFile(values.out, csv);

@@ -1,10 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { loadConfigFile } from '../config/load.js';
-import { openStore } from '../store/store.js';
-import { DEFAULT_DATA_DIR } from '../app.js';
 import { CsvImportError, customerProfile, exportCustomers, importCustomers } from '../customers/customers.js';
-import { DEFAULT_CONFIG } from './run.js';
+import { cliStore } from './box-store.js';
 
 const USAGE = `usage:
   frontdesk customers import [-c FILE] CSV      add or update customers (header row: number,name,vip,tags,notes,language)
@@ -20,8 +17,9 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(USAGE);
     return 2;
   }
-  const { config } = await loadConfigFile(values.config ?? process.env.FRONTDESK_CONFIG ?? DEFAULT_CONFIG);
-  const db = await openStore(config.storage?.dir ?? DEFAULT_DATA_DIR);
+  const box = await cliStore(values.config);
+  if (!box) return 1;
+  const { db } = box;
   try {
     if (sub === 'import') {
       try {

@@ -2,9 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import mqtt from 'mqtt';
-import { loadConfigFile } from '../config/load.js';
 import { topicPrefix } from '../telemetry/extension.js';
-import { DEFAULT_CONFIG } from './run.js';
+import { cliConfig } from './box-store.js';
 
 const USAGE = `usage: frontdesk originate [-c FILE] --to NUMBER [--line ID] [--agent EXT] [--ring-timeout S]
   dial NUMBER on a line of the running daemon; connect the callee to the bot (default) or to agent EXT
@@ -21,7 +20,8 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(USAGE);
     return 2;
   }
-  const { config } = await loadConfigFile(values.config ?? process.env.FRONTDESK_CONFIG ?? DEFAULT_CONFIG);
+  const config = await cliConfig(values.config);
+  if (!config) return 1;
   const m = config.mqtt;
   if (!m) {
     process.stderr.write('frontdesk originate: the config has no mqtt section; originate goes through the daemon\'s MQTT commands\n');

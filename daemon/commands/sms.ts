@@ -1,9 +1,6 @@
 import { parseArgs } from 'node:util';
-import { loadConfigFile } from '../config/load.js';
-import { openStore } from '../store/store.js';
-import { DEFAULT_DATA_DIR } from '../app.js';
 import { insertSms } from '../sms/queue.js';
-import { DEFAULT_CONFIG } from './run.js';
+import { cliStore } from './box-store.js';
 
 export const summary = 'sms send|list ...      queue an SMS / list the send queue';
 
@@ -20,8 +17,9 @@ const USAGE = `usage:
 export async function run(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   const { values } = parseArgs({ args: rest, options: { config: { type: 'string', short: 'c' }, to: { type: 'string' }, text: { type: 'string' }, line: { type: 'string' }, limit: { type: 'string' } }, strict: true });
-  const { config } = await loadConfigFile(values.config ?? process.env.FRONTDESK_CONFIG ?? DEFAULT_CONFIG);
-  const db = await openStore(config.storage?.dir ?? DEFAULT_DATA_DIR);
+  const box = await cliStore(values.config);
+  if (!box) return 1;
+  const { db } = box;
   try {
     if (sub === 'send') {
       if (!values.to || !/^\+?[0-9]{3,20}$/.test(values.to) || !values.text) {
