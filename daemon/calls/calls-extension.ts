@@ -11,6 +11,7 @@ import { Router } from '../routing/router.js';
 import { Callbacks } from '../routing/callbacks.js';
 import { DialGate } from '../routing/dial-policy.js';
 import { customerLookup } from '../routing/customers.js';
+import { withCrmLookup } from '../customers/lookup.js';
 import { applyAgentAction, featureCodes, matchFeatureCode, runFeatureCode, type AgentAction } from '../routing/feature-codes.js';
 import { CommandError, commandRegistry } from '../telemetry/commands.js';
 import { PromptResolver } from '../speech/prompts.js';
@@ -154,7 +155,7 @@ export class CallsExtension implements Extension {
       prompts: this.prompts,
       agents: this.agents,
       router: this.router,
-      customers: customerLookup(this.ctx.db),
+      customers: withCrmLookup(customerLookup(this.ctx.db), { db: this.ctx.db, log: this.ctx.log.child({ component: 'crm-lookup' }), config: () => this.ctx.config() }),
       callbacks: async (r) => void (await this.callbacks.request(r)),
       voicemailDir: join(dataDir, 'voicemail'),
       ...(this.speech ? { speech: this.speech } : {}),

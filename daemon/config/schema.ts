@@ -368,6 +368,17 @@ const Webhook = Obj(
   'A webhook to an external CRM: chosen events POSTed as JSON, HMAC-signed, from a durable outbox with retries (at least once; X-Frontdesk-Delivery lets the CRM drop a repeat).',
 );
 
+const CrmLookup = Obj(
+  {
+    url: Type.String({ pattern: '^https://', description: 'POST {"number": "..."} (signed like the webhook); the answer {"vip", "agent", "language", "name"} (all optional; 404: unknown).' }),
+    secret: Type.String({ minLength: 16, description: 'HMAC-SHA256 key for X-Frontdesk-Signature; use ${VAR}.' }),
+    ca: Type.Optional(Type.String({ description: 'CA certificate (PEM) of a private CRM certificate.' })),
+    timeout: Type.Optional(Duration('Give up and use the local record after this long.', '800ms')),
+    cache: Type.Optional(Duration('Keep an answer (or a failure) this long.', '10m')),
+  },
+  'Ask an external CRM about a caller when the router needs to know them: VIP raises priority, its agent is offered first (sticky_agent), name and language are kept in the customer record.',
+);
+
 // ---- the whole file ------------------------------------------------------------------------------
 
 export const ConfigSchema = Type.Object(
@@ -394,6 +405,7 @@ export const ConfigSchema = Type.Object(
     sms: Type.Optional(SmsSection),
     tickets: Type.Optional(Tickets),
     webhook: Type.Optional(Webhook),
+    crm_lookup: Type.Optional(CrmLookup),
     campaigns: Type.Optional(Type.Array(Campaign)),
   },
   { additionalProperties: false, title: 'Frontdesk configuration', $id: 'https://frontdesk.local/schema/frontdesk.schema.json' },

@@ -38,6 +38,7 @@ const BOT = `  greeting: "Welcome. Press 1 to report a fault."
   survey: { say: "Please rate us.", sms: true }`;
 
 const SECRET = 'crm-webhook-secret-0123456789';
+const VIP = '+8613800000077';
 
 interface Hook {
   id: string;
@@ -47,10 +48,11 @@ interface Hook {
 }
 
 /** The CRM: a real HTTPS server on 127.0.0.1 that checks each request's signature. */
-async function startCrm(): Promise<{ port: number; caFile: string; got: Hook[]; down(): Promise<void>; up(): Promise<void> }> {
+async function startCrm(): Promise<{ port: number; caFile: string; got: Hook[]; lookups: { number: string; signed: boolean }[]; down(): Promise<void>; up(): Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'fd-crm-'));
   const { caFile, certFile, keyFile } = await makeCa(dir);
   const got: Hook[] = [];
+  const lookups: { number: string; signed: boolean }[] = [];
   const [key, cert] = await Promise.all([readFile(keyFile), readFile(certFile)]);
   let server: Server | undefined;
   let port = 0;
@@ -61,6 +63,12 @@ async function startCrm(): Promise<{ port: number; caFile: string; got: Hook[]; 
         req.on('data', (c: Buffer) => (raw += c.toString()));
         req.on('end', () => {
           const ts = String(req.headers['x-frontdesk-timestamp']);
+          if (req.url === '/lookup') {
+            const number = (JSON.parse(raw) as { number: string }).number;
+            lookups.push({ number, signed: req.headers['x-frontdesk-signature'] === sign(SECRET, ts, raw) });
+            if (number !== VIP) return void res.writeHead(404).end();
+            return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ vip: true, agent: '801', name: '王五', language: 'zh-CN' }));
+          }
           got.push({ id: String(req.headers['x-frontdesk-delivery']), event: String(req.headers['x-frontdesk-event']), body: JSON.parse(raw) as Hook['body'], signed: req.headers['x-frontdesk-signature'] === sign(SECRET, ts, raw) });
           res.writeHead(204).end();
         });
@@ -77,6 +85,7 @@ async function startCrm(): Promise<{ port: number; caFile: string; got: Hook[]; 
     },
     caFile,
     got,
+    lookups,
     down: () => new Promise<void>((r) => (server!.closeAllConnections(), server!.close(() => r()))),
     up,
   };
@@ -124,6 +133,10 @@ sms:
     ticket: "Ticket {ticket} for order {order_number} is open."
 dialing:
   allowed_prefixes: ["+86137"]
+crm_lookup:
+  url: https://127.0.0.1:${crm.port}/lookup
+  secret: ${SECRET}
+  ca: ${crm.caFile}
 webhook:
   url: https://127.0.0.1:${crm.port}/frontdesk
   secret: ${SECRET}
@@ -229,6 +242,20 @@ tickets:
   t.same(crm.got.map((h) => h.event).sort(), ['survey.answered', 'ticket.created', 'ticket.updated']);
   t.ok(crm.got.every((h) => h.signed), 'HMAC signature checks out');
   t.equal(crm.got.find((h) => h.event === 'ticket.created')!.body.data.ticket, number);
+
+  // A caller the CRM knows as VIP asks for a person: the CRM is asked (signed), the caller queues as VIP.
+  m1.ring(VIP);
+  const vipCall = await box.event('call.offered', (l) => l.caller === VIP);
+  await box.event('call.phase', (l) => l.callId === vipCall.callId && l.phase === 'bot');
+  await sleep(800);
+  m1.play(dtmfTones('0', 120, 200));
+  const enter = await box.event('queue.enter', (l) => l.callId === vipCall.callId);
+  t.match(enter.priority, ['vip'], 'VIP from the CRM');
+  t.same(crm.lookups.filter((l) => l.number === VIP), [{ number: VIP, signed: true }], 'one signed lookup');
+  const known = await box.row<{ name: string; vip: number; language: string }>('SELECT name, vip, language FROM customers WHERE number = ?', [VIP], (r) => r.vip === 1);
+  t.same(known, { name: '王五', vip: 1, language: 'zh-CN' }, 'kept in the customer record');
+  m1.hangup();
+  await box.event('call.ended', (l) => l.callId === vipCall.callId);
 
   // CRM down; an agent opens a ticket; the daemon restarts; the CRM comes back: it arrives once.
   await crm.down();
