@@ -27,6 +27,7 @@ const BOT = `  greeting: "Welcome. Press 1 to confirm an order."
 
 const SMS = `sms:
   per_line_per_minute: 60
+  opt_out_words: [退订, 取消]
   templates:
     order_confirm: "您的订单{order_number}已确认,谢谢!回复退订停止接收"
   on_capture:
@@ -81,7 +82,9 @@ t.test('a captured order number is confirmed by SMS: exact PDU, never on a line 
   t.equal(rep.mr, sent.mr, 'report matched by message reference');
   m1.hangup();
 
-  // 退订 from the caller: stored, and the CLI refuses to queue for that number.
+  // 取消 (a configured opt-out word) from the other caller, 退订 from this one: stored; the CLI refuses to queue for them.
+  m2.deliverSms(OTHER, '取消');
+  await box.row<{ word: string }>('SELECT word FROM sms_optout WHERE number = ?', [OTHER], (r) => r.word === '取消');
   m2.deliverSms(CALLER, '退订');
   await box.row<{ word: string }>('SELECT word FROM sms_optout WHERE number = ?', [CALLER], (r) => r.word === '退订');
   const refused = await cli(box, 'sms', 'send', '--to', CALLER, '--text', 'promo').then(
@@ -100,6 +103,8 @@ t.test('a restart mid-queue loses no SMS and sends none twice; a refused send is
   for (const text of texts.slice(1)) t.equal((await smsCli(box, 'send', '--to', CALLER, '--text', text)).code, 0);
   // 60 per minute: one a second. Kill the daemon hard after two went out.
   await waitFor('two sent', () => m.submittedPdus.length >= 2, 20_000);
+  const gap = m.submittedPdus[1]!.at - m.submittedPdus[0]!.at;
+  t.ok(gap >= 900, `paced: one a second at 60 per minute (${Math.round(gap)} ms apart)`);
   box.daemon.kill('SIGKILL');
   await box.daemon.exited;
   const before = m.submittedPdus.length;

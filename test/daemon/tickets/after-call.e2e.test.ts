@@ -196,6 +196,7 @@ tickets:
   t.ok(upd.ok, JSON.stringify(upd));
   const got = await command(broker.url, 'ticket-get', { number });
   t.equal(got.result?.status, 'in-progress');
+  t.equal(got.result?.subject, 'Order 654321', 'subject from tickets.subject with the captured slot');
   t.equal((got.result?.history as unknown[]).length, 2, 'created + status in the history');
   await central.waitFor((m) => (m.json as { type?: string })?.type === 'ticket.updated', 15_000, 'ticket.updated on MQTT');
 
