@@ -17,6 +17,8 @@ let writersRegistered = false;
 export interface CallParty {
   caller?: string;
   lineId: string;
+  /** The box dialled (originate, campaign): no survey afterwards. */
+  outbound?: boolean;
 }
 
 /** A handler for incoming SMS that are not opt-outs (the SMS survey). Returns true when it used the message. */
@@ -69,12 +71,12 @@ export class SmsExtension implements Extension {
       }),
     );
     this.offs.push(
-      bus.on('call.offered', (e) => void this.calls.set(e.data.callId, { lineId: e.data.lineId, ...(e.data.caller ? { caller: e.data.caller } : {}) })),
+      bus.on('call.offered', (e) => void this.calls.set(e.data.callId, { lineId: e.data.lineId, ...(e.data.caller ? { caller: e.data.caller } : {}), ...(e.data.direction === 'outbound' ? { outbound: true } : {}) })),
       // Kept a little after the end: a capture handled late still finds its caller.
       bus.on('call.ended', (e) => {
         const party = this.calls.get(e.data.callId);
         setTimeout(() => this.calls.delete(e.data.callId), 60_000).unref();
-        if (party) void survey.afterCall(e.data.callId, party.caller, party.lineId, e.data.outcome).catch((err: unknown) => log.error({ err }, 'survey SMS not queued'));
+        if (party && !party.outbound) void survey.afterCall(e.data.callId, party.caller, party.lineId, e.data.outcome).catch((err: unknown) => log.error({ err }, 'survey SMS not queued'));
       }),
       bus.on('bot.captured', (e) => this.onCaptured(e.data.callId, e.data.slot, e.data.slots)),
       // Awaited by the line (emitAndWait) before the SMS leaves the SIM: an opt-out is never lost.

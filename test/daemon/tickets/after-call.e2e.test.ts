@@ -221,6 +221,9 @@ tickets:
   m2.hangup();
   await box.event('call.ended', (l) => box.daemon.logs.some((o) => o.msg === 'call.offered' && o.lineId === 'gsm2' && o.callId === l.callId));
 
+  await sleep(1500);
+  t.notOk(box.emus.some((e) => e.modem.submittedPdus.some((p) => decodeSubmit(p.hex).address === '+8613700000001')), 'no survey SMS after a call the box placed');
+
   // connect: agent — the callee is bridged to the agent's desk phone.
   const toAgent = await command(broker.url, 'originate', { target: '+8613700000003', line: 'gsm2', connect: 'agent', extension: '801', token: TOKEN });
   t.match(toAgent, { ok: true, result: { result: 'answered', connect: 'agent' } }, JSON.stringify(toAgent));
