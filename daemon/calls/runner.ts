@@ -5,7 +5,7 @@ import type { MediaPort } from '../../drivers/media/port.js';
 import { tone } from '../../drivers/audio/tones.js';
 import type { Bus } from '../bus/bus.js';
 import type { Config } from '../config/schema.js';
-import { durationOr } from '../config/duration.js';
+import { durationMs, durationOr } from '../config/duration.js';
 import type { Logger } from '../log.js';
 import { BotSession, type Step } from '../bot/dialog.js';
 import { isOpen } from '../bot/hours.js';
@@ -29,6 +29,8 @@ export interface CallDeps extends HandoffDeps {
   now?: () => Date;
   /** The speech worker (absent or down: the call runs on DTMF alone). */
   speech?: SpeechService;
+  /** The queue this caller was in on a call within `withinMs` (bot.repeat_caller). */
+  recentQueue?: (caller: string, callId: string, withinMs: number) => Promise<string | undefined>;
 }
 
 const DEFAULTS = {
@@ -114,7 +116,8 @@ export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
       if (then === 'hangup') return await finish(call, 'bot-resolved');
     }
 
-    const bot = new BotSession(cfg.bot, { language: lang, vip });
+    const repeatQueue = cfg.bot.repeat_caller && call.caller ? await deps.recentQueue?.(call.caller, call.id, durationMs(cfg.bot.repeat_caller.within)).catch(() => undefined) : undefined;
+    const bot = new BotSession(cfg.bot, { language: lang, vip, ...(repeatQueue ? { repeatQueue } : {}) });
     let step: Step = bot.start();
     if (cfg.speech?.asr?.grammar) speech?.setGrammar(bot.phrases());
     for (;;) {

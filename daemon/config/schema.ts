@@ -260,6 +260,16 @@ const Bot = Obj({
   ),
   voicemail: Type.Optional(Obj({ say: Type.Optional(Type.String()), max_length: Type.Optional(Duration('Longest message.', '2m')) })),
   goodbye: Type.Optional(Type.String()),
+  repeat_caller: Type.Optional(
+    Obj(
+      {
+        within: Duration('A caller who was queued for a person this recently is asked first whether they call about the same thing.'),
+        say: Type.String({ description: 'The question; {topic} is the queue\'s topic, e.g. "您是要继续咨询{topic}吗?是请按1,其他业务请按2。" 1 goes to that queue; any other key is the menu as usual.' }),
+        topics: Type.Optional(Type.Record(Type.String({ pattern: '^[A-Za-z0-9_-]+$' }), Type.String({ minLength: 1 }), { description: 'Queue id → how to say it ("billing": "账单"); default: the queue id.' })),
+      },
+      'Repeat callers: "are you calling about … again?" before the menu.',
+    ),
+  ),
   survey: Type.Optional(Obj({ after_agent: Type.Optional(Type.Boolean({ default: false })), say: Type.String(), sms: Type.Optional(Type.Boolean({ default: false })) })),
 });
 

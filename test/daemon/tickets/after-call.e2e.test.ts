@@ -35,7 +35,8 @@ const BOT = `  greeting: "Welcome. Press 1 to report a fault."
     order_number: { say: "Please enter your six digit order number.", kind: digits, length: 6, then: menu }
   menu_prompt: "Anything else?"
   handoff: { default_queue: general }
-  survey: { say: "Please rate us.", sms: true }`;
+  survey: { say: "Please rate us.", sms: true }
+  repeat_caller: { within: 4h, say: "Are you calling about {topic} again? Press 1 for yes.", topics: { general: "your enquiry" } }`;
 
 const SECRET = 'crm-webhook-secret-0123456789';
 const VIP = '+8613800000077';
@@ -260,6 +261,17 @@ tickets:
   t.same(known, { name: '王五', vip: 1, language: 'zh-CN' }, 'kept in the customer record');
   m1.hangup();
   await box.event('call.ended', (l) => l.callId === vipCall.callId);
+
+  // The same caller again: asked whether it is about the same thing; 1 goes back to that queue.
+  m1.ring(VIP);
+  const repeatCall = await box.event('call.offered', (l) => l.caller === VIP && l.callId !== vipCall.callId);
+  await box.event('call.phase', (l) => l.callId === repeatCall.callId && l.phase === 'bot');
+  await sleep(800);
+  m1.play(dtmfTones('1', 120, 200));
+  const repeat = await box.event('handoff.requested', (l) => l.callId === repeatCall.callId);
+  t.match(repeat, { queue: 'general', detail: 'repeat:general' }, 'are you calling about your enquiry again? 1: the same queue');
+  m1.hangup();
+  await box.event('call.ended', (l) => l.callId === repeatCall.callId);
 
   // CRM down; an agent opens a ticket; the daemon restarts; the CRM comes back: it arrives once.
   await crm.down();
