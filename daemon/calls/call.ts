@@ -26,6 +26,10 @@ export class Call {
   /** Aborted when the customer leg ends: everything the call is doing stops. */
   readonly gone = new AbortController();
   customerEnd: LegEnd | undefined;
+  /** What the bot captured so far (slot → value); reported with call.ended. */
+  slots: Record<string, string> = {};
+  /** The bot's menu path (the keys that chose menu entries), the same the agent's phone is shown. */
+  menuPath = '';
 
   constructor(
     readonly customer: Leg,
@@ -79,6 +83,7 @@ export class Call {
     this.outcome = outcome;
     this.phase = 'ended';
     await Promise.allSettled([this.customer.hangup(cause ?? 'normal'), this.agentLeg?.hangup('normal')]);
-    this.emit('call.ended', { callId: this.id, outcome, hungUpBy, ...(cause ? { cause } : {}) });
+    const slots = Object.keys(this.slots).length ? { slots: { ...this.slots } } : {};
+    this.emit('call.ended', { callId: this.id, outcome, hungUpBy, ...(cause ? { cause } : {}), ...slots, ...(this.menuPath ? { menuPath: this.menuPath } : {}) });
   }
 }

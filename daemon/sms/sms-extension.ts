@@ -62,7 +62,7 @@ export class SmsExtension implements Extension {
     this.replyHandlers.push((sms) => survey.onReply(sms));
     this.offs.push(
       commandRegistry.register('survey-followed-up', {
-        summary: 'a supervisor followed up a low SMS survey score: clears its survey-low-score alarm',
+        summary: 'a supervisor followed up a low SMS survey score: clears its sms-survey-low-score alarm',
         schema: Type.Object({ callId: Type.String({ minLength: 1, maxLength: 64 }), by: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false }),
         handler: async (p: { callId: string; by: string }) => {
           if (!(await survey.followedUp(p.callId, p.by))) throw new CommandError(`no low score waiting for follow-up on call ${p.callId}`);

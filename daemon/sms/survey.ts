@@ -26,7 +26,7 @@ export function parseScore(text: string): number | undefined {
  * The SMS survey (bot.survey.sms): after a call the caller is texted a 1-5 question; a reply from
  * that number within sms.survey.window answers the most recent open question, lands in the
  * surveys table like a DTMF answer (survey.answered, so it counts in CSAT), and a low score raises
- * the survey-low-score alarm for a supervisor.
+ * the sms-survey-low-score alarm for a supervisor.
  */
 export class SmsSurvey {
   constructor(private readonly o: { db: Db; bus: Bus; log: Logger; config: () => Config; send: (r: EnqueueRequest) => Promise<EnqueueResult> }) {}
@@ -46,7 +46,7 @@ export class SmsSurvey {
   async followedUp(callId: string, by: string): Promise<boolean> {
     const r = await this.o.db.run("UPDATE sms_surveys SET follow_up = ? WHERE call_id = ? AND follow_up = 'alarm'", [`done by ${by}`, callId]);
     if (r.changes === 0) return false;
-    const alarm = { code: 'survey-low-score', source: callId, severity: 'warning' as const, active: false, message: `followed up by ${by}` };
+    const alarm = { code: 'sms-survey-low-score', source: callId, severity: 'warning' as const, active: false, message: `followed up by ${by}` };
     this.o.log.info({ event: 'alarm', ...alarm }, 'alarm');
     this.o.bus.emit('alarm', alarm);
     return true;
@@ -65,7 +65,7 @@ export class SmsSurvey {
     this.o.log.info({ event: 'survey.answered', callId: open.call_id, score, channel: 'sms' }, 'survey.answered');
     await this.o.bus.emitAndWait('survey.answered', { callId: open.call_id, score, scale: 5 });
     if (followUp === 'alarm') {
-      const alarm = { code: 'survey-low-score', source: open.call_id, severity: 'warning' as const, active: true, message: `caller rated call ${open.call_id} ${score}/5 by SMS; please follow up` };
+      const alarm = { code: 'sms-survey-low-score', source: open.call_id, severity: 'warning' as const, active: true, message: `caller rated call ${open.call_id} ${score}/5 by SMS; please follow up` };
       this.o.log.warn({ event: 'alarm', ...alarm }, 'alarm');
       this.o.bus.emit('alarm', alarm);
     }

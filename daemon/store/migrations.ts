@@ -205,6 +205,21 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    // Issue 11: what the bot captured (order number ...) stays with the call; FCR and occupancy.
+    version: 7,
+    name: 'captured slots',
+    sql: `
+      ALTER TABLE calls ADD COLUMN slots TEXT;   -- JSON object slot -> value, as published in call.ended
+      CREATE TABLE call_slots (
+        call_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (call_id, name)
+      );
+      CREATE INDEX calls_caller_offered ON calls(caller, offered_at);
+    `,
+  },
+  {
     // After the call (issue 15): the SMS send queue (one row per message, one per PDU part, kept as
     // the exact bytes to send so a retry or a restart sends the same message), delivery reports,
     // opt-outs, tickets and their history, SMS surveys, customer profiles, the CRM webhook outbox.

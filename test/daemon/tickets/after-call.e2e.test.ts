@@ -35,7 +35,7 @@ const BOT = `  greeting: "Welcome. Press 1 to report a fault."
     order_number: { say: "Please enter your six digit order number.", kind: digits, length: 6, then: menu }
   menu_prompt: "Anything else?"
   handoff: { default_queue: general }
-  survey: { say: "Please rate us.", sms: true }
+  survey: { say: "Please rate us.", after_agent: false, sms: true }
   repeat_caller: { within: 4h, say: "Are you calling about {topic} again? Press 1 for yes.", topics: { general: "your enquiry" } }`;
 
 const SECRET = 'crm-webhook-secret-0123456789';
@@ -187,10 +187,10 @@ tickets:
   const k = await computeKpis(db, { from: new Date(Date.now() - 3_600_000), to: new Date(Date.now() + 1000) }, 20_000);
   await db.close();
   t.same({ csat: k.csat, csatAvg: k.csatAvg, responses: k.csatResponses }, { csat: 1, csatAvg: 4, responses: 1 }, 'CSAT counts the SMS answer');
-  await box.event('alarm', (l) => l.code === 'survey-low-score' && l.source === sv.call_id && l.active === true);
+  await box.event('alarm', (l) => l.code === 'sms-survey-low-score' && l.source === sv.call_id && l.active === true);
   const fu = await command(broker.url, 'survey-followed-up', { callId: sv.call_id, by: 'supervisor 900' });
   t.ok(fu.ok, JSON.stringify(fu));
-  await box.event('alarm', (l) => l.code === 'survey-low-score' && l.source === sv.call_id && l.active === false);
+  await box.event('alarm', (l) => l.code === 'sms-survey-low-score' && l.source === sv.call_id && l.active === false);
 
   // An agent moves it on; the history keeps both steps.
   const upd = await command(broker.url, 'ticket-update', { number, agent: '801', status: 'in-progress', note: 'called the customer' });
