@@ -7,8 +7,6 @@
 const NUMBER_KEYS = new Set(['caller', 'callerNumber', 'from', 'to', 'peer', 'number', 'remote', 'target', 'uri', 'contact', 'msisdn']);
 /** Fields too personal to report at all when masking (the SMS body). */
 const DROP_KEYS = new Set(['text']);
-/** Objects of captured details (name, address, order number...): only their keys are reported. */
-const KEYS_ONLY = new Set(['slots', 'fields']);
 
 /** Mask every run of 7+ digits in s: first 3 and last 4 kept for 8+ digits, last 2 for 7. */
 export function maskNumber(s: string): string {
@@ -22,7 +20,6 @@ export function maskReport(value: unknown): unknown {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
     if (DROP_KEYS.has(k) && typeof v === 'string') out[`${k}Length`] = v.length;
-    else if (KEYS_ONLY.has(k) && v && typeof v === 'object' && !Array.isArray(v)) out[`${k}Captured`] = Object.keys(v);
     else if (NUMBER_KEYS.has(k) && typeof v === 'string') out[k] = maskNumber(v);
     else out[k] = maskReport(v);
   }
