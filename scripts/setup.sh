@@ -8,7 +8,7 @@ quiet=0; [ "${1:-}" = "--quiet" ] && quiet=1
 say() { [ "$quiet" = 1 ] || echo "setup: $*"; }
 
 # Real peers for tests and the demo: tty pairs, desk phones, PBX, broker, speech and tone synthesis.
-debs=(socat baresip kamailio mosquitto mosquitto-clients espeak-ng sox openssl python3 sip-tester)
+debs=(socat baresip kamailio mosquitto mosquitto-clients espeak-ng sox openssl python3 sip-tester libspeexdsp1)
 missing=()
 for p in "${debs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
