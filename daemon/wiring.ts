@@ -11,6 +11,7 @@ import { TicketsExtension } from './tickets/tickets-extension.js';
 import { OriginateExtension } from './campaigns/originate-extension.js';
 import { CustomersExtension } from './customers/customers-extension.js';
 import { CampaignsExtension } from './campaigns/campaigns-extension.js';
+import { ConfigFaultsExtension } from './config/faults.js';
 
 /**
  * Which extensions a config gets, in start order: the store's recorder first (so it hears every
@@ -24,5 +25,5 @@ export function buildExtensions(_config: Config): Extension[] {
   // SMS hears replies and reports before the lines start; its sender runs only while they are up
   // (after the call core, which must take calls as soon as the lines are up).
   const sms = new SmsExtension(lines);
-  return [new StoreExtension(), new RetentionExtension(), telemetryExtension(), speech, new CustomersExtension(), sms, new TicketsExtension(sms), lines, calls, sms.sender, new OriginateExtension(lines, calls), new CampaignsExtension(lines, calls)];
+  return [new StoreExtension(), new RetentionExtension(), telemetryExtension(), new ConfigFaultsExtension(), speech, new CustomersExtension(), sms, new TicketsExtension(sms), lines, calls, sms.sender, new OriginateExtension(lines, calls), new CampaignsExtension(lines, calls)];
 }

@@ -106,11 +106,14 @@ export class BotSession {
     return this.stack[this.stack.length - 1]!;
   }
 
-  /** The first step: greeting and listen; VIP callers go straight to a human when configured. */
+  /**
+   * The first step: greeting and listen. VIP callers skip the greeting and go straight to the
+   * queue (hearing bot.vip_greeting first when set), unless bot.handoff.when.vip is false.
+   */
   start(): Step {
-    if (this.opts.vip && this.bot.handoff?.when?.vip !== false && this.bot.handoff) {
+    if (this.opts.vip && this.bot.handoff?.when?.vip !== false) {
       this.intent = 'vip';
-      return this.handoff(undefined, 'vip', [{ text: this.bot.greeting }]);
+      return this.handoff(undefined, 'vip', this.bot.vip_greeting ? [{ text: this.bot.vip_greeting }] : []);
     }
     const r = this.bot.repeat_caller;
     if (r && this.opts.repeatQueue) {

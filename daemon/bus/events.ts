@@ -6,11 +6,14 @@ import type { LineAlarm, LineHealth, Sms } from '../../drivers/line.js';
  * Payloads are plain JSON data (they are stored and published as they are).
  */
 export interface DomainEvents {
-  /** direction outbound: the box dialled (originate, campaigns); `caller` is then the callee. */
-  'call.offered': { callId: string; lineId: string; caller?: string; callerName?: string; direction?: 'outbound' };
+  /** direction outbound: the box dialled (originate, campaigns); `caller` is then the callee. vip: the caller is on priority.vip_numbers (after number normalisation). */
+  'call.offered': { callId: string; lineId: string; caller?: string; callerName?: string; vip?: boolean; direction?: 'outbound' };
   'call.phase': { callId: string; phase: CallPhase; detail?: Record<string, unknown> };
-  /** slots: what the bot captured (slot → value), when anything; menuPath: the keys pressed in the bot, ">"-joined. */
-  'call.ended': { callId: string; outcome: CallOutcome; hungUpBy: 'caller' | 'agent' | 'system'; cause?: string; slots?: Record<string, string>; menuPath?: string };
+  /**
+   * vip: on priority.vip_numbers, or a customer the store knows as VIP (found at handoff); slots: what
+   * the bot captured (slot → value), when anything; menuPath: the keys pressed in the bot, ">"-joined.
+   */
+  'call.ended': { callId: string; outcome: CallOutcome; hungUpBy: 'caller' | 'agent' | 'system'; cause?: string; slots?: Record<string, string>; menuPath?: string; vip?: boolean };
   'call.agent': { callId: string; extension: string; result: 'ringing' | 'answered' | 'no-answer' | 'busy' | 'failed'; detail?: string };
   'call.recorded': { callId: string; path: string; durationMs: number };
   'voicemail.recorded': { callId: string; caller?: string; path: string; durationMs: number; id: string };

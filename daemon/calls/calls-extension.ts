@@ -172,7 +172,7 @@ export class CallsExtension implements Extension {
       router: this.router,
       recentQueue: async (caller, callId, withinMs) =>
         (await this.ctx.db.get<{ q: string }>('SELECT queue_id AS q FROM calls WHERE caller = ? AND id != ? AND queue_id IS NOT NULL AND offered_at >= ? ORDER BY offered_at DESC LIMIT 1', [caller, callId, new Date(Date.now() - withinMs).toISOString()]))?.q,
-      customers: withCrmLookup(customerLookup(this.ctx.db), { db: this.ctx.db, log: this.ctx.log.child({ component: 'crm-lookup' }), config: () => this.ctx.config() }),
+      customers: withCrmLookup(customerLookup(this.ctx.db, () => this.ctx.config()), { db: this.ctx.db, log: this.ctx.log.child({ component: 'crm-lookup' }), config: () => this.ctx.config() }),
       callbacks: async (r) => void (await this.callbacks.request(r)),
       voicemailDir: join(dataDir, 'voicemail'),
       dialAgent: (agent, opts) => this.dialAgent(agent, opts),

@@ -87,6 +87,7 @@ export async function handOff(call: Call, speaker: Speaker, req: HandoffRequest,
   if (signal.aborted) return { kind: 'caller-gone' };
   const now = Date.now();
   const vip = req.vip || Boolean(info?.vip);
+  if (vip) call.vip = true;
   const repeatWithin = cfg.priority?.repeat_caller_within;
   const repeat = Boolean(repeatWithin && info?.previousCallAt !== undefined && now - info.previousCallAt <= durationMs(repeatWithin));
   const q = deps.router.queueConfig(queueId);

@@ -8,7 +8,8 @@ import type { Config } from '../config/schema.js';
 import { durationMs, durationOr } from '../config/duration.js';
 import type { Logger } from '../log.js';
 import { BotSession, type BotSummary, type Step } from '../bot/dialog.js';
-import { isOpen } from '../bot/hours.js';
+import { isOpenSafe } from '../bot/hours.js';
+import { isVipNumber } from '../routing/vip.js';
 import type { PromptResolver } from '../speech/prompts.js';
 import { record } from '../speech/recorder.js';
 import { Call } from './call.js';
@@ -51,6 +52,7 @@ const DEFAULTS = {
 export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
   const call = new Call(leg, deps.bus, deps.log);
   const log = call.log;
+  call.vip = isVipNumber(deps.config(), call.caller);
   call.offered();
   const lineCfg = deps.config().lines.find((l) => l.id === leg.lineId);
   const answerMode = lineCfg?.answer ?? 'bot';
@@ -98,7 +100,7 @@ export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
     input.close();
   };
   const signal = call.gone.signal;
-  const vip = Boolean(call.caller && cfg.priority?.vip_numbers?.includes(call.caller));
+  const vip = call.vip;
 
   const voicemail = async (): Promise<void> => {
     call.setPhase('voicemail');
@@ -155,7 +157,7 @@ export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
 
   try {
     // Outside business hours: the closed message, then what the installer chose.
-    if (!isOpen(cfg.hours, cfg.timezone, deps.now?.() ?? new Date())) {
+    if (!isOpenSafe(cfg, cfg.hours, cfg.timezone, deps.now?.() ?? new Date(), { alarm: (a) => deps.bus.emit('alarm', a), log })) {
       const closed = cfg.hours?.closed;
       log.info('outside business hours');
       if (closed?.say) await speaker.say([{ text: closed.say }], signal);
