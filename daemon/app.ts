@@ -57,6 +57,7 @@ export class App {
       daemon: {
         startedAt: this.startedAt,
         configHash: () => this.configHash,
+        configFile: () => this.configFile,
         reload: () => this.reload(),
         healthy: () => this.healthy(),
         activeCalls: () => this.activeCalls(),
@@ -89,6 +90,7 @@ export class App {
     }
     if (next.hash === this.loaded.hash) {
       this.log.info({ hash: next.hash.slice(0, 12) }, 'config unchanged');
+      for (const e of this.exts) await e.reread?.();
       return { ok: true };
     }
     const prev = this.loaded;

@@ -16,6 +16,7 @@ const commands: Record<string, { module: string; summary: string }> = {
   customers: { module: './commands/customers.js', summary: 'customers import|export|show   customer records: CSV in and out, one profile with history' },
   campaigns: { module: './commands/campaigns.js', summary: 'campaigns export ID    a campaign\'s results as CSV' },
   sms: { module: './commands/sms.js', summary: 'sms send|list ...      queue an SMS (the daemon sends it) / list the send queue' },
+  knowledge: { module: './commands/knowledge.js', summary: 'knowledge unanswered|hits [-c FILE] [--json]  what the knowledge base missed / its hit counts' },
 };
 
 function version(): string {

@@ -67,7 +67,25 @@ export interface DomainEvents {
   /** A campaign contact's try ended (state retry: tried again later; done/skipped: final outcome). */
   'campaign.contact': { campaign: string; number: string; attempt: number; result: string; state: 'retry' | 'done' | 'skipped'; lineId?: string; retryAt?: string };
   'call.originated': { id: string; lineId: string; target: string; connect: 'bot' | 'agent'; extension?: string; by: string; result: 'answered' | 'busy' | 'no-answer' | 'failed' | 'refused'; detail?: string };
+  // Knowledge base (issue 16).
+  /** The bot answered from a knowledge-base entry (by speech or the common-questions menu). */
+  'kb.answered': { callId: string; entry: string; via: KbVia; language: string };
+  /** A question the knowledge base could not answer: a no-match utterance or a menu miss ("key 7"). */
+  'kb.unanswered': { callId: string; via: KbVia; text: string };
+  /** Entries matching what the caller said or chose, for the agent's screen (the console), at handoff. */
+  'kb.suggested': { callId: string; entries: { id: string; title: string; answer: string; score: number }[] };
+  /** A party of a connected call put the other on hold (held true) or resumed (SIP re-INVITE sendonly/inactive). */
+  'call.hold': { callId: string; held: boolean; by: 'agent' | 'caller' };
+  // Quality inspection (issue 16), after every agent call.
+  /** A call's quality score (0..100) with the evidence of every rule that fired. */
+  'quality.scored': { callId: string; agent?: string; score: number; flagged: boolean; findings: QualityFinding[]; metrics: Record<string, number | string | null> };
+  /** The same for a flagged call (score under quality.flag_below, or a critical rule), for alerting. */
+  'quality.flagged': { callId: string; agent?: string; score: number; findings: QualityFinding[] };
 }
+
+export type KbVia = 'speech' | 'menu';
+/** One rule that fired: which, how bad, the measured value and where in the call (seconds after connect). */
+export interface QualityFinding { rule: string; severity: 'info' | 'minor' | 'major' | 'critical'; weight: number; value: number | string | null; atS?: number; detail?: string }
 
 export type QueueExitReason = 'timeout' | 'empty' | 'full' | 'closed' | 'overflow' | 'callback' | 'no-answer';
 export type CallbackState = 'pending' | 'ringing-agent' | 'dialling-customer' | 'connected' | 'done' | 'retry' | 'failed';

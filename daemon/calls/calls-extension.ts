@@ -22,6 +22,7 @@ import { runInboundCall } from './runner.js';
 import { AgentReach } from './agent-reach.js';
 import type { SpeechService } from '../speech/supervisor.js';
 import type { Call } from './call.js';
+import type { KnowledgeSource } from '../bot/knowledge.js';
 
 /**
  * The call core as a daemon feature: takes every incoming leg from the lines, runs it through the
@@ -47,6 +48,8 @@ export class CallsExtension implements Extension {
     private readonly lines: LinesExtension,
     /** Speech for calls (the speech worker); absent: DTMF only. */
     private readonly speech?: SpeechService,
+    /** The knowledge base the bot answers from. */
+    private readonly knowledge?: { current(): KnowledgeSource | undefined },
   ) {
     lines.setIncomingHandler((leg, line) => this.onIncoming(leg, line));
   }
@@ -178,6 +181,7 @@ export class CallsExtension implements Extension {
       dialAgent: (agent, opts) => this.dialAgent(agent, opts),
       lowScoreAlarm: (active, message) => this.lowScoreAlarm(active, message),
       ...(this.speech ? { speech: this.speech } : {}),
+      ...(this.knowledge ? { knowledge: () => this.knowledge!.current() } : {}),
     });
     this.track(p);
   }

@@ -1,3 +1,4 @@
+import type { EventEmitter } from 'node:events';
 import type { DialOptions, Leg } from '../../drivers/line.js';
 import type { MediaPort } from '../../drivers/media/port.js';
 import { whisperText } from './whisper.js';
@@ -239,6 +240,7 @@ async function talk(call: Call, agentLeg: Leg, ext: string, req: HandoffRequest,
   const bridge = new Bridge(call.customer.media, agentLeg.media);
   call.setPhase('connected', { agent: ext });
   const recording = await startRecording(call, bridge, deps);
+  const offHold = watchHold(call, agentLeg, 'agent');
   const talkFrom = Date.now();
   const by = await new Promise<'caller' | 'agent'>((resolve) => {
     if (signal.aborted) return resolve('caller');
@@ -247,6 +249,7 @@ async function talk(call: Call, agentLeg: Leg, ext: string, req: HandoffRequest,
     agentLeg.once('ended', () => resolve('agent'));
   });
   bridge.close();
+  offHold();
   if (by === 'caller') await agentLeg.hangup('normal').catch(() => undefined);
   deps.agents.callEnded(ext, Date.now() - talkFrom);
   if (recording) {
@@ -265,11 +268,20 @@ async function startRecording(call: Call, bridge: Bridge, deps: HandoffDeps): Pr
   const storage = deps.config().storage;
   if (!storage?.record_calls) return undefined;
   try {
-    return await CallRecording.start(join(storage.dir ?? DEFAULT_DATA_DIR, 'recordings', `${call.id}.wav`), bridge);
+    const dir = join(storage.dir ?? DEFAULT_DATA_DIR, 'recordings');
+    return await CallRecording.start(join(dir, `${call.id}.wav`), bridge, storage.record_mixed ? { mixedPath: join(dir, `${call.id}.mixed.wav`) } : {});
   } catch (err) {
     call.log.error({ err }, 'call recording could not start; the call goes on unrecorded');
     return undefined;
   }
+}
+
+/** Report a SIP party's hold and resume as call.hold events (quality inspection counts them). */
+function watchHold(call: Call, leg: Leg, by: 'agent' | 'caller'): () => void {
+  const sip = (leg as { sip?: EventEmitter<{ hold: [boolean] }> }).sip;
+  const on = (held: boolean): void => call.emit('call.hold', { callId: call.id, held, by });
+  sip?.on('hold', on);
+  return () => void sip?.off('hold', on);
 }
 
 async function requestCallback(call: Call, queue: string, since: number, deps: HandoffDeps): Promise<void> {

@@ -8,6 +8,7 @@ import type { Config } from '../config/schema.js';
 import { durationMs, durationOr } from '../config/duration.js';
 import type { Logger } from '../log.js';
 import { BotSession, type BotSummary, type Step } from '../bot/dialog.js';
+import type { KnowledgeSource } from '../bot/knowledge.js';
 import { isOpenSafe } from '../bot/hours.js';
 import { isVipNumber } from '../routing/vip.js';
 import type { PromptResolver } from '../speech/prompts.js';
@@ -38,6 +39,8 @@ export interface CallDeps extends HandoffDeps {
   dialAgent: DialAgent;
   /** Raise (with the message) or clear the supervisor's low-survey-score alarm. */
   lowScoreAlarm?: (active: boolean, message: string) => void;
+  /** The knowledge base in force, if one is configured. */
+  knowledge?: () => KnowledgeSource | undefined;
 }
 
 const DEFAULTS = {
@@ -186,7 +189,8 @@ export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
     }
 
     const repeatQueue = cfg.bot.repeat_caller && call.caller ? await deps.recentQueue?.(call.caller, call.id, durationMs(cfg.bot.repeat_caller.within)).catch(() => undefined) : undefined;
-    const bot = new BotSession(cfg.bot, { language: lang, vip, ...(repeatQueue ? { repeatQueue } : {}) });
+    const kb = deps.knowledge?.();
+    const bot = new BotSession(cfg.bot, { language: lang, vip, ...(repeatQueue ? { repeatQueue } : {}), ...(kb ? { knowledge: kb, onKnowledge: (e) => (e.type === 'kb.answered' ? call.emit(e.type, { callId: call.id, entry: e.entry, via: e.via, language: lang }) : call.emit(e.type, { callId: call.id, via: e.via, text: e.text })) } : {}) });
     let step: Step = bot.start();
     if (cfg.speech?.asr?.grammar) speech?.setGrammar(bot.phrases());
     for (;;) {

@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfigFile, ConfigError } from '../config/load.js';
 import { parseEnvFile } from '../config/env-file.js';
+import { knowledgePath, loadKnowledgeFile } from '../knowledge/load.js';
 
 export const summary = 'check-config FILE [--env-file F]   validate a config file as the service would read it (exit 0 valid, 1 invalid; problems on stderr)';
 
@@ -40,6 +41,9 @@ export async function run(argv: string[]): Promise<number> {
       env = { ...process.env, ...parseEnvFile(text) };
     }
     const { config, hash } = await loadConfigFile(file, env, { envFile: envFile ?? besideConfig });
+    // Files the config names are checked with it.
+    const kb = config.knowledge ? await loadKnowledgeFile(knowledgePath(file, config.knowledge.file), config) : undefined;
+    if (kb) process.stderr.write(`${kb.file}: OK (${kb.data.entries.length} knowledge-base entries)\n`);
     process.stderr.write(`${file}: OK (${config.lines.length} line(s), ${config.agents?.length ?? 0} agent(s), ${config.queues?.length ?? 0} queue(s); sha256 ${hash.slice(0, 12)}${envFile ? `; secrets from ${envFile}` : ''})\n`);
     return 0;
   } catch (err) {

@@ -95,6 +95,7 @@ function menus(c: Config): CrossIssue[] {
     if (!s) return;
     if (s.startsWith('queue:')) queueRef(s.slice(6), at);
     if (s.startsWith('collect:') && !slots.has(s.slice(8))) issues.push({ path: at, message: `no bot.collect slot "${s.slice(8)}"` });
+    if (s === 'faq' && !c.knowledge) issues.push({ path: at, message: '"faq" opens the common-questions menu of the knowledge base, but there is no knowledge section' });
   };
   const menuRefs = (menu: Record<string, unknown> | undefined, path: (string | number)[]): void => {
     for (const [key, action] of Object.entries(menu ?? {})) {

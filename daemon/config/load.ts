@@ -336,7 +336,7 @@ export function formatPath(path: readonly PathSeg[]): string {
 }
 
 /** Key → pair of each mapping, built on first use, so locating many errors in a big map stays linear. */
-class NodeIndex {
+export class NodeIndex {
   private readonly maps = new WeakMap<object, Map<string, Pair<unknown, unknown>>>();
   pair(map: YAMLMap<unknown, unknown>, key: string): Pair<unknown, unknown> | undefined {
     let m = this.maps.get(map);
@@ -349,7 +349,7 @@ class NodeIndex {
   }
 }
 
-function positionOf(doc: Document, path: PathSeg[], at: (o: number) => { line: number; col: number }, onKey: boolean, index: NodeIndex): { line: number; col: number } {
+export function positionOf(doc: Document, path: PathSeg[], at: (o: number) => { line: number; col: number }, onKey: boolean, index: NodeIndex): { line: number; col: number } {
   // Walk down as far as the document goes; report the deepest node that exists.
   let node: unknown = doc.contents;
   let keyNode: unknown;
@@ -369,7 +369,7 @@ function positionOf(doc: Document, path: PathSeg[], at: (o: number) => { line: n
   return at(range?.[0] ?? 0);
 }
 
-interface Located {
+export interface Located {
   path: PathSeg[];
   message: string;
   onKey: boolean;
@@ -379,7 +379,7 @@ interface Located {
 }
 
 /** Turn Ajv's errors into one plain sentence each, dropping the noise that unions produce. */
-function simplify(errors: ErrorObject[]): Located[] {
+export function simplify(errors: ErrorObject[]): Located[] {
   const out: Located[] = [];
   const seen = new Set<string>();
   // With anyOf, Ajv reports each branch's failure and then "must match a schema in anyOf". Keep the

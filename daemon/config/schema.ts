@@ -248,7 +248,7 @@ const Then = Type.String({ pattern: '^(agent|repeat|back|hangup|voicemail|menu|q
 
 const MenuAction = Type.Recursive((Self) =>
   Type.Union([
-    Type.String({ pattern: '^(agent|repeat|back|hangup|voicemail|queue:[A-Za-z0-9_-]+|collect:[A-Za-z0-9_-]+)$', description: '"agent", "repeat", "back", "hangup", "voicemail", "queue:<id>" or "collect:<slot>".' }),
+    Type.String({ pattern: '^(agent|repeat|back|hangup|voicemail|faq|queue:[A-Za-z0-9_-]+|collect:[A-Za-z0-9_-]+)$', description: '"agent", "repeat", "back", "hangup", "voicemail", "faq" (the common-questions menu of the knowledge base), "queue:<id>" or "collect:<slot>".' }),
     Obj({
       say: Type.Optional(Type.String({ description: 'Spoken when the key is pressed.' })),
       prompt: Type.Optional(PromptId('Id of a recorded prompt (prompts_dir/<id>.<voice>.wav or <id>.wav) to play instead of say; without say it must exist.')),
@@ -331,6 +331,43 @@ const Bot = Obj({
   ),
 });
 
+// ---- knowledge base and quality inspection (issue 16) ---------------------------------------------
+
+const Knowledge = Obj(
+  {
+    file: Type.String({ minLength: 1, description: 'The knowledge-base file: YAML, or CSV with one entry per row (see the Knowledge base section of the README); a relative path is relative to this config file. Reloaded when it changes; an invalid file keeps the one in force.' }),
+    menu: Type.Optional(
+      Obj({
+        size: Type.Optional(Type.Integer({ minimum: 1, maximum: 8, default: 5, description: 'Entries per page of the common-questions menu (a bot.menu key set to "faq"), most asked first; 9 reads the next page.' })),
+        say: Type.Optional(Type.String({ description: 'Said before the list; default "Common questions." or "常见问题。".' })),
+      }),
+    ),
+  },
+  'The knowledge base the bot answers from, by speech and by the common-questions menu.',
+);
+
+export const QUALITY_METRICS = ['dead_air', 'over_talk', 'agent_first_word', 'agent_talk_ratio', 'caller_talk_ratio', 'silence_ratio', 'wait', 'transfers', 'caller_emotion_start', 'caller_emotion_end', 'survey_score', 'survey_offered', 'duration', 'holds', 'hold_time'] as const;
+export const QUALITY_SEVERITIES = ['info', 'minor', 'major', 'critical'] as const;
+const RuleCommon = {
+  id: Id('Rule id; appears in the evidence.'),
+  weight: Type.Integer({ minimum: 0, maximum: 100, description: 'Points taken off the 100 when the rule fires.' }),
+  severity: Type.Optional(OneOf(QUALITY_SEVERITIES, { default: 'minor', description: 'A critical rule flags the call whatever its score.' })),
+};
+const QualityRule = Type.Union([
+  Obj({ ...RuleCommon, metric: OneOf(QUALITY_METRICS, { description: 'What is measured (seconds, ratios 0..1, counts, emotion 0..1, survey score): see the Quality inspection section.' }), above: Type.Optional(Type.Number({ description: 'Fires when the value is above this.' })), below: Type.Optional(Type.Number({ description: 'Fires when the value is below this.' })) }, 'A threshold on a measured value.'),
+  Obj({ ...RuleCommon, require: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'One of these phrases must be said (fuzzy, as the bot understands speech).' }), speaker: Type.Optional(OneOf(['agent', 'caller', 'any'] as const, { default: 'agent' })), within: Type.Optional(Duration('…within this long of the start (or of the end, with at: end).')), at: Type.Optional(OneOf(['start', 'end'] as const, { default: 'start' })) }, 'A phrase the transcript must hold (a greeting, a closing).'),
+  Obj({ ...RuleCommon, forbid: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'Words that must not be said.' }), speaker: Type.Optional(OneOf(['agent', 'caller', 'any'] as const, { default: 'agent' })) }, 'Words the transcript must not hold.'),
+]);
+
+const Quality = Obj(
+  {
+    enabled: Type.Optional(Type.Boolean({ default: true })),
+    flag_below: Type.Optional(Type.Integer({ minimum: 0, maximum: 100, default: 80, description: 'A call scoring under this is flagged (quality.flagged).' })),
+    rules: Type.Optional(Type.Array(QualityRule, { description: 'Default: dead air over 8 s (30 points, major), over-talk over 3 s (25, major), agent first word after 5 s (10), wait over 60 s (10), caller upset at the end (20, major), survey under 3 of 5 (20, major).' })),
+  },
+  'Quality inspection of every agent call after it ends (needs storage.record_calls for the audio measures).',
+);
+
 // ---- speech, telemetry, storage ------------------------------------------------------------------
 
 const Speech = Obj({
@@ -363,7 +400,8 @@ const Storage = Obj({
   keep_recordings: Type.Optional(Duration('Delete recordings older than this.', '90d')),
   keep_calls: Type.Optional(Duration('Delete call records older than this.', '2y')),
   mask_numbers_in_reports: Type.Optional(Type.Boolean({ default: true, description: 'Central IT sees 138****5678.' })),
-  record_calls: Type.Optional(Type.Boolean({ default: false, description: 'Record caller–agent conversations to <dir>/recordings/<call-id>.wav (kept for keep_recordings). Tell callers, as the law requires.' })),
+  record_calls: Type.Optional(Type.Boolean({ default: false, description: 'Record caller–agent conversations to <dir>/recordings/<call-id>.wav, a stereo file: the caller on the left channel, the agent on the right (kept for keep_recordings). Tell callers, as the law requires.' })),
+  record_mixed: Type.Optional(Type.Boolean({ default: false, description: 'With record_calls, also keep both voices mixed in one mono file, <call-id>.mixed.wav.' })),
 });
 
 const Logging = Obj({ level: Type.Optional(OneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, { default: 'info' })) });
@@ -468,6 +506,8 @@ export const ConfigSchema = Type.Object(
     hours: Type.Optional(Hours),
     bot: Bot,
     speech: Type.Optional(Speech),
+    knowledge: Type.Optional(Knowledge),
+    quality: Type.Optional(Quality),
     mqtt: Type.Optional(Mqtt),
     storage: Type.Optional(Storage),
     logging: Type.Optional(Logging),
@@ -491,6 +531,9 @@ export type QueueConfig = NonNullable<Config['queues']>[number];
 export type RoutingConfig = NonNullable<Config['routing']>;
 export type BotConfig = Config['bot'];
 export type MenuActionConfig = Static<typeof MenuAction>;
+export type KnowledgeConfig = NonNullable<Config['knowledge']>;
+export type QualityConfig = NonNullable<Config['quality']>;
+export type QualityRuleConfig = Static<typeof QualityRule>;
 
 /** The schema as a plain JSON document (what `frontdesk schema` prints). */
 export function jsonSchema(): Record<string, unknown> {
