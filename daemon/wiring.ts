@@ -6,6 +6,11 @@ import { SpeechExtension } from './speech/speech-extension.js';
 import { StoreExtension } from './store/store-extension.js';
 import { RetentionExtension } from './store/retention.js';
 import { telemetryExtension } from './telemetry/extension.js';
+import { SmsExtension } from './sms/sms-extension.js';
+import { TicketsExtension } from './tickets/tickets-extension.js';
+import { OriginateExtension } from './campaigns/originate-extension.js';
+import { CustomersExtension } from './customers/customers-extension.js';
+import { CampaignsExtension } from './campaigns/campaigns-extension.js';
 import { KnowledgeExtension } from './knowledge/extension.js';
 import { QualityExtension } from './quality/extension.js';
 import { ConfigFaultsExtension } from './config/faults.js';
@@ -20,5 +25,8 @@ export function buildExtensions(_config: Config): Extension[] {
   const speech = new SpeechExtension();
   const knowledge = new KnowledgeExtension();
   const calls = new CallsExtension(lines, speech, knowledge);
-  return [new StoreExtension(), new RetentionExtension(), telemetryExtension(), new ConfigFaultsExtension(), knowledge, new QualityExtension(), speech, lines, calls];
+  // SMS hears replies and reports before the lines start; its sender runs only while they are up
+  // (after the call core, which must take calls as soon as the lines are up).
+  const sms = new SmsExtension(lines);
+  return [new StoreExtension(), new RetentionExtension(), telemetryExtension(), new ConfigFaultsExtension(), knowledge, new QualityExtension(), speech, new CustomersExtension(), sms, new TicketsExtension(sms), lines, calls, sms.sender, new OriginateExtension(lines, calls), new CampaignsExtension(lines, calls)];
 }
