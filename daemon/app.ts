@@ -5,6 +5,7 @@ import type { Context, Extension } from './extension.js';
 import type { Logger } from './log.js';
 import type { Db } from './store/db.js';
 import { openStoreOrDefer } from './store/store.js';
+import { isStoreFault } from './store/db.js';
 
 export const DEFAULT_DATA_DIR = '/var/lib/frontdesk';
 
@@ -67,7 +68,15 @@ export class App {
     };
     this.exts = this.opts.extensions(this.config);
     for (const e of this.exts) {
-      await e.start(ctx);
+      try {
+        await e.start(ctx);
+      } catch (err) {
+        // A feature that needs to write the store at start (campaigns, the SMS sender) must not keep
+        // the box from answering calls while the store fails; it stays off until the next start.
+        if (!isStoreFault(err)) throw err;
+        this.log.error({ err, extension: e.name }, 'extension not started: the store cannot be written; calls go on without it');
+        continue;
+      }
       this.log.debug({ extension: e.name }, 'started');
     }
   }
