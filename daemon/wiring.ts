@@ -6,15 +6,18 @@ import { SpeechExtension } from './speech/speech-extension.js';
 import { StoreExtension } from './store/store-extension.js';
 import { RetentionExtension } from './store/retention.js';
 import { telemetryExtension } from './telemetry/extension.js';
+import { ConsoleExtension } from './console/extension.js';
 
 /**
  * Which extensions a config gets, in start order: the store's recorder first (so it hears every
  * event), then the speech worker (it loads models while lines come up), then lines, then the
- * call core. Stopped in reverse order.
+ * call core, then the staff console (it listens on the bus and is handed the router's agent
+ * controls). Stopped in reverse order.
  */
 export function buildExtensions(_config: Config): Extension[] {
   const lines = new LinesExtension();
   const speech = new SpeechExtension();
   const calls = new CallsExtension(lines, speech);
-  return [new StoreExtension(), new RetentionExtension(), telemetryExtension(), speech, lines, calls];
+  const console = new ConsoleExtension({ agentAction: (ext, action, reason) => calls.agentAction(ext, action, reason) });
+  return [new StoreExtension(), new RetentionExtension(), telemetryExtension(), speech, lines, calls, console];
 }

@@ -132,7 +132,7 @@ export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
       // Handoff: announce, ring agents, bridge.
       stopListening();
       const summary = bot.summary();
-      call.emit('handoff.requested', { callId: call.id, reason: next.reason, ...(next.queue ? { queue: next.queue } : {}), ...(summary.intent ? { detail: summary.intent } : {}) });
+      call.emit('handoff.requested', { callId: call.id, reason: next.reason, ...(next.queue ? { queue: next.queue } : {}), ...(summary.intent ? { detail: summary.intent } : {}), ...(summary.menuPath ? { menuPath: summary.menuPath } : {}), ...(Object.keys(summary.slots).length ? { slots: summary.slots } : {}) });
       const announce = cfg.bot.handoff?.say;
       const whisper = (agentMedia: MediaPort, text: string, sig: AbortSignal): Promise<unknown> => new Speaker(agentMedia, deps.prompts, voice, log).say([{ text }], sig);
       const r = await handOff(call, speaker, { ...(next.queue ? { queue: next.queue } : {}), reason: next.reason, summary, vip, announce: announce ? [{ text: announce }] : [], digits }, { ...deps, whisper });

@@ -71,5 +71,13 @@ export function crossCheck(c: Config): CrossIssue[] {
   if (ranges && (ranges[0]! >= ranges[1]! || ranges[1]! > 65535 || (ranges[1]! - ranges[0]!) < 2)) {
     issues.push({ path: ['sip', 'rtp_ports'], message: `"${c.sip?.rtp_ports}" is not a usable port range (low-high, within 1024-65535)` });
   }
+  // Console logins: unique names; an agent login is one of the agents.
+  const names = new Set<string>();
+  (c.console?.users ?? []).forEach((u, i) => {
+    if (names.has(u.name)) issues.push({ path: ['console', 'users', i, 'name'], message: `duplicate console user "${u.name}"` });
+    names.add(u.name);
+    if (u.role === 'agent' && !u.extension) issues.push({ path: ['console', 'users', i], message: `user "${u.name}" has role agent but no extension` });
+    if (u.extension && !extensions.has(u.extension)) issues.push({ path: ['console', 'users', i, 'extension'], message: `no agent with extension "${u.extension}"` });
+  });
   return issues;
 }

@@ -296,6 +296,25 @@ const Service = Obj({
   watchdog: Type.Optional(Type.Boolean({ default: true, description: 'Ping the systemd watchdog while healthy.' })),
 });
 
+// ---- staff console (issue 14) --------------------------------------------------------------------
+
+const ConsoleUser = Obj({
+  name: Type.String({ pattern: '^[A-Za-z0-9._@-]{1,64}$', description: 'Login name.' }),
+  role: OneOf(['agent', 'supervisor', 'admin'] as const, { description: 'agent: own workbench only (needs extension); supervisor: wallboard and every workbench; admin: also the audit trail.' }),
+  extension: Type.Optional(Type.String({ pattern: '^[0-9A-Za-z*#+]{1,32}$', description: 'The agent this login is (agents[].extension); required for role agent.' })),
+  password_hash: Type.String({ pattern: '^scrypt\\$', description: 'scrypt hash from `frontdesk passwd` (never the password itself).' }),
+});
+
+const ConsoleSection = Obj(
+  {
+    listen: Type.Optional(Type.String({ pattern: '^(\\[[0-9a-fA-F:.]+\\]|[0-9.]+|localhost):[0-9]{1,5}$', default: '127.0.0.1:8080', description: 'Address:port of the web console (HTTP, or HTTPS with tls).' })),
+    tls: Type.Optional(Obj({ cert: Type.String({ minLength: 1, description: 'Certificate chain (PEM file).' }), key: Type.String({ minLength: 1, description: 'Private key (PEM file).' }) }, 'Serve HTTPS; session cookies are then marked Secure.')),
+    users: Type.Array(ConsoleUser, { minItems: 1, description: 'Who may log in.' }),
+    session_ttl: Type.Optional(Duration('A login lasts this long without use.', '12h')),
+  },
+  'The staff console: wallboard and agent workbench in a browser. Off unless present.',
+);
+
 // ---- the whole file ------------------------------------------------------------------------------
 
 export const ConfigSchema = Type.Object(
@@ -318,6 +337,7 @@ export const ConfigSchema = Type.Object(
     storage: Type.Optional(Storage),
     logging: Type.Optional(Logging),
     service: Type.Optional(Service),
+    console: Type.Optional(ConsoleSection),
   },
   { additionalProperties: false, title: 'Frontdesk configuration', $id: 'https://frontdesk.local/schema/frontdesk.schema.json' },
 );
@@ -331,6 +351,7 @@ export type AgentConfig = NonNullable<Config['agents']>[number];
 export type QueueConfig = NonNullable<Config['queues']>[number];
 export type RoutingConfig = NonNullable<Config['routing']>;
 export type BotConfig = Config['bot'];
+export type ConsoleConfig = NonNullable<Config['console']>;
 export type MenuActionConfig = Static<typeof MenuAction>;
 
 /** The schema as a plain JSON document (what `frontdesk schema` prints). */
