@@ -118,6 +118,6 @@ export function h(tag, attrs, ...kids) {
     else if (k === 'dataset') Object.assign(e.dataset, v);
     else e.setAttribute(k, v);
   }
-  for (const k of kids.flat()) if (k !== null && k !== undefined && k !== false) e.append(k instanceof Node ? k : String(k));
+  for (const k of kids.flat(Infinity)) if (k !== null && k !== undefined && k !== false) e.append(k instanceof Node ? k : String(k));
   return e;
 }
