@@ -1,0 +1,50 @@
+import t from 'tap';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { sleep } from '../../helpers/net.js';
+import { startConsoleBox, USERS } from './rig.js';
+
+const exec = promisify(execFile);
+
+/** One HTTPS request trusting only our test certificate. */
+function https(url: string, opts: { method?: string; headers?: Record<string, string>; body?: string; ca: Buffer }): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: opts.method ?? 'GET', headers: opts.headers ?? {}, ca: opts.ca }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+    req.end(opts.body);
+  });
+}
+
+t.test('console over TLS: HTTPS only, Secure cookie; session_ttl ends an idle login', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'fd-tls-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const cert = join(dir, 'cert.pem'), key = join(dir, 'key.pem');
+  await exec('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert]);
+  const cb = await startConsoleBox({ tls: { cert, key }, sessionTtl: '2s' });
+  t.teardown(() => cb.close());
+  const ca = await readFile(cert);
+  t.match(cb.url, /^https:/);
+
+  const plain = await fetch(cb.url.replace('https:', 'http:') + '/login').then((r) => r.status, (e: Error) => e.message);
+  t.not(plain, 200, `plain HTTP is not served on the TLS port (${String(plain)})`);
+
+  const r = await https(`${cb.url}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json', origin: cb.url }, body: JSON.stringify({ user: 'sue', password: USERS.sue.password }), ca });
+  t.equal(r.status, 200, 'login over HTTPS');
+  const setCookie = String(r.headers['set-cookie']);
+  t.match(setCookie, /;\s*Secure/i, 'the session cookie is Secure under TLS');
+  t.match(setCookie, /HttpOnly/i);
+  const cookie = setCookie.split(';')[0]!;
+  t.equal((await https(`${cb.url}/api/me`, { headers: { cookie }, ca })).status, 200, 'the session works');
+  await sleep(1000);
+  t.equal((await https(`${cb.url}/api/me`, { headers: { cookie }, ca })).status, 200, 'use within session_ttl keeps it alive');
+  await sleep(2600);
+  t.equal((await https(`${cb.url}/api/me`, { headers: { cookie }, ca })).status, 401, 'idle longer than session_ttl (2s): logged out');
+});
