@@ -7,6 +7,7 @@ import { StoreExtension } from './store/store-extension.js';
 import { RetentionExtension } from './store/retention.js';
 import { telemetryExtension } from './telemetry/extension.js';
 import { ConsoleExtension } from './console/extension.js';
+import { WebRtcPhones } from '../drivers/webrtc/phones.js';
 
 /**
  * Which extensions a config gets, in start order: the store's recorder first (so it hears every
@@ -17,7 +18,8 @@ import { ConsoleExtension } from './console/extension.js';
 export function buildExtensions(_config: Config): Extension[] {
   const lines = new LinesExtension();
   const speech = new SpeechExtension();
-  const calls = new CallsExtension(lines, speech);
-  const console = new ConsoleExtension({ agentAction: (ext, action, reason) => calls.agentAction(ext, action, reason) });
+  const phones = new WebRtcPhones();
+  const calls = new CallsExtension(lines, speech, phones);
+  const console = new ConsoleExtension({ agentAction: (ext, action, reason) => calls.agentAction(ext, action, reason), phones });
   return [new StoreExtension(), new RetentionExtension(), telemetryExtension(), speech, lines, calls, console];
 }

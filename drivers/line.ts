@@ -34,8 +34,8 @@ export interface LegEvents {
   ringing: [];
   /** Media flows; `leg.media` is set. */
   answered: [];
-  /** A DTMF digit signalled out of band (RFC 4733, SIP INFO, modem tone detector). In-band tones are found by the call core. */
-  dtmf: [digit: string, source: 'rfc4733' | 'sip-info' | 'modem'];
+  /** A DTMF digit signalled out of band (RFC 4733, SIP INFO, modem tone detector, a browser phone's keypad). In-band tones are found by the call core. */
+  dtmf: [digit: string, source: 'rfc4733' | 'sip-info' | 'modem' | 'console'];
   /** The leg is over; its media port is closed. Emitted exactly once. */
   ended: [end: LegEnd];
 }

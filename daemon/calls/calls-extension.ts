@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { Type } from '@sinclair/typebox';
 import type { Leg, Line } from '../../drivers/line.js';
+import type { WebRtcPhones } from '../../drivers/webrtc/phones.js';
 import type { Config } from '../config/schema.js';
 import { durationMs, durationOr } from '../config/duration.js';
 import type { DomainEvents } from '../bus/events.js';
@@ -40,6 +41,8 @@ export class CallsExtension implements Extension {
     private readonly lines: LinesExtension,
     /** Speech for calls (the speech worker); absent: DTMF only. */
     private readonly speech?: SpeechService,
+    /** Agents whose contact is "webrtc" are rung in their console workbench. */
+    private readonly browserPhones?: WebRtcPhones,
   ) {
     lines.setIncomingHandler((leg, line) => this.onIncoming(leg, line));
   }
@@ -103,6 +106,10 @@ export class CallsExtension implements Extension {
   }
 
   private async dialAgent(agent: AgentInfo, opts: Parameters<Line['dial']>[1]): Promise<Leg> {
+    if (agent.contact === 'webrtc') {
+      if (!this.browserPhones) throw new Error('no browser phones in this build');
+      return this.browserPhones.dial(agent.extension, opts);
+    }
     const sip = this.lines.sipEndpoint();
     if (!sip) throw new Error('no SIP endpoint to reach desk phones');
     return sip.dial(agent.contact ?? agent.extension, opts);

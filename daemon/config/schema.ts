@@ -127,7 +127,7 @@ const Agent = Obj({
   wrap_up: Type.Optional(Duration('After-call work time before the next call.', '10s')),
   max_calls: Type.Optional(Type.Integer({ minimum: 1, maximum: 8, default: 1, description: 'Concurrent calls; a desk phone takes 1.' })),
   logged_in: Type.Optional(Type.Boolean({ default: true, description: 'Logged in at start (feature codes and MQTT commands change it at run time).' })),
-  contact: Type.Optional(Type.String({ pattern: '^sips?:', description: 'Call this SIP URI directly instead of through the PBX trunk or a registration, e.g. "sip:801@192.168.10.21:5060".' })),
+  contact: Type.Optional(Type.String({ pattern: '^(sips?:|webrtc$)', description: 'Call this SIP URI directly instead of through the PBX trunk or a registration, e.g. "sip:801@192.168.10.21:5060"; or "webrtc": the agent\'s phone is their console workbench in the browser.' })),
 });
 
 export const STRATEGIES = ['longest-idle', 'round-robin', 'fewest-calls', 'least-talk-time', 'ring-all', 'linear', 'random'] as const;
@@ -311,6 +311,7 @@ const ConsoleSection = Obj(
     tls: Type.Optional(Obj({ cert: Type.String({ minLength: 1, description: 'Certificate chain (PEM file).' }), key: Type.String({ minLength: 1, description: 'Private key (PEM file).' }) }, 'Serve HTTPS; session cookies are then marked Secure.')),
     users: Type.Array(ConsoleUser, { minItems: 1, description: 'Who may log in.' }),
     session_ttl: Type.Optional(Duration('A login lasts this long without use.', '12h')),
+    webrtc: Type.Optional(Obj({ networks: Type.Optional(Type.Array(Type.String({ pattern: '^[0-9a-fA-F:.]+(/[0-9]{1,3})?$' }), { description: 'Browser phones (agents with contact webrtc) use only ICE candidates in these networks (CIDR), both ways; default: any. E.g. the branch LAN.' })) })),
   },
   'The staff console: wallboard and agent workbench in a browser. Off unless present.',
 );

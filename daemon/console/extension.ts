@@ -5,6 +5,7 @@ import type { Config, ConsoleConfig } from '../config/schema.js';
 import { durationOr } from '../config/duration.js';
 import type { Context, Extension } from '../extension.js';
 import type { AgentAction } from '../routing/feature-codes.js';
+import type { WebRtcPhones } from '../../drivers/webrtc/phones.js';
 import { Sessions } from './auth.js';
 import { LiveHub } from './hub.js';
 import { LiveState } from './live-state.js';
@@ -13,6 +14,8 @@ import { buildServer } from './server.js';
 export interface ConsoleDeps {
   /** The router's agent controls, handed over by the wiring (the console never reaches into the call core). */
   agentAction: (extension: string, action: AgentAction, reason?: string) => unknown;
+  /** Browser phones: the workbench rings, answers and talks through them. */
+  phones: WebRtcPhones;
 }
 
 /** "127.0.0.1:8080", "[::1]:8443" → host and port. */
@@ -60,8 +63,9 @@ export class ConsoleExtension implements Extension {
     for (const ev of early.splice(0)) live.onEvent(ev);
     const sessions = new Sessions(durationOr(c.session_ttl, '12h'));
     sessions.onDropped((s) => live.closeSession(s.id));
+    this.deps.phones.setNetworks(c.webrtc?.networks);
     const tls = c.tls ? { cert: await readFile(c.tls.cert), key: await readFile(c.tls.key) } : undefined;
-    const server = await buildServer({ config: () => ctx.config(), db: ctx.db, log, hub: live, state, sessions, agentAction: this.deps.agentAction, ...(tls ? { tls } : {}) });
+    const server = await buildServer({ config: () => ctx.config(), db: ctx.db, log, hub: live, state, sessions, agentAction: this.deps.agentAction, phones: this.deps.phones, ...(tls ? { tls } : {}) });
     const { host, port } = parseListen(c.listen ?? '127.0.0.1:8080');
     await server.listen({ host, port });
     Object.assign(this, { server, hub: live, sessions, running: c });
@@ -69,6 +73,7 @@ export class ConsoleExtension implements Extension {
   }
 
   private async close(): Promise<void> {
+    this.deps.phones.closeAll();
     this.off?.();
     this.hub?.close();
     await this.server?.close();
@@ -80,6 +85,7 @@ export class ConsoleExtension implements Extension {
     const r = this.running;
     if (r && c && r.listen === c.listen && JSON.stringify(r.tls) === JSON.stringify(c.tls)) {
       this.sessions!.setTtl(durationOr(c.session_ttl, '12h'));
+      this.deps.phones.setNetworks(c.webrtc?.networks);
       // Logins of removed users, or users whose role or extension changed, end now.
       const users = new Map(c.users.map((u) => [u.name, u]));
       this.sessions!.retain((u) => users.get(u.name)?.role === u.role && users.get(u.name)?.extension === u.extension);

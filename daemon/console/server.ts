@@ -7,6 +7,7 @@ import type { Config } from '../config/schema.js';
 import type { Db } from '../store/db.js';
 import type { Logger } from '../log.js';
 import type { AgentAction } from '../routing/feature-codes.js';
+import type { WebRtcPhones } from '../../drivers/webrtc/phones.js';
 import { can, csrfOk, LoginLimiter, Sessions, type Session, type User } from './auth.js';
 import { dummyHash, verifyPassword } from './passwords.js';
 import type { LiveHub, StreamClient } from './hub.js';
@@ -26,6 +27,7 @@ export interface ServerDeps {
   sessions: Sessions;
   /** The router's agent controls (the same as MQTT cmd/agent-state). */
   agentAction: (extension: string, action: AgentAction, reason?: string) => unknown;
+  phones: WebRtcPhones;
   tls?: { cert: Buffer; key: Buffer };
 }
 
@@ -172,8 +174,16 @@ export async function buildServer(d: ServerDeps): Promise<FastifyInstance> {
       close: () => res.end(),
     };
     d.hub.add(client);
+    // The agent's own workbench is their browser phone while it is open (not a supervisor's view of it).
+    const detach = ext !== undefined && s.user.extension === ext
+      ? d.phones.attach(ext, {
+          ring: (leg) => client.send('rtc-ring', { legId: leg.id, callId: leg.options.headers?.['X-Frontdesk-Call-Id'] ?? null, caller: leg.options.callerNumber ?? null, display: leg.options.displayName ?? null }),
+          end: (leg, end) => client.send('rtc-end', { legId: leg.id, by: end.by, cause: end.cause }),
+        })
+      : undefined;
     req.raw.on('close', () => {
       clearInterval(beat);
+      detach?.();
       d.hub.remove(client);
     });
   });
@@ -222,6 +232,40 @@ export async function buildServer(d: ServerDeps): Promise<FastifyInstance> {
     const caller = live?.caller ?? stored?.caller ?? undefined;
     await addNote(d.db, { callId, ...(caller ? { caller } : {}), ...(agent ? { agent } : {}), user: s.user.name, ...(disposition ? { disposition } : {}), note });
     await audit(d.db, { user: s.user, ip: req.ip, action: 'note', target: callId, detail: { disposition: disposition ?? null, length: note.length } });
+    return { ok: true };
+  });
+
+  // ---- browser phone (WebRTC) ---------------------------------------------------------------------
+  const ownLeg = (req: FastifyRequest<{ Params: { leg: string } }>, reply: FastifyReply) => {
+    const leg = d.phones.leg(req.params.leg);
+    if (!leg) return void reply.code(404).send({ error: 'no such call' });
+    // Only the agent whose phone it is may answer, talk on or end it.
+    if (req.session!.user.extension !== leg.extension) return void reply.code(403).send({ error: 'not your phone' });
+    return leg;
+  };
+  app.post<{ Params: { leg: string }; Body: { sdp?: unknown } }>('/api/rtc/:leg/answer', async (req, reply) => {
+    const leg = ownLeg(req, reply);
+    if (!leg) return reply;
+    if (typeof req.body?.sdp !== 'string' || !req.body.sdp.startsWith('v=0')) return reply.code(400).send({ error: 'an SDP offer is needed' });
+    try {
+      const sdp = await leg.accept(req.body.sdp);
+      await audit(d.db, { user: req.session!.user, ip: req.ip, action: 'answer', target: leg.extension, detail: { callId: leg.options.headers?.['X-Frontdesk-Call-Id'] ?? null } });
+      return { sdp };
+    } catch (err) {
+      return reply.code(409).send({ error: (err as Error).message });
+    }
+  });
+  app.post<{ Params: { leg: string } }>('/api/rtc/:leg/hangup', async (req, reply) => {
+    const leg = ownLeg(req, reply);
+    if (!leg) return reply;
+    leg.remoteHangup();
+    return { ok: true };
+  });
+  app.post<{ Params: { leg: string }; Body: { digits?: unknown } }>('/api/rtc/:leg/dtmf', async (req, reply) => {
+    const leg = ownLeg(req, reply);
+    if (!leg) return reply;
+    if (typeof req.body?.digits !== 'string' || !/^[0-9*#A-D]{1,32}$/.test(req.body.digits)) return reply.code(400).send({ error: 'digits: 0-9, *, #, A-D' });
+    leg.remoteDtmf(req.body.digits);
     return { ok: true };
   });
 

@@ -1,4 +1,5 @@
 import { h, header, me, post, setLang, lang, since, stream, t } from './console.js';
+import { phone } from './phone.js';
 
 const m = await me();
 setLang(lang);
@@ -97,7 +98,7 @@ function renderHistory() {
   );
 }
 
-stream(`?ext=${encodeURIComponent(ext)}`, {
+const handlers = {
   me: (s) => {
     state = s;
     renderState();
@@ -109,7 +110,10 @@ stream(`?ext=${encodeURIComponent(ext)}`, {
     renderCall();
     renderHistory();
   },
-});
+};
+// Only the agent's own page is their phone (a supervisor looking at it is not rung).
+if (m.user.extension === ext) phone(handlers);
+stream(`?ext=${encodeURIComponent(ext)}`, handlers);
 setInterval(() => (renderState(), state.call && renderCall()), 1000);
 renderState();
 renderHistory();

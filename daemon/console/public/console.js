@@ -13,6 +13,7 @@ const T = {
     when: 'When', outcome: 'Outcome', by: 'By', action: 'Action', target: 'Target', detail: 'Detail', ip: 'Address', menuPath: 'Menu path',
     requested: 'asked for a person', 'no-match': 'not understood', 'no-input': 'no input', vip: 'VIP', menu: 'menu choice', ready_: 'ready', calls: 'calls in progress',
     'd-resolved': 'Resolved', 'd-follow-up': 'Follow-up needed', 'd-complaint': 'Complaint', 'd-sales': 'Sales', 'd-other': 'Other', live: 'live', offline: 'reconnecting…',
+    phone: 'Phone', answer: 'Answer', hangup: 'Hang up', 'rtc-ringing': 'ringing', 'rtc-talking': 'talking', 'rtc-ended': 'ended',
   },
   zh: {
     title: '前台控制台', login: '登录', user: '用户名', password: '密码', logout: '退出', wrong: '用户名或密码错误。',
@@ -27,6 +28,7 @@ const T = {
     when: '时间', outcome: '结果', by: '操作人', action: '操作', target: '对象', detail: '详情', ip: '地址', menuPath: '菜单路径',
     requested: '要求转人工', 'no-match': '未能理解', 'no-input': '无输入', vip: 'VIP', menu: '菜单选择', ready_: '就绪', calls: '进行中通话',
     'd-resolved': '已解决', 'd-follow-up': '需跟进', 'd-complaint': '投诉', 'd-sales': '销售', 'd-other': '其他', live: '实时', offline: '重新连接中…',
+    phone: '网页电话', answer: '接听', hangup: '挂断', 'rtc-ringing': '振铃', 'rtc-talking': '通话中', 'rtc-ended': '已结束',
   },
 };
 

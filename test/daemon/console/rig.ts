@@ -15,12 +15,12 @@ export const USERS = {
 export type UserName = keyof typeof USERS;
 
 /** The console: section for the users above. */
-export async function consoleSection(port: number, opts: { tls?: { cert: string; key: string }; sessionTtl?: string } = {}): Promise<string> {
+export async function consoleSection(port: number, opts: { tls?: { cert: string; key: string }; sessionTtl?: string; more?: string } = {}): Promise<string> {
   const users: string[] = [];
   for (const [name, u] of Object.entries(USERS)) {
     users.push(`    - { name: ${name}, role: ${u.role}${'extension' in u ? `, extension: "${u.extension}"` : ''}, password_hash: "${await hashPassword(u.password)}" }`);
   }
-  return `console:\n  listen: 127.0.0.1:${port}\n${opts.tls ? `  tls: { cert: ${opts.tls.cert}, key: ${opts.tls.key} }\n` : ''}${opts.sessionTtl ? `  session_ttl: ${opts.sessionTtl}\n` : ''}  users:\n${users.join('\n')}\n`;
+  return `console:\n  listen: 127.0.0.1:${port}\n${opts.tls ? `  tls: { cert: ${opts.tls.cert}, key: ${opts.tls.key} }\n` : ''}${opts.sessionTtl ? `  session_ttl: ${opts.sessionTtl}\n` : ''}${opts.more ?? ''}  users:\n${users.join('\n')}\n`;
 }
 
 export interface ConsoleBox {
@@ -30,9 +30,9 @@ export interface ConsoleBox {
 }
 
 /** A whole box (emulated GSM line, the daemon) with the console on, and agents 801/802 by default. */
-export async function startConsoleBox(opts: Partial<BoxOptions> & { tls?: { cert: string; key: string }; sessionTtl?: string } = {}): Promise<ConsoleBox> {
+export async function startConsoleBox(opts: Partial<BoxOptions> & { tls?: { cert: string; key: string }; sessionTtl?: string; /** More console keys, indented two spaces, newline-terminated. */ consoleMore?: string } = {}): Promise<ConsoleBox> {
   const port = await freePort();
-  const section = await consoleSection(port, { ...(opts.tls ? { tls: opts.tls } : {}), ...(opts.sessionTtl ? { sessionTtl: opts.sessionTtl } : {}) });
+  const section = await consoleSection(port, { ...(opts.tls ? { tls: opts.tls } : {}), ...(opts.sessionTtl ? { sessionTtl: opts.sessionTtl } : {}), ...(opts.consoleMore ? { more: opts.consoleMore } : {}) });
   const box = await startBox({
     agents: opts.agents ?? [
       { extension: '801', contact: 'sip:801@127.0.0.1:9', extra: 'wrap_up: 0s' },
