@@ -13,6 +13,7 @@ import { dummyHash, verifyPassword } from './passwords.js';
 import type { LiveHub, StreamClient } from './hub.js';
 import type { LiveState } from './live-state.js';
 import { addNote, audit, auditTrail } from './records.js';
+import { historyRoutes } from './history-routes.js';
 
 export const COOKIE = 'fd_session';
 const PUBLIC = fileURLToPath(new URL('../../../daemon/console/public/', import.meta.url));
@@ -103,6 +104,14 @@ export async function buildServer(d: ServerDeps): Promise<FastifyInstance> {
     if (!s) return reply;
     return can.workbench(s.user, req.params.ext) ? page(reply, 'agent') : forbidden(reply);
   });
+  for (const name of ['history', 'voicemail', 'kpis']) {
+    app.get(`/${name}`, async (req, reply) => {
+      const s = needLogin(req, reply);
+      if (!s) return reply;
+      return can.wallboard(s.user) ? page(reply, name) : forbidden(reply);
+    });
+  }
+  historyRoutes(app, d);
   app.get('/admin', async (req, reply) => {
     const s = needLogin(req, reply);
     if (!s) return reply;

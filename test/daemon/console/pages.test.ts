@@ -1,6 +1,6 @@
 import t from 'tap';
 import { join } from 'node:path';
-import { dtmfTones } from '../../../drivers/audio/tones.js';
+import { dtmfTones, tone } from '../../../drivers/audio/tones.js';
 import { Db } from '../../../daemon/store/db.js';
 import { startPhone } from '../../helpers/baresip.js';
 import { sleep } from '../../helpers/net.js';
@@ -25,7 +25,7 @@ const BOT = `  greeting: "Welcome. Press 4 to give your account number, or 0 for
 t.test('wallboard and workbench: screen-pop within 1 s, live states, note, zh and en', async (t) => {
   const phone = await startPhone({ user: '801', answer: 'manual' });
   t.teardown(() => phone.stop());
-  const cb = await startConsoleBox({ agents: [{ extension: '801', contact: phone.uri, extra: 'wrap_up: 0s' }, { extension: '802', contact: 'sip:802@127.0.0.1:9', extra: 'logged_in: false' }], bot: BOT, ringTimeout: '30s' });
+  const cb = await startConsoleBox({ agents: [{ extension: '801', contact: phone.uri, extra: 'wrap_up: 0s' }, { extension: '802', contact: 'sip:802@127.0.0.1:9', extra: 'logged_in: false' }], bot: BOT, ringTimeout: '30s', record: true });
   t.teardown(() => cb.close());
   const { box, url } = cb;
   const shots = await shotDir();
@@ -124,6 +124,68 @@ t.test('wallboard and workbench: screen-pop within 1 s, live states, note, zh an
   await work.click('#set-ready');
   await work.waitForSelector('#agent-state[data-state="available"]');
   t.pass('ready / paused / wrap-up from the workbench reach the wallboard');
+
+  // Nobody free (801 paused): the next caller leaves a voicemail.
+  await work.click('#set-paused');
+  await work.waitForSelector('#agent-state[data-state="paused"]');
+  const vmFrom = mark(box);
+  box.emu.modem.ring('+8613700000002');
+  const vmCall = String((await eventAfter(box, vmFrom, 'call.offered')).callId);
+  await eventAfter(box, vmFrom, 'call.phase', (l) => l.callId === vmCall && l.phase === 'bot');
+  await sleep(800);
+  box.emu.modem.play(dtmfTones('0', 120, 200));
+  await eventAfter(box, vmFrom, 'call.phase', (l) => l.callId === vmCall && l.phase === 'voicemail', 20_000);
+  await sleep(4500);
+  box.emu.modem.play(tone([800], 2000, -10));
+  await sleep(2300);
+  box.emu.modem.hangup();
+  const vm = await eventAfter(box, vmFrom, 'voicemail.recorded', (l) => l.callId === vmCall, 20_000);
+
+  // The inbox plays it in the browser (the page decodes the WAV) and marks it handled.
+  await wall.goto(`${url}/voicemail`);
+  await wall.waitForFunction(() => (globalThis as unknown as { fdInboxReady?: boolean }).fdInboxReady === true);
+  const vmSrc = await wall.getAttribute(`tr[data-vm="${String(vm.id)}"] audio`, 'src');
+  const decoded = await wall.evaluate(async (src) => {
+    const g = globalThis as unknown as { fetch: typeof fetch; AudioContext: new () => { decodeAudioData(b: ArrayBuffer): Promise<{ duration: number; getChannelData(i: number): Float32Array }> } };
+    const buf = await g.fetch(src!).then((r) => r.arrayBuffer());
+    const audio = await new g.AudioContext().decodeAudioData(buf);
+    const x = audio.getChannelData(0);
+    let e = 0;
+    for (const v of x) e += v * v;
+    return { duration: audio.duration, rms: Math.sqrt(e / x.length) };
+  }, vmSrc);
+  t.ok(decoded.duration > 1 && decoded.rms > 0.02, `the voicemail plays in the browser (${decoded.duration.toFixed(1)} s, rms ${decoded.rms.toFixed(3)})`);
+  await wall.screenshot({ path: join(shots, 'voicemail-zh.png') });
+  await wall.click(`tr[data-vm="${String(vm.id)}"] button`);
+  await box.row<{ heard: number }>('SELECT heard FROM voicemail WHERE id = ?', [String(vm.id)], (r) => r.heard === 1);
+  t.pass('marked handled');
+
+  // History: search by number, the timeline and the recording of the answered call.
+  await wall.goto(`${url}/history`);
+  await wall.waitForFunction(() => (globalThis as unknown as { fdHistoryReady?: boolean }).fdHistoryReady === true);
+  await wall.fill('#q-number', '13812345678');
+  await wall.click('#q-go');
+  await wall.waitForSelector(`tr[data-call="${callId}"]`);
+  t.same(await wall.$$eval('#calls tr[data-call]', (rows) => rows.map((r) => (r as unknown as { dataset: { call: string } }).dataset.call)), [callId, 'earlier-1'], "search by number finds this caller's calls, newest first");
+  await wall.click(`tr[data-call="${callId}"] a`);
+  await wall.waitForSelector('#recording');
+  t.match(await wall.textContent('#timeline'), /queue\.connect/, 'the timeline');
+  const rec = await wall.evaluate(async () => {
+    const g = globalThis as unknown as { document: { querySelector(s: string): { play(): Promise<void>; duration: number; readyState: number } } };
+    const a = g.document.querySelector('#recording');
+    await a.play();
+    for (let i = 0; i < 50 && !(a.duration > 0); i++) await new Promise((r) => setTimeout(r, 100));
+    return { duration: a.duration };
+  });
+  const stored = await box.row<{ recording_ms: number }>('SELECT recording_ms FROM calls WHERE id = ?', [callId], (r) => r.recording_ms > 0);
+  t.ok(Math.abs(rec.duration * 1000 - stored.recording_ms) < 300, `the recording plays in the page, all of it (${rec.duration.toFixed(2)} s; CDR says ${stored.recording_ms} ms)`);
+  await wall.screenshot({ path: join(shots, 'history-zh.png') });
+
+  // KPIs: uPlot charts of the last 7 days and today per hour.
+  await wall.goto(`${url}/kpis`);
+  await wall.waitForFunction(() => ((globalThis as unknown as { fdKpisReady?: number }).fdKpisReady ?? 0) === 3);
+  t.match(await wall.textContent('#kpi-table'), /2/, 'today: two calls offered');
+  await wall.screenshot({ path: join(shots, 'kpis-zh.png') });
 
   // Chinese workbench, and the admin's audit trail.
   await work.click('#lang');

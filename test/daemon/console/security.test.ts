@@ -29,7 +29,7 @@ t.test('console security: login, roles, CSRF, cross-site, audit, rate limit', as
   const get = (path: string, cookie?: string) => fetch(`${url}${path}`, { redirect: 'manual', ...(cookie ? { headers: { cookie } } : {}) });
 
   // Without a login: pages redirect to the login page, the API and the stream refuse.
-  for (const p of ['/wallboard', '/agent/801', '/admin']) {
+  for (const p of ['/wallboard', '/agent/801', '/admin', '/history', '/voicemail', '/kpis']) {
     const r = await get(p);
     t.equal(r.status, 302, `${p} without login redirects`);
     t.match(r.headers.get('location'), /^\/login\?next=/, `${p} → login`);
@@ -53,6 +53,7 @@ t.test('console security: login, roles, CSRF, cross-site, audit, rate limit', as
   t.equal((await get('/admin', ann.cookie)).status, 403, 'agent cannot open the admin page');
   t.equal((await get('/wallboard', ann.cookie)).status, 403, 'agent cannot open the wallboard');
   t.equal((await get('/api/audit', ann.cookie)).status, 403, 'agent cannot read the audit trail');
+  for (const p of ['/history', '/voicemail', '/kpis', '/api/calls', '/api/voicemail', '/api/kpis']) t.equal((await get(p, ann.cookie)).status, 403, `agent cannot open ${p}`);
   t.equal((await get('/api/stream?ext=802', ann.cookie)).status, 403, "agent cannot stream another agent's workbench");
   const post = (path: string, body: unknown, headers: Record<string, string>) => fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
   t.equal((await post('/api/agents/802/state', { state: 'paused' }, { cookie: ann.cookie, 'x-csrf-token': ann.csrf, origin: url })).status, 403, "agent cannot change another agent's state");
