@@ -9,6 +9,12 @@ export function newCallId(now = Date.now()): string {
   return `${now.toString(36)}-${randomUUID().slice(0, 8)}`;
 }
 
+/** Where a transferred caller goes: a queue, and the agent to ring first (if any). */
+export interface TransferTarget {
+  queue: string;
+  extension?: string;
+}
+
 /**
  * One customer call: its legs, its phase, and the events that tell everyone else about it. The
  * phase only moves forward along bot → queued → ringing-agent → connected → (survey) → ended (with
@@ -26,6 +32,7 @@ export class Call {
   /** Aborted when the customer leg ends: everything the call is doing stops. */
   readonly gone = new AbortController();
   customerEnd: LegEnd | undefined;
+  private transferWanted: ((t: TransferTarget) => void) | undefined;
 
   constructor(
     readonly customer: Leg,
@@ -48,6 +55,20 @@ export class Call {
 
   get isEnded(): boolean {
     return this.ended;
+  }
+
+  /** Resolves when someone (the agent, from the console) asks to move the connected caller elsewhere. */
+  transferRequested(): Promise<TransferTarget> {
+    return new Promise((resolve) => (this.transferWanted = resolve));
+  }
+
+  /** Ask to move the caller, once connected to an agent, to another queue or agent. False when not connected. */
+  requestTransfer(t: TransferTarget): boolean {
+    if (this.phase !== 'connected' || !this.transferWanted) return false;
+    const go = this.transferWanted;
+    this.transferWanted = undefined;
+    go(t);
+    return true;
   }
 
   emit<K extends keyof DomainEvents>(type: K, data: DomainEvents[K]): void {

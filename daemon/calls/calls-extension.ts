@@ -36,6 +36,8 @@ export class CallsExtension implements Extension {
   private prompts!: PromptResolver;
   private offCommand: (() => void) | undefined;
   private phoneCheck: PhoneCheck | undefined;
+  /** Calls in progress by id (transfers from the console). */
+  private readonly calls = new Map<string, Call>();
 
   constructor(
     private readonly lines: LinesExtension,
@@ -101,6 +103,28 @@ export class CallsExtension implements Extension {
     return applyAgentAction(this.agents, extension, action, reason);
   }
 
+  /**
+   * Move a caller who is talking to an agent to another queue, or to another agent (rung first, in
+   * a queue that agent serves). The agent's leg ends; the caller hears the queue again.
+   */
+  transfer(callId: string, to: { queue?: string; extension?: string }): { queue: string; extension?: string } {
+    const call = this.calls.get(callId);
+    if (!call) throw new CommandError(`no call "${callId}" in progress`);
+    const cfg = this.ctx.config();
+    let queue = to.queue;
+    if (to.extension) {
+      const a = (cfg.agents ?? []).find((x) => x.extension === to.extension);
+      if (!a) throw new CommandError(`no agent with extension "${to.extension}"`);
+      const skills = new Set(Object.keys(a.skills ?? {}));
+      queue ??= (cfg.queues ?? []).find((q) => [q.skill ?? q.id, ...(q.skills ?? [])].some((k) => skills.has(k)))?.id;
+      if (!queue) throw new CommandError(`agent ${to.extension} serves no queue`);
+    }
+    if (!queue || !(cfg.queues ?? []).some((q) => q.id === queue)) throw new CommandError(`no queue "${queue ?? ''}"`);
+    const target = { queue, ...(to.extension ? { extension: to.extension } : {}) };
+    if (!call.requestTransfer(target)) throw new CommandError('the call is not connected to an agent');
+    return target;
+  }
+
   agentPool(): AgentPool {
     return this.agents;
   }
@@ -155,8 +179,10 @@ export class CallsExtension implements Extension {
       callbacks: async (r) => void (await this.callbacks.request(r)),
       voicemailDir: join(dataDir, 'voicemail'),
       ...(this.speech ? { speech: this.speech } : {}),
+      onCall: (c) => this.calls.set(c.id, c),
     });
     this.track(p);
+    void p.then((c) => this.calls.delete(c.id), () => undefined);
   }
 
   private track(p: Promise<Call | void>): void {

@@ -28,6 +28,8 @@ export interface CallDeps extends HandoffDeps {
   now?: () => Date;
   /** The speech worker (absent or down: the call runs on DTMF alone). */
   speech?: SpeechService;
+  /** Told of each new call (the call core keeps them by id for transfers). */
+  onCall?: (call: Call) => void;
 }
 
 const DEFAULTS = {
@@ -41,6 +43,7 @@ const DEFAULTS = {
  */
 export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
   const call = new Call(leg, deps.bus, deps.log);
+  deps.onCall?.(call);
   const log = call.log;
   call.offered();
   try {
@@ -135,7 +138,12 @@ export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
       call.emit('handoff.requested', { callId: call.id, reason: next.reason, ...(next.queue ? { queue: next.queue } : {}), ...(summary.intent ? { detail: summary.intent } : {}), ...(summary.menuPath ? { menuPath: summary.menuPath } : {}), ...(Object.keys(summary.slots).length ? { slots: summary.slots } : {}) });
       const announce = cfg.bot.handoff?.say;
       const whisper = (agentMedia: MediaPort, text: string, sig: AbortSignal): Promise<unknown> => new Speaker(agentMedia, deps.prompts, voice, log).say([{ text }], sig);
-      const r = await handOff(call, speaker, { ...(next.queue ? { queue: next.queue } : {}), reason: next.reason, summary, vip, announce: announce ? [{ text: announce }] : [], digits }, { ...deps, whisper });
+      let r = await handOff(call, speaker, { ...(next.queue ? { queue: next.queue } : {}), reason: next.reason, summary, vip, announce: announce ? [{ text: announce }] : [], digits }, { ...deps, whisper });
+      // The agent transferred the caller (console): queue again, ringing the chosen agent first.
+      while (r.kind === 'transfer') {
+        log.info({ to: r.target }, 'transferred by the agent');
+        r = await handOff(call, speaker, { queue: r.target.queue, reason: next.reason, summary, vip, announce: announce ? [{ text: announce }] : [], digits, ...(r.target.extension ? { preferAgent: r.target.extension } : {}) }, { ...deps, whisper });
+      }
       if (r.kind === 'caller-gone') return await finish(call, 'abandoned');
       if (r.kind === 'callback') return await finish(call, 'callback');
       if (r.kind === 'connected-and-ended') return await finish(call, 'transferred', r.by);

@@ -14,6 +14,8 @@ import { buildServer } from './server.js';
 export interface ConsoleDeps {
   /** The router's agent controls, handed over by the wiring (the console never reaches into the call core). */
   agentAction: (extension: string, action: AgentAction, reason?: string) => unknown;
+  /** The call core's transfer: move a connected caller to another queue or agent. */
+  transfer: (callId: string, to: { queue?: string; extension?: string }) => unknown;
   /** Browser phones: the workbench rings, answers and talks through them. */
   phones: WebRtcPhones;
 }
@@ -65,7 +67,7 @@ export class ConsoleExtension implements Extension {
     sessions.onDropped((s) => live.closeSession(s.id));
     this.deps.phones.setNetworks(c.webrtc?.networks);
     const tls = c.tls ? { cert: await readFile(c.tls.cert), key: await readFile(c.tls.key) } : undefined;
-    const server = await buildServer({ config: () => ctx.config(), db: ctx.db, log, hub: live, state, sessions, agentAction: this.deps.agentAction, phones: this.deps.phones, ...(tls ? { tls } : {}) });
+    const server = await buildServer({ config: () => ctx.config(), db: ctx.db, log, hub: live, state, sessions, agentAction: this.deps.agentAction, transfer: this.deps.transfer, phones: this.deps.phones, ...(tls ? { tls } : {}) });
     const { host, port } = parseListen(c.listen ?? '127.0.0.1:8080');
     await server.listen({ host, port });
     Object.assign(this, { server, hub: live, sessions, running: c });

@@ -28,6 +28,7 @@ export interface ServerDeps {
   sessions: Sessions;
   /** The router's agent controls (the same as MQTT cmd/agent-state). */
   agentAction: (extension: string, action: AgentAction, reason?: string) => unknown;
+  transfer: (callId: string, to: { queue?: string; extension?: string }) => unknown;
   phones: WebRtcPhones;
   tls?: { cert: Buffer; key: Buffer };
 }
@@ -276,6 +277,24 @@ export async function buildServer(d: ServerDeps): Promise<FastifyInstance> {
     if (typeof req.body?.digits !== 'string' || !/^[0-9*#A-D]{1,32}$/.test(req.body.digits)) return reply.code(400).send({ error: 'digits: 0-9, *, #, A-D' });
     leg.remoteDtmf(req.body.digits);
     return { ok: true };
+  });
+
+  app.post<{ Params: { id: string }; Body: { queue?: unknown; extension?: unknown } }>('/api/calls/:id/transfer', async (req, reply) => {
+    const s = req.session!;
+    const callId = req.params.id;
+    const live = d.state.calls.get(callId);
+    if (!live) return reply.code(404).send({ error: 'no such call in progress' });
+    // An agent transfers their own caller; supervisors any.
+    if (s.user.role === 'agent' && live.agent !== s.user.extension) return reply.code(403).send({ error: 'not your call' });
+    const to = { ...(typeof req.body?.queue === 'string' && req.body.queue ? { queue: req.body.queue } : {}), ...(typeof req.body?.extension === 'string' && req.body.extension ? { extension: req.body.extension } : {}) };
+    if (!to.queue && !to.extension) return reply.code(400).send({ error: 'a queue or an extension is needed' });
+    try {
+      const result = d.transfer(callId, to);
+      await audit(d.db, { user: s.user, ip: req.ip, action: 'transfer', target: callId, detail: { from: live.agent ?? null, ...to } });
+      return { ok: true, result };
+    } catch (err) {
+      return reply.code(409).send({ error: (err as Error).message });
+    }
   });
 
   // ---- admin --------------------------------------------------------------------------------------

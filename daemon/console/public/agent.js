@@ -41,6 +41,23 @@ document.getElementById('save').onclick = async () => {
   }
 };
 
+// Transfer the connected caller to another agent (rung first) or a queue.
+const tsel = document.getElementById('transfer-to');
+tsel.append(h('option', { value: '' }, `${t('transfer')}…`),
+  ...m.agents.filter((a) => a.extension !== ext).map((a) => h('option', { value: `agent:${a.extension}` }, `${t('agent')} ${a.extension} ${a.name}`)),
+  ...m.queues.map((q) => h('option', { value: `queue:${q}` }, `${t('queue')} ${q}`)));
+document.getElementById('transfer').onclick = async () => {
+  const err = document.getElementById('transfer-err');
+  err.textContent = '';
+  const [kind, id] = tsel.value.split(':');
+  if (!id || !state.call) return;
+  try {
+    await post(`/api/calls/${encodeURIComponent(state.call.callId)}/transfer`, kind === 'agent' ? { extension: id } : { queue: id });
+  } catch (e) {
+    err.textContent = e.message;
+  }
+};
+
 function renderState() {
   const st = shownState(state.agent);
   const pill = document.getElementById('agent-state');
@@ -49,6 +66,7 @@ function renderState() {
   pill.dataset.state = st;
   document.getElementById('agent-since').textContent = state.agent?.since ? since(state.agent.since) : '';
   for (const s of ['ready', 'paused', 'wrap-up']) document.getElementById(`set-${s}`).classList.toggle('on', (s === 'ready' ? 'available' : s) === st);
+  document.getElementById('transfer').disabled = !(state.call && state.call.agent === ext);
 }
 
 function renderCall() {

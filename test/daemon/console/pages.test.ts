@@ -25,7 +25,17 @@ const BOT = `  greeting: "Welcome. Press 4 to give your account number, or 0 for
 t.test('wallboard and workbench: screen-pop within 1 s, live states, note, zh and en', async (t) => {
   const phone = await startPhone({ user: '801', answer: 'manual' });
   t.teardown(() => phone.stop());
-  const cb = await startConsoleBox({ agents: [{ extension: '801', contact: phone.uri, extra: 'wrap_up: 0s' }, { extension: '802', contact: 'sip:802@127.0.0.1:9', extra: 'logged_in: false' }], bot: BOT, ringTimeout: '30s', record: true });
+  const phone2 = await startPhone({ user: '802', answer: 'auto' });
+  t.teardown(() => phone2.stop());
+  const cb = await startConsoleBox({
+    agents: [
+      { extension: '801', contact: phone.uri, extra: 'wrap_up: 0s' },
+      { extension: '802', contact: phone2.uri, skills: '{ billing: 1 }', extra: 'wrap_up: 0s' },
+    ],
+    queues: '  - id: general\n    skill: general\n    ring_timeout: 30s\n  - id: billing\n    skill: billing\n    ring_timeout: 10s',
+    bot: BOT,
+    record: true,
+  });
   t.teardown(() => cb.close());
   const { box, url } = cb;
   const shots = await shotDir();
@@ -105,11 +115,22 @@ t.test('wallboard and workbench: screen-pop within 1 s, live states, note, zh an
   t.same(note, { note: 'Wants the account closed.', disposition: 'complaint', agent: '801', caller: CALLER, user: 'ann' }, 'note stored');
   await work.screenshot({ path: join(shots, 'workbench-call-en.png') });
 
+  // 801 transfers the caller to 802 (rung first, in the billing queue 802 serves).
+  await work.selectOption('#transfer-to', 'agent:802');
+  await work.click('#transfer');
+  await eventAfter(box, from, 'call.agent', (l) => l.callId === callId && l.result === 'answered' && l.extension === '802', 20_000);
+  await wall.waitForSelector('tr[data-ext="802"] [data-k="state"].s-busy');
+  t.match(await wall.textContent('tr[data-ext="802"] [data-k="call"]'), CALLER, 'after the transfer 802 talks to the caller');
+  await work.waitForSelector('#pop-body[data-call-id=""]');
+  await work.waitForSelector('#agent-state[data-state="available"]');
+  t.pass("801's workbench clears and 801 is free again");
+  const tr = await box.row<{ detail: string }>("SELECT detail FROM console_audit WHERE action = 'transfer' AND target = ?", [callId], () => true);
+  t.same(JSON.parse(tr.detail), { from: '801', extension: '802' }, 'the transfer is audited');
+
   // The caller hangs up: the workbench clears, the agent is available again.
   box.emu.modem.hangup();
   await eventAfter(box, from, 'call.ended', (l) => l.callId === callId);
-  await work.waitForSelector('#pop-body[data-call-id=""]');
-  await work.waitForSelector('#agent-state[data-state="available"]');
+  await wall.waitForSelector('tr[data-ext="802"] [data-k="state"].s-available');
   await wall.waitForSelector('tr[data-ext="801"] [data-k="state"].s-available');
   await wall.waitForFunction(() => /1/.test((globalThis as unknown as { document: { querySelector(s: string): { textContent: string } | null } }).document.querySelector('tr[data-queue="general"] td:nth-child(5)')?.textContent ?? ''));
   t.pass('wallboard counts the answered call today');
