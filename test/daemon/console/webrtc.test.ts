@@ -95,4 +95,17 @@ t.test('browser agent (contact webrtc): rings in the workbench, answers, talks b
   t.ok(box.emu.modem.commands.some((c) => c.line === 'AT+CHUP'), 'the caller\'s line was hung up (AT+CHUP)');
   await page.waitForSelector('#phone-state[data-state="ended"]');
   await page.waitForSelector('#agent-state[data-state="available"]');
+
+  // A second caller hangs up first: the page's phone clears too.
+  const from2 = mark(box);
+  const call2 = await callAndPress(box, 0, '+8613900000077', '0');
+  await page.waitForSelector('#phone-state[data-state="ringing"]');
+  await page.click('#phone-answer');
+  await eventAfter(box, from2, 'call.phase', (l) => l.callId === call2 && l.phase === 'connected');
+  await page.waitForSelector('#phone-state[data-state="talking"]');
+  box.emu.modem.hangup();
+  const ended2 = await eventAfter(box, from2, 'call.ended', (l) => l.callId === call2);
+  t.equal(ended2.hungUpBy, 'caller', 'the caller hung up');
+  await page.waitForSelector('#phone-state[data-state="ended"]');
+  t.pass("the page's phone shows the call ended");
 });
