@@ -1,6 +1,6 @@
 import t from 'tap';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,7 +23,7 @@ function https(url: string, opts: { method?: string; headers?: Record<string, st
   });
 }
 
-t.test('console over TLS: HTTPS only, Secure cookie; session_ttl ends an idle login', async (t) => {
+t.test('console over TLS: HTTPS only, Secure cookie; session_ttl ends an idle login; reload removes a user', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'fd-tls-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const cert = join(dir, 'cert.pem'), key = join(dir, 'key.pem');
@@ -47,4 +47,16 @@ t.test('console over TLS: HTTPS only, Secure cookie; session_ttl ends an idle lo
   t.equal((await https(`${cb.url}/api/me`, { headers: { cookie }, ca })).status, 200, 'use within session_ttl keeps it alive');
   await sleep(2600);
   t.equal((await https(`${cb.url}/api/me`, { headers: { cookie }, ca })).status, 401, 'idle longer than session_ttl (2s): logged out');
+
+  // A reload without bob ends bob's login at once and refuses him afterwards; others stay.
+  const loginAs = async (user: 'bob' | 'sue') => https(`${cb.url}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json', origin: cb.url }, body: JSON.stringify({ user, password: USERS[user].password }), ca });
+  const bob = String((await loginAs('bob')).headers['set-cookie']).split(';')[0]!;
+  const sue = String((await loginAs('sue')).headers['set-cookie']).split(';')[0]!;
+  const file = join(cb.box.dir, 'frontdesk.yaml');
+  await writeFile(file, (await readFile(file, 'utf8')).split('\n').filter((l) => !l.includes('name: bob')).join('\n'));
+  cb.box.daemon.kill('SIGHUP');
+  await cb.box.event('config reloaded', () => true, 10_000);
+  t.equal((await https(`${cb.url}/api/me`, { headers: { cookie: bob }, ca })).status, 401, "removed user's session ended by the reload");
+  t.equal((await loginAs('bob')).status, 401, 'and he cannot log in again');
+  t.equal((await https(`${cb.url}/api/me`, { headers: { cookie: sue }, ca })).status, 200, 'other sessions stay');
 });
