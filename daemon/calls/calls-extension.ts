@@ -125,6 +125,21 @@ export class CallsExtension implements Extension {
     return target;
   }
 
+  /**
+   * Call a caller back (the console's voicemail inbox) through the callback policy: queued in the
+   * queue they reached (else the default), an agent rung first, then the customer dialled on the
+   * line they called (routing.callback). Resolves with the callback id once it is stored.
+   */
+  async callBack(callId: string): Promise<string> {
+    const row = await this.ctx.db.get<{ caller: string | null; line_id: string; queue_id: string | null }>('SELECT caller, line_id, queue_id FROM calls WHERE id = ?', [callId]);
+    if (!row) throw new CommandError(`no call "${callId}"`);
+    if (!row.caller) throw new CommandError('the caller withheld their number');
+    const cfg = this.ctx.config();
+    const queue = row.queue_id ?? cfg.bot.handoff?.default_queue ?? cfg.queues?.[0]?.id;
+    if (!queue) throw new CommandError('no queue to call back from');
+    return this.callbacks.request({ callId, number: row.caller, queue, lineId: row.line_id, since: Date.now() });
+  }
+
   agentPool(): AgentPool {
     return this.agents;
   }

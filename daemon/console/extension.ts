@@ -16,6 +16,8 @@ export interface ConsoleDeps {
   agentAction: (extension: string, action: AgentAction, reason?: string) => unknown;
   /** The call core's transfer: move a connected caller to another queue or agent. */
   transfer: (callId: string, to: { queue?: string; extension?: string }) => unknown;
+  /** The call core's callback policy: ring an agent, then dial the caller. */
+  callBack: (callId: string) => Promise<string>;
   /** Browser phones: the workbench rings, answers and talks through them. */
   phones: WebRtcPhones;
 }
@@ -67,7 +69,7 @@ export class ConsoleExtension implements Extension {
     sessions.onDropped((s) => live.closeSession(s.id));
     this.deps.phones.setNetworks(c.webrtc?.networks);
     const tls = c.tls ? { cert: await readFile(c.tls.cert), key: await readFile(c.tls.key) } : undefined;
-    const server = await buildServer({ config: () => ctx.config(), db: ctx.db, log, hub: live, state, sessions, agentAction: this.deps.agentAction, transfer: this.deps.transfer, phones: this.deps.phones, ...(tls ? { tls } : {}) });
+    const server = await buildServer({ config: () => ctx.config(), db: ctx.db, log, hub: live, state, sessions, agentAction: this.deps.agentAction, transfer: this.deps.transfer, callBack: this.deps.callBack, phones: this.deps.phones, ...(tls ? { tls } : {}) });
     const { host, port } = parseListen(c.listen ?? '127.0.0.1:8080');
     await server.listen({ host, port });
     Object.assign(this, { server, hub: live, sessions, running: c });

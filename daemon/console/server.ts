@@ -29,6 +29,8 @@ export interface ServerDeps {
   /** The router's agent controls (the same as MQTT cmd/agent-state). */
   agentAction: (extension: string, action: AgentAction, reason?: string) => unknown;
   transfer: (callId: string, to: { queue?: string; extension?: string }) => unknown;
+  /** The call core's callback policy: ring an agent, then dial the caller. */
+  callBack: (callId: string) => Promise<string>;
   phones: WebRtcPhones;
   tls?: { cert: Buffer; key: Buffer };
 }
@@ -113,6 +115,18 @@ export async function buildServer(d: ServerDeps): Promise<FastifyInstance> {
     });
   }
   historyRoutes(app, d);
+  app.post<{ Params: { id: string } }>('/api/voicemail/:id/call-back', async (req, reply) => {
+    if (!can.wallboard(req.session!.user)) return reply.code(403).send({ error: 'forbidden' });
+    const vm = await d.db.get<{ call_id: string | null }>('SELECT call_id FROM voicemail WHERE id = ?', [req.params.id]);
+    if (!vm?.call_id) return reply.code(404).send({ error: 'no such voicemail' });
+    try {
+      const id = await d.callBack(vm.call_id);
+      await audit(d.db, { user: req.session!.user, ip: req.ip, action: 'call-back', target: req.params.id, detail: { callback: id } });
+      return { ok: true, callback: id };
+    } catch (err) {
+      return reply.code(409).send({ error: (err as Error).message });
+    }
+  });
   app.get('/admin', async (req, reply) => {
     const s = needLogin(req, reply);
     if (!s) return reply;

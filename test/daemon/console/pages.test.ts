@@ -181,6 +181,18 @@ t.test('wallboard and workbench: screen-pop within 1 s, live states, note, zh an
   await box.row<{ heard: number }>('SELECT heard FROM voicemail WHERE id = ?', [String(vm.id)], (r) => r.heard === 1);
   t.pass('marked handled');
 
+  // Call back through the callback policy: stored, then an agent is rung first once one is free.
+  await wall.click(`tr[data-vm="${String(vm.id)}"] button.call-back`);
+  await wall.waitForSelector(`tr[data-vm="${String(vm.id)}"] button.call-back:disabled`);
+  const cbRow = await box.row<{ number: string; queue: string; state: string }>('SELECT number, queue, state FROM callbacks WHERE call_id = ?', [vmCall], () => true);
+  t.same([cbRow.number, cbRow.queue], ['+8613700000002', 'general'], 'a callback to the caller is stored');
+  const sinceEv = phone.events.length;
+  await work.click('#set-ready');
+  await phone.waitEvent('CALL_INCOMING', 15_000, sinceEv);
+  t.pass("agent 801 is rung for the callback as soon as they are ready");
+  await phone.hangup();
+  await work.click('#set-paused');
+
   // History: search by number, the timeline and the recording of the answered call.
   await wall.goto(`${url}/history`);
   await wall.waitForFunction(() => (globalThis as unknown as { fdHistoryReady?: boolean }).fdHistoryReady === true);
