@@ -12,8 +12,10 @@ import { can, csrfOk, LoginLimiter, Sessions, type Session, type User } from './
 import { dummyHash, verifyPassword } from './passwords.js';
 import type { LiveHub, StreamClient } from './hub.js';
 import type { LiveState } from './live-state.js';
-import { addNote, audit, auditTrail } from './records.js';
+import { audit, auditTrail } from './records.js';
 import { historyRoutes } from './history-routes.js';
+import { agentRoutes } from './agent-routes.js';
+import { phoneRoutes } from './phone-routes.js';
 
 export const COOKIE = 'fd_session';
 const PUBLIC = fileURLToPath(new URL('../../../daemon/console/public/', import.meta.url));
@@ -115,18 +117,6 @@ export async function buildServer(d: ServerDeps): Promise<FastifyInstance> {
     });
   }
   historyRoutes(app, d);
-  app.post<{ Params: { id: string } }>('/api/voicemail/:id/call-back', async (req, reply) => {
-    if (!can.wallboard(req.session!.user)) return reply.code(403).send({ error: 'forbidden' });
-    const vm = await d.db.get<{ call_id: string | null }>('SELECT call_id FROM voicemail WHERE id = ?', [req.params.id]);
-    if (!vm?.call_id) return reply.code(404).send({ error: 'no such voicemail' });
-    try {
-      const id = await d.callBack(vm.call_id);
-      await audit(d.db, { user: req.session!.user, ip: req.ip, action: 'call-back', target: req.params.id, detail: { callback: id } });
-      return { ok: true, callback: id };
-    } catch (err) {
-      return reply.code(409).send({ error: (err as Error).message });
-    }
-  });
   app.get('/admin', async (req, reply) => {
     const s = needLogin(req, reply);
     if (!s) return reply;
@@ -212,104 +202,8 @@ export async function buildServer(d: ServerDeps): Promise<FastifyInstance> {
     });
   });
 
-  // ---- agent controls -----------------------------------------------------------------------------
-  app.post<{ Params: { ext: string }; Body: { state?: unknown; reason?: unknown } }>('/api/agents/:ext/state', async (req, reply) => {
-    const s = req.session!;
-    const ext = req.params.ext;
-    if (!can.workbench(s.user, ext)) return reply.code(403).send({ error: 'forbidden' });
-    const state = req.body?.state;
-    const reason = typeof req.body?.reason === 'string' && req.body.reason ? req.body.reason.slice(0, 100) : undefined;
-    const actions: Record<string, [AgentAction, string | undefined]> = {
-      ready: ['unpause', undefined],
-      paused: ['pause', `console: ${reason ?? 'paused'}`],
-      // After-call work chosen by the agent: not offered calls, shown as wrap-up until ready again.
-      'wrap-up': ['pause', 'wrap-up'],
-      'logged-out': ['logout', undefined],
-      'logged-in': ['login', undefined],
-    };
-    const a = typeof state === 'string' ? actions[state] : undefined;
-    if (!a) return reply.code(400).send({ error: `state must be one of ${Object.keys(actions).join(', ')}` });
-    if (!(d.config().agents ?? []).some((x) => x.extension === ext)) return reply.code(404).send({ error: `no agent with extension "${ext}"` });
-    try {
-      // "ready" from logged out logs in too.
-      if (a[0] === 'unpause') d.agentAction(ext, 'login');
-      const result = d.agentAction(ext, a[0], a[1]);
-      await audit(d.db, { user: s.user, ip: req.ip, action: 'agent-state', target: ext, detail: { state, ...(reason ? { reason } : {}) } });
-      return { ok: true, result };
-    } catch (err) {
-      return reply.code(409).send({ error: (err as Error).message });
-    }
-  });
-
-  app.post<{ Params: { id: string }; Body: { note?: unknown; disposition?: unknown } }>('/api/calls/:id/notes', async (req, reply) => {
-    const s = req.session!;
-    const callId = req.params.id;
-    const note = typeof req.body?.note === 'string' ? req.body.note.trim().slice(0, 4000) : '';
-    const disposition = typeof req.body?.disposition === 'string' && req.body.disposition ? req.body.disposition.slice(0, 64) : undefined;
-    if (!note && !disposition) return reply.code(400).send({ error: 'a note or a disposition is needed' });
-    const live = d.state.calls.get(callId);
-    const stored = live ? undefined : await d.db.get<{ caller: string | null; agent_ext: string | null }>('SELECT caller, agent_ext FROM calls WHERE id = ?', [callId]);
-    if (!live && !stored) return reply.code(404).send({ error: 'no such call' });
-    const agent = live?.agent ?? stored?.agent_ext ?? undefined;
-    // An agent writes notes on their own calls only.
-    if (s.user.role === 'agent' && agent !== s.user.extension) return reply.code(403).send({ error: 'not your call' });
-    const caller = live?.caller ?? stored?.caller ?? undefined;
-    await addNote(d.db, { callId, ...(caller ? { caller } : {}), ...(agent ? { agent } : {}), user: s.user.name, ...(disposition ? { disposition } : {}), note });
-    await audit(d.db, { user: s.user, ip: req.ip, action: 'note', target: callId, detail: { disposition: disposition ?? null, length: note.length } });
-    return { ok: true };
-  });
-
-  // ---- browser phone (WebRTC) ---------------------------------------------------------------------
-  const ownLeg = (req: FastifyRequest<{ Params: { leg: string } }>, reply: FastifyReply) => {
-    const leg = d.phones.leg(req.params.leg);
-    if (!leg) return void reply.code(404).send({ error: 'no such call' });
-    // Only the agent whose phone it is may answer, talk on or end it.
-    if (req.session!.user.extension !== leg.extension) return void reply.code(403).send({ error: 'not your phone' });
-    return leg;
-  };
-  app.post<{ Params: { leg: string }; Body: { sdp?: unknown } }>('/api/rtc/:leg/answer', async (req, reply) => {
-    const leg = ownLeg(req, reply);
-    if (!leg) return reply;
-    if (typeof req.body?.sdp !== 'string' || !req.body.sdp.startsWith('v=0')) return reply.code(400).send({ error: 'an SDP offer is needed' });
-    try {
-      const sdp = await leg.accept(req.body.sdp);
-      await audit(d.db, { user: req.session!.user, ip: req.ip, action: 'answer', target: leg.extension, detail: { callId: leg.options.headers?.['X-Frontdesk-Call-Id'] ?? null } });
-      return { sdp };
-    } catch (err) {
-      return reply.code(409).send({ error: (err as Error).message });
-    }
-  });
-  app.post<{ Params: { leg: string } }>('/api/rtc/:leg/hangup', async (req, reply) => {
-    const leg = ownLeg(req, reply);
-    if (!leg) return reply;
-    leg.remoteHangup();
-    return { ok: true };
-  });
-  app.post<{ Params: { leg: string }; Body: { digits?: unknown } }>('/api/rtc/:leg/dtmf', async (req, reply) => {
-    const leg = ownLeg(req, reply);
-    if (!leg) return reply;
-    if (typeof req.body?.digits !== 'string' || !/^[0-9*#A-D]{1,32}$/.test(req.body.digits)) return reply.code(400).send({ error: 'digits: 0-9, *, #, A-D' });
-    leg.remoteDtmf(req.body.digits);
-    return { ok: true };
-  });
-
-  app.post<{ Params: { id: string }; Body: { queue?: unknown; extension?: unknown } }>('/api/calls/:id/transfer', async (req, reply) => {
-    const s = req.session!;
-    const callId = req.params.id;
-    const live = d.state.calls.get(callId);
-    if (!live) return reply.code(404).send({ error: 'no such call in progress' });
-    // An agent transfers their own caller; supervisors any.
-    if (s.user.role === 'agent' && live.agent !== s.user.extension) return reply.code(403).send({ error: 'not your call' });
-    const to = { ...(typeof req.body?.queue === 'string' && req.body.queue ? { queue: req.body.queue } : {}), ...(typeof req.body?.extension === 'string' && req.body.extension ? { extension: req.body.extension } : {}) };
-    if (!to.queue && !to.extension) return reply.code(400).send({ error: 'a queue or an extension is needed' });
-    try {
-      const result = d.transfer(callId, to);
-      await audit(d.db, { user: s.user, ip: req.ip, action: 'transfer', target: callId, detail: { from: live.agent ?? null, ...to } });
-      return { ok: true, result };
-    } catch (err) {
-      return reply.code(409).send({ error: (err as Error).message });
-    }
-  });
+  agentRoutes(app, d);
+  phoneRoutes(app, d);
 
   // ---- admin --------------------------------------------------------------------------------------
   app.get('/api/audit', async (req, reply) => {
