@@ -10,6 +10,7 @@ import { AgentPool, type AgentInfo } from '../routing/agents.js';
 import { PhoneCheck } from '../routing/phone-check.js';
 import { Router } from '../routing/router.js';
 import { Callbacks } from '../routing/callbacks.js';
+import { DialGate } from '../routing/dial-policy.js';
 import { customerLookup } from '../routing/customers.js';
 import { applyAgentAction, featureCodes, matchFeatureCode, runFeatureCode, type AgentAction } from '../routing/feature-codes.js';
 import { CommandError, commandRegistry } from '../telemetry/commands.js';
@@ -33,6 +34,8 @@ export class CallsExtension implements Extension {
   private agents!: AgentPool;
   private router!: Router;
   private callbacks!: Callbacks;
+  /** The dialing policy: every customer dial (callbacks, originate, campaigns) goes through dialCustomer(this.dialGate, ...). */
+  dialGate!: DialGate;
   private prompts!: PromptResolver;
   private offCommand: (() => void) | undefined;
   private phoneCheck: PhoneCheck | undefined;
@@ -67,7 +70,8 @@ export class CallsExtension implements Extension {
       ctx.bus.emit(type, data);
     };
     this.router = new Router({ config: () => ctx.config(), agents: this.agents, dialAgent: (agent, opts) => this.dialAgent(agent, opts), emit, log: ctx.log.child({ component: 'router' }) });
-    this.callbacks = new Callbacks({ db: ctx.db, bus: ctx.bus, log: ctx.log.child({ component: 'callbacks' }), config: () => ctx.config(), router: this.router, agents: this.agents, lines: this.lines, prompts: () => this.prompts });
+    this.dialGate = new DialGate({ bus: ctx.bus, log: ctx.log.child({ component: 'dialing' }), config: () => ctx.config() });
+    this.callbacks = new Callbacks({ db: ctx.db, bus: ctx.bus, log: ctx.log.child({ component: 'callbacks' }), config: () => ctx.config(), router: this.router, agents: this.agents, lines: this.lines, prompts: () => this.prompts, dialGate: this.dialGate });
     const restored = await this.callbacks.restore().catch((err) => (ctx.log.error({ err }, 'could not read pending callbacks'), 0));
     if (restored) ctx.log.info({ restored }, 'pending callbacks queued again');
     this.registerCommand();

@@ -50,11 +50,18 @@ export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
     await leg.answer();
   } catch (err) {
     log.warn({ err }, 'could not answer');
-    await call.end('failed', call.customerEnd ? 'caller' : 'system', 'answer-failed');
+    const end = call.customerEnd;
+    // The caller gave up while it rang (CANCEL during the answer delay): abandoned, not a failure.
+    if (end?.by === 'remote') await call.end('abandoned', 'caller', end.cause);
+    else await call.end('failed', 'system', end?.cause === 'overload' ? 'overload' : 'answer-failed');
     return call;
   }
   if (!leg.media) {
-    await call.end('failed', 'system', 'no-media');
+    // The leg ended while our 200 waited for its ACK. Say how: a caller who hung up (BYE overtook a late
+    // or lost ACK) completed a normal call; no ACK at all is its own cause, not missing media.
+    const end = call.customerEnd;
+    if (end?.by === 'remote') await call.end('bot-resolved', 'caller', end.cause === 'normal' ? undefined : end.cause);
+    else await call.end('failed', 'system', end?.cause === 'no-ack' ? 'no-ack' : 'no-media');
     return call;
   }
   call.setPhase('bot');

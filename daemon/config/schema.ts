@@ -91,6 +91,7 @@ const SipLine = Obj(
     realm: Type.Optional(Type.String()),
     answer: Type.Optional(Answer),
     extensions_via_trunk: Type.Optional(Type.Boolean({ default: true, description: 'Reach agents\' extensions through this trunk (the PBX).' })),
+    answer_delay: Type.Optional(Duration('Let inbound calls ring this long before the bot answers, so the PBX can still cancel a call whose caller gave up (487).', '0s')),
   },
   'A SIP trunk to the local PBX where the desk phones are.',
 );
@@ -103,18 +104,24 @@ const SipSection = Obj(
     rtp_ports: Type.Optional(Type.String({ pattern: '^[0-9]{4,5}-[0-9]{4,5}$', default: '20000-20999', description: 'RTP port range, "20000-20999".' })),
     allow_from: Type.Optional(Type.Array(Type.String({ pattern: '^[0-9a-fA-F:.]+(/[0-9]{1,3})?$' }), { description: 'Addresses (CIDR) whose requests are accepted without authentication; everything else is challenged or refused.' })),
     users: Type.Optional(Type.Record(Type.String({ pattern: '^[0-9A-Za-z*#+]{1,32}$' }), Type.String({ minLength: 1 }), { description: 'Desk phones that register directly with the box: extension → password (use ${VAR}).' })),
-    outbound_dialing: Type.Optional(
-      Obj(
-        {
-          allowed_extensions: Type.Optional(Type.Array(Extension, { description: 'Authenticated extensions allowed to make the box dial out on GSM/analog lines.' })),
-          allowed_prefixes: Type.Optional(Type.Array(Type.String({ pattern: '^\\+?[0-9]{1,16}$' }), { description: 'Dialled numbers must start with one of these; international is refused unless listed.' })),
-        },
-        'Toll-fraud guard: nothing from SIP dials out on a GSM or analog line unless allowed here.',
-      ),
-    ),
+    max_calls: Type.Optional(Type.Integer({ minimum: 1, maximum: 5000, description: 'Most SIP calls at once (inbound and outbound legs); beyond it new INVITEs get 503 with Retry-After. Default: what the RTP port range holds.' })),
+    retry_after: Type.Optional(Type.Integer({ minimum: 1, maximum: 3600, default: 5, description: 'Seconds a refused caller\'s PBX should wait before retrying (Retry-After on 503 when overloaded).' })),
     timers: Type.Optional(Obj({ t1: Type.Optional(Duration('SIP T1 (RTT estimate).', '500ms')), t2: Type.Optional(Duration('SIP T2.', '4s')), t4: Type.Optional(Duration('SIP T4.', '5s')) })),
   },
   'The box\'s own SIP user agent.',
+);
+
+// ---- dialling out (toll-fraud guard) ----------------------------------------------------------------
+
+const DialPrefix = Type.String({ pattern: '^\\+?[0-9]{1,16}$|^\\+$' });
+const Dialing = Obj(
+  {
+    allowed_prefixes: Type.Optional(Type.Array(DialPrefix, { description: 'If set, only numbers under one of these prefixes are dialled, e.g. ["0", "1", "+86"].' })),
+    blocked_prefixes: Type.Optional(Type.Array(DialPrefix, { default: ['00'], description: 'Never dialled: international and premium ranges, e.g. ["00", "+", "0900"]. Where an allowed and a blocked prefix both match, the longer one decides ("+" blocked, "+86" allowed).' })),
+    max_per_line: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, default: 30, description: 'Most calls the box dials out on one line within per_line_window; more are refused (a runaway loop or fraud).' })),
+    per_line_window: Type.Optional(Duration('The window for max_per_line.', '1h')),
+  },
+  'Every call the box places to a customer (callbacks, originate, campaigns) passes this policy; refused numbers are logged and raise a dial-refused alarm.',
 );
 
 // ---- people and queues ---------------------------------------------------------------------------
@@ -125,7 +132,7 @@ const Agent = Obj({
   skills: Type.Optional(Type.Record(Type.String({ pattern: '^[A-Za-z0-9_-]+$' }), Type.Integer({ minimum: 1, maximum: 10 }), { description: 'skill → level; a higher level is preferred.' })),
   groups: Type.Optional(Type.Array(Type.String())),
   wrap_up: Type.Optional(Duration('After-call work time before the next call.', '10s')),
-  max_calls: Type.Optional(Type.Integer({ minimum: 1, maximum: 8, default: 1, description: 'Concurrent calls; a desk phone takes 1.' })),
+  max_calls: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 1, description: 'Concurrent calls this extension takes: a desk phone 1, a PBX hunt group or softphone behind one extension more. The box-wide bound is sip.max_calls.' })),
   logged_in: Type.Optional(Type.Boolean({ default: true, description: 'Logged in at start (feature codes and MQTT commands change it at run time).' })),
   contact: Type.Optional(Type.String({ pattern: '^(sips?:|webrtc$)', description: 'Call this SIP URI directly instead of through the PBX trunk or a registration, e.g. "sip:801@192.168.10.21:5060"; or "webrtc": the agent\'s phone is their console workbench in the browser.' })),
 });
@@ -331,6 +338,7 @@ export const ConfigSchema = Type.Object(
     queues: Type.Optional(Type.Array(Queue)),
     priority: Type.Optional(Priority),
     routing: Type.Optional(Routing),
+    dialing: Type.Optional(Dialing),
     hours: Type.Optional(Hours),
     bot: Bot,
     speech: Type.Optional(Speech),

@@ -137,6 +137,9 @@ function sipOptions(lc: SipLineConfig | undefined, cfg: Config, log: Logger): Si
     ...(t ? { timers: { ...(t.t1 ? { t1: durationMs(t.t1) } : {}), ...(t.t2 ? { t2: durationMs(t.t2) } : {}), ...(t.t4 ? { t4: durationMs(t.t4) } : {}) } } : {}),
     userAgent: 'Frontdesk',
     logger: log,
+    ...(lc?.answer_delay ? { answerDelayMs: durationMs(lc.answer_delay) } : {}),
+    ...(cfg.sip?.max_calls ? { maxCalls: cfg.sip.max_calls } : {}),
+    ...(cfg.sip?.retry_after ? { retryAfterS: cfg.sip.retry_after } : {}),
     ...(lc
       ? {
           trunk: {

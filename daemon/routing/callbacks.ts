@@ -12,6 +12,7 @@ import { Speaker } from '../calls/speak.js';
 import { Bridge } from '../calls/bridge.js';
 import type { AgentPool } from './agents.js';
 import type { Router, TicketResult } from './router.js';
+import { DialGate, DialRefused, dialCustomer } from './dial-policy.js';
 
 export interface CallbackRecord {
   id: string;
@@ -33,6 +34,8 @@ export interface CallbackDeps {
   agents: AgentPool;
   lines: { get(id: string): Line | undefined; all(): Line[] };
   prompts: () => PromptResolver;
+  /** The dialing policy every customer dial passes (shared with originate/campaigns). */
+  dialGate?: DialGate;
 }
 
 const SAY = {
@@ -52,8 +55,11 @@ const SAY = {
 export class Callbacks {
   private readonly timers = new Set<NodeJS.Timeout>();
   private closed = false;
+  private readonly gate: DialGate;
 
-  constructor(private readonly deps: CallbackDeps) {}
+  constructor(private readonly deps: CallbackDeps) {
+    this.gate = deps.dialGate ?? new DialGate(deps);
+  }
 
   private emit<K extends keyof DomainEvents>(type: K, data: DomainEvents[K]): void {
     this.deps.log.info({ event: type, ...(data as object) }, type);
@@ -85,6 +91,8 @@ export class Callbacks {
 
   private enqueue(cb: CallbackRecord): void {
     if (this.closed) return;
+    // A number the policy refuses is never dialled, and no agent is rung for it.
+    if (!this.gate.screen(cb.lineId, cb.number, 'callback')) return this.state(cb, 'failed', { detail: 'refused by the dialing policy' });
     const ticket = this.deps.router.enter({
       kind: 'callback',
       callId: cb.callId,
@@ -139,7 +147,7 @@ export class Callbacks {
       agentGone.signal.addEventListener('abort', () => ringback.abort(), { once: true });
       void speaker?.play(loopSource(ringbackCycle()), ringback.signal);
       try {
-        customer = await line.dial(cb.number, { timeoutMs: 40_000 });
+        customer = await dialCustomer(this.gate, line, cb.number, { timeoutMs: 40_000 }, 'callback');
         const answered = await new Promise<boolean>((resolve) => {
           if (customer!.state === 'answered') return resolve(true);
           if (customer!.state === 'ended') return resolve(false);
@@ -157,6 +165,7 @@ export class Callbacks {
         }
       } catch (err) {
         ringback.abort();
+        if (err instanceof DialRefused && err.kind === 'number') return this.state(cb, 'failed', { detail: err.message });
         return this.retry(cb, `dial failed: ${(err as Error).message}`);
       }
       // Both on the line: talk until either hangs up.

@@ -4,9 +4,10 @@ import { DTMF_FREQS, asSamples } from '../../drivers/audio/tones.js';
 /**
  * In-band DTMF detection (Goertzel) for 8 kHz s16le audio, after ITU-T Q.24 / Bellcore practice.
  *
- * Analysis: 102-sample windows (12.75 ms, ~78 Hz bins: enough to separate 697 from 770 Hz) taken
- * every HOP samples (2.5 ms), so timing does not depend on where a tone falls relative to the
- * 20 ms frames. Each window is classified as one digit or nothing by, in order:
+ * Analysis: 120-sample windows (15 ms, ~67 Hz bins: enough to separate 697 from 770 Hz) taken
+ * every HOP samples (5 ms), so timing does not depend on where a tone falls relative to the
+ * 20 ms frames. Each window's DFT terms are put together from three 40-sample sub-blocks, each
+ * computed once (see dft()). Each window is classified as one digit or nothing by, in order:
  *   level gate    mean power too low for two tones at the minimum level → nothing (cheap; silence
  *                 and quiet speech never reach the Goertzel filters);
  *   dominance     the strongest low and strongest high tone each ≥ every other tone of its group
@@ -25,8 +26,11 @@ import { DTMF_FREQS, asSamples } from '../../drivers/audio/tones.js';
  * A digit is confirmed after a run of consecutive windows of that digit long enough that a tone of
  * minToneMs always qualifies and one of 3/4 of that never does; its frequencies are then checked
  * against freqTolerance by measuring the phase advance between overlapping windows (the magnitude
- * of a 78 Hz bin alone cannot tell 1.5 % from 3.5 %). A key is released after a run of non-matching
+ * of a 67 Hz bin alone cannot tell 1.5 % from 3.5 %). A key is released after a run of non-matching
  * windows that a gap of minGapMs always produces and one of half that never does.
+ *
+ * Last, a pair whose measured frequencies stand in an exact 2:1 ratio is refused: it is a note and its
+ * octave (music, a sung vowel), which no key within ±1.5 % produces.
  *
  * Semantics: push() returns each digit once per key press, as soon as it is confirmed (about
  * 35–45 ms after the tone starts), not when the key is released: that is what barge-in needs.
@@ -36,7 +40,7 @@ import { DTMF_FREQS, asSamples } from '../../drivers/audio/tones.js';
 export const DBM0_AMPLITUDE = 32767 * Math.pow(10, -3.14 / 20);
 
 export interface DtmfOptions {
-  /** Minimum level of each tone, dBm0. Default -32. */
+  /** Minimum level of each tone, dBm0. Default -42 (-45 dBFS: a -40 dBFS tone is found with margin). */
   minLevelDbm0?: number;
   /** How far the high tone may exceed the low one, dB. Default 4. */
   reverseTwistDb?: number;
@@ -49,8 +53,10 @@ export interface DtmfOptions {
    */
   dominanceDb?: number;
   /**
-   * Share of the window energy the two tones must carry, 0..1. Default 0.8 (0.7 let through 2
-   * digits in 86 min of espeak-ng speech; 0.8 none). Also sets the timing (see the constructor).
+   * Share of the window energy the two tones must carry, 0..1. Default 0.7. (Before the octave
+   * check, 0.7 let through 2 digits in 86 min of espeak-ng speech and 0.8 none; with it, 0.7 gives
+   * none in 39 min of 12 voices at 4 levels and finds more digits spoken over.) Also sets the
+   * timing (see the constructor).
    */
   energyRatio?: number;
   /** Second harmonic at least this far below its fundamental, dB. Default 10. */
@@ -73,8 +79,12 @@ export interface DigitInfo {
   highDbm0: number;
 }
 
-const N = 102;
-const HOP = 20;
+const N = 120;
+const HOP = 40;
+/** A window is BLOCKS sub-blocks of HOP samples; each sub-block's DFT terms are computed once. */
+const BLOCKS = N / HOP;
+/** Ring of cached sub-block results (a power of two > BLOCKS). */
+const RING = 8;
 const LOW = [697, 770, 852, 941] as const;
 const HIGH = [1209, 1336, 1477, 1633] as const;
 const FREQS = [...LOW, ...HIGH];
@@ -87,6 +97,18 @@ const SINW = new Float64Array(FREQS.map((f) => Math.sin((2 * Math.PI * f) / SAMP
 const HOP_RE = new Float64Array(FREQS.map((f) => Math.cos((2 * Math.PI * f * HOP) / SAMPLE_RATE)));
 const HOP_IM = new Float64Array(FREQS.map((f) => -Math.sin((2 * Math.PI * f * HOP) / SAMPLE_RATE)));
 const BIN_HZ = SAMPLE_RATE / N;
+/** e^{-jω·HOP·m} for m = 0..BLOCKS-1, per filter: shifts sub-block m to the window's reference. */
+const SHIFT_RE = new Float64Array(8 * BLOCKS);
+const SHIFT_IM = new Float64Array(8 * BLOCKS);
+for (let k = 0; k < 8; k++) {
+  for (let m = 0; m < BLOCKS; m++) {
+    const a = (-2 * Math.PI * FREQS[k]! * HOP * m) / SAMPLE_RATE;
+    SHIFT_RE[k * BLOCKS + m] = Math.cos(a);
+    SHIFT_IM[k * BLOCKS + m] = Math.sin(a);
+  }
+}
+/** A measured high tone within this of twice the low one is the low tone's octave (see track()). */
+const OCTAVE_HZ = 9;
 /** Whether each (low, high) pair may take the second-harmonic check (see the class comment). */
 const HARM_OK: boolean[][] = LOW.map((lo) => HIGH.map((hi) => Math.abs(2 * lo - hi) > 1.6 * BIN_HZ));
 
@@ -121,7 +143,12 @@ export class DtmfDetector {
   /** Offset in x of the next window start. */
   private next = 0;
 
-  // Goertzel outputs of the last window (y = s1 - e^{-jω}s2, relative to the window start).
+  // Sub-block DFT terms (Goertzel over HOP samples), by absolute block index modulo RING.
+  private readonly blkRe = new Float64Array(8 * RING);
+  private readonly blkIm = new Float64Array(8 * RING);
+  private readonly blkId = new Float64Array(RING).fill(-1);
+
+  // DFT terms of the last window (y = s1 - e^{-jω}s2, relative to the window start).
   private readonly re = new Float64Array(8);
   private readonly im = new Float64Array(8);
   private readonly pow = new Float64Array(8);
@@ -147,7 +174,7 @@ export class DtmfDetector {
 
   constructor(opts: DtmfOptions = {}) {
     const a0 = DBM0_AMPLITUDE;
-    this.minPower = (a0 * a0 * db(opts.minLevelDbm0 ?? -32)) / 2;
+    this.minPower = (a0 * a0 * db(opts.minLevelDbm0 ?? -42)) / 2;
     // Two tones at the minimum need at least ~2 × minPower of mean power; 0.8 leaves room for
     // window-edge effects.
     this.gatePower = 2 * this.minPower * 0.8;
@@ -162,7 +189,7 @@ export class DtmfDetector {
     this.windowReverseTwist = this.reverseTwist * db(2);
     this.windowNormalTwist = this.normalTwist * db(2);
     this.dominance = db(opts.dominanceDb ?? 5);
-    this.ratio = opts.energyRatio ?? 0.8;
+    this.ratio = opts.energyRatio ?? 0.7;
     this.harmonic = db(opts.harmonicDb ?? 10);
     this.tol = opts.freqTolerance ?? 0.025;
     const tone = ((opts.minToneMs ?? 40) * SAMPLE_RATE) / 1000;
@@ -208,6 +235,7 @@ export class DtmfDetector {
     this.len = 0;
     this.next = 0;
     this.base = 0;
+    this.blkId.fill(-1);
     this.cum[0] = 0;
     this.runKey = -1;
     this.runLen = 0;
@@ -261,14 +289,64 @@ export class DtmfDetector {
 
   /** The digit index (0..15) this window shows, or -1. */
   private classify(start: number, energy: number): number {
-    const x = this.x;
     const pow = this.pow;
-    // Eight Goertzel filters in one pass over the window.
+    this.dft(start);
+    let lo = 0;
+    for (let k = 1; k < 4; k++) if (pow[k]! > pow[lo]!) lo = k;
+    let hi = 4;
+    for (let k = 5; k < 8; k++) if (pow[k]! > pow[hi]!) hi = k;
+    for (let k = 0; k < 8; k++) {
+      if (k === lo || k === hi) continue;
+      if (pow[k]! * this.dominance > pow[k < 4 ? lo : hi]!) return -1;
+    }
+    // A tone off its nominal frequency reads low in a 67 Hz bin (about -1.9 dB at 1.5 % of 1633 Hz),
+    // which would bend the twist and energy-ratio checks: undo that, within the tolerance.
+    const pl = (pow[lo]! *= this.offBinGain(lo));
+    const ph = (pow[hi]! *= this.offBinGain(hi));
+    if (pl < this.minPower || ph < this.minPower) return -1;
+    if (ph > pl * this.windowReverseTwist || pl > ph * this.windowNormalTwist) return -1;
+    if (pl + ph < this.ratio * (energy / N)) return -1;
+    // Second harmonics: only now (rarely) worth two more filters.
+    if (HARM_OK[lo]![hi - 4] && this.harmonicTooStrong(start, LOW[lo]!, pl)) return -1;
+    if (this.harmonicTooStrong(start, HIGH[hi - 4]!, ph)) return -1;
+    return lo * 4 + (hi - 4);
+  }
+
+  /**
+   * The eight DFT terms of the window at `start`, from its BLOCKS sub-blocks: X = Σ_m e^{-jωHm}·D_m,
+   * each D_m a HOP-sample Goertzel computed once and reused by the BLOCKS windows that overlap it
+   * (a fifth of the work of a full-window Goertzel per hop). X differs from the full-window Goertzel
+   * output by a constant phase per filter, which neither the powers nor the phase advances see.
+   */
+  private dft(start: number): void {
+    const first = (this.base + start) / HOP;
+    for (let m = 0; m < BLOCKS; m++) this.block(first + m, start + m * HOP);
+    for (let k = 0; k < 8; k++) {
+      let r = 0, i = 0;
+      for (let m = 0; m < BLOCKS; m++) {
+        const slot = k * RING + ((first + m) & (RING - 1));
+        const br = this.blkRe[slot]!, bi = this.blkIm[slot]!;
+        const wr = SHIFT_RE[k * BLOCKS + m]!, wi = SHIFT_IM[k * BLOCKS + m]!;
+        r += br * wr - bi * wi;
+        i += br * wi + bi * wr;
+      }
+      this.re[k] = r;
+      this.im[k] = i;
+      this.pow[k] = ((r * r + i * i) * 2) / (N * N);
+    }
+  }
+
+  /** Sub-block `id` (absolute index), starting at offset `at` in x: computed unless cached. */
+  private block(id: number, at: number): void {
+    const ring = id & (RING - 1);
+    if (this.blkId[ring] === id) return;
+    this.blkId[ring] = id;
+    const x = this.x;
     let a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
     let b0 = 0, b1 = 0, b2 = 0, b3 = 0, b4 = 0, b5 = 0, b6 = 0, b7 = 0;
     const c0 = COEF[0]!, c1 = COEF[1]!, c2 = COEF[2]!, c3 = COEF[3]!;
     const c4 = COEF[4]!, c5 = COEF[5]!, c6 = COEF[6]!, c7 = COEF[7]!;
-    for (let i = start, end = start + N; i < end; i++) {
+    for (let i = at, end = at + HOP; i < end; i++) {
       const v = x[i]!;
       let t: number;
       t = v + c0 * a0 - b0; b0 = a0; a0 = t;
@@ -280,27 +358,14 @@ export class DtmfDetector {
       t = v + c6 * a6 - b6; b6 = a6; a6 = t;
       t = v + c7 * a7 - b7; b7 = a7; a7 = t;
     }
-    this.finish(0, a0, b0); this.finish(1, a1, b1); this.finish(2, a2, b2); this.finish(3, a3, b3);
-    this.finish(4, a4, b4); this.finish(5, a5, b5); this.finish(6, a6, b6); this.finish(7, a7, b7);
-    let lo = 0;
-    for (let k = 1; k < 4; k++) if (pow[k]! > pow[lo]!) lo = k;
-    let hi = 4;
-    for (let k = 5; k < 8; k++) if (pow[k]! > pow[hi]!) hi = k;
-    for (let k = 0; k < 8; k++) {
-      if (k === lo || k === hi) continue;
-      if (pow[k]! * this.dominance > pow[k < 4 ? lo : hi]!) return -1;
-    }
-    // A tone off its nominal frequency reads low in a 78 Hz bin (-1.4 dB at 1.5 % of 1633 Hz),
-    // which would bend the twist and energy-ratio checks: undo that, within the tolerance.
-    const pl = (pow[lo]! *= this.offBinGain(lo));
-    const ph = (pow[hi]! *= this.offBinGain(hi));
-    if (pl < this.minPower || ph < this.minPower) return -1;
-    if (ph > pl * this.windowReverseTwist || pl > ph * this.windowNormalTwist) return -1;
-    if (pl + ph < this.ratio * (energy / N)) return -1;
-    // Second harmonics: only now (rarely) worth two more filters.
-    if (HARM_OK[lo]![hi - 4] && this.harmonicTooStrong(start, LOW[lo]!, pl)) return -1;
-    if (this.harmonicTooStrong(start, HIGH[hi - 4]!, ph)) return -1;
-    return lo * 4 + (hi - 4);
+    this.blk(0, ring, a0, b0); this.blk(1, ring, a1, b1); this.blk(2, ring, a2, b2); this.blk(3, ring, a3, b3);
+    this.blk(4, ring, a4, b4); this.blk(5, ring, a5, b5); this.blk(6, ring, a6, b6); this.blk(7, ring, a7, b7);
+  }
+
+  /** Goertzel end state → y = s1 - e^{-jω}·s2 (the sub-block's DFT term up to a constant phase). */
+  private blk(k: number, ring: number, s1: number, s2: number): void {
+    this.blkRe[k * RING + ring] = s1 - (COEF[k]! / 2) * s2;
+    this.blkIm[k * RING + ring] = SINW[k]! * s2;
   }
 
   /**
@@ -321,15 +386,6 @@ export class DtmfDetector {
     const x = (Math.PI * dev) / SAMPLE_RATE;
     const w = Math.sin(x * N) / (N * Math.sin(x));
     return 1 / (w * w);
-  }
-
-  /** y = s1 - e^{-jω}·s2 (the DFT term up to a fixed phase) and the tone power A²/2 = 2|y|²/N². */
-  private finish(k: number, s1: number, s2: number): void {
-    const r = s1 - (COEF[k]! / 2) * s2;
-    const i = SINW[k]! * s2;
-    this.re[k] = r;
-    this.im[k] = i;
-    this.pow[k] = ((r * r + i * i) * 2) / (N * N);
   }
 
   private harmonicTooStrong(start: number, f: number, fundamental: number): boolean {
@@ -380,7 +436,13 @@ export class DtmfDetector {
     if (this.down === key) return; // same key still held (gap too short): not a new press
     const [pl, ph] = this.runPow as [number, number];
     if (ph > pl * this.confirmReverseTwist || pl > ph * this.confirmNormalTwist) return;
-    if (!this.onFrequency(0, lo) || !this.onFrequency(1, hi)) return;
+    const fl = this.measuredHz(0, lo);
+    const fh = this.measuredHz(1, hi);
+    if (Math.abs(fl - FREQS[lo]!) > this.tol * FREQS[lo]! || Math.abs(fh - FREQS[hi]!) > this.tol * FREQS[hi]!) return;
+    // A note and its octave: 2 x 752 Hz sits on 770 + 1477 ('6') with both tones inside the
+    // tolerance. No DTMF pair within ±1.5 % comes nearer than 17 Hz to an exact 2:1 ratio
+    // (697/1336, 770/1477 and 852/1633 are the closest), so such a pair is a harmonic, not a key.
+    if (Math.abs(fh - 2 * fl) < OCTAVE_HZ) return;
     this.down = key;
     this.absent = 0;
     const digit = KEYS[key]!;
@@ -400,14 +462,14 @@ export class DtmfDetector {
   }
 
   /**
-   * The windows are referenced to their own start, so a tone exactly on frequency still advances by
-   * e^{jωH} from one window to the next; remove that, and what is left is the deviation δ·H.
+   * The tone's frequency over the run. The windows are referenced to their own start, so a tone
+   * exactly on frequency still advances by e^{jωH} from one window to the next; remove that, and
+   * what is left is the deviation δ·H.
    */
-  private onFrequency(slot: 0 | 1, k: number): boolean {
+  private measuredHz(slot: 0 | 1, k: number): number {
     const ar = this.accRe[slot]!, ai = this.accIm[slot]!;
     const dr = ar * HOP_RE[k]! - ai * HOP_IM[k]!;
     const di = ar * HOP_IM[k]! + ai * HOP_RE[k]!;
-    const dev = (Math.atan2(di, dr) * SAMPLE_RATE) / (2 * Math.PI * HOP);
-    return Math.abs(dev) <= this.tol * FREQS[k]!;
+    return FREQS[k]! + (Math.atan2(di, dr) * SAMPLE_RATE) / (2 * Math.PI * HOP);
   }
 }

@@ -99,3 +99,12 @@ export class RtpSession extends EventEmitter<{ packet: [packet: RtpPacket, arriv
     this.socket.close();
   }
 }
+
+/** How many RTP ports of `range` are still free for new sessions (the overload check asks before answering). */
+export function freeRtpPorts(range: PortRange): number {
+  const lo = range.min + (range.min % 2);
+  const count = Math.max(0, Math.floor((range.max - lo) / 2) + 1);
+  let used = 0;
+  for (const p of inUse) if (p >= lo && p <= range.max) used++;
+  return count - used;
+}

@@ -7,7 +7,7 @@ export const REASONS: Readonly<Record<number, string>> = {
   407: 'Proxy Authentication Required', 408: 'Request Timeout', 415: 'Unsupported Media Type', 420: 'Bad Extension',
   480: 'Temporarily Unavailable', 481: 'Call/Transaction Does Not Exist', 482: 'Loop Detected', 483: 'Too Many Hops',
   486: 'Busy Here', 487: 'Request Terminated', 488: 'Not Acceptable Here', 491: 'Request Pending',
-  500: 'Server Internal Error', 501: 'Not Implemented', 503: 'Service Unavailable', 603: 'Decline',
+  500: 'Server Internal Error', 501: 'Not Implemented', 503: 'Service Unavailable', 505: 'Version Not Supported', 513: 'Message Too Large', 603: 'Decline',
 };
 
 export interface ResponseOptions {

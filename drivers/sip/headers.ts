@@ -16,13 +16,16 @@ const SPECIAL: Readonly<Record<string, string>> = {
 
 /** Canonical spelling of a header name, so lookups are case-insensitive and compact forms are expanded. */
 export function canonicalName(name: string): string {
+  const known = canonCache.get(name);
+  if (known) return known;
   const lower = name.toLowerCase();
-  const compact = COMPACT[lower];
-  if (compact) return compact;
-  const special = SPECIAL[lower];
-  if (special) return special;
-  return lower.replace(/(^|-)([a-z])/g, (_m, dash: string, ch: string) => dash + ch.toUpperCase());
+  const canon = COMPACT[lower] ?? SPECIAL[lower] ?? lower.replace(/(^|-)([a-z])/g, (_m, dash: string, ch: string) => dash + ch.toUpperCase());
+  // Every message repeats the same few dozen names; a bounded cache keeps a flood of odd names cheap too.
+  if (canonCache.size < 512) canonCache.set(name, canon);
+  return canon;
 }
+
+const canonCache = new Map<string, string>();
 
 /** Headers whose comma-separated values are separate entries (RFC 3261 §7.3.1). Auth headers are not. */
 export const MULTI_VALUE = new Set([

@@ -12,7 +12,7 @@ import { OFFER_CODECS, OFFER_DTMF_PAYLOAD, answerDirection, chooseMedia, formatS
 import type { ClientTransaction, ServerTransaction } from './transaction.js';
 import type { Remote } from './transport.js';
 import { parseNameAddr, parseUri } from './uri.js';
-import { ALLOW, type DialogHandler, type IncomingInvite, type UserAgent } from './user-agent.js';
+import { ALLOW, unsupported, type DialogHandler, type IncomingInvite, type UserAgent } from './user-agent.js';
 
 /** A REFER the far end sent us: the call core decides, then reports progress (RFC 3515). */
 export interface InboundRefer {
@@ -39,6 +39,10 @@ export interface LegContext {
   rtpPorts: PortRange;
   /** Used when a request is challenged. */
   credentials?: Credentials;
+  /** Inbound: ring this long before answer() sends the 200 (0: at once). */
+  answerDelayMs?: number;
+  /** Retry-After (s) on a 503 when no RTP port is left at answer time. */
+  retryAfterS?: number;
 }
 
 export interface OriginateRequest {
@@ -101,6 +105,7 @@ export class SipLeg extends EventEmitter<LegEvents> implements Leg {
   private incoming: IncomingInvite | undefined;
   private okResponse: SipResponse | undefined;
   private okTimer: NodeJS.Timeout | undefined;
+  private ackDeadline: NodeJS.Timeout | undefined;
   private ackWaiters: (() => void)[] = [];
   private pendingReinvite = false;
   private referWaiter: ((status: number) => void) | undefined;
@@ -293,7 +298,22 @@ export class SipLeg extends EventEmitter<LegEvents> implements Leg {
   async answer(): Promise<void> {
     if (this.direction !== 'inbound' || this.state !== 'ringing' || !this.incoming) throw new Error(`cannot answer a leg in state ${this.state}`);
     const inc = this.incoming;
-    this.session = await RtpSession.open(this.ctx.rtpHost, this.ctx.rtpPorts);
+    // Ring a little before answering, so a PBX whose caller gives up can still CANCEL (487).
+    if (this.ctx.answerDelayMs) await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, this.ctx.answerDelayMs);
+      this.once('ended', () => (clearTimeout(timer), resolve()));
+    });
+    if (this.state !== 'ringing') throw new Error('call ended before it was answered');
+    try {
+      this.session = await RtpSession.open(this.ctx.rtpHost, this.ctx.rtpPorts);
+    } catch (e) {
+      // Ports ran out between admission and answer: overload, not a rejection (503, the PBX may retry).
+      if (this.state === 'ringing') {
+        inc.tx.respond(buildResponse(inc.request, 503, { toTag: this.dialog?.localTag, headers: [{ name: 'Retry-After', value: String(this.ctx.retryAfterS ?? 5) }] }));
+        this.finish({ by: 'local', cause: 'overload', detail: (e as Error).message });
+      }
+      throw e;
+    }
     if (this.state !== 'ringing') {
       this.session.close();
       throw new Error('call ended before it was answered');
@@ -316,26 +336,35 @@ export class SipLeg extends EventEmitter<LegEvents> implements Leg {
       body: Buffer.from(body),
     });
     inc.tx.respond(this.okResponse);
-    this.retransmit2xx(inc.remote, this.ctx.ua.timers.t1, 0);
+    this.retransmit2xx(inc.remote, this.ctx.ua.timers.t1);
     if (this.choice) this.setAnswered();
     else this.state = 'answered';
     await this.waitAck();
   }
 
-  /** §13.3.1.4: the UAS core resends the 2xx until the ACK arrives; no ACK in 64·T1 ends the call. */
-  private retransmit2xx(remote: Remote, interval: number, elapsed: number): void {
+  /**
+   * §13.3.1.4: the UAS core resends the 2xx (T1, doubling to T2) until the ACK arrives; no ACK within
+   * 64·T1 of sending it ends the call with a BYE. The deadline is its own timer, so it is not pushed
+   * back by rounding to the retransmission intervals.
+   */
+  private retransmit2xx(remote: Remote, interval: number): void {
     const { t1, t2 } = this.ctx.ua.timers;
-    if (elapsed >= 64 * t1) {
-      this.okTimer = undefined;
-      void this.sendBye('failed');
-      this.finish({ by: 'network', cause: 'failed', detail: 'no ACK' });
-      return;
-    }
-    this.okTimer = setTimeout(() => {
+    this.ackDeadline = setTimeout(() => {
+      this.ackDeadline = undefined;
       if (!this.okResponse) return;
-      if (remote.transport === 'udp') this.ctx.ua.sendStateless(this.okResponse, remote);
-      this.retransmit2xx(remote, Math.min(interval * 2, t2), elapsed + interval);
-    }, interval);
+      if (this.okTimer) clearTimeout(this.okTimer);
+      this.okTimer = undefined;
+      void this.sendBye('no-ack');
+      this.finish({ by: 'network', cause: 'no-ack', detail: `no ACK for our 200 within 64*T1 (${(64 * t1) / 1000} s)` });
+    }, 64 * t1);
+    const again = (every: number): void => {
+      this.okTimer = setTimeout(() => {
+        if (!this.okResponse) return;
+        if (remote.transport === 'udp') this.ctx.ua.sendStateless(this.okResponse, remote);
+        again(Math.min(every * 2, t2));
+      }, every);
+    };
+    again(interval);
   }
 
   private waitAck(): Promise<void> {
@@ -347,7 +376,9 @@ export class SipLeg extends EventEmitter<LegEvents> implements Leg {
     if (!this.okResponse) return;
     this.okResponse = undefined;
     if (this.okTimer) clearTimeout(this.okTimer);
+    if (this.ackDeadline) clearTimeout(this.ackDeadline);
     this.okTimer = undefined;
+    this.ackDeadline = undefined;
     if (!this.choice && req.body.length) {
       // Late offer: the ACK carries the answer.
       try {
@@ -445,7 +476,7 @@ export class SipLeg extends EventEmitter<LegEvents> implements Leg {
       case 'OPTIONS':
         return tx.respond(buildResponse(req, 200, { headers: [{ name: 'Allow', value: ALLOW }] }));
       default:
-        return tx.respond(buildResponse(req, 405, { headers: [{ name: 'Allow', value: ALLOW }] }));
+        return tx.respond(unsupported(req));
     }
   }
 
@@ -478,7 +509,7 @@ export class SipLeg extends EventEmitter<LegEvents> implements Leg {
       body: Buffer.from(body),
     });
     tx.respond(this.okResponse);
-    this.retransmit2xx(tx.remote, this.ctx.ua.timers.t1, 0);
+    this.retransmit2xx(tx.remote, this.ctx.ua.timers.t1);
   }
 
   private onInfo(req: SipRequest, tx: ServerTransaction): void {
@@ -627,7 +658,7 @@ export class SipLeg extends EventEmitter<LegEvents> implements Leg {
 
   private async sendBye(cause: string): Promise<void> {
     if (!this.dialog) return;
-    const q850 = cause === 'busy' ? 17 : cause === 'no-answer' ? 19 : 16;
+    const q850 = cause === 'busy' ? 17 : cause === 'no-answer' ? 19 : cause === 'no-ack' ? 41 : 16;
     await this.inDialog('BYE', [{ name: 'Reason', value: `Q.850;cause=${q850};text="${cause.replace(/"/g, '')}"` }]);
   }
 
@@ -637,6 +668,7 @@ export class SipLeg extends EventEmitter<LegEvents> implements Leg {
     this.endInfo = end;
     if (this.noAnswer) clearTimeout(this.noAnswer);
     if (this.okTimer) clearTimeout(this.okTimer);
+    if (this.ackDeadline) clearTimeout(this.ackDeadline);
     this.okResponse = undefined;
     for (const w of this.ackWaiters.splice(0)) w();
     this.referWaiter?.(487);

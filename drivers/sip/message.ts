@@ -1,4 +1,5 @@
 import { MULTI_VALUE, canonicalName, parseCSeq, parseVia, splitTopLevel } from './headers.js';
+import { parseNameAddr, parseUri } from './uri.js';
 
 /**
  * SIP messages (RFC 3261 §7): a strict parser with hard limits and a serializer. Malformed input
@@ -38,13 +39,22 @@ export interface Limits {
   maxLineLength: number;
 }
 
-export const DEFAULT_LIMITS: Limits = { maxMessageBytes: 16384, maxHeaders: 64, maxLineLength: 2048 };
+/**
+ * Documented limits (README): a 16 KiB message, 64 headers, 8 KiB per header line. A 4 KiB line is
+ * ordinary (long Route sets, Identity); over these limits the request gets 513 when it can be answered.
+ */
+export const DEFAULT_LIMITS: Limits = { maxMessageBytes: 16384, maxHeaders: 64, maxLineLength: 8192 };
+
+/** UDP cannot carry more; beyond it we do not even read the headers to answer. */
+const MAX_READABLE = 65535;
 
 export class SipParseError extends Error {
   constructor(
     message: string,
-    /** Headers of a request we could read far enough to answer with 400; undefined means drop. */
+    /** Headers of a request we could read far enough to answer; undefined means drop. */
     readonly request?: { method: string; headers: Header[] },
+    /** The status to answer with: 400, or 505 (version), 513 (too large). */
+    readonly status = 400,
   ) {
     super(message);
   }
@@ -53,6 +63,8 @@ export class SipParseError extends Error {
 const TOKEN = /^[A-Za-z0-9\-.!%*_+`'~]+$/;
 // Control characters other than HT never belong in a header section.
 const CTL = /[\x00-\x08\x0a-\x1f\x7f]/;
+/** Headers whose values are name-addr / addr-spec: checked at parse time so a broken one gets 400. */
+const NAME_ADDR = ['From', 'To', 'Contact', 'Route', 'Record-Route'];
 
 /** Find the blank line ending the header section; -1 if absent. */
 function headerEnd(buf: Buffer): number {
@@ -62,9 +74,12 @@ function headerEnd(buf: Buffer): number {
 /**
  * Parse one message. `framed` is true for stream transports, where Content-Length is mandatory and the
  * caller has already cut the buffer at the message boundary.
+ *
+ * A request that is wrong but whose top Via can be read is answerable (RFC 3261 §8.2, §18.3): the error
+ * carries its headers and the status to answer (400, 505, 513); anything else is dropped.
  */
 export function parseMessage(buf: Buffer, limits: Limits = DEFAULT_LIMITS, framed = false): SipMessage {
-  if (buf.length > limits.maxMessageBytes) throw new SipParseError('message too large');
+  if (buf.length > MAX_READABLE) throw new SipParseError('message too large');
   const end = headerEnd(buf);
   if (end < 0) throw new SipParseError('no end of headers');
   const head = buf.toString('utf8', 0, end);
@@ -72,50 +87,75 @@ export function parseMessage(buf: Buffer, limits: Limits = DEFAULT_LIMITS, frame
   const first = rawLines[0] ?? '';
   if (first.length > limits.maxLineLength) throw new SipParseError('start line too long');
 
+  // Problems found before the headers are read are kept until we know whether we can answer.
+  let problem: { why: string; status: number } | undefined;
+  const note = (why: string, status = 400): void => {
+    problem ??= { why, status };
+  };
+  if (buf.length > limits.maxMessageBytes) note('message too large', 513);
+
   let request: { method: string; uri: string } | undefined;
   let response: { status: number; reason: string } | undefined;
-  if (first.startsWith('SIP/2.0 ')) {
+  if (first.startsWith('SIP/')) {
     const m = /^SIP\/2\.0 ([1-6]\d\d) ([^\r\n]*)$/.exec(first);
     if (!m || CTL.test(m[2]!)) throw new SipParseError('bad status line');
     response = { status: Number(m[1]), reason: m[2]! };
   } else {
-    const parts = first.split(' ');
-    if (parts.length !== 3 || parts[2] !== 'SIP/2.0' || !TOKEN.test(parts[0]!) || !/^(sips?|tel):[^\s<>"]+$/i.test(parts[1]!)) {
-      throw new SipParseError('bad request line');
+    // Method SP Request-URI SP SIP-Version (§7.1). The URI is what lies between the first and last space,
+    // so a URI with spaces in it is still recognised as a (bad) request we can answer.
+    const sp1 = first.indexOf(' ');
+    const sp2 = first.lastIndexOf(' ');
+    const method = first.slice(0, Math.max(sp1, 0));
+    const version = first.slice(sp2 + 1);
+    if (sp1 <= 0 || sp2 <= sp1 || !TOKEN.test(method) || !/^SIP\/\d{1,3}\.\d{1,3}$/i.test(version)) throw new SipParseError('bad request line');
+    const uri = first.slice(sp1 + 1, sp2);
+    request = { method, uri };
+    if (version.toUpperCase() !== 'SIP/2.0') note(`unsupported version ${version}`, 505);
+    else if (!/^(sips?|tel):[^\s<>"]+$/i.test(uri)) note('bad request URI');
+    else {
+      try {
+        parseUri(uri);
+      } catch (e) {
+        note(`bad request URI: ${(e as Error).message}`);
+      }
     }
-    request = { method: parts[0]!, uri: parts[1]! };
   }
 
   // Unfold continuation lines (RFC 3261 §7.3.1) and split names from values.
   const headers: Header[] = [];
-  let problem: string | undefined;
   for (let i = 1; i < rawLines.length; i++) {
     const line = rawLines[i]!;
-    if (line.length > limits.maxLineLength) throw new SipParseError('header line too long');
+    if (line.length > limits.maxLineLength) {
+      note('header line too long', 513);
+      continue;
+    }
     if (line.startsWith(' ') || line.startsWith('\t')) {
       const last = headers[headers.length - 1];
       if (!last) throw new SipParseError('continuation before first header');
       last.value = `${last.value} ${line.trim()}`;
-      if (last.value.length > limits.maxLineLength) throw new SipParseError('header too long');
+      if (last.value.length > limits.maxLineLength) note('header too long', 513);
       continue;
     }
-    if (headers.length >= limits.maxHeaders) throw new SipParseError('too many headers');
+    if (headers.length >= limits.maxHeaders) {
+      note('too many headers', 513);
+      break;
+    }
     const colon = line.indexOf(':');
     const name = colon > 0 ? line.slice(0, colon).trim() : '';
     if (!TOKEN.test(name)) {
-      problem ??= 'bad header line';
+      note('bad header line');
       continue;
     }
     const value = line.slice(colon + 1).trim();
-    if (CTL.test(value)) problem ??= `control character in ${name}`;
+    if (CTL.test(value)) note(`control character in ${name}`);
     headers.push({ name: canonicalName(name), value });
   }
 
-  const answerable = request ? { method: request.method, headers } : undefined;
-  const fail = (why: string): never => {
-    throw new SipParseError(why, answerable && hasAnswerHeaders(headers) ? answerable : undefined);
+  const answerable = request && canAnswer(headers) ? { method: request.method, headers } : undefined;
+  const fail = (why: string, status = 400): never => {
+    throw new SipParseError(why, answerable, status);
   };
-  if (problem) fail(problem);
+  if (problem) fail(problem.why, problem.status);
 
   // Mandatory headers (§8.1.1) and their syntax.
   for (const name of ['Via', 'From', 'To', 'Call-ID', 'CSeq']) {
@@ -132,14 +172,25 @@ export function parseMessage(buf: Buffer, limits: Limits = DEFAULT_LIMITS, frame
   for (const name of ['From', 'To', 'Call-ID', 'CSeq', 'Content-Length', 'Content-Type', 'Max-Forwards']) {
     if (headers.filter((h) => h.name === name).length > 1) fail(`duplicate ${name}`);
   }
+  for (const name of NAME_ADDR) {
+    for (const v of getAll(headers, name)) {
+      if (name === 'Contact' && v === '*') continue;
+      try {
+        parseNameAddr(v);
+      } catch (e) {
+        fail(`bad ${name}: ${(e as Error).message}`);
+      }
+    }
+  }
 
   let body = buf.subarray(end + 4);
   const cl = getHeader(headers, 'Content-Length');
   if (cl !== undefined) {
     if (!/^\d{1,6}$/.test(cl)) fail('bad Content-Length');
     const n = Number(cl);
-    // UDP (§18.3): a body shorter than Content-Length means a truncated datagram: drop; longer is cut.
-    if (n > body.length) throw new SipParseError('body shorter than Content-Length');
+    // §18.3: a body shorter than Content-Length is an error: 400 for a request, a response is dropped.
+    // A longer one is cut.
+    if (n > body.length) fail('body shorter than Content-Length');
     body = body.subarray(0, n);
   } else if (framed) {
     fail('Content-Length required on stream transports');
@@ -152,10 +203,15 @@ export function parseMessage(buf: Buffer, limits: Limits = DEFAULT_LIMITS, frame
   return request ? { type: 'request', ...request, headers, body } : { type: 'response', ...response!, headers, body };
 }
 
-function hasAnswerHeaders(headers: Header[]): boolean {
-  if (!['Via', 'From', 'To', 'Call-ID', 'CSeq'].every((n) => headers.some((h) => h.name === n))) return false;
+/**
+ * Can a response reach the sender? It goes back by the top Via (§18.2.2), so that Via must be readable;
+ * whatever else is missing (Call-ID, From...) the response simply lacks, as the request did.
+ */
+function canAnswer(headers: Header[]): boolean {
+  const via = getAll(headers, 'Via')[0];
+  if (via === undefined) return false;
   try {
-    parseVia(getAll(headers, 'Via')[0]!);
+    parseVia(via);
     return true;
   } catch {
     return false;

@@ -8,6 +8,8 @@ export class UdpTransport extends EventEmitter<TransportEvents> implements Trans
   readonly kind = 'udp' as const;
   private socket: dgram.Socket | undefined;
   local = { address: '', port: 0 };
+  /** The kernel receive buffer we got (Linux reports twice what is usable for data). */
+  recvBufferBytes = 0;
 
   constructor(
     private readonly host: string,
@@ -29,6 +31,7 @@ export class UdpTransport extends EventEmitter<TransportEvents> implements Trans
         socket.off('error', reject);
         const a = socket.address();
         this.local = { address: a.address, port: a.port };
+        this.recvBufferBytes = growRecvBuffer(socket);
         resolve();
       });
     });
@@ -55,5 +58,22 @@ export class UdpTransport extends EventEmitter<TransportEvents> implements Trans
     const s = this.socket;
     this.socket = undefined;
     return new Promise((resolve) => (s ? s.close(() => resolve()) : resolve()));
+  }
+}
+
+/**
+ * A burst of INVITEs, ACKs and BYEs arriving while the event loop is busy waits in the kernel's
+ * receive buffer; the default (about 200 KB, a few hundred datagrams) overflows within a fraction of
+ * a second at a few hundred calls/s, and a lost ACK or BYE turns a good call into a failed one. Ask for
+ * 4 MiB; the kernel caps it at net.core.rmem_max (see the README for raising that).
+ */
+export const WANTED_RECV_BUFFER = 4 * 1024 * 1024;
+
+function growRecvBuffer(socket: dgram.Socket): number {
+  try {
+    if (socket.getRecvBufferSize() < WANTED_RECV_BUFFER) socket.setRecvBufferSize(WANTED_RECV_BUFFER);
+    return socket.getRecvBufferSize();
+  } catch {
+    return 0;
   }
 }

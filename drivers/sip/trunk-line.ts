@@ -4,6 +4,9 @@ import type { PortRange } from '../rtp/session.js';
 import { SipLeg, type LegContext } from './leg.js';
 import { Registration } from './registration.js';
 import { Keepalive } from './keepalive.js';
+import { buildResponse } from './build.js';
+import { randomToken } from './headers.js';
+import { Overload } from './overload.js';
 import type { Remote, TransportKind } from './transport.js';
 import { parseUri, socketHost, uriPort } from './uri.js';
 import { UserAgent, type IncomingInvite, type UserAgentOptions } from './user-agent.js';
@@ -30,6 +33,14 @@ export interface SipLineOptions extends UserAgentOptions {
   /** Address for RTP and the SDP c= line; defaults to advertise / listen.host. */
   rtpHost?: string;
   trunk?: TrunkOptions;
+  /** Ring inbound calls this long before answering (lets the PBX CANCEL). Default 0. */
+  answerDelayMs?: number;
+  /** Most SIP legs at once; new INVITEs beyond it get 503 + Retry-After. */
+  maxCalls?: number;
+  /** Retry-After on those 503s, seconds (default 5). */
+  retryAfterS?: number;
+  /** Event-loop lag that counts as CPU overload (default 250 ms). */
+  maxLagMs?: number;
 }
 
 /**
@@ -43,6 +54,8 @@ export class SipTrunkLine extends EventEmitter<LineEvents> implements Line {
   registration: Registration | undefined;
   keepalive: Keepalive | undefined;
   private readonly legs = new Set<SipLeg>();
+  readonly overload: Overload;
+  private overloaded = false;
   private state: LineHealth['state'] = 'stopped';
   private reason: string | undefined;
 
@@ -51,6 +64,7 @@ export class SipTrunkLine extends EventEmitter<LineEvents> implements Line {
     this.id = options.id;
     this.ua = new UserAgent(options);
     this.ua.on('invite', (inc) => this.onInvite(inc));
+    this.overload = new Overload({ rtpPorts: options.rtpPorts, maxCalls: options.maxCalls, retryAfterS: options.retryAfterS, maxLagMs: options.maxLagMs });
   }
 
   private get ctx(): LegContext {
@@ -61,6 +75,8 @@ export class SipTrunkLine extends EventEmitter<LineEvents> implements Line {
       rtpHost: this.options.rtpHost ?? this.ua.host,
       rtpPorts: this.options.rtpPorts,
       credentials: t ? { username: t.username, password: t.password } : undefined,
+      answerDelayMs: this.options.answerDelayMs,
+      retryAfterS: this.overload.retryAfterS,
     };
   }
 
@@ -72,6 +88,7 @@ export class SipTrunkLine extends EventEmitter<LineEvents> implements Line {
   async start(): Promise<void> {
     this.state = 'starting';
     await this.ua.start();
+    this.overload.start();
     const t = this.options.trunk;
     if (t?.register) {
       this.registration = new Registration(this.ua, {
@@ -107,6 +124,7 @@ export class SipTrunkLine extends EventEmitter<LineEvents> implements Line {
     await Promise.all([...this.legs].map((l) => l.hangup('line-down')));
     await this.registration?.stop();
     this.keepalive?.stop();
+    this.overload.stop();
     await this.ua.stop();
     this.state = 'stopped';
   }
@@ -158,6 +176,22 @@ export class SipTrunkLine extends EventEmitter<LineEvents> implements Line {
   }
 
   private onInvite(inc: IncomingInvite): void {
+    const busy = this.overload.check(this.legs.size);
+    if (busy) {
+      this.overload.refused[busy.kind]++;
+      inc.tx.respond(buildResponse(inc.request, 503, { toTag: randomToken(4), headers: [{ name: 'Retry-After', value: String(this.overload.retryAfterS) }] }));
+      if (!this.overloaded) {
+        this.overloaded = true;
+        this.ua.log.warn({ reason: busy.message }, 'sip: overloaded, refusing new calls with 503');
+        this.emit('alarm', { lineId: this.id, code: 'sip-overload', active: true, message: `new calls refused with 503: ${busy.message}` });
+      }
+      return;
+    }
+    if (this.overloaded) {
+      this.overloaded = false;
+      const r = this.overload.refused;
+      this.emit('alarm', { lineId: this.id, code: 'sip-overload', active: false, message: `taking calls again (refused so far: ${r.calls} over the call limit, ${r.ports} for RTP ports, ${r.cpu} for CPU)` });
+    }
     const leg = SipLeg.fromInvite(this.ctx, inc);
     if (!leg) return;
     this.track(leg);

@@ -12,6 +12,20 @@ export interface SipUri {
   headers?: string;
 }
 
+/**
+ * Undo %-escapes in a user or password. A '%' not followed by two hex digits, or escapes that do not
+ * decode to UTF-8 text (`%80`), are errors we report as such (a request gets 400), never a URIError.
+ */
+function unescapeUser(s: string): string {
+  if (!s.includes('%')) return s;
+  if (/%(?![0-9A-Fa-f]{2})/.test(s)) throw new Error('bad %-escape in URI');
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    throw new Error('%-escape in URI is not UTF-8 text');
+  }
+}
+
 const HOST = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9\-.]*[A-Za-z0-9])?)$/;
 
 export function parseUri(input: string): SipUri {
@@ -30,7 +44,7 @@ export function parseUri(input: string): SipUri {
   const semi = rest.indexOf(';');
   const params = semi >= 0 ? parseParams(rest.slice(semi + 1)) : {};
   if (semi >= 0) rest = rest.slice(0, semi);
-  if (scheme === 'tel') return { scheme, host: '', user: decodeURIComponent(rest), params, headers };
+  if (scheme === 'tel') return { scheme, host: '', user: unescapeUser(rest), params, headers };
   let user: string | undefined;
   let password: string | undefined;
   const at = rest.lastIndexOf('@');
@@ -38,8 +52,8 @@ export function parseUri(input: string): SipUri {
     const userinfo = rest.slice(0, at);
     rest = rest.slice(at + 1);
     const pc = userinfo.indexOf(':');
-    user = decodeURIComponent(pc >= 0 ? userinfo.slice(0, pc) : userinfo);
-    if (pc >= 0) password = decodeURIComponent(userinfo.slice(pc + 1));
+    user = unescapeUser(pc >= 0 ? userinfo.slice(0, pc) : userinfo);
+    if (pc >= 0) password = unescapeUser(userinfo.slice(pc + 1));
   }
   let host = rest;
   let port: number | undefined;

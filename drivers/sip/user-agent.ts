@@ -5,11 +5,11 @@ import { DigestServer, authorize, pickChallenge, type Credentials } from './dige
 import { dialogKey, toTag } from './dialog.js';
 import { Guard } from './guard.js';
 import { formatVia, newBranch, parseCSeq, parseVia, randomToken } from './headers.js';
-import { SipParseError, header, headerAll, removeHeader, serialize, setHeader, type Limits, type SipMessage, type SipRequest, type SipResponse } from './message.js';
+import { DEFAULT_LIMITS, SipParseError, header, headerAll, removeHeader, serialize, setHeader, type Limits, type SipMessage, type SipRequest, type SipResponse } from './message.js';
 import { ClientTransaction, DEFAULT_TIMERS, ServerTransaction, clientKey, serverKey, type ClientTU, type Timers, type TxEnv } from './transaction.js';
 import { remoteKey, type Remote, type Transport, type TransportKind } from './transport.js';
 import { TcpTransport } from './transport-tcp.js';
-import { UdpTransport } from './transport-udp.js';
+import { UdpTransport, WANTED_RECV_BUFFER } from './transport-udp.js';
 
 export interface UserAgentOptions {
   listen: { host: string; port: number };
@@ -56,6 +56,15 @@ export interface UserAgentEvents {
 
 export const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REFER, NOTIFY';
 
+/** Methods some SIP element implements (RFC 3261 and extensions): refused with 405, not 501. */
+const KNOWN_METHODS = new Set(['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'REGISTER', 'INFO', 'REFER', 'NOTIFY', 'SUBSCRIBE', 'MESSAGE', 'UPDATE', 'PRACK', 'PUBLISH']);
+
+/** §8.2.1: 405 + Allow for a method we know but do not take here; 501 for one we do not recognise. */
+export function unsupported(req: SipRequest): SipResponse {
+  if (KNOWN_METHODS.has(req.method)) return buildResponse(req, 405, { headers: [{ name: 'Allow', value: ALLOW }] });
+  return buildResponse(req, 501, { headers: [{ name: 'Allow', value: ALLOW }] });
+}
+
 /**
  * The transport + transaction layers and request dispatch: edge checks first (rate, ban, scanner
  * User-Agent, allow-list or digest), then transactions, then dialogs by Call-ID and our tag.
@@ -99,12 +108,15 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
   }
 
   async start(): Promise<void> {
-    const limits = { maxMessageBytes: 16384, maxHeaders: 64, maxLineLength: 2048, ...this.options.limits };
+    const limits = { ...DEFAULT_LIMITS, ...this.options.limits };
     const admit = (r: Remote): boolean => this.guard.admit(r.address);
     let port = this.options.listen.port;
     for (const kind of this.options.transports ?? ['udp']) {
       const t: Transport = kind === 'udp' ? new UdpTransport(this.options.listen.host, port, admit, limits) : new TcpTransport(this.options.listen.host, port, admit, limits);
       await t.listen();
+      if (t instanceof UdpTransport && t.recvBufferBytes < WANTED_RECV_BUFFER) {
+        this.log.warn({ bytes: t.recvBufferBytes, wanted: WANTED_RECV_BUFFER }, 'sip: small UDP receive buffer; bursts of calls may lose ACKs and BYEs (raise net.core.rmem_max)');
+      }
       port = t.local.port; // with port 0, TCP takes the same number UDP got
       t.on('message', (m, r) => this.onMessage(m, r));
       t.on('malformed', (e, r) => this.onMalformed(e, r));
@@ -232,7 +244,10 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
     this.log.debug({ err: err.message, remote: remoteKey(remote) }, 'sip: malformed message');
     const req = err instanceof SipParseError ? err.request : undefined;
     if (!req || req.method === 'ACK') return;
-    this.transports.get(remote.transport)?.send(serialize(buildResponse(req, 400, { reason: 'Bad Request' })), remote);
+    const status = (err as SipParseError).status;
+    // The reason phrase says what was wrong, so the sender's log tells its admin.
+    const reason = status === 400 ? `Bad Request (${err.message.replace(/[^\x20-\x7e]/g, '?').slice(0, 80)})` : undefined;
+    this.transports.get(remote.transport)?.send(serialize(buildResponse(req, status, { toTag: randomToken(4), ...(reason ? { reason } : {}) })), remote);
   }
 
   private onMessage(msg: SipMessage, remote: Remote): void {
@@ -314,7 +329,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
         return tx.respond(buildResponse(req, 481));
       default:
         if (this.listenerCount('request') > 0) return void this.emit('request', req, tx, remote);
-        return tx.respond(buildResponse(req, 405, { headers: [{ name: 'Allow', value: ALLOW }] }));
+        return tx.respond(unsupported(req));
     }
   }
 

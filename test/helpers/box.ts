@@ -26,6 +26,8 @@ export interface BoxOptions {
   analog?: boolean;
   /** More keys for the sip section (indented two spaces), e.g. "  timers: { t1: 100ms }". */
   sip?: string;
+  /** More line items (YAML, indented two spaces), e.g. a SIP trunk line. */
+  moreLines?: string;
 }
 
 /**
@@ -80,7 +82,7 @@ node: box-1
 language: en-US
 timezone: Asia/Shanghai
 lines:
-${emus.map((e, i) => `  - id: gsm${i + 1}\n    kind: gsm\n    modem: huawei\n    at_port: ${e.paths.at}\n    voice_port: ${e.paths.voice}`).join('\n')}${analog ? `\n  - id: pstn1\n    kind: analog\n    port: ${analog.path}` : ''}
+${emus.map((e, i) => `  - id: gsm${i + 1}\n    kind: gsm\n    modem: huawei\n    at_port: ${e.paths.at}\n    voice_port: ${e.paths.voice}`).join('\n')}${analog ? `\n  - id: pstn1\n    kind: analog\n    port: ${analog.path}` : ''}${opts.moreLines ? `\n${opts.moreLines}` : ''}
 sip:
   listen: 127.0.0.1:${sipPort}
   rtp_ports: ${rtp}-${rtp + 199}

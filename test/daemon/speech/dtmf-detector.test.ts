@@ -4,6 +4,7 @@ import { DtmfDetector, DBM0_AMPLITUDE } from '../../../daemon/speech/dtmf-detect
 import { DTMF_FREQS, silence } from '../../../drivers/audio/tones.js';
 import { parseWav } from '../../../drivers/audio/wav.js';
 import { resample } from '../../../drivers/audio/resample.js';
+import { music } from '../../../scripts/dtmf-material.js';
 
 const ALL = '123A456B789C*0#D';
 
@@ -74,8 +75,23 @@ t.test('all 16 digits at 0, -10, -20 and -28 dBm0 per tone, any frame alignment'
   t.equal(detect(seq).join(''), ALL, 'a 50/50 ms dialled string comes out whole');
 });
 
-t.test('too quiet: -40 dBm0 per tone is ignored', async (t) => {
-  for (const d of '159#') t.same(detect(digitTone(d, { ms: 100, lowDbm0: -40 })), [], d);
+t.test('floor: -40 dBFS per tone is found, -50 dBm0 ignored, and the floor is configurable', async (t) => {
+  const dbfs40 = -40 + 3.14; // -40 dBFS in dBm0
+  for (const d of ALL) t.same(detect(digitTone(d, { ms: 60, lowDbm0: dbfs40 })), [d], `${d} at -40 dBFS`);
+  for (const d of '159#') t.same(detect(digitTone(d, { ms: 100, lowDbm0: -50 })), [], `${d} at -50 dBm0 is ignored`);
+  const strict = DtmfDetector.detect(toPcm(digitTone('5', { ms: 100, lowDbm0: dbfs40 })), { minLevelDbm0: -32 });
+  t.same(strict, [], 'with minLevelDbm0 -32, a -40 dBFS tone is ignored');
+});
+
+t.test('music with strong harmonics (a note and its octave on a DTMF pair) gives no digit', async (t) => {
+  // 752 Hz + 1504 Hz sits inside the tolerance of 770 + 1477 ('6'), 834 + 1668 of 852 + 1633 ('C').
+  for (const f of [752, 755, 832, 835, 690]) {
+    const x = new Float64Array(8000);
+    for (let i = 0; i < x.length; i++) x[i] = 6000 * Math.sin((2 * Math.PI * f * i) / 8000) + 5000 * Math.sin((4 * Math.PI * f * i) / 8000 + 0.3);
+    t.same(detect(x), [], `${f} Hz with its octave`);
+  }
+  const tune = music(90);
+  t.same(DtmfDetector.detect(toPcm(tune)), [], '90 s of synthetic music with harmonics');
 });
 
 t.test('frequency deviation: ±1.5 % accepted, ±3.5 % rejected', async (t) => {

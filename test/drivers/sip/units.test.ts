@@ -3,7 +3,6 @@ import { parseMessage, serialize, header, headerAll, StreamFramer, SipParseError
 import { parseNameAddr, parseUri, formatUri } from '../../../drivers/sip/uri.js';
 import { DigestServer, authorize, parseChallenge } from '../../../drivers/sip/digest.js';
 import { Guard } from '../../../drivers/sip/guard.js';
-import { mayDialOut } from '../../../drivers/sip/dial-policy.js';
 import { answerDirection, chooseMedia, formatSdp, parseSdp } from '../../../drivers/sip/sdp.js';
 
 const crlf = (s: string): Buffer => Buffer.from(s.replace(/\n/g, '\r\n'));
@@ -106,17 +105,6 @@ t.test('guard: CIDR allow-list, token bucket ban, scanners', async (t) => {
   t.ok(g.isScanner('friendly-scanner'));
   t.ok(g.isScanner('VaxSIPUserAgent/3.1'));
   t.notOk(g.isScanner('baresip v1.0.0'));
-});
-
-t.test('toll-fraud guard: deny by default', async (t) => {
-  const policy = { allowedExtensions: ['801'], allowedPrefixes: ['0', '+4930'] };
-  t.same(mayDialOut({ target: '0301234' }, policy), { ok: false, reason: 'not authenticated' });
-  t.equal(mayDialOut({ authenticatedUser: '802', target: '0301234' }, policy).ok, false);
-  t.equal(mayDialOut({ authenticatedUser: '801', extension: '802', target: '0301234' }, policy).ok, false, 'From must match the digest user');
-  t.equal(mayDialOut({ authenticatedUser: '801', target: '00900123' }, { ...policy, allowedPrefixes: ['+4930'] }).ok, false);
-  t.equal(mayDialOut({ authenticatedUser: '801', target: '030 1234' }, policy).ok, true);
-  t.equal(mayDialOut({ authenticatedUser: '801', target: 'sip:evil@x' }, policy).ok, false);
-  t.equal(mayDialOut({ authenticatedUser: '801', target: '0301234' }, { allowedExtensions: [], allowedPrefixes: ['*'] }).ok, false);
 });
 
 t.test('SDP offer/answer', async (t) => {

@@ -1,0 +1,291 @@
+/**
+ * Bridge cost against rtpengine, side by side in one run:
+ *   node dist/scripts/bench-bridge.js [--calls 50,100,200] [--seconds 10] [--profile DIR]
+ *
+ * For each N: N callers dial the real daemon (a separate process) over SIP, press 0 (RFC 4733), and
+ * are bridged to N agents; then every caller and agent leg sends G.711 at 50 packets/s for the
+ * measuring window. The same N caller/agent stream pairs are then relayed by rtpengine (Debian,
+ * userspace, set up over its ng protocol). This process is the load generator for both. Printed
+ * per relay: CPU µs per relayed packet (the relay's own user+system time from /proc), delivered %,
+ * the gaps between packets it sends (|gap - 20 ms| p50/p99/max, measured on arrival on loopback),
+ * RSS, and the ratio daemon/rtpengine. Prints; asserts nothing.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import dgram from 'node:dgram';
+import { once } from 'node:events';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { encodeG711 } from '../drivers/audio/g711.js';
+import { toneSamples } from '../drivers/audio/tones.js';
+import { mediaClock } from '../drivers/media/clock.js';
+import type { SipLeg } from '../drivers/sip/leg.js';
+import { createSipLine } from '../drivers/sip/trunk-line.js';
+import { sdpAudio, startRtpengine } from './anchors/rtpengine.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const cli = resolve(here, '../daemon/cli.js');
+
+function arg(name: string, def: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1]! : def;
+}
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** CPU time (ms, user + system) and RSS (MB) of a process, from /proc. */
+async function proc(pid: number): Promise<{ cpuMs: number; rssMb: number }> {
+  const stat = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
+  const ticks = Number(stat[11]) + Number(stat[12]); // utime, stime (fields 14, 15)
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return { cpuMs: (ticks * 1000) / 100, rssMb: rssKb / 1024 };
+}
+
+/** Arrival gaps of one stream (ms between consecutive packets). */
+class Gaps {
+  private last = 0;
+  readonly devs: number[] = [];
+  count = 0;
+  recording = false;
+  hit(now: number): void {
+    if (!this.recording) return;
+    this.count++;
+    if (this.last) this.devs.push(Math.abs(now - this.last - 20));
+    this.last = now;
+  }
+}
+
+function pct(all: number[], p: number): number {
+  if (!all.length) return NaN;
+  const s = Float64Array.from(all).sort();
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
+}
+
+interface Result {
+  relay: string;
+  calls: number;
+  cpuUsPerPacket: number;
+  delivered: number;
+  gapP50: number;
+  gapP99: number;
+  gapMax: number;
+  rssMb: number;
+  idleRssMb: number;
+}
+
+function summarise(relay: string, calls: number, cpuMs: number, sent: number, gaps: Gaps[], rssMb: number, idleRssMb: number): Result {
+  const got = gaps.reduce((n, g) => n + g.count, 0);
+  const devs = gaps.flatMap((g) => g.devs);
+  return {
+    relay, calls, idleRssMb, rssMb,
+    cpuUsPerPacket: (cpuMs * 1000) / Math.max(1, got),
+    delivered: (100 * got) / Math.max(1, sent),
+    gapP50: pct(devs, 50), gapP99: pct(devs, 99), gapMax: devs.length ? Math.max(...devs) : NaN,
+  };
+}
+
+const PAYLOAD = encodeG711(Buffer.from(toneSamples(1000, 20, -12).buffer), 'PCMU');
+
+// ---------------------------------------------------------------- rtpengine
+async function runRtpengine(calls: number, seconds: number, base: number): Promise<Result> {
+  const rtpe = await startRtpengine(base, { min: base + 10, max: base + 10 + calls * 8 + 100 });
+  const idle = await proc(rtpe.proc.pid!);
+  interface Side { sock: dgram.Socket; port: number; to?: number; gaps: Gaps; seq: number; ts: number; ssrc: number }
+  const mk = async (): Promise<Side> => {
+    const sock = dgram.createSocket('udp4');
+    sock.bind(0, '127.0.0.1');
+    await once(sock, 'listening');
+    const s: Side = { sock, port: sock.address().port, gaps: new Gaps(), seq: 0, ts: 0, ssrc: Math.floor(Math.random() * 2 ** 32) };
+    sock.on('message', () => s.gaps.hit(performance.now()));
+    return s;
+  };
+  const sdp = (port: number): string =>
+    `v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio ${port} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=sendrecv\r\n`;
+  const pairs: [Side, Side][] = [];
+  for (let i = 0; i < calls; i++) {
+    const a = await mk();
+    const b = await mk();
+    const callId = `bench-${i}`;
+    const offer = await rtpe.ng.request({ command: 'offer', 'call-id': callId, 'from-tag': `a${i}`, sdp: sdp(a.port), flags: ['symmetric'] });
+    b.to = sdpAudio(String(offer.sdp)).port;
+    const answer = await rtpe.ng.request({ command: 'answer', 'call-id': callId, 'from-tag': `a${i}`, 'to-tag': `b${i}`, sdp: sdp(b.port) });
+    a.to = sdpAudio(String(answer.sdp)).port;
+    pairs.push([a, b]);
+  }
+  const sides = pairs.flat();
+  let sent = 0;
+  const header = Buffer.alloc(12);
+  const tick = (): void => {
+    for (const s of sides) {
+      header[0] = 0x80;
+      header[1] = 0;
+      header.writeUInt16BE(s.seq++ & 0xffff, 2);
+      header.writeUInt32BE((s.ts += 160) >>> 0, 4);
+      header.writeUInt32BE(s.ssrc, 8);
+      s.sock.send([header, PAYLOAD], s.to!, '127.0.0.1');
+      if (s.gaps.recording) sent++;
+    }
+  };
+  mediaClock.add(tick);
+  await sleep(1000);
+  for (const s of sides) s.gaps.recording = true;
+  const c0 = await proc(rtpe.proc.pid!);
+  await sleep(seconds * 1000);
+  const c1 = await proc(rtpe.proc.pid!);
+  for (const s of sides) s.gaps.recording = false;
+  mediaClock.remove(tick);
+  const r = summarise('rtpengine', calls, c1.cpuMs - c0.cpuMs, sent, sides.map((s) => s.gaps), c1.rssMb, idle.rssMb);
+  for (let i = 0; i < calls; i++) await rtpe.ng.request({ command: 'delete', 'call-id': `bench-${i}`, 'from-tag': `a${i}` }).catch(() => undefined);
+  for (const s of sides) s.sock.close();
+  await rtpe.stop();
+  return r;
+}
+
+// ---------------------------------------------------------------- the daemon
+async function runDaemon(calls: number, seconds: number, base: number): Promise<Result> {
+  const dir = await mkdtemp(join(tmpdir(), 'fd-bench-bridge-'));
+  const agentsLine = createSipLine({ id: 'agents', listen: { host: '127.0.0.1', port: 0 }, rtpPorts: { min: base + 2000, max: base + 2000 + calls * 2 + 50 }, allowFrom: ['127.0.0.1/32'] });
+  const callersLine = createSipLine({ id: 'callers', listen: { host: '127.0.0.1', port: 0 }, rtpPorts: { min: base + 3000, max: base + 3000 + calls * 2 + 50 }, allowFrom: ['127.0.0.1/32'] });
+  await agentsLine.start();
+  await callersLine.start();
+  const sipPort = base;
+  const config = `site: bench
+node: box
+language: en-US
+timezone: UTC
+lines:
+  - id: pbx
+    kind: sip
+    host: 127.0.0.1
+    port: ${agentsLine.ua.port}
+    extensions_via_trunk: false
+sip:
+  listen: 127.0.0.1:${sipPort}
+  rtp_ports: ${base + 10}-${base + 10 + calls * 4 + 100}
+  allow_from: [127.0.0.1/32]
+agents:
+${Array.from({ length: calls }, (_, i) => `  - { extension: "${1000 + i}", name: a${i}, skills: { general: 1 }, wrap_up: 0s, contact: "sip:${1000 + i}@127.0.0.1:${agentsLine.ua.port}" }`).join('\n')}
+queues:
+  - { id: general, skill: general, ring_timeout: 20s }
+bot:
+  greeting: "Hi."
+  menu:
+    "0": agent
+  handoff:
+    say: "One moment."
+    default_queue: general
+speech:
+  tts: { engine: espeak-ng, voice: en }
+  worker: false
+storage:
+  dir: ${dir}/data
+logging:
+  level: warn
+`;
+  await writeFile(join(dir, 'bench.yaml'), config);
+  // --profile DIR: the daemon writes a V8 CPU profile there (open it in Chrome DevTools).
+  const prof = arg('profile', '');
+  const flags = prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : [];
+  const daemon: ChildProcess = spawn(process.execPath, [...flags, cli, 'run', '-c', join(dir, 'bench.yaml')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  daemon.stderr!.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-4000)));
+  const agentLegs: SipLeg[] = [];
+  agentsLine.on('incoming', (leg) => {
+    const l = leg as SipLeg;
+    agentLegs.push(l);
+    void l.answer().catch(() => undefined);
+  });
+  const target = `sip:frontdesk@127.0.0.1:${sipPort}`;
+  // Wait until the daemon answers SIP.
+  for (let i = 0; ; i++) {
+    if (daemon.exitCode !== null) throw new Error(`daemon exited: ${err}`);
+    try {
+      const probe = await callersLine.dial(target);
+      await waitAnswered(probe, 3000);
+      await probe.hangup();
+      break;
+    } catch {
+      if (i > 40) throw new Error(`daemon did not answer SIP: ${err}`);
+      await sleep(250);
+    }
+  }
+  await sleep(500);
+  const idle = await proc(daemon.pid!);
+  const callerLegs: SipLeg[] = [];
+  for (let i = 0; i < calls; i++) {
+    const leg = await callersLine.dial(target);
+    callerLegs.push(leg);
+    void waitAnswered(leg, 10_000).then(async () => {
+      await sleep(300);
+      await leg.sendDtmf('0');
+    }).catch(() => undefined);
+    if (i % 10 === 9) await sleep(100);
+  }
+  const t0 = Date.now();
+  while (agentLegs.filter((l) => l.state === 'answered').length < calls && Date.now() - t0 < 60_000) await sleep(200);
+  const bridged = agentLegs.filter((l) => l.state === 'answered').length;
+  if (bridged < calls) console.log(`  (only ${bridged} of ${calls} calls reached an agent within 60 s)`);
+  await sleep(2500); // the hand-off announcement ends; bridges settle
+  const legs = [...callerLegs.filter((l) => l.state === 'answered'), ...agentLegs.filter((l) => l.state === 'answered')];
+  const gaps = legs.map((l) => {
+    const g = new Gaps();
+    l.rtp!.session.on('packet', (_p, at) => g.hit(at));
+    return g;
+  });
+  const frame = Buffer.from(toneSamples(1000, 20, -12).buffer);
+  const feeder = setInterval(() => {
+    for (const l of legs) while (l.media && l.media.queued < 4) l.media.write(frame);
+  }, 20);
+  await sleep(1000);
+  const out0 = legs.reduce((n, l) => n + (l.rtp?.session.stats.packetsOut ?? 0), 0);
+  for (const g of gaps) g.recording = true;
+  const c0 = await proc(daemon.pid!);
+  await sleep(seconds * 1000);
+  const c1 = await proc(daemon.pid!);
+  for (const g of gaps) g.recording = false;
+  const out1 = legs.reduce((n, l) => n + (l.rtp?.session.stats.packetsOut ?? 0), 0);
+  clearInterval(feeder);
+  const r = summarise('frontdesk', calls, c1.cpuMs - c0.cpuMs, out1 - out0, gaps, c1.rssMb, idle.rssMb);
+  await Promise.all(callerLegs.map((l) => l.hangup().catch(() => undefined)));
+  await sleep(500);
+  daemon.kill('SIGTERM');
+  await once(daemon, 'exit');
+  await agentsLine.stop();
+  await callersLine.stop();
+  await rm(dir, { recursive: true, force: true });
+  return r;
+}
+
+async function waitAnswered(leg: SipLeg, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (leg.state !== 'answered') {
+    if (leg.state === 'ended' || Date.now() > end) throw new Error('not answered');
+    await sleep(20);
+  }
+}
+
+const f = (x: number, d = 1): string => (Number.isNaN(x) ? '-' : x.toFixed(d));
+async function main(): Promise<void> {
+  const counts = arg('calls', '50,100,200').split(',').map(Number);
+  const seconds = Number(arg('seconds', '10'));
+  console.log(`bridge: frontdesk daemon vs rtpengine (userspace), ${seconds} s per run, G.711 both ways, load from this process`);
+  console.log('relay       calls  CPU µs/pkt  delivered %  |gap-20ms| p50/p99/max ms  RSS MB (idle)');
+  let base = 40000;
+  for (const n of counts) {
+    const d = await runDaemon(n, seconds, base);
+    base += 5000;
+    const e = await runRtpengine(n, seconds, base);
+    base += 5000;
+    for (const r of [d, e]) {
+      console.log(`${r.relay.padEnd(10)} ${String(r.calls).padStart(6)} ${f(r.cpuUsPerPacket).padStart(11)} ${f(r.delivered).padStart(12)}  ${`${f(r.gapP50)}/${f(r.gapP99)}/${f(r.gapMax)}`.padStart(25)}  ${f(r.rssMb, 0)} (${f(r.idleRssMb, 0)})`);
+    }
+    console.log(`ratio      ${String(n).padStart(6)} ${`${f(d.cpuUsPerPacket / e.cpuUsPerPacket, 2)}x`.padStart(11)}`);
+  }
+  process.exit(0);
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});

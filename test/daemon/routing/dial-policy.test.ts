@@ -1,0 +1,89 @@
+import t from 'tap';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { toneSamples } from '../../../drivers/audio/tones.js';
+import { Bus } from '../../../daemon/bus/bus.js';
+import type { DomainEvents } from '../../../daemon/bus/events.js';
+import type { Config } from '../../../daemon/config/schema.js';
+import { DialGate, checkNumber, dialRules } from '../../../daemon/routing/dial-policy.js';
+import { startPhone, writeTestWav } from '../../helpers/baresip.js';
+import { startBox } from '../../helpers/box.js';
+import { callAndPress, eventAfter, hangUp, mark } from '../../helpers/routing.js';
+import { sleep } from '../../helpers/net.js';
+
+const cfg = (dialing: Config['dialing']): Config => ({ site: 's', node: 'n', lines: [], bot: { greeting: 'hi' }, ...(dialing ? { dialing } : {}) }) as unknown as Config;
+
+t.test('prefix rules: the longest matching prefix decides; only plain numbers', async (t) => {
+  const rules = dialRules(cfg({ allowed_prefixes: ['0', '1', '+86'], blocked_prefixes: ['00', '+', '0900'] }));
+  t.ok(checkNumber('13800000001', rules).ok, 'national mobile');
+  t.ok(checkNumber('021 1234-5678', rules).ok, 'spaces and dashes are ignored');
+  t.ok(checkNumber('+8613800000001', rules).ok, '"+86" allowed beats "+" blocked');
+  t.match(checkNumber('+447700900123', rules), { ok: false, kind: 'number', reason: /blocked range \(\+\.\.\.\)/ }, 'international E.164 blocked');
+  t.match(checkNumber('0044770090012', rules), { ok: false, reason: /blocked range \(00\.\.\.\)/ }, 'international access code blocked');
+  t.match(checkNumber('09001234567', rules), { ok: false, reason: /0900/ }, 'premium range blocked although "0" is allowed');
+  t.match(checkNumber('55512345', rules), { ok: false, reason: /not under an allowed prefix/ });
+  t.match(checkNumber('sip:evil@example.com', rules), { ok: false, reason: /not a plain phone number/ });
+  t.match(checkNumber('1234;ext=5', rules), { ok: false });
+  const defaults = dialRules(cfg(undefined));
+  t.same([defaults.blockedPrefixes, defaults.maxPerLine, defaults.windowMs], [['00'], 30, 3_600_000], 'defaults: international access code blocked, 30 per line per hour');
+  t.ok(checkNumber('+8613800000001', defaults).ok, 'no allow-list: anything not blocked');
+  t.notOk(checkNumber('00861380000000', defaults).ok);
+});
+
+t.test('per-line rate limit; refusals are logged and alarmed, a permitted dial clears the alarm', async (t) => {
+  const bus = new Bus();
+  const alarms: DomainEvents['alarm'][] = [];
+  bus.on('alarm', (e) => {
+    alarms.push(e.data);
+  });
+  let now = 1_000_000;
+  const gate = new DialGate({ bus, log: pino({ level: 'silent' }), config: () => cfg({ max_per_line: 2, per_line_window: '10m' }), now: () => now });
+  t.ok(gate.permit('gsm1', '13800000001', 'callback').ok);
+  t.ok(gate.permit('gsm1', '13800000002', 'callback').ok);
+  t.match(gate.permit('gsm1', '13800000003', 'campaign'), { ok: false, kind: 'rate', reason: /gsm1 already dialled 2 times within 10 min/ });
+  t.ok(gate.permit('gsm2', '13800000003', 'campaign').ok, 'the limit is per line');
+  t.match(alarms, [{ code: 'dial-refused', source: 'gsm1', active: true, message: /campaign to 13800000003 refused/ }]);
+  now += 10 * 60_000;
+  t.ok(gate.permit('gsm1', '13800000003', 'campaign').ok, 'allowed again once the window has passed');
+  t.match(alarms[1], { code: 'dial-refused', source: 'gsm1', active: false }, 'alarm cleared');
+  t.notOk(gate.permit('gsm1', '0044123', 'originate').ok);
+  t.notOk(gate.screen('gsm1', '0044123', 'callback'));
+  t.equal(alarms.filter((a) => a.active).length, 3);
+});
+
+t.test('a callback to a blocked number is never dialled: no agent rung, nothing reaches the modem', async (t) => {
+  const wavDir = await mkdtemp(join(tmpdir(), 'fd-dp-'));
+  const p801 = await startPhone({ user: '801', answer: 'auto', playWav: await writeTestWav(wavDir, 'agent.wav', toneSamples(600, 30_000)) });
+  t.teardown(() => p801.stop());
+  const box = await startBox({
+    lines: 2,
+    agents: [{ extension: '801', contact: p801.uri, extra: 'wrap_up: 0s' }],
+    queues: `  - id: general\n    skill: general\n    ring_timeout: 3s\n    max_wait: 2s\n    on_max_wait: callback`,
+    extra: 'dialing:\n  allowed_prefixes: ["+86"]\n  blocked_prefixes: ["00", "+"]',
+  });
+  t.teardown(() => box.close());
+  const A = '+8613800000001';
+  const B = '+447700900123'; // international: blocked
+  const lineB = box.emus[1]!.modem;
+  const from = mark(box);
+  // A talks to 801, so B waits until max_wait and is promised a callback.
+  const a = await callAndPress(box, 0, A);
+  await eventAfter(box, from, 'queue.connect', (l) => l.callId === a);
+  const b = await callAndPress(box, 1, B);
+  const req = await eventAfter(box, from, 'callback.requested', (l) => l.callId === b, 30_000);
+  const failed = await eventAfter(box, from, 'callback.state', (l) => l.id === req.id && l.state === 'failed', 15_000);
+  t.match(failed.detail, /dialing policy/, `callback failed: ${String(failed.detail)}`);
+  const refusal = await box.daemon.waitForLog((l) => l.msg === 'dial refused by the dialing policy' && l.number === B, 5000);
+  t.match(refusal, { lineId: 'gsm2', purpose: 'callback', reason: /blocked range/ }, 'logged with line, purpose and reason');
+  const alarm = await box.row<{ active: number; message: string }>("SELECT active, message FROM alarms WHERE code = 'dial-refused' AND source = 'gsm2'", [], () => true);
+  t.match(alarm, { active: 1, message: new RegExp(`callback to \\${B} refused`) }, 'dial-refused alarm raised');
+  await sleep(1000);
+  // The agent becomes free: a permitted callback would ring 801 now and then dial B.
+  const m2 = mark(box);
+  await hangUp(box, 0, a);
+  await sleep(6000);
+  t.notOk(box.daemon.logs.slice(m2).some((l) => l.msg === 'callback.state' && l.id === req.id), 'the agent was never rung for it');
+  t.same(lineB.commands.filter((c) => c.line.startsWith('ATD')), [], 'no ATD ever reached the modem of the line');
+});
