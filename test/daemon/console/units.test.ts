@@ -3,6 +3,7 @@ import { toneLevel } from '../../../drivers/audio/tones.js';
 import { candidateFilter } from '../../../drivers/webrtc/ice.js';
 import { StreamResampler } from '../../../drivers/webrtc/resample.js';
 import { LoginLimiter } from '../../../daemon/console/auth.js';
+import { ConfigError, parseConfig } from '../../../daemon/config/load.js';
 
 t.test('ICE candidates outside console.webrtc.networks are dropped both ways', async (t) => {
   const sdp = ['v=0', 'a=candidate:1 1 udp 2122260223 192.0.2.2 50000 typ host', 'a=candidate:2 1 udp 2122194687 127.0.0.1 50001 typ host', 'a=candidate:3 1 udp 2122129151 ::1 50002 typ host', 'a=candidate:4 1 udp 2122129151 abcd-1234.local 50003 typ host', 'a=end-of-candidates', ''].join('\r\n');
@@ -43,4 +44,23 @@ t.test('login limiter: five failures free, then a lock that grows; success clear
   t.equal(l.wait(['ip:b']), 0, 'other keys unaffected');
   l.succeed(['ip:a']);
   t.equal(l.wait(['ip:a']), 0, 'success clears');
+});
+
+t.test('console users are checked against the config: agents need an existing extension, names are unique', async (t) => {
+  const base = `site: s\nnode: n\nlines:\n  - { id: gsm1, kind: gsm, modem: huawei, at_port: /dev/x, voice_port: /dev/y }\nagents:\n  - { extension: "801", name: A }\nbot:\n  greeting: hi\n`;
+  const hash = 'scrypt$16384$8$1$c2FsdHNhbHRzYWx0c2FsdA==$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g=';
+  const issues = (users: string): string[] => {
+    try {
+      parseConfig(`${base}console:\n  users:\n${users}`, 'x.yaml', {});
+      return [];
+    } catch (err) {
+      if (err instanceof ConfigError) return err.issues.map((i) => `${i.path}: ${i.message}`);
+      throw err;
+    }
+  };
+  t.same(issues(`    - { name: a, role: agent, extension: "801", password_hash: "${hash}" }\n`), [], 'a valid agent login');
+  t.match(issues(`    - { name: a, role: agent, password_hash: "${hash}" }\n`).join('\n'), /role agent but no extension/);
+  t.match(issues(`    - { name: a, role: agent, extension: "899", password_hash: "${hash}" }\n`).join('\n'), /no agent with extension "899"/);
+  t.match(issues(`    - { name: a, role: admin, password_hash: "${hash}" }\n    - { name: a, role: supervisor, password_hash: "${hash}" }\n`).join('\n'), /duplicate console user "a"/);
+  t.match(issues(`    - { name: a, role: admin, password_hash: "hunter2" }\n`).join('\n'), /password_hash/, 'a plain password is refused');
 });
