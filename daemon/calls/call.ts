@@ -3,6 +3,7 @@ import type { Leg, LegEnd } from '../../drivers/line.js';
 import type { Bus } from '../bus/bus.js';
 import type { CallOutcome, CallPhase, DomainEvents } from '../bus/events.js';
 import type { Logger } from '../log.js';
+import type { Bridge } from './bridge.js';
 
 /** A time-sortable call id: base36 milliseconds then random, e.g. "mi8k2x1a-3f9c2d". */
 export function newCallId(now = Date.now()): string {
@@ -27,6 +28,8 @@ export class Call {
   phase: CallPhase | 'offered' = 'offered';
   agentLeg: Leg | undefined;
   agentExt: string | undefined;
+  /** Caller ⇄ agent while connected (a supervisor listens in on it). */
+  bridge: Bridge | undefined;
   outcome: CallOutcome | undefined;
   private ended = false;
   /** Aborted when the customer leg ends: everything the call is doing stops. */

@@ -19,6 +19,7 @@ import { TtsEngine } from '../speech/tts.js';
 import { DEFAULT_DATA_DIR } from '../app.js';
 import type { LinesExtension } from '../lines/lines.js';
 import { runInboundCall } from './runner.js';
+import { listenIn, type MonitorMode } from './listen.js';
 import type { SpeechService } from '../speech/supervisor.js';
 import type { Call } from './call.js';
 
@@ -142,6 +143,13 @@ export class CallsExtension implements Extension {
     const queue = row.queue_id ?? cfg.bot.handoff?.default_queue ?? cfg.queues?.[0]?.id;
     if (!queue) throw new CommandError('no queue to call back from');
     return this.callbacks.request({ callId, number: row.caller, queue, lineId: row.line_id, since: Date.now() });
+  }
+
+  /** A supervisor's leg joins a connected call (console): listen, whisper to the agent, or barge in. */
+  listen(callId: string, ear: Leg, mode: MonitorMode = 'listen'): void {
+    const call = this.calls.get(callId);
+    if (!call?.bridge) throw new CommandError('the call is not connected to an agent');
+    listenIn(call, ear, mode);
   }
 
   agentPool(): AgentPool {

@@ -179,6 +179,7 @@ export async function handOff(call: Call, speaker: Speaker, req: HandoffRequest,
     }
   }
   const bridge = new Bridge(call.customer.media, agentLeg.media);
+  call.bridge = bridge;
   call.setPhase('connected', { agent: ext });
   const recording = await startRecording(call, bridge, deps);
   const talkFrom = Date.now();
@@ -191,6 +192,7 @@ export async function handOff(call: Call, speaker: Speaker, req: HandoffRequest,
     void call.transferRequested().then((t) => ((transfer = t), resolve('transfer')));
   });
   bridge.close();
+  call.bridge = undefined;
   if (by !== 'agent') await agentLeg.hangup(by === 'transfer' ? 'transferred' : 'normal').catch(() => undefined);
   deps.agents.callEnded(ext, Date.now() - talkFrom);
   if (recording) {

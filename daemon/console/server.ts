@@ -8,6 +8,7 @@ import type { Db } from '../store/db.js';
 import type { Logger } from '../log.js';
 import type { AgentAction } from '../routing/feature-codes.js';
 import type { WebRtcPhones } from '../../drivers/webrtc/phones.js';
+import type { Leg } from '../../drivers/line.js';
 import { can, csrfOk, LoginLimiter, Sessions, type Session, type User } from './auth.js';
 import { dummyHash, verifyPassword } from './passwords.js';
 import type { LiveHub, StreamClient } from './hub.js';
@@ -33,6 +34,8 @@ export interface ServerDeps {
   transfer: (callId: string, to: { queue?: string; extension?: string }) => unknown;
   /** The call core's callback policy: ring an agent, then dial the caller. */
   callBack: (callId: string) => Promise<string>;
+  /** A supervisor's browser phone joins a connected call: listen, whisper (to the agent) or barge. */
+  listen: (callId: string, ear: Leg, mode: 'listen' | 'whisper' | 'barge') => void;
   phones: WebRtcPhones;
   tls?: { cert: Buffer; key: Buffer };
 }
@@ -189,9 +192,11 @@ export async function buildServer(d: ServerDeps): Promise<FastifyInstance> {
     };
     d.hub.add(client);
     // The agent's own workbench is their browser phone while it is open (not a supervisor's view of it).
-    const detach = ext !== undefined && s.user.extension === ext
-      ? d.phones.attach(ext, {
-          ring: (leg) => client.send('rtc-ring', { legId: leg.id, callId: leg.options.headers?.['X-Frontdesk-Call-Id'] ?? null, caller: leg.options.callerNumber ?? null, display: leg.options.displayName ?? null }),
+    // A supervisor's wallboard is their phone for listening in.
+    const phoneId = ext !== undefined ? (s.user.extension === ext ? ext : undefined) : `sup:${s.user.name}`;
+    const detach = phoneId !== undefined
+      ? d.phones.attach(phoneId, {
+          ring: (leg) => client.send('rtc-ring', { legId: leg.id, callId: leg.options.headers?.['X-Frontdesk-Call-Id'] ?? null, caller: leg.options.callerNumber ?? null, display: leg.options.displayName ?? null, listen: leg.options.headers?.['X-Frontdesk-Listen'] ?? null }),
           end: (leg, end) => client.send('rtc-end', { legId: leg.id, by: end.by, cause: end.cause }),
         })
       : undefined;

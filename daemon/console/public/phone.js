@@ -61,10 +61,12 @@ export function phone(handlers) {
     if (leg) await post(`/api/rtc/${leg.legId}/hangup`).catch(() => {});
     ended();
   };
-  $('keypad').append(...'123456789*0#'.split('').map((d) => h('button', { class: 'act', id: `key-${d === '*' ? 'star' : d === '#' ? 'hash' : d}`, onclick: () => leg && post(`/api/rtc/${leg.legId}/dtmf`, { digits: d }) }, d)));
+  if ($('keypad')) $('keypad').append(...'123456789*0#'.split('').map((d) => h('button', { class: 'act', id: `key-${d === '*' ? 'star' : d === '#' ? 'hash' : d}`, onclick: () => leg && post(`/api/rtc/${leg.legId}/dtmf`, { digits: d }) }, d)));
   handlers['rtc-ring'] = (r) => {
     leg = r;
-    show('ringing', r.caller);
+    show('ringing', r.listen ? `${t('listening')} ${r.caller ?? ''}` : r.caller);
+    // Listening in was asked for by a click on this page: answer at once.
+    if (r.listen) answer().catch((e) => ($('phone-caller').textContent = e.message));
   };
   handlers['rtc-end'] = (r) => {
     if (leg && r.legId !== leg.legId) return;

@@ -1,4 +1,5 @@
-import { dur, h, header, me, pct, setLang, lang, since, stream, t } from './console.js';
+import { dur, h, header, me, pct, post, setLang, lang, since, stream, t } from './console.js';
+import { phone } from './phone.js';
 
 const m = await me();
 setLang(lang);
@@ -29,7 +30,7 @@ function render() {
     return h('tr', { dataset: { ext: a.extension } },
       h('td', {}, `${a.extension} ${names.get(a.extension) ?? a.name ?? ''}`),
       h('td', {}, h('span', { class: `pill s-${st}`, dataset: { k: 'state' } }, t(st)), a.reason && st === 'paused' ? h('span', { class: 'muted' }, ` ${a.reason}`) : null),
-      h('td', { dataset: { k: 'call' } }, a.caller ?? (a.callId ? '…' : '')),
+      h('td', { dataset: { k: 'call' } }, a.caller ?? (a.callId ? '…' : ''), a.state === 'busy' && a.callId ? ['listen', 'whisper', 'barge'].map((mode) => h('button', { class: `act ${mode}`, onclick: () => post(`/api/calls/${encodeURIComponent(a.callId)}/listen`, { mode }).catch((e) => alert(e.message)) }, t(mode))) : null),
       h('td', { class: 'num' }, since(a.since)));
   }), 'none');
   table('lines', ['line', 'state', 'signal', 'operator'], wall.lines.map((l) => h('tr', { dataset: { line: l.lineId } },
@@ -41,6 +42,8 @@ function render() {
     h('td', {}, `${a.code}${a.source ? ` (${a.source})` : ''}`), h('td', {}, a.message), h('td', { class: 'num' }, since(a.since)))), 'noAlarms');
 }
 
-stream('', { wall: (w) => ((wall = w), render()) });
+const handlers = { wall: (w) => ((wall = w), render()) };
+phone(handlers);
+stream('', handlers);
 // Waiting times and time in state tick without server traffic.
 setInterval(render, 1000);
