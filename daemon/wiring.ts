@@ -20,6 +20,6 @@ export function buildExtensions(_config: Config): Extension[] {
   const speech = new SpeechExtension();
   const phones = new WebRtcPhones();
   const calls = new CallsExtension(lines, speech, phones);
-  const console = new ConsoleExtension({ agentAction: (ext, action, reason) => calls.agentAction(ext, action, reason), transfer: (callId, to) => calls.transfer(callId, to), callBack: (callId) => calls.callBack(callId), listen: (callId, ear, mode) => calls.listen(callId, ear, mode), phones });
+  const console = new ConsoleExtension({ agentAction: (ext, action, reason) => calls.agentAction(ext, action, reason), transfer: (callId, to) => calls.transfer(callId, to), callBack: (callId) => calls.callBack(callId), listen: (callId, ear, mode) => calls.listen(callId, ear, mode), incoming: (leg, line) => calls.incoming(leg, line), phones });
   return [new StoreExtension(), new RetentionExtension(), telemetryExtension(), speech, lines, calls, console];
 }

@@ -6,7 +6,7 @@ import type { MediaPort } from './media/port.js';
  * logical phone line; each call on it is a Leg. The call core never sees AT commands or SIP messages.
  */
 
-export type LineKind = 'gsm' | 'analog' | 'sip';
+export type LineKind = 'gsm' | 'analog' | 'sip' | 'webrtc';
 
 /** Who is on the other end, as far as the line can tell. */
 export interface Party {

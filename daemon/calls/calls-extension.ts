@@ -173,6 +173,11 @@ export class CallsExtension implements Extension {
     return user && this.agents.get(user) ? user : undefined;
   }
 
+  /** A call that arrives other than through a configured line (a web caller from the console). */
+  incoming(leg: Leg, line: Line): void {
+    this.onIncoming(leg, line);
+  }
+
   private onIncoming(leg: Leg, line: Line): void {
     if (!this.ctx || !this.ctx.accepting()) {
       this.ctx?.log.warn({ lineId: line.id }, 'not accepting calls (stopping); rejecting');

@@ -72,6 +72,8 @@ export function crossCheck(c: Config): CrossIssue[] {
     issues.push({ path: ['sip', 'rtp_ports'], message: `"${c.sip?.rtp_ports}" is not a usable port range (low-high, within 1024-65535)` });
   }
   // Console logins: unique names; an agent login is one of the agents.
+  const web = c.console?.web_callers ? (c.console.web_callers.line_id ?? 'web') : undefined;
+  if (web && c.lines.some((l) => l.id === web)) issues.push({ path: ['console', 'web_callers', 'line_id'], message: `line id "${web}" is already a line's` });
   const names = new Set<string>();
   (c.console?.users ?? []).forEach((u, i) => {
     if (names.has(u.name)) issues.push({ path: ['console', 'users', i, 'name'], message: `duplicate console user "${u.name}"` });

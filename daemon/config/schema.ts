@@ -318,6 +318,11 @@ const ConsoleSection = Obj(
     tls: Type.Optional(Obj({ cert: Type.String({ minLength: 1, description: 'Certificate chain (PEM file).' }), key: Type.String({ minLength: 1, description: 'Private key (PEM file).' }) }, 'Serve HTTPS; session cookies are then marked Secure.')),
     users: Type.Array(ConsoleUser, { minItems: 1, description: 'Who may log in.' }),
     session_ttl: Type.Optional(Duration('A login lasts this long without use.', '12h')),
+    web_callers: Type.Optional(Obj({
+      line_id: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$', default: 'web', description: 'Line id of web calls in records and reports.' })),
+      max_calls: Type.Optional(Type.Integer({ minimum: 1, maximum: 50, default: 2, description: 'Web calls at the same time; more are refused (busy).' })),
+      per_hour: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 6, description: 'Calls per hour from one address; more are refused.' })),
+    }, 'A public "call us" page (/call) the branch can link from its website: the visitor reaches the same bot and queues as a phone caller.')),
     webrtc: Type.Optional(Obj({ networks: Type.Optional(Type.Array(Type.String({ pattern: '^[0-9a-fA-F:.]+(/[0-9]{1,3})?$' }), { description: 'Browser phones (agents with contact webrtc) use only ICE candidates in these networks (CIDR), both ways; default: any. E.g. the branch LAN.' })) })),
   },
   'The staff console: wallboard and agent workbench in a browser. Off unless present.',

@@ -6,7 +6,7 @@ import { durationOr } from '../config/duration.js';
 import type { Context, Extension } from '../extension.js';
 import type { AgentAction } from '../routing/feature-codes.js';
 import type { WebRtcPhones } from '../../drivers/webrtc/phones.js';
-import type { Leg } from '../../drivers/line.js';
+import type { Leg, Line } from '../../drivers/line.js';
 import { Sessions } from './auth.js';
 import { LiveHub } from './hub.js';
 import { LiveState } from './live-state.js';
@@ -21,6 +21,8 @@ export interface ConsoleDeps {
   callBack: (callId: string) => Promise<string>;
   /** A supervisor's browser phone joins a connected call: listen, whisper (to the agent) or barge. */
   listen: (callId: string, ear: Leg, mode: 'listen' | 'whisper' | 'barge') => void;
+  /** Hand a web caller's leg to the call core, as a line would. */
+  incoming: (leg: Leg, line: Line) => void;
   /** Browser phones: the workbench rings, answers and talks through them. */
   phones: WebRtcPhones;
 }
@@ -72,7 +74,7 @@ export class ConsoleExtension implements Extension {
     sessions.onDropped((s) => live.closeSession(s.id));
     this.deps.phones.setNetworks(c.webrtc?.networks);
     const tls = c.tls ? { cert: await readFile(c.tls.cert), key: await readFile(c.tls.key) } : undefined;
-    const server = await buildServer({ config: () => ctx.config(), db: ctx.db, log, hub: live, state, sessions, agentAction: this.deps.agentAction, transfer: this.deps.transfer, callBack: this.deps.callBack, listen: this.deps.listen, phones: this.deps.phones, ...(tls ? { tls } : {}) });
+    const server = await buildServer({ config: () => ctx.config(), db: ctx.db, log, hub: live, state, sessions, agentAction: this.deps.agentAction, transfer: this.deps.transfer, callBack: this.deps.callBack, listen: this.deps.listen, incoming: this.deps.incoming, phones: this.deps.phones, ...(tls ? { tls } : {}) });
     const { host, port } = parseListen(c.listen ?? '127.0.0.1:8080');
     await server.listen({ host, port });
     Object.assign(this, { server, hub: live, sessions, running: c });

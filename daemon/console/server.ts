@@ -8,7 +8,7 @@ import type { Db } from '../store/db.js';
 import type { Logger } from '../log.js';
 import type { AgentAction } from '../routing/feature-codes.js';
 import type { WebRtcPhones } from '../../drivers/webrtc/phones.js';
-import type { Leg } from '../../drivers/line.js';
+import type { Leg, Line } from '../../drivers/line.js';
 import { can, csrfOk, LoginLimiter, Sessions, type Session, type User } from './auth.js';
 import { dummyHash, verifyPassword } from './passwords.js';
 import type { LiveHub, StreamClient } from './hub.js';
@@ -17,6 +17,7 @@ import { audit, auditTrail } from './records.js';
 import { historyRoutes } from './history-routes.js';
 import { agentRoutes } from './agent-routes.js';
 import { phoneRoutes } from './phone-routes.js';
+import { webCallRoutes } from './web-call-routes.js';
 
 export const COOKIE = 'fd_session';
 const PUBLIC = fileURLToPath(new URL('../../../daemon/console/public/', import.meta.url));
@@ -36,6 +37,8 @@ export interface ServerDeps {
   callBack: (callId: string) => Promise<string>;
   /** A supervisor's browser phone joins a connected call: listen, whisper (to the agent) or barge. */
   listen: (callId: string, ear: Leg, mode: 'listen' | 'whisper' | 'barge') => void;
+  /** Hand a web caller's leg to the call core, as a line would. */
+  incoming: (leg: Leg, line: Line) => void;
   phones: WebRtcPhones;
   tls?: { cert: Buffer; key: Buffer };
 }
@@ -84,7 +87,8 @@ export async function buildServer(d: ServerDeps): Promise<FastifyInstance> {
     req.session = d.sessions.get(req.cookies[COOKIE]);
     if (req.method === 'GET' || req.method === 'HEAD') return;
     if (!sameOrigin(req)) return reply.code(403).send({ error: 'cross-site request refused' });
-    if (req.url === '/api/login') return;
+    // Logins, and web callers (no account; limited by web-call-routes), need no session.
+    if (req.url === '/api/login' || req.url.startsWith('/api/webcall')) return;
     if (!req.session) return reply.code(401).send({ error: 'login required' });
     const token = req.headers['x-csrf-token'];
     if (!csrfOk(req.session, typeof token === 'string' ? token : undefined)) return reply.code(403).send({ error: 'missing or wrong CSRF token' });
@@ -208,6 +212,7 @@ export async function buildServer(d: ServerDeps): Promise<FastifyInstance> {
   });
 
   agentRoutes(app, d);
+  webCallRoutes(app, { ...d, page });
   phoneRoutes(app, d);
 
   // ---- admin --------------------------------------------------------------------------------------

@@ -22,13 +22,15 @@ const GATHER_MS = 3000;
  */
 export class WebRtcLeg extends EventEmitter<LegEvents> implements Leg {
   readonly id = randomUUID();
-  readonly lineId = WEBRTC_LINE_ID;
-  readonly direction = 'outbound' as const;
+  readonly lineId: string = WEBRTC_LINE_ID;
+  readonly direction: 'inbound' | 'outbound' = 'outbound';
   readonly remote: Party;
   state: LegState = 'offered';
   media: WebRtcMediaPort | null = null;
   private pc: InstanceType<typeof Wrtc.RTCPeerConnection> | undefined;
   private timer: NodeJS.Timeout | undefined;
+  /** ICE connected: media flows. */
+  private connected = false;
 
   constructor(
     readonly extension: string,
@@ -38,6 +40,16 @@ export class WebRtcLeg extends EventEmitter<LegEvents> implements Leg {
   ) {
     super();
     this.remote = { number: extension, uri: `webrtc:${extension}` };
+  }
+
+  /**
+   * A web caller's leg (the public call page): inbound on `lineId`, negotiated first (accept), then
+   * handed to the call core, which answers it once media flows.
+   */
+  static inbound(lineId: string, remote: Party, filter: (sdp: string) => string): WebRtcLeg {
+    const leg = new WebRtcLeg(remote.number ?? 'web', {}, () => [], filter);
+    Object.assign(leg, { lineId, direction: 'inbound', remote, state: 'ringing' });
+    return leg;
   }
 
   /** Ring the agent's page(s). */
@@ -72,10 +84,9 @@ export class WebRtcLeg extends EventEmitter<LegEvents> implements Leg {
     const media = new WebRtcMediaPort(source, sink);
     this.media = media;
     media.start();
-    let up = false;
     const connected = (): void => {
-      if (up || this.state !== 'answered') return;
-      up = true;
+      if (this.connected || this.state !== 'answered') return;
+      this.connected = true;
       this.emit('answered');
     };
     if (pc.connectionState === 'connected') connected();
@@ -98,12 +109,21 @@ export class WebRtcLeg extends EventEmitter<LegEvents> implements Leg {
   remoteDtmf(digits: string): void {
     const keys = [...digits].filter((d) => /^[0-9*#A-D]$/.test(d));
     if (!keys.length) return;
-    this.media?.injectInbound(toFrames(dtmfTones(keys.join(''), 120, 80)));
+    // An agent's keys reach the caller in band; a web caller's keys go to the bot as events only
+    // (tones as well would be counted twice).
+    if (this.direction === 'outbound') this.media?.injectInbound(toFrames(dtmfTones(keys.join(''), 120, 80)));
     for (const d of keys) this.emit('dtmf', d, 'console');
   }
 
+  /** Inbound (web caller): resolves once media flows. */
   async answer(): Promise<void> {
-    throw new Error('a browser phone leg is outbound; the page answers it');
+    if (this.direction === 'outbound') throw new Error('a browser phone leg is outbound; the page answers it');
+    if (this.connected) return;
+    if (this.state === 'ended') throw new Error('the web caller left');
+    await new Promise<void>((resolve, reject) => {
+      this.once('answered', () => resolve());
+      this.once('ended', () => reject(new Error('the web caller left')));
+    });
   }
 
   async hangup(cause = 'normal'): Promise<void> {

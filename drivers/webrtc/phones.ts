@@ -16,6 +16,11 @@ export class WebRtcPhones {
     this.filter = candidateFilter(networks);
   }
 
+  /** The ICE candidate filter in force (web callers' legs use it too). */
+  sdpFilter(): (sdp: string) => string {
+    return this.filter;
+  }
+
   attach(extension: string, signal: PhoneSignal): () => void {
     let set = this.pages.get(extension);
     if (!set) this.pages.set(extension, (set = new Set()));
