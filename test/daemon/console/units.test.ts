@@ -63,4 +63,5 @@ t.test('console users are checked against the config: agents need an existing ex
   t.match(issues(`    - { name: a, role: agent, extension: "899", password_hash: "${hash}" }\n`).join('\n'), /no agent with extension "899"/);
   t.match(issues(`    - { name: a, role: admin, password_hash: "${hash}" }\n    - { name: a, role: supervisor, password_hash: "${hash}" }\n`).join('\n'), /duplicate console user "a"/);
   t.match(issues(`    - { name: a, role: admin, password_hash: "hunter2" }\n`).join('\n'), /password_hash/, 'a plain password is refused');
+  t.match(issues(`    - { name: a, role: admin, password_hash: "${hash}" }\n  web_callers: { line_id: gsm1 }\n`).join('\n'), /line id "gsm1" is already a line's/, 'the web callers\' line id is its own');
 });
