@@ -63,6 +63,16 @@ export class WebRtcLeg extends EventEmitter<LegEvents> implements Leg {
   /** The page answers with its SDP offer; returns our SDP answer. Media flows once ICE connects. */
   async accept(offer: string): Promise<string> {
     if (this.state !== 'ringing') throw new Error(`the call is ${this.state}`);
+    try {
+      return await this.negotiate(offer);
+    } catch (err) {
+      // A bad offer or a failed negotiation ends the leg (the router tries the next agent).
+      this.finish({ by: 'network', cause: 'failed', detail: (err as Error).message });
+      throw err;
+    }
+  }
+
+  private async negotiate(offer: string): Promise<string> {
     clearTimeout(this.timer);
     this.state = 'answered';
     // Loaded on the first browser call only: the native library starts threads of its own.
