@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tone, toneLevel } from '../../../drivers/audio/tones.js';
-import { writeWav } from '../../../drivers/audio/wav.js';
+import { readWav, writeWav } from '../../../drivers/audio/wav.js';
 import { sleep } from '../../helpers/net.js';
 import { callAndPress, eventAfter, mark } from '../../helpers/routing.js';
 import { launchChromium, pageAs, shotDir, startConsoleBox } from './rig.js';
@@ -32,6 +32,7 @@ t.test('browser agent (contact webrtc): rings in the workbench, answers, talks b
   const cb = await startConsoleBox({
     agents: [{ extension: '801', contact: 'webrtc', extra: 'wrap_up: 0s' }, { extension: '802', contact: 'sip:802@127.0.0.1:9', extra: 'logged_in: false' }],
     ringTimeout: '30s',
+    record: true,
     // Media stays on loopback: only these ICE candidates are offered or accepted.
     consoleMore: '  webrtc: { networks: [127.0.0.1/32, "::1/128"] }\n',
   });
@@ -95,6 +96,11 @@ t.test('browser agent (contact webrtc): rings in the workbench, answers, talks b
   t.ok(box.emu.modem.commands.some((c) => c.line === 'AT+CHUP'), 'the caller\'s line was hung up (AT+CHUP)');
   await page.waitForSelector('#phone-state[data-state="ended"]');
   await page.waitForSelector('#agent-state[data-state="available"]');
+
+  // Recorded like a desk-phone call: both voices in the WAV the CDR names.
+  const rec = await box.row<{ recording_path: string }>('SELECT recording_path FROM calls WHERE id = ?', [callId], (r) => Boolean(r.recording_path));
+  const wav = await readWav(rec.recording_path);
+  t.ok(toneLevel(wav.samples, 1000) > 0.02 && toneLevel(wav.samples, 600) > 0.02, `the recording holds the caller's 1 kHz (${toneLevel(wav.samples, 1000).toFixed(3)}) and the browser agent's 600 Hz (${toneLevel(wav.samples, 600).toFixed(3)})`);
 
   // A second caller hangs up first: the page's phone clears too.
   const from2 = mark(box);
