@@ -68,9 +68,19 @@ t.test('supervisor from the wallboard: listen (hears both, not heard), whisper (
   const whisperToCaller = Buffer.concat(box.emu.modem.recording.filter((r) => r.at >= w0).map((r) => r.frame));
   t.ok(toneLevel(whisperToCaller, 1500) < 0.01, `whisper: the caller does not hear the supervisor (1500 Hz ${toneLevel(whisperToCaller, 1500).toFixed(4)})`);
 
-  // Barge: the caller hears the supervisor too.
-  await page.click('#phone-hangup');
+  // The call ends: the supervisor's phone ends with it; the agent heard the whisper (listening sends nothing).
+  box.emu.modem.hangup();
+  await eventAfter(box, from, 'call.ended', (l) => l.callId === callId);
   await page.waitForSelector('#phone-state[data-state="ended"]');
+  t.pass("the supervisor's phone clears when the call ends");
+  await phone.waitEvent('CALL_CLOSED', 10_000);
+  const agentHeard = await phone.heard();
+  t.ok(toneLevel(agentHeard, 1500) > 0.01, `whisper: the agent heard the supervisor (1500 Hz ${toneLevel(agentHeard, 1500).toFixed(3)})`);
+
+  // Barge, on the next call: the caller hears the supervisor too.
+  const from2 = mark(box);
+  const call2 = await callAndPress(box, 0, '+8613912340001', '0');
+  await eventAfter(box, from2, 'call.phase', (l) => l.callId === call2 && l.phase === 'connected', 30_000);
   await page.click('tr[data-ext="801"] button.barge');
   await page.waitForSelector('#phone-state[data-state="talking"]');
   await sleep(1500);
@@ -78,13 +88,7 @@ t.test('supervisor from the wallboard: listen (hears both, not heard), whisper (
   await sleep(2000);
   const bargeToCaller = Buffer.concat(box.emu.modem.recording.filter((r) => r.at >= b0).map((r) => r.frame));
   t.ok(toneLevel(bargeToCaller, 1500) > 0.02, `barge: the caller hears the supervisor (1500 Hz ${toneLevel(bargeToCaller, 1500).toFixed(3)})`);
-
-  // The call ends: the supervisor's phone ends with it.
+  t.ok(toneLevel(bargeToCaller, 600) > 0.02, 'and still the agent');
   box.emu.modem.hangup();
-  await eventAfter(box, from, 'call.ended', (l) => l.callId === callId);
-  await page.waitForSelector('#phone-state[data-state="ended"]');
-  t.pass("the supervisor's phone clears when the call ends");
-  await phone.waitEvent('CALL_CLOSED', 10_000);
-  const agentHeard = await phone.heard();
-  t.ok(toneLevel(agentHeard, 1500) > 0.01, `the agent heard the supervisor (whisper and barge; 1500 Hz ${toneLevel(agentHeard, 1500).toFixed(3)})`);
+  await eventAfter(box, from2, 'call.ended', (l) => l.callId === call2);
 });
