@@ -20,6 +20,14 @@ export interface Party {
 
 export type LegState = 'offered' | 'ringing' | 'answered' | 'ended';
 
+/**
+ * Where a leg's key presses come from, declared by its line: the modem's tone detector (Quectel
+ * +QTONEDET, SIMCom +RXDTMF), DLE shielded codes (V.253 voice modems), RFC 4733, SIP INFO or a web
+ * caller's keypad in the console ('console') — all delivered as 'dtmf' events — or 'in-band': only the audio carries them and the call core detects
+ * them there. Exactly one source feeds a call, so nothing has to be de-duplicated by timing.
+ */
+export type DtmfSource = 'in-band' | 'modem' | 'dle' | 'rfc4733' | 'sip-info' | 'console';
+
 export interface LegEnd {
   /** Which side ended the leg. */
   by: 'remote' | 'local' | 'network';
@@ -34,8 +42,8 @@ export interface LegEvents {
   ringing: [];
   /** Media flows; `leg.media` is set. */
   answered: [];
-  /** A DTMF digit signalled out of band (RFC 4733, SIP INFO, modem tone detector, a browser phone's keypad). In-band tones are found by the call core. */
-  dtmf: [digit: string, source: 'rfc4733' | 'sip-info' | 'modem' | 'console'];
+  /** A DTMF digit signalled out of band (RFC 4733, SIP INFO, modem tone detector, a browser's keypad). In-band tones are found by the call core. */
+  dtmf: [digit: string, source: Exclude<DtmfSource, 'in-band'>];
   /** The leg is over; its media port is closed. Emitted exactly once. */
   ended: [end: LegEnd];
 }
@@ -49,6 +57,8 @@ export interface Leg extends EventEmitter<LegEvents> {
   readonly state: LegState;
   /** Set once answered, until ended. */
   readonly media: MediaPort | null;
+  /** Where this leg's key presses come from (see DtmfSource); known once answered. */
+  readonly dtmfSource: DtmfSource;
   /** Answer an inbound leg. Resolves when media flows. */
   answer(): Promise<void>;
   /** End the leg. Safe to call more than once or after the far end hung up. */

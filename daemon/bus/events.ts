@@ -8,7 +8,8 @@ import type { LineAlarm, LineHealth, Sms } from '../../drivers/line.js';
 export interface DomainEvents {
   'call.offered': { callId: string; lineId: string; caller?: string; callerName?: string };
   'call.phase': { callId: string; phase: CallPhase; detail?: Record<string, unknown> };
-  'call.ended': { callId: string; outcome: CallOutcome; hungUpBy: 'caller' | 'agent' | 'system'; cause?: string };
+  /** slots: what the bot captured (slot → value), when anything; menuPath: the keys pressed in the bot, ">"-joined. */
+  'call.ended': { callId: string; outcome: CallOutcome; hungUpBy: 'caller' | 'agent' | 'system'; cause?: string; slots?: Record<string, string>; menuPath?: string };
   'call.agent': { callId: string; extension: string; result: 'ringing' | 'answered' | 'no-answer' | 'busy' | 'failed'; detail?: string };
   'call.recorded': { callId: string; path: string; durationMs: number };
   'voicemail.recorded': { callId: string; caller?: string; path: string; durationMs: number; id: string };
@@ -35,7 +36,7 @@ export interface DomainEvents {
   /** The caller left the queue without an agent: max wait, no agents, full, closed, overflow (to another queue), callback. */
   'queue.exit': { callId: string; queue: string; reason: QueueExitReason; position: number; waitMs: number; to?: string };
   /** An agent's phone rang for a caller and was not answered (or was busy / failed). */
-  'agent.ring-no-answer': { callId: string; queue: string; extension: string; ringMs: number; result: 'no-answer' | 'busy' | 'failed' };
+  'agent.ring-no-answer': { callId: string; queue: string; extension: string; ringMs: number; result: 'no-answer' | 'busy' | 'failed'; detail?: string };
   /** The caller asked to be called back (or was offered it at max wait); kept durably until done. */
   'callback.requested': { id: string; callId: string; queue: string; number: string; lineId: string; enteredAt: string };
   /** Progress of a callback: an agent reserved and rung, the customer dialled, connected, done or given up. */
@@ -50,8 +51,8 @@ export type CallbackState = 'pending' | 'ringing-agent' | 'dialling-customer' | 
 export type AlarmSeverity = 'warning' | 'critical';
 
 export type CallPhase = 'bot' | 'queued' | 'ringing-agent' | 'connected' | 'survey' | 'voicemail' | 'ended';
-export type CallOutcome = 'bot-resolved' | 'transferred' | 'abandoned' | 'voicemail' | 'callback' | 'failed';
-export type HandoffReason = 'requested' | 'no-match' | 'no-input' | 'vip' | 'emotion' | 'menu';
+export type CallOutcome = 'bot-resolved' | 'transferred' | 'abandoned' | 'voicemail' | 'callback' | 'failed' | 'rejected';
+export type HandoffReason = 'requested' | 'no-match' | 'no-input' | 'vip' | 'emotion' | 'menu' | 'line';
 export type AgentState = 'logged-out' | 'available' | 'ringing' | 'busy' | 'wrap-up' | 'paused' | 'unreachable';
 
 export type EventName = keyof DomainEvents;

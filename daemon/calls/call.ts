@@ -36,6 +36,10 @@ export class Call {
   readonly gone = new AbortController();
   customerEnd: LegEnd | undefined;
   private transferWanted: ((t: TransferTarget) => void) | undefined;
+  /** What the bot captured so far (slot → value); reported with call.ended. */
+  slots: Record<string, string> = {};
+  /** The bot's menu path (the keys that chose menu entries), the same the agent's phone is shown. */
+  menuPath = '';
 
   constructor(
     readonly customer: Leg,
@@ -101,6 +105,7 @@ export class Call {
     this.outcome = outcome;
     this.phase = 'ended';
     await Promise.allSettled([this.customer.hangup(cause ?? 'normal'), this.agentLeg?.hangup('normal')]);
-    this.emit('call.ended', { callId: this.id, outcome, hungUpBy, ...(cause ? { cause } : {}) });
+    const slots = Object.keys(this.slots).length ? { slots: { ...this.slots } } : {};
+    this.emit('call.ended', { callId: this.id, outcome, hungUpBy, ...(cause ? { cause } : {}), ...slots, ...(this.menuPath ? { menuPath: this.menuPath } : {}) });
   }
 }

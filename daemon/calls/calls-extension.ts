@@ -6,7 +6,7 @@ import type { Config } from '../config/schema.js';
 import { durationMs, durationOr } from '../config/duration.js';
 import type { DomainEvents } from '../bus/events.js';
 import type { Context, Extension } from '../extension.js';
-import { AgentPool, type AgentInfo } from '../routing/agents.js';
+import { AgentPool } from '../routing/agents.js';
 import { PhoneCheck } from '../routing/phone-check.js';
 import { Router } from '../routing/router.js';
 import { Callbacks } from '../routing/callbacks.js';
@@ -20,6 +20,7 @@ import { DEFAULT_DATA_DIR } from '../app.js';
 import type { LinesExtension } from '../lines/lines.js';
 import { runInboundCall } from './runner.js';
 import { listenIn, type MonitorMode } from './listen.js';
+import { AgentReach } from './agent-reach.js';
 import type { SpeechService } from '../speech/supervisor.js';
 import type { Call } from './call.js';
 
@@ -42,6 +43,8 @@ export class CallsExtension implements Extension {
   private phoneCheck: PhoneCheck | undefined;
   /** Calls in progress by id (transfers from the console). */
   private readonly calls = new Map<string, Call>();
+  private reach!: AgentReach;
+  private lowScoreActive = false;
 
   constructor(
     private readonly lines: LinesExtension,
@@ -66,6 +69,7 @@ export class CallsExtension implements Extension {
     });
     for (const a of this.agents.all()) ctx.bus.emit('agent.state', { extension: a.extension, state: a.state });
     this.prompts = makePrompts(cfg, ctx);
+    this.reach = new AgentReach(ctx.bus, ctx.log.child({ component: 'agent-reach' }));
     const emit = <K extends keyof DomainEvents>(type: K, data: DomainEvents[K]): void => {
       ctx.log.info({ event: type, ...(data as object) }, type);
       ctx.bus.emit(type, data);
@@ -73,6 +77,9 @@ export class CallsExtension implements Extension {
     this.router = new Router({ config: () => ctx.config(), agents: this.agents, dialAgent: (agent, opts) => this.dialAgent(agent, opts), emit, log: ctx.log.child({ component: 'router' }) });
     this.dialGate = new DialGate({ bus: ctx.bus, log: ctx.log.child({ component: 'dialing' }), config: () => ctx.config() });
     this.callbacks = new Callbacks({ db: ctx.db, bus: ctx.bus, log: ctx.log.child({ component: 'callbacks' }), config: () => ctx.config(), router: this.router, agents: this.agents, lines: this.lines, prompts: () => this.prompts, dialGate: this.dialGate });
+    const stale = await ctx.db.all<{ source: string }>("SELECT source FROM alarms WHERE code = 'agent-unreachable' AND active = 1").catch(() => []);
+    this.reach.seed(stale.filter((r) => r.source.startsWith('agent:')).map((r) => r.source.slice(6)));
+    this.lowScoreActive = Boolean(await ctx.db.get("SELECT 1 AS x FROM alarms WHERE code = 'low-survey-score' AND active = 1").catch(() => undefined));
     const restored = await this.callbacks.restore().catch((err) => (ctx.log.error({ err }, 'could not read pending callbacks'), 0));
     if (restored) ctx.log.info({ restored }, 'pending callbacks queued again');
     this.registerCommand();
@@ -156,14 +163,22 @@ export class CallsExtension implements Extension {
     return this.agents;
   }
 
-  private async dialAgent(agent: AgentInfo, opts: Parameters<Line['dial']>[1]): Promise<Leg> {
+  /** Ring a desk phone; failures that are not the agent's choice raise agent-unreachable. */
+  private async dialAgent(agent: { extension: string; contact?: string }, opts: Parameters<Line['dial']>[1]): Promise<Leg> {
     if (agent.contact === 'webrtc') {
       if (!this.browserPhones) throw new Error('no browser phones in this build');
       return this.browserPhones.dial(agent.extension, opts);
     }
     const sip = this.lines.sipEndpoint();
-    if (!sip) throw new Error('no SIP endpoint to reach desk phones');
-    return sip.dial(agent.contact ?? agent.extension, opts);
+    try {
+      if (!sip) throw new Error('no SIP endpoint to reach desk phones');
+      const leg = await sip.dial(agent.contact ?? agent.extension, opts);
+      this.reach.watch(agent.extension, leg);
+      return leg;
+    } catch (err) {
+      this.reach.failed(agent.extension, (err as Error).message);
+      throw err;
+    }
   }
 
   /** Which agent a leg comes from: the authenticated SIP user, else the caller number, if it is an agent's. */
@@ -210,11 +225,20 @@ export class CallsExtension implements Extension {
       customers: customerLookup(this.ctx.db),
       callbacks: async (r) => void (await this.callbacks.request(r)),
       voicemailDir: join(dataDir, 'voicemail'),
+      dialAgent: (agent, opts) => this.dialAgent(agent, opts),
+      lowScoreAlarm: (active, message) => this.lowScoreAlarm(active, message),
       ...(this.speech ? { speech: this.speech } : {}),
       onCall: (c) => this.calls.set(c.id, c),
     });
     this.track(p);
     void p.then((c) => this.calls.delete(c.id), () => undefined);
+  }
+
+  /** low-survey-score: raised by every low score (one report each), cleared by the next good one. */
+  private lowScoreAlarm(active: boolean, message: string): void {
+    if (!active && !this.lowScoreActive) return;
+    this.lowScoreActive = active;
+    this.ctx.bus.emit('alarm', { code: 'low-survey-score', source: 'survey', active, severity: 'warning', message });
   }
 
   private track(p: Promise<Call | void>): void {

@@ -46,19 +46,24 @@ export function registerCallWriters(register: Register): void {
   });
   register('call.ended', async (tx, ev) => {
     const d = ev.data;
-    await tx.run('UPDATE calls SET ended_at = ?, hung_up_by = ?, outcome = ?, cause = ?, bot_ended_at = COALESCE(bot_ended_at, ?) WHERE id = ?', [ev.at, d.hungUpBy, d.outcome, d.cause ?? null, ev.at, d.callId]);
+    await tx.run('UPDATE calls SET ended_at = ?, hung_up_by = ?, outcome = ?, cause = ?, bot_ended_at = COALESCE(bot_ended_at, ?), slots = ?, menu_path = ? WHERE id = ?', [ev.at, d.hungUpBy, d.outcome, d.cause ?? null, ev.at, d.slots ? JSON.stringify(d.slots) : null, d.menuPath ?? null, d.callId]);
+    for (const [name, value] of Object.entries(d.slots ?? {})) {
+      await tx.run('INSERT INTO call_slots (call_id, name, value) VALUES (?, ?, ?) ON CONFLICT(call_id, name) DO UPDATE SET value = excluded.value', [d.callId, name, value]);
+    }
     await tx.run('UPDATE customers SET last_agent = COALESCE((SELECT agent_ext FROM calls WHERE id = ?), last_agent) WHERE number = (SELECT caller FROM calls WHERE id = ?)', [d.callId, d.callId]);
     await timeline(tx, ev, d.callId);
   });
-  register('call.agent', async (tx, ev) => timeline(tx, ev, ev.data.callId));
+  // ASA ends when the agent picks up, before any whisper: the answer stamps the CDR at once.
+  register('call.agent', async (tx, ev) => {
+    if (ev.data.result === 'answered') await tx.run('UPDATE calls SET agent_answered_at = COALESCE(agent_answered_at, ?), agent_ext = ? WHERE id = ?', [ev.at, ev.data.extension, ev.data.callId]);
+    await timeline(tx, ev, ev.data.callId);
+  });
   register('handoff.requested', async (tx, ev) => {
     await tx.run('UPDATE calls SET intent = COALESCE(intent, ?) WHERE id = ?', [ev.data.detail ?? ev.data.reason, ev.data.callId]);
     await timeline(tx, ev, ev.data.callId);
   });
-  register('bot.turn', async (tx, ev) => {
-    await tx.run('UPDATE calls SET menu_path = CASE WHEN ? THEN COALESCE(menu_path || \'>\', \'\') || ? ELSE menu_path END WHERE id = ?', [ev.data.input.kind === 'dtmf' ? 1 : 0, ev.data.input.value, ev.data.callId]);
-    await timeline(tx, ev, ev.data.callId);
-  });
+  // menu_path comes with call.ended from the bot (the path the agent's phone was shown), not from raw keys.
+  register('bot.turn', async (tx, ev) => timeline(tx, ev, ev.data.callId));
   register('call.recorded', async (tx, ev) => {
     await tx.run('UPDATE calls SET recording_path = ?, recording_ms = ? WHERE id = ?', [ev.data.path, ev.data.durationMs, ev.data.callId]);
     await timeline(tx, ev, ev.data.callId);

@@ -1,38 +1,63 @@
-import type { Leg } from '../../drivers/line.js';
+import { EventEmitter } from 'node:events';
+import type { DtmfSource, Leg } from '../../drivers/line.js';
 import { PortDtmf } from '../speech/dtmf-port.js';
 
+/** Where a call takes its digits: what the line declares ('auto'), or always from the audio ('in-band'). */
+export type DigitsMode = 'auto' | 'in-band';
+
 /**
- * The caller's key presses, from wherever they arrive: in-band tones on the leg's audio (GSM and
- * analog lines) and out-of-band signals (RFC 4733, SIP INFO, modem tone detection). Digits typed
+ * The caller's key presses from the one source the leg declares (Leg.dtmfSource): out-of-band
+ * signals (modem tone reports, DLE codes, RFC 4733, SIP INFO) or, on lines without them, in-band
+ * tones detected in the audio. Never both for one call (with lines[].dtmf: in-band, the audio
+ * alone), so a key press cannot count twice and nothing is de-duplicated by timing. Digits typed
  * ahead of a prompt are kept in order until the dialog asks for them.
  */
 export class CallerDigits {
   private readonly queue: string[] = [];
   private waiter: ((d: string | undefined) => void) | undefined;
-  private readonly inband: PortDtmf | undefined;
+  private inband: PortDtmf | undefined;
   private readonly listeners = new Set<(d: string) => void>();
-  private readonly onLegDigit = (d: string): void => this.push(d);
-  /** Recent digits (for dedup when a line reports a tone both in band and out of band). */
-  private last: { d: string; at: number } | undefined;
-
-  constructor(private readonly leg: Leg) {
-    if (leg.media) {
-      this.inband = new PortDtmf(leg.media);
-      this.inband.on('digit', (d) => this.push(d));
+  private readonly onLegDigit = (d: string, source: Exclude<DtmfSource, 'in-band'>): void => {
+    // A SIP call without RFC 4733 whose phone sends INFO: from its first INFO digit on, INFO is the source.
+    if (this.inband) {
+      this.inband.close();
+      this.inband = undefined;
+      this.source = source;
     }
-    leg.on('dtmf', this.onLegDigit);
+    this.push(d);
+  };
+  /** Where this call's digits come from. */
+  source: DtmfSource;
+
+  constructor(
+    private readonly leg: Leg,
+    mode: DigitsMode = 'auto',
+  ) {
+    this.source = mode === 'in-band' ? 'in-band' : leg.dtmfSource;
+    if (this.source === 'in-band') {
+      if (leg.media) {
+        this.inband = new PortDtmf(leg.media);
+        this.inband.on('digit', (d) => this.push(d));
+      }
+      // A line forced to in-band ignores its reports; otherwise an out-of-band digit takes over (above).
+      if (mode === 'auto') leg.on('dtmf', this.onLegDigit);
+    } else leg.on('dtmf', this.onLegDigit);
   }
 
   private push(d: string): void {
-    const now = Date.now();
-    if (this.last && this.last.d === d && now - this.last.at < 80) return;
-    this.last = { d, at: now };
     for (const l of this.listeners) l(d);
     if (this.waiter) {
       const w = this.waiter;
       this.waiter = undefined;
       w(d);
     } else this.queue.push(d);
+  }
+
+  /** The digits as 'digit' events (the voicemail recorder's stop key), until the returned emitter is released. */
+  events(): EventEmitter<{ digit: [string] }> & { release(): void } {
+    const em = new EventEmitter<{ digit: [string] }>();
+    const off = this.onDigit((d) => em.emit('digit', d));
+    return Object.assign(em, { release: off });
   }
 
   /** Called for every digit as it arrives (barge-in). */

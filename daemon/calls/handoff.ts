@@ -1,11 +1,11 @@
-import type { DialOptions } from '../../drivers/line.js';
+import type { DialOptions, Leg } from '../../drivers/line.js';
 import type { MediaPort } from '../../drivers/media/port.js';
 import { whisperText } from './whisper.js';
 import type { Config } from '../config/schema.js';
 import { durationMs, durationOr } from '../config/duration.js';
 import type { HandoffReason } from '../bus/events.js';
 import type { AgentPool } from '../routing/agents.js';
-import type { Router, TicketResult } from '../routing/router.js';
+import type { DialAgent, Router, TicketResult } from '../routing/router.js';
 import type { CustomerInfo } from '../routing/customers.js';
 import type { BotSummary, Say } from '../bot/dialog.js';
 import { join } from 'node:path';
@@ -15,7 +15,8 @@ import { DEFAULT_DATA_DIR } from '../app.js';
 import type { Call, TransferTarget } from './call.js';
 import type { CallerDigits } from './digits.js';
 import type { Speaker } from './speak.js';
-import { offersCallback, playWhileWaiting, waitTexts } from './waiting.js';
+import { defaultHoldMusic, offersCallback, playWhileWaiting, waitTexts } from './waiting.js';
+import { loopSource } from '../speech/player.js';
 
 export type { DialAgent } from '../routing/router.js';
 
@@ -109,7 +110,7 @@ export async function handOff(call: Call, speaker: Speaker, req: HandoffRequest,
       call.setPhase('ringing-agent', { agent: ext });
       call.emit('call.agent', { callId: call.id, extension: ext, result: 'ringing' });
     },
-    onRingResult: (ext, result) => call.emit('call.agent', { callId: call.id, extension: ext, result }),
+    onRingResult: (ext, result, detail) => call.emit('call.agent', { callId: call.id, extension: ext, result, ...(detail ? { detail } : {}) }),
   });
 
   // While waiting: announcements and hold music; "1" asks for a callback where the queue offers it.
@@ -156,9 +157,69 @@ export async function handOff(call: Call, speaker: Speaker, req: HandoffRequest,
     return signal.aborted ? { kind: 'caller-gone' } : { kind: 'no-agent' };
   }
 
-  // Connected: caller and agent talk through the bridge until either hangs up.
-  const agentLeg = r.leg;
-  const ext = r.extension;
+  return talk(call, r.leg, r.extension, { ...req, queue: r.queue }, deps);
+}
+
+/**
+ * Ring one extension for the caller (lines[].answer: extension:<ext>): the announcement, then the
+ * desk phone rings for bot.handoff.ring_timeout with the usual briefing; answered, the two talk
+ * through the bridge. Not answered, busy or unreachable: 'no-agent' (the runner takes a voicemail).
+ */
+export async function ringExtension(call: Call, speaker: Speaker, extension: string, req: HandoffRequest, deps: HandoffDeps & { dialAgent: DialAgent }): Promise<HandoffResult> {
+  const cfg = deps.config();
+  const signal = call.gone.signal;
+  const agent = deps.agents.get(extension) ?? { extension };
+  call.setPhase('ringing-agent', { agent: extension });
+  call.emit('call.agent', { callId: call.id, extension, result: 'ringing' });
+  const ringMs = durationOr(cfg.bot.handoff?.ring_timeout, '20s');
+  deps.agents.startRing(extension);
+  let result: 'answered' | 'no-answer' | 'busy' | 'failed' | 'cancelled' = 'failed';
+  let leg: Leg | undefined;
+  // The announcement, then the hold chime while the phone rings.
+  const waiting = new AbortController();
+  const stopWaiting = (): void => waiting.abort();
+  signal.addEventListener('abort', stopWaiting, { once: true });
+  const audio = (async () => {
+    if (req.announce?.length) await speaker.say(req.announce, waiting.signal);
+    await speaker.play(loopSource(defaultHoldMusic()), waiting.signal);
+  })();
+  try {
+    leg = await deps.dialAgent(agent, { ...agentBriefing(call, req), timeoutMs: ringMs });
+    const l = leg;
+    result = await new Promise((resolve) => {
+      const done = (r: typeof result): void => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', gone);
+        resolve(r);
+      };
+      const gone = (): void => done('cancelled');
+      const timer = setTimeout(() => done('no-answer'), ringMs);
+      if (l.state === 'answered') return done('answered');
+      if (l.state === 'ended') return done('failed');
+      l.once('answered', () => done('answered'));
+      l.once('ended', (e) => done(e.cause === 'busy' ? 'busy' : e.cause === 'no-answer' ? 'no-answer' : e.cause === 'cancelled' ? 'cancelled' : 'failed'));
+      signal.addEventListener('abort', gone, { once: true });
+    });
+  } catch (err) {
+    call.log.warn({ err, extension }, 'could not ring the extension');
+  }
+  waiting.abort();
+  signal.removeEventListener('abort', stopWaiting);
+  await audio.catch(() => undefined);
+  speaker.stop();
+  deps.agents.endRing(extension, result);
+  if (result !== 'answered' || !leg) {
+    await leg?.hangup(result === 'cancelled' ? 'cancelled' : 'no-answer').catch(() => undefined);
+    if (result !== 'cancelled') call.emit('call.agent', { callId: call.id, extension, result });
+    return signal.aborted ? { kind: 'caller-gone' } : { kind: 'no-agent' };
+  }
+  return talk(call, leg, extension, req, deps);
+}
+
+/** The agent answered: whisper if configured, then caller and agent talk through the bridge until either hangs up. */
+async function talk(call: Call, agentLeg: Leg, ext: string, req: HandoffRequest, deps: HandoffDeps): Promise<HandoffResult> {
+  const cfg = deps.config();
+  const signal = call.gone.signal;
   call.agentLeg = agentLeg;
   call.agentExt = ext;
   call.emit('call.agent', { callId: call.id, extension: ext, result: 'answered' });
@@ -169,7 +230,7 @@ export async function handOff(call: Call, speaker: Speaker, req: HandoffRequest,
   }
   if (cfg.bot.handoff?.tell_agent === 'whisper' && deps.whisper) {
     // The agent hears who is calling and why; the caller keeps hearing the line until put through.
-    const text = whisperText(call.caller, { ...req, queue: r.queue }, cfg.bot.language ?? cfg.language ?? 'zh-CN');
+    const text = whisperText(call.caller, req, cfg.bot.language ?? cfg.language ?? 'zh-CN');
     call.log.info({ agent: ext, text }, 'whisper to the agent');
     await deps.whisper(agentLeg.media, text, signal).catch((err: unknown) => call.log.warn({ err }, 'whisper failed'));
     if (signal.aborted || agentLeg.state === 'ended') {

@@ -7,7 +7,7 @@ import type { Bus } from '../bus/bus.js';
 import type { Config } from '../config/schema.js';
 import { durationOr } from '../config/duration.js';
 import type { Logger } from '../log.js';
-import { BotSession, type Step } from '../bot/dialog.js';
+import { BotSession, type BotSummary, type Step } from '../bot/dialog.js';
 import { isOpen } from '../bot/hours.js';
 import type { PromptResolver } from '../speech/prompts.js';
 import { record } from '../speech/recorder.js';
@@ -15,7 +15,8 @@ import { Call } from './call.js';
 import { CallerDigits } from './digits.js';
 import { CallerInput } from './caller-input.js';
 import type { SpeechService } from '../speech/supervisor.js';
-import { handOff, type HandoffDeps } from './handoff.js';
+import { handOff, ringExtension, type DialAgent, type HandoffDeps, type HandoffRequest, type HandoffResult } from './handoff.js';
+import { askSurvey, isLowScore, surveyApplies, SURVEY_SCALE, type SurveyConfig } from '../bot/survey.js';
 import { Speaker } from './speak.js';
 
 export interface CallDeps extends HandoffDeps {
@@ -30,6 +31,10 @@ export interface CallDeps extends HandoffDeps {
   speech?: SpeechService;
   /** Told of each new call (the call core keeps them by id for transfers). */
   onCall?: (call: Call) => void;
+  /** Rings one desk phone (lines[].answer: extension:<ext>). */
+  dialAgent: DialAgent;
+  /** Raise (with the message) or clear the supervisor's low-survey-score alarm. */
+  lowScoreAlarm?: (active: boolean, message: string) => void;
 }
 
 const DEFAULTS = {
@@ -46,6 +51,9 @@ export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
   deps.onCall?.(call);
   const log = call.log;
   call.offered();
+  const lineCfg = deps.config().lines.find((l) => l.id === leg.lineId);
+  const answerMode = lineCfg?.answer ?? 'bot';
+  if (answerMode === 'reject') return reject(call, lineCfg?.kind);
   try {
     await leg.answer();
   } catch (err) {
@@ -58,9 +66,10 @@ export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
   }
   if (!leg.media) {
     // The leg ended while our 200 waited for its ACK. Say how: a caller who hung up (BYE overtook a late
-    // or lost ACK) completed a normal call; no ACK at all is its own cause, not missing media.
+    // or lost ACK) left before the bot served anything (abandoned, as in the greeting); no ACK at all
+    // is its own cause, not missing media.
     const end = call.customerEnd;
-    if (end?.by === 'remote') await call.end('bot-resolved', 'caller', end.cause === 'normal' ? undefined : end.cause);
+    if (end?.by === 'remote') await call.end('abandoned', 'caller', end.cause === 'normal' ? 'left-in-bot' : end.cause);
     else await call.end('failed', 'system', end?.cause === 'no-ack' ? 'no-ack' : 'no-media');
     return call;
   }
@@ -70,7 +79,7 @@ export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
   const texts = lang.startsWith('zh') ? DEFAULTS.zh : DEFAULTS.en;
   const voice = cfg.speech?.tts?.voice ?? (lang.startsWith('zh') ? 'cmn' : 'en');
   const speaker = new Speaker(leg.media, deps.prompts, voice, log);
-  const digits = new CallerDigits(leg);
+  const digits = new CallerDigits(leg, lineCfg?.dtmf ?? 'auto');
   // Caller speech (VAD, ASR, emotion in the speech worker) joins the digits when speech is on.
   const speech = cfg.speech?.worker === false ? undefined : deps.speech?.open(call.id, lang);
   const input = new CallerInput(digits, speech);
@@ -96,9 +105,57 @@ export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
     const id = call.id;
     const path = join(deps.voicemailDir, `${id}.wav`);
     digits.clear();
-    const rec = await record(leg.media!, { path, maxMs: durationOr(cfg.bot.voicemail?.max_length, '2m'), silenceMs: 5000, signal });
+    // '#' ends the message, from wherever this line's keys come (no second in-band detector).
+    const keys = digits.events();
+    const rec = await record(leg.media!, { path, maxMs: durationOr(cfg.bot.voicemail?.max_length, '2m'), silenceMs: 5000, signal, dtmf: keys }).finally(() => keys.release());
     call.emit('voicemail.recorded', { callId: call.id, id, path: rec.path, durationMs: rec.durationMs, ...(call.caller ? { caller: call.caller } : {}) });
     if (!signal.aborted) await speaker.say([{ text: texts.thanks }], signal);
+  };
+
+  const whisper = (agentMedia: MediaPort, text: string, sig: AbortSignal): Promise<unknown> => new Speaker(agentMedia, deps.prompts, voice, log).say([{ text }], sig);
+
+  /** bot.survey: ask for a 1..5 key, report it, and act on a low score. */
+  const survey = async (sc: SurveyConfig, queue?: string): Promise<void> => {
+    if (signal.aborted) return;
+    call.setPhase('survey');
+    const io = { say: async (text: string, sig: AbortSignal) => void (await speaker.say([{ text }], sig, digits)), nextDigit: (ms: number, sig: AbortSignal) => digits.next(ms, sig), clear: () => digits.clear() };
+    const score = await askSurvey(io, sc, lang, signal);
+    if (score === undefined) return;
+    call.emit('survey.answered', { callId: call.id, score, scale: SURVEY_SCALE });
+    const then = sc.low_score?.then;
+    if (!isLowScore(sc, score)) {
+      if (then === 'alarm') deps.lowScoreAlarm?.(false, `call ${call.id} rated ${score}/${SURVEY_SCALE}`);
+      return;
+    }
+    log.warn({ score, then }, 'low survey score');
+    if (then === 'callback' && call.caller && deps.callbacks) {
+      const q = queue ?? cfg.bot.handoff?.default_queue ?? cfg.queues?.[0]?.id ?? 'default';
+      await deps.callbacks({ callId: call.id, number: call.caller, queue: q, lineId: call.customer.lineId, since: Date.now() }).catch((err: unknown) => log.error({ err }, 'low-score callback not stored'));
+    } else deps.lowScoreAlarm?.(true, `call ${call.id}${call.caller ? ` from ${call.caller}` : ''} rated ${score}/${SURVEY_SCALE}`);
+  };
+
+  /** After a handoff: the survey when the agent hung up, else voicemail when nobody took the call. */
+  /** The agent transferred the caller (console): queue again, ringing the chosen agent first. */
+  const followTransfers = async (first: HandoffResult, req: HandoffRequest): Promise<HandoffResult> => {
+    let r = first;
+    while (r.kind === 'transfer') {
+      log.info({ to: r.target }, 'transferred by the agent');
+      r = await handOff(call, speaker, { ...req, queue: r.target.queue, ...(r.target.extension ? { preferAgent: r.target.extension } : {}) }, { ...deps, whisper });
+    }
+    return r;
+  };
+  const afterHandoff = async (r: HandoffResult, queue: string | undefined): Promise<Call> => {
+    if (r.kind === 'caller-gone') return await finish(call, 'abandoned');
+    if (r.kind === 'callback') return await finish(call, 'callback');
+    if (r.kind === 'connected-and-ended') {
+      if (r.by === 'agent' && surveyApplies(cfg.bot.survey, 'agent')) await survey(cfg.bot.survey, queue);
+      return await finish(call, 'transferred', r.by);
+    }
+    // Nobody answered: apologise and take a message.
+    await speaker.say([{ text: cfg.bot.handoff?.no_agent_say ?? texts.noAgent }], signal);
+    if (signal.aborted) return await finish(call, 'abandoned');
+    await voicemail();
+    return await finish(call, 'voicemail');
   };
 
   try {
@@ -115,26 +172,48 @@ export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
       if (then === 'hangup') return await finish(call, 'bot-resolved');
     }
 
+    // lines[].answer: straight to voicemail, a queue or one desk phone, without the bot's menus.
+    if (answerMode === 'voicemail') {
+      await voicemail();
+      return await finish(call, 'voicemail');
+    }
+    const direct = /^(queue|extension):(.+)$/.exec(answerMode);
+    if (direct) {
+      stopListening();
+      const [, kind, target] = direct as unknown as [string, 'queue' | 'extension', string];
+      const summary: BotSummary = { menuPath: '', slots: {}, noMatch: 0, noInput: 0 };
+      call.emit('handoff.requested', { callId: call.id, reason: 'line', ...(kind === 'queue' ? { queue: target } : { detail: `extension ${target}` }) });
+      const req = { reason: 'line' as const, summary, vip, announce: cfg.bot.handoff?.say ? [{ text: cfg.bot.handoff.say }] : [], digits };
+      const r = await followTransfers(kind === 'queue' ? await handOff(call, speaker, { ...req, queue: target }, { ...deps, whisper }) : await ringExtension(call, speaker, target, req, { ...deps, whisper }), req);
+      return await afterHandoff(r, kind === 'queue' ? target : undefined);
+    }
+
     const bot = new BotSession(cfg.bot, { language: lang, vip });
     let step: Step = bot.start();
     if (cfg.speech?.asr?.grammar) speech?.setGrammar(bot.phrases());
     for (;;) {
       await speaker.say(step.say, signal, input);
-      if (signal.aborted) return await finish(call, call.phase === 'bot' ? 'bot-resolved' : 'abandoned');
+      if (signal.aborted) return await leftTheBot(call, bot);
       const next = step.next;
       if (next.kind === 'listen') {
         // A digit pressed during the prompt is already queued; otherwise wait for one.
         // A digit that cut the prompt short is already queued and comes back at once.
         // Speech that cut the prompt short is delivered when its utterance ends.
         const ev = await input.next(next.timeoutMs, signal);
-        if (signal.aborted) return await finish(call, 'bot-resolved');
+        if (signal.aborted) return await leftTheBot(call, bot);
         step = bot.input(ev);
+        const sum = bot.summary();
+        call.slots = sum.slots;
+        call.menuPath = sum.menuPath;
         const turn = ev.kind === 'digit' ? { kind: 'dtmf' as const, value: ev.digit } : ev.kind === 'speech' ? { kind: 'speech' as const, value: ev.text ?? '' } : { kind: 'timeout' as const, value: '' };
         // An untranscribed utterance that changed nothing is not a turn.
         if (ev.kind !== 'speech' || ev.text || step.next.kind !== 'listen') call.emit('bot.turn', { callId: call.id, input: turn, ...(bot.summary().intent ? { intent: bot.summary().intent! } : {}), ...(step.say[0] ? { say: step.say.map((s) => s.text).join(' ') } : {}) });
         continue;
       }
-      if (next.kind === 'hangup') return await finish(call, 'bot-resolved');
+      if (next.kind === 'hangup') {
+        if (surveyApplies(cfg.bot.survey, 'bot')) await survey(cfg.bot.survey);
+        return await finish(call, 'bot-resolved');
+      }
       if (next.kind === 'voicemail') {
         await voicemail();
         return await finish(call, 'voicemail');
@@ -144,21 +223,11 @@ export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
       const summary = bot.summary();
       call.emit('handoff.requested', { callId: call.id, reason: next.reason, ...(next.queue ? { queue: next.queue } : {}), ...(summary.intent ? { detail: summary.intent } : {}), ...(summary.menuPath ? { menuPath: summary.menuPath } : {}), ...(Object.keys(summary.slots).length ? { slots: summary.slots } : {}) });
       const announce = cfg.bot.handoff?.say;
-      const whisper = (agentMedia: MediaPort, text: string, sig: AbortSignal): Promise<unknown> => new Speaker(agentMedia, deps.prompts, voice, log).say([{ text }], sig);
-      let r = await handOff(call, speaker, { ...(next.queue ? { queue: next.queue } : {}), reason: next.reason, summary, vip, announce: announce ? [{ text: announce }] : [], digits }, { ...deps, whisper });
-      // The agent transferred the caller (console): queue again, ringing the chosen agent first.
-      while (r.kind === 'transfer') {
-        log.info({ to: r.target }, 'transferred by the agent');
-        r = await handOff(call, speaker, { queue: r.target.queue, reason: next.reason, summary, vip, announce: announce ? [{ text: announce }] : [], digits, ...(r.target.extension ? { preferAgent: r.target.extension } : {}) }, { ...deps, whisper });
-      }
+      const req: HandoffRequest = { ...(next.queue ? { queue: next.queue } : {}), reason: next.reason, summary, vip, announce: announce ? [{ text: announce }] : [], digits };
+      const r = await followTransfers(await handOff(call, speaker, req, { ...deps, whisper }), req);
       if (r.kind === 'caller-gone') return await finish(call, 'abandoned');
       if (r.kind === 'callback') return await finish(call, 'callback');
-      if (r.kind === 'connected-and-ended') return await finish(call, 'transferred', r.by);
-      // Nobody answered: apologise and take a message.
-      await speaker.say([{ text: cfg.bot.handoff?.no_agent_say ?? texts.noAgent }], signal);
-      if (signal.aborted) return await finish(call, 'abandoned');
-      await voicemail();
-      return await finish(call, 'voicemail');
+      return await afterHandoff(r, next.queue);
     }
   } catch (err) {
     log.error({ err }, 'call failed');
@@ -168,6 +237,32 @@ export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
     digits.close();
     speaker.stop();
   }
+}
+
+/**
+ * lines[].answer: reject. GSM: hung up unanswered (AT+CHUP). SIP: 603 Decline, a deliberate refusal
+ * that also tells the PBX not to try elsewhere for us (486 would report a false busy). Analog: the
+ * modem never goes off hook (a PSTN line cannot refuse without answering); the call ends when the
+ * caller gives up. Recorded with outcome rejected.
+ */
+async function reject(call: Call, kind: string | undefined): Promise<Call> {
+  call.log.info({ lineId: call.customer.lineId }, 'the line rejects calls (answer: reject)');
+  const leg = call.customer;
+  if (kind === 'analog') {
+    if (leg.state !== 'ended') await new Promise((resolve) => leg.once('ended', resolve));
+  } else await leg.hangup('rejected').catch((err: unknown) => call.log.warn({ err }, 'reject failed'));
+  await call.end('rejected', 'system', 'rejected');
+  return call;
+}
+
+/**
+ * The caller hung up while the bot had them: contained only if the bot had served them something
+ * (an answer, a menu choice, a captured detail); silence through the greeting is abandoned.
+ */
+async function leftTheBot(call: Call, bot: BotSession): Promise<Call> {
+  const s = bot.summary();
+  const served = s.intent !== undefined || Object.keys(s.slots).length > 0;
+  return finish(call, served ? 'bot-resolved' : 'abandoned', 'caller', served ? undefined : 'left-in-bot');
 }
 
 async function finish(call: Call, outcome: Parameters<Call['end']>[0], by?: 'caller' | 'agent', cause?: string): Promise<Call> {

@@ -165,7 +165,7 @@ function render(snap: Snapshot, url: string, live: boolean): string {
     const agents = Object.values(b.agents);
     if (agents.length) out += table([['AGENT', 'NAME', 'STATE', 'SINCE'], ...agents.map((a) => [String(a.extension), String(a.name ?? '-'), String(a.state), time(a.since)])], '  ');
     const today = (b.metrics?.windows as Record<string, Record<string, unknown>> | undefined)?.today;
-    if (today) out += `  today: offered ${String(today.offered)}  contained ${pct(today.containmentRate)}  transferred ${pct(today.transferRate)}  SL ${pct(today.serviceLevel)}  ASA ${secs(today.asa)}  AHT ${secs(today.aht)}  abandoned ${pct(today.abandonRate)}  CSAT ${pct(today.csat)}\n`;
+    if (today) out += `  today: offered ${String(today.offered)}  contained ${pct(today.containmentRate)}  transferred ${pct(today.transferRate)}  SL ${pct(today.serviceLevel)}  ASA ${secs(today.asa)}  AHT ${secs(today.aht)}  abandoned ${pct(today.abandonRate)}  CSAT ${pct(today.csat)}  FCR ${pct(today.fcr)}  occupancy ${pct(today.occupancy)}\n`;
     out += '\n';
   }
   if (snap.events.length) {

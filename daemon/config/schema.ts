@@ -28,9 +28,13 @@ const E164 = Type.String({ pattern: '^\\+?[0-9]{3,16}$', description: 'A phone n
 const TimeRange = Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-4]):[0-5][0-9]$', description: 'Opening time range, "09:00-18:00".' });
 const DateStr = Type.String({ pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$', description: 'A date, "2026-10-01".' });
 const Answer = Type.String({
-  pattern: '^(bot|voicemail|queue:[A-Za-z0-9_-]+|extension:[0-9A-Za-z*#+]+)$',
-  description: 'Who answers calls on this line: "bot", "queue:<id>", "extension:<ext>" or "voicemail".',
+  pattern: '^(bot|voicemail|reject|queue:[A-Za-z0-9_-]+|extension:[0-9A-Za-z*#+]+)$',
+  description: 'Who answers calls on this line: "bot" (the greeting and menus), "queue:<id>" (straight into that queue), "extension:<ext>" (ring that desk phone, voicemail if nobody answers), "voicemail", or "reject" (GSM: hung up unanswered; SIP: 603 Decline; analog: never picked up).',
   default: 'bot',
+});
+const Dtmf = OneOf(['auto', 'in-band'] as const, {
+  default: 'auto',
+  description: 'Where callers\' key presses are taken from: auto = what the line provides (Quectel/SIMCom tone reports, analog DLE codes, SIP RFC 4733; the audio on Huawei modems and SIP calls without RFC 4733); in-band = always detected in the audio (for a modem whose tone reports are unreliable). Never both.',
 });
 const Language = Type.String({ pattern: '^[a-z]{2,3}(-[A-Z]{2})?$', description: 'A language tag, e.g. "zh-CN" or "en-US".' });
 
@@ -62,6 +66,7 @@ const GsmLine = Obj(
     imei: Type.Optional(Type.String({ pattern: '^[0-9]{14,16}$', description: 'Find the modem by IMEI among the serial ports instead of by path.' })),
     sim_pin: Type.Optional(Type.String({ pattern: '^[0-9]{4,8}$', description: 'SIM PIN, if the SIM asks for one. Use ${VAR} to keep it out of the file.' })),
     answer: Type.Optional(Answer),
+    dtmf: Type.Optional(Dtmf),
     sms: Type.Optional(Obj({ receive: Type.Optional(Type.Boolean({ default: true, description: 'Store received SMS and report them.' })) })),
   },
   'A GSM modem line (AT commands over serial).',
@@ -73,6 +78,7 @@ const AnalogLine = Obj(
     kind: Type.Literal('analog'),
     port: Type.String({ minLength: 1, description: 'The V.253 voice modem tty.' }),
     answer: Type.Optional(Answer),
+    dtmf: Type.Optional(Dtmf),
     rings_before_answer: Type.Optional(Type.Integer({ minimum: 1, maximum: 10, default: 2, description: 'Wait for this many rings (caller ID arrives between the first two).' })),
   },
   'An analog PSTN line through a V.253 voice modem.',
@@ -90,7 +96,9 @@ const SipLine = Obj(
     password: Type.Optional(Type.String({ description: 'Digest password; use ${VAR}.' })),
     realm: Type.Optional(Type.String()),
     answer: Type.Optional(Answer),
-    extensions_via_trunk: Type.Optional(Type.Boolean({ default: true, description: 'Reach agents\' extensions through this trunk (the PBX).' })),
+    dtmf: Type.Optional(Dtmf),
+    extensions_via_trunk: Type.Optional(Type.Boolean({ default: true, description: 'Reach agents\' extensions through this trunk (the PBX); false: only agents with a contact URI are reached.' })),
+    caller_id: Type.Optional(OneOf(['pai', 'rpid', 'both', 'none'] as const, { default: 'pai', description: 'Calls to extensions through the PBX come From this trunk\'s user (so digest auth works); the caller\'s number is shown in the display name and in P-Asserted-Identity (pai), Remote-Party-ID (rpid), both, or neither (none).' })),
     answer_delay: Type.Optional(Duration('Let inbound calls ring this long before the bot answers, so the PBX can still cancel a call whose caller gave up (487).', '0s')),
   },
   'A SIP trunk to the local PBX where the desk phones are.',
@@ -260,7 +268,27 @@ const Bot = Obj({
   ),
   voicemail: Type.Optional(Obj({ say: Type.Optional(Type.String()), max_length: Type.Optional(Duration('Longest message.', '2m')) })),
   goodbye: Type.Optional(Type.String()),
-  survey: Type.Optional(Obj({ after_agent: Type.Optional(Type.Boolean({ default: false })), say: Type.String(), sms: Type.Optional(Type.Boolean({ default: false })) })),
+  survey: Type.Optional(
+    Obj(
+      {
+        say: Type.String({ description: 'The survey question; ask for a key from 1 (bad) to 5 (good).' }),
+        after_agent: Type.Optional(Type.Boolean({ default: true, description: 'Ask callers who stay on the line after the agent hung up.' })),
+        after_bot: Type.Optional(Type.Boolean({ default: false, description: 'Ask callers whose call the bot resolved, before it hangs up.' })),
+        timeout: Type.Optional(Duration('Wait this long for the key.', '8s')),
+        thanks: Type.Optional(Type.String({ description: 'Said after a score (default: a short thank-you).' })),
+        low_score: Type.Optional(
+          Obj(
+            {
+              at_most: Type.Optional(Type.Integer({ minimum: 1, maximum: 4, default: 2, description: 'Scores up to this count as low.' })),
+              then: OneOf(['callback', 'alarm'] as const, { description: 'callback: a callback task to the caller in the queue they were in (or the default queue); alarm: the supervisor alarm low-survey-score.' }),
+            },
+            'What a low score triggers.',
+          ),
+        ),
+      },
+      'Post-call satisfaction survey over DTMF (1..5), stored in surveys, reported as survey.answered and counted in CSAT.',
+    ),
+  ),
 });
 
 // ---- speech, telemetry, storage ------------------------------------------------------------------
@@ -284,6 +312,7 @@ const Mqtt = Obj({
   client_id: Type.Optional(Type.String()),
   metrics_every: Type.Optional(Duration('How often KPIs are published.', '60s')),
   service_level: Type.Optional(Duration('Service-level threshold: answered within this time.', '20s')),
+  fcr_window: Type.Optional(Duration('First-contact resolution: a call from a number that already called within this long is a repeat.', '24h')),
   commands: Type.Optional(Type.Array(Type.String({ pattern: '^[a-z][a-z-]*$' }), { description: 'Commands accepted on cmd/<name>.' })),
   outbox: Type.Optional(Obj({ max_events: Type.Optional(Type.Integer({ minimum: 100, default: 1000000 })), alarm_at: Type.Optional(Type.Number({ minimum: 0.1, maximum: 1, default: 0.8, description: 'Raise an alarm at this fraction of max_events.' })) })),
 });

@@ -32,10 +32,15 @@ export class LinesExtension implements Extension {
     return this.lines.get(id)?.line;
   }
 
-  /** The SIP endpoint for reaching desk phones: the first SIP line, else the built-in one. */
+  /** The SIP endpoint for reaching desk phones: the first SIP line that reaches extensions, else the first SIP line, else the built-in one. */
   sipEndpoint(): SipTrunkLine | undefined {
-    for (const { line } of this.lines.values()) if (line instanceof SipTrunkLine) return line;
-    return undefined;
+    let first: SipTrunkLine | undefined;
+    for (const { line, config } of this.lines.values()) {
+      if (!(line instanceof SipTrunkLine)) continue;
+      if (config?.kind === 'sip' && config.extensions_via_trunk !== false) return line;
+      first ??= line;
+    }
+    return first;
   }
 
   all(): Line[] {
@@ -149,6 +154,8 @@ function sipOptions(lc: SipLineConfig | undefined, cfg: Config, log: Logger): Si
             username: lc.username ?? 'frontdesk',
             password: lc.password ?? '',
             register: lc.register ?? false,
+            callerId: lc.caller_id ?? 'pai',
+            extensions: lc.extensions_via_trunk ?? true,
           },
         }
       : {}),

@@ -10,7 +10,7 @@ import { AbandonedPlaces, compareWaiting, type Waiting } from './priority.js';
 import { pickAgents, type Candidate, type QueueMemory, type Strategy } from './strategies.js';
 
 /** Places a call to an agent's desk phone. */
-export type DialAgent = (agent: AgentInfo, options: DialOptions) => Promise<Leg>;
+export type DialAgent = (agent: Pick<AgentInfo, 'extension' | 'contact'>, options: DialOptions) => Promise<Leg>;
 
 export type Emit = <K extends keyof DomainEvents>(type: K, data: DomainEvents[K]) => void;
 
@@ -42,7 +42,7 @@ export interface EnterRequest {
   /** Aborts when the caller hangs up (calls only). */
   signal?: AbortSignal;
   onRing?(extension: string): void;
-  onRingResult?(extension: string, result: Exclude<RingResult, 'answered' | 'cancelled'>): void;
+  onRingResult?(extension: string, result: Exclude<RingResult, 'answered' | 'cancelled'>, detail?: string): void;
 }
 
 export type TicketResult =
@@ -391,8 +391,8 @@ export class Router {
       }
       this.deps.agents.endRing(r.extension, r.result);
       if (r.result === 'no-answer' || r.result === 'busy' || r.result === 'failed') {
-        this.deps.emit('agent.ring-no-answer', { callId: e.req.callId, queue: e.queue, extension: r.extension, ringMs: this.now() - started, result: r.result });
-        e.req.onRingResult?.(r.extension, r.result);
+        this.deps.emit('agent.ring-no-answer', { callId: e.req.callId, queue: e.queue, extension: r.extension, ringMs: this.now() - started, result: r.result, ...(r.detail ? { detail: r.detail } : {}) });
+        e.req.onRingResult?.(r.extension, r.result, r.detail);
       }
     }
     e.ringing = false;
@@ -406,15 +406,17 @@ export class Router {
     this.dispatch();
   }
 
-  private async ringOne(e: Entry, agent: AgentInfo, ringMs: number, stop: AbortSignal, claim: (ext: string) => boolean): Promise<{ extension: string; result: RingResult; leg?: Leg }> {
+  private async ringOne(e: Entry, agent: AgentInfo, ringMs: number, stop: AbortSignal, claim: (ext: string) => boolean): Promise<{ extension: string; result: RingResult; leg?: Leg; detail?: string }> {
     const extension = agent.extension;
     let leg: Leg;
     try {
       leg = await this.deps.dialAgent(agent, { ...e.req.briefing, timeoutMs: ringMs });
     } catch (err) {
       this.deps.log.warn({ err, extension }, 'could not ring the agent');
-      return { extension, result: stop.aborted ? 'cancelled' : 'failed' };
+      return { extension, result: stop.aborted ? 'cancelled' : 'failed', detail: (err as Error).message };
     }
+    // The protocol's reason when the phone refused or failed (e.g. "407 Proxy Authentication Required").
+    let detail: string | undefined;
     const result = await new Promise<RingResult>((resolve) => {
       const timer = setTimeout(() => finish('no-answer'), ringMs);
       const onStop = (): void => finish('cancelled');
@@ -433,11 +435,14 @@ export class Router {
       if (leg.state === 'ended') return finish('failed');
       if (stop.aborted) return finish('cancelled');
       leg.once('answered', answered);
-      leg.once('ended', (end) => finish(end.cause === 'busy' ? 'busy' : end.cause === 'no-answer' || end.cause === 'timeout' ? 'no-answer' : end.cause === 'cancelled' ? 'cancelled' : 'failed'));
+      leg.once('ended', (end) => {
+        detail = end.detail;
+        finish(end.cause === 'busy' ? 'busy' : end.cause === 'no-answer' || end.cause === 'timeout' ? 'no-answer' : end.cause === 'cancelled' ? 'cancelled' : 'failed');
+      });
       stop.addEventListener('abort', onStop, { once: true });
     });
     if (result === 'answered') return { extension, result, leg };
     await leg.hangup(result === 'cancelled' ? 'cancelled' : 'no-answer').catch(() => undefined);
-    return { extension, result };
+    return { extension, result, ...(detail ? { detail } : {}) };
   }
 }

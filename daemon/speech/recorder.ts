@@ -16,6 +16,12 @@ import { PortDtmf } from './dtmf-port.js';
  * known not to be a key press), and trailing silence is trimmed to `tailMs`.
  */
 
+/** Anything that reports key presses as 'digit' events (PortDtmf, a call's digits). */
+export interface DigitEvents {
+  on(event: 'digit', l: (d: string) => void): unknown;
+  off(event: 'digit', l: (d: string) => void): unknown;
+}
+
 export type StopReason = 'max' | 'silence' | 'digit' | 'aborted' | 'closed';
 
 /** Anything that emits 320-byte 'frame' events: another MediaPort, a tap on an outbound stream. */
@@ -34,8 +40,8 @@ export interface RecordOptions {
   silenceDbfs?: number;
   /** Keys that end the recording ('' for none). Default '#'. */
   stopDigits?: string;
-  /** The leg's DTMF listener if the call has one; otherwise one is made for the recording. */
-  dtmf?: PortDtmf;
+  /** The call's key presses if it has them (from wherever its line takes them); otherwise an in-band listener is made for the recording. */
+  dtmf?: DigitEvents;
   /** Other sources mixed into the file (not used for silence or digit detection). */
   mix?: FrameEmitter[];
   /** Trailing silence kept, ms. Default 500. */
@@ -96,7 +102,7 @@ export function record(port: MediaPort, opts: RecordOptions): Promise<Recording>
       port.off('close', onClose);
       opts.mix?.forEach((m, i) => m.off('frame', mixListeners[i]!));
       dtmf?.off('digit', onDigit);
-      if (dtmf && !opts.dtmf) dtmf.close();
+      if (dtmf && !opts.dtmf) (dtmf as PortDtmf).close();
       opts.signal?.removeEventListener('abort', onAbort);
       clearInterval(watchdog);
       // The stop key's tone is in the held-back frames; then trim trailing silence to tailFrames.

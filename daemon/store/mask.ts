@@ -21,8 +21,6 @@ export function maskReport(value: unknown): unknown {
   for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
     if (DROP_KEYS.has(k) && typeof v === 'string') out[`${k}Length`] = v.length;
     else if (NUMBER_KEYS.has(k) && typeof v === 'string') out[k] = maskNumber(v);
-    // What the bot captured (handoff.requested) may be a phone or account number.
-    else if (k === 'slots' && v && typeof v === 'object' && !Array.isArray(v)) out[k] = Object.fromEntries(Object.entries(v).map(([sk, sv]) => [sk, typeof sv === 'string' ? maskNumber(sv) : sv]));
     else out[k] = maskReport(v);
   }
   return out;

@@ -205,6 +205,21 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    // Issue 11: what the bot captured (order number ...) stays with the call; FCR and occupancy.
+    version: 7,
+    name: 'captured slots',
+    sql: `
+      ALTER TABLE calls ADD COLUMN slots TEXT;   -- JSON object slot -> value, as published in call.ended
+      CREATE TABLE call_slots (
+        call_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (call_id, name)
+      );
+      CREATE INDEX calls_caller_offered ON calls(caller, offered_at);
+    `,
+  },
+  {
     // Staff console (issue 14): who changed what from the console, and agents' notes on calls.
     version: 9,
     name: 'console audit trail, call notes',

@@ -212,7 +212,8 @@ class Telemetry {
     const sl = durationOr(m.service_level, '20s');
     const w15 = { from: new Date(now.getTime() - 15 * 60_000), to: now };
     const today = { from: startOfDay(now, this.config.timezone), to: now };
-    const [k15, kToday] = await Promise.all([computeKpis(this.ctx.db, w15, sl), computeKpis(this.ctx.db, today, sl)]);
+    const fcr = durationOr(m.fcr_window, '24h');
+    const [k15, kToday] = await Promise.all([computeKpis(this.ctx.db, w15, sl, fcr), computeKpis(this.ctx.db, today, sl, fcr)]);
     return {
       schema: SCHEMA_VERSION,
       site: this.config.site,

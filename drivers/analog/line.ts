@@ -335,7 +335,7 @@ export class AnalogLine extends EventEmitter<LineEvents> implements Line, GsmLeg
     if (/^[0-9*#A-D]$/.test(c)) {
       if (leg?.state === 'answered') {
         this.stats.dtmf++;
-        leg.emit('dtmf', c, 'modem');
+        leg.emit('dtmf', c, 'dle');
       }
       return;
     }
@@ -493,6 +493,9 @@ export class AnalogLine extends EventEmitter<LineEvents> implements Line, GsmLeg
   }
 
   // ---------- calls (GsmLegHost) ----------
+
+  /** V.253 modems report key presses as DLE codes. */
+  readonly dtmfSource = 'dle' as const;
 
   async answerLeg(leg: GsmLeg): Promise<void> {
     const s = this.session;

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { Leg, LegEnd, LegEvents, LegState, Party } from '../line.js';
+import type { DtmfSource, Leg, LegEnd, LegEvents, LegState, Party } from '../line.js';
 import type { MediaPort } from '../media/port.js';
 
 /** What a GSM leg needs from its line: the line owns the modem; the leg only asks. */
@@ -7,6 +7,8 @@ export interface GsmLegHost {
   answerLeg(leg: GsmLeg): Promise<void>;
   hangupLeg(leg: GsmLeg, cause: string): Promise<void>;
   sendDtmfOn(leg: GsmLeg, digits: string): Promise<void>;
+  /** Where the line's key presses come from: the modem's detector, DLE codes, or the audio alone. */
+  readonly dtmfSource: DtmfSource;
 }
 
 let seq = 0;
@@ -30,6 +32,10 @@ export class GsmLeg extends EventEmitter<LegEvents> implements Leg {
     super();
     this.id = `${lineId}-${Date.now().toString(36)}-${(++seq).toString(36)}`;
     this.state = 'offered';
+  }
+
+  get dtmfSource(): DtmfSource {
+    return this.host.dtmfSource;
   }
 
   answer(): Promise<void> {

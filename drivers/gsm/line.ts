@@ -5,7 +5,7 @@ import { AtEngine, type AtCommandOptions, type AtTimeouts } from '../at/engine.j
 import { AtCommandError, CME_SIM_NOT_INSERTED } from '../at/results.js';
 import { LineStatus } from '../line-status.js';
 import { Reopener } from '../serial/reopen.js';
-import type { DialOptions, Line, LineAlarm, LineEvents, LineHealth, Sms } from '../line.js';
+import type { DialOptions, DtmfSource, Line, LineAlarm, LineEvents, LineHealth, Sms } from '../line.js';
 import type { MediaClock } from '../media/clock.js';
 import { closeSerial, openSerial } from '../serial/open.js';
 import { DIALECTS, type CallUrc, type DialectName, type DialectProfile } from './dialects/index.js';
@@ -513,6 +513,10 @@ export class GsmLine extends EventEmitter<LineEvents> implements Line, GsmLegHos
   }
 
   // ---------- calls (GsmLegHost) ----------
+
+  get dtmfSource(): DtmfSource {
+    return this.dialect.dtmfSource;
+  }
 
   async answerLeg(leg: GsmLeg): Promise<void> {
     const s = this.session;

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { Leg, LegEnd, LegEvents, LegState, Party } from '../line.js';
+import type { DtmfSource, Leg, LegEnd, LegEvents, LegState, Party } from '../line.js';
 import type { MediaPort } from '../media/port.js';
 import { RtpMediaPort } from '../rtp/media-port.js';
 import { RtpSession, type PortRange } from '../rtp/session.js';
@@ -125,6 +125,11 @@ export class SipLeg extends EventEmitter<LegEvents> implements Leg {
         if (this.ack && this.dialog) this.ctx.ua.sendStateless(this.ack, dialogDestination(this.dialog));
       },
     };
+  }
+
+  /** RFC 4733 when the call negotiated telephone-event, else the audio (a phone sending SIP INFO switches the call to INFO at its first digit). */
+  get dtmfSource(): DtmfSource {
+    return this.choice?.dtmfPayload !== undefined ? 'rfc4733' : 'in-band';
   }
 
   get ua(): UserAgent {

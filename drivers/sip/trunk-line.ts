@@ -9,6 +9,7 @@ import { randomToken } from './headers.js';
 import { Overload } from './overload.js';
 import type { Remote, TransportKind } from './transport.js';
 import { parseUri, socketHost, uriPort } from './uri.js';
+import { quote } from './headers.js';
 import { UserAgent, type IncomingInvite, type UserAgentOptions } from './user-agent.js';
 
 export interface TrunkOptions {
@@ -25,7 +26,17 @@ export interface TrunkOptions {
   retryMs?: number;
   /** OPTIONS ping interval when not registering (the PBX's reachability). 0 turns it off. Default 30 s. */
   keepaliveMs?: number;
+  /**
+   * How calls placed through the trunk show the caller's number. From is always the trunk's own
+   * identity (PBXs check the digest user against it); the number goes in the display name and in
+   * P-Asserted-Identity ('pai'), Remote-Party-ID ('rpid'), both, or neither ('none'). Default 'pai'.
+   */
+  callerId?: CallerIdHeaders;
+  /** Bare extensions are dialled through this trunk (default true); false: only sip: URIs. */
+  extensions?: boolean;
 }
+
+export type CallerIdHeaders = 'pai' | 'rpid' | 'both' | 'none';
 
 export interface SipLineOptions extends UserAgentOptions {
   id: string;
@@ -152,6 +163,7 @@ export class SipTrunkLine extends EventEmitter<LineEvents> implements Line {
     }
     const trunk = this.trunkRemote;
     if (!trunk) throw new Error(`cannot dial "${target}": no SIP trunk configured (use a sip: URI)`);
+    if (this.options.trunk?.extensions === false) throw new Error(`cannot dial "${target}": extensions_via_trunk is off for line ${this.id} (give the agent a contact URI)`);
     if (!/^[0-9A-Za-z*#+._-]{1,32}$/.test(target)) throw new Error(`bad extension: ${target}`);
     const domain = this.options.trunk?.domain ?? `${trunk.address}:${trunk.port}`;
     return { uri: `sip:${target}@${domain}`, destination: trunk };
@@ -161,14 +173,17 @@ export class SipTrunkLine extends EventEmitter<LineEvents> implements Line {
   async dial(target: string, options: DialOptions = {}): Promise<SipLeg> {
     const { uri, destination } = this.resolveTarget(target);
     const t = this.options.trunk;
-    const fromUser = options.callerNumber ?? t?.username ?? 'frontdesk';
+    const viaTrunk = Boolean(t && destination.address === t.host && destination.port === (t.port ?? 5060));
     const fromHost = t ? (t.domain ?? `${t.host}:${t.port ?? 5060}`) : `${this.ua.host}:${this.ua.port}`;
+    // Through the PBX we speak as the trunk (its digest user); the caller is shown by name and identity headers.
+    const fromUser = viaTrunk ? t!.username : (options.callerNumber ?? t?.username ?? 'frontdesk');
+    const identity = viaTrunk && options.callerNumber ? callerIdHeaders(t!.callerId ?? 'pai', options.callerNumber, options.displayName, fromHost) : {};
     const leg = await SipLeg.originate(this.ctx, {
       target: uri,
       destination,
       from: `sip:${fromUser}@${fromHost}`,
       displayName: options.displayName,
-      headers: options.headers,
+      headers: { ...identity, ...options.headers },
       timeoutMs: options.timeoutMs,
     });
     this.track(leg);
@@ -207,6 +222,16 @@ export class SipTrunkLine extends EventEmitter<LineEvents> implements Line {
   get activeLegs(): number {
     return this.legs.size;
   }
+}
+
+/** The caller's identity for the PBX and the phone: RFC 3325 P-Asserted-Identity and/or draft Remote-Party-ID. */
+export function callerIdHeaders(mode: CallerIdHeaders, number: string, displayName: string | undefined, host: string): Record<string, string> {
+  if (mode === 'none' || !/^\+?[0-9A-Za-z*#._-]{1,32}$/.test(number)) return {};
+  const name = displayName ? `${quote(displayName)} ` : '';
+  const h: Record<string, string> = {};
+  if (mode === 'pai' || mode === 'both') h['P-Asserted-Identity'] = `${name}<sip:${number}@${host}>`;
+  if (mode === 'rpid' || mode === 'both') h['Remote-Party-ID'] = `${name}<sip:${number}@${host}>;party=calling;screen=yes;privacy=off`;
+  return h;
 }
 
 export function createSipLine(options: SipLineOptions): SipTrunkLine {

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import type Wrtc from '@roamhq/wrtc';
-import type { DialOptions, Leg, LegEnd, LegEvents, LegState, Party } from '../line.js';
+import type { DialOptions, DtmfSource, Leg, LegEnd, LegEvents, LegState, Party } from '../line.js';
 import { dtmfTones } from '../audio/tones.js';
 import { toFrames } from '../media/format.js';
 import { WebRtcMediaPort } from './media-port.js';
@@ -119,10 +119,14 @@ export class WebRtcLeg extends EventEmitter<LegEvents> implements Leg {
   remoteDtmf(digits: string): void {
     const keys = [...digits].filter((d) => /^[0-9*#A-D]$/.test(d));
     if (!keys.length) return;
-    // An agent's keys reach the caller in band; a web caller's keys go to the bot as events only
-    // (tones as well would be counted twice).
+    // An agent's keys reach the caller in band (as a desk phone's do); a web caller's go to the bot
+    // as events (dtmfSource 'console'), so each key counts once.
     if (this.direction === 'outbound') this.media?.injectInbound(toFrames(dtmfTones(keys.join(''), 120, 80)));
-    for (const d of keys) this.emit('dtmf', d, 'console');
+    else for (const d of keys) this.emit('dtmf', d, 'console');
+  }
+
+  get dtmfSource(): DtmfSource {
+    return this.direction === 'inbound' ? 'console' : 'in-band';
   }
 
   /** Inbound (web caller): resolves once media flows. */

@@ -9,9 +9,11 @@ import { freePort, sleep } from './net.js';
 
 export interface BoxOptions {
   /** agents: YAML list items (without the leading "- "), e.g. `extension: "801"\n    name: A\n    contact: sip:...` */
-  agents: { extension: string; contact: string; skills?: string; /** More YAML keys, e.g. "wrap_up: 0s" (one per line). */ extra?: string }[];
+  agents: { extension: string; /** Omitted: reached through the SIP line (the PBX). */ contact?: string; skills?: string; /** More YAML keys, e.g. "wrap_up: 0s" (one per line). */ extra?: string }[];
   /** Emulated GSM lines gsm1..gsmN, each one call at a time (default 1). */
   lines?: number;
+  /** The modem family of line i (default huawei). */
+  modem?: (i: number) => 'huawei' | 'quectel' | 'simcom';
   /** The queues list (YAML items, indented two spaces) instead of the default "general" queue. */
   queues?: string;
   /** Extra top-level YAML (hours, queues...). */
@@ -26,8 +28,10 @@ export interface BoxOptions {
   analog?: boolean;
   /** More keys for the sip section (indented two spaces), e.g. "  timers: { t1: 100ms }". */
   sip?: string;
-  /** More line items (YAML, indented two spaces), e.g. a SIP trunk line. */
+  /** More lines (YAML list items indented two spaces), e.g. a SIP trunk to a PBX. */
   moreLines?: string;
+  /** YAML keys added to GSM line i (0-based; indented four spaces), e.g. () => "    answer: voicemail". */
+  gsmLine?: (i: number) => string;
 }
 
 /**
@@ -68,21 +72,21 @@ export const DEFAULT_BOT = `  greeting: "Welcome. Press 2 for opening hours, or 
 export async function startBox(opts: BoxOptions): Promise<Box> {
   const dir = await mkdtemp(join(tmpdir(), 'fd-box-'));
   const emus: RunningEmulator[] = [];
-  for (let i = 0; i < (opts.lines ?? 1); i++) emus.push(await startEmulator({ dialect: 'huawei', dir: join(dir, i === 0 ? 'tty' : `tty${i + 1}`), ringIntervalMs: 1000, imei: `86722302000000${i + 1}`, msisdn: `+86139000000${String(i).padStart(2, '0')}` }));
+  for (let i = 0; i < (opts.lines ?? 1); i++) emus.push(await startEmulator({ dialect: opts.modem?.(i) ?? 'huawei', dir: join(dir, i === 0 ? 'tty' : `tty${i + 1}`), ringIntervalMs: 1000, imei: `86722302000000${i + 1}`, msisdn: `+86139000000${String(i).padStart(2, '0')}` }));
   const emu = emus[0]!;
   const analog = opts.analog ? await startAnalogEmulator({ dir: join(dir, 'pstn'), ringIntervalMs: 1000 }) : undefined;
   const sipPort = await freePort(2);
   const rtp = await freePort(200, 30000, 39000);
   const dataDir = join(dir, 'data');
   const agents = opts.agents
-    .map((a) => `  - extension: "${a.extension}"\n    name: Agent ${a.extension}\n    contact: ${a.contact}\n    skills: ${a.skills ?? '{ general: 1 }'}${a.extra ? `\n${a.extra.split('\n').map((l) => `    ${l}`).join('\n')}` : ''}`)
+    .map((a) => `  - extension: "${a.extension}"\n    name: Agent ${a.extension}${a.contact ? `\n    contact: ${a.contact}` : ''}\n    skills: ${a.skills ?? '{ general: 1 }'}${a.extra ? `\n${a.extra.split('\n').map((l) => `    ${l}`).join('\n')}` : ''}`)
     .join('\n');
   const yaml = `site: test
 node: box-1
 language: en-US
 timezone: Asia/Shanghai
 lines:
-${emus.map((e, i) => `  - id: gsm${i + 1}\n    kind: gsm\n    modem: huawei\n    at_port: ${e.paths.at}\n    voice_port: ${e.paths.voice}`).join('\n')}${analog ? `\n  - id: pstn1\n    kind: analog\n    port: ${analog.path}` : ''}${opts.moreLines ? `\n${opts.moreLines}` : ''}
+${emus.map((e, i) => `  - id: gsm${i + 1}\n    kind: gsm\n    modem: ${opts.modem?.(i) ?? 'huawei'}\n    at_port: ${e.paths.at}\n    voice_port: ${e.paths.voice}${opts.gsmLine?.(i) ? `\n${opts.gsmLine(i)}` : ''}`).join('\n')}${opts.moreLines ? `\n${opts.moreLines}` : ''}${analog ? `\n  - id: pstn1\n    kind: analog\n    port: ${analog.path}` : ''}
 sip:
   listen: 127.0.0.1:${sipPort}
   rtp_ports: ${rtp}-${rtp + 199}

@@ -18,6 +18,7 @@ export const huawei: DialectProfile = {
   voiceOn: ['AT^DDSETEX=2'],
   voiceOff: [],
   hangup: 'AT+CHUP',
+  dtmfSource: 'in-band',
   dtmf: (idx, digit) => `AT^DTMF=${idx},${digit}`,
   reset: 'AT+CFUN=1,1',
   parseCallUrc(line: string): CallUrc | null {

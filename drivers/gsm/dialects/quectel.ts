@@ -12,6 +12,7 @@ export const quectel: DialectProfile = {
   voiceOn: ['AT+QPCMV=1,0'],
   voiceOff: ['AT+QPCMV=0'],
   hangup: 'AT+CHUP',
+  dtmfSource: 'modem',
   dtmf: (_idx, digit) => `AT+VTS=${digit}`,
   reset: 'AT+CFUN=1,1',
   parseCallUrc(line: string): CallUrc | null {

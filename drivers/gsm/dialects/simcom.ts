@@ -9,6 +9,7 @@ export const simcom: DialectProfile = {
   voiceOn: ['AT+CPCMREG=1'],
   voiceOff: ['AT+CPCMREG=0'],
   hangup: 'AT+CHUP',
+  dtmfSource: 'modem',
   dtmf: (_idx, digit) => `AT+VTS=${digit}`,
   reset: 'AT+CFUN=1,1',
   parseCallUrc(line: string): CallUrc | null {

@@ -26,6 +26,8 @@ export interface DialectProfile {
   readonly voiceOn: readonly string[];
   readonly voiceOff: readonly string[];
   readonly hangup: string;
+  /** 'modem': the modem reports key presses (and they are taken from there); 'in-band': audio only. */
+  readonly dtmfSource: 'modem' | 'in-band';
   dtmf(callIndex: number, digit: string): string;
   /** Full modem reset, when the firmware has one we trust; null: just reopen. */
   readonly reset: string | null;

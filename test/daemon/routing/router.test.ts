@@ -15,6 +15,7 @@ class FakeLeg extends EventEmitter<LegEvents> implements Leg {
   readonly direction = 'outbound' as const;
   state: LegState = 'ringing';
   media = null;
+  readonly dtmfSource = 'in-band' as const;
   constructor(readonly remote: { number: string }) {
     super();
   }

@@ -64,7 +64,7 @@ t.test('incoming call: caller ID, answer on ring 2, 3 s of audio both ways, DLE 
   await sleep(3400);
   emu.dtmf('5', { inBand: false });
   await waitFor('dtmf', () => dtmf.length > 0, 2000);
-  t.same(dtmf, [['5', 'modem']], '<DLE>5 → dtmf event from the modem');
+  t.same(dtmf, [['5', 'dle']], '<DLE>5 → dtmf event from the modem, source dle');
 
   // The DLE patterns are noise-like and would count as tone frames: leave them out of the tone checks.
   const isPattern = (f: Buffer): boolean => [...fromUs, ...fromCaller].some((p) => p.equals(f));

@@ -73,13 +73,13 @@ t.test('daemon SIP edge: CANCEL while ringing, no ACK, BYE before ACK, overload'
     t.same(await record('+8613800000102'), { outcome: 'failed', hung_up_by: 'system', cause: 'no-ack' });
   });
 
-  await t.test('a BYE that overtakes a lost ACK: a normal call, not "failed / no-media"', async (t) => {
+  await t.test('a BYE that overtakes a lost ACK: a caller who left at once (abandoned), not "failed / no-media"', async (t) => {
     const call = pbx.invite(box.sipPort, 'bot', '+8613800000103');
     await pbx.response(call, (s) => s === 200);
     pbx.bye(call);
     const byeOk = await pbx.response(call, (s) => s >= 200, 'BYE');
     t.equal(byeOk.status, 200);
-    t.same(await record('+8613800000103'), { outcome: 'bot-resolved', hung_up_by: 'caller', cause: null });
+    t.same(await record('+8613800000103'), { outcome: 'abandoned', hung_up_by: 'caller', cause: 'left-in-bot' });
   });
 
   await t.test('over sip.max_calls: 503 + Retry-After, the established calls keep their audio', async (t) => {
@@ -106,7 +106,8 @@ t.test('daemon SIP edge: CANCEL while ringing, no ACK, BYE before ACK, overload'
     const alarm = await box.row<{ active: number; message: string }>("SELECT active, message FROM alarms WHERE code = 'sip-overload' AND source = 'trunk1'", [], () => true);
     t.match(alarm, { active: 1, message: /call limit reached/ }, `sip-overload alarm raised: ${alarm.message}`);
     for (const u of up) u.c.bye(u.call);
-    for (const [i] of up.entries()) t.same(await record(`+861380000020${i}`), { outcome: 'bot-resolved', hung_up_by: 'caller', cause: null }, `call ${i + 1} recorded as what it was`);
+    // They hung up in the greeting, served nothing: abandoned, not contained (issue 11's KPI rule).
+    for (const [i] of up.entries()) t.same(await record(`+861380000020${i}`), { outcome: 'abandoned', hung_up_by: 'caller', cause: 'left-in-bot' }, `call ${i + 1} recorded as what it was`);
     // Room again: the next call is taken.
     const again = callers[2]!.invite(box.sipPort, 'bot', '+8613800000298');
     t.equal((await callers[2]!.response(again, (s) => s >= 200)).status, 200, 'taken again once calls ended');
