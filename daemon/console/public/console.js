@@ -13,7 +13,7 @@ const T = {
     when: 'When', outcome: 'Outcome', by: 'By', action: 'Action', target: 'Target', detail: 'Detail', ip: 'Address', menuPath: 'Menu path',
     requested: 'asked for a person', 'no-match': 'not understood', 'no-input': 'no input', vip: 'VIP', menu: 'menu choice', ready_: 'ready', calls: 'calls in progress',
     'd-resolved': 'Resolved', 'd-follow-up': 'Follow-up needed', 'd-complaint': 'Complaint', 'd-sales': 'Sales', 'd-other': 'Other', live: 'live', offline: 'reconnecting…',
-    history: 'History', voicemail: 'Voicemail', kpis: 'KPIs', search: 'Search', from: 'From', to: 'To', all: 'All', play: 'Play', handled: 'Handled', markHandled: 'Mark handled', duration: 'Duration', timeline: 'Timeline', recording: 'Recording', containment: 'Containment', asa: 'ASA (s)', abandonment: 'Abandonment', csat: 'CSAT', perHour: 'Calls per hour today', last7: 'Last 7 days', offered: 'Offered', number: 'Number', event: 'Event',
+    historyPage: 'History', voicemail: 'Voicemail', kpis: 'KPIs', search: 'Search', from: 'From', to: 'To', all: 'All', play: 'Play', handled: 'Handled', markHandled: 'Mark handled', duration: 'Duration', timeline: 'Timeline', recording: 'Recording', containment: 'Containment', asa: 'ASA (s)', abandonment: 'Abandonment', csat: 'CSAT', perHour: 'Calls per hour today', last7: 'Last 7 days', offered: 'Offered', number: 'Number', event: 'Event',
     callUs: 'Call us', 'web-calling': 'Calling…', 'web-talking': 'Connected', 'web-ended': 'Call ended', 'web-busy': 'All lines are busy. Please try again later.',
     listen: 'Listen', whisper: 'Whisper', barge: 'Barge in', listening: 'Listening to', transfer: 'Transfer', callBack: 'Call back', callBackQueued: 'Call-back queued', phone: 'Phone', answer: 'Answer', hangup: 'Hang up', 'rtc-ringing': 'ringing', 'rtc-talking': 'talking', 'rtc-ended': 'ended',
   },
@@ -30,7 +30,7 @@ const T = {
     when: '时间', outcome: '结果', by: '操作人', action: '操作', target: '对象', detail: '详情', ip: '地址', menuPath: '菜单路径',
     requested: '要求转人工', 'no-match': '未能理解', 'no-input': '无输入', vip: 'VIP', menu: '菜单选择', ready_: '就绪', calls: '进行中通话',
     'd-resolved': '已解决', 'd-follow-up': '需跟进', 'd-complaint': '投诉', 'd-sales': '销售', 'd-other': '其他', live: '实时', offline: '重新连接中…',
-    history: '通话记录', voicemail: '语音留言', kpis: '指标', search: '查询', from: '从', to: '到', all: '全部', play: '播放', handled: '已处理', markHandled: '标记已处理', duration: '时长', timeline: '时间线', recording: '录音', containment: '机器人解决率', asa: '平均应答 (秒)', abandonment: '放弃率', csat: '满意度', perHour: '今日每小时来电', last7: '最近 7 天', offered: '来电', number: '号码', event: '事件',
+    historyPage: '通话记录', voicemail: '语音留言', kpis: '指标', search: '查询', from: '从', to: '到', all: '全部', play: '播放', handled: '已处理', markHandled: '标记已处理', duration: '时长', timeline: '时间线', recording: '录音', containment: '机器人解决率', asa: '平均应答 (秒)', abandonment: '放弃率', csat: '满意度', perHour: '今日每小时来电', last7: '最近 7 天', offered: '来电', number: '号码', event: '事件',
     callUs: '呼叫我们', 'web-calling': '正在呼叫…', 'web-talking': '已接通', 'web-ended': '通话已结束', 'web-busy': '线路繁忙，请稍后再试。',
     listen: '监听', whisper: '耳语', barge: '强插', listening: '正在监听', transfer: '转接', callBack: '回拨', callBackQueued: '已安排回拨', phone: '网页电话', answer: '接听', hangup: '挂断', 'rtc-ringing': '振铃', 'rtc-talking': '通话中', 'rtc-ended': '已结束',
   },
@@ -90,7 +90,7 @@ export function header(m, title) {
   el('h1', {}, `${t(title)} · ${m.site}/${m.node}`);
   el('span', { id: 'live', className: 'pill' }, '');
   el('span', { className: 'sp' });
-  if (m.user.role !== 'agent') for (const p of ['wallboard', 'history', 'voicemail', 'kpis']) el('a', { href: `/${p}` }, t(p));
+  if (m.user.role !== 'agent') for (const p of ['wallboard', 'history', 'voicemail', 'kpis']) el('a', { href: `/${p}` }, t(p === 'history' ? 'historyPage' : p));
   if (m.user.extension) el('a', { href: `/agent/${m.user.extension}` }, t('workbench'));
   if (m.user.role === 'admin') el('a', { href: '/admin' }, t('admin'));
   el('span', { className: 'who' }, `${m.user.name} (${m.user.role})`);

@@ -2,7 +2,7 @@ import { h, header, me, setLang, lang, t } from './console.js';
 
 const m = await me();
 setLang(lang);
-header(m, 'history');
+header(m, 'historyPage');
 const outcome = document.getElementById('q-outcome');
 outcome.append(h('option', { value: '' }, t('all')), ...['bot-resolved', 'transferred', 'abandoned', 'voicemail', 'callback', 'failed'].map((o) => h('option', { value: o }, o)));
 document.getElementById('q-number').placeholder = t('number');
