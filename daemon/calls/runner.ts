@@ -18,6 +18,7 @@ import type { SpeechService } from '../speech/supervisor.js';
 import { handOff, ringExtension, type DialAgent, type HandoffDeps, type HandoffRequest, type HandoffResult } from './handoff.js';
 import { askSurvey, isLowScore, surveyApplies, SURVEY_SCALE, type SurveyConfig } from '../bot/survey.js';
 import { Speaker } from './speak.js';
+import { guardSilence, silentCallerMs } from './silence-guard.js';
 
 export interface CallDeps extends HandoffDeps {
   bus: Bus;
@@ -75,6 +76,8 @@ export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
   }
   call.setPhase('bot');
   const cfg = deps.config();
+  const silentMs = silentCallerMs(lineCfg);
+  const stopGuard = silentMs ? guardSilence(call, leg.media, silentMs) : undefined;
   const lang = cfg.bot.language ?? cfg.language ?? 'zh-CN';
   const texts = lang.startsWith('zh') ? DEFAULTS.zh : DEFAULTS.en;
   const voice = cfg.speech?.tts?.voice ?? (lang.startsWith('zh') ? 'cmn' : 'en');
@@ -233,6 +236,7 @@ export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
     log.error({ err }, 'call failed');
     return await finish(call, 'failed', undefined, 'internal-error');
   } finally {
+    stopGuard?.();
     stopListening();
     digits.close();
     speaker.stop();
@@ -262,11 +266,15 @@ async function reject(call: Call, kind: string | undefined): Promise<Call> {
 async function leftTheBot(call: Call, bot: BotSession): Promise<Call> {
   const s = bot.summary();
   const served = s.intent !== undefined || Object.keys(s.slots).length > 0;
-  return finish(call, served ? 'bot-resolved' : 'abandoned', 'caller', served ? undefined : 'left-in-bot');
+  // A line that says how the caller went (hung up into silence, went silent) says more than left-in-bot.
+  const how = call.customerEnd && call.customerEnd.cause !== 'normal' ? call.customerEnd.cause : undefined;
+  return finish(call, served ? 'bot-resolved' : 'abandoned', 'caller', how ?? (served ? undefined : 'left-in-bot'));
 }
 
 async function finish(call: Call, outcome: Parameters<Call['end']>[0], by?: 'caller' | 'agent', cause?: string): Promise<Call> {
-  const hungUpBy = by ?? (call.customerEnd && call.customerEnd.by === 'remote' ? 'caller' : 'system');
-  await call.end(outcome, hungUpBy, cause);
+  const end = call.customerEnd;
+  const hungUpBy = by ?? (end && end.by === 'remote' ? 'caller' : 'system');
+  // How the caller's leg ended, when that says more than "normal" (silence, caller-silent...).
+  await call.end(outcome, hungUpBy, cause ?? (end && end.cause !== 'normal' ? end.cause : undefined));
   return call;
 }

@@ -30,6 +30,7 @@ export async function run(argv: string[]): Promise<number> {
         sim: { type: 'string', default: 'ready' },
         pin: { type: 'string' },
         'ring-interval': { type: 'string' },
+        'boot-ms': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -62,6 +63,7 @@ export async function run(argv: string[]): Promise<number> {
   if (values.pin) opts.pin = values.pin;
   if (values.csq) opts.csq = Number(values.csq);
   if (values['ring-interval']) opts.ringIntervalMs = Number(values['ring-interval']);
+  if (values['boot-ms']) opts.bootMs = Number(values['boot-ms']);
   let emu;
   try {
     emu = await startEmulator(opts);

@@ -54,6 +54,20 @@ function Discriminated<T extends TObject[]>(members: [...T], description: string
 
 // ---- lines ---------------------------------------------------------------------------------------
 
+// Modem lines: echo and hang-ups into silence (issue 18).
+const EchoCancel = (def: string, who: string) =>
+  Type.String({
+    pattern: `^(off|${DURATION_RE.slice(1, -1)})$`,
+    default: def,
+    description: `Line echo cancellation (speexdsp) on the caller's audio, ${who}: the echo tail it covers after the line's delay ("128ms"; 64ms-256ms for phone lines), or "off".`,
+  });
+const SilentCaller = (def: string) =>
+  Type.String({
+    pattern: `^(off|${DURATION_RE.slice(1, -1)})$`,
+    default: def,
+    description: 'End a call whose caller has been silent this long while nobody else talks to them (no prompt, no hold music, no agent speaking): the backstop for lines that report no hang-up. Recorded with cause caller-silent. "off" to disable.',
+  });
+
 const GsmLine = Obj(
   {
     id: Id('Line id; appears in MQTT topics (lines/<id>) and call records.'),
@@ -68,6 +82,8 @@ const GsmLine = Obj(
     answer: Type.Optional(Answer),
     dtmf: Type.Optional(Dtmf),
     sms: Type.Optional(Obj({ receive: Type.Optional(Type.Boolean({ default: true, description: 'Store received SMS and report them.' })) })),
+    echo_cancel: Type.Optional(EchoCancel('off', 'for modules whose own canceller is off')),
+    silent_caller_hangup: Type.Optional(SilentCaller('off')),
   },
   'A GSM modem line (AT commands over serial).',
 );
@@ -80,6 +96,11 @@ const AnalogLine = Obj(
     answer: Type.Optional(Answer),
     dtmf: Type.Optional(Dtmf),
     rings_before_answer: Type.Optional(Type.Integer({ minimum: 1, maximum: 10, default: 2, description: 'Wait for this many rings (caller ID arrives between the first two).' })),
+    silence_events: Type.Optional(
+      Type.Integer({ minimum: 0, maximum: 20, default: 1, description: 'End the call after this many <DLE>s / <DLE>q in a row (the modem presumes the caller hung up into silence); 0 ignores them.' }),
+    ),
+    echo_cancel: Type.Optional(EchoCancel('128ms', 'on by default: a 2-wire line returns what the box sends')),
+    silent_caller_hangup: Type.Optional(SilentCaller('60s')),
   },
   'An analog PSTN line through a V.253 voice modem.',
 );

@@ -123,9 +123,22 @@ function buildLine(lc: LineConfig | undefined, cfg: Config, log: Logger, smsSink
       ...(lc.sim_pin ? { simPin: lc.sim_pin } : {}),
       logger: log,
       ...(lc.sms?.receive === false ? {} : { smsSink }),
+      ...echoOption(lc.echo_cancel ?? 'off'),
     });
   }
-  return createAnalogLine({ id: lc.id, port: lc.port, ringsBeforeAnswer: lc.rings_before_answer ?? 2, logger: log });
+  return createAnalogLine({
+    id: lc.id,
+    port: lc.port,
+    ringsBeforeAnswer: lc.rings_before_answer ?? 2,
+    silenceHangupEvents: lc.silence_events ?? 1,
+    ...echoOption(lc.echo_cancel ?? '128ms'),
+    logger: log,
+  });
+}
+
+/** `echo_cancel: off | <tail>` as the drivers' option. */
+function echoOption(v: string): { echoCancel?: { tailMs: number } } {
+  return v === 'off' ? {} : { echoCancel: { tailMs: durationMs(v) } };
 }
 
 function sipOptions(lc: SipLineConfig | undefined, cfg: Config, log: Logger): SipLineOptions {

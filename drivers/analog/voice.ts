@@ -1,6 +1,7 @@
-import type { SerialPort } from 'serialport';
+import type { ModemPort } from '../modem/port.js';
 import { PacedMediaPort } from '../media/port.js';
-import type { MediaClock } from '../media/clock.js';
+import { mediaClock, type MediaClock } from '../media/clock.js';
+import type { EchoCanceller } from '../audio/echo.js';
 import { shield } from './dle.js';
 import { frameBytes, fromS16, toS16, type SampleKind } from './formats.js';
 
@@ -36,13 +37,18 @@ export class ChunkAssembler {
  */
 export class AnalogVoicePort extends PacedMediaPort {
   private readonly assembler: ChunkAssembler;
+  /** The pacing clock (the echo canceller counts the ticks it dropped). */
+  private readonly ticks: MediaClock;
 
   constructor(
-    private readonly tty: SerialPort,
+    private readonly tty: ModemPort,
     private readonly kind: SampleKind,
     clock?: MediaClock,
+    /** The 2-wire line's echo of what we send is taken out of what we receive. */
+    private readonly echo?: EchoCanceller,
   ) {
     super(clock);
+    this.ticks = clock ?? mediaClock;
     this.assembler = new ChunkAssembler(frameBytes(kind));
   }
 
@@ -54,11 +60,19 @@ export class AnalogVoicePort extends PacedMediaPort {
   /** Unshielded voice bytes from the modem. */
   pushData(bytes: Buffer): void {
     if (this.closed) return;
-    this.assembler.push(bytes, (f) => this.receive(toS16(f, this.kind)));
+    this.assembler.push(bytes, (f) => {
+      const pcm = toS16(f, this.kind);
+      this.receive(this.echo ? this.echo.capture(pcm) : pcm);
+    });
   }
 
   protected sendFrame(frame: Buffer): void {
     // A vanished tty ends the line (and this port) through the driver; until then just skip.
     if (this.tty.isOpen && !this.tty.destroyed) this.tty.write(shield(fromS16(frame, this.kind)));
+    this.echo?.paced(frame, this.ticks);
+  }
+
+  protected override onClose(): void {
+    this.echo?.close();
   }
 }

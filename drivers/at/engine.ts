@@ -29,6 +29,11 @@ export interface AtCommandOptions {
   expect?: string[];
   /** Call control (ATD, ATA): NO CARRIER, BUSY, NO ANSWER, CONNECT end it. Otherwise they are URCs. */
   callControl?: boolean;
+  /**
+   * VCON ends this command as success: V.253 voice modems may answer off-hook (AT+VLS=1) or a dial
+   * with VCON ("voice connection") instead of OK. At any other time VCON is unsolicited.
+   */
+  acceptVcon?: boolean;
   /** Text to send after the "> " prompt (SMS PDU); the engine appends Ctrl-Z. */
   prompt?: string;
 }
@@ -55,8 +60,11 @@ export interface AtEngineOptions {
 
 export interface AtEngineEvents {
   urc: [line: string];
-  /** A command got no final in time. The owner decides how to recover (reset, reopen). */
-  timeout: [command: string];
+  /**
+   * A command got no final in time. The owner decides how to recover (reset, reopen); `sentAt`
+   * (performance.now()) against `lastRx` tells a silent modem from one that still talks.
+   */
+  timeout: [command: string, sentAt: number];
 }
 
 interface Job {
@@ -67,6 +75,7 @@ interface Job {
   reject: (e: Error) => void;
   timer?: NodeJS.Timeout;
   promptSent: boolean;
+  sentAt: number;
 }
 
 const CTRL_Z = '\x1a';
@@ -109,7 +118,7 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
   send(command: string, opts: AtCommandOptions = {}): Promise<AtResponse> {
     if (this.closed) return Promise.reject(new AtClosedError(command));
     return new Promise<AtResponse>((resolve, reject) => {
-      this.queue.push({ command, opts, lines: [], resolve, reject, promptSent: false });
+      this.queue.push({ command, opts, lines: [], resolve, reject, promptSent: false, sentAt: 0 });
       this.pump();
     });
   }
@@ -146,6 +155,7 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
     const job = this.queue.shift();
     if (!job) return;
     this.current = job;
+    job.sentAt = performance.now();
     const ms = this.timeoutMs(job.opts.timeout);
     job.timer = setTimeout(() => this.onTimeout(job, ms), ms);
     this.log.debug({ cmd: job.command }, 'AT >');
@@ -165,7 +175,7 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
     if (this.current !== job) return;
     this.log.warn({ cmd: job.command, ms }, 'AT command timed out');
     this.finish(job, new AtTimeoutError(job.command, ms));
-    this.emit('timeout', job.command);
+    this.emit('timeout', job.command, job.sentAt);
   }
 
   private finish(job: Job, result: AtResponse | Error): void {
@@ -196,7 +206,7 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
     if (line === job.command || (job.opts.prompt !== undefined && line === job.opts.prompt)) return;
     const final = parseFinal(line);
     if (final) {
-      if (CALL_FINALS.has(final.kind) && !job.opts.callControl) {
+      if (CALL_FINALS.has(final.kind) && !job.opts.callControl && !(job.opts.acceptVcon && line === 'VCON')) {
         this.emit('urc', line);
         return;
       }

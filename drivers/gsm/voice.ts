@@ -1,7 +1,8 @@
-import type { SerialPort } from 'serialport';
+import type { ModemPort } from '../modem/port.js';
 import { FRAME_BYTES } from '../media/format.js';
 import { PacedMediaPort } from '../media/port.js';
-import type { MediaClock } from '../media/clock.js';
+import { mediaClock, type MediaClock } from '../media/clock.js';
+import type { EchoCanceller } from '../audio/echo.js';
 
 /**
  * Reassembles a raw PCM byte stream (the voice tty delivers whatever the USB stack chunked) into
@@ -37,13 +38,18 @@ export class FrameAssembler {
  */
 export class GsmVoicePort extends PacedMediaPort {
   private readonly assembler = new FrameAssembler();
-  private readonly onData = (chunk: Buffer): void => this.assembler.push(chunk, (f) => this.receive(f));
+  /** The pacing clock (the echo canceller counts the ticks it dropped). */
+  private readonly ticks: MediaClock;
+  private readonly onData = (chunk: Buffer): void => this.assembler.push(chunk, (f) => this.receive(this.echo ? this.echo.capture(f) : f));
 
+  /** `echo`: the line's echo of what we send is taken out of what we receive (modules with their canceller off). */
   constructor(
-    private readonly tty: SerialPort,
+    private readonly tty: ModemPort,
     clock?: MediaClock,
+    private readonly echo?: EchoCanceller,
   ) {
     super(clock);
+    this.ticks = clock ?? mediaClock;
     tty.on('data', this.onData);
     this.startPacing();
   }
@@ -51,9 +57,11 @@ export class GsmVoicePort extends PacedMediaPort {
   protected sendFrame(frame: Buffer): void {
     // A vanished tty ends the line (and this port) through the driver; until then just skip.
     if (this.tty.isOpen && !this.tty.destroyed) this.tty.write(frame);
+    this.echo?.paced(frame, this.ticks);
   }
 
   protected override onClose(): void {
     this.tty.off('data', this.onData);
+    this.echo?.close();
   }
 }

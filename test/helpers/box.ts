@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmulator, type RunningEmulator } from '../../drivers/gsm/emulator/index.js';
-import { startAnalogEmulator, type AnalogModemEmulator } from '../../drivers/analog/emulator/index.js';
+import { startAnalogEmulator, type AnalogEmulatorOptions, type AnalogModemEmulator } from '../../drivers/analog/emulator/index.js';
 import { Db } from '../../daemon/store/db.js';
 import { DaemonProcess, type LogLine } from './daemon-process.js';
 import { freePort, sleep } from './net.js';
@@ -24,8 +24,11 @@ export interface BoxOptions {
   speech?: string;
   /** storage.record_calls */
   record?: boolean;
-  /** Also an analog line pstn1 on an emulated V.253 voice modem (box.analog). */
-  analog?: boolean;
+  /**
+   * Also an analog line pstn1 on an emulated V.253 voice modem (box.analog); an object sets the
+   * emulator's options and adds YAML keys to the line (one per line, e.g. "silence_events: 2").
+   */
+  analog?: boolean | { emulator?: Partial<AnalogEmulatorOptions>; yaml?: string };
   /** More keys for the sip section (indented two spaces), e.g. "  timers: { t1: 100ms }". */
   sip?: string;
   /** More lines (YAML list items indented two spaces), e.g. a SIP trunk to a PBX. */
@@ -74,7 +77,9 @@ export async function startBox(opts: BoxOptions): Promise<Box> {
   const emus: RunningEmulator[] = [];
   for (let i = 0; i < (opts.lines ?? 1); i++) emus.push(await startEmulator({ dialect: opts.modem?.(i) ?? 'huawei', dir: join(dir, i === 0 ? 'tty' : `tty${i + 1}`), ringIntervalMs: 1000, imei: `86722302000000${i + 1}`, msisdn: `+86139000000${String(i).padStart(2, '0')}` }));
   const emu = emus[0]!;
-  const analog = opts.analog ? await startAnalogEmulator({ dir: join(dir, 'pstn'), ringIntervalMs: 1000 }) : undefined;
+  const analogOpts = typeof opts.analog === 'object' ? opts.analog : {};
+  const analog = opts.analog ? await startAnalogEmulator({ dir: join(dir, 'pstn'), ringIntervalMs: 1000, ...analogOpts.emulator }) : undefined;
+  const analogYaml = analogOpts.yaml ? `\n${analogOpts.yaml.split('\n').map((l) => `    ${l}`).join('\n')}` : '';
   const sipPort = await freePort(2);
   const rtp = await freePort(200, 30000, 39000);
   const dataDir = join(dir, 'data');
@@ -86,7 +91,7 @@ node: box-1
 language: en-US
 timezone: Asia/Shanghai
 lines:
-${emus.map((e, i) => `  - id: gsm${i + 1}\n    kind: gsm\n    modem: ${opts.modem?.(i) ?? 'huawei'}\n    at_port: ${e.paths.at}\n    voice_port: ${e.paths.voice}${opts.gsmLine?.(i) ? `\n${opts.gsmLine(i)}` : ''}`).join('\n')}${opts.moreLines ? `\n${opts.moreLines}` : ''}${analog ? `\n  - id: pstn1\n    kind: analog\n    port: ${analog.path}` : ''}
+${emus.map((e, i) => `  - id: gsm${i + 1}\n    kind: gsm\n    modem: ${opts.modem?.(i) ?? 'huawei'}\n    at_port: ${e.paths.at}\n    voice_port: ${e.paths.voice}${opts.gsmLine?.(i) ? `\n${opts.gsmLine(i)}` : ''}`).join('\n')}${opts.moreLines ? `\n${opts.moreLines}` : ''}${analog ? `\n  - id: pstn1\n    kind: analog\n    port: ${analog.path}${analogYaml}` : ''}
 sip:
   listen: 127.0.0.1:${sipPort}
   rtp_ports: ${rtp}-${rtp + 199}

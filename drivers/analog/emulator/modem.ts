@@ -34,14 +34,31 @@ export interface AnalogEmulatorOptions {
   ringIntervalMs?: number;
   /** The `AT+VSM=?` answer lines. */
   formats?: string[];
+  /** Answer AT+VLS=1 (off hook) with VCON instead of OK, as ZyXEL-style modems do. */
+  vlsVcon?: boolean;
+  /** The 2-wire line returns what the DTE sends, this many dB down (e.g. -12); absent: no echo. */
+  echoDb?: number;
 }
+
+/** The hybrid's echo path: a short smear after the playout delay (a line is no pure delay). */
+const ECHO_TAPS: readonly [number, number][] = [
+  [0, 1],
+  [1, -0.45],
+  [4, 0.2],
+  [25, -0.1],
+];
+const ECHO_DELAY_FRAMES = 4;
 
 // The same recording and command-log shapes as the GSM emulator (frames as 8 kHz s16le).
 export type { RecordedFrame, LoggedCommand } from '../../gsm/emulator/modem.js';
 import type { RecordedFrame, LoggedCommand } from '../../gsm/emulator/modem.js';
 
-/** How the far end goes away during a call. */
-export type FarEndGone = 'busy' | 'dialtone' | 'loop';
+/**
+ * How the far end goes away during a call: busy tone, dial tone, loop current drop; or the line
+ * just goes quiet: `silence` (the modem reports <DLE>s every `silenceEveryMs`), `quiet` (<DLE>q
+ * once), `nothing` (no event at all: the line stays silent).
+ */
+export type FarEndGone = 'busy' | 'dialtone' | 'loop' | 'silence' | 'quiet' | 'nothing';
 
 type State = 'idle' | 'ringing' | 'offhook' | 'call';
 
@@ -51,13 +68,22 @@ class FarVoice extends PacedMediaPort {
     private readonly sink: (b: Buffer) => void,
     private readonly format: () => VoiceFormat,
     clock: MediaClock,
+    /** The line's echo of the DTE's audio, mixed into what the far party says. */
+    private readonly echo: () => Buffer | undefined,
   ) {
     super(clock);
     this.startPacing();
   }
   protected sendFrame(frame: Buffer): void {
-    this.sink(shield(fromS16(frame, this.format().kind)));
+    const e = this.echo();
+    this.sink(shield(fromS16(e ? mix(frame, e) : frame, this.format().kind)));
   }
+}
+
+function mix(a: Buffer, b: Buffer): Buffer {
+  const out = Buffer.alloc(a.length);
+  for (let i = 0; i + 1 < a.length; i += 2) out.writeInt16LE(Math.max(-32768, Math.min(32767, a.readInt16LE(i) + b.readInt16LE(i))), i);
+  return out;
 }
 
 export interface AnalogModemEvents {
@@ -94,6 +120,21 @@ export class AnalogModemEmulator extends EventEmitter<AnalogModemEvents> {
   dialled: string | undefined;
   rings = 0;
   unplugged = false;
+  /** Answer AT+VLS=1 with VCON. */
+  vlsVcon: boolean;
+  /** How often a silent line repeats <DLE>s (hangup('silence')). */
+  silenceEveryMs = 1000;
+  /** Echo level in dB (negative), or undefined for a line without echo. Settable between calls. */
+  echoDb: number | undefined;
+  /**
+   * The modem's playout buffer: the DTE's frames are played (and echo back) one per tick of the
+   * modem's own clock, after a start-up fill that absorbs the tty's jitter, as a real modem's DSP
+   * does; so the n-th frame sent echoes in a fixed later frame. And what was mixed in (for ERLE).
+   */
+  private readonly playout: Buffer[] = [];
+  private playing = false;
+  private echoHistory = new Float64Array(32);
+  readonly echoStats = { frames: 0, energy: 0 };
   private closed = false;
 
   constructor(opts: AnalogEmulatorOptions) {
@@ -101,6 +142,8 @@ export class AnalogModemEmulator extends EventEmitter<AnalogModemEvents> {
     this.pair = new TtyPair(`${opts.dir}/modem`);
     this.ringIntervalMs = opts.ringIntervalMs ?? 1000;
     this.vsmLines = opts.formats ?? DEFAULT_VSM;
+    this.vlsVcon = opts.vlsVcon ?? false;
+    this.echoDb = opts.echoDb;
     this.offered = this.vsmLines.map(parseVsmLine).filter((f): f is VoiceFormat => f !== undefined);
     this.format = this.offered[0] ?? { cml: 128, name: '8-BIT LINEAR', kind: 'u8' };
     this.decoder = new DleDecoder({ data: (b) => this.onVoiceBytes(b), event: (c) => this.dleFromDte.push(c) }, [ETX, 0x21]);
@@ -195,6 +238,16 @@ export class AnalogModemEmulator extends EventEmitter<AnalogModemEvents> {
     }
     this.far?.clear();
     this.state = 'offhook';
+    if (how === 'nothing') return;
+    if (how === 'quiet') return this.dleEvent('q');
+    if (how === 'silence') {
+      const every = (): void => {
+        if (!this.voiceOn) return;
+        this.dleEvent('s');
+        this.ringTimers.push(setTimeout(every, this.silenceEveryMs));
+      };
+      return every();
+    }
     if (how === 'loop') {
       this.write(Buffer.from([DLE, 0x6c]));
       this.leaveVoice();
@@ -320,7 +373,7 @@ export class AnalogModemEmulator extends EventEmitter<AnalogModemEvents> {
         this.stopRinging();
         this.state = 'call';
       } else if (this.state === 'idle') this.state = 'offhook';
-      return ok();
+      return this.vlsVcon ? this.line('VCON') : ok();
     }
     if (up === 'AT+VLS=0' || up === 'ATH' || up === 'ATH0') {
       this.toIdle();
@@ -358,7 +411,15 @@ export class AnalogModemEmulator extends EventEmitter<AnalogModemEvents> {
     this.voiceOn = true;
     this.decoder.reset();
     this.rx = new ChunkAssembler(frameBytes(this.format.kind));
-    this.far = new FarVoice((b) => this.write(b), () => this.format, this.clock);
+    this.playout.length = 0;
+    this.playing = false;
+    this.echoHistory.fill(0);
+    this.far = new FarVoice(
+      (b) => this.write(b),
+      () => this.format,
+      this.clock,
+      () => this.nextEcho(),
+    );
   }
 
   /** The DTE ended voice mode (or the line dropped): confirm with <DLE><ETX> and OK. */
@@ -375,9 +436,42 @@ export class AnalogModemEmulator extends EventEmitter<AnalogModemEvents> {
   private onVoiceBytes(b: Buffer): void {
     const now = performance.now();
     this.rx?.push(b, (f) => {
-      this.recording.push({ at: now, frame: Buffer.from(toS16(f, this.format.kind)) });
+      const pcm = Buffer.from(toS16(f, this.format.kind));
+      this.recording.push({ at: now, frame: pcm });
       if (this.recording.length > 15000) this.recording.splice(0, 1000);
+      if (this.echoDb !== undefined) this.queueEcho(pcm);
     });
+  }
+
+  /** The DTE's frame comes back through the hybrid: filtered, attenuated, after ECHO_DELAY_FRAMES. */
+  private queueEcho(pcm: Buffer): void {
+    const gain = 10 ** ((this.echoDb ?? -120) / 20);
+    const n = pcm.length >> 1;
+    const hist = this.echoHistory;
+    const x = new Float64Array(hist.length + n);
+    x.set(hist);
+    for (let i = 0; i < n; i++) x[hist.length + i] = pcm.readInt16LE(i * 2);
+    const out = Buffer.alloc(pcm.length);
+    for (let i = 0; i < n; i++) {
+      let v = 0;
+      for (const [d, h] of ECHO_TAPS) v += h * x[hist.length + i - d]!;
+      out.writeInt16LE(Math.max(-32768, Math.min(32767, Math.round(v * gain))), i * 2);
+    }
+    this.echoHistory = x.slice(n);
+    this.playout.push(out);
+    if (this.playout.length > 25) this.playout.shift();
+  }
+
+  private nextEcho(): Buffer | undefined {
+    // Fill first; after an underrun, fill again.
+    if (!this.playing && this.playout.length < ECHO_DELAY_FRAMES) return undefined;
+    this.playing = this.playout.length > 1;
+    const e = this.playout.shift();
+    if (e) {
+      this.echoStats.frames++;
+      for (let i = 0; i + 1 < e.length; i += 2) this.echoStats.energy += e.readInt16LE(i) ** 2;
+    }
+    return e;
   }
 
   private stopRinging(): void {

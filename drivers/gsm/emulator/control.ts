@@ -26,7 +26,7 @@ export async function handleControl(modem: ModemEmulator, req: ControlRequest): 
   };
   switch (req.cmd) {
     case 'status':
-      return { sim: modem.sim, muted: modem.muted, unplugged: modem.unplugged, storedSms: modem.storedSms, ...modem.paths };
+      return { sim: modem.sim, muted: modem.muted, booting: modem.booting, resets: modem.resets.length, unplugged: modem.unplugged, storedSms: modem.storedSms, ...modem.paths };
     case 'ring':
       modem.ring(str('number'), req.clip !== false);
       return {};
@@ -74,7 +74,7 @@ export async function handleControl(modem: ModemEmulator, req: ControlRequest): 
       modem.garbage(num('bytes', 64), req.lineEnds === true);
       return {};
     case 'mute':
-      modem.mute(typeof req.ms === 'number' ? req.ms : undefined);
+      modem.mute(typeof req.ms === 'number' ? req.ms : undefined, req.survivesReset === true);
       return {};
     case 'unmute':
       modem.unmute();

@@ -27,6 +27,8 @@ export interface EmulatedDialect {
   /** URC for a DTMF digit the modem detected, if the vendor reports them. */
   dtmf?(digit: string): string;
   dtmfCommand: RegExp;
+  /** What the module says once it has booted (after AT+CFUN=1,1 or power-up). */
+  boot: string[];
 }
 
 const pad = (n: number) => String(n).padStart(6, '0');
@@ -49,6 +51,7 @@ export const EMULATED: Record<DialectName, EmulatedDialect> = {
     connected: () => ['^CONN:1,0'],
     busy: () => ['^CEND:1,0,104,17'],
     dtmfCommand: /^AT\^DTMF=\d+,([0-9*#A-D])$/,
+    boot: ['^SYSSTART'],
   },
   quectel: {
     extraCommands: {
@@ -69,6 +72,7 @@ export const EMULATED: Record<DialectName, EmulatedDialect> = {
     busy: () => ['BUSY'],
     dtmf: (d) => `+QTONEDET: ${d.charCodeAt(0)}`,
     dtmfCommand: /^AT\+VTS="?([0-9*#A-D])"?$/,
+    boot: ['RDY', '+CFUN: 1', '+CPIN: READY', '+QUSIM: 1', 'SMS DONE'],
   },
   simcom: {
     extraCommands: {
@@ -88,5 +92,6 @@ export const EMULATED: Record<DialectName, EmulatedDialect> = {
     busy: () => ['BUSY'],
     dtmf: (d) => `+RXDTMF: ${d}`,
     dtmfCommand: /^AT\+VTS="?([0-9*#A-D])"?$/,
+    boot: ['RDY', '+CPIN: READY', 'SMS DONE', 'PB DONE'],
   },
 };

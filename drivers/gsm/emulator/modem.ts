@@ -1,10 +1,10 @@
 import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
-import type { SerialPort } from 'serialport';
 import { toFrames } from '../../media/format.js';
 import { MediaClock } from '../../media/clock.js';
 import { PacedMediaPort } from '../../media/port.js';
-import { closeSerial, openSerial } from '../../serial/open.js';
+import { openSerial } from '../../serial/open.js';
+import { closePort as closeSerial, streamPortPair, type ModemPort } from '../../modem/port.js';
 import type { DialectName } from '../dialects/types.js';
 import { FrameAssembler } from '../voice.js';
 import { decodeSubmit, encodeDeliver } from '../sms/pdu.js';
@@ -36,6 +36,10 @@ export interface EmulatorOptions extends Partial<ModemIdentity> {
   pin?: string;
   /** Interval between RINGs. */
   ringIntervalMs?: number;
+  /** How long a reset (AT+CFUN=1,1) takes: the modem ignores commands, then says its boot URCs. Default 500. */
+  bootMs?: number;
+  /** Run over in-process streams instead of socat tty pairs (see attachStreams). */
+  transport?: 'pty' | 'stream';
 }
 
 export interface RecordedFrame {
@@ -54,7 +58,7 @@ type CallState = 'idle' | 'incoming' | 'dialing' | 'active';
 /** Emulator-side voice stream: what the caller says, paced at 50 Hz like a real modem. */
 class CallerVoice extends PacedMediaPort {
   constructor(
-    private readonly sink: () => SerialPort | undefined,
+    private readonly sink: () => ModemPort | undefined,
     clock: MediaClock,
   ) {
     super(clock);
@@ -77,8 +81,8 @@ export interface ModemEvents {
 export class ModemEmulator extends EventEmitter<ModemEvents> {
   readonly atPair: TtyPair;
   readonly voicePair: TtyPair;
-  private at: SerialPort | undefined;
-  private voice: SerialPort | undefined;
+  private at: ModemPort | undefined;
+  private voice: ModemPort | undefined;
   private readonly d: EmulatedDialect;
   readonly id: ModemIdentity;
   sim: 'ready' | 'pin' | 'missing';
@@ -103,6 +107,16 @@ export class ModemEmulator extends EventEmitter<ModemEvents> {
   private mr = 0;
   // Faults
   muted = false;
+  /** The hang survives a reset: the modem boots and stays hung. */
+  private hungForGood = false;
+  /** Rebooting: commands are ignored until the boot URCs. */
+  booting = false;
+  /** Resets (AT+CFUN=1,1) received, and when. */
+  readonly resets: number[] = [];
+  private readonly bootMs: number;
+  private readonly transport: 'pty' | 'stream';
+  /** The daemon's ends when running over streams. */
+  streamPorts: { at: ModemPort; voice: ModemPort } | undefined;
   private muteTimer: NodeJS.Timeout | undefined;
   private interleave: string[] = [];
   private readonly delays: { prefix: string; ms: number }[] = [];
@@ -128,21 +142,49 @@ export class ModemEmulator extends EventEmitter<ModemEvents> {
     this.sim = opts.sim ?? 'ready';
     this.pin = opts.pin ?? '1234';
     this.ringIntervalMs = opts.ringIntervalMs ?? 3000;
+    this.bootMs = opts.bootMs ?? 500;
+    this.transport = opts.transport ?? 'pty';
   }
+
+  /**
+   * In-process transport: the daemon's ends of two stream pipes (AT and voice). A line opens them
+   * through its injected opener by the paths in `paths`.
+   */
+  private attachStreams(): void {
+    const [atDte, atDce] = streamPortPair();
+    const [voiceDte, voiceDce] = streamPortPair();
+    this.at = atDce;
+    this.voice = voiceDce;
+    this.streamPorts = { at: atDte, voice: voiceDte };
+  }
+
+  /** An opener for a line running over this emulator's streams. */
+  readonly openStream = (path: string): Promise<ModemPort> => {
+    const p = this.streamPorts;
+    if (!p || this.unplugged) return Promise.reject(new Error(`${path}: no such device`));
+    if (path === this.paths.at) return Promise.resolve(p.at);
+    if (path === this.paths.voice) return Promise.resolve(p.voice);
+    return Promise.reject(new Error(`${path}: no such device`));
+  };
 
   get paths(): { at: string; voice: string } {
     return { at: this.atPair.path, voice: this.voicePair.path };
   }
 
   async start(): Promise<void> {
-    await Promise.all([this.atPair.start(), this.voicePair.start()]);
-    this.at = await openSerial(this.atPair.peer);
-    this.voice = await openSerial(this.voicePair.peer);
-    this.at.on('data', (b: Buffer) => this.onAtData(b));
-    this.voice.on('data', (b: Buffer) => this.onVoiceData(b));
+    if (this.transport === 'stream') this.attachStreams();
+    else {
+      await Promise.all([this.atPair.start(), this.voicePair.start()]);
+      this.at = await openSerial(this.atPair.peer);
+      this.voice = await openSerial(this.voicePair.peer);
+    }
+    const { at, voice } = this;
+    if (!at || !voice) throw new Error('emulator ports not open');
+    at.on('data', (b: Buffer) => this.onAtData(b));
+    voice.on('data', (b: Buffer) => this.onVoiceData(b));
     // socat going away (unplug) closes our ends too; that is expected.
-    this.at.on('error', () => undefined);
-    this.voice.on('error', () => undefined);
+    at.on('error', () => undefined);
+    voice.on('error', () => undefined);
   }
 
   async close(): Promise<void> {
@@ -150,7 +192,7 @@ export class ModemEmulator extends EventEmitter<ModemEvents> {
     this.endCall();
     if (this.muteTimer) clearTimeout(this.muteTimer);
     await Promise.all([closeSerial(this.at), closeSerial(this.voice)]);
-    await Promise.all([this.atPair.stop(), this.voicePair.stop()]);
+    if (this.transport === 'pty') await Promise.all([this.atPair.stop(), this.voicePair.stop()]);
   }
 
   // ---------- control ----------
@@ -222,15 +264,20 @@ export class ModemEmulator extends EventEmitter<ModemEvents> {
     this.writeAtRaw(b);
   }
 
-  /** Stop answering AT commands (a hung modem). AT+CFUN=1,1 still reboots it, as on real hardware. */
-  mute(ms?: number): void {
+  /**
+   * Stop answering AT commands (a hung modem). AT+CFUN=1,1 still reboots it, as on real hardware,
+   * unless `survivesReset`: then it boots and is hung again (until unmute()).
+   */
+  mute(ms?: number, survivesReset = false): void {
     this.muted = true;
+    this.hungForGood = survivesReset;
     if (this.muteTimer) clearTimeout(this.muteTimer);
     if (ms) this.muteTimer = setTimeout(() => (this.muted = false), ms);
   }
 
   unmute(): void {
     this.muted = false;
+    this.hungForGood = false;
   }
 
   /** Insert these URCs between the info lines and the final result of the next answer that has info lines. */
@@ -247,7 +294,7 @@ export class ModemEmulator extends EventEmitter<ModemEvents> {
     this.unplugged = true;
     this.endCall();
     await Promise.all([closeSerial(this.at), closeSerial(this.voice)]);
-    await Promise.all([this.atPair.stop(), this.voicePair.stop()]);
+    if (this.transport === 'pty') await Promise.all([this.atPair.stop(), this.voicePair.stop()]);
     this.at = this.voice = undefined;
     if (ms !== undefined) setTimeout(() => void this.replug(), ms);
   }
@@ -315,8 +362,10 @@ export class ModemEmulator extends EventEmitter<ModemEvents> {
     this.commands.push({ at: performance.now(), line });
     if (this.commands.length > 5000) this.commands.splice(0, 1000);
     this.emit('command', line);
+    if (/^AT\+CFUN=1,1$/i.test(line)) this.resets.push(performance.now());
+    if (this.booting) return;
     if (this.muted) {
-      if (/^AT\+CFUN=1,1$/i.test(line)) setTimeout(() => this.reboot(), 500);
+      if (/^AT\+CFUN=1,1$/i.test(line)) setTimeout(() => this.reboot(), 100);
       return;
     }
     if (this.echo) this.writeAt(`${line}\r`);
@@ -327,13 +376,19 @@ export class ModemEmulator extends EventEmitter<ModemEvents> {
     } else this.execute(line);
   }
 
+  /** Reset: calls drop, settings return to defaults; the modem ignores input while it boots, then says so. */
   private reboot(): void {
     this.endCall();
-    this.muted = false;
+    this.muted = this.hungForGood;
     this.echo = true;
     this.cmee = 0;
     this.inbuf = '';
     this.smsPromptLen = undefined;
+    this.booting = true;
+    setTimeout(() => {
+      this.booting = false;
+      if (!this.closed) this.urc(...this.d.boot);
+    }, this.bootMs);
   }
 
   private respond(lines: string[], final = 'OK'): void {

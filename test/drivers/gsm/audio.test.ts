@@ -6,7 +6,7 @@ import { lineFor, once, spawnEmulator, waitFor } from './emu.js';
 import { readWav } from '../../../drivers/audio/wav.js';
 import { tone, toneLevel } from '../../../drivers/audio/tones.js';
 import { FRAME_BYTES, toFrames } from '../../../drivers/media/format.js';
-import type { GsmLeg } from '../../../drivers/gsm/leg.js';
+import type { ModemLeg as GsmLeg } from '../../../drivers/modem/leg.js';
 import type { LegEnd, Sms } from '../../../drivers/line.js';
 
 /** Indices of frames carrying `freq`, and whether they form one unbroken run. */

@@ -2,7 +2,7 @@ import t from 'tap';
 import { lineFor, once, spawnEmulator, waitFor } from './emu.js';
 import { tone, toneLevel } from '../../../drivers/audio/tones.js';
 import { toFrames } from '../../../drivers/media/format.js';
-import type { GsmLeg } from '../../../drivers/gsm/leg.js';
+import type { ModemLeg as GsmLeg } from '../../../drivers/modem/leg.js';
 import type { LegEnd } from '../../../drivers/line.js';
 
 const HANGUP = { huawei: ['AT+CHUP'], quectel: ['AT+CHUP', 'AT+QPCMV=0'], simcom: ['AT+CHUP', 'AT+CPCMREG=0'] } as const;

@@ -84,7 +84,7 @@ export async function spawnEmulator(t: Teardown, args: string[] = []): Promise<E
 }
 
 /** Fast timeouts for tests; production defaults are 1 s / 5 s / 40 s and a 10 s keepalive. */
-export const TEST_TIMEOUTS = { short: 1000, normal: 3000, long: 10_000, idlePingMs: 1500, clipWaitMs: 500, reopenMinMs: 300, reopenMaxMs: 1500, simRetryMs: 1000 };
+export const TEST_TIMEOUTS = { short: 1000, normal: 3000, long: 10_000, idlePingMs: 1500, clipWaitMs: 500, reopenMinMs: 300, reopenMaxMs: 1500, simRetryMs: 1000, bootWaitMs: 5000, resetBackoffMs: 20_000 };
 
 export function lineFor(t: Teardown, emu: Emu, dialect: GsmLineOptions['dialect'], extra: Partial<GsmLineOptions> = {}): GsmLine {
   const line = createGsmLine({ id: `gsm-${dialect}`, dialect, atPort: emu.at, voicePort: emu.voice, timeouts: TEST_TIMEOUTS, ...extra });

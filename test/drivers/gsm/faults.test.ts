@@ -1,6 +1,6 @@
 import t from 'tap';
 import { lineFor, once, spawnEmulator, waitFor } from './emu.js';
-import type { GsmLeg } from '../../../drivers/gsm/leg.js';
+import type { ModemLeg as GsmLeg } from '../../../drivers/modem/leg.js';
 import type { LineAlarm } from '../../../drivers/line.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

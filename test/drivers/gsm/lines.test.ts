@@ -2,7 +2,7 @@ import t from 'tap';
 import { lineFor, once, spawnEmulator, waitFor } from './emu.js';
 import { tone, toneLevel } from '../../../drivers/audio/tones.js';
 import { toFrames } from '../../../drivers/media/format.js';
-import type { GsmLeg } from '../../../drivers/gsm/leg.js';
+import type { ModemLeg as GsmLeg } from '../../../drivers/modem/leg.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -11,6 +11,8 @@ t.test('no keepalive while a dial is pending', async (t) => {
   const line = lineFor(t, emu, 'huawei');
   await line.start();
   await waitFor('ready', () => line.health().state === 'ready');
+  // The start-up SMS listing goes out right at ready; on a loaded machine it can reach the modem late.
+  for (let i = 0; i < 40 && !((await emu.send({ cmd: 'log' })).commands as string[]).includes('AT+CMGL=4'); i++) await sleep(100);
   await emu.send({ cmd: 'dial-outcome', outcome: 'no-answer' });
   await emu.send({ cmd: 'delay', command: 'ATD', ms: 2500 });
   const before = (await emu.send({ cmd: 'log' })).next as number;

@@ -2,36 +2,57 @@ import { EventEmitter } from 'node:events';
 import type { DtmfSource, Leg, LegEnd, LegEvents, LegState, Party } from '../line.js';
 import type { MediaPort } from '../media/port.js';
 
-/** What a GSM leg needs from its line: the line owns the modem; the leg only asks. */
-export interface GsmLegHost {
-  answerLeg(leg: GsmLeg): Promise<void>;
-  hangupLeg(leg: GsmLeg, cause: string): Promise<void>;
-  sendDtmfOn(leg: GsmLeg, digits: string): Promise<void>;
+/** What a modem leg needs from its line: the line owns the modem; the leg only asks. */
+export interface ModemLegHost {
+  answerLeg(leg: ModemLeg): Promise<void>;
+  hangupLeg(leg: ModemLeg, cause: string): Promise<void>;
+  sendDtmfOn(leg: ModemLeg, digits: string): Promise<void>;
   /** Where the line's key presses come from: the modem's detector, DLE codes, or the audio alone. */
   readonly dtmfSource: DtmfSource;
 }
 
 let seq = 0;
 
-export class GsmLeg extends EventEmitter<LegEvents> implements Leg {
+/**
+ * One call on a modem line (GSM or analog): offered → (ringing) → answered → ended. The leg is the one
+ * place that holds the call's state; the line drives it through the driver-side methods below.
+ */
+export class ModemLeg extends EventEmitter<LegEvents> implements Leg {
   readonly id: string;
-  state: LegState;
-  media: MediaPort | null = null;
-  end: LegEnd | undefined;
+  private _state: LegState = 'offered';
+  private _media: MediaPort | null = null;
+  private _end: LegEnd | undefined;
   /** The modem's call index (^CONN:<idx>, +CLCC). Most modems use 1 for the only call. */
   callIndex = 1;
   /** Set when we asked the modem to hang up: the end URC that follows is ours, not the caller's. */
   localHangupCause: string | undefined;
 
   constructor(
-    private readonly host: GsmLegHost,
+    private readonly host: ModemLegHost,
     readonly lineId: string,
     readonly direction: 'inbound' | 'outbound',
     readonly remote: Party,
   ) {
     super();
     this.id = `${lineId}-${Date.now().toString(36)}-${(++seq).toString(36)}`;
-    this.state = 'offered';
+  }
+
+  get state(): LegState {
+    return this._state;
+  }
+
+  get media(): MediaPort | null {
+    return this._media;
+  }
+
+  /** How the leg ended, once it has. */
+  get end(): LegEnd | undefined {
+    return this._end;
+  }
+
+  /** Offered or ringing: not answered yet, not over. */
+  get pending(): boolean {
+    return this._state === 'offered' || this._state === 'ringing';
   }
 
   get dtmfSource(): DtmfSource {
@@ -61,24 +82,32 @@ export class GsmLeg extends EventEmitter<LegEvents> implements Leg {
       media.close();
       return;
     }
-    this.media = media;
-    this.state = 'answered';
+    this._media = media;
+    this._state = 'answered';
     this.emit('answered');
   }
 
   setRinging(): void {
-    if (this.state !== 'offered') return;
-    this.state = 'ringing';
+    if (this._state !== 'offered') return;
+    this._state = 'ringing';
     this.emit('ringing');
+  }
+
+  /** Driver side: the modem reported a key press (its detector or a DLE code) on an answered call. */
+  receiveDtmf(digit: string): boolean {
+    const source = this.host.dtmfSource;
+    if (this._state !== 'answered' || source === 'in-band') return false;
+    this.emit('dtmf', digit, source);
+    return true;
   }
 
   /** Driver side: the leg is over. Idempotent; closes media; emits 'ended' once. */
   finish(end: LegEnd): boolean {
     if (this.state === 'ended') return false;
-    this.state = 'ended';
-    this.end = end;
-    const m = this.media;
-    this.media = null;
+    this._state = 'ended';
+    this._end = end;
+    const m = this._media;
+    this._media = null;
     m?.close();
     this.emit('ended', end);
     return true;

@@ -1,0 +1,122 @@
+import type { Logger } from 'pino';
+import { LineError } from '../modem/errors.js';
+import type { ModemPort, PortOpener } from '../modem/port.js';
+import { handshake, type ModemConnection, type ModemPersonality, type OpenedPorts } from '../modem/session.js';
+import type { AnalogCalls } from './calls.js';
+import { isCallerIdLine } from './caller-id.js';
+import { DleDecoder } from './dle.js';
+import { chooseFormat, type VoiceFormat } from './formats.js';
+import type { AnalogVoicePort } from './voice.js';
+import { feedTty } from './voice-mode.js';
+
+/**
+ * What the tty carries right now. One port serves both AT commands and DLE-shielded voice, so every
+ * received byte is routed by mode: to the AT engine, or (after CONNECT to AT+VTR) to the DLE decoder.
+ */
+export type TtyMode = 'command' | 'await-connect' | 'voice';
+
+/** A voice modem's connection: one tty, demultiplexed between AT text and DLE-shielded voice. */
+export interface AnalogConnection extends ModemConnection {
+  mode: TtyMode;
+  /** The text of the current line while waiting for CONNECT. */
+  lineText: string;
+  /** CONNECT ended with CR: a LF may follow, and it is not audio. */
+  skipLf: boolean;
+  decoder: DleDecoder;
+  voice: AnalogVoicePort | undefined;
+  /** Resolved when the modem confirms leaving voice mode (<DLE><ETX>, then OK or VCON). */
+  voiceExit: { etx: () => void; final: () => void; sawEtx: boolean } | undefined;
+}
+
+/** Unsolicited lines of a V.253 modem in command mode. */
+const URC_PREFIXES = ['RING', 'VCON'];
+
+/** The V.253 personality of a modem session: one tty, voice class init, rings and caller ID. */
+export class AnalogModem implements ModemPersonality<AnalogConnection> {
+  // V.253 has no reset we trust beyond ATZ, which init sends anyway: a hung modem is reopened.
+  readonly reset = null;
+  readonly bootUrcs: readonly string[] = [];
+  /** The voice format chosen at init. */
+  format: VoiceFormat | undefined;
+
+  constructor(
+    private readonly x: {
+      port: string;
+      baudRate: number | undefined;
+      open: PortOpener;
+      log: Logger;
+      calls: AnalogCalls;
+    },
+  ) {}
+
+  async open(): Promise<OpenedPorts> {
+    let port: ModemPort;
+    try {
+      port = await this.x.open(this.x.port, this.x.baudRate);
+    } catch (err) {
+      throw new LineError('open-failed', `open ${this.x.port}: ${(err as Error).message}`);
+    }
+    return { at: port, ports: [port] };
+  }
+
+  attach(base: ModemConnection): AnalogConnection {
+    const c: AnalogConnection = Object.assign(base, {
+      mode: 'command' as TtyMode,
+      lineText: '',
+      skipLf: false,
+      voice: undefined,
+      voiceExit: undefined,
+      decoder: new DleDecoder({ data: (b) => c.voice?.pushData(b), event: (code) => this.x.calls.onDleEvent(c, code) }),
+    });
+    return c;
+  }
+
+  feed(c: AnalogConnection, chunk: Buffer): void {
+    feedTty(c, chunk, () => this.x.calls.onVoiceEnded(c));
+  }
+
+  isUrc(line: string): boolean {
+    return URC_PREFIXES.some((p) => line.startsWith(p)) || isCallerIdLine(line);
+  }
+
+  onUrc(c: AnalogConnection, line: string): void {
+    if (c.voiceExit && (line === 'OK' || line === 'VCON')) return c.voiceExit.final();
+    if (line === 'RING') return this.x.calls.onRing(c);
+    if (isCallerIdLine(line)) return this.x.calls.onCallerIdLine(c, line);
+    this.x.log.debug({ line }, 'URC ignored');
+  }
+
+  async init(c: AnalogConnection): Promise<boolean> {
+    const e = c.engine;
+    // ATZ puts a modem left in voice mode by a crashed predecessor back to its profile; some take a while.
+    await e.send('ATZ', { timeout: 'normal' }).catch(() => undefined);
+    await handshake(c);
+    await e.send('ATE0');
+    await e.send('AT+FCLASS=8').catch((err: Error) => {
+      throw new LineError('init-failed', `not a voice modem (AT+FCLASS=8: ${err.message})`);
+    });
+    // Without caller ID the line still answers; the caller is then unknown.
+    await e.send('AT+VCID=1').catch((err: Error) => this.x.log.warn({ err: err.message }, 'caller ID not enabled'));
+    const vsm = await e.send('AT+VSM=?');
+    const format = chooseFormat(vsm.lines);
+    if (!format) throw new LineError('init-failed', `no usable 8 kHz voice format in AT+VSM=?: ${vsm.lines.join(' | ')}`);
+    await e.send(`AT+VSM=${format.cml},8000`);
+    this.format = format;
+    this.x.log.info({ cml: format.cml, name: format.name, kind: format.kind }, 'voice format chosen');
+    // Informational: which line devices the modem can route to (0 = on hook, 1 = the line).
+    const vls = await e.send('AT+VLS=?').catch(() => undefined);
+    if (vls) this.x.log.debug({ vls: vls.lines }, 'AT+VLS=?');
+    await e.send('AT+VLS=0', { acceptVcon: true }).catch(() => undefined);
+    return !c.dead;
+  }
+
+  mayPing(c: AnalogConnection): boolean {
+    return c.mode === 'command' && this.x.calls.idle;
+  }
+
+  release(c: AnalogConnection): void {
+    this.x.calls.release();
+    c.voice?.close();
+    c.voice = undefined;
+  }
+}

@@ -1,0 +1,265 @@
+import koffi from 'koffi';
+import { FRAME_SAMPLES, SAMPLE_RATE } from '../media/format.js';
+
+/**
+ * Line echo cancellation with speexdsp's echo canceller (Debian libspeexdsp1), loaded through koffi
+ * as the project does for libc and libvosk: an adaptive filter (MDF) over `tailMs` of echo path,
+ * then speexdsp's residual echo suppressor. A 2-wire line returns what the box sends, 6-15 dB down;
+ * this takes it out of what the caller side delivers.
+ *
+ * Use: playback(frame) for every frame sent to the line, capture(frame) for every frame received
+ * from it. Both streams run at 50 frames a second but arrive with jitter (a tty delivers in
+ * bursts), so received frames are paired with sent ones by count, not by arrival: the n-th
+ * received frame with the (n + offset)-th sent one, the offset fixed at the first received frame
+ * (a few frames of margin so the reference is always already sent), and fixed again only if the
+ * two clocks drift apart. The echo delay the filter sees is then constant, as it must be.
+ */
+
+const SPEEX_ECHO_SET_SAMPLING_RATE = 24;
+const SPEEX_PREPROCESS_SET_DENOISE = 0;
+const SPEEX_PREPROCESS_SET_AGC = 2;
+const SPEEX_PREPROCESS_SET_ECHO_STATE = 24;
+
+interface SpeexDsp {
+  echoInit: (frameSize: number, filterLength: number) => unknown;
+  echoDestroy: (st: unknown) => void;
+  echoCancel: (st: unknown, rec: Int16Array, play: Int16Array, out: Int16Array) => void;
+  echoCtl: (st: unknown, request: number, value: Int32Array) => number;
+  echoReset: (st: unknown) => void;
+  preInit: (frameSize: number, rate: number) => unknown;
+  preDestroy: (st: unknown) => void;
+  preCtlInt: (st: unknown, request: number, value: Int32Array) => number;
+  preCtlPtr: (st: unknown, request: number, value: unknown) => number;
+  preRun: (st: unknown, x: Int16Array) => number;
+}
+
+let lib: SpeexDsp | undefined;
+
+/** Load libspeexdsp once; throws a clear error when it is not installed. */
+function speexdsp(): SpeexDsp {
+  if (lib) return lib;
+  let so: koffi.IKoffiLib;
+  try {
+    so = koffi.load('libspeexdsp.so.1');
+  } catch (err) {
+    throw new Error(`echo cancellation needs libspeexdsp1 (apt-get install libspeexdsp1): ${(err as Error).message}`);
+  }
+  koffi.opaque('SpeexEchoState');
+  koffi.opaque('SpeexPreprocessState');
+  lib = {
+    echoInit: so.func('SpeexEchoState *speex_echo_state_init(int, int)') as SpeexDsp['echoInit'],
+    echoDestroy: so.func('void speex_echo_state_destroy(SpeexEchoState *)') as SpeexDsp['echoDestroy'],
+    echoCancel: so.func('void speex_echo_cancellation(SpeexEchoState *, const int16_t *, const int16_t *, _Out_ int16_t *)') as SpeexDsp['echoCancel'],
+    echoReset: so.func('void speex_echo_state_reset(SpeexEchoState *)') as SpeexDsp['echoReset'],
+    echoCtl: so.func('int speex_echo_ctl(SpeexEchoState *, int, _Inout_ int32_t *)') as SpeexDsp['echoCtl'],
+    preInit: so.func('SpeexPreprocessState *speex_preprocess_state_init(int, int)') as SpeexDsp['preInit'],
+    preDestroy: so.func('void speex_preprocess_state_destroy(SpeexPreprocessState *)') as SpeexDsp['preDestroy'],
+    preCtlInt: so.func('int speex_preprocess_ctl(SpeexPreprocessState *, int, _Inout_ int32_t *)') as SpeexDsp['preCtlInt'],
+    preCtlPtr: so.func('speex_preprocess_ctl', 'int', ['SpeexPreprocessState *', 'int', 'void *']) as SpeexDsp['preCtlPtr'],
+    preRun: so.func('int speex_preprocess_run(SpeexPreprocessState *, _Inout_ int16_t *)') as SpeexDsp['preRun'],
+  };
+  return lib;
+}
+
+/** Sent frames kept for pairing (2 s); a line's round trip is well within. */
+const HISTORY = 100;
+/** Until the delay is known, a received frame pairs with the frame sent this many frames before it. */
+const MARGIN = 3;
+/** Early by more than this many frames, for good: the clocks drifted; pair anew. */
+const DRIFT = 5;
+/** Bulk delays looked for (frames), and how many frames with echo-worthy sending between looks. */
+const MAX_LAG = 40;
+const ESTIMATE_AFTER = 60;
+/** Received frames the estimate looks at (6 s). */
+const WINDOW = 300;
+const SILENCE = new Int16Array(FRAME_SAMPLES);
+
+export interface EchoCancellerOptions {
+  /** How much echo path the filter covers, in ms (speexdsp's filter length), after the bulk delay. */
+  tailMs: number;
+}
+
+/**
+ * One call's echo canceller: 8 kHz, 20 ms frames of s16le.
+ *
+ * An adaptive filter needs each received frame paired with the sent frames it echoes at a fixed
+ * distance. Both streams run at 50 frames a second from the moment voice starts, but received
+ * frames arrive with the tty's jitter (in bursts), so they are paired by count, not by arrival:
+ * received frame n with sent frame n + offset. The line's bulk delay (tty, modem buffers, the
+ * line) is measured from the frames' energy envelopes and taken into the offset, so the filter's
+ * tail covers the echo path itself rather than the transport: a long filter converges slowly.
+ */
+export class EchoCanceller {
+  private echo: unknown;
+  private pre: unknown;
+  private readonly rec = new Int16Array(FRAME_SAMPLES);
+  private readonly out = new Int16Array(FRAME_SAMPLES);
+  /** Sent frames (and their energy) by count, a ring of HISTORY. */
+  private readonly sent: Int16Array[] = Array.from({ length: HISTORY }, () => new Int16Array(FRAME_SAMPLES));
+  private readonly sentEnergy = new Float64Array(HISTORY);
+  private played = 0;
+  private captured = 0;
+  private offset = -MARGIN;
+  /** For the delay estimate: per received frame its pairing and log energy; log energies of sent frames. */
+  private readonly estimate: { rec: [ref: number, logEnergy: number][]; log: number[]; active: number } = { rec: [], log: [], active: 0 };
+  /** The bulk delay taken into the pairing (frames). */
+  bulkDelayFrames = 0;
+  /** The pacing clock's dropped-tick count at the last paced() frame. */
+  private lateSeen: number | undefined;
+  /** How often the pairing was set anew (clock drift); for tests and the bench. */
+  realigned = 0;
+
+  constructor(opts: EchoCancellerOptions) {
+    const s = speexdsp();
+    const taps = Math.max(FRAME_SAMPLES, Math.round((opts.tailMs * SAMPLE_RATE) / 1000));
+    this.echo = s.echoInit(FRAME_SAMPLES, taps);
+    s.echoCtl(this.echo, SPEEX_ECHO_SET_SAMPLING_RATE, Int32Array.of(SAMPLE_RATE));
+    this.pre = s.preInit(FRAME_SAMPLES, SAMPLE_RATE);
+    // Residual echo suppression only: no noise suppression or gain control on the caller's voice.
+    s.preCtlInt(this.pre, SPEEX_PREPROCESS_SET_DENOISE, Int32Array.of(0));
+    s.preCtlInt(this.pre, SPEEX_PREPROCESS_SET_AGC, Int32Array.of(0));
+    s.preCtlPtr(this.pre, SPEEX_PREPROCESS_SET_ECHO_STATE, this.echo);
+  }
+
+  /** A frame (320 bytes s16le) just sent to the line: the reference for its echo. */
+  playback(frame: Buffer): void {
+    if (!this.echo) return;
+    const slot = this.played % HISTORY;
+    copyIn(frame, this.sent[slot]!);
+    this.sentEnergy[slot] = energy(this.sent[slot]!);
+    this.estimate.log.push(Math.log10(1 + this.sentEnergy[slot]!));
+    if (this.estimate.log.length > WINDOW + MAX_LAG + HISTORY) this.estimate.log.shift();
+    this.played++;
+  }
+
+  /**
+   * playback() for a port paced by `clock`: ticks the clock dropped since the last frame (the event
+   * loop stalled) were sent as nothing, and the modem played silence in their place.
+   */
+  paced(frame: Buffer, clock: { readonly lateTicks: number }): void {
+    const late = clock.lateTicks;
+    if (this.lateSeen !== undefined && late > this.lateSeen) this.skipped(late - this.lateSeen);
+    this.lateSeen = late;
+    this.playback(frame);
+  }
+
+  /** `n` frames the modem played as silence because we sent nothing. */
+  skipped(n: number): void {
+    for (let i = 0; i < n && this.echo; i++) {
+      const slot = this.played % HISTORY;
+      this.sent[slot]!.fill(0);
+      this.sentEnergy[slot] = 0;
+      this.estimate.log.push(0);
+      this.played++;
+    }
+  }
+
+  /** A frame received from the line: returns it with the echo of what we sent taken out. */
+  capture(frame: Buffer): Buffer {
+    if (!this.echo) return frame;
+    const s = speexdsp();
+    copyIn(frame, this.rec);
+    let ref = this.captured + this.offset;
+    if (this.played > 0 && (ref > this.played - 1 + DRIFT || ref < this.played - HISTORY + MAX_LAG)) {
+      this.realigned++;
+      this.offset = this.played - 1 - MARGIN - this.bulkDelayFrames - this.captured;
+      ref = this.captured + this.offset;
+    }
+    this.observe(ref);
+    // Jitter may bring a frame in before its partner was sent: the latest sent one stands in.
+    ref = Math.min(ref, this.played - 1);
+    const play = ref >= 0 ? this.sent[ref % HISTORY]! : SILENCE;
+    this.captured++;
+    s.echoCancel(this.echo, this.rec, play, this.out);
+    s.preRun(this.pre, this.out);
+    return Buffer.from(this.out.buffer.slice(0));
+  }
+
+  /**
+   * Collect energy envelopes (received frames by count, with the pairing they had); once the box
+   * has talked for a while, find the lag where received energy follows sent energy best.
+   */
+  private observe(ref: number): void {
+    const est = this.estimate;
+    est.rec.push([ref, Math.log10(1 + energy(this.rec))]);
+    if (est.rec.length > WINDOW) est.rec.shift();
+    if (ref >= 0 && ref < this.played && this.sentEnergy[ref % HISTORY]! > 1e4) est.active++;
+    // Look again each time enough was sent that could echo.
+    if (est.active < ESTIMATE_AFTER) return;
+    est.active = 0;
+    let best = 0;
+    let bestLag = 0;
+    for (let lag = -MARGIN; lag <= MAX_LAG; lag++) {
+      const xs: number[] = [];
+      const ys: number[] = [];
+      for (const [r, e] of est.rec) {
+        const src = r - lag;
+        if (src < 0 || src >= this.played || src < this.played - est.log.length) continue;
+        xs.push(est.log[src - (this.played - est.log.length)]!);
+        ys.push(e);
+      }
+      const c = correlation(xs, ys);
+      if (c > best) {
+        best = c;
+        bestLag = lag;
+      }
+    }
+    // A clear match only: a caller talking over us, or no echo at all, leaves the pairing alone.
+    if (best < 0.5) return;
+    // The echo of the frame paired with a received one should start a frame into the filter.
+    const move = bestLag - 1;
+    if (move === 0) return;
+    this.bulkDelayFrames += move;
+    this.offset -= move;
+    est.rec.length = 0;
+    speexdsp().echoReset(this.echo);
+  }
+
+  close(): void {
+    if (!this.echo) return;
+    const s = speexdsp();
+    s.preDestroy(this.pre);
+    s.echoDestroy(this.echo);
+    this.echo = this.pre = undefined;
+  }
+}
+
+function correlation(xs: number[], ys: number[]): number {
+  const n = xs.length;
+  if (n < 10) return 0;
+  const mx = xs.reduce((a, b) => a + b, 0) / n;
+  const my = ys.reduce((a, b) => a + b, 0) / n;
+  let sxy = 0;
+  let sxx = 0;
+  let syy = 0;
+  for (let i = 0; i < n; i++) {
+    const x = xs[i]! - mx;
+    const y = ys[i]! - my;
+    sxy += x * y;
+    sxx += x * x;
+    syy += y * y;
+  }
+  return sxy / Math.sqrt(sxx * syy || 1);
+}
+
+function energy(x: Int16Array): number {
+  let e = 0;
+  for (let i = 0; i < x.length; i++) e += x[i]! * x[i]!;
+  return e / x.length;
+}
+
+function copyIn(frame: Buffer, into: Int16Array): void {
+  const n = Math.min(into.length, frame.length >> 1);
+  for (let i = 0; i < n; i++) into[i] = frame.readInt16LE(i * 2);
+  into.fill(0, n);
+}
+
+/**
+ * A per-call canceller factory for a line, or undefined when the line has none. Loads libspeexdsp
+ * now, so a missing library fails the line's construction (a config error), not a call.
+ */
+export function echoFactory(opts: EchoCancellerOptions | undefined): (() => EchoCanceller) | undefined {
+  if (!opts) return undefined;
+  speexdsp();
+  return () => new EchoCanceller(opts);
+}
