@@ -1,6 +1,6 @@
 import { Bus } from './bus/bus.js';
 import type { Config } from './config/schema.js';
-import { loadConfigFile, ConfigError, type LoadedConfig } from './config/load.js';
+import { loadConfigFileOffThread, ConfigError, formatIssue, type LoadedConfig } from './config/load.js';
 import type { Context, Extension } from './extension.js';
 import type { Logger } from './log.js';
 import type { Db } from './store/db.js';
@@ -57,6 +57,7 @@ export class App {
       daemon: {
         startedAt: this.startedAt,
         configHash: () => this.configHash,
+        configFile: () => this.configFile,
         reload: () => this.reload(),
         healthy: () => this.healthy(),
         activeCalls: () => this.activeCalls(),
@@ -76,15 +77,20 @@ export class App {
   async reload(): Promise<{ ok: boolean; errors?: string[] }> {
     let next: LoadedConfig;
     try {
-      next = await loadConfigFile(this.loaded.file);
+      // Off the main thread: calls' audio keeps its pace while a big file is validated.
+      next = await loadConfigFileOffThread(this.loaded.file);
     } catch (err) {
-      const errors = err instanceof ConfigError ? err.message.split('\n') : [String(err)];
+      // A huge broken file can have thousands of problems: the log, event and MQTT reply carry the first 50.
+      const all = err instanceof ConfigError ? err.issues.map(formatIssue) : [String(err)];
+      const total = all.length + (err instanceof ConfigError ? err.more : 0);
+      const errors = total > 50 ? [...all.slice(0, 50), `... and ${total - 50} more (frontdesk check-config ${this.loaded.file} lists them all)`] : all;
       this.log.error({ errors, file: this.loaded.file, keeping: this.loaded.hash.slice(0, 12) }, 'config reload rejected; keeping the running config');
       this.bus.emit('system.reload', { ok: false, errors });
       return { ok: false, errors };
     }
     if (next.hash === this.loaded.hash) {
       this.log.info({ hash: next.hash.slice(0, 12) }, 'config unchanged');
+      for (const e of this.exts) await e.reread?.();
       return { ok: true };
     }
     const prev = this.loaded;

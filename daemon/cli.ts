@@ -13,6 +13,7 @@ const commands: Record<string, { module: string; summary: string }> = {
   demo: { module: './commands/demo.js', summary: 'demo [--json]          a whole call on emulated hardware' },
   passwd: { module: './commands/passwd.js', summary: 'passwd                 print a password hash for console.users[].password_hash' },
   monitor: { module: './commands/monitor.js', summary: 'monitor --url URL      live view of boxes over MQTT, for central IT' },
+  knowledge: { module: './commands/knowledge.js', summary: 'knowledge unanswered|hits [-c FILE] [--json]  what the knowledge base missed / its hit counts' },
 };
 
 function version(): string {

@@ -21,6 +21,8 @@ export interface DaemonHandle {
   readonly startedAt: number;
   /** sha256 of the config file in force. */
   configHash(): string;
+  /** The config file in force (files it names are relative to it). */
+  configFile(): string;
   /** Re-read the config file, as SIGHUP does. */
   reload(): Promise<{ ok: boolean; errors?: string[] }>;
   healthy(): boolean;
@@ -39,6 +41,8 @@ export interface Extension {
   stop(): Promise<void>;
   /** Apply a new, already-validated config. Throw to keep the old one (the App logs it). */
   reload?(next: Config, prev: Config): Promise<void>;
+  /** Re-read files of its own (SIGHUP), also when the config file itself is unchanged. */
+  reread?(): Promise<void>;
   /** Calls in progress, for draining. */
   activeCalls?(): number;
   /** False when this feature is stuck; the systemd watchdog is then not fed. */

@@ -8,6 +8,9 @@ import { RetentionExtension } from './store/retention.js';
 import { telemetryExtension } from './telemetry/extension.js';
 import { ConsoleExtension } from './console/extension.js';
 import { WebRtcPhones } from '../drivers/webrtc/phones.js';
+import { KnowledgeExtension } from './knowledge/extension.js';
+import { QualityExtension } from './quality/extension.js';
+import { ConfigFaultsExtension } from './config/faults.js';
 
 /**
  * Which extensions a config gets, in start order: the store's recorder first (so it hears every
@@ -18,8 +21,9 @@ import { WebRtcPhones } from '../drivers/webrtc/phones.js';
 export function buildExtensions(_config: Config): Extension[] {
   const lines = new LinesExtension();
   const speech = new SpeechExtension();
+  const knowledge = new KnowledgeExtension();
   const phones = new WebRtcPhones();
-  const calls = new CallsExtension(lines, speech, phones);
+  const calls = new CallsExtension(lines, speech, knowledge, phones);
   const console = new ConsoleExtension({ agentAction: (ext, action, reason) => calls.agentAction(ext, action, reason), transfer: (callId, to) => calls.transfer(callId, to), callBack: (callId) => calls.callBack(callId), listen: (callId, ear, mode) => calls.listen(callId, ear, mode), incoming: (leg, line) => calls.incoming(leg, line), phones });
-  return [new StoreExtension(), new RetentionExtension(), telemetryExtension(), speech, lines, calls, console];
+  return [new StoreExtension(), new RetentionExtension(), telemetryExtension(), new ConfigFaultsExtension(), knowledge, new QualityExtension(), speech, lines, calls, console];
 }

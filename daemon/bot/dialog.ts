@@ -1,7 +1,8 @@
 import type { BotConfig, MenuActionConfig } from '../config/schema.js';
 import type { HandoffReason } from '../bus/events.js';
 import { durationOr } from '../config/duration.js';
-import { DEFAULT_HANDOFF_PHRASES, PhraseMatcher, Synonyms, lexiconNegativity } from './understand.js';
+import { DEFAULT_HANDOFF_PHRASES, PhraseMatcher, Synonyms, lexiconNegativity, normalize } from './understand.js';
+import { NEXT_PAGE_KEY, faqMenuText, type KbEntryView, type KnowledgeEvent, type KnowledgeSource } from './knowledge.js';
 
 /**
  * The bot's dialog as a pure state machine: inputs (a digit, a silence timeout, later an utterance)
@@ -32,13 +33,15 @@ export interface Step {
  */
 export type Input = { kind: 'digit'; digit: string } | { kind: 'timeout' } | { kind: 'speech'; text?: string; confidence?: number; emotion?: { label: string; score: number; scores: Record<string, number> } };
 
-type Understood = { kind: 'handoff' } | { kind: 'intent'; index: number } | { kind: 'faq'; index: number };
+type Understood = { kind: 'handoff' } | { kind: 'intent'; index: number } | { kind: 'faq'; index: number } | { kind: 'kb'; id: string };
 
 type Keys = Record<string, MenuActionConfig>;
 interface Menu {
   say: string;
   keys: Keys;
   path: string;
+  /** The common-questions menu: its entries in the order offered (fixed while it is open) and the page. */
+  faq?: { ids: string[]; page: number };
 }
 
 interface Collecting {
@@ -73,12 +76,15 @@ export class BotSession {
   private readonly matcher: PhraseMatcher<Understood>;
   /** Utterances in a row whose emotion reading passed the handoff threshold. */
   private upset = 0;
+  /** Knowledge-base entries in the call's language, by id. */
+  private readonly kb = new Map<string, KbEntryView>();
 
   constructor(
     private readonly bot: BotConfig,
-    private readonly opts: { language?: string; vip?: boolean } = {},
+    private readonly opts: { language?: string; vip?: boolean; knowledge?: KnowledgeSource; onKnowledge?: (e: KnowledgeEvent) => void } = {},
   ) {
     this.zh = (opts.language ?? bot.language ?? 'zh-CN').startsWith('zh');
+    for (const e of opts.knowledge?.entries(this.zh ? 'zh' : 'en') ?? []) this.kb.set(e.id, e);
     this.stack.push({ say: bot.greeting, keys: bot.menu ?? {}, path: '' });
     // Handoff phrases first: on equal scores "转人工" beats an FAQ that happens to contain 人工.
     this.matcher = new PhraseMatcher<Understood>(
@@ -86,14 +92,15 @@ export class BotSession {
         { value: { kind: 'handoff' }, phrases: [...(bot.handoff?.when?.phrases ?? []), ...DEFAULT_HANDOFF_PHRASES] },
         ...(bot.intents ?? []).map((it, index) => ({ value: { kind: 'intent' as const, index }, phrases: it.phrases })),
         ...(bot.faq ?? []).map((f, index) => ({ value: { kind: 'faq' as const, index }, phrases: f.ask })),
+        ...[...this.kb.values()].map((e) => ({ value: { kind: 'kb' as const, id: e.id }, phrases: e.phrases })),
       ],
-      new Synonyms(bot.synonyms ?? {}),
+      new Synonyms(bot.synonyms ?? {}, opts.knowledge?.synonyms() ?? {}),
     );
   }
 
   /** Every phrase the bot understands (for a recogniser grammar). */
   phrases(): string[] {
-    return [...new Set([...(this.bot.handoff?.when?.phrases ?? []), ...DEFAULT_HANDOFF_PHRASES, ...(this.bot.intents ?? []).flatMap((i) => i.phrases), ...(this.bot.faq ?? []).flatMap((f) => f.ask)])];
+    return [...new Set([...(this.bot.handoff?.when?.phrases ?? []), ...DEFAULT_HANDOFF_PHRASES, ...(this.bot.intents ?? []).flatMap((i) => i.phrases), ...(this.bot.faq ?? []).flatMap((f) => f.ask), ...[...this.kb.values()].flatMap((e) => e.phrases)])];
   }
 
   private get listen(): Next {
@@ -103,11 +110,14 @@ export class BotSession {
     return this.stack[this.stack.length - 1]!;
   }
 
-  /** The first step: greeting and listen; VIP callers go straight to a human when configured. */
+  /**
+   * The first step: greeting and listen. VIP callers skip the greeting and go straight to the
+   * queue (hearing bot.vip_greeting first when set), unless bot.handoff.when.vip is false.
+   */
   start(): Step {
-    if (this.opts.vip && this.bot.handoff?.when?.vip !== false && this.bot.handoff) {
+    if (this.opts.vip && this.bot.handoff?.when?.vip !== false) {
       this.intent = 'vip';
-      return this.handoff(undefined, 'vip', [{ text: this.bot.greeting }]);
+      return this.handoff(undefined, 'vip', this.bot.vip_greeting ? [{ text: this.bot.vip_greeting }] : []);
     }
     return { say: [{ text: this.bot.greeting }], next: this.listen };
   }
@@ -117,6 +127,7 @@ export class BotSession {
     if (ev.kind === 'speech') return this.onSpeech(ev);
     this.noInput = 0;
     if (this.collecting) return this.collectDigit(ev.digit);
+    if (this.menu.faq && ev.digit !== '0') return this.faqKey(ev.digit);
     const action = this.menu.keys[ev.digit];
     if (action === undefined) {
       // "0 for a human at any time", unless the installer gave 0 another meaning.
@@ -125,6 +136,13 @@ export class BotSession {
     }
     this.noMatch = 0;
     return this.act(action, ev.digit);
+  }
+
+  /** What a transcript would be understood as, without acting on it: 'kb:<id>', 'intent:<id>', 'faq:<n>', 'handoff' (for check-config). */
+  understand(text: string): string | undefined {
+    const u = this.matcher.match(text)?.value;
+    if (!u) return undefined;
+    return u.kind === 'handoff' ? 'handoff' : u.kind === 'kb' ? `kb:${u.id}` : u.kind === 'intent' ? `intent:${this.bot.intents![u.index]!.id}` : `faq:${u.index}`;
   }
 
   summary(): BotSummary {
@@ -152,7 +170,10 @@ export class BotSession {
     this.noInput = 0;
     if (this.collecting) return this.noMatchStep();
     const m = this.matcher.match(text);
-    if (!m) return this.noMatchStep();
+    if (!m) {
+      if (this.kb.size) this.opts.onKnowledge?.({ type: 'kb.unanswered', via: 'speech', text: normalize(text) });
+      return this.noMatchStep();
+    }
     this.noMatch = 0;
     const u = m.value;
     if (u.kind === 'handoff') {
@@ -166,6 +187,7 @@ export class BotSession {
       if (it.queue) return this.handoff(it.queue, 'menu', say);
       return this.shorthand('menu', say);
     }
+    if (u.kind === 'kb') return this.answer(this.kb.get(u.id)!, 'speech');
     const f = this.bot.faq![u.index]!;
     this.intent = `faq:${f.ask[0]}`;
     return this.shorthand(f.then ?? 'menu', [{ text: f.say }]);
@@ -207,6 +229,7 @@ export class BotSession {
       return { say: [...say, { text: this.menu.say }], next: this.listen };
     }
     if (s.startsWith('collect:')) return this.startCollect(s.slice(8), say);
+    if (s === 'faq') return this.openFaq(say);
     // 'menu': back to the current menu, inviting the next choice.
     return { say: [...say, ...(this.bot.menu_prompt ? [{ text: this.bot.menu_prompt }] : [])], next: this.listen };
   }
@@ -248,6 +271,59 @@ export class BotSession {
     const prompt = this.bot.no_input?.say ?? (this.zh ? DEFAULT_NO_INPUT_SAY.zh : DEFAULT_NO_INPUT_SAY.en);
     const again = this.collecting ? this.collectPrompt() : this.menu.say;
     return { say: [{ text: prompt }, { text: again }], next: this.listen };
+  }
+
+  // ---- knowledge base: answers and the common-questions menu ----------------------------------------
+
+  private answer(e: KbEntryView, via: 'speech' | 'menu'): Step {
+    this.opts.onKnowledge?.({ type: 'kb.answered', entry: e.id, via });
+    const step = this.shorthand(e.then ?? 'menu', [{ text: e.answer }]);
+    // A hand-off after the answer keeps the question as the reason the agent sees.
+    this.intent = `kb:${e.id}`;
+    return step;
+  }
+
+  /** Open the menu with the most-asked entries first; the order stays fixed while the caller is in it. */
+  private openFaq(say: Say[]): Step {
+    const ids = (this.opts.knowledge?.menuOrder() ?? []).filter((id) => this.kb.has(id));
+    if (ids.length === 0) return { say: [...say, { text: this.menu.say }], next: this.listen };
+    const menu: Menu = { say: '', keys: {}, path: this.path.join('>'), faq: { ids, page: 0 } };
+    this.stack.push(menu);
+    this.setFaqPage(menu, 0);
+    return { say: [...say, { text: menu.say }], next: this.listen };
+  }
+
+  private setFaqPage(menu: Menu, page: number): void {
+    const size = this.opts.knowledge?.menuSize ?? 5;
+    const ids = menu.faq!.ids;
+    menu.faq!.page = page;
+    const entries = ids.slice(page * size, page * size + size).map((id) => this.kb.get(id)!);
+    menu.say = faqMenuText(entries, this.zh, { ...(this.opts.knowledge?.menuSay ? { intro: this.opts.knowledge.menuSay } : {}), more: ids.length > size });
+  }
+
+  private faqKey(d: string): Step {
+    const menu = this.menu;
+    const { ids, page } = menu.faq!;
+    const size = this.opts.knowledge?.menuSize ?? 5;
+    if (d === '*') {
+      this.path.push(d);
+      return this.shorthand('back', []);
+    }
+    if (d === NEXT_PAGE_KEY && ids.length > size) {
+      this.path.push(d);
+      this.setFaqPage(menu, (page + 1) * size < ids.length ? page + 1 : 0);
+      return { say: [{ text: menu.say }], next: this.listen };
+    }
+    const n = Number(d);
+    const id = n >= 1 && n <= size ? ids[page * size + n - 1] : undefined;
+    if (id === undefined) {
+      // A key that offers nothing: the caller's question is not among the ones read out.
+      this.opts.onKnowledge?.({ type: 'kb.unanswered', via: 'menu', text: `key ${d}` });
+      return this.noMatchStep();
+    }
+    this.noMatch = 0;
+    this.path.push(d);
+    return this.answer(this.kb.get(id)!, 'menu');
   }
 
   // ---- slot capture ------------------------------------------------------------------------------

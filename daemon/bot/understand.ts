@@ -39,9 +39,10 @@ export function normalize(text: string): string {
 
 export class Synonyms {
   private readonly pairs: [string, string][] = [];
-  constructor(extra: Record<string, string[]> = {}) {
+  /** Several maps (the bot's, the knowledge base's) add up, word by word. */
+  constructor(...extras: Record<string, string[]>[]) {
     const all: Record<string, string[]> = { ...BUILTIN_SYNONYMS };
-    for (const [k, v] of Object.entries(extra)) all[normalize(k)] = [...(all[normalize(k)] ?? []), ...v];
+    for (const extra of extras) for (const [k, v] of Object.entries(extra)) all[normalize(k)] = [...(all[normalize(k)] ?? []), ...v];
     for (const [canon, variants] of Object.entries(all)) for (const v of variants) this.pairs.push([normalize(v), canon]);
     // Longest variants first, so 人工服务 is replaced before 人工 could be.
     this.pairs.sort((a, b) => b[0].length - a[0].length);
@@ -133,14 +134,32 @@ export class PhraseMatcher<T> {
     private readonly syn: Synonyms,
     private readonly threshold = 0.75,
   ) {
-    this.prepared = candidates.flatMap((c) => c.phrases.map((p) => ({ value: c.value, phrase: p, units: units(syn.apply(normalize(p))) })).filter((p) => p.units.length > 0));
+    this.prepared = candidates
+      .flatMap((c) => c.phrases.map((p) => ({ value: c.value, phrase: p, units: units(syn.apply(normalize(p))) })))
+      .filter((p) => p.units.length > 0);
   }
 
   /** The best candidate at or above the threshold (earlier candidates win ties). */
   match(text: string): Match<T> | undefined {
     const u = units(this.syn.apply(normalize(text)));
+    const exact = new Set(u);
+    const seen = new Map<string, boolean>();
+    const present = (unit: string): boolean => {
+      if (exact.has(unit)) return true;
+      if (unit.length < 4) return false;
+      let r = seen.get(unit);
+      if (r === undefined) seen.set(unit, (r = u.some((x) => sameUnit(x, unit))));
+      return r;
+    };
     let best: Match<T> | undefined;
     for (const p of this.prepared) {
+      // Cheap upper bound first: units of the phrase not in the utterance (not even one edit away)
+      // cannot be matched, so the phrase cannot reach the threshold or
+      // beat the best so far. Keeps large knowledge bases fast.
+      let bound = 0;
+      for (const unit of p.units) if (present(unit)) bound++;
+      const limit = bound / p.units.length;
+      if (limit < this.threshold || (best && limit <= best.score + 1e-9)) continue;
       const score = phraseScore(u, p.units);
       // A longer matched phrase is more specific: prefer it on equal scores.
       if (score >= this.threshold && (!best || score > best.score + 1e-9)) best = { value: p.value, phrase: p.phrase, score };

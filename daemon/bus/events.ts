@@ -6,10 +6,14 @@ import type { LineAlarm, LineHealth, Sms } from '../../drivers/line.js';
  * Payloads are plain JSON data (they are stored and published as they are).
  */
 export interface DomainEvents {
-  'call.offered': { callId: string; lineId: string; caller?: string; callerName?: string };
+  /** vip: the caller is on priority.vip_numbers (after number normalisation). */
+  'call.offered': { callId: string; lineId: string; caller?: string; callerName?: string; vip?: boolean };
   'call.phase': { callId: string; phase: CallPhase; detail?: Record<string, unknown> };
-  /** slots: what the bot captured (slot → value), when anything; menuPath: the keys pressed in the bot, ">"-joined. */
-  'call.ended': { callId: string; outcome: CallOutcome; hungUpBy: 'caller' | 'agent' | 'system'; cause?: string; slots?: Record<string, string>; menuPath?: string };
+  /**
+   * vip: on priority.vip_numbers, or a customer the store knows as VIP (found at handoff); slots: what
+   * the bot captured (slot → value), when anything; menuPath: the keys pressed in the bot, ">"-joined.
+   */
+  'call.ended': { callId: string; outcome: CallOutcome; hungUpBy: 'caller' | 'agent' | 'system'; cause?: string; slots?: Record<string, string>; menuPath?: string; vip?: boolean };
   'call.agent': { callId: string; extension: string; result: 'ringing' | 'answered' | 'no-answer' | 'busy' | 'failed'; detail?: string };
   'call.recorded': { callId: string; path: string; durationMs: number };
   'voicemail.recorded': { callId: string; caller?: string; path: string; durationMs: number; id: string };
@@ -43,7 +47,25 @@ export interface DomainEvents {
   'callback.state': { id: string; callId: string; state: CallbackState; extension?: string; attempts?: number; detail?: string };
   /** A caller's post-call survey answer (CSAT): score on a 1..scale scale (default 5). */
   'survey.answered': { callId: string; score: number; scale?: number };
+  // Knowledge base (issue 16).
+  /** The bot answered from a knowledge-base entry (by speech or the common-questions menu). */
+  'kb.answered': { callId: string; entry: string; via: KbVia; language: string };
+  /** A question the knowledge base could not answer: a no-match utterance or a menu miss ("key 7"). */
+  'kb.unanswered': { callId: string; via: KbVia; text: string };
+  /** Entries matching what the caller said or chose, for the agent's screen (the console), at handoff. */
+  'kb.suggested': { callId: string; entries: { id: string; title: string; answer: string; score: number }[] };
+  /** A party of a connected call put the other on hold (held true) or resumed (SIP re-INVITE sendonly/inactive). */
+  'call.hold': { callId: string; held: boolean; by: 'agent' | 'caller' };
+  // Quality inspection (issue 16), after every agent call.
+  /** A call's quality score (0..100) with the evidence of every rule that fired. */
+  'quality.scored': { callId: string; agent?: string; score: number; flagged: boolean; findings: QualityFinding[]; metrics: Record<string, number | string | null> };
+  /** The same for a flagged call (score under quality.flag_below, or a critical rule), for alerting. */
+  'quality.flagged': { callId: string; agent?: string; score: number; findings: QualityFinding[] };
 }
+
+export type KbVia = 'speech' | 'menu';
+/** One rule that fired: which, how bad, the measured value and where in the call (seconds after connect). */
+export interface QualityFinding { rule: string; severity: 'info' | 'minor' | 'major' | 'critical'; weight: number; value: number | string | null; atS?: number; detail?: string }
 
 export type QueueExitReason = 'timeout' | 'empty' | 'full' | 'closed' | 'overflow' | 'callback' | 'no-answer';
 export type CallbackState = 'pending' | 'ringing-agent' | 'dialling-customer' | 'connected' | 'done' | 'retry' | 'failed';

@@ -31,6 +31,8 @@ export class Call {
   /** Caller ⇄ agent while connected (a supervisor listens in on it). */
   bridge: Bridge | undefined;
   outcome: CallOutcome | undefined;
+  /** On priority.vip_numbers, or known to the store as VIP; carried by call.offered / call.ended and the CDR. */
+  vip = false;
   private ended = false;
   /** Aborted when the customer leg ends: everything the call is doing stops. */
   readonly gone = new AbortController();
@@ -87,6 +89,7 @@ export class Call {
     this.emit('call.offered', {
       callId: this.id,
       lineId: this.customer.lineId,
+      vip: this.vip,
       ...(this.customer.remote.number ? { caller: this.customer.remote.number } : {}),
       ...(this.customer.remote.name ? { callerName: this.customer.remote.name } : {}),
     });
@@ -106,6 +109,6 @@ export class Call {
     this.phase = 'ended';
     await Promise.allSettled([this.customer.hangup(cause ?? 'normal'), this.agentLeg?.hangup('normal')]);
     const slots = Object.keys(this.slots).length ? { slots: { ...this.slots } } : {};
-    this.emit('call.ended', { callId: this.id, outcome, hungUpBy, ...(cause ? { cause } : {}), ...slots, ...(this.menuPath ? { menuPath: this.menuPath } : {}) });
+    this.emit('call.ended', { callId: this.id, outcome, hungUpBy, ...(cause ? { cause } : {}), ...slots, ...(this.menuPath ? { menuPath: this.menuPath } : {}), vip: this.vip });
   }
 }

@@ -23,6 +23,7 @@ import { listenIn, type MonitorMode } from './listen.js';
 import { AgentReach } from './agent-reach.js';
 import type { SpeechService } from '../speech/supervisor.js';
 import type { Call } from './call.js';
+import type { KnowledgeSource } from '../bot/knowledge.js';
 
 /**
  * The call core as a daemon feature: takes every incoming leg from the lines, runs it through the
@@ -50,6 +51,8 @@ export class CallsExtension implements Extension {
     private readonly lines: LinesExtension,
     /** Speech for calls (the speech worker); absent: DTMF only. */
     private readonly speech?: SpeechService,
+    /** The knowledge base the bot answers from. */
+    private readonly knowledge?: { current(): KnowledgeSource | undefined },
     /** Agents whose contact is "webrtc" are rung in their console workbench. */
     private readonly browserPhones?: WebRtcPhones,
   ) {
@@ -222,12 +225,13 @@ export class CallsExtension implements Extension {
       prompts: this.prompts,
       agents: this.agents,
       router: this.router,
-      customers: customerLookup(this.ctx.db),
+      customers: customerLookup(this.ctx.db, () => this.ctx.config()),
       callbacks: async (r) => void (await this.callbacks.request(r)),
       voicemailDir: join(dataDir, 'voicemail'),
       dialAgent: (agent, opts) => this.dialAgent(agent, opts),
       lowScoreAlarm: (active, message) => this.lowScoreAlarm(active, message),
       ...(this.speech ? { speech: this.speech } : {}),
+      ...(this.knowledge ? { knowledge: () => this.knowledge!.current() } : {}),
       onCall: (c) => this.calls.set(c.id, c),
     });
     this.track(p);

@@ -1,3 +1,4 @@
+import type { EventEmitter } from 'node:events';
 import type { DialOptions, Leg } from '../../drivers/line.js';
 import type { MediaPort } from '../../drivers/media/port.js';
 import { whisperText } from './whisper.js';
@@ -91,6 +92,7 @@ export async function handOff(call: Call, speaker: Speaker, req: HandoffRequest,
   if (signal.aborted) return { kind: 'caller-gone' };
   const now = Date.now();
   const vip = req.vip || Boolean(info?.vip);
+  if (vip) call.vip = true;
   const repeatWithin = cfg.priority?.repeat_caller_within;
   const repeat = Boolean(repeatWithin && info?.previousCallAt !== undefined && now - info.previousCallAt <= durationMs(repeatWithin));
   const q = deps.router.queueConfig(queueId);
@@ -243,6 +245,7 @@ async function talk(call: Call, agentLeg: Leg, ext: string, req: HandoffRequest,
   call.bridge = bridge;
   call.setPhase('connected', { agent: ext });
   const recording = await startRecording(call, bridge, deps);
+  const offHold = watchHold(call, agentLeg, 'agent');
   const talkFrom = Date.now();
   let transfer: TransferTarget | undefined;
   const by = await new Promise<'caller' | 'agent' | 'transfer'>((resolve) => {
@@ -254,6 +257,7 @@ async function talk(call: Call, agentLeg: Leg, ext: string, req: HandoffRequest,
   });
   bridge.close();
   call.bridge = undefined;
+  offHold();
   if (by !== 'agent') await agentLeg.hangup(by === 'transfer' ? 'transferred' : 'normal').catch(() => undefined);
   deps.agents.callEnded(ext, Date.now() - talkFrom);
   if (recording) {
@@ -276,11 +280,20 @@ async function startRecording(call: Call, bridge: Bridge, deps: HandoffDeps): Pr
   const storage = deps.config().storage;
   if (!storage?.record_calls) return undefined;
   try {
-    return await CallRecording.start(join(storage.dir ?? DEFAULT_DATA_DIR, 'recordings', `${call.id}.wav`), bridge);
+    const dir = join(storage.dir ?? DEFAULT_DATA_DIR, 'recordings');
+    return await CallRecording.start(join(dir, `${call.id}.wav`), bridge, storage.record_mixed ? { mixedPath: join(dir, `${call.id}.mixed.wav`) } : {});
   } catch (err) {
     call.log.error({ err }, 'call recording could not start; the call goes on unrecorded');
     return undefined;
   }
+}
+
+/** Report a SIP party's hold and resume as call.hold events (quality inspection counts them). */
+function watchHold(call: Call, leg: Leg, by: 'agent' | 'caller'): () => void {
+  const sip = (leg as { sip?: EventEmitter<{ hold: [boolean] }> }).sip;
+  const on = (held: boolean): void => call.emit('call.hold', { callId: call.id, held, by });
+  sip?.on('hold', on);
+  return () => void sip?.off('hold', on);
 }
 
 async function requestCallback(call: Call, queue: string, since: number, deps: HandoffDeps): Promise<void> {

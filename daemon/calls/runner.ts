@@ -8,7 +8,9 @@ import type { Config } from '../config/schema.js';
 import { durationOr } from '../config/duration.js';
 import type { Logger } from '../log.js';
 import { BotSession, type BotSummary, type Step } from '../bot/dialog.js';
-import { isOpen } from '../bot/hours.js';
+import type { KnowledgeSource } from '../bot/knowledge.js';
+import { isOpenSafe } from '../bot/hours.js';
+import { isVipNumber } from '../routing/vip.js';
 import type { PromptResolver } from '../speech/prompts.js';
 import { record } from '../speech/recorder.js';
 import { Call } from './call.js';
@@ -36,6 +38,8 @@ export interface CallDeps extends HandoffDeps {
   dialAgent: DialAgent;
   /** Raise (with the message) or clear the supervisor's low-survey-score alarm. */
   lowScoreAlarm?: (active: boolean, message: string) => void;
+  /** The knowledge base in force, if one is configured. */
+  knowledge?: () => KnowledgeSource | undefined;
 }
 
 const DEFAULTS = {
@@ -51,6 +55,7 @@ export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
   const call = new Call(leg, deps.bus, deps.log);
   deps.onCall?.(call);
   const log = call.log;
+  call.vip = isVipNumber(deps.config(), call.caller);
   call.offered();
   const lineCfg = deps.config().lines.find((l) => l.id === leg.lineId);
   const answerMode = lineCfg?.answer ?? 'bot';
@@ -97,7 +102,7 @@ export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
     input.close();
   };
   const signal = call.gone.signal;
-  const vip = Boolean(call.caller && cfg.priority?.vip_numbers?.includes(call.caller));
+  const vip = call.vip;
 
   const voicemail = async (): Promise<void> => {
     call.setPhase('voicemail');
@@ -163,7 +168,7 @@ export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
 
   try {
     // Outside business hours: the closed message, then what the installer chose.
-    if (!isOpen(cfg.hours, cfg.timezone, deps.now?.() ?? new Date())) {
+    if (!isOpenSafe(cfg, cfg.hours, cfg.timezone, deps.now?.() ?? new Date(), { alarm: (a) => deps.bus.emit('alarm', a), log })) {
       const closed = cfg.hours?.closed;
       log.info('outside business hours');
       if (closed?.say) await speaker.say([{ text: closed.say }], signal);
@@ -191,7 +196,8 @@ export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
       return await afterHandoff(r, kind === 'queue' ? target : undefined);
     }
 
-    const bot = new BotSession(cfg.bot, { language: lang, vip });
+    const kb = deps.knowledge?.();
+    const bot = new BotSession(cfg.bot, { language: lang, vip, ...(kb ? { knowledge: kb, onKnowledge: (e) => (e.type === 'kb.answered' ? call.emit(e.type, { callId: call.id, entry: e.entry, via: e.via, language: lang }) : call.emit(e.type, { callId: call.id, via: e.via, text: e.text })) } : {}) });
     let step: Step = bot.start();
     if (cfg.speech?.asr?.grammar) speech?.setGrammar(bot.phrases());
     for (;;) {

@@ -3,6 +3,7 @@ import { silence, tone } from '../../drivers/audio/tones.js';
 import type { Config, QueueConfig } from '../config/schema.js';
 import { durationOr } from '../config/duration.js';
 import type { Say } from '../bot/dialog.js';
+import { reportConfigFault } from '../config/faults.js';
 import { loadPromptWav } from '../speech/prompts.js';
 import { loopSource } from '../speech/player.js';
 import type { Ticket } from '../routing/router.js';
@@ -56,12 +57,15 @@ export function announcement(q: QueueConfig, position: number, estimateMs: numbe
   return items;
 }
 
-async function holdMusicFor(q: QueueConfig, cfg: Config): Promise<Buffer> {
+async function holdMusicFor(q: QueueConfig, cfg: Config, call: Call): Promise<Buffer> {
   if (q.hold_music && cfg.speech?.prompts_dir) {
+    const file = join(cfg.speech.prompts_dir, `${q.hold_music}.wav`);
     try {
-      return await loadPromptWav(join(cfg.speech.prompts_dir, `${q.hold_music}.wav`));
-    } catch {
-      // A missing recording falls back to the chime rather than silence.
+      return await loadPromptWav(file);
+    } catch (err) {
+      // A missing recording falls back to the chime rather than silence, and says what to fix.
+      const key = `queues[${cfg.queues?.indexOf(q) ?? -1}].hold_music`;
+      reportConfigFault(cfg, key, `${file} cannot be played`, 'callers hear the default chime', { alarm: (a) => call.emit('alarm', a), log: call.log }, 'warning', err);
     }
   }
   return defaultHoldMusic();
@@ -95,7 +99,7 @@ export async function playWhileWaiting(call: Call, speaker: Speaker, ticket: Tic
     signal.addEventListener('abort', stop, { once: true });
     const timer = setTimeout(stop, durationOr(q.announce?.every, '45s'));
     try {
-      await speaker.play(loopSource(await holdMusicFor(q, cfg)), pause.signal);
+      await speaker.play(loopSource(await holdMusicFor(q, cfg, call)), pause.signal);
     } finally {
       clearTimeout(timer);
       signal.removeEventListener('abort', stop);

@@ -9,7 +9,7 @@ const USAGE = `usage: frontdesk emulate-modem [--dialect huawei|quectel|simcom] 
        [--imei N] [--imsi N] [--iccid N] [--operator NAME] [--msisdn +N] [--csq 0-31]
        [--sim ready|pin|missing] [--pin NNNN] [--ring-interval MS]
 
-Creates two tty pairs (DIR/at and DIR/voice, for the daemon's atPort and voicePort) and a control
+Creates two tty pairs (DIR/at and DIR/voice, for a line's at_port and voice_port) and a control
 socket DIR/control.sock taking JSON lines (see drivers/gsm/README.md). Runs until SIGINT/SIGTERM.`;
 
 /** `frontdesk emulate-modem`: a GSM modem on real ttys for rehearsing a config without hardware. */
@@ -73,7 +73,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   // One JSON line first (for scripts and tests), then a human summary.
   process.stdout.write(JSON.stringify({ dialect, ...emu.paths }) + '\n');
-  process.stderr.write(`${dialect} modem emulator\n  atPort:    ${emu.paths.at}\n  voicePort: ${emu.paths.voice}\n  control:   ${emu.paths.control}\n`);
+  process.stderr.write(`${dialect} modem emulator\n  at_port:    ${emu.paths.at}\n  voice_port: ${emu.paths.voice}\n  control:    ${emu.paths.control}\n`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve());
     process.once('SIGTERM', () => resolve());

@@ -8,7 +8,23 @@ export interface CrossIssue {
   onKey?: boolean;
 }
 
+/**
+ * Every cross-reference rule; each runs on its own so that, on a config the schema refused, a rule
+ * tripping over a wrong-typed value does not hide the others' findings.
+ */
 export function crossCheck(c: Config): CrossIssue[] {
+  const issues: CrossIssue[] = [];
+  for (const part of [ids, lines, queues, menus, consoleUsers]) {
+    try {
+      issues.push(...part(c));
+    } catch (err) {
+      if (!(err instanceof TypeError)) throw err;
+    }
+  }
+  return issues;
+}
+
+function ids(c: Config): CrossIssue[] {
   const issues: CrossIssue[] = [];
   const dup = <T>(items: readonly T[] | undefined, key: (t: T) => string, section: string, field: string, what: string): void => {
     const first = new Map<string, number>();
@@ -22,13 +38,28 @@ export function crossCheck(c: Config): CrossIssue[] {
   dup(c.lines, (l) => l.id, 'lines', 'id', 'line id');
   dup(c.agents, (a) => a.extension, 'agents', 'extension', 'agent extension');
   dup(c.queues, (q) => q.id, 'queues', 'id', 'queue id');
+  // Two actions on one feature code: the first would always win.
+  const codes = new Map<string, string>();
+  for (const [action, code] of Object.entries(c.routing?.feature_codes ?? {})) {
+    const prev = codes.get(code);
+    if (prev) issues.push({ path: ['routing', 'feature_codes', action], message: `"${code}" is already the ${prev} code` });
+    else codes.set(code, action);
+  }
+  return issues;
+}
 
+/** A check that `id` names a queue, reporting at `path` when not. */
+function queueRefs(c: Config, issues: CrossIssue[]): (id: string, path: (string | number)[]) => void {
   const queues = new Set((c.queues ?? []).map((q) => q.id));
-  const extensions = new Set((c.agents ?? []).map((a) => a.extension));
-  const slots = new Set(Object.keys(c.bot.collect ?? {}));
-  const queueRef = (id: string, path: (string | number)[]): void => {
+  return (id, path) => {
     if (!queues.has(id)) issues.push({ path, message: `no queue "${id}" (queues: ${[...queues].join(', ') || 'none defined'})` });
   };
+}
+
+function lines(c: Config): CrossIssue[] {
+  const issues: CrossIssue[] = [];
+  const queueRef = queueRefs(c, issues);
+  const extensions = new Set((c.agents ?? []).map((a) => a.extension));
 
   c.lines.forEach((l, i) => {
     const a = l.answer ?? 'bot';
@@ -38,22 +69,38 @@ export function crossCheck(c: Config): CrossIssue[] {
     if (l.kind === 'gsm' && l.modem === 'huawei' && l.at_port && !l.voice_port) issues.push({ path: ['lines', i], message: 'a huawei line needs voice_port (the audio tty) when at_port is given' });
     if (l.kind === 'sip' && l.register && !l.username) issues.push({ path: ['lines', i], message: 'register: true needs a username' });
   });
+  const cb = c.routing?.callback?.line;
+  if (cb !== undefined && !c.lines.some((l) => l.id === cb)) issues.push({ path: ['routing', 'callback', 'line'], message: `no line "${cb}" (lines: ${c.lines.map((l) => l.id).join(', ')})` });
+  return issues;
+}
 
+function queues(c: Config): CrossIssue[] {
+  const issues: CrossIssue[] = [];
+  const queueRef = queueRefs(c, issues);
   (c.queues ?? []).forEach((q, i) => {
+    if (q.hold_music && !c.speech?.prompts_dir) issues.push({ path: ['queues', i, 'hold_music'], message: `hold music "${q.hold_music}" is a recording in speech.prompts_dir, which is not set` });
     if (q.overflow) {
       if (q.overflow.to === q.id) issues.push({ path: ['queues', i, 'overflow', 'to'], message: 'a queue cannot overflow into itself' });
       else queueRef(q.overflow.to, ['queues', i, 'overflow', 'to']);
     }
   });
+  return issues;
+}
 
+function menus(c: Config): CrossIssue[] {
+  const issues: CrossIssue[] = [];
+  const queueRef = queueRefs(c, issues);
+  const slots = new Set(Object.keys(c.bot.collect ?? {}));
+  const thenRef = (s: string | undefined, at: (string | number)[]): void => {
+    if (!s) return;
+    if (s.startsWith('queue:')) queueRef(s.slice(6), at);
+    if (s.startsWith('collect:') && !slots.has(s.slice(8))) issues.push({ path: at, message: `no bot.collect slot "${s.slice(8)}"` });
+    if (s === 'faq' && !c.knowledge) issues.push({ path: at, message: '"faq" opens the common-questions menu of the knowledge base, but there is no knowledge section' });
+  };
   const menuRefs = (menu: Record<string, unknown> | undefined, path: (string | number)[]): void => {
     for (const [key, action] of Object.entries(menu ?? {})) {
       const p = [...path, key];
-      const check = (s: string | undefined, at: (string | number)[]): void => {
-        if (!s) return;
-        if (s.startsWith('queue:')) queueRef(s.slice(6), at);
-        if (s.startsWith('collect:') && !slots.has(s.slice(8))) issues.push({ path: at, message: `no bot.collect slot "${s.slice(8)}"` });
-      };
+      const check = thenRef;
       if (typeof action === 'string') check(action, p);
       else if (action && typeof action === 'object') {
         const a = action as { then?: string; queue?: string; menu?: { keys: Record<string, unknown> } };
@@ -64,14 +111,18 @@ export function crossCheck(c: Config): CrossIssue[] {
     }
   };
   menuRefs(c.bot.menu, ['bot', 'menu']);
+  (c.bot.faq ?? []).forEach((f, i) => thenRef(f.then, ['bot', 'faq', i, 'then']));
+  for (const [slot, spec] of Object.entries(c.bot.collect ?? {})) thenRef(spec.then, ['bot', 'collect', slot, 'then']);
   if (c.bot.handoff?.default_queue) queueRef(c.bot.handoff.default_queue, ['bot', 'handoff', 'default_queue']);
   (c.bot.intents ?? []).forEach((it, i) => it.queue && queueRef(it.queue, ['bot', 'intents', i, 'queue']));
 
-  const ranges = c.sip?.rtp_ports?.split('-').map(Number);
-  if (ranges && (ranges[0]! >= ranges[1]! || ranges[1]! > 65535 || (ranges[1]! - ranges[0]!) < 2)) {
-    issues.push({ path: ['sip', 'rtp_ports'], message: `"${c.sip?.rtp_ports}" is not a usable port range (low-high, within 1024-65535)` });
-  }
-  // Console logins: unique names; an agent login is one of the agents.
+  return issues;
+}
+
+/** Console logins: unique names; an agent login is one of the agents; web callers' line id is free. */
+function consoleUsers(c: Config): CrossIssue[] {
+  const issues: CrossIssue[] = [];
+  const extensions = new Set((c.agents ?? []).map((a) => a.extension));
   const web = c.console?.web_callers ? (c.console.web_callers.line_id ?? 'web') : undefined;
   if (web && c.lines.some((l) => l.id === web)) issues.push({ path: ['console', 'web_callers', 'line_id'], message: `line id "${web}" is already a line's` });
   const names = new Set<string>();

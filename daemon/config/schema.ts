@@ -24,14 +24,18 @@ const Duration = (description: string, def?: string) =>
 
 const Id = (description: string) => Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$', description: `${description} Letters, digits, _ and -; at most 32 characters.` });
 const Extension = Type.String({ pattern: '^[0-9A-Za-z*#+]{1,32}$', description: 'A desk-phone extension, e.g. "801".' });
-const E164 = Type.String({ pattern: '^\\+?[0-9]{3,16}$', description: 'A phone number, E.164 preferred ("+8613900000001").' });
+const E164 = Type.String({ pattern: '^\\+?[0-9 ().-]{3,24}$', description: 'A phone number: E.164 ("+8613900000001"), or national ("13900000001") when country_code is set.' });
 const TimeRange = Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-4]):[0-5][0-9]$', description: 'Opening time range, "09:00-18:00".' });
+/** Weekday specs: the loader checks the names (any case), ranges (may wrap) and comma lists, with a did-you-mean. */
+const Days = Type.String({ pattern: '^[A-Za-z]+(-[A-Za-z]+)?(,[A-Za-z]+(-[A-Za-z]+)?)*$', description: 'Days: "mon", "mon-fri", "fri-mon" (wraps), "mon,wed,fri"; any case.' });
 const DateStr = Type.String({ pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$', description: 'A date, "2026-10-01".' });
 const Answer = Type.String({
   pattern: '^(bot|voicemail|reject|queue:[A-Za-z0-9_-]+|extension:[0-9A-Za-z*#+]+)$',
   description: 'Who answers calls on this line: "bot" (the greeting and menus), "queue:<id>" (straight into that queue), "extension:<ext>" (ring that desk phone, voicemail if nobody answers), "voicemail", or "reject" (GSM: hung up unanswered; SIP: 603 Decline; analog: never picked up).',
   default: 'bot',
 });
+/** A recording's file name stem in speech.prompts_dir (what PromptResolver accepts: no paths). */
+const PromptId = (description: string) => Type.String({ pattern: '^(?!.*\\.\\.)[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$', description: `${description} Letters, digits, _, - and .; no paths.` });
 const Dtmf = OneOf(['auto', 'in-band'] as const, {
   default: 'auto',
   description: 'Where callers\' key presses are taken from: auto = what the line provides (Quectel/SIMCom tone reports, analog DLE codes, SIP RFC 4733; the audio on Huawei modems and SIP calls without RFC 4733); in-band = always detected in the audio (for a modem whose tone reports are unreliable). Never both.',
@@ -132,7 +136,7 @@ const SipSection = Obj(
     listen: Type.Optional(Type.String({ pattern: '^(\\[[0-9a-fA-F:.]+\\]|[0-9.]+|[A-Za-z0-9.-]+):[0-9]{1,5}$', default: '0.0.0.0:5060', description: 'Address:port the SIP user agent listens on (UDP and TCP).' })),
     rtp_ports: Type.Optional(Type.String({ pattern: '^[0-9]{4,5}-[0-9]{4,5}$', default: '20000-20999', description: 'RTP port range, "20000-20999".' })),
     allow_from: Type.Optional(Type.Array(Type.String({ pattern: '^[0-9a-fA-F:.]+(/[0-9]{1,3})?$' }), { description: 'Addresses (CIDR) whose requests are accepted without authentication; everything else is challenged or refused.' })),
-    users: Type.Optional(Type.Record(Type.String({ pattern: '^[0-9A-Za-z*#+]{1,32}$' }), Type.String({ minLength: 1 }), { description: 'Desk phones that register directly with the box: extension → password (use ${VAR}).' })),
+    users: Type.Optional(Type.Record(Type.String({ pattern: '^[0-9A-Za-z*#+]{1,32}$' }), Type.String({ minLength: 1 }), { additionalProperties: false, description: 'Desk phones that register directly with the box: extension → password (use ${VAR}).' })),
     max_calls: Type.Optional(Type.Integer({ minimum: 1, maximum: 5000, description: 'Most SIP calls at once (inbound and outbound legs); beyond it new INVITEs get 503 with Retry-After. Default: what the RTP port range holds.' })),
     retry_after: Type.Optional(Type.Integer({ minimum: 1, maximum: 3600, default: 5, description: 'Seconds a refused caller\'s PBX should wait before retrying (Retry-After on 503 when overloaded).' })),
     timers: Type.Optional(Obj({ t1: Type.Optional(Duration('SIP T1 (RTT estimate).', '500ms')), t2: Type.Optional(Duration('SIP T2.', '4s')), t4: Type.Optional(Duration('SIP T4.', '5s')) })),
@@ -158,7 +162,7 @@ const Dialing = Obj(
 const Agent = Obj({
   extension: Extension,
   name: Type.String({ minLength: 1, description: 'Shown in reports and spoken to callers when useful.' }),
-  skills: Type.Optional(Type.Record(Type.String({ pattern: '^[A-Za-z0-9_-]+$' }), Type.Integer({ minimum: 1, maximum: 10 }), { description: 'skill → level; a higher level is preferred.' })),
+  skills: Type.Optional(Type.Record(Type.String({ pattern: '^[A-Za-z0-9_-]+$' }), Type.Integer({ minimum: 1, maximum: 10 }), { additionalProperties: false, description: 'skill → level; a higher level is preferred.' })),
   groups: Type.Optional(Type.Array(Type.String())),
   wrap_up: Type.Optional(Duration('After-call work time before the next call.', '10s')),
   max_calls: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 1, description: 'Concurrent calls this extension takes: a desk phone 1, a PBX hunt group or softphone behind one extension more. The box-wide bound is sip.max_calls.' })),
@@ -182,11 +186,11 @@ const Queue = Obj({
   announce: Type.Optional(Obj({ position: Type.Optional(Type.Boolean({ default: true })), wait_estimate: Type.Optional(Type.Boolean({ default: true })), every: Type.Optional(Duration('Repeat the announcement this often.', '45s')) })),
   sticky_agent: Type.Optional(Obj({ within: Duration('A caller served within this time goes to the same agent first.'), wait_for_them: Type.Optional(Duration('Wait at most this long for that agent.', '20s')) })),
   ring_rounds: Type.Optional(Type.Integer({ minimum: 1, maximum: 20, default: 1, description: 'A caller leaves the queue (overflow, else on_max_wait) once every logged-in agent of the queue has been rung this many times without answering.' })),
-  hold_music: Type.Optional(Type.String({ description: 'Prompt id of the hold music (prompts_dir/<id>.wav); default: a soft generated chime.' })),
+  hold_music: Type.Optional(PromptId('Prompt id of the hold music (prompts_dir/<id>.wav, which must exist); default: a soft generated chime.')),
   hours: Type.Optional(
     Obj(
       {
-        open: Type.Record(Type.String({ pattern: '^(mon|tue|wed|thu|fri|sat|sun)(-(mon|tue|wed|thu|fri|sat|sun))?$' }), Type.Union([TimeRange, Type.Array(TimeRange)])),
+        open: Type.Record(Days, Type.Union([TimeRange, Type.Array(TimeRange)])),
         holidays: Type.Optional(Type.Array(DateStr)),
       },
       'Opening hours of this queue (in addition to the main hours); a caller arriving when it is closed goes to overflow, else on_max_wait.',
@@ -228,7 +232,7 @@ const Priority = Obj({
 
 const Hours = Obj({
   open: Type.Record(
-    Type.String({ pattern: '^(mon|tue|wed|thu|fri|sat|sun)(-(mon|tue|wed|thu|fri|sat|sun))?$' }),
+    Days,
     Type.Union([TimeRange, Type.Array(TimeRange)]),
     { description: 'Day or day range → opening hours, e.g. "mon-fri": "09:00-18:00".' },
   ),
@@ -239,34 +243,38 @@ const Hours = Obj({
 // ---- bot -----------------------------------------------------------------------------------------
 
 /** What a menu key does: a shorthand string ("agent", "queue:billing", "repeat") or an action object. */
+/** What happens next (after a menu answer, an FAQ answer or a captured slot). */
+const Then = Type.String({ pattern: '^(agent|repeat|back|hangup|voicemail|menu|queue:[A-Za-z0-9_-]+|collect:[A-Za-z0-9_-]+)$', description: 'What happens next: "menu" (default: menu_prompt, then the next key), "agent", "queue:<id>", "collect:<slot>", "repeat", "back", "voicemail", "hangup".' });
+
 const MenuAction = Type.Recursive((Self) =>
   Type.Union([
-    Type.String({ pattern: '^(agent|repeat|back|hangup|voicemail|queue:[A-Za-z0-9_-]+|collect:[A-Za-z0-9_-]+)$', description: '"agent", "repeat", "back", "hangup", "voicemail", "queue:<id>" or "collect:<slot>".' }),
+    Type.String({ pattern: '^(agent|repeat|back|hangup|voicemail|faq|queue:[A-Za-z0-9_-]+|collect:[A-Za-z0-9_-]+)$', description: '"agent", "repeat", "back", "hangup", "voicemail", "faq" (the common-questions menu of the knowledge base), "queue:<id>" or "collect:<slot>".' }),
     Obj({
       say: Type.Optional(Type.String({ description: 'Spoken when the key is pressed.' })),
-      prompt: Type.Optional(Type.String({ description: 'Id of a recorded prompt (prompts_dir/<id>.wav) to play instead of say.' })),
-      then: Type.Optional(Type.String({ pattern: '^(agent|repeat|back|hangup|voicemail|menu|queue:[A-Za-z0-9_-]+|collect:[A-Za-z0-9_-]+)$', description: 'What happens after say: back to the menu (default), agent, queue:<id>, collect:<slot>, hangup.' })),
+      prompt: Type.Optional(PromptId('Id of a recorded prompt (prompts_dir/<id>.<voice>.wav or <id>.wav) to play instead of say; without say it must exist.')),
+      then: Type.Optional(Then),
       queue: Type.Optional(Type.String({ description: 'Hand off to this queue.' })),
-      menu: Type.Optional(Obj({ say: Type.String(), keys: Type.Record(Type.String({ pattern: '^[0-9*#]$' }), Self) }, 'A sub-menu.')),
+      menu: Type.Optional(Obj({ say: Type.String(), keys: Type.Record(Type.String({ pattern: '^[0-9*#]$' }), Self, { additionalProperties: false }) }, 'A sub-menu.')),
     }),
   ]),
 );
 
 const Bot = Obj({
   greeting: Type.String({ description: 'Played when the bot answers.' }),
+  vip_greeting: Type.Optional(Type.String({ description: 'Said to VIP callers (priority.vip_numbers) instead of the greeting, before they go straight to the queue; absent: no greeting at all.' })),
   language: Type.Optional(Language),
-  menu: Type.Optional(Type.Record(Type.String({ pattern: '^[0-9*#]$' }), MenuAction, { description: 'DTMF key → action. "0" goes to a human by default.' })),
+  menu: Type.Optional(Type.Record(Type.String({ pattern: '^[0-9*#]$' }), MenuAction, { additionalProperties: false, description: 'DTMF key (0-9, *, #) → action. An action is a word: "agent" (a person, default queue), "queue:<id>", "collect:<slot>" (ask for a bot.collect slot), "repeat" (say this menu again), "back" (previous menu), "voicemail", "hangup"; or a mapping: { say: "text", prompt: <recording id>, then: <word as before, or "menu" (default: menu_prompt, then the next key)>, queue: <id>, menu: { say: "text", keys: { <key>: <action> } } } for an answer, a hand-off or a sub-menu. "0" goes to a person unless given another action.' })),
   menu_prompt: Type.Optional(Type.String({ description: 'Said after an answer, to invite the next choice.' })),
   no_input: Type.Optional(Obj({ timeout: Type.Optional(Duration('Silence before the bot repeats itself.', '8s')), repeats: Type.Optional(Type.Integer({ minimum: 0, maximum: 5, default: 2 })), say: Type.Optional(Type.String()) })),
   no_match_say: Type.Optional(Type.String({ description: 'Said when input is not understood.' })),
-  faq: Type.Optional(Type.Array(Obj({ ask: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'Phrases that mean this question.' }), say: Type.String(), then: Type.Optional(Type.String()) }))),
+  faq: Type.Optional(Type.Array(Obj({ ask: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'Phrases that mean this question.' }), say: Type.String(), then: Type.Optional(Then) }))),
   synonyms: Type.Optional(Type.Record(Type.String({ minLength: 1 }), Type.Array(Type.String({ minLength: 1 })), { description: 'Word → words that mean the same for speech understanding, e.g. 修改: [更改, 改一下]. Added to built-in zh/en synonyms.' })),
   intents: Type.Optional(Type.Array(Obj({ id: Id('Intent id.'), phrases: Type.Array(Type.String(), { minItems: 1 }), queue: Type.Optional(Type.String()), say: Type.Optional(Type.String()) }), { description: 'Spoken intents that route to a queue.' })),
   collect: Type.Optional(
     Type.Record(
       Type.String({ pattern: '^[A-Za-z0-9_-]+$' }),
-      Obj({ say: Type.String(), kind: Type.Union([Type.Literal('digits'), Type.Literal('speech')]), length: Type.Optional(Type.Integer({ minimum: 1, maximum: 32 })), min_length: Type.Optional(Type.Integer({ minimum: 1, maximum: 32 })), max_length: Type.Optional(Type.Integer({ minimum: 1, maximum: 32 })), then: Type.Optional(Type.String()) }),
-      { description: 'Details the bot can capture: slot → how to ask.' },
+      Obj({ say: Type.String(), kind: Type.Union([Type.Literal('digits'), Type.Literal('speech')]), length: Type.Optional(Type.Integer({ minimum: 1, maximum: 32 })), min_length: Type.Optional(Type.Integer({ minimum: 1, maximum: 32 })), max_length: Type.Optional(Type.Integer({ minimum: 1, maximum: 32 })), then: Type.Optional(Then) }),
+      { additionalProperties: false, description: 'Details the bot can capture: slot → how to ask.' },
     ),
   ),
   handoff: Type.Optional(
@@ -312,10 +320,47 @@ const Bot = Obj({
   ),
 });
 
+// ---- knowledge base and quality inspection (issue 16) ---------------------------------------------
+
+const Knowledge = Obj(
+  {
+    file: Type.String({ minLength: 1, description: 'The knowledge-base file: YAML, or CSV with one entry per row (see the Knowledge base section of the README); a relative path is relative to this config file. Reloaded when it changes; an invalid file keeps the one in force.' }),
+    menu: Type.Optional(
+      Obj({
+        size: Type.Optional(Type.Integer({ minimum: 1, maximum: 8, default: 5, description: 'Entries per page of the common-questions menu (a bot.menu key set to "faq"), most asked first; 9 reads the next page.' })),
+        say: Type.Optional(Type.String({ description: 'Said before the list; default "Common questions." or "常见问题。".' })),
+      }),
+    ),
+  },
+  'The knowledge base the bot answers from, by speech and by the common-questions menu.',
+);
+
+export const QUALITY_METRICS = ['dead_air', 'over_talk', 'agent_first_word', 'agent_talk_ratio', 'caller_talk_ratio', 'silence_ratio', 'wait', 'transfers', 'caller_emotion_start', 'caller_emotion_end', 'survey_score', 'survey_offered', 'duration', 'holds', 'hold_time'] as const;
+export const QUALITY_SEVERITIES = ['info', 'minor', 'major', 'critical'] as const;
+const RuleCommon = {
+  id: Id('Rule id; appears in the evidence.'),
+  weight: Type.Integer({ minimum: 0, maximum: 100, description: 'Points taken off the 100 when the rule fires.' }),
+  severity: Type.Optional(OneOf(QUALITY_SEVERITIES, { default: 'minor', description: 'A critical rule flags the call whatever its score.' })),
+};
+const QualityRule = Type.Union([
+  Obj({ ...RuleCommon, metric: OneOf(QUALITY_METRICS, { description: 'What is measured (seconds, ratios 0..1, counts, emotion 0..1, survey score): see the Quality inspection section.' }), above: Type.Optional(Type.Number({ description: 'Fires when the value is above this.' })), below: Type.Optional(Type.Number({ description: 'Fires when the value is below this.' })) }, 'A threshold on a measured value.'),
+  Obj({ ...RuleCommon, require: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'One of these phrases must be said (fuzzy, as the bot understands speech).' }), speaker: Type.Optional(OneOf(['agent', 'caller', 'any'] as const, { default: 'agent' })), within: Type.Optional(Duration('…within this long of the start (or of the end, with at: end).')), at: Type.Optional(OneOf(['start', 'end'] as const, { default: 'start' })) }, 'A phrase the transcript must hold (a greeting, a closing).'),
+  Obj({ ...RuleCommon, forbid: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'Words that must not be said.' }), speaker: Type.Optional(OneOf(['agent', 'caller', 'any'] as const, { default: 'agent' })) }, 'Words the transcript must not hold.'),
+]);
+
+const Quality = Obj(
+  {
+    enabled: Type.Optional(Type.Boolean({ default: true })),
+    flag_below: Type.Optional(Type.Integer({ minimum: 0, maximum: 100, default: 80, description: 'A call scoring under this is flagged (quality.flagged).' })),
+    rules: Type.Optional(Type.Array(QualityRule, { description: 'Default: dead air over 8 s (30 points, major), over-talk over 3 s (25, major), agent first word after 5 s (10), wait over 60 s (10), caller upset at the end (20, major), survey under 3 of 5 (20, major).' })),
+  },
+  'Quality inspection of every agent call after it ends (needs storage.record_calls for the audio measures).',
+);
+
 // ---- speech, telemetry, storage ------------------------------------------------------------------
 
 const Speech = Obj({
-  asr: Type.Optional(Obj({ engine: Type.Optional(Type.Literal('vosk')), grammar: Type.Optional(Type.Boolean({ default: false, description: 'Restrict recognition to the phrases the bot understands (FAQ, intents, handoff phrases): more accurate with small models, but nothing else is transcribed.' })), model: Type.Optional(Type.String({ description: 'Vosk model directory (relative: under <storage.dir>/models).' })), models: Type.Optional(Type.Record(Language, Type.String(), { description: 'Per-language model directories.' })) })),
+  asr: Type.Optional(Obj({ engine: Type.Optional(Type.Literal('vosk')), grammar: Type.Optional(Type.Boolean({ default: false, description: 'Restrict recognition to the phrases the bot understands (FAQ, intents, handoff phrases): more accurate with small models, but nothing else is transcribed.' })), model: Type.Optional(Type.String({ description: 'Vosk model directory (relative: under <storage.dir>/models).' })), models: Type.Optional(Type.Record(Language, Type.String(), { additionalProperties: false, description: 'Per-language model directories.' })) })),
   vad: Type.Optional(Obj({ engine: Type.Optional(Type.Union([Type.Literal('silero'), Type.Literal('energy')], { default: 'silero' })), start: Type.Optional(Duration('Speech this long starts an utterance.', '0.2s')), end_silence: Type.Optional(Duration('Silence this long ends it.', '0.7s')), barge_in: Type.Optional(Duration('Caller speech this long stops a prompt.', '0.4s')), threshold: Type.Optional(Type.Number({ minimum: 0, maximum: 1, default: 0.5, description: 'Silero speech probability that counts as speech (the energy VAD ignores it).' })) })),
   emotion: Type.Optional(Obj({ model: Type.Optional(Type.String({ description: 'ONNX model file; its model card (.json beside it) describes inputs and labels. Default: the shipped baseline (models/emotion-baseline.onnx).' })), enabled: Type.Optional(Type.Boolean({ default: true })) })),
   tts: Type.Optional(Obj({ engine: Type.Optional(Type.Literal('espeak-ng')), voice: Type.Optional(Type.String({ default: 'cmn' })), rate: Type.Optional(Type.Integer({ minimum: 80, maximum: 400 })) })),
@@ -343,7 +388,8 @@ const Storage = Obj({
   keep_recordings: Type.Optional(Duration('Delete recordings older than this.', '90d')),
   keep_calls: Type.Optional(Duration('Delete call records older than this.', '2y')),
   mask_numbers_in_reports: Type.Optional(Type.Boolean({ default: true, description: 'Central IT sees 138****5678.' })),
-  record_calls: Type.Optional(Type.Boolean({ default: false, description: 'Record caller–agent conversations to <dir>/recordings/<call-id>.wav (kept for keep_recordings). Tell callers, as the law requires.' })),
+  record_calls: Type.Optional(Type.Boolean({ default: false, description: 'Record caller–agent conversations to <dir>/recordings/<call-id>.wav, a stereo file: the caller on the left channel, the agent on the right (kept for keep_recordings). Tell callers, as the law requires.' })),
+  record_mixed: Type.Optional(Type.Boolean({ default: false, description: 'With record_calls, also keep both voices mixed in one mono file, <call-id>.mixed.wav.' })),
 });
 
 const Logging = Obj({ level: Type.Optional(OneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, { default: 'info' })) });
@@ -386,7 +432,8 @@ export const ConfigSchema = Type.Object(
     site: Id('Site name; appears in MQTT topics and every record.'),
     node: Id('This box\'s name within the site.'),
     language: Type.Optional(Language),
-    timezone: Type.Optional(Type.String({ description: 'IANA zone for business hours, e.g. "Asia/Shanghai".' })),
+    timezone: Type.Optional(Type.String({ description: 'IANA zone for business hours, e.g. "Asia/Shanghai" (checked against the zones the box knows).' })),
+    country_code: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,2}$', description: 'Country calling code without "+", e.g. "86": configured and calling numbers in national form ("13900000001", "021...") are matched as +86... . Without it, configured numbers must be E.164.' })),
     lines: Type.Array(Discriminated([GsmLine, AnalogLine, SipLine], 'A phone line: kind gsm, analog or sip.'), { minItems: 1 }),
     sip: Type.Optional(SipSection),
     agents: Type.Optional(Type.Array(Agent)),
@@ -397,6 +444,8 @@ export const ConfigSchema = Type.Object(
     hours: Type.Optional(Hours),
     bot: Bot,
     speech: Type.Optional(Speech),
+    knowledge: Type.Optional(Knowledge),
+    quality: Type.Optional(Quality),
     mqtt: Type.Optional(Mqtt),
     storage: Type.Optional(Storage),
     logging: Type.Optional(Logging),
@@ -417,6 +466,9 @@ export type RoutingConfig = NonNullable<Config['routing']>;
 export type BotConfig = Config['bot'];
 export type ConsoleConfig = NonNullable<Config['console']>;
 export type MenuActionConfig = Static<typeof MenuAction>;
+export type KnowledgeConfig = NonNullable<Config['knowledge']>;
+export type QualityConfig = NonNullable<Config['quality']>;
+export type QualityRuleConfig = Static<typeof QualityRule>;
 
 /** The schema as a plain JSON document (what `frontdesk schema` prints). */
 export function jsonSchema(): Record<string, unknown> {

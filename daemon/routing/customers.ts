@@ -1,4 +1,6 @@
 import type { Db } from '../store/db.js';
+import type { Config } from '../config/schema.js';
+import { numberVariants } from '../config/values.js';
 
 /** What the store knows of a caller, for priority and the sticky agent. */
 export interface CustomerInfo {
@@ -10,18 +12,25 @@ export interface CustomerInfo {
   lastAgent?: { extension: string; at: number };
 }
 
-/** Reads the customer record and call history; never throws (a store hiccup must not block a handoff). */
-export function customerLookup(db: Db): (caller: string, callId: string) => Promise<CustomerInfo> {
+/**
+ * Reads the customer record and call history; never throws (a store hiccup must not block a handoff).
+ * The caller is looked up in every form the store may hold it in (numberVariants: national, E.164,
+ * with country_code from the config), so a VIP tag or an earlier call is found whichever line the
+ * number came in on.
+ */
+export function customerLookup(db: Db, config?: () => Pick<Config, 'country_code'>): (caller: string, callId: string) => Promise<CustomerInfo> {
   return async (caller, callId) => {
-    const c = await db.get<{ vip: number; tags: string | null }>('SELECT vip, tags FROM customers WHERE number = ?', [caller]);
-    const prev = await db.get<{ at: string }>('SELECT offered_at AS at FROM calls WHERE caller = ? AND id != ? ORDER BY offered_at DESC LIMIT 1', [caller, callId]);
+    const forms = numberVariants(caller, config?.().country_code);
+    const any = forms.map(() => '?').join(', ');
+    const rows = await db.all<{ vip: number; tags: string | null }>(`SELECT vip, tags FROM customers WHERE number IN (${any})`, forms);
+    const prev = await db.get<{ at: string }>(`SELECT offered_at AS at FROM calls WHERE caller IN (${any}) AND id != ? ORDER BY offered_at DESC LIMIT 1`, [...forms, callId]);
     const agent = await db.get<{ ext: string; at: string }>(
-      'SELECT agent_ext AS ext, COALESCE(ended_at, agent_answered_at) AS at FROM calls WHERE caller = ? AND id != ? AND agent_ext IS NOT NULL ORDER BY offered_at DESC LIMIT 1',
-      [caller, callId],
+      `SELECT agent_ext AS ext, COALESCE(ended_at, agent_answered_at) AS at FROM calls WHERE caller IN (${any}) AND id != ? AND agent_ext IS NOT NULL ORDER BY offered_at DESC LIMIT 1`,
+      [...forms, callId],
     );
-    const tags = (c?.tags ?? '').split(/[,\s]+/).map((t) => t.toLowerCase());
+    const tags = rows.flatMap((c) => (c.tags ?? '').split(/[,\s]+/).map((t) => t.toLowerCase()));
     return {
-      vip: Boolean(c?.vip) || tags.includes('vip'),
+      vip: rows.some((c) => Boolean(c.vip)) || tags.includes('vip'),
       ...(prev ? { previousCallAt: Date.parse(prev.at) } : {}),
       ...(agent?.ext && agent.at ? { lastAgent: { extension: agent.ext, at: Date.parse(agent.at) } } : {}),
     };

@@ -2,7 +2,7 @@ import type { DialOptions, Leg } from '../../drivers/line.js';
 import type { DomainEvents, QueueExitReason } from '../bus/events.js';
 import type { Config, QueueConfig } from '../config/schema.js';
 import { durationOr } from '../config/duration.js';
-import { isOpen } from '../bot/hours.js';
+import { isOpenSafe } from '../bot/hours.js';
 import type { Logger } from '../log.js';
 import type { AgentInfo, AgentPool, RingResult } from './agents.js';
 import { WaitEstimator } from './estimator.js';
@@ -297,7 +297,7 @@ export class Router {
       if (allTried) e.tried.clear();
       return;
     }
-    if (q.hours && !isOpen(q.hours, cfg.timezone, new Date(now))) return this.overflowOrExit(e, 'closed');
+    if (q.hours && !isOpenSafe(cfg, q.hours, cfg.timezone, new Date(now), { alarm: (a) => this.deps.emit('alarm', a), log: this.deps.log }, `queues[${cfg.queues?.indexOf(q) ?? 0}].hours`)) return this.overflowOrExit(e, 'closed');
     if (present.length === 0) {
       if (q.overflow && q.overflow.when_no_agents !== false) return this.overflowOrExit(e, 'empty');
       return this.exit(e, 'empty');

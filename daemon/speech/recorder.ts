@@ -190,10 +190,14 @@ export class WavWriter {
   private batch: Buffer[] = [];
   private bytes = 0;
 
-  constructor(private readonly path: string) {
+  constructor(
+    private readonly path: string,
+    /** 2: stereo, samples interleaved by the caller. */
+    private readonly channels = 1,
+  ) {
     this.part = `${path}.part`;
     this.fh = open(this.part, 'w');
-    this.chain = this.fh.then((fh) => fh.write(encodeWav(Buffer.alloc(0), SAMPLE_RATE), 0, 44, 0));
+    this.chain = this.fh.then((fh) => fh.write(encodeWav(Buffer.alloc(0), SAMPLE_RATE, channels), 0, 44, 0));
     this.chain.catch(() => undefined); // reported by close()
   }
 
@@ -208,7 +212,7 @@ export class WavWriter {
     const fh = await this.fh;
     try {
       await this.chain;
-      const header = encodeWav(Buffer.alloc(0), SAMPLE_RATE);
+      const header = encodeWav(Buffer.alloc(0), SAMPLE_RATE, this.channels);
       header.writeUInt32LE(36 + this.bytes, 4);
       header.writeUInt32LE(this.bytes, 40);
       await fh.write(header, 0, 44, 0);

@@ -249,6 +249,49 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX call_notes_call ON call_notes(call_id);
     `,
   },
+  {
+    // Knowledge base and quality inspection (issue 16): what the KB answered and missed per call,
+    // all-time hit counts (the common-questions menu order), unanswered questions for review, and
+    // one quality score per agent call with its evidence.
+    version: 11,
+    name: 'knowledge base log, hits, unanswered; quality scores',
+    sql: `
+      CREATE TABLE kb_log (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        call_id TEXT NOT NULL,             -- no foreign key: written while the call is in progress
+        at TEXT NOT NULL,
+        entry_id TEXT,                     -- NULL: unanswered
+        via TEXT NOT NULL,                 -- speech | menu
+        text TEXT
+      );
+      CREATE INDEX kb_log_at ON kb_log(at);
+      CREATE INDEX kb_log_call ON kb_log(call_id);
+      CREATE TABLE kb_hits (
+        entry_id TEXT PRIMARY KEY,
+        hits INTEGER NOT NULL,
+        last_at TEXT NOT NULL
+      );
+      CREATE TABLE kb_unanswered (
+        via TEXT NOT NULL,
+        text TEXT NOT NULL,                -- normalised utterance, or "key 7" for a menu miss
+        count INTEGER NOT NULL,
+        first_at TEXT NOT NULL,
+        last_at TEXT NOT NULL,
+        last_call_id TEXT,
+        PRIMARY KEY (via, text)
+      );
+      CREATE TABLE quality_scores (
+        call_id TEXT PRIMARY KEY,
+        agent TEXT,
+        at TEXT NOT NULL,
+        score INTEGER NOT NULL,
+        flagged INTEGER NOT NULL,
+        metrics TEXT NOT NULL,             -- JSON: measured values
+        findings TEXT NOT NULL             -- JSON: [{rule, severity, weight, value, atS, detail}]
+      );
+      CREATE INDEX quality_agent ON quality_scores(agent, at);
+    `,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -23,7 +23,9 @@ export async function applyRetention(db: Db, cfg: Config, now = Date.now()): Pro
   const oldVoicemail = await db.all<{ id: string; path: string }>('SELECT id, path FROM voicemail WHERE recorded_at < ?', [recordingsBefore]);
   const oldRecordings = await db.all<{ id: string; path: string }>('SELECT id, recording_path AS path FROM calls WHERE recording_path IS NOT NULL AND offered_at < ?', [recordingsBefore]);
   let files = 0;
-  for (const v of [...oldVoicemail, ...oldRecordings]) {
+  // A call recording may have its mixed copy beside it (storage.record_mixed).
+  const mixed = oldRecordings.map((r) => ({ id: r.id, path: r.path.replace(/\.wav$/, '.mixed.wav') })).filter((m) => m.path.endsWith('.mixed.wav'));
+  for (const v of [...oldVoicemail, ...oldRecordings, ...mixed]) {
     try {
       await unlink(v.path);
       files++;
@@ -37,6 +39,9 @@ export async function applyRetention(db: Db, cfg: Config, now = Date.now()): Pro
     const calls = await tx.run('DELETE FROM calls WHERE offered_at < ?', [callsBefore]);
     const sms = await tx.run('DELETE FROM sms WHERE received_at < ?', [callsBefore]);
     const states = await tx.run('DELETE FROM agent_state_log WHERE at < ?', [callsBefore]);
+    // Per-call knowledge-base log and quality scores go with the calls (hit counts and the unanswered list stay).
+    await tx.run('DELETE FROM kb_log WHERE at < ?', [callsBefore]);
+    await tx.run('DELETE FROM quality_scores WHERE at < ?', [callsBefore]);
     return { calls: calls.changes, voicemails: vm.changes, files, sms: sms.changes, agentStates: states.changes };
   });
 }

@@ -192,7 +192,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       this.opts.log.error({ url: this.opts.url, username: this.opts.username, reason: authError, retryInMs: delay }, 'mqtt: the broker refused our credentials; check mqtt.username/password (or the client certificate); retrying slowly');
       this.emit('auth-failed', authError ?? 'refused', delay);
     } else {
-      this.opts.log.info({ url: this.opts.url, err: this.lastError, retryInMs: delay }, 'mqtt: broker unreachable; retrying');
+      this.opts.log.warn({ url: this.opts.url, err: this.lastError, retryInMs: delay }, 'mqtt: broker unreachable; retrying');
     }
     this.timer = setTimeout(() => this.attempt(), delay);
   }

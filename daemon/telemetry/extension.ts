@@ -10,6 +10,8 @@ import { AlarmBoard, checkDisk, checkOutbox, type BoxCheckOptions } from './alar
 import { commandRegistry, CommandError, DEFAULT_COMMANDS, type CommandRegistry } from './commands.js';
 import { Connection, type Backoff } from './connection.js';
 import { computeKpis, startOfDay } from './kpi.js';
+import { knowledgeKpis } from '../knowledge/kpi.js';
+import { qualityKpis } from '../quality/kpi.js';
 import { Publisher } from './publisher.js';
 import { RetainedState } from './state.js';
 
@@ -213,7 +215,9 @@ class Telemetry {
     const w15 = { from: new Date(now.getTime() - 15 * 60_000), to: now };
     const today = { from: startOfDay(now, this.config.timezone), to: now };
     const fcr = durationOr(m.fcr_window, '24h');
-    const [k15, kToday] = await Promise.all([computeKpis(this.ctx.db, w15, sl, fcr), computeKpis(this.ctx.db, today, sl, fcr)]);
+    // The call KPIs, the knowledge base's (FAQ hit rate, containment) and quality scores per agent.
+    const kpis = async (w: { from: Date; to: Date }): Promise<Record<string, unknown>> => ({ ...(await computeKpis(this.ctx.db, w, sl, fcr)), ...(await knowledgeKpis(this.ctx.db, w)), quality: await qualityKpis(this.ctx.db, w) });
+    const [k15, kToday] = await Promise.all([kpis(w15), kpis(today)]);
     return {
       schema: SCHEMA_VERSION,
       site: this.config.site,

@@ -64,8 +64,29 @@ export async function readWav(path: string): Promise<Pcm> {
   return parseWav(await readFile(path), path);
 }
 
-/** A mono 16-bit PCM WAV file image. */
-export function encodeWav(samples: Int16Array | Buffer, sampleRate: number): Buffer {
+/**
+ * The channels of a 16-bit PCM WAV kept apart (e.g. a two-leg call recording: caller left, agent
+ * right). Other encodings: use parseWav.
+ */
+export function parseWavChannels(buf: Buffer, name = 'WAV'): { sampleRate: number; channels: Int16Array[] } {
+  const ch = buf.length >= 24 && buf.toString('ascii', 12, 16) === 'fmt ' ? buf.readUInt16LE(22) : 1;
+  const bits = buf.length >= 36 ? buf.readUInt16LE(34) : 0;
+  if (bits !== 16) throw new Error(`${name}: expected 16-bit PCM for separate channels`);
+  const data = buf.indexOf('data', 12, 'ascii');
+  if (data < 0) throw new Error(`${name}: no data chunk`);
+  const pcm = buf.subarray(data + 8);
+  const frames = Math.floor(pcm.length / (2 * ch));
+  const channels = Array.from({ length: ch }, () => new Int16Array(frames));
+  for (let i = 0; i < frames; i++) for (let c = 0; c < ch; c++) channels[c]![i] = pcm.readInt16LE((i * ch + c) * 2);
+  return { sampleRate: buf.readUInt32LE(24), channels };
+}
+
+export async function readWavChannels(path: string): Promise<{ sampleRate: number; channels: Int16Array[] }> {
+  return parseWavChannels(await readFile(path), path);
+}
+
+/** A 16-bit PCM WAV file image (mono unless `channels` says otherwise; samples interleaved). */
+export function encodeWav(samples: Int16Array | Buffer, sampleRate: number, channels = 1): Buffer {
   const pcm = Buffer.isBuffer(samples) ? samples : Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength);
   const h = Buffer.alloc(44);
   h.write('RIFF', 0, 'ascii');
@@ -74,10 +95,10 @@ export function encodeWav(samples: Int16Array | Buffer, sampleRate: number): Buf
   h.write('fmt ', 12, 'ascii');
   h.writeUInt32LE(16, 16);
   h.writeUInt16LE(1, 20);
-  h.writeUInt16LE(1, 22);
+  h.writeUInt16LE(channels, 22);
   h.writeUInt32LE(sampleRate, 24);
-  h.writeUInt32LE(sampleRate * 2, 28);
-  h.writeUInt16LE(2, 32);
+  h.writeUInt32LE(sampleRate * 2 * channels, 28);
+  h.writeUInt16LE(2 * channels, 32);
   h.writeUInt16LE(16, 34);
   h.write('data', 36, 'ascii');
   h.writeUInt32LE(pcm.length, 40);

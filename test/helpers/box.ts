@@ -22,8 +22,8 @@ export interface BoxOptions {
   ringTimeout?: string;
   /** The speech section's body (indented two spaces); default: English TTS, no speech worker. */
   speech?: string;
-  /** storage.record_calls */
-  record?: boolean;
+  /** storage.record_calls ('mixed': and storage.record_mixed) */
+  record?: boolean | 'mixed';
   /**
    * Also an analog line pstn1 on an emulated V.253 voice modem (box.analog); an object sets the
    * emulator's options and adds YAML keys to the line (one per line, e.g. "silence_events: 2").
@@ -106,7 +106,7 @@ ${opts.bot ?? DEFAULT_BOT}
 speech:
 ${opts.speech ?? '  tts: { voice: en }\n  worker: false'}
 storage:
-  dir: ${dataDir}${opts.record ? '\n  record_calls: true' : ''}
+  dir: ${dataDir}${opts.record ? '\n  record_calls: true' : ''}${opts.record === 'mixed' ? '\n  record_mixed: true' : ''}
 logging:
   level: info
 service:

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dtmfTones, rms, tone, toneLevel, toneSamples } from '../../../drivers/audio/tones.js';
 import { startPhone, writeTestWav } from '../../helpers/baresip.js';
-import { readWav } from '../../../drivers/audio/wav.js';
+import { readWavChannels } from '../../../drivers/audio/wav.js';
 import { startBox } from '../../helpers/box.js';
 import { sleep } from '../../helpers/net.js';
 
@@ -74,9 +74,12 @@ t.test('GSM caller → greeting → DTMF 2 → answer → 0 → desk phone; audi
   t.ok(cdr.offered_at! <= cdr.answered_at! && cdr.answered_at! <= cdr.queued_at! && cdr.queued_at! <= cdr.agent_answered_at! && cdr.agent_answered_at! <= cdr.ended_at!, 'timestamps in order');
   // The conversation was recorded with both voices.
   const rec = await box.row<{ recording_path: string; recording_ms: number }>('SELECT recording_path, recording_ms FROM calls', [], (r) => r.recording_path !== null);
-  const wav = await readWav(rec.recording_path);
+  const wav = await readWavChannels(rec.recording_path);
   t.ok(rec.recording_ms >= 3000, `recording of ${rec.recording_ms} ms`);
-  t.ok(toneLevel(wav.samples, 1000) > 0.02 && toneLevel(wav.samples, 600) > 0.02, `the recording holds the caller (1 kHz ${toneLevel(wav.samples, 1000).toFixed(3)}) and the agent (600 Hz ${toneLevel(wav.samples, 600).toFixed(3)})`);
+  const [callerCh, agentCh] = wav.channels as [Int16Array, Int16Array];
+  t.equal(wav.channels.length, 2, 'a stereo recording');
+  t.ok(toneLevel(callerCh, 1000) > 0.02 && toneLevel(callerCh, 600) < 0.01, `left: the caller (1 kHz ${toneLevel(callerCh, 1000).toFixed(3)}, 600 Hz ${toneLevel(callerCh, 600).toFixed(3)})`);
+  t.ok(toneLevel(agentCh, 600) > 0.02 && toneLevel(agentCh, 1000) < 0.01, `right: the agent (600 Hz ${toneLevel(agentCh, 600).toFixed(3)}, 1 kHz ${toneLevel(agentCh, 1000).toFixed(3)})`);
   const timeline = await box.row<{ n: number }>('SELECT COUNT(*) AS n FROM call_timeline WHERE call_id = ?', [cdr.id!], (r) => r.n > 5);
   t.ok(timeline.n > 5, `timeline has ${timeline.n} rows`);
 });

@@ -10,12 +10,13 @@ import { freePort, sleep, waitFor } from '../../helpers/net.js';
 
 const MODES = ['voicemail', 'queue:general', 'extension:801', 'reject', 'extension:802'];
 
-t.test('lines[].answer on real lines: voicemail, queue, extension, reject (GSM and SIP)', async (t) => {
+t.test('lines[].answer on real lines: voicemail, queue, extension, reject (GSM, analog and SIP)', async (t) => {
   const phone = await startPhone({ user: '801', answer: 'auto' });
   t.teardown(() => phone.stop());
   const deadPbx = await freePort(1);
   const box = await startBox({
     lines: 5,
+    analog: { yaml: 'answer: reject' },
     gsmLine: (i) => `    answer: ${MODES[i]}`,
     // The SIP line takes the box's inbound SIP calls; it rejects them.
     moreLines: `  - id: trunk\n    kind: sip\n    host: 127.0.0.1\n    port: ${deadPbx}\n    answer: reject`,
@@ -89,6 +90,19 @@ t.test('lines[].answer on real lines: voicemail, queue, extension, reject (GSM a
     const cmds = modem.commands.slice(before).map((x) => x.line);
     t.ok(cmds.includes('AT+CHUP'), 'AT+CHUP sent');
     t.notOk(cmds.includes('ATA'), 'never answered');
+  });
+
+  await t.test('reject on analog: never off hook; recorded as rejected once the ringing stops', async (t) => {
+    const modem = box.analog!;
+    await waitFor(() => modem.commands.some((c) => c.line === 'AT+VLS=0'), 15_000, 'analog line initialised');
+    const from = mark(box);
+    modem.ring('+8613800000006');
+    const offered = await eventAfter(box, from, 'call.offered', (l) => l.lineId === 'pstn1');
+    await sleep(2500);
+    t.notOk(modem.commands.some((c) => c.line === 'AT+VLS=1' || c.line === 'ATA'), 'the modem was never taken off hook');
+    modem.hangup(); // the caller gives up
+    const c = await box.row<Record<string, string | null>>('SELECT * FROM calls WHERE id = ?', [String(offered.callId)], (r) => r.ended_at !== null, 20_000);
+    t.match(c, { outcome: 'rejected', answered_at: null });
   });
 
   await t.test('reject on SIP: 603 Decline', async (t) => {

@@ -82,8 +82,11 @@ t.test('a wrong trunk password: warn with the SIP status, agent-unreachable name
   // The installer fixes the password and reloads: the next caller reaches the agent, the alarm clears.
   const file = join(box.dir, 'frontdesk.yaml');
   await writeFile(file, (await readFile(file, 'utf8')).replace('password: wrong', 'password: fd-secret'));
+  const beforeReload = mark(box);
   box.daemon.kill('SIGHUP');
-  await eventAfter(box, from, 'line started', (l) => l.lineId === 'pbx', 20_000);
+  // The reload is committed (not just the line restarted) before the next caller dials.
+  await eventAfter(box, beforeReload, 'config reloaded', () => true, 20_000);
+  await eventAfter(box, beforeReload, 'line started', (l) => l.lineId === 'pbx', 20_000);
   const second = await callAndPress(box, 0, CALLER);
   await phone.waitEvent('CALL_ESTABLISHED', 30_000);
   await eventAfter(box, from, 'call.phase', (l) => l.callId === second && l.phase === 'connected');

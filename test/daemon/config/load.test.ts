@@ -19,7 +19,8 @@ t.test('both shipped examples are valid', async (t) => {
   const demo = await loadConfigFile(`${repoRoot}/config/demo.yaml`, {});
   t.equal(demo.config.lines[0]!.kind, 'gsm');
   t.match(demo.config.storage?.dir, /frontdesk-demo\/data$/, '${VAR:-default} falls back to the default');
-  const branch = await loadConfigFile(`${repoRoot}/config/branch-office.example.yaml`, secrets);
+  // Its files (/etc/frontdesk/ca.pem) exist only on a box: check-config's test covers them there.
+  const branch = await loadConfigFile(`${repoRoot}/config/branch-office.example.yaml`, secrets, { host: false });
   t.equal(branch.config.lines.length, 4);
   const pbx = branch.config.lines.find((l) => l.id === 'pbx');
   t.equal(pbx?.kind === 'sip' && pbx.password, 'pbx-secret', '${VAR} is expanded from the environment');

@@ -45,6 +45,24 @@ t.test('the real process: READY, watchdog, SIGHUP reload (invalid kept out), SIG
   const status = await notify.waitFor((m) => m.startsWith('STATUS=') && notify.messages.indexOf(m) > notify.messages.findIndex((x) => x.startsWith('RELOADING=1')));
   t.match(status, `config ${firstHash}`, 'still reports the old config');
 
+  // Issue 11's blockers: a misspelt zone and weekday never reach the running box.
+  await writeFile(file, `${config(dir, 'first')}timezone: Asia/Shanghia\nhours:\n  open:\n    mon-fir: "09:00-18:00"\n`);
+  d.kill('SIGHUP');
+  const rejected2 = await d.waitForLog((l) => l.msg.startsWith('config reload rejected') && l !== rejected);
+  t.match(rejected2.errors, [/frontdesk\.yaml:15:11: timezone: "Asia\/Shanghia" is not an IANA time zone; did you mean "Asia\/Shanghai"\?/, /frontdesk\.yaml:18:5: hours\.open\.mon-fir: "mon-fir" is not a weekday spec; did you mean "mon-fri"\?/]);
+  t.equal(rejected2.keeping, firstHash, 'the old config stays in force');
+
+  // A big broken file (validated off the main thread): the first 50 problems and how many more.
+  const agents = Array.from({ length: 2000 }, (_, i) => `  - extension: "${1000 + i}"\n    name: A${i}\n    skils: { x: 1 }\n`).join('');
+  await writeFile(file, `${config(dir, 'first')}agents:\n${agents}`);
+  d.kill('SIGHUP');
+  const rejected3 = await d.waitForLog((l) => l.msg.startsWith('config reload rejected') && l !== rejected && l !== rejected2);
+  const errs = rejected3.errors as string[];
+  t.equal(errs.length, 51, 'the first 50 problems ...');
+  t.match(errs[0], /frontdesk\.yaml:18:5: agents\[0\]\.skils: unknown key "skils"; did you mean "skills"\?/);
+  t.match(errs[50], /^\.\.\. and 1950 more \(frontdesk check-config .*frontdesk\.yaml lists them all\)$/, '... and how many more');
+  t.equal(rejected3.keeping, firstHash);
+
   // A valid new config is applied.
   await writeFile(file, config(dir, 'second'));
   d.kill('SIGHUP');

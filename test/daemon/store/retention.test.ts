@@ -21,12 +21,18 @@ t.test('old calls and recordings go, recent ones and the outbox stay', async (t)
   await db.run("INSERT INTO voicemail (id, call_id, recorded_at, path, duration_ms) VALUES ('v1', 'new', ?, ?, 1000), ('v2', 'new', ?, ?, 1000)", [iso(now - 12 * day), oldWav, iso(now - 1 * day), newWav]);
   const oldCallWav = join(dir, 'call.wav');
   await writeFile(oldCallWav, 'x');
+  await writeFile(join(dir, 'call.mixed.wav'), 'x'); // storage.record_mixed
   await db.run("INSERT INTO calls (id, line_id, offered_at, recording_path) VALUES ('mid', 'gsm1', ?, ?)", [iso(now - 20 * day), oldCallWav]);
   await db.run("INSERT INTO outbox (id, topic, payload, created_at) VALUES ('e1', 'events', '{}', ?)", [iso(now - 400 * day)]);
 
+  await db.run("INSERT INTO kb_log (call_id, at, entry_id, via) VALUES ('old', ?, 'hours', 'menu'), ('new', ?, 'hours', 'menu')", [iso(now - 40 * day), iso(now - 5 * day)]);
+  await db.run("INSERT INTO quality_scores (call_id, at, score, flagged, metrics, findings) VALUES ('old', ?, 90, 0, '{}', '[]'), ('new', ?, 90, 0, '{}', '[]')", [iso(now - 40 * day), iso(now - 5 * day)]);
   const cfg = { storage: { keep_calls: '30d', keep_recordings: '10d' } } as unknown as Config;
   const r = await applyRetention(db, cfg, now);
-  t.match(r, { calls: 1, voicemails: 1, files: 2 });
+  t.match(r, { calls: 1, voicemails: 1, files: 3 });
+  await t.rejects(access(join(dir, 'call.mixed.wav')), 'its mixed copy too');
+  t.same((await db.all<{ call_id: string }>('SELECT call_id FROM kb_log')).map((r) => r.call_id), ['new'], 'the knowledge-base log goes with the calls');
+  t.same((await db.all<{ call_id: string }>('SELECT call_id FROM quality_scores')).map((r) => r.call_id), ['new'], 'and so do quality scores');
   t.same((await db.all<{ id: string }>('SELECT id FROM calls ORDER BY id')).map((x) => x.id), ['mid', 'new']);
   await t.rejects(access(oldCallWav), 'a call recording older than keep_recordings is deleted');
   t.equal((await db.get<{ p: string | null }>("SELECT recording_path AS p FROM calls WHERE id = 'mid'"))?.p, null, 'and unlinked from its call, which stays');

@@ -1,0 +1,62 @@
+import { isIP } from 'node:net';
+import { parseUri } from '../../drivers/sip/uri.js';
+import type { Config } from './schema.js';
+import type { CrossIssue } from './cross-check.js';
+import { checkDate, checkTimeZone, normaliseConfigured, parseDays, parseTimeRange } from './values.js';
+
+type Path = (string | number)[];
+type HoursLike = { open?: Record<string, unknown>; holidays?: unknown[] };
+
+/**
+ * Values whose form the schema checks but whose meaning it cannot: the time zone exists, weekday
+ * specs name real days, time ranges are real times in order, holidays are calendar days, phone
+ * numbers are E.164 (or national with country_code), ports are usable. Uses the same parsers the
+ * box uses at run time.
+ */
+export function valueCheck(c: Config): CrossIssue[] {
+  const issues: CrossIssue[] = [];
+  const add = (path: Path, r: { ok: boolean; message?: string }, onKey = false): void => {
+    if (!r.ok) issues.push({ path, message: r.message!, ...(onKey ? { onKey } : {}) });
+  };
+
+  if (c.timezone !== undefined) add(['timezone'], checkTimeZone(c.timezone));
+
+  const hours = (h: HoursLike | undefined, at: Path): void => {
+    for (const [days, ranges] of Object.entries(h?.open ?? {})) {
+      add([...at, 'open', days], parseDays(days), true);
+      if (typeof ranges === 'string') add([...at, 'open', days], parseTimeRange(ranges));
+      else if (Array.isArray(ranges)) ranges.forEach((r, i) => typeof r === 'string' && add([...at, 'open', days, i], parseTimeRange(r)));
+    }
+    (h?.holidays ?? []).forEach((d, i) => typeof d === 'string' && add([...at, 'holidays', i], checkDate(d)));
+  };
+  hours(c.hours, ['hours']);
+  (c.queues ?? []).forEach((q, i) => hours(q.hours, ['queues', i, 'hours']));
+
+  (c.priority?.vip_numbers ?? []).forEach((n, i) => add(['priority', 'vip_numbers', i], normaliseConfigured(n, c.country_code)));
+
+  (c.agents ?? []).forEach((a, i) => {
+    if (!a.contact) return;
+    try {
+      const u = parseUri(a.contact);
+      if (!u.host) throw new Error('no host');
+    } catch (err) {
+      issues.push({ path: ['agents', i, 'contact'], message: `"${a.contact}" is not a SIP URI the box can call (${(err as Error).message}); e.g. "sip:801@192.168.10.21:5060"` });
+    }
+  });
+  (c.sip?.allow_from ?? []).forEach((cidr, i) => {
+    const [addr, bits] = cidr.split('/') as [string, string | undefined];
+    const v = isIP(addr);
+    if (v === 0) issues.push({ path: ['sip', 'allow_from', i], message: `"${addr}" is not an IP address` });
+    else if (bits !== undefined && Number(bits) > (v === 4 ? 32 : 128)) issues.push({ path: ['sip', 'allow_from', i], message: `"/${bits}" is longer than an IPv${v} address` });
+  });
+
+  const listen = c.sip?.listen ? Number(c.sip.listen.slice(c.sip.listen.lastIndexOf(':') + 1)) : undefined;
+  if (listen !== undefined && (listen < 1 || listen > 65535)) issues.push({ path: ['sip', 'listen'], message: `port ${listen} is outside 1-65535` });
+  const ranges = c.sip?.rtp_ports?.split('-').map(Number);
+  if (ranges) {
+    const [lo, hi] = ranges as [number, number];
+    if (lo < 1024 || lo >= hi || hi > 65535 || hi - lo < 2) issues.push({ path: ['sip', 'rtp_ports'], message: `"${c.sip?.rtp_ports}" is not a usable port range (low-high, within 1024-65535, at least 2 ports)` });
+    else if (listen !== undefined && listen >= lo && listen <= hi) issues.push({ path: ['sip', 'rtp_ports'], message: `"${c.sip?.rtp_ports}" includes the SIP port ${listen} (sip.listen)` });
+  }
+  return issues;
+}
