@@ -13,6 +13,10 @@ const commands: Record<string, { module: string; summary: string }> = {
   demo: { module: './commands/demo.js', summary: 'demo [--json]          a whole call on emulated hardware' },
   passwd: { module: './commands/passwd.js', summary: 'passwd                 print a password hash for console.users[].password_hash' },
   monitor: { module: './commands/monitor.js', summary: 'monitor --url URL      live view of boxes over MQTT, for central IT' },
+  originate: { module: './commands/originate.js', summary: 'originate --to N ...   dial out through the running daemon (bot or --agent EXT)' },
+  customers: { module: './commands/customers.js', summary: 'customers import|export|show   customer records: CSV in and out, one profile with history' },
+  campaigns: { module: './commands/campaigns.js', summary: 'campaigns export ID    a campaign\'s results as CSV' },
+  sms: { module: './commands/sms.js', summary: 'sms send|list ...      queue an SMS (the daemon sends it) / list the send queue' },
   knowledge: { module: './commands/knowledge.js', summary: 'knowledge unanswered|hits [-c FILE] [--json]  what the knowledge base missed / its hit counts' },
 };
 

@@ -8,6 +8,11 @@ import { RetentionExtension } from './store/retention.js';
 import { telemetryExtension } from './telemetry/extension.js';
 import { ConsoleExtension } from './console/extension.js';
 import { WebRtcPhones } from '../drivers/webrtc/phones.js';
+import { SmsExtension } from './sms/sms-extension.js';
+import { TicketsExtension } from './tickets/tickets-extension.js';
+import { OriginateExtension } from './campaigns/originate-extension.js';
+import { CustomersExtension } from './customers/customers-extension.js';
+import { CampaignsExtension } from './campaigns/campaigns-extension.js';
 import { KnowledgeExtension } from './knowledge/extension.js';
 import { QualityExtension } from './quality/extension.js';
 import { ConfigFaultsExtension } from './config/faults.js';
@@ -24,6 +29,9 @@ export function buildExtensions(_config: Config): Extension[] {
   const knowledge = new KnowledgeExtension();
   const phones = new WebRtcPhones();
   const calls = new CallsExtension(lines, speech, knowledge, phones);
+  // SMS hears replies and reports before the lines start; its sender runs only while they are up
+  // (after the call core, which must take calls as soon as the lines are up).
+  const sms = new SmsExtension(lines);
   const console = new ConsoleExtension({ agentAction: (ext, action, reason) => calls.agentAction(ext, action, reason), transfer: (callId, to) => calls.transfer(callId, to), callBack: (callId) => calls.callBack(callId), listen: (callId, ear, mode) => calls.listen(callId, ear, mode), incoming: (leg, line) => calls.incoming(leg, line), phones });
-  return [new StoreExtension(), new RetentionExtension(), telemetryExtension(), new ConfigFaultsExtension(), knowledge, new QualityExtension(), speech, lines, calls, console];
+  return [new StoreExtension(), new RetentionExtension(), telemetryExtension(), new ConfigFaultsExtension(), knowledge, new QualityExtension(), speech, new CustomersExtension(), sms, new TicketsExtension(sms), lines, calls, sms.sender, new OriginateExtension(lines, calls), new CampaignsExtension(lines, calls), console];
 }

@@ -76,12 +76,15 @@ export class BotSession {
   private readonly matcher: PhraseMatcher<Understood>;
   /** Utterances in a row whose emotion reading passed the handoff threshold. */
   private upset = 0;
+  /** Asked "are you calling about <queue> again?": 1 goes there. */
+  private confirmingRepeat: string | undefined;
   /** Knowledge-base entries in the call's language, by id. */
   private readonly kb = new Map<string, KbEntryView>();
 
   constructor(
     private readonly bot: BotConfig,
-    private readonly opts: { language?: string; vip?: boolean; knowledge?: KnowledgeSource; onKnowledge?: (e: KnowledgeEvent) => void } = {},
+    /** repeatQueue: the queue this caller was in on a recent call (bot.repeat_caller). */
+    private readonly opts: { language?: string; vip?: boolean; repeatQueue?: string; knowledge?: KnowledgeSource; onKnowledge?: (e: KnowledgeEvent) => void } = {},
   ) {
     this.zh = (opts.language ?? bot.language ?? 'zh-CN').startsWith('zh');
     for (const e of opts.knowledge?.entries(this.zh ? 'zh' : 'en') ?? []) this.kb.set(e.id, e);
@@ -119,10 +122,26 @@ export class BotSession {
       this.intent = 'vip';
       return this.handoff(undefined, 'vip', this.bot.vip_greeting ? [{ text: this.bot.vip_greeting }] : []);
     }
+    const r = this.bot.repeat_caller;
+    if (r && this.opts.repeatQueue) {
+      this.confirmingRepeat = this.opts.repeatQueue;
+      const topic = r.topics?.[this.opts.repeatQueue] ?? this.opts.repeatQueue;
+      return { say: [{ text: r.say.replace(/\{topic\}/g, topic) }], next: this.listen };
+    }
     return { say: [{ text: this.bot.greeting }], next: this.listen };
   }
 
   input(ev: Input): Step {
+    if (this.confirmingRepeat !== undefined) {
+      const q = this.confirmingRepeat;
+      this.confirmingRepeat = undefined;
+      if (ev.kind === 'digit' && ev.digit === '1') {
+        this.intent = `repeat:${q}`;
+        return this.handoff(q, 'menu', []);
+      }
+      // Anything else: the usual menu; a key other than 2 counts as a menu choice at once.
+      if (ev.kind !== 'digit' || ev.digit === '2') return { say: [{ text: this.bot.greeting }], next: this.listen };
+    }
     if (ev.kind === 'timeout') return this.onTimeout();
     if (ev.kind === 'speech') return this.onSpeech(ev);
     this.noInput = 0;

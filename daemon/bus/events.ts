@@ -6,8 +6,8 @@ import type { LineAlarm, LineHealth, Sms } from '../../drivers/line.js';
  * Payloads are plain JSON data (they are stored and published as they are).
  */
 export interface DomainEvents {
-  /** vip: the caller is on priority.vip_numbers (after number normalisation). */
-  'call.offered': { callId: string; lineId: string; caller?: string; callerName?: string; vip?: boolean };
+  /** direction outbound: the box dialled (originate, campaigns); `caller` is then the callee. vip: the caller is on priority.vip_numbers (after number normalisation). */
+  'call.offered': { callId: string; lineId: string; caller?: string; callerName?: string; vip?: boolean; direction?: 'outbound' };
   'call.phase': { callId: string; phase: CallPhase; detail?: Record<string, unknown> };
   /**
    * vip: on priority.vip_numbers, or a customer the store knows as VIP (found at handoff); slots: what
@@ -47,6 +47,27 @@ export interface DomainEvents {
   'callback.state': { id: string; callId: string; state: CallbackState; extension?: string; attempts?: number; detail?: string };
   /** A caller's post-call survey answer (CSAT): score on a 1..scale scale (default 5). */
   'survey.answered': { callId: string; score: number; scale?: number };
+  // After the call (issue 15): SMS out, tickets, originate.
+  /** The bot captured a detail the flow asked for (slot), with everything captured so far. */
+  'bot.captured': { callId: string; slot: string; slots: Record<string, string> };
+  /** An SMS was queued durably (parts: PDUs it takes). */
+  'sms.queued': { id: string; to: string; kind: string; parts: number; callId?: string; ticket?: string };
+  /** Every part went out; mrs are the message references the modem gave. */
+  'sms.sent': { id: string; to: string; lineId: string; parts: number; mrs: number[]; attempts: number };
+  /** A try failed; final: no more tries (state failed), else retried at retryAt. */
+  'sms.failed': { id: string; to: string; attempts: number; error: string; final: boolean; retryAt?: string };
+  /** A delivery report from the network (matched to a sent message when id is set). */
+  'sms.status': { lineId: string; mr: number; to: string; status: number; outcome: 'delivered' | 'pending' | 'failed'; dischargedAt: string; id?: string };
+  /** A number sent an opt-out word: no more SMS to it. */
+  'sms.optout': { number: string; word: string };
+  /** A ticket (工单) was opened. `ticket` is its number (not called number: reports mask numbers). */
+  'ticket.created': { ticket: string; status: string; by: string; callId?: string; customer?: string; owner?: string; subject?: string; fields: Record<string, string> };
+  /** A ticket changed: status, owner, or a note. */
+  'ticket.updated': { ticket: string; by: string; status?: string; owner?: string; note?: string };
+  /** The box dialled out on request (MQTT originate, CLI): where, and what the callee is connected to. */
+  /** A campaign contact's try ended (state retry: tried again later; done/skipped: final outcome). */
+  'campaign.contact': { campaign: string; number: string; attempt: number; result: string; state: 'retry' | 'done' | 'skipped'; lineId?: string; retryAt?: string };
+  'call.originated': { id: string; lineId: string; target: string; connect: 'bot' | 'agent'; extension?: string; by: string; result: 'answered' | 'busy' | 'no-answer' | 'failed' | 'refused'; detail?: string };
   // Knowledge base (issue 16).
   /** The bot answered from a knowledge-base entry (by speech or the common-questions menu). */
   'kb.answered': { callId: string; entry: string; via: KbVia; language: string };

@@ -92,6 +92,8 @@ export class Call {
       vip: this.vip,
       ...(this.customer.remote.number ? { caller: this.customer.remote.number } : {}),
       ...(this.customer.remote.name ? { callerName: this.customer.remote.name } : {}),
+      // Dialled by the box: kept out of the inbound KPIs.
+      ...(this.customer.direction === 'outbound' ? { direction: 'outbound' as const } : {}),
     });
   }
 

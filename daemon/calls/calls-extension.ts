@@ -12,6 +12,7 @@ import { Router } from '../routing/router.js';
 import { Callbacks } from '../routing/callbacks.js';
 import { DialGate } from '../routing/dial-policy.js';
 import { customerLookup } from '../routing/customers.js';
+import { withCrmLookup } from '../customers/lookup.js';
 import { applyAgentAction, featureCodes, matchFeatureCode, runFeatureCode, type AgentAction } from '../routing/feature-codes.js';
 import { CommandError, commandRegistry } from '../telemetry/commands.js';
 import { PromptResolver } from '../speech/prompts.js';
@@ -217,6 +218,12 @@ export class CallsExtension implements Extension {
       this.track(p);
       return;
     }
+    this.runBot(leg);
+  }
+
+  /** Run the bot flow on a leg: an incoming call, or an answered outbound one (originate). */
+  runBot(leg: Leg): void {
+    const cfg = this.ctx.config();
     const dataDir = cfg.storage?.dir ?? DEFAULT_DATA_DIR;
     const p = runInboundCall(leg, {
       bus: this.ctx.bus,
@@ -225,7 +232,9 @@ export class CallsExtension implements Extension {
       prompts: this.prompts,
       agents: this.agents,
       router: this.router,
-      customers: customerLookup(this.ctx.db, () => this.ctx.config()),
+      recentQueue: async (caller, callId, withinMs) =>
+        (await this.ctx.db.get<{ q: string }>('SELECT queue_id AS q FROM calls WHERE caller = ? AND id != ? AND queue_id IS NOT NULL AND offered_at >= ? ORDER BY offered_at DESC LIMIT 1', [caller, callId, new Date(Date.now() - withinMs).toISOString()]))?.q,
+      customers: withCrmLookup(customerLookup(this.ctx.db, () => this.ctx.config()), { db: this.ctx.db, log: this.ctx.log.child({ component: 'crm-lookup' }), config: () => this.ctx.config() }),
       callbacks: async (r) => void (await this.callbacks.request(r)),
       voicemailDir: join(dataDir, 'voicemail'),
       dialAgent: (agent, opts) => this.dialAgent(agent, opts),

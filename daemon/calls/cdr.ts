@@ -18,7 +18,7 @@ export function registerCallWriters(register: Register): void {
   registerRoutingWriters(register);
   register('call.offered', async (tx, ev) => {
     const d = ev.data;
-    await tx.run('INSERT OR IGNORE INTO calls (id, line_id, direction, caller, caller_name, offered_at, vip) VALUES (?, ?, ?, ?, ?, ?, ?)', [d.callId, d.lineId, 'inbound', d.caller ?? null, d.callerName ?? null, ev.at, d.vip ? 1 : 0]);
+    await tx.run('INSERT OR IGNORE INTO calls (id, line_id, direction, caller, caller_name, offered_at, vip) VALUES (?, ?, ?, ?, ?, ?, ?)', [d.callId, d.lineId, d.direction ?? 'inbound', d.caller ?? null, d.callerName ?? null, ev.at, d.vip ? 1 : 0]);
     if (d.caller) {
       await tx.run('INSERT INTO customers (number, created_at, last_call_at) VALUES (?, ?, ?) ON CONFLICT(number) DO UPDATE SET last_call_at = excluded.last_call_at', [d.caller, ev.at, ev.at]);
     }

@@ -5,7 +5,7 @@ import type { MediaPort } from '../../drivers/media/port.js';
 import { tone } from '../../drivers/audio/tones.js';
 import type { Bus } from '../bus/bus.js';
 import type { Config } from '../config/schema.js';
-import { durationOr } from '../config/duration.js';
+import { durationMs, durationOr } from '../config/duration.js';
 import type { Logger } from '../log.js';
 import { BotSession, type BotSummary, type Step } from '../bot/dialog.js';
 import type { KnowledgeSource } from '../bot/knowledge.js';
@@ -20,6 +20,7 @@ import type { SpeechService } from '../speech/supervisor.js';
 import { handOff, ringExtension, type DialAgent, type HandoffDeps, type HandoffRequest, type HandoffResult } from './handoff.js';
 import { askSurvey, isLowScore, surveyApplies, SURVEY_SCALE, type SurveyConfig } from '../bot/survey.js';
 import { Speaker } from './speak.js';
+import { runCaptureHooks } from './capture.js';
 import { guardSilence, silentCallerMs } from './silence-guard.js';
 
 export interface CallDeps extends HandoffDeps {
@@ -34,6 +35,8 @@ export interface CallDeps extends HandoffDeps {
   speech?: SpeechService;
   /** Told of each new call (the call core keeps them by id for transfers). */
   onCall?: (call: Call) => void;
+  /** The queue this caller was in on a call within `withinMs` (bot.repeat_caller). */
+  recentQueue?: (caller: string, callId: string, withinMs: number) => Promise<string | undefined>;
   /** Rings one desk phone (lines[].answer: extension:<ext>). */
   dialAgent: DialAgent;
   /** Raise (with the message) or clear the supervisor's low-survey-score alarm. */
@@ -61,7 +64,8 @@ export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
   const answerMode = lineCfg?.answer ?? 'bot';
   if (answerMode === 'reject') return reject(call, lineCfg?.kind);
   try {
-    await leg.answer();
+    // An outbound leg (originate, campaigns) arrives already answered.
+    if (leg.state !== 'answered') await leg.answer();
   } catch (err) {
     log.warn({ err }, 'could not answer');
     const end = call.customerEnd;
@@ -196,8 +200,9 @@ export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
       return await afterHandoff(r, kind === 'queue' ? target : undefined);
     }
 
+    const repeatQueue = cfg.bot.repeat_caller && call.caller ? await deps.recentQueue?.(call.caller, call.id, durationMs(cfg.bot.repeat_caller.within)).catch(() => undefined) : undefined;
     const kb = deps.knowledge?.();
-    const bot = new BotSession(cfg.bot, { language: lang, vip, ...(kb ? { knowledge: kb, onKnowledge: (e) => (e.type === 'kb.answered' ? call.emit(e.type, { callId: call.id, entry: e.entry, via: e.via, language: lang }) : call.emit(e.type, { callId: call.id, via: e.via, text: e.text })) } : {}) });
+    const bot = new BotSession(cfg.bot, { language: lang, vip, ...(repeatQueue ? { repeatQueue } : {}), ...(kb ? { knowledge: kb, onKnowledge: (e) => (e.type === 'kb.answered' ? call.emit(e.type, { callId: call.id, entry: e.entry, via: e.via, language: lang }) : call.emit(e.type, { callId: call.id, via: e.via, text: e.text })) } : {}) });
     let step: Step = bot.start();
     if (cfg.speech?.asr?.grammar) speech?.setGrammar(bot.phrases());
     for (;;) {
@@ -210,10 +215,18 @@ export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
         // Speech that cut the prompt short is delivered when its utterance ends.
         const ev = await input.next(next.timeoutMs, signal);
         if (signal.aborted) return await leftTheBot(call, bot);
+        const before = bot.summary().slots;
         step = bot.input(ev);
         const sum = bot.summary();
         call.slots = sum.slots;
         call.menuPath = sum.menuPath;
+        const slot = Object.keys(sum.slots).find((k) => sum.slots[k] !== before[k]);
+        if (slot) {
+          // A detail the flow asked for: reported, and features (tickets) may add what to say.
+          call.emit('bot.captured', { callId: call.id, slot, slots: sum.slots });
+          const extra = await runCaptureHooks({ callId: call.id, lineId: leg.lineId, slot, slots: sum.slots, ...(call.caller ? { caller: call.caller } : {}) }, 3000, (err) => log.error({ err }, 'capture hook failed'));
+          if (extra.length) step = { ...step, say: [...extra, ...step.say] };
+        }
         const turn = ev.kind === 'digit' ? { kind: 'dtmf' as const, value: ev.digit } : ev.kind === 'speech' ? { kind: 'speech' as const, value: ev.text ?? '' } : { kind: 'timeout' as const, value: '' };
         // An untranscribed utterance that changed nothing is not a turn.
         if (ev.kind !== 'speech' || ev.text || step.next.kind !== 'listen') call.emit('bot.turn', { callId: call.id, input: turn, ...(bot.summary().intent ? { intent: bot.summary().intent! } : {}), ...(step.say[0] ? { say: step.say.map((s) => s.text).join(' ') } : {}) });

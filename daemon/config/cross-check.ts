@@ -14,7 +14,7 @@ export interface CrossIssue {
  */
 export function crossCheck(c: Config): CrossIssue[] {
   const issues: CrossIssue[] = [];
-  for (const part of [ids, lines, queues, menus, consoleUsers]) {
+  for (const part of [ids, lines, queues, menus, consoleUsers, afterCallRefs]) {
     try {
       issues.push(...part(c));
     } catch (err) {
@@ -132,5 +132,35 @@ function consoleUsers(c: Config): CrossIssue[] {
     if (u.role === 'agent' && !u.extension) issues.push({ path: ['console', 'users', i], message: `user "${u.name}" has role agent but no extension` });
     if (u.extension && !extensions.has(u.extension)) issues.push({ path: ['console', 'users', i, 'extension'], message: `no agent with extension "${u.extension}"` });
   });
+  return issues;
+}
+
+/** SMS templates, tickets and campaigns: the slots, templates and lines they name must exist. */
+function afterCallRefs(c: Config): CrossIssue[] {
+  const issues: CrossIssue[] = [];
+  const slots = new Set(Object.keys(c.bot.collect ?? {}));
+  const templates = c.sms?.templates ?? {};
+  const template = (id: string, path: (string | number)[]): void => {
+    if (!(id in templates)) issues.push({ path, message: `no sms.templates.${id} (templates: ${Object.keys(templates).join(', ') || 'none defined'})` });
+  };
+  const slot = (s: string, path: (string | number)[], onKey = false): void => {
+    if (!slots.has(s)) issues.push({ path, message: `no bot.collect slot "${s}"`, ...(onKey ? { onKey } : {}) });
+  };
+  for (const [s, id] of Object.entries(c.sms?.on_capture ?? {})) {
+    slot(s, ['sms', 'on_capture', s], true);
+    template(id, ['sms', 'on_capture', s]);
+  }
+  c.tickets?.when_captured.forEach((s, i) => slot(s, ['tickets', 'when_captured', i]));
+  if (c.tickets?.sms) template(c.tickets.sms, ['tickets', 'sms']);
+  const lines = new Map(c.lines.map((l) => [l.id, l.kind]));
+  (c.campaigns ?? []).forEach((camp, i) =>
+    camp.lines.forEach((id, k) => {
+      const kind = lines.get(id);
+      if (!kind) issues.push({ path: ['campaigns', i, 'lines', k], message: `no line "${id}"` });
+      else if (kind === 'sip') issues.push({ path: ['campaigns', i, 'lines', k], message: `line "${id}" is a SIP line; campaigns call out on GSM or analog lines` });
+    }),
+  );
+  const ids = new Set<string>();
+  (c.campaigns ?? []).forEach((camp, i) => (ids.has(camp.id) ? issues.push({ path: ['campaigns', i, 'id'], message: `duplicate campaign id "${camp.id}"` }) : ids.add(camp.id)));
   return issues;
 }

@@ -297,12 +297,23 @@ const Bot = Obj({
   ),
   voicemail: Type.Optional(Obj({ say: Type.Optional(Type.String()), max_length: Type.Optional(Duration('Longest message.', '2m')) })),
   goodbye: Type.Optional(Type.String()),
+  repeat_caller: Type.Optional(
+    Obj(
+      {
+        within: Duration('A caller who was queued for a person this recently is asked first whether they call about the same thing.'),
+        say: Type.String({ description: 'The question; {topic} is the queue\'s topic, e.g. "您是要继续咨询{topic}吗?是请按1,其他业务请按2。" 1 goes to that queue; any other key is the menu as usual.' }),
+        topics: Type.Optional(Type.Record(Type.String({ pattern: '^[A-Za-z0-9_-]+$' }), Type.String({ minLength: 1 }), { description: 'Queue id → how to say it ("billing": "账单"); default: the queue id.' })),
+      },
+      'Repeat callers: "are you calling about … again?" before the menu.',
+    ),
+  ),
   survey: Type.Optional(
     Obj(
       {
         say: Type.String({ description: 'The survey question; ask for a key from 1 (bad) to 5 (good).' }),
         after_agent: Type.Optional(Type.Boolean({ default: true, description: 'Ask callers who stay on the line after the agent hung up.' })),
         after_bot: Type.Optional(Type.Boolean({ default: false, description: 'Ask callers whose call the bot resolved, before it hangs up.' })),
+        sms: Type.Optional(Type.Boolean({ default: false, description: 'Also ask by SMS after the call (text and follow-up in sms.survey); with after_agent: false only by SMS.' })),
         timeout: Type.Optional(Duration('Wait this long for the key.', '8s')),
         thanks: Type.Optional(Type.String({ description: 'Said after a score (default: a short thank-you).' })),
         low_score: Type.Optional(
@@ -380,6 +391,7 @@ const Mqtt = Obj({
   service_level: Type.Optional(Duration('Service-level threshold: answered within this time.', '20s')),
   fcr_window: Type.Optional(Duration('First-contact resolution: a call from a number that already called within this long is a repeat.', '24h')),
   commands: Type.Optional(Type.Array(Type.String({ pattern: '^[a-z][a-z-]*$' }), { description: 'Commands accepted on cmd/<name>.' })),
+  command_tokens: Type.Optional(Type.Record(Type.String({ pattern: '^[a-z][a-z-]*$' }), Type.String({ minLength: 16 }), { description: 'Command → secret the sender must put in the payload as "token" (e.g. originate: ${ORIGINATE_TOKEN}); without it the command is refused as unauthorised.' })),
   outbox: Type.Optional(Obj({ max_events: Type.Optional(Type.Integer({ minimum: 100, default: 1000000 })), alarm_at: Type.Optional(Type.Number({ minimum: 0.1, maximum: 1, default: 0.8, description: 'Raise an alarm at this fraction of max_events.' })) })),
 });
 
@@ -424,6 +436,81 @@ const ConsoleSection = Obj(
   'The staff console: wallboard and agent workbench in a browser. Off unless present.',
 );
 
+// ---- after the call: SMS, tickets (issue 15) -----------------------------------------------------
+
+const TemplateId = Type.String({ pattern: '^[A-Za-z0-9_-]+$', description: 'A template id from sms.templates.' });
+
+const SmsSection = Obj(
+  {
+    per_line_per_minute: Type.Optional(Type.Integer({ minimum: 1, maximum: 60, default: 6, description: 'SMS parts (PDUs) one line sends per minute at most, spaced evenly; more wait their turn or go out on another line.' })),
+    retry: Type.Optional(Obj({ attempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 20, default: 5, description: 'Tries before a message is given up (alarm sms-failed).' })), after: Type.Optional(Duration('Wait before the first retry; doubles each time, at most 1h.', '30s')) })),
+    opt_out_words: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'A reply that is exactly one of these stops all SMS to that number (default 退订, TD, T, STOP, UNSUBSCRIBE).' })),
+    templates: Type.Optional(Type.Record(Type.String({ pattern: '^[A-Za-z0-9_-]+$' }), Type.String({ minLength: 1 }), { description: 'Template id → text with {slot} placeholders (captured slots, {ticket}, {caller}).' })),
+    on_capture: Type.Optional(Type.Record(Type.String({ pattern: '^[A-Za-z0-9_-]+$' }), TemplateId, { description: 'Bot slot → template: when the bot captures that slot, the caller gets this SMS (e.g. order_number: order_confirm).' })),
+    survey: Type.Optional(
+      Obj(
+        {
+          text: Type.Optional(Type.String({ minLength: 1, description: 'The question, sent after the call when bot.survey.sms is true.' })),
+          window: Type.Optional(Duration('A reply counts for the call when it comes within this time.', '24h')),
+          low_score: Type.Optional(Obj({ below: Type.Optional(Type.Integer({ minimum: 2, maximum: 5, default: 3, description: 'Scores below this trigger the follow-up.' })), then: OneOf(['alarm'] as const, { description: 'alarm: a supervisor alarm (sms-survey-low-score, source: the call id).' }) })),
+        },
+        'The SMS survey (bot.survey.sms): a 1-5 question after the call; the reply is matched to the call and counts in CSAT.',
+      ),
+    ),
+  },
+  'Sending SMS over the GSM lines: a durable queue with retries, per-line rate, delivery reports and opt-outs.',
+);
+
+const Tickets = Obj(
+  {
+    when_captured: Type.Array(Type.String({ pattern: '^[A-Za-z0-9_-]+$' }), { minItems: 1, description: 'Bot slots: once the bot has captured all of these in a call, a ticket is opened with them.' }),
+    say: Type.Optional(Type.String({ description: 'Said to the caller when the ticket is opened; {ticket} is the number, spoken digit by digit.' })),
+    sms: Type.Optional(TemplateId),
+    subject: Type.Optional(Type.String({ description: 'Subject of bot tickets; {slot} placeholders allowed.' })),
+  },
+  'Tickets (工单): opened by the bot from captured details, or by an agent (MQTT ticket command).',
+);
+
+const Campaign = Obj(
+  {
+    id: Id('Campaign id; in events and the export.'),
+    contacts: Type.String({ minLength: 1, description: 'CSV file with a header: number[,name]. Read at start and on reload; numbers already in the campaign keep their progress.' }),
+    lines: Type.Array(Type.String(), { minItems: 1, description: 'GSM or analog line ids to call on; each carries one call at a time.' }),
+    window: Type.Optional(Obj({ open: Type.Record(Type.String({ pattern: '^(mon|tue|wed|thu|fri|sat|sun)(-(mon|tue|wed|thu|fri|sat|sun))?$' }), Type.Union([TimeRange, Type.Array(TimeRange)])), holidays: Type.Optional(Type.Array(DateStr)) }, 'When contacts may be called, in timezone; outside it nobody is dialled (default: always).')),
+    attempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 10, default: 3, description: 'Tries per contact (busy, no answer, failed) before giving up.' })),
+    retry_after: Type.Optional(Duration('Spacing between tries of one contact.', '30m')),
+    ring_timeout: Type.Optional(Duration('Give up a try that is not answered within this.', '30s')),
+    do_not_call: Type.Optional(Type.Array(E164, { description: 'Never dialled; such contacts are recorded as skipped (do-not-call).' })),
+  },
+  'A follow-up campaign (回访): the bot flow calls a contact list.',
+);
+
+/** Events the CRM webhook may carry. */
+export const WEBHOOK_EVENTS = ['call.ended', 'ticket.created', 'ticket.updated', 'survey.answered', 'sms.sent', 'sms.status', 'call.originated', 'campaign.contact', 'voicemail.recorded'] as const;
+
+const Webhook = Obj(
+  {
+    url: Type.String({ pattern: '^https://', description: 'The CRM endpoint; HTTPS only.' }),
+    secret: Type.String({ minLength: 16, description: 'HMAC-SHA256 key for X-Frontdesk-Signature; use ${VAR}.' }),
+    events: Type.Array(OneOf(WEBHOOK_EVENTS), { minItems: 1, description: 'Which events are sent.' }),
+    ca: Type.Optional(Type.String({ description: 'CA certificate (PEM) that signed the CRM\'s certificate, when it is not a public one.' })),
+    retry_after: Type.Optional(Duration('Wait before retrying a failed delivery; doubles each time, at most 10 min.', '5s')),
+    timeout: Type.Optional(Duration('Give up on one request after this long (and retry later).', '10s')),
+  },
+  'A webhook to an external CRM: chosen events POSTed as JSON, HMAC-signed, from a durable outbox with retries (at least once; X-Frontdesk-Delivery lets the CRM drop a repeat).',
+);
+
+const CrmLookup = Obj(
+  {
+    url: Type.String({ pattern: '^https://', description: 'POST {"number": "..."} (signed like the webhook); the answer {"vip", "agent", "language", "name"} (all optional; 404: unknown).' }),
+    secret: Type.String({ minLength: 16, description: 'HMAC-SHA256 key for X-Frontdesk-Signature; use ${VAR}.' }),
+    ca: Type.Optional(Type.String({ description: 'CA certificate (PEM) of a private CRM certificate.' })),
+    timeout: Type.Optional(Duration('Give up and use the local record after this long.', '800ms')),
+    cache: Type.Optional(Duration('Keep an answer (or a failure) this long.', '10m')),
+  },
+  'Ask an external CRM about a caller when the router needs to know them: VIP raises priority, its agent is offered first (sticky_agent), name and language are kept in the customer record.',
+);
+
 // ---- the whole file ------------------------------------------------------------------------------
 
 export const ConfigSchema = Type.Object(
@@ -451,6 +538,11 @@ export const ConfigSchema = Type.Object(
     logging: Type.Optional(Logging),
     service: Type.Optional(Service),
     console: Type.Optional(ConsoleSection),
+    sms: Type.Optional(SmsSection),
+    tickets: Type.Optional(Tickets),
+    webhook: Type.Optional(Webhook),
+    crm_lookup: Type.Optional(CrmLookup),
+    campaigns: Type.Optional(Type.Array(Campaign)),
   },
   { additionalProperties: false, title: 'Frontdesk configuration', $id: 'https://frontdesk.local/schema/frontdesk.schema.json' },
 );

@@ -1,5 +1,6 @@
 import type { Leg, Line, Sms } from '../../drivers/line.js';
-import { createGsmLine } from '../../drivers/gsm/line.js';
+import { createGsmLine, type GsmLineOptions } from '../../drivers/gsm/line.js';
+import { deliveryOutcome } from '../../drivers/gsm/sms/pdu.js';
 import { createAnalogLine } from '../../drivers/analog/line.js';
 import { SipTrunkLine, type SipLineOptions } from '../../drivers/sip/trunk-line.js';
 import type { Config, LineConfig, SipLineConfig } from '../config/schema.js';
@@ -60,7 +61,10 @@ export class LinesExtension implements Extension {
     let line: Line;
     try {
       // SMS go on the bus and are committed by the store before the driver deletes them from the SIM.
-      line = buildLine(lc, cfg, log, async (sms) => void (await this.ctx.bus.emitAndWait('sms.received', sms)));
+      line = buildLine(lc, cfg, log, async (sms) => void (await this.ctx.bus.emitAndWait('sms.received', sms)), async (r) => {
+        // Stored (matched to the message it reports on) before the driver deletes it from the SIM.
+        await this.ctx.bus.emitAndWait('sms.status', { lineId: r.lineId, mr: r.mr, to: r.recipient, status: r.status, outcome: deliveryOutcome(r.status), dischargedAt: r.discharged });
+      });
     } catch (err) {
       log.error({ err }, 'line not started');
       this.ctx.bus.emit('line.alarm', { lineId: lc?.id ?? DESK_ENDPOINT_ID, code: 'line-unsupported', active: true, message: (err as Error).message });
@@ -111,7 +115,7 @@ export class LinesExtension implements Extension {
 }
 
 /** Config → driver. The drivers take typed options, never the YAML itself. */
-function buildLine(lc: LineConfig | undefined, cfg: Config, log: Logger, smsSink: (sms: Sms) => Promise<void>): Line {
+function buildLine(lc: LineConfig | undefined, cfg: Config, log: Logger, smsSink: (sms: Sms) => Promise<void>, statusSink: NonNullable<GsmLineOptions['statusSink']>): Line {
   if (!lc || lc.kind === 'sip') return new SipTrunkLine(sipOptions(lc, cfg, log));
   if (lc.kind === 'gsm') {
     return createGsmLine({
@@ -123,6 +127,7 @@ function buildLine(lc: LineConfig | undefined, cfg: Config, log: Logger, smsSink
       ...(lc.sim_pin ? { simPin: lc.sim_pin } : {}),
       logger: log,
       ...(lc.sms?.receive === false ? {} : { smsSink }),
+      statusSink,
       ...echoOption(lc.echo_cancel ?? 'off'),
     });
   }

@@ -250,6 +250,123 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    // After the call (issue 15): the SMS send queue (one row per message, one per PDU part, kept as
+    // the exact bytes to send so a retry or a restart sends the same message), delivery reports,
+    // opt-outs, tickets and their history, SMS surveys, customer profiles, the CRM webhook outbox.
+    version: 10,
+    name: 'sms queue, delivery reports, opt-outs, tickets, sms surveys, customer profile, campaign contacts, webhook outbox',
+    sql: `
+      CREATE TABLE sms_out (
+        id TEXT PRIMARY KEY,
+        to_number TEXT NOT NULL,
+        text TEXT NOT NULL,
+        kind TEXT NOT NULL DEFAULT 'manual',  -- confirm, ticket, survey, manual ...
+        call_id TEXT,
+        ticket TEXT,
+        line_id TEXT,                          -- preferred line (the one the call came in on)
+        state TEXT NOT NULL,                   -- queued, sending, sent, delivered, failed, cancelled, unconfirmed
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_at TEXT NOT NULL,                 -- not before this time (retries back off)
+        last_error TEXT,
+        created_at TEXT NOT NULL,
+        sent_at TEXT,
+        delivered_at TEXT,
+        updated_at TEXT NOT NULL
+      );
+      CREATE INDEX sms_out_due ON sms_out(state, next_at);
+      CREATE TABLE sms_out_parts (
+        sms_id TEXT NOT NULL REFERENCES sms_out(id) ON DELETE CASCADE,
+        seq INTEGER NOT NULL,
+        pdu TEXT NOT NULL,
+        tpdu_length INTEGER NOT NULL,
+        state TEXT NOT NULL,                   -- queued, sending, sent, delivered, failed, unconfirmed
+        line_id TEXT,
+        mr INTEGER,                            -- TP-MR the modem answered: matches the delivery report
+        sent_at TEXT,
+        report_status INTEGER,
+        reported_at TEXT,
+        PRIMARY KEY (sms_id, seq)
+      );
+      CREATE INDEX sms_parts_mr ON sms_out_parts(line_id, mr);
+      CREATE TABLE sms_reports (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        line_id TEXT NOT NULL,
+        mr INTEGER NOT NULL,
+        recipient TEXT NOT NULL,
+        status INTEGER NOT NULL,
+        outcome TEXT NOT NULL,                 -- delivered, pending, failed
+        sms_id TEXT,                           -- matched message, when found
+        discharged_at TEXT,
+        received_at TEXT NOT NULL
+      );
+      CREATE TABLE sms_optout (
+        number TEXT PRIMARY KEY,
+        word TEXT NOT NULL,
+        at TEXT NOT NULL
+      );
+      CREATE TABLE tickets (
+        number TEXT PRIMARY KEY,
+        call_id TEXT,
+        customer TEXT,
+        status TEXT NOT NULL,                  -- open, in-progress, resolved, closed
+        owner TEXT,
+        subject TEXT,
+        fields TEXT,                           -- JSON: what the bot captured
+        created_by TEXT NOT NULL,              -- bot, agent:<ext>, mqtt
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+      CREATE INDEX tickets_customer ON tickets(customer, created_at);
+      CREATE TABLE ticket_history (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        ticket TEXT NOT NULL REFERENCES tickets(number) ON DELETE CASCADE,
+        at TEXT NOT NULL,
+        action TEXT NOT NULL,                  -- created, status, owner, note
+        by TEXT,
+        data TEXT
+      );
+      CREATE TABLE sms_surveys (
+        id TEXT PRIMARY KEY,
+        call_id TEXT NOT NULL,
+        number TEXT NOT NULL,
+        sms_id TEXT,
+        asked_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        score INTEGER,
+        channel TEXT NOT NULL DEFAULT 'sms',
+        answered_at TEXT,
+        follow_up TEXT
+      );
+      CREATE INDEX sms_surveys_number ON sms_surveys(number, asked_at);
+      ALTER TABLE customers ADD COLUMN notes TEXT;
+      ALTER TABLE customers ADD COLUMN language TEXT;
+      ALTER TABLE customers ADD COLUMN updated_at TEXT;
+      CREATE TABLE campaign_contacts (
+        campaign TEXT NOT NULL,
+        number TEXT NOT NULL,
+        name TEXT,
+        state TEXT NOT NULL,                   -- pending, dialling, retry, done, skipped
+        outcome TEXT,                          -- answered, busy, no-answer, failed, refused, do-not-call
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_at TEXT NOT NULL,
+        last_line TEXT,
+        last_at TEXT,
+        detail TEXT,
+        PRIMARY KEY (campaign, number)
+      );
+      CREATE TABLE webhook_outbox (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,               -- X-Frontdesk-Delivery: receivers drop duplicates by it
+        event TEXT NOT NULL,
+        body TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_at TEXT NOT NULL,
+        last_error TEXT,
+        created_at TEXT NOT NULL
+      );
+    `,
+  },
+  {
     // Knowledge base and quality inspection (issue 16): what the KB answered and missed per call,
     // all-time hit counts (the common-questions menu order), unanswered questions for review, and
     // one quality score per agent call with its evidence.

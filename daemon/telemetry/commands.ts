@@ -1,5 +1,6 @@
 import type { TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { SCHEMA_VERSION } from '../store/outbox.js';
 
 /**
@@ -20,7 +21,7 @@ export type CommandReply =
   | { schema: number; command: string; ok: true; result: unknown }
   | { schema: number; command: string; ok: false; error: { code: ErrorCode; message: string; details?: string[] } };
 
-export type ErrorCode = 'unknown-command' | 'disabled' | 'invalid-json' | 'invalid-payload' | 'failed' | 'too-large';
+export type ErrorCode = 'unknown-command' | 'disabled' | 'unauthorised' | 'invalid-json' | 'invalid-payload' | 'failed' | 'too-large';
 
 /** Thrown by a handler to fail with details (e.g. the config errors of a rejected reload). */
 export class CommandError extends Error {
@@ -57,8 +58,11 @@ export class CommandRegistry {
     return [...new Set([...this.specs.keys(), ...this.fallbacks.keys()])].sort();
   }
 
-  /** Validate and run one command; always resolves with a reply. */
-  async handle(name: string, raw: Buffer, enabled: ReadonlySet<string>): Promise<CommandReply> {
+  /**
+   * Validate and run one command; always resolves with a reply. `tokens`: commands that need a shared secret (mqtt.command_tokens); the payload carries it as
+   * "token", checked in constant time and removed before the payload is validated.
+   */
+  async handle(name: string, raw: Buffer, enabled: ReadonlySet<string>, tokens: Readonly<Record<string, string>> = {}): Promise<CommandReply> {
     const fail = (code: ErrorCode, message: string, details?: string[]): CommandReply => ({ schema: SCHEMA_VERSION, command: name, ok: false, error: { code, message, ...(details ? { details } : {}) } });
     const spec = this.get(name);
     if (!spec) return fail('unknown-command', `no command "${name}"; known: ${this.names().join(', ')}`);
@@ -72,6 +76,14 @@ export class CommandRegistry {
       } catch (err) {
         return fail('invalid-json', `payload is not JSON: ${(err as Error).message}`);
       }
+    }
+    const need = tokens[name];
+    if (need !== undefined) {
+      const given = payload && typeof payload === 'object' ? (payload as Record<string, unknown>).token : undefined;
+      const digest = (s: string) => createHash('sha256').update(s).digest();
+      if (typeof given !== 'string' || !timingSafeEqual(digest(given), digest(need))) return fail('unauthorised', `command "${name}" needs its token (mqtt.command_tokens)`);
+      const { token: _token, ...rest } = payload as Record<string, unknown>;
+      payload = rest;
     }
     if (!Value.Check(spec.schema, payload)) {
       const details = [...Value.Errors(spec.schema, payload)].slice(0, 10).map((e) => `${e.path || '/'}: ${e.message}`);

@@ -253,7 +253,7 @@ class Telemetry {
       this.log.warn({ command: name }, 'mqtt: ignoring a retained command');
       return;
     }
-    const reply = await this.registry.handle(name, payload, this.enabled);
+    const reply = await this.registry.handle(name, payload, this.enabled, this.config.mqtt?.command_tokens ?? {});
     const responseTopic = packet.properties?.responseTopic ?? `${base}${name}/reply`;
     const correlationData = packet.properties?.correlationData;
     this.log.info({ command: name, ok: reply.ok, ...(reply.ok ? {} : { error: reply.error.code }) }, 'mqtt: command');

@@ -11,6 +11,7 @@ import { GsmHealth } from './health-monitor.js';
 import { GsmModem, type GsmConnection } from './modem.js';
 import type { PortPair } from './scan.js';
 import { SmsInbox } from './sms-inbox.js';
+import type { StatusReport, SubmitPdu } from './sms/pdu.js';
 
 export interface GsmTimeouts extends ModemTimeouts, GsmCallTimeouts {
   healthIntervalMs: number;
@@ -52,6 +53,8 @@ export interface GsmLineOptions {
    * stays on the SIM and is read again on the next start.
    */
   smsSink?: (sms: Sms) => Promise<void>;
+  /** Where delivery reports go before they are deleted from the SIM (same contract as smsSink). */
+  statusSink?: (report: StatusReport & { lineId: string }) => Promise<void>;
 }
 
 /**
@@ -72,7 +75,7 @@ export class GsmLine extends ModemLine<GsmConnection> {
     const log = (opts.logger ?? pino({ level: 'silent' })).child({ line: opts.id, dialect: opts.dialect });
     const session = (): ModemSession<GsmConnection> => this.session;
     this.calls = new GsmCalls({ lineId: opts.id, session, dialect, t, log, clock: opts.clock, echo: echoFactory(opts.echoCancel), incoming: (leg) => this.emit('incoming', leg) });
-    this.sms = new SmsInbox({ lineId: opts.id, session, log, sink: opts.smsSink, emit: (sms) => this.emit('sms', sms) });
+    this.sms = new SmsInbox({ lineId: opts.id, session, log, sink: opts.smsSink, statusSink: opts.statusSink, dialect: opts.dialect, emit: (sms) => this.emit('sms', sms) });
     const health = new GsmHealth({
       session,
       dialect,
@@ -107,6 +110,16 @@ export class GsmLine extends ModemLine<GsmConnection> {
 
   sendSms(to: string, text: string): Promise<void> {
     return this.sms.send(to, text);
+  }
+
+  /** True when an SMS may go out now: the line is up and idle, or its modem carries SMS during calls. */
+  canSendSms(): boolean {
+    return this.sms.canSend();
+  }
+
+  /** Send one prepared SMS-SUBMIT PDU (kept by the caller, to resend the very same bytes); see SmsInbox.submitPdu. */
+  submitPdu(pdu: SubmitPdu): Promise<number> {
+    return this.sms.submitPdu(pdu);
   }
 }
 

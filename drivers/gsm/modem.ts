@@ -17,7 +17,7 @@ export interface GsmConnection extends ModemConnection {
 }
 
 /** URCs every dialect shares. Lines starting with these are never part of a command's answer. */
-const COMMON_URCS = ['RING', '+CLIP:', '+CMTI:', '+CREG:', '+CRING:', '+CUSD:', '+CDS:', '+CMT:', '+CLCC:'];
+const COMMON_URCS = ['RING', '+CLIP:', '+CMTI:', '+CDSI:', '+CREG:', '+CRING:', '+CUSD:', '+CDS:', '+CMT:', '+CLCC:'];
 
 /** What a module says once it has booted after a reset. */
 const BOOT_URCS: Record<DialectProfile['name'], string[]> = {
@@ -116,7 +116,7 @@ export class GsmModem implements ModemPersonality<GsmConnection> {
     if (this.x.ports.imei && imei && imei !== this.x.ports.imei) {
       throw new LineError('imei-not-found', `IMEI ${imei} at ${this.x.ports.atPort ?? '?'} is not the configured ${this.x.ports.imei}`);
     }
-    for (const cmd of ['AT+CLIP=1', 'AT+CREG=2', 'AT+CMGF=0', 'AT+CNMI=2,1,0,0,0', 'AT+COPS=3,0', ...this.x.dialect.init]) {
+    for (const cmd of ['AT+CLIP=1', 'AT+CREG=2', 'AT+CMGF=0', 'AT+CNMI=2,1,0,2,0', 'AT+COPS=3,0', ...this.x.dialect.init]) {
       // Vendor extras vary by firmware: one refused setting is logged, not fatal.
       await e.send(cmd).catch((err: Error) => {
         if (!(err instanceof AtCommandError)) throw err;

@@ -4,7 +4,9 @@ import { LineError } from '../modem/errors.js';
 import type { ModemSession } from '../modem/session.js';
 import type { GsmConnection } from './modem.js';
 import { SmsAssembler } from './sms/assembler.js';
-import { decodeDeliver, encodeSubmit } from './sms/pdu.js';
+import { decodeDeliver, decodeStatusReport, encodeSubmit, isStatusReport, type StatusReport, type SubmitPdu } from './sms/pdu.js';
+import { SMS_DURING_CALL, SmsNotSent } from './sms/capability.js';
+import type { DialectName } from './dialects/index.js';
 
 /**
  * The GSM line's SMS: messages arriving (+CMTI, and those left on the SIM while we were away) are
@@ -23,14 +25,19 @@ export class SmsInbox {
       log: Logger;
       /** Where a received SMS is stored before it is deleted from the SIM; a rejection leaves it there. */
       sink: ((sms: Sms) => Promise<void>) | undefined;
+      /** Where delivery reports go before they are deleted from the SIM (same contract as sink). */
+      statusSink: ((report: StatusReport & { lineId: string }) => Promise<void>) | undefined;
+      /** Whether this modem may send SMS during a call (sms/capability.ts). */
+      dialect: DialectName;
       emit: (sms: Sms) => void;
     },
   ) {}
 
   /** SMS URCs; true when the line was one. */
   onUrc(c: GsmConnection, line: string): boolean {
-    if (!line.startsWith('+CMTI:')) return false;
-    const m = /^\+CMTI:\s*"?[A-Z]*"?\s*,\s*(\d+)/.exec(line);
+    // +CDSI: a delivery report stored on the SIM (CNMI ds=2); read like a message.
+    if (!line.startsWith('+CMTI:') && !line.startsWith('+CDSI:')) return false;
+    const m = /^\+(?:CMTI|CDSI):\s*"?[A-Z]*"?\s*,\s*(\d+)/.exec(line);
     if (m) void this.read(c, Number(m[1]));
     return true;
   }
@@ -41,6 +48,26 @@ export class SmsInbox {
     for (const part of encodeSubmit(to, text)) {
       await c.engine.send(`AT+CMGS=${part.tpduLength}`, { prompt: part.hex, timeout: 'long', expect: ['+CMGS:'] });
     }
+  }
+
+  /** True when an SMS may go out now: the line is up and idle, or its modem carries SMS during calls. */
+  canSend(): boolean {
+    const s = this.x.session();
+    const c = s.connection;
+    return Boolean(c && !c.dead && c.simReady && (!s.leg || SMS_DURING_CALL[this.x.dialect]));
+  }
+
+  /**
+   * Send one prepared SMS-SUBMIT PDU; resolves with the TP-MR. Rejects with SmsNotSent or
+   * AtCommandError (+CMS ERROR) when it certainly did not go out; with anything else (a timeout,
+   * the port lost) it may have.
+   */
+  async submitPdu(pdu: SubmitPdu): Promise<number> {
+    const c = this.x.session().connection;
+    if (!c || !this.canSend()) throw new SmsNotSent(`line ${this.x.lineId} cannot send SMS now`);
+    const r = await c.engine.send(`AT+CMGS=${pdu.tpduLength}`, { prompt: pdu.hex, timeout: 'long', expect: ['+CMGS:'] });
+    const m = /^\+CMGS:\s*(\d+)/.exec(r.lines.find((l) => l.startsWith('+CMGS:')) ?? '');
+    return m ? Number(m[1]) : -1;
   }
 
   /** Messages that arrived while we were away are still on the SIM. */
@@ -69,6 +96,21 @@ export class SmsInbox {
     }
   }
 
+  private async handleStatusReport(c: GsmConnection, slot: number, pdu: string): Promise<void> {
+    try {
+      const r = decodeStatusReport(pdu);
+      await this.x.statusSink?.({ ...r, lineId: this.x.lineId });
+    } catch (err) {
+      this.x.log.warn({ slot, err: (err as Error).message }, 'delivery report not handled; left on the SIM');
+      return;
+    }
+    if (c.dead) return;
+    await c.engine
+      .send(`AT+CMGD=${slot}`)
+      .then(() => this.taken.delete(slot))
+      .catch((err: Error) => this.x.log.warn({ slot, err: err.message }, 'deleting report failed'));
+  }
+
   /** A new connection reads the SIM afresh. */
   release(): void {
     this.taken.clear();
@@ -77,6 +119,7 @@ export class SmsInbox {
   private async handlePdu(c: GsmConnection, slot: number, pdu: string): Promise<void> {
     if (this.taken.has(slot)) return;
     this.taken.add(slot);
+    if (isStatusReport(pdu)) return this.handleStatusReport(c, slot, pdu);
     let decoded;
     try {
       decoded = decodeDeliver(pdu);

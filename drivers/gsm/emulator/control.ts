@@ -64,6 +64,19 @@ export async function handleControl(modem: ModemEmulator, req: ControlRequest): 
       return { slots: modem.deliverSms(str('from'), str('text')) };
     case 'sent-sms':
       return { messages: modem.sentSms };
+    case 'sent-pdus':
+      return { pdus: modem.submittedPdus };
+    case 'status-report':
+      return { slot: modem.deliverStatusReport(num('mr'), str('to'), num('status', 0)) };
+    case 'sms-reports': {
+      const v = req.status;
+      if (v !== 'none' && typeof v !== 'number') throw new Error('status: a TP-ST number or "none"');
+      modem.reportStatus = v;
+      return {};
+    }
+    case 'fail-submits':
+      modem.failSubmits = num('count', 1);
+      return {};
     case 'urc':
       modem.urc(str('line'));
       return {};
@@ -97,7 +110,8 @@ export async function handleControl(modem: ModemEmulator, req: ControlRequest): 
     case 'dial-outcome': {
       const o = str('outcome');
       if (o !== 'answer' && o !== 'busy' && o !== 'no-answer') throw new Error('outcome: answer | busy | no-answer');
-      modem.dialOutcome = o;
+      if (typeof req.number === 'string') modem.dialOutcomes.set(req.number, o);
+      else modem.dialOutcome = o;
       return {};
     }
     case 'log': {

@@ -7,7 +7,8 @@ import { openSerial } from '../../serial/open.js';
 import { closePort as closeSerial, streamPortPair, type ModemPort } from '../../modem/port.js';
 import type { DialectName } from '../dialects/types.js';
 import { FrameAssembler } from '../voice.js';
-import { decodeSubmit, encodeDeliver } from '../sms/pdu.js';
+import { decodeSubmit, encodeDeliver, encodeStatusReport } from '../sms/pdu.js';
+import { SMS_DURING_CALL } from '../sms/capability.js';
 import { EMULATED, type EmulatedDialect } from './formats.js';
 import { TtyPair } from './pty.js';
 
@@ -46,6 +47,20 @@ export interface RecordedFrame {
   /** performance.now() at arrival (ms). */
   at: number;
   frame: Buffer;
+}
+
+/** One AT+CMGS the daemon made: the exact PDU bytes, and what the modem answered. */
+export interface SubmittedPdu {
+  at: number;
+  /** The hex exactly as written after the "> " prompt. */
+  hex: string;
+  /** The length given in AT+CMGS=<n>. */
+  declaredLength: number;
+  /** Message reference answered (+CMGS: <mr>); undefined when refused. */
+  mr?: number;
+  /** A voice call was up on this modem when it was sent. */
+  duringCall: boolean;
+  refused?: string;
 }
 
 export interface LoggedCommand {
@@ -103,6 +118,14 @@ export class ModemEmulator extends EventEmitter<ModemEvents> {
   readonly commands: LoggedCommand[] = [];
   private readonly slots = new Map<number, string>();
   readonly sentSms: { to: string; text: string; parts: number }[] = [];
+  readonly submittedPdus: SubmittedPdu[] = [];
+  /** Delivery reports for messages that ask for one: the TP-ST sent back, or none at all. */
+  reportStatus: number | 'none' = 0;
+  reportDelayMs = 300;
+  /** The next n AT+CMGS are refused with +CMS ERROR (network trouble). */
+  failSubmits = 0;
+  /** CNMI ds: 2 stores delivery reports and announces them with +CDSI. */
+  private cnmiDs = 0;
   private readonly sentParts = new Map<string, Map<number, string>>();
   private mr = 0;
   // Faults
@@ -121,14 +144,18 @@ export class ModemEmulator extends EventEmitter<ModemEvents> {
   private interleave: string[] = [];
   private readonly delays: { prefix: string; ms: number }[] = [];
   dialOutcome: 'answer' | 'busy' | 'no-answer' = 'answer';
+  /** Per dialled number, instead of dialOutcome (a campaign's busy contact). */
+  readonly dialOutcomes = new Map<string, 'answer' | 'busy' | 'no-answer'>();
   private dialTimers: NodeJS.Timeout[] = [];
   private readonly ringIntervalMs: number;
+  private readonly dialect: DialectName;
   unplugged = false;
   private closed = false;
 
   constructor(opts: EmulatorOptions) {
     super();
     this.d = EMULATED[opts.dialect];
+    this.dialect = opts.dialect;
     this.atPair = new TtyPair(`${opts.dir}/at`);
     this.voicePair = new TtyPair(`${opts.dir}/voice`);
     this.id = {
@@ -346,7 +373,6 @@ export class ModemEmulator extends EventEmitter<ModemEvents> {
         if (z < 0) return;
         const pdu = this.inbuf.slice(0, z).trim();
         this.inbuf = this.inbuf.slice(z + 1);
-        this.smsPromptLen = undefined;
         this.onSmsPdu(pdu);
         continue;
       }
@@ -451,6 +477,9 @@ export class ModemEmulator extends EventEmitter<ModemEvents> {
         return ok();
       case up === 'AT+CIMI':
         return simErr ? err(simErr) : ok([this.id.imsi]);
+      case (m = /^AT\+CNMI=\d,\d,\d,(\d)/.exec(up)) !== null:
+        this.cnmiDs = Number(g(1));
+        return ok();
       case up === 'AT+CLIP=1' || up === 'AT+CREG=2' || up === 'AT+CMGF=0' || up.startsWith('AT+CNMI=') || up === 'AT+COPS=3,0' || up.startsWith('AT+CPMS='):
         return ok();
       case up === 'AT+CSQ':
@@ -520,15 +549,44 @@ export class ModemEmulator extends EventEmitter<ModemEvents> {
     }
   }
 
+  /** A status report arrives from the network for message reference mr: stored, then +CDSI. */
+  deliverStatusReport(mr: number, recipient: string, status: number): number {
+    let slot = 0;
+    while (this.slots.has(slot)) slot++;
+    this.slots.set(slot, encodeStatusReport(mr, recipient, status));
+    this.urc(`+CDSI: "SM",${slot}`);
+    return slot;
+  }
+
   private onSmsPdu(hex: string): void {
+    const rec: SubmittedPdu = { at: performance.now(), hex, declaredLength: this.smsPromptLen ?? -1, duringCall: this.call.state !== 'idle' };
+    this.smsPromptLen = undefined;
+    this.submittedPdus.push(rec);
+    const refuse = (code: number): void => {
+      rec.refused = `+CMS ERROR: ${code}`;
+      this.respond([], rec.refused);
+    };
     let sms;
     try {
       sms = decodeSubmit(hex);
     } catch {
-      return this.respond([], '+CMS ERROR: 304');
+      return refuse(304);
+    }
+    // Firmware that cannot do both refuses SMS during a voice call.
+    if (rec.duringCall && !SMS_DURING_CALL[this.dialect]) return refuse(500);
+    if (this.failSubmits > 0) {
+      this.failSubmits--;
+      return refuse(38); // network out of order
     }
     this.mr = (this.mr + 1) & 0xff;
+    rec.mr = this.mr;
     this.respond([`+CMGS: ${this.mr}`]);
+    const srr = (Buffer.from(hex, 'hex')[Buffer.from(hex, 'hex')[0]! + 1]! & 0x20) !== 0;
+    if (srr && this.cnmiDs === 2 && this.reportStatus !== 'none') {
+      const mr = this.mr;
+      const st = this.reportStatus;
+      setTimeout(() => !this.closed && this.deliverStatusReport(mr, sms.address, st), this.reportDelayMs);
+    }
     const c = sms.concat;
     let text = sms.text;
     let parts = 1;
@@ -554,11 +612,12 @@ export class ModemEmulator extends EventEmitter<ModemEvents> {
     later(300, () => this.call.state === 'dialing' && this.urc(...this.d.alerting(number)));
     later(1000, () => {
       if (this.call.state !== 'dialing') return;
-      if (this.dialOutcome === 'answer') {
+      const outcome = this.dialOutcomes.get(number) ?? this.dialOutcome;
+      if (outcome === 'answer') {
         this.call.state = 'active';
         this.call.since = Date.now();
         this.urc(...this.d.connected(number));
-      } else if (this.dialOutcome === 'busy') {
+      } else if (outcome === 'busy') {
         this.endCall();
         this.urc(...this.d.busy());
       }

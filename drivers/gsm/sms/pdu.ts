@@ -178,11 +178,15 @@ function alphabetOf(dcs: number): Encoding | '8bit' {
 
 // ---- SMS-SUBMIT ----
 
-/** Encode `text` to `to` as one or more SMS-SUBMIT PDUs (SMSC from the SIM). */
-export function encodeSubmit(to: string, text: string, ref = Math.floor(Math.random() * 256)): SubmitPdu[] {
+/**
+ * Encode `text` to `to` as one or more SMS-SUBMIT PDUs (SMSC from the SIM). With `statusReport`
+ * the network is asked for a delivery report (TP-SRR), matched later by the message reference.
+ */
+export function encodeSubmit(to: string, text: string, ref = Math.floor(Math.random() * 256), opts: { statusReport?: boolean } = {}): SubmitPdu[] {
   const { encoding, parts } = encodeUserData(text, ref);
   return parts.map(({ udl, ud }) => {
-    const first = 0x11 | (parts.length > 1 ? 0x40 : 0); // SUBMIT, relative validity, UDHI when concatenated
+    // SUBMIT, relative validity, UDHI when concatenated, SRR when a delivery report is wanted.
+    const first = 0x11 | (parts.length > 1 ? 0x40 : 0) | (opts.statusReport ? 0x20 : 0);
     const tpdu = Buffer.concat([
       Buffer.from([first, 0x00]), // MR: the modem fills it in
       encodeAddress(to),
@@ -267,4 +271,57 @@ export function decodeDeliver(hex: string): DecodedSms {
   if (ts.length < 7) throw new PduError('timestamp truncated');
   off += 7;
   return { address, timestamp: decodeTimestamp(ts), ...decodeUserData(buf, off, dcs, (first & 0x40) !== 0) };
+}
+
+// ---- SMS-STATUS-REPORT ----
+
+/** A delivery report (3GPP 23.040 9.2.2.3): which message (reference) reached whom, and how it ended. */
+export interface StatusReport {
+  /** TP-MR of the SMS-SUBMIT it reports on. */
+  mr: number;
+  recipient: string;
+  /** TP-ST: 0x00-0x1F delivered, 0x20-0x3F still trying, 0x40+ failed for good. */
+  status: number;
+  /** Service-centre time stamps, ISO 8601. */
+  scts: string;
+  discharged: string;
+}
+
+export type DeliveryOutcome = 'delivered' | 'pending' | 'failed';
+
+export function deliveryOutcome(status: number): DeliveryOutcome {
+  if (status < 0x20) return 'delivered';
+  if (status < 0x40) return 'pending';
+  return 'failed';
+}
+
+/** True when the PDU (with SMSC) is an SMS-STATUS-REPORT (MTI 10), so it is not read as a DELIVER. */
+export function isStatusReport(hex: string): boolean {
+  const buf = Buffer.from(hex.trim(), 'hex');
+  const first = buf[(buf[0] ?? 0) + 1];
+  return first !== undefined && (first & 0x03) === 0x02;
+}
+
+/** What a network sends back: one STATUS-REPORT PDU (hex, with an SMSC). */
+export function encodeStatusReport(mr: number, recipient: string, status: number, when = new Date()): string {
+  const smsc = encodeAddress('+8613800100500');
+  const smscField = Buffer.concat([Buffer.from([smsc.length - 1]), smsc.subarray(1)]);
+  return Buffer.concat([smscField, Buffer.from([0x06, mr & 0xff]), encodeAddress(recipient), encodeTimestamp(when), encodeTimestamp(when), Buffer.from([status & 0xff])])
+    .toString('hex')
+    .toUpperCase();
+}
+
+export function decodeStatusReport(hex: string): StatusReport {
+  const buf = Buffer.from(hex.trim(), 'hex');
+  if (buf.length < 2 || !/^[0-9a-fA-F]+$/.test(hex.trim())) throw new PduError('not hex');
+  let off = need(buf, 0) + 1;
+  const first = need(buf, off);
+  if ((first & 0x03) !== 0x02) throw new PduError('not an SMS-STATUS-REPORT');
+  const mr = need(buf, off + 1);
+  const [recipient, next] = decodeAddress(buf, off + 2);
+  off = next;
+  const scts = buf.subarray(off, off + 7);
+  const dt = buf.subarray(off + 7, off + 14);
+  if (dt.length < 7) throw new PduError('time stamps truncated');
+  return { mr, recipient, scts: decodeTimestamp(scts), discharged: decodeTimestamp(dt), status: need(buf, off + 14) };
 }

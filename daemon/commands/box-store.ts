@@ -1,0 +1,23 @@
+import { ConfigError, loadConfigFile } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+import { DEFAULT_DATA_DIR } from '../app.js';
+import type { Db } from '../store/db.js';
+import { openStore } from '../store/store.js';
+import { DEFAULT_CONFIG } from './run.js';
+
+/** The box's config for a CLI command (-c, FRONTDESK_CONFIG, or the default); a bad one is a clear message, not a stack. */
+export async function cliConfig(file: string | undefined): Promise<Config | undefined> {
+  try {
+    return (await loadConfigFile(file ?? process.env.FRONTDESK_CONFIG ?? DEFAULT_CONFIG)).config;
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`${err.message}\n`);
+    return undefined;
+  }
+}
+
+/** Config and the store it names, for CLI commands that read or write the daemon's records (WAL: safe while it runs). */
+export async function cliStore(file: string | undefined): Promise<{ config: Config; db: Db } | undefined> {
+  const config = await cliConfig(file);
+  return config ? { config, db: await openStore(config.storage?.dir ?? DEFAULT_DATA_DIR) } : undefined;
+}

@@ -1,0 +1,113 @@
+import { Type } from '@sinclair/typebox';
+import type { Context, Extension } from '../extension.js';
+import { onCapture, type Captured } from '../calls/capture.js';
+import type { Say } from '../bot/dialog.js';
+import { registerWriter } from '../store/recorder.js';
+import { CommandError, commandRegistry } from '../telemetry/commands.js';
+import type { SmsExtension } from '../sms/sms-extension.js';
+import { renderTemplate } from '../sms/templates.js';
+import { TICKET_STATUSES, Tickets, type TicketStatus } from './tickets.js';
+import { registerTicketWriters } from './writers.js';
+
+let writersRegistered = false;
+
+const DEFAULT_SAY = { zh: '您的工单号是{ticket}。', en: 'Your ticket number is {ticket}.' };
+
+/** Digits read one by one ("2 6 1 1 ..."), as a caller writes a number down. */
+const spoken = (n: string): string => n.split('').join(' ');
+
+/**
+ * Tickets as a daemon feature: the bot opens one when it has captured every slot in
+ * tickets.when_captured (the caller hears the number and gets it by SMS), and agents or central IT
+ * open, read and change them with the MQTT commands ticket-open, ticket-get and ticket-update.
+ */
+export class TicketsExtension implements Extension {
+  readonly name = 'tickets';
+  private ctx!: Context;
+  private tickets!: Tickets;
+  private readonly offs: (() => void)[] = [];
+  /** Calls that already have their ticket (one per call). */
+  private readonly opened = new Set<string>();
+
+  constructor(private readonly sms: SmsExtension) {}
+
+  service(): Tickets {
+    return this.tickets;
+  }
+
+  async start(ctx: Context): Promise<void> {
+    this.ctx = ctx;
+    if (!writersRegistered) {
+      registerTicketWriters(registerWriter);
+      writersRegistered = true;
+    }
+    this.tickets = new Tickets({ db: ctx.db, bus: ctx.bus, log: ctx.log.child({ component: 'tickets' }), timezone: () => ctx.config().timezone });
+    this.offs.push(onCapture((c) => this.onCaptured(c)), ctx.bus.on('call.ended', (e) => void this.opened.delete(e.data.callId)));
+    this.registerCommands();
+  }
+
+  private async onCaptured(c: Captured): Promise<Say[] | undefined> {
+    const cfg = this.ctx.config();
+    const t = cfg.tickets;
+    if (!t || this.opened.has(c.callId) || !t.when_captured.every((s) => c.slots[s])) return undefined;
+    this.opened.add(c.callId);
+    const values = { ...c.slots, ...(c.caller ? { caller: c.caller } : {}) };
+    const number = await this.tickets.create({ by: 'bot', callId: c.callId, fields: c.slots, ...(c.caller ? { customer: c.caller } : {}), ...(t.subject ? { subject: renderTemplate(t.subject, values) } : {}) });
+    if (t.sms && c.caller) {
+      try {
+        await this.sms.send({ to: c.caller, text: this.sms.render(t.sms, { ...values, ticket: number }), kind: 'ticket', callId: c.callId, ticket: number, lineId: c.lineId });
+      } catch (err) {
+        this.ctx.log.error({ err, ticket: number }, 'ticket SMS not queued');
+      }
+    }
+    const lang = cfg.bot.language ?? cfg.language ?? 'zh-CN';
+    const say = t.say ?? (lang.startsWith('zh') ? DEFAULT_SAY.zh : DEFAULT_SAY.en);
+    return [{ text: renderTemplate(say, { ...values, ticket: spoken(number) }) }];
+  }
+
+  private registerCommands(): void {
+    const r = commandRegistry;
+    const Status = Type.Union(TICKET_STATUSES.map((s) => Type.Literal(s)));
+    const by = (p: { agent?: string }) => (p.agent ? `agent:${p.agent}` : 'mqtt');
+    this.offs.push(
+      r.register('ticket-open', {
+        summary: 'open a ticket (an agent for a customer); optionally text the number to the customer',
+        schema: Type.Object({ agent: Type.Optional(Type.String({ pattern: '^[0-9A-Za-z*#+]{1,32}$' })), customer: Type.Optional(Type.String({ pattern: '^\\+?[0-9]{3,20}$' })), subject: Type.String({ minLength: 1, maxLength: 500 }), fields: Type.Optional(Type.Record(Type.String({ maxLength: 64 }), Type.String({ maxLength: 1000 }))), owner: Type.Optional(Type.String({ maxLength: 64 })), sms: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
+        handler: async (p: { agent?: string; customer?: string; subject: string; fields?: Record<string, string>; owner?: string; sms?: boolean }) => {
+          const number = await this.tickets.create({ by: by(p), subject: p.subject, fields: p.fields ?? {}, ...(p.customer ? { customer: p.customer } : {}), ...((p.owner ?? p.agent) ? { owner: (p.owner ?? p.agent)! } : {}) });
+          let sms: unknown;
+          const tpl = this.ctx.config().tickets?.sms;
+          if (p.sms && p.customer && tpl) sms = await this.sms.send({ to: p.customer, text: this.sms.render(tpl, { ...(p.fields ?? {}), ticket: number, caller: p.customer }), kind: 'ticket', ticket: number });
+          return { number, ...(sms ? { sms } : {}) };
+        },
+      }),
+      r.register('ticket-get', {
+        summary: 'a ticket with its history',
+        schema: Type.Object({ number: Type.String({ pattern: '^[0-9]{10,}$' }) }, { additionalProperties: false }),
+        handler: async (p: { number: string }) => {
+          const t = await this.tickets.get(p.number);
+          if (!t) throw new CommandError(`no ticket ${p.number}`);
+          return { ...t, fields: JSON.parse(t.fields) as unknown };
+        },
+      }),
+      r.register('ticket-update', {
+        summary: 'change a ticket\'s status or owner, or add a note',
+        schema: Type.Object({ number: Type.String({ pattern: '^[0-9]{10,}$' }), agent: Type.Optional(Type.String({ pattern: '^[0-9A-Za-z*#+]{1,32}$' })), status: Type.Optional(Status), owner: Type.Optional(Type.String({ maxLength: 64 })), note: Type.Optional(Type.String({ maxLength: 2000 })) }, { additionalProperties: false }),
+        handler: async (p: { number: string; agent?: string; status?: TicketStatus; owner?: string; note?: string }) => {
+          if (!p.status && !p.owner && !p.note) throw new CommandError('nothing to change: give status, owner or note');
+          try {
+            const row = await this.tickets.update(p.number, { ...(p.status ? { status: p.status } : {}), ...(p.owner ? { owner: p.owner } : {}), ...(p.note ? { note: p.note } : {}) }, by(p));
+            return { number: row.number, status: row.status, owner: row.owner };
+          } catch (err) {
+            throw new CommandError((err as Error).message);
+          }
+        },
+      }),
+    );
+  }
+
+  async stop(): Promise<void> {
+    for (const off of this.offs.splice(0)) off();
+  }
+}
+

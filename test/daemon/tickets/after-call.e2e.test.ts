@@ -1,0 +1,298 @@
+import t from 'tap';
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import mqtt from 'mqtt';
+import { createServer, type Server } from 'node:https';
+import { readFile } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { sign } from '../../../daemon/customers/webhook.js';
+import { DaemonProcess } from '../../helpers/daemon-process.js';
+import { dtmfTones } from '../../../drivers/audio/tones.js';
+import { decodeSubmit } from '../../../drivers/gsm/sms/pdu.js';
+import { startBox } from '../../helpers/box.js';
+import { startPhone } from '../../helpers/baresip.js';
+import { toneLevel, tone } from '../../../drivers/audio/tones.js';
+import { makeCa, startBroker } from '../../helpers/mosquitto.js';
+import { connectCentral } from '../../helpers/central.js';
+import { cliPath } from '../../helpers/paths.js';
+import { sleep } from '../../helpers/net.js';
+import { waitFor } from '../../drivers/gsm/emu.js';
+import { Db } from '../../../daemon/store/db.js';
+import { computeKpis } from '../../../daemon/telemetry/kpi.js';
+
+const run = promisify(execFile);
+const CALLER = '+8613812345678';
+const TOKEN = 'originate-secret-0123456789';
+
+const BOT = `  greeting: "Welcome. Press 1 to report a fault."
+  language: en-US
+  menu:
+    "1": "collect:order_number"
+  collect:
+    order_number: { say: "Please enter your six digit order number.", kind: digits, length: 6, then: menu }
+  menu_prompt: "Anything else?"
+  handoff: { default_queue: general }
+  survey: { say: "Please rate us.", after_agent: false, sms: true }
+  repeat_caller: { within: 4h, say: "Are you calling about {topic} again? Press 1 for yes.", topics: { general: "your enquiry" } }`;
+
+const SECRET = 'crm-webhook-secret-0123456789';
+const VIP = '+8613800000077';
+
+interface Hook {
+  id: string;
+  event: string;
+  body: { type: string; data: Record<string, unknown> };
+  signed: boolean;
+}
+
+/** The CRM: a real HTTPS server on 127.0.0.1 that checks each request's signature. */
+async function startCrm(): Promise<{ port: number; caFile: string; got: Hook[]; lookups: { number: string; signed: boolean }[]; down(): Promise<void>; up(): Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'fd-crm-'));
+  const { caFile, certFile, keyFile } = await makeCa(dir);
+  const got: Hook[] = [];
+  const lookups: { number: string; signed: boolean }[] = [];
+  const [key, cert] = await Promise.all([readFile(keyFile), readFile(certFile)]);
+  let server: Server | undefined;
+  let port = 0;
+  const up = () =>
+    new Promise<void>((resolve) => {
+      server = createServer({ key, cert }, (req, res) => {
+        let raw = '';
+        req.on('data', (c: Buffer) => (raw += c.toString()));
+        req.on('end', () => {
+          const ts = String(req.headers['x-frontdesk-timestamp']);
+          if (req.url === '/lookup') {
+            const number = (JSON.parse(raw) as { number: string }).number;
+            lookups.push({ number, signed: req.headers['x-frontdesk-signature'] === sign(SECRET, ts, raw) });
+            if (number !== VIP) return void res.writeHead(404).end();
+            return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ vip: true, agent: '801', name: '王五', language: 'zh-CN' }));
+          }
+          got.push({ id: String(req.headers['x-frontdesk-delivery']), event: String(req.headers['x-frontdesk-event']), body: JSON.parse(raw) as Hook['body'], signed: req.headers['x-frontdesk-signature'] === sign(SECRET, ts, raw) });
+          res.writeHead(204).end();
+        });
+      });
+      server.listen(port, '127.0.0.1', () => {
+        port = (server!.address() as { port: number }).port;
+        resolve();
+      });
+    });
+  await up();
+  return {
+    get port() {
+      return port;
+    },
+    caFile,
+    got,
+    lookups,
+    down: () => new Promise<void>((r) => (server!.closeAllConnections(), server!.close(() => r()))),
+    up,
+  };
+}
+
+/** One MQTT v5 request/reply on cmd/<name>, as central IT sends it. */
+async function command(url: string, name: string, payload: object): Promise<{ ok: boolean; result?: Record<string, unknown>; error?: { code: string; message: string } }> {
+  const c = await mqtt.connectAsync(url, { protocolVersion: 5, clientId: `it-${randomUUID().slice(0, 6)}`, reconnectPeriod: 0 });
+  try {
+    const replyTopic = `it/replies/${randomUUID().slice(0, 6)}`;
+    await c.subscribeAsync(replyTopic, { qos: 1 });
+    let timer: NodeJS.Timeout | undefined;
+    const reply = new Promise<string>((resolve) => {
+      timer = setTimeout(() => resolve('{"ok":false,"error":{"code":"test-timeout","message":"no reply"}}'), 60_000);
+      c.on('message', (_t, p) => resolve(p.toString()));
+    });
+    await c.publishAsync(`frontdesk/test/box-1/cmd/${name}`, JSON.stringify(payload), { qos: 1, properties: { responseTopic: replyTopic, correlationData: Buffer.from('x') } });
+    const text = await reply;
+    clearTimeout(timer);
+    return JSON.parse(text) as never;
+  } finally {
+    await c.endAsync(true);
+  }
+}
+
+t.test('tickets from the bot (spoken, by SMS, on MQTT); agents update them; originate only for token holders, within the dial policy', async (t) => {
+  const broker = await startBroker();
+  t.teardown(() => broker.close());
+  const central = await connectCentral(broker.url, ['frontdesk/test/box-1/events']);
+  t.teardown(() => central.close());
+  const crm = await startCrm();
+  t.teardown(() => crm.down().catch(() => undefined));
+  const extra = `mqtt:
+  url: ${broker.url}
+  commands: [status, originate, ticket-open, ticket-get, ticket-update, survey-followed-up]
+  command_tokens: { originate: ${TOKEN} }
+  metrics_every: 1h
+sms:
+  per_line_per_minute: 60
+  survey:
+    text: "Rate your call from 1 to 5."
+    window: 1h
+    low_score: { below: 5, then: alarm }
+  templates:
+    ticket: "Ticket {ticket} for order {order_number} is open."
+dialing:
+  allowed_prefixes: ["+86137"]
+crm_lookup:
+  url: https://127.0.0.1:${crm.port}/lookup
+  secret: ${SECRET}
+  ca: ${crm.caFile}
+webhook:
+  url: https://127.0.0.1:${crm.port}/frontdesk
+  secret: ${SECRET}
+  ca: ${crm.caFile}
+  events: [ticket.created, ticket.updated, survey.answered]
+  retry_after: 300ms
+tickets:
+  when_captured: [order_number]
+  say: "Your ticket number is {ticket}."
+  sms: ticket
+  subject: "Order {order_number}"
+`;
+  const phone = await startPhone({ user: '801', answer: 'auto' });
+  t.teardown(() => phone.stop());
+  const box = await startBox({ agents: [{ extension: '801', contact: phone.uri }], lines: 2, bot: BOT, extra, });
+  t.teardown(() => box.close());
+  await box.event('frontdesk running');
+  const [m1, m2] = [box.emus[0]!.modem, box.emus[1]!.modem];
+
+  // The bot captures the order number: a ticket is opened, read out, texted and published.
+  m1.ring(CALLER);
+  await box.event('call.phase', (l) => l.phase === 'bot');
+  await sleep(1000);
+  m1.play(dtmfTones('1', 120, 200));
+  await box.event('bot.turn', (l) => (l.input as { value: string }).value === '1');
+  await sleep(1500);
+  m1.play(dtmfTones('654321', 120, 150));
+  const created = await box.event('ticket.created');
+  const number = String(created.ticket);
+  t.match(number, /^[0-9]{10}$/, `ticket ${number}`);
+  t.same(created.fields, { order_number: '654321' });
+  const turn = await box.event('bot.turn', (l) => /ticket number/.test(String(l.say)));
+  t.match(String(turn.say), `Your ticket number is ${number.split('').join(' ')}.`, 'the caller hears the number digit by digit');
+  await waitFor('ticket SMS on the free line', () => m2.submittedPdus.length === 1, 15_000);
+  t.equal(decodeSubmit(m2.submittedPdus[0]!.hex).text, `Ticket ${number} for order 654321 is open.`);
+  const ev = await central.waitFor((m) => (m.json as { type?: string })?.type === 'ticket.created', 15_000, 'ticket.created on MQTT');
+  t.equal((ev.json as { data: { ticket: string } }).data.ticket, number, 'published on events');
+  m1.hangup();
+
+  // The SMS survey after the call: the reply "4" lands as a score, moves CSAT, and (below 5 here) alarms a supervisor.
+  await waitFor('survey SMS', () => box.emus.some((e) => e.modem.submittedPdus.some((p) => decodeSubmit(p.hex).text === 'Rate your call from 1 to 5.' && decodeSubmit(p.hex).address === CALLER)), 15_000);
+  m1.deliverSms(CALLER, '4');
+  const sv = await box.row<{ score: number; call_id: string; channel: string }>('SELECT s.score, s.call_id, q.channel FROM surveys s JOIN sms_surveys q ON q.call_id = s.call_id', [], (r) => r.score === 4);
+  t.equal(sv.channel, 'sms');
+  t.equal(sv.call_id, String(created.callId), 'matched to the call by number and time');
+  const db = await Db.open(join(box.dataDir, 'frontdesk.db'), { readonly: true });
+  const k = await computeKpis(db, { from: new Date(Date.now() - 3_600_000), to: new Date(Date.now() + 1000) }, 20_000);
+  await db.close();
+  t.same({ csat: k.csat, csatAvg: k.csatAvg, responses: k.csatResponses }, { csat: 1, csatAvg: 4, responses: 1 }, 'CSAT counts the SMS answer');
+  await box.event('alarm', (l) => l.code === 'sms-survey-low-score' && l.source === sv.call_id && l.active === true);
+  const fu = await command(broker.url, 'survey-followed-up', { callId: sv.call_id, by: 'supervisor 900' });
+  t.ok(fu.ok, JSON.stringify(fu));
+  await box.event('alarm', (l) => l.code === 'sms-survey-low-score' && l.source === sv.call_id && l.active === false);
+
+  // An agent moves it on; the history keeps both steps.
+  const upd = await command(broker.url, 'ticket-update', { number, agent: '801', status: 'in-progress', note: 'called the customer' });
+  t.ok(upd.ok, JSON.stringify(upd));
+  const got = await command(broker.url, 'ticket-get', { number });
+  t.equal(got.result?.status, 'in-progress');
+  t.equal(got.result?.subject, 'Order 654321', 'subject from tickets.subject with the captured slot');
+  t.equal((got.result?.history as unknown[]).length, 2, 'created + status in the history');
+  await central.waitFor((m) => (m.json as { type?: string })?.type === 'ticket.updated', 15_000, 'ticket.updated on MQTT');
+
+  // originate: refused without the token, with a wrong one, and outside the allowed prefixes.
+  const dials = () => box.emus.flatMap((e) => e.modem.commands).filter((c) => c.line.startsWith('ATD')).length;
+  await waitFor('lines idle', () => !box.daemon.logs.some((l) => l.msg === 'call.ended') ? false : true, 15_000);
+  const noToken = await command(broker.url, 'originate', { target: '+8613700000001', connect: 'bot' });
+  t.equal(noToken.error?.code, 'unauthorised', 'no token: refused');
+  const wrong = await command(broker.url, 'originate', { target: '+8613700000001', connect: 'bot', token: 'x'.repeat(TOKEN.length) });
+  t.equal(wrong.error?.code, 'unauthorised', 'wrong token: refused');
+  const abroad = await command(broker.url, 'originate', { target: '+4930123456', connect: 'bot', token: TOKEN });
+  t.match(abroad.error?.message, /not under an allowed prefix/, 'dial policy: number outside the allowed prefixes refused');
+  t.equal(dials(), 0, 'none of them dialled');
+
+  // Authorised: the box dials on gsm2 and the callee gets the bot.
+  const ok = await command(broker.url, 'originate', { target: '+8613700000001', line: 'gsm2', connect: 'bot', token: TOKEN });
+  t.ok(ok.ok, JSON.stringify(ok));
+  t.same({ result: ok.result?.result, lineId: ok.result?.lineId }, { result: 'answered', lineId: 'gsm2' });
+  t.ok(m2.commands.some((c) => c.line === 'ATD+8613700000001;'), 'dialled on gsm2');
+  await box.event('call.offered', (l) => l.lineId === 'gsm2');
+  await box.event('call.phase', (l) => l.phase === 'bot' && box.daemon.logs.some((o) => o.msg === 'call.offered' && o.lineId === 'gsm2' && o.callId === l.callId));
+  m2.hangup();
+  await box.event('call.ended', (l) => box.daemon.logs.some((o) => o.msg === 'call.offered' && o.lineId === 'gsm2' && o.callId === l.callId));
+
+  await sleep(1500);
+  t.notOk(box.emus.some((e) => e.modem.submittedPdus.some((p) => decodeSubmit(p.hex).address === '+8613700000001')), 'no survey SMS after a call the box placed');
+
+  // connect: agent — the callee is bridged to the agent's desk phone.
+  const toAgent = await command(broker.url, 'originate', { target: '+8613700000003', line: 'gsm2', connect: 'agent', extension: '801', token: TOKEN });
+  t.match(toAgent, { ok: true, result: { result: 'answered', connect: 'agent' } }, JSON.stringify(toAgent));
+  await phone.waitEvent('CALL_ESTABLISHED', 20_000);
+  await sleep(300);
+  m2.play(tone([1000], 1500, -10));
+  await sleep(2000);
+  m2.hangup();
+  await phone.waitEvent('CALL_CLOSED', 15_000);
+  t.ok(toneLevel(await phone.heard(), 1000) > 0.05, 'the agent hears the callee');
+
+  // The CLI goes through the same command with the config's token.
+  await sleep(500);
+  const { stdout } = await run(process.execPath, [cliPath, 'originate', '-c', join(box.dir, 'frontdesk.yaml'), '--to', '+8613700000002', '--line', 'gsm1']);
+  t.match(JSON.parse(stdout), { ok: true, result: { result: 'answered', lineId: 'gsm1', by: 'cli' } }, 'CLI originate');
+  m1.hangup();
+
+  // The CRM got the ticket, the survey and the update, signed, once each.
+  await waitFor('three webhooks', () => crm.got.length >= 3, 15_000);
+  t.same(crm.got.map((h) => h.event).sort(), ['survey.answered', 'ticket.created', 'ticket.updated']);
+  t.ok(crm.got.every((h) => h.signed), 'HMAC signature checks out');
+  t.equal(crm.got.find((h) => h.event === 'ticket.created')!.body.data.ticket, number);
+
+  // A caller the CRM knows as VIP asks for a person: the CRM is asked (signed), the caller queues as VIP.
+  m1.ring(VIP);
+  const vipCall = await box.event('call.offered', (l) => l.caller === VIP);
+  await box.event('call.phase', (l) => l.callId === vipCall.callId && l.phase === 'bot');
+  await sleep(800);
+  m1.play(dtmfTones('0', 120, 200));
+  const enter = await box.event('queue.enter', (l) => l.callId === vipCall.callId);
+  t.match(enter.priority, ['vip'], 'VIP from the CRM');
+  t.same(crm.lookups.filter((l) => l.number === VIP), [{ number: VIP, signed: true }], 'one signed lookup');
+  const known = await box.row<{ name: string; vip: number; language: string }>('SELECT name, vip, language FROM customers WHERE number = ?', [VIP], (r) => r.vip === 1);
+  t.same(known, { name: '王五', vip: 1, language: 'zh-CN' }, 'kept in the customer record');
+  m1.hangup();
+  await box.event('call.ended', (l) => l.callId === vipCall.callId);
+
+  // The same caller again: asked whether it is about the same thing; 1 goes back to that queue.
+  m1.ring(VIP);
+  const repeatCall = await box.event('call.offered', (l) => l.caller === VIP && l.callId !== vipCall.callId);
+  await box.event('call.phase', (l) => l.callId === repeatCall.callId && l.phase === 'bot');
+  await sleep(800);
+  m1.play(dtmfTones('1', 120, 200));
+  const repeat = await box.event('handoff.requested', (l) => l.callId === repeatCall.callId);
+  t.match(repeat, { queue: 'general', detail: 'repeat:general' }, 'are you calling about your enquiry again? 1: the same queue');
+  m1.hangup();
+  await box.event('call.ended', (l) => l.callId === repeatCall.callId);
+
+  // CRM down; an agent opens a ticket; the daemon restarts; the CRM comes back: it arrives once.
+  await crm.down();
+  const opened = await command(broker.url, 'ticket-open', { agent: '801', customer: CALLER, subject: 'Wrong delivery address' });
+  t.ok(opened.ok, JSON.stringify(opened));
+  await box.event('alarm', (l) => l.code === 'webhook-failing' && l.active === true);
+  box.daemon.kill('SIGTERM');
+  await box.daemon.exited;
+  const again = new DaemonProcess(['run', '-c', join(box.dir, 'frontdesk.yaml')]);
+  t.teardown(async () => {
+    again.kill('SIGTERM');
+    await Promise.race([again.exited, sleep(5000)]);
+    again.kill('SIGKILL');
+  });
+  await again.waitForLog((l) => l.msg === 'frontdesk running', 30_000);
+  await crm.up();
+  await waitFor('the agent ticket after the outage', () => crm.got.some((h) => h.body.data.ticket === opened.result?.number), 20_000);
+  await again.waitForLog((l) => l.msg === 'alarm' && l.code === 'webhook-failing' && l.active === false, 10_000);
+  await sleep(1500);
+  const ids = crm.got.map((h) => h.id);
+  t.equal(new Set(ids).size, ids.length, 'no delivery twice');
+  t.equal(crm.got.filter((h) => h.body.data.ticket === opened.result?.number).length, 1, 'the ticket opened during the outage arrived once');
+  t.ok(crm.got.every((h) => h.signed));
+});
