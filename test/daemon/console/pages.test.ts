@@ -198,7 +198,8 @@ t.test('wallboard and workbench: screen-pop within 1 s, live states, note, zh an
   await wall.waitForFunction(() => (globalThis as unknown as { fdHistoryReady?: boolean }).fdHistoryReady === true);
   await wall.fill('#q-number', '13812345678');
   await wall.click('#q-go');
-  await wall.waitForSelector(`tr[data-call="${callId}"]`);
+  // The first list (unfiltered) is already there: wait for the search's answer.
+  await wall.waitForFunction(() => (globalThis as unknown as { document: { querySelectorAll(s: string): { length: number } } }).document.querySelectorAll('#calls tr[data-call]').length === 2);
   t.same(await wall.$$eval('#calls tr[data-call]', (rows) => rows.map((r) => (r as unknown as { dataset: { call: string } }).dataset.call)), [callId, 'earlier-1'], "search by number finds this caller's calls, newest first");
   await wall.click(`tr[data-call="${callId}"] a`);
   await wall.waitForSelector('#recording');
