@@ -11,6 +11,7 @@ const commands: Record<string, { module: string; summary: string }> = {
   schema: { module: './commands/schema.js', summary: 'schema                 print the config JSON Schema' },
   'emulate-modem': { module: './commands/emulate-modem.js', summary: 'emulate-modem ...      run a GSM modem emulator on tty pairs (see drivers/gsm/README.md)' },
   demo: { module: './commands/demo.js', summary: 'demo [--json]          a whole call on emulated hardware' },
+  passwd: { module: './commands/passwd.js', summary: 'passwd                 print a password hash for console.users[].password_hash' },
   monitor: { module: './commands/monitor.js', summary: 'monitor --url URL      live view of boxes over MQTT, for central IT' },
   originate: { module: './commands/originate.js', summary: 'originate --to N ...   dial out through the running daemon (bot or --agent EXT)' },
   customers: { module: './commands/customers.js', summary: 'customers import|export|show   customer records: CSV in and out, one profile with history' },

@@ -6,7 +6,7 @@ import type { MediaPort } from './media/port.js';
  * logical phone line; each call on it is a Leg. The call core never sees AT commands or SIP messages.
  */
 
-export type LineKind = 'gsm' | 'analog' | 'sip';
+export type LineKind = 'gsm' | 'analog' | 'sip' | 'webrtc';
 
 /** Who is on the other end, as far as the line can tell. */
 export interface Party {
@@ -22,11 +22,11 @@ export type LegState = 'offered' | 'ringing' | 'answered' | 'ended';
 
 /**
  * Where a leg's key presses come from, declared by its line: the modem's tone detector (Quectel
- * +QTONEDET, SIMCom +RXDTMF), DLE shielded codes (V.253 voice modems), RFC 4733 or SIP INFO — all
- * delivered as 'dtmf' events — or 'in-band': only the audio carries them and the call core detects
+ * +QTONEDET, SIMCom +RXDTMF), DLE shielded codes (V.253 voice modems), RFC 4733, SIP INFO or a web
+ * caller's keypad in the console ('console') — all delivered as 'dtmf' events — or 'in-band': only the audio carries them and the call core detects
  * them there. Exactly one source feeds a call, so nothing has to be de-duplicated by timing.
  */
-export type DtmfSource = 'in-band' | 'modem' | 'dle' | 'rfc4733' | 'sip-info';
+export type DtmfSource = 'in-band' | 'modem' | 'dle' | 'rfc4733' | 'sip-info' | 'console';
 
 export interface LegEnd {
   /** Which side ended the leg. */
@@ -42,7 +42,7 @@ export interface LegEvents {
   ringing: [];
   /** Media flows; `leg.media` is set. */
   answered: [];
-  /** A DTMF digit signalled out of band (RFC 4733, SIP INFO, modem tone detector). In-band tones are found by the call core. */
+  /** A DTMF digit signalled out of band (RFC 4733, SIP INFO, modem tone detector, a browser's keypad). In-band tones are found by the call core. */
   dtmf: [digit: string, source: Exclude<DtmfSource, 'in-band'>];
   /** The leg is over; its media port is closed. Emitted exactly once. */
   ended: [end: LegEnd];

@@ -24,6 +24,10 @@ for d in dist config models systemd scripts; do
   cp -a "$src/$d" "$root$PREFIX/$d"
 done
 cp -a "$src/package.json" "$src/package-lock.json" "$src/README.md" "$root$PREFIX/"
+# The staff console's pages (plain files, not compiled).
+rm -rf "$root$PREFIX/daemon"
+mkdir -p "$root$PREFIX/daemon/console"
+cp -a "$src/daemon/console/public" "$root$PREFIX/daemon/console/public"
 rm -rf "$root$PREFIX/dist/test" "$root$PREFIX/dist/.tsbuildinfo"
 # Runtime dependencies only (no tap, no TypeScript).
 rm -rf "$root$PREFIX/node_modules"

@@ -20,7 +20,8 @@ export interface DomainEvents {
   'bot.turn': { callId: string; input: { kind: 'dtmf' | 'speech' | 'timeout'; value: string }; intent?: string; say?: string };
   /** One caller utterance heard by the speech worker: transcript when ASR runs, emotion reading. */
   'speech.utterance': { callId: string; utt: number; durationMs: number; text?: string; confidence?: number; emotion?: { label: string; score: number; negative: number } };
-  'handoff.requested': { callId: string; reason: HandoffReason; queue?: string; detail?: string };
+  /** detail: the intent, when known; slots: what the bot captured (the console's screen-pop shows them). */
+  'handoff.requested': { callId: string; reason: HandoffReason; queue?: string; detail?: string; menuPath?: string; slots?: Record<string, string> };
   'agent.state': { extension: string; state: AgentState; reason?: string };
   'line.health': LineHealth;
   'line.alarm': LineAlarm;

@@ -1,4 +1,5 @@
 import type { MediaPort } from '../../drivers/media/port.js';
+import { mix } from './pair-mixer.js';
 
 /** Something that wants to hear a bridged call, e.g. a recording: one frame per direction per tick. */
 export type Tap = (from: 'a' | 'b', frame: Buffer) => void;
@@ -13,6 +14,8 @@ export class Bridge {
   private readonly offA: () => void;
   private readonly offB: () => void;
   private readonly taps = new Set<Tap>();
+  /** Extra audio for one side only (a supervisor whispering to the agent), mixed into its frames. */
+  private readonly extra: Record<'a' | 'b', Buffer[]> = { a: [], b: [] };
   private open = true;
   dropped = 0;
 
@@ -23,18 +26,19 @@ export class Bridge {
   ) {
     a.clear();
     b.clear();
-    this.offA = this.relay(a, b, 'a');
-    this.offB = this.relay(b, a, 'b');
+    this.offA = this.relay(a, b, 'a', 'b');
+    this.offB = this.relay(b, a, 'b', 'a');
   }
 
-  private relay(from: MediaPort, to: MediaPort, side: 'a' | 'b'): () => void {
+  private relay(from: MediaPort, to: MediaPort, side: 'a' | 'b', toSide: 'a' | 'b'): () => void {
     const onFrame = (frame: Buffer): void => {
       if (!this.open || to.closed) return;
       if (to.queued >= this.maxQueued) {
         to.clear();
         this.dropped += this.maxQueued;
       }
-      to.write(frame);
+      const extra = this.extra[toSide].shift();
+      to.write(extra ? mix(frame, extra) : frame);
       for (const tap of this.taps) tap(side, frame);
     };
     from.on('frame', onFrame);
@@ -44,6 +48,14 @@ export class Bridge {
   tap(t: Tap): () => void {
     this.taps.add(t);
     return () => this.taps.delete(t);
+  }
+
+  /** Add a frame heard by one side only, mixed into what the other side says (bounded to ~100 ms). */
+  inject(to: 'a' | 'b', frame: Buffer): void {
+    if (!this.open) return;
+    const q = this.extra[to];
+    q.push(frame);
+    if (q.length > this.maxQueued) q.shift();
   }
 
   /** Disconnect (the legs stay up). Idempotent. */

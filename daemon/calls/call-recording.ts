@@ -1,9 +1,9 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { FRAME_BYTES, FRAME_MS } from '../../drivers/media/format.js';
-import { asSamples } from '../../drivers/audio/tones.js';
 import { WavWriter } from '../speech/recorder.js';
 import type { Bridge } from './bridge.js';
+import { mix } from './pair-mixer.js';
 
 const SILENT = Buffer.alloc(FRAME_BYTES);
 
@@ -69,14 +69,5 @@ function interleave(left: Buffer, right: Buffer): Buffer {
     out.writeInt16LE(i * 2 < left.length ? left.readInt16LE(i * 2) : 0, i * 4);
     out.writeInt16LE(i * 2 < right.length ? right.readInt16LE(i * 2) : 0, i * 4 + 2);
   }
-  return out;
-}
-
-/** Sum two frames with clipping (telephone levels leave plenty of headroom). */
-function mix(x: Buffer, y: Buffer): Buffer {
-  const out = Buffer.allocUnsafe(FRAME_BYTES);
-  const a = asSamples(x);
-  const b = asSamples(y);
-  for (let i = 0; i < FRAME_BYTES / 2; i++) out.writeInt16LE(Math.max(-32768, Math.min(32767, (a[i] ?? 0) + (b[i] ?? 0))), i * 2);
   return out;
 }

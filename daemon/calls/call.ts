@@ -3,10 +3,17 @@ import type { Leg, LegEnd } from '../../drivers/line.js';
 import type { Bus } from '../bus/bus.js';
 import type { CallOutcome, CallPhase, DomainEvents } from '../bus/events.js';
 import type { Logger } from '../log.js';
+import type { Bridge } from './bridge.js';
 
 /** A time-sortable call id: base36 milliseconds then random, e.g. "mi8k2x1a-3f9c2d". */
 export function newCallId(now = Date.now()): string {
   return `${now.toString(36)}-${randomUUID().slice(0, 8)}`;
+}
+
+/** Where a transferred caller goes: a queue, and the agent to ring first (if any). */
+export interface TransferTarget {
+  queue: string;
+  extension?: string;
 }
 
 /**
@@ -21,6 +28,8 @@ export class Call {
   phase: CallPhase | 'offered' = 'offered';
   agentLeg: Leg | undefined;
   agentExt: string | undefined;
+  /** Caller ⇄ agent while connected (a supervisor listens in on it). */
+  bridge: Bridge | undefined;
   outcome: CallOutcome | undefined;
   /** On priority.vip_numbers, or known to the store as VIP; carried by call.offered / call.ended and the CDR. */
   vip = false;
@@ -28,6 +37,7 @@ export class Call {
   /** Aborted when the customer leg ends: everything the call is doing stops. */
   readonly gone = new AbortController();
   customerEnd: LegEnd | undefined;
+  private transferWanted: ((t: TransferTarget) => void) | undefined;
   /** What the bot captured so far (slot → value); reported with call.ended. */
   slots: Record<string, string> = {};
   /** The bot's menu path (the keys that chose menu entries), the same the agent's phone is shown. */
@@ -54,6 +64,20 @@ export class Call {
 
   get isEnded(): boolean {
     return this.ended;
+  }
+
+  /** Resolves when someone (the agent, from the console) asks to move the connected caller elsewhere. */
+  transferRequested(): Promise<TransferTarget> {
+    return new Promise((resolve) => (this.transferWanted = resolve));
+  }
+
+  /** Ask to move the caller, once connected to an agent, to another queue or agent. False when not connected. */
+  requestTransfer(t: TransferTarget): boolean {
+    if (this.phase !== 'connected' || !this.transferWanted) return false;
+    const go = this.transferWanted;
+    this.transferWanted = undefined;
+    go(t);
+    return true;
   }
 
   emit<K extends keyof DomainEvents>(type: K, data: DomainEvents[K]): void {

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { Type } from '@sinclair/typebox';
 import type { Leg, Line } from '../../drivers/line.js';
+import type { WebRtcPhones } from '../../drivers/webrtc/phones.js';
 import type { Config } from '../config/schema.js';
 import { durationMs, durationOr } from '../config/duration.js';
 import type { DomainEvents } from '../bus/events.js';
@@ -19,6 +20,7 @@ import { TtsEngine } from '../speech/tts.js';
 import { DEFAULT_DATA_DIR } from '../app.js';
 import type { LinesExtension } from '../lines/lines.js';
 import { runInboundCall } from './runner.js';
+import { listenIn, type MonitorMode } from './listen.js';
 import { AgentReach } from './agent-reach.js';
 import type { SpeechService } from '../speech/supervisor.js';
 import type { Call } from './call.js';
@@ -41,6 +43,8 @@ export class CallsExtension implements Extension {
   private prompts!: PromptResolver;
   private offCommand: (() => void) | undefined;
   private phoneCheck: PhoneCheck | undefined;
+  /** Calls in progress by id (transfers from the console). */
+  private readonly calls = new Map<string, Call>();
   private reach!: AgentReach;
   private lowScoreActive = false;
 
@@ -50,6 +54,8 @@ export class CallsExtension implements Extension {
     private readonly speech?: SpeechService,
     /** The knowledge base the bot answers from. */
     private readonly knowledge?: { current(): KnowledgeSource | undefined },
+    /** Agents whose contact is "webrtc" are rung in their console workbench. */
+    private readonly browserPhones?: WebRtcPhones,
   ) {
     lines.setIncomingHandler((leg, line) => this.onIncoming(leg, line));
   }
@@ -113,12 +119,60 @@ export class CallsExtension implements Extension {
     return applyAgentAction(this.agents, extension, action, reason);
   }
 
+  /**
+   * Move a caller who is talking to an agent to another queue, or to another agent (rung first, in
+   * a queue that agent serves). The agent's leg ends; the caller hears the queue again.
+   */
+  transfer(callId: string, to: { queue?: string; extension?: string }): { queue: string; extension?: string } {
+    const call = this.calls.get(callId);
+    if (!call) throw new CommandError(`no call "${callId}" in progress`);
+    const cfg = this.ctx.config();
+    let queue = to.queue;
+    if (to.extension) {
+      const a = (cfg.agents ?? []).find((x) => x.extension === to.extension);
+      if (!a) throw new CommandError(`no agent with extension "${to.extension}"`);
+      const skills = new Set(Object.keys(a.skills ?? {}));
+      queue ??= (cfg.queues ?? []).find((q) => [q.skill ?? q.id, ...(q.skills ?? [])].some((k) => skills.has(k)))?.id;
+      if (!queue) throw new CommandError(`agent ${to.extension} serves no queue`);
+    }
+    if (!queue || !(cfg.queues ?? []).some((q) => q.id === queue)) throw new CommandError(`no queue "${queue ?? ''}"`);
+    const target = { queue, ...(to.extension ? { extension: to.extension } : {}) };
+    if (!call.requestTransfer(target)) throw new CommandError('the call is not connected to an agent');
+    return target;
+  }
+
+  /**
+   * Call a caller back (the console's voicemail inbox) through the callback policy: queued in the
+   * queue they reached (else the default), an agent rung first, then the customer dialled on the
+   * line they called (routing.callback). Resolves with the callback id once it is stored.
+   */
+  async callBack(callId: string): Promise<string> {
+    const row = await this.ctx.db.get<{ caller: string | null; line_id: string; queue_id: string | null }>('SELECT caller, line_id, queue_id FROM calls WHERE id = ?', [callId]);
+    if (!row) throw new CommandError(`no call "${callId}"`);
+    if (!row.caller) throw new CommandError('the caller withheld their number');
+    const cfg = this.ctx.config();
+    const queue = row.queue_id ?? cfg.bot.handoff?.default_queue ?? cfg.queues?.[0]?.id;
+    if (!queue) throw new CommandError('no queue to call back from');
+    return this.callbacks.request({ callId, number: row.caller, queue, lineId: row.line_id, since: Date.now() });
+  }
+
+  /** A supervisor's leg joins a connected call (console): listen, whisper to the agent, or barge in. */
+  listen(callId: string, ear: Leg, mode: MonitorMode = 'listen'): void {
+    const call = this.calls.get(callId);
+    if (!call?.bridge) throw new CommandError('the call is not connected to an agent');
+    listenIn(call, ear, mode);
+  }
+
   agentPool(): AgentPool {
     return this.agents;
   }
 
   /** Ring a desk phone; failures that are not the agent's choice raise agent-unreachable. */
   private async dialAgent(agent: { extension: string; contact?: string }, opts: Parameters<Line['dial']>[1]): Promise<Leg> {
+    if (agent.contact === 'webrtc') {
+      if (!this.browserPhones) throw new Error('no browser phones in this build');
+      return this.browserPhones.dial(agent.extension, opts);
+    }
     const sip = this.lines.sipEndpoint();
     try {
       if (!sip) throw new Error('no SIP endpoint to reach desk phones');
@@ -136,6 +190,11 @@ export class CallsExtension implements Extension {
     if (line.kind !== 'sip') return undefined;
     const user = (leg as { authenticatedUser?: string }).authenticatedUser ?? leg.remote.number;
     return user && this.agents.get(user) ? user : undefined;
+  }
+
+  /** A call that arrives other than through a configured line (a web caller from the console). */
+  incoming(leg: Leg, line: Line): void {
+    this.onIncoming(leg, line);
   }
 
   private onIncoming(leg: Leg, line: Line): void {
@@ -182,8 +241,10 @@ export class CallsExtension implements Extension {
       lowScoreAlarm: (active, message) => this.lowScoreAlarm(active, message),
       ...(this.speech ? { speech: this.speech } : {}),
       ...(this.knowledge ? { knowledge: () => this.knowledge!.current() } : {}),
+      onCall: (c) => this.calls.set(c.id, c),
     });
     this.track(p);
+    void p.then((c) => this.calls.delete(c.id), () => undefined);
   }
 
   /** low-survey-score: raised by every low score (one report each), cleared by the next good one. */

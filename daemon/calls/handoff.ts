@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { Bridge } from './bridge.js';
 import { CallRecording } from './call-recording.js';
 import { DEFAULT_DATA_DIR } from '../app.js';
-import type { Call } from './call.js';
+import type { Call, TransferTarget } from './call.js';
 import type { CallerDigits } from './digits.js';
 import type { Speaker } from './speak.js';
 import { defaultHoldMusic, offersCallback, playWhileWaiting, waitTexts } from './waiting.js';
@@ -44,6 +44,8 @@ export interface HandoffRequest {
   announce?: Say[];
   /** The caller's keys (press 1 for a callback while waiting). */
   digits?: CallerDigits;
+  /** Ring this agent first (a transfer to them), as the sticky agent is. */
+  preferAgent?: string;
 }
 
 export type HandoffResult =
@@ -51,7 +53,9 @@ export type HandoffResult =
   | { kind: 'no-agent' }
   | { kind: 'caller-gone' }
   /** The caller will be called back; the call can end. */
-  | { kind: 'callback' };
+  | { kind: 'callback' }
+  /** The agent moved the caller to another queue or agent: hand off again. */
+  | { kind: 'transfer'; target: TransferTarget };
 
 /** What the agent's phone shows before answering: the caller and why they are calling. */
 export function agentBriefing(call: Call, req: HandoffRequest): DialOptions {
@@ -92,7 +96,7 @@ export async function handOff(call: Call, speaker: Speaker, req: HandoffRequest,
   const repeatWithin = cfg.priority?.repeat_caller_within;
   const repeat = Boolean(repeatWithin && info?.previousCallAt !== undefined && now - info.previousCallAt <= durationMs(repeatWithin));
   const q = deps.router.queueConfig(queueId);
-  const sticky = q.sticky_agent && info?.lastAgent && now - info.lastAgent.at <= durationMs(q.sticky_agent.within) ? { extension: info.lastAgent.extension, waitMs: durationOr(q.sticky_agent.wait_for_them, '20s') } : undefined;
+  const sticky = req.preferAgent ? { extension: req.preferAgent, waitMs: durationOr(q.ring_timeout, '20s') } : q.sticky_agent && info?.lastAgent && now - info.lastAgent.at <= durationMs(q.sticky_agent.within) ? { extension: info.lastAgent.extension, waitMs: durationOr(q.sticky_agent.wait_for_them, '20s') } : undefined;
 
   const ticket = deps.router.enter({
     kind: 'call',
@@ -238,19 +242,23 @@ async function talk(call: Call, agentLeg: Leg, ext: string, req: HandoffRequest,
     }
   }
   const bridge = new Bridge(call.customer.media, agentLeg.media);
+  call.bridge = bridge;
   call.setPhase('connected', { agent: ext });
   const recording = await startRecording(call, bridge, deps);
   const offHold = watchHold(call, agentLeg, 'agent');
   const talkFrom = Date.now();
-  const by = await new Promise<'caller' | 'agent'>((resolve) => {
+  let transfer: TransferTarget | undefined;
+  const by = await new Promise<'caller' | 'agent' | 'transfer'>((resolve) => {
     if (signal.aborted) return resolve('caller');
     if (agentLeg.state === 'ended') return resolve('agent');
     signal.addEventListener('abort', () => resolve('caller'), { once: true });
     agentLeg.once('ended', () => resolve('agent'));
+    void call.transferRequested().then((t) => ((transfer = t), resolve('transfer')));
   });
   bridge.close();
+  call.bridge = undefined;
   offHold();
-  if (by === 'caller') await agentLeg.hangup('normal').catch(() => undefined);
+  if (by !== 'agent') await agentLeg.hangup(by === 'transfer' ? 'transferred' : 'normal').catch(() => undefined);
   deps.agents.callEnded(ext, Date.now() - talkFrom);
   if (recording) {
     try {
@@ -260,7 +268,11 @@ async function talk(call: Call, agentLeg: Leg, ext: string, req: HandoffRequest,
       call.log.error({ err }, 'call recording could not be finished');
     }
   }
-  return { kind: 'connected-and-ended', by };
+  if (by === 'transfer' && transfer && !signal.aborted) {
+    call.agentLeg = undefined;
+    return { kind: 'transfer', target: transfer };
+  }
+  return { kind: 'connected-and-ended', by: by === 'transfer' ? 'agent' : by };
 }
 
 /** Record the conversation when storage.record_calls is on; a failure never touches the call. */

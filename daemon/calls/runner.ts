@@ -17,7 +17,7 @@ import { Call } from './call.js';
 import { CallerDigits } from './digits.js';
 import { CallerInput } from './caller-input.js';
 import type { SpeechService } from '../speech/supervisor.js';
-import { handOff, ringExtension, type DialAgent, type HandoffDeps, type HandoffResult } from './handoff.js';
+import { handOff, ringExtension, type DialAgent, type HandoffDeps, type HandoffRequest, type HandoffResult } from './handoff.js';
 import { askSurvey, isLowScore, surveyApplies, SURVEY_SCALE, type SurveyConfig } from '../bot/survey.js';
 import { Speaker } from './speak.js';
 import { runCaptureHooks } from './capture.js';
@@ -33,6 +33,8 @@ export interface CallDeps extends HandoffDeps {
   now?: () => Date;
   /** The speech worker (absent or down: the call runs on DTMF alone). */
   speech?: SpeechService;
+  /** Told of each new call (the call core keeps them by id for transfers). */
+  onCall?: (call: Call) => void;
   /** The queue this caller was in on a call within `withinMs` (bot.repeat_caller). */
   recentQueue?: (caller: string, callId: string, withinMs: number) => Promise<string | undefined>;
   /** Rings one desk phone (lines[].answer: extension:<ext>). */
@@ -54,6 +56,7 @@ const DEFAULTS = {
  */
 export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
   const call = new Call(leg, deps.bus, deps.log);
+  deps.onCall?.(call);
   const log = call.log;
   call.vip = isVipNumber(deps.config(), call.caller);
   call.offered();
@@ -144,6 +147,15 @@ export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
   };
 
   /** After a handoff: the survey when the agent hung up, else voicemail when nobody took the call. */
+  /** The agent transferred the caller (console): queue again, ringing the chosen agent first. */
+  const followTransfers = async (first: HandoffResult, req: HandoffRequest): Promise<HandoffResult> => {
+    let r = first;
+    while (r.kind === 'transfer') {
+      log.info({ to: r.target }, 'transferred by the agent');
+      r = await handOff(call, speaker, { ...req, queue: r.target.queue, ...(r.target.extension ? { preferAgent: r.target.extension } : {}) }, { ...deps, whisper });
+    }
+    return r;
+  };
   const afterHandoff = async (r: HandoffResult, queue: string | undefined): Promise<Call> => {
     if (r.kind === 'caller-gone') return await finish(call, 'abandoned');
     if (r.kind === 'callback') return await finish(call, 'callback');
@@ -184,7 +196,7 @@ export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
       const summary: BotSummary = { menuPath: '', slots: {}, noMatch: 0, noInput: 0 };
       call.emit('handoff.requested', { callId: call.id, reason: 'line', ...(kind === 'queue' ? { queue: target } : { detail: `extension ${target}` }) });
       const req = { reason: 'line' as const, summary, vip, announce: cfg.bot.handoff?.say ? [{ text: cfg.bot.handoff.say }] : [], digits };
-      const r = kind === 'queue' ? await handOff(call, speaker, { ...req, queue: target }, { ...deps, whisper }) : await ringExtension(call, speaker, target, req, { ...deps, whisper });
+      const r = await followTransfers(kind === 'queue' ? await handOff(call, speaker, { ...req, queue: target }, { ...deps, whisper }) : await ringExtension(call, speaker, target, req, { ...deps, whisper }), req);
       return await afterHandoff(r, kind === 'queue' ? target : undefined);
     }
 
@@ -231,9 +243,10 @@ export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
       // Handoff: announce, ring agents, bridge.
       stopListening();
       const summary = bot.summary();
-      call.emit('handoff.requested', { callId: call.id, reason: next.reason, ...(next.queue ? { queue: next.queue } : {}), ...(summary.intent ? { detail: summary.intent } : {}) });
+      call.emit('handoff.requested', { callId: call.id, reason: next.reason, ...(next.queue ? { queue: next.queue } : {}), ...(summary.intent ? { detail: summary.intent } : {}), ...(summary.menuPath ? { menuPath: summary.menuPath } : {}), ...(Object.keys(summary.slots).length ? { slots: summary.slots } : {}) });
       const announce = cfg.bot.handoff?.say;
-      const r = await handOff(call, speaker, { ...(next.queue ? { queue: next.queue } : {}), reason: next.reason, summary, vip, announce: announce ? [{ text: announce }] : [], digits }, { ...deps, whisper });
+      const req: HandoffRequest = { ...(next.queue ? { queue: next.queue } : {}), reason: next.reason, summary, vip, announce: announce ? [{ text: announce }] : [], digits };
+      const r = await followTransfers(await handOff(call, speaker, req, { ...deps, whisper }), req);
       if (r.kind === 'caller-gone') return await finish(call, 'abandoned');
       if (r.kind === 'callback') return await finish(call, 'callback');
       return await afterHandoff(r, next.queue);

@@ -40,6 +40,7 @@ export async function run(argv: string[]): Promise<number> {
   const dir = await mkdtemp(join(tmpdir(), 'frontdesk-demo-'));
   const sipPort = await freeUdpTcpPort();
   const phonePort = await freeUdpTcpPort();
+  const consolePort = await freeUdpTcpPort();
   const cleanups: (() => Promise<unknown> | void)[] = [];
   const t0 = Date.now();
   const stamp = (): string => `+${((Date.now() - t0) / 1000).toFixed(1).padStart(5)}s`;
@@ -54,7 +55,7 @@ export async function run(argv: string[]): Promise<number> {
     cleanups.push(() => phone.stop());
     out(`${stamp()}  demo desk phone (Frontdesk's own SIP stack, auto-answer) at ${phone.uri}`);
 
-    const env = { ...process.env, FRONTDESK_DEMO_DIR: dir, FRONTDESK_DEMO_SIP_PORT: String(sipPort), FRONTDESK_DEMO_PHONE_PORT: String(phonePort) };
+    const env = { ...process.env, FRONTDESK_DEMO_DIR: dir, FRONTDESK_DEMO_SIP_PORT: String(sipPort), FRONTDESK_DEMO_PHONE_PORT: String(phonePort), FRONTDESK_DEMO_CONSOLE_PORT: String(consolePort) };
     const daemon = spawn(process.execPath, [CLI, 'run', '-c', CONFIG], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     cleanups.push(async () => {
       daemon.kill('SIGTERM');
@@ -89,6 +90,8 @@ export async function run(argv: string[]): Promise<number> {
     const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
     await waitFor((l) => l.msg === 'line started' && l.lineId === 'gsm1', 'the GSM line to start');
+    await waitFor((l) => l.msg === 'console listening', 'the staff console');
+    out(`${stamp()}  staff console at http://127.0.0.1:${consolePort}/ (demo / frontdesk-demo: wallboard; wang / frontdesk-demo: agent 801's workbench)`);
     out(`${stamp()}  caller ${CALLER} dials the branch`);
     emu.modem.ring(CALLER);
     await waitFor((l) => l.msg === 'call.phase' && l.phase === 'bot', 'the bot to answer');

@@ -14,7 +14,7 @@ export interface CrossIssue {
  */
 export function crossCheck(c: Config): CrossIssue[] {
   const issues: CrossIssue[] = [];
-  for (const part of [ids, lines, queues, menus, afterCallRefs]) {
+  for (const part of [ids, lines, queues, menus, consoleUsers, afterCallRefs]) {
     try {
       issues.push(...part(c));
     } catch (err) {
@@ -116,6 +116,22 @@ function menus(c: Config): CrossIssue[] {
   if (c.bot.handoff?.default_queue) queueRef(c.bot.handoff.default_queue, ['bot', 'handoff', 'default_queue']);
   (c.bot.intents ?? []).forEach((it, i) => it.queue && queueRef(it.queue, ['bot', 'intents', i, 'queue']));
 
+  return issues;
+}
+
+/** Console logins: unique names; an agent login is one of the agents; web callers' line id is free. */
+function consoleUsers(c: Config): CrossIssue[] {
+  const issues: CrossIssue[] = [];
+  const extensions = new Set((c.agents ?? []).map((a) => a.extension));
+  const web = c.console?.web_callers ? (c.console.web_callers.line_id ?? 'web') : undefined;
+  if (web && c.lines.some((l) => l.id === web)) issues.push({ path: ['console', 'web_callers', 'line_id'], message: `line id "${web}" is already a line's` });
+  const names = new Set<string>();
+  (c.console?.users ?? []).forEach((u, i) => {
+    if (names.has(u.name)) issues.push({ path: ['console', 'users', i, 'name'], message: `duplicate console user "${u.name}"` });
+    names.add(u.name);
+    if (u.role === 'agent' && !u.extension) issues.push({ path: ['console', 'users', i], message: `user "${u.name}" has role agent but no extension` });
+    if (u.extension && !extensions.has(u.extension)) issues.push({ path: ['console', 'users', i, 'extension'], message: `no agent with extension "${u.extension}"` });
+  });
   return issues;
 }
 

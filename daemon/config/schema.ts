@@ -167,7 +167,7 @@ const Agent = Obj({
   wrap_up: Type.Optional(Duration('After-call work time before the next call.', '10s')),
   max_calls: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 1, description: 'Concurrent calls this extension takes: a desk phone 1, a PBX hunt group or softphone behind one extension more. The box-wide bound is sip.max_calls.' })),
   logged_in: Type.Optional(Type.Boolean({ default: true, description: 'Logged in at start (feature codes and MQTT commands change it at run time).' })),
-  contact: Type.Optional(Type.String({ pattern: '^sips?:', description: 'Call this SIP URI directly instead of through the PBX trunk or a registration, e.g. "sip:801@192.168.10.21:5060".' })),
+  contact: Type.Optional(Type.String({ pattern: '^(sips?:|webrtc$)', description: 'Call this SIP URI directly instead of through the PBX trunk or a registration, e.g. "sip:801@192.168.10.21:5060"; or "webrtc": the agent\'s phone is their console workbench in the browser.' })),
 });
 
 export const STRATEGIES = ['longest-idle', 'round-robin', 'fewest-calls', 'least-talk-time', 'ring-all', 'linear', 'random'] as const;
@@ -413,6 +413,31 @@ const Service = Obj({
   watchdog: Type.Optional(Type.Boolean({ default: true, description: 'Ping the systemd watchdog while healthy.' })),
 });
 
+// ---- staff console (issue 14) --------------------------------------------------------------------
+
+const ConsoleUser = Obj({
+  name: Type.String({ pattern: '^[A-Za-z0-9._@-]{1,64}$', description: 'Login name.' }),
+  role: OneOf(['agent', 'supervisor', 'admin'] as const, { description: 'agent: own workbench only (needs extension); supervisor: wallboard and every workbench; admin: also the audit trail.' }),
+  extension: Type.Optional(Type.String({ pattern: '^[0-9A-Za-z*#+]{1,32}$', description: 'The agent this login is (agents[].extension); required for role agent.' })),
+  password_hash: Type.String({ pattern: '^scrypt\\$', description: 'scrypt hash from `frontdesk passwd` (never the password itself).' }),
+});
+
+const ConsoleSection = Obj(
+  {
+    listen: Type.Optional(Type.String({ pattern: '^(\\[[0-9a-fA-F:.]+\\]|[0-9.]+|localhost):[0-9]{1,5}$', default: '127.0.0.1:8080', description: 'Address:port of the web console (HTTP, or HTTPS with tls).' })),
+    tls: Type.Optional(Obj({ cert: Type.String({ minLength: 1, description: 'Certificate chain (PEM file).' }), key: Type.String({ minLength: 1, description: 'Private key (PEM file).' }) }, 'Serve HTTPS; session cookies are then marked Secure.')),
+    users: Type.Array(ConsoleUser, { minItems: 1, description: 'Who may log in.' }),
+    session_ttl: Type.Optional(Duration('A login lasts this long without use.', '12h')),
+    web_callers: Type.Optional(Obj({
+      line_id: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$', default: 'web', description: 'Line id of web calls in records and reports.' })),
+      max_calls: Type.Optional(Type.Integer({ minimum: 1, maximum: 50, default: 2, description: 'Web calls at the same time; more are refused (busy).' })),
+      per_hour: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 6, description: 'Calls per hour from one address; more are refused.' })),
+    }, 'A public "call us" page (/call) the branch can link from its website: the visitor reaches the same bot and queues as a phone caller.')),
+    webrtc: Type.Optional(Obj({ networks: Type.Optional(Type.Array(Type.String({ pattern: '^[0-9a-fA-F:.]+(/[0-9]{1,3})?$' }), { description: 'Browser phones (agents with contact webrtc) use only ICE candidates in these networks (CIDR), both ways; default: any. E.g. the branch LAN.' })) })),
+  },
+  'The staff console: wallboard and agent workbench in a browser. Off unless present.',
+);
+
 // ---- after the call: SMS, tickets (issue 15) -----------------------------------------------------
 
 const TemplateId = Type.String({ pattern: '^[A-Za-z0-9_-]+$', description: 'A template id from sms.templates.' });
@@ -514,6 +539,7 @@ export const ConfigSchema = Type.Object(
     storage: Type.Optional(Storage),
     logging: Type.Optional(Logging),
     service: Type.Optional(Service),
+    console: Type.Optional(ConsoleSection),
     sms: Type.Optional(SmsSection),
     tickets: Type.Optional(Tickets),
     webhook: Type.Optional(Webhook),
@@ -532,6 +558,7 @@ export type AgentConfig = NonNullable<Config['agents']>[number];
 export type QueueConfig = NonNullable<Config['queues']>[number];
 export type RoutingConfig = NonNullable<Config['routing']>;
 export type BotConfig = Config['bot'];
+export type ConsoleConfig = NonNullable<Config['console']>;
 export type MenuActionConfig = Static<typeof MenuAction>;
 export type KnowledgeConfig = NonNullable<Config['knowledge']>;
 export type QualityConfig = NonNullable<Config['quality']>;

@@ -35,7 +35,8 @@ export function valueCheck(c: Config): CrossIssue[] {
   (c.priority?.vip_numbers ?? []).forEach((n, i) => add(['priority', 'vip_numbers', i], normaliseConfigured(n, c.country_code)));
 
   (c.agents ?? []).forEach((a, i) => {
-    if (!a.contact) return;
+    // "webrtc": the agent's phone is their console workbench (no SIP address).
+    if (!a.contact || a.contact === 'webrtc') return;
     try {
       const u = parseUri(a.contact);
       if (!u.host) throw new Error('no host');

@@ -21,7 +21,8 @@ export class PhoneCheck {
 
   start(): void {
     for (const a of this.agents.all()) {
-      if (!a.contact) continue;
+      // Browser phones (contact webrtc) have no SIP address: they ring only while their workbench is open.
+      if (!a.contact || a.contact === 'webrtc') continue;
       let target;
       try {
         const u = parseUri(a.contact);

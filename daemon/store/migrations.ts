@@ -240,6 +240,36 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    // Staff console (issue 14): who changed what from the console, and agents' notes on calls.
+    version: 9,
+    name: 'console audit trail, call notes',
+    sql: `
+      CREATE TABLE console_audit (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at TEXT NOT NULL,
+        user TEXT NOT NULL,
+        role TEXT NOT NULL,
+        ip TEXT,
+        action TEXT NOT NULL,              -- login, login-failed, logout, agent-state, note, ...
+        target TEXT,                       -- extension, call id, ...
+        detail TEXT                        -- JSON
+      );
+      CREATE INDEX console_audit_at ON console_audit(at);
+      CREATE TABLE call_notes (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        call_id TEXT NOT NULL,             -- no foreign key: notes outlive nothing, but may precede the CDR row
+        caller TEXT,
+        agent TEXT,
+        user TEXT NOT NULL,
+        at TEXT NOT NULL,
+        disposition TEXT,
+        note TEXT NOT NULL DEFAULT ''
+      );
+      CREATE INDEX call_notes_caller ON call_notes(caller, id);
+      CREATE INDEX call_notes_call ON call_notes(call_id);
+    `,
+  },
+  {
     // After the call (issue 15): the SMS send queue (one row per message, one per PDU part, kept as
     // the exact bytes to send so a retry or a restart sends the same message), delivery reports,
     // opt-outs, tickets and their history, SMS surveys, customer profiles, the CRM webhook outbox.

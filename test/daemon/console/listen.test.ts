@@ -1,0 +1,94 @@
+import t from 'tap';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { tone, toneLevel, toneSamples } from '../../../drivers/audio/tones.js';
+import { writeWav } from '../../../drivers/audio/wav.js';
+import { startPhone, writeTestWav } from '../../helpers/baresip.js';
+import { sleep } from '../../helpers/net.js';
+import { callAndPress, eventAfter, mark } from '../../helpers/routing.js';
+import { launchChromium, pageAs, shotDir, startConsoleBox } from './rig.js';
+
+interface FdRtc {
+  ready(): boolean;
+  levelAt(hz: number): number | null;
+}
+
+t.test('supervisor from the wallboard: listen (hears both, not heard), whisper (agent only), barge (both)', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'fd-listen-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  // The supervisor's microphone plays 1500 Hz: it must reach nobody.
+  const mic = join(dir, 'mic-1500hz.wav');
+  const s = new Int16Array(48000 * 30);
+  for (let i = 0; i < s.length; i++) s[i] = Math.round(8000 * Math.sin((2 * Math.PI * 1500 * i) / 48000));
+  await writeWav(mic, s, 48000);
+  const phone = await startPhone({ user: '801', answer: 'auto', playWav: await writeTestWav(dir, 'agent-600.wav', toneSamples(600, 40_000)) });
+  t.teardown(() => phone.stop());
+  const cb = await startConsoleBox({
+    agents: [{ extension: '801', contact: phone.uri, extra: 'wrap_up: 0s' }, { extension: '802', contact: 'sip:802@127.0.0.1:9', extra: 'logged_in: false' }],
+    consoleMore: '  webrtc: { networks: [127.0.0.1/32, "::1/128"] }\n',
+  });
+  t.teardown(() => cb.close());
+  const { box, url } = cb;
+  const browser = await launchChromium(['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-audio-capture=${mic}`, '--allow-loopback-in-peer-connection', '--autoplay-policy=no-user-gesture-required']);
+  t.teardown(() => browser.close());
+  const { page } = await pageAs(browser, url, 'sue', 'en');
+
+  const from = mark(box);
+  const callId = await callAndPress(box, 0, '+8613912340000', '0');
+  await eventAfter(box, from, 'call.phase', (l) => l.callId === callId && l.phase === 'connected', 30_000);
+  await page.click('tr[data-ext="801"] button.listen');
+  await page.waitForSelector('#phone-state[data-state="talking"]');
+  await page.waitForFunction(() => (globalThis as unknown as { fdRtc: FdRtc }).fdRtc.ready());
+  await sleep(500);
+  const talkFrom = performance.now();
+  box.emu.modem.play(tone([1000], 3000, -10));
+  await sleep(2000);
+  const lv = await page.evaluate(() => {
+    const r = (globalThis as unknown as { fdRtc: FdRtc }).fdRtc;
+    return { c: r.levelAt(1000)!, a: r.levelAt(600)!, none: r.levelAt(2500)! };
+  });
+  t.ok(lv.c - lv.none > 20, `the supervisor hears the caller's 1 kHz (${(lv.c - lv.none).toFixed(1)} dB above 2.5 kHz)`);
+  t.ok(lv.a - lv.none > 20, `and the agent's 600 Hz (${(lv.a - lv.none).toFixed(1)} dB above 2.5 kHz)`);
+  await page.screenshot({ path: join(await shotDir(), 'wallboard-listen-en.png') });
+  await sleep(1200);
+  const toCaller = Buffer.concat(box.emu.modem.recording.filter((r) => r.at >= talkFrom).map((r) => r.frame));
+  t.ok(toneLevel(toCaller, 600) > 0.05, `the caller hears the agent (${toneLevel(toCaller, 600).toFixed(3)})`);
+  t.ok(toneLevel(toCaller, 1500) < 0.01, `but not the supervisor's microphone (1500 Hz ${toneLevel(toCaller, 1500).toFixed(4)})`);
+  t.ok(await box.row("SELECT 1 AS x FROM console_audit WHERE action = 'listen' AND user = 'sue' AND target = ?", [callId], () => true), 'listening in is audited');
+
+  // Whisper: the agent hears the supervisor, the caller does not.
+  await page.click('#phone-hangup');
+  await page.waitForSelector('#phone-state[data-state="ended"]');
+  await page.click('tr[data-ext="801"] button.whisper');
+  await page.waitForSelector('#phone-state[data-state="talking"]');
+  await sleep(1500);
+  const w0 = performance.now();
+  await sleep(2000);
+  const whisperToCaller = Buffer.concat(box.emu.modem.recording.filter((r) => r.at >= w0).map((r) => r.frame));
+  t.ok(toneLevel(whisperToCaller, 1500) < 0.01, `whisper: the caller does not hear the supervisor (1500 Hz ${toneLevel(whisperToCaller, 1500).toFixed(4)})`);
+
+  // The call ends: the supervisor's phone ends with it; the agent heard the whisper (listening sends nothing).
+  box.emu.modem.hangup();
+  await eventAfter(box, from, 'call.ended', (l) => l.callId === callId);
+  await page.waitForSelector('#phone-state[data-state="ended"]');
+  t.pass("the supervisor's phone clears when the call ends");
+  await phone.waitEvent('CALL_CLOSED', 10_000);
+  const agentHeard = await phone.heard();
+  t.ok(toneLevel(agentHeard, 1500) > 0.01, `whisper: the agent heard the supervisor (1500 Hz ${toneLevel(agentHeard, 1500).toFixed(3)})`);
+
+  // Barge, on the next call: the caller hears the supervisor too.
+  const from2 = mark(box);
+  const call2 = await callAndPress(box, 0, '+8613912340001', '0');
+  await eventAfter(box, from2, 'call.phase', (l) => l.callId === call2 && l.phase === 'connected', 30_000);
+  await page.click('tr[data-ext="801"] button.barge');
+  await page.waitForSelector('#phone-state[data-state="talking"]');
+  await sleep(1500);
+  const b0 = performance.now();
+  await sleep(2000);
+  const bargeToCaller = Buffer.concat(box.emu.modem.recording.filter((r) => r.at >= b0).map((r) => r.frame));
+  t.ok(toneLevel(bargeToCaller, 1500) > 0.02, `barge: the caller hears the supervisor (1500 Hz ${toneLevel(bargeToCaller, 1500).toFixed(3)})`);
+  t.ok(toneLevel(bargeToCaller, 600) > 0.02, 'and still the agent');
+  box.emu.modem.hangup();
+  await eventAfter(box, from2, 'call.ended', (l) => l.callId === call2);
+});

@@ -1,0 +1,233 @@
+import t from 'tap';
+import { join } from 'node:path';
+import { dtmfTones, tone } from '../../../drivers/audio/tones.js';
+import { Db } from '../../../daemon/store/db.js';
+import { startPhone } from '../../helpers/baresip.js';
+import { sleep } from '../../helpers/net.js';
+import { eventAfter, mark } from '../../helpers/routing.js';
+import { launchChromium, pageAs, shotDir, startConsoleBox } from './rig.js';
+
+const CALLER = '+8613812345678';
+const BOT = `  greeting: "Welcome. Press 4 to give your account number, or 0 for a person."
+  language: en-US
+  menu:
+    "4": collect:account
+    "0": agent
+  collect:
+    account: { say: "Your four digit account number, please.", kind: digits, length: 4 }
+  menu_prompt: "Press 0 for a person."
+  handoff:
+    say: "Please hold, I am connecting you."
+    default_queue: general
+    no_agent_say: "Sorry, nobody can take your call."
+  goodbye: "Goodbye."`;
+
+t.test('wallboard and workbench: screen-pop within 1 s, live states, note, zh and en', async (t) => {
+  const phone = await startPhone({ user: '801', answer: 'manual' });
+  t.teardown(() => phone.stop());
+  const phone2 = await startPhone({ user: '802', answer: 'auto' });
+  t.teardown(() => phone2.stop());
+  const cb = await startConsoleBox({
+    agents: [
+      { extension: '801', contact: phone.uri, extra: 'wrap_up: 0s' },
+      { extension: '802', contact: phone2.uri, skills: '{ billing: 1 }', extra: 'wrap_up: 0s' },
+    ],
+    queues: '  - id: general\n    skill: general\n    ring_timeout: 30s\n  - id: billing\n    skill: billing\n    ring_timeout: 10s',
+    bot: BOT,
+    record: true,
+  });
+  t.teardown(() => cb.close());
+  const { box, url } = cb;
+  const shots = await shotDir();
+
+  // What the store already knows of this caller: a name, VIP, an earlier call with agent 802 and its note.
+  const db = await Db.open(join(box.dataDir, 'frontdesk.db'));
+  await db.run("INSERT INTO customers (number, name, vip, last_agent, last_call_at, created_at) VALUES (?, 'Li Lei', 1, '802', '2026-11-20T02:00:00Z', '2026-01-01T00:00:00Z')", [CALLER]);
+  await db.run("INSERT INTO calls (id, line_id, caller, offered_at, agent_ext, outcome, intent) VALUES ('earlier-1', 'gsm1', ?, '2026-11-20T02:00:00Z', '802', 'transferred', 'billing')", [CALLER]);
+  await db.run("INSERT INTO call_notes (call_id, caller, agent, user, at, disposition, note) VALUES ('earlier-1', ?, '802', 'bob', '2026-11-20T02:10:00Z', 'follow-up', 'Asked about a refund; promised a call back.')", [CALLER]);
+  await db.close();
+
+  const browser = await launchChromium();
+  t.teardown(() => browser.close());
+  const { page: wall } = await pageAs(browser, url, 'sue', 'zh');
+  t.equal(new URL(wall.url()).pathname, '/wallboard', 'a supervisor lands on the wallboard');
+  const { page: work } = await pageAs(browser, url, 'ann', 'en');
+  t.equal(new URL(work.url()).pathname, '/agent/801', 'an agent lands on their workbench');
+  await work.waitForSelector('#agent-state[data-state="available"]');
+  await wall.waitForSelector('tr[data-ext="801"] [data-k="state"].s-available');
+  await wall.screenshot({ path: join(shots, 'wallboard-idle-zh.png') });
+
+  // The caller gives an account number, then presses 0.
+  const from = mark(box);
+  box.emu.modem.ring(CALLER);
+  const offered = await eventAfter(box, from, 'call.offered', (l) => l.caller === CALLER);
+  const callId = String(offered.callId);
+  await eventAfter(box, from, 'call.phase', (l) => l.callId === callId && l.phase === 'bot');
+  await sleep(800);
+  box.emu.modem.play(dtmfTones('4', 120, 200));
+  await eventAfter(box, from, 'bot.turn', (l) => l.callId === callId && (l.input as { value: string }).value === '4');
+  await sleep(300);
+  box.emu.modem.play(dtmfTones('5678', 120, 150));
+  await eventAfter(box, from, 'bot.turn', (l) => l.callId === callId && (l.input as { value: string }).value === '8', 15_000);
+  await sleep(500);
+  box.emu.modem.play(dtmfTones('0', 120, 200));
+  const ring = await eventAfter(box, from, 'call.agent', (l) => l.callId === callId && l.result === 'ringing' && l.extension === '801');
+
+  // The screen-pop: caller number, name, VIP, reason, slots, earlier call and note.
+  await work.waitForSelector(`#pop-body[data-call-id="${callId}"]`);
+  await work.waitForFunction(() => (globalThis as unknown as { fdPopAt?: number }).fdPopAt !== undefined);
+  const popAt = await work.evaluate(() => (globalThis as unknown as { fdPopAt: number }).fdPopAt);
+  const ringAt = Number(ring.time);
+  t.ok(popAt - ringAt < 1000, `screen-pop ${popAt - ringAt} ms after the phone started ringing (< 1 s)`);
+  t.match(await work.textContent('#pop-caller'), CALLER, 'caller number');
+  t.ok(await work.$('#pop-vip'), 'VIP badge');
+  t.equal(await work.textContent('#pop-name'), 'Li Lei', 'caller name from the store');
+  t.equal(await work.textContent('#pop-reason'), 'asked for a person', 'why they called');
+  t.match(await work.textContent('#pop-slots'), /account\s*5678/, 'what the bot captured');
+  t.equal(await work.textContent('#pop-last-agent'), '802', 'last agent');
+  t.match(await work.textContent('#pop-turns'), /dtmf:4/, 'the bot conversation');
+  t.match(await work.textContent('#history-calls'), /billing/, 'earlier call');
+  t.match(await work.textContent('#history-notes'), /promised a call back/, 'earlier note');
+  t.ok(await work.$('#pop.ringing-banner'), 'the card rings');
+  await work.screenshot({ path: join(shots, 'workbench-ringing-en.png') });
+
+  // The wallboard: 801 ringing for this caller.
+  await wall.waitForSelector('tr[data-ext="801"] [data-k="state"].s-ringing');
+  t.match(await wall.textContent('tr[data-ext="801"] [data-k="call"]'), CALLER, 'wallboard shows whom 801 is ringing for');
+  await wall.screenshot({ path: join(shots, 'wallboard-ringing-zh.png') });
+
+  // The desk phone answers: workbench and wallboard show the call.
+  await phone.waitEvent('CALL_INCOMING', 10_000);
+  await phone.accept();
+  await eventAfter(box, from, 'call.phase', (l) => l.callId === callId && l.phase === 'connected');
+  await work.waitForFunction(() => !(globalThis as unknown as { document: { querySelector(s: string): unknown } }).document.querySelector('#pop.ringing-banner'));
+  t.match(await work.textContent('#pop-status'), /On a call/, 'workbench: on a call');
+  await wall.waitForSelector('tr[data-ext="801"] [data-k="state"].s-busy');
+  t.match(await wall.textContent('tr[data-ext="801"] [data-k="call"]'), CALLER, 'wallboard: 801 on a call with the caller');
+  await wall.screenshot({ path: join(shots, 'wallboard-busy-zh.png') });
+
+  // A note and a disposition, stored with the call and the caller.
+  await work.fill('#note', 'Wants the account closed.');
+  await work.selectOption('#disposition', 'complaint');
+  await work.click('#save');
+  await work.waitForSelector('#note-flash:has-text("Saved.")');
+  const note = await box.row<{ note: string; disposition: string; agent: string; caller: string; user: string }>('SELECT note, disposition, agent, caller, user FROM call_notes WHERE call_id = ?', [callId], () => true);
+  t.same(note, { note: 'Wants the account closed.', disposition: 'complaint', agent: '801', caller: CALLER, user: 'ann' }, 'note stored');
+  await work.screenshot({ path: join(shots, 'workbench-call-en.png') });
+
+  // 801 transfers the caller to 802 (rung first, in the billing queue 802 serves).
+  await work.selectOption('#transfer-to', 'agent:802');
+  await work.click('#transfer');
+  await eventAfter(box, from, 'call.agent', (l) => l.callId === callId && l.result === 'answered' && l.extension === '802', 20_000);
+  await wall.waitForSelector('tr[data-ext="802"] [data-k="state"].s-busy');
+  t.match(await wall.textContent('tr[data-ext="802"] [data-k="call"]'), CALLER, 'after the transfer 802 talks to the caller');
+  await work.waitForSelector('#pop-body[data-call-id=""]');
+  await work.waitForSelector('#agent-state[data-state="available"]');
+  t.pass("801's workbench clears and 801 is free again");
+  const tr = await box.row<{ detail: string }>("SELECT detail FROM console_audit WHERE action = 'transfer' AND target = ?", [callId], () => true);
+  t.same(JSON.parse(tr.detail), { from: '801', extension: '802' }, 'the transfer is audited');
+
+  // The caller hangs up: the workbench clears, the agent is available again.
+  box.emu.modem.hangup();
+  await eventAfter(box, from, 'call.ended', (l) => l.callId === callId);
+  await wall.waitForSelector('tr[data-ext="802"] [data-k="state"].s-available');
+  await wall.waitForSelector('tr[data-ext="801"] [data-k="state"].s-available');
+  await wall.waitForFunction(() => /1/.test((globalThis as unknown as { document: { querySelector(s: string): { textContent: string } | null } }).document.querySelector('tr[data-queue="general"] td:nth-child(5)')?.textContent ?? ''));
+  t.pass('wallboard counts the answered call today');
+
+  // The agent pauses from the page; the supervisor sees it live.
+  await work.click('#set-wrap-up');
+  await work.waitForSelector('#agent-state[data-state="wrap-up"]');
+  await wall.waitForSelector('tr[data-ext="801"] [data-k="state"].s-wrap-up');
+  await work.click('#set-paused');
+  await work.waitForSelector('#agent-state[data-state="paused"]');
+  await wall.waitForSelector('tr[data-ext="801"] [data-k="state"].s-paused');
+  await work.click('#set-ready');
+  await work.waitForSelector('#agent-state[data-state="available"]');
+  t.pass('ready / paused / wrap-up from the workbench reach the wallboard');
+
+  // Nobody free (801 paused): the next caller leaves a voicemail.
+  await work.click('#set-paused');
+  await work.waitForSelector('#agent-state[data-state="paused"]');
+  const vmFrom = mark(box);
+  box.emu.modem.ring('+8613700000002');
+  const vmCall = String((await eventAfter(box, vmFrom, 'call.offered')).callId);
+  await eventAfter(box, vmFrom, 'call.phase', (l) => l.callId === vmCall && l.phase === 'bot');
+  await sleep(800);
+  box.emu.modem.play(dtmfTones('0', 120, 200));
+  await eventAfter(box, vmFrom, 'call.phase', (l) => l.callId === vmCall && l.phase === 'voicemail', 20_000);
+  await sleep(4500);
+  box.emu.modem.play(tone([800], 2000, -10));
+  await sleep(2300);
+  box.emu.modem.hangup();
+  const vm = await eventAfter(box, vmFrom, 'voicemail.recorded', (l) => l.callId === vmCall, 20_000);
+
+  // The inbox plays it in the browser (the page decodes the WAV) and marks it handled.
+  await wall.goto(`${url}/voicemail`);
+  await wall.waitForFunction(() => (globalThis as unknown as { fdInboxReady?: boolean }).fdInboxReady === true);
+  const vmSrc = await wall.getAttribute(`tr[data-vm="${String(vm.id)}"] audio`, 'src');
+  const decoded = await wall.evaluate(async (src) => {
+    const g = globalThis as unknown as { fetch: typeof fetch; AudioContext: new () => { decodeAudioData(b: ArrayBuffer): Promise<{ duration: number; getChannelData(i: number): Float32Array }> } };
+    const buf = await g.fetch(src!).then((r) => r.arrayBuffer());
+    const audio = await new g.AudioContext().decodeAudioData(buf);
+    const x = audio.getChannelData(0);
+    let e = 0;
+    for (const v of x) e += v * v;
+    return { duration: audio.duration, rms: Math.sqrt(e / x.length) };
+  }, vmSrc);
+  t.ok(decoded.duration > 1 && decoded.rms > 0.02, `the voicemail plays in the browser (${decoded.duration.toFixed(1)} s, rms ${decoded.rms.toFixed(3)})`);
+  await wall.screenshot({ path: join(shots, 'voicemail-zh.png') });
+  await wall.click(`tr[data-vm="${String(vm.id)}"] button`);
+  await box.row<{ heard: number }>('SELECT heard FROM voicemail WHERE id = ?', [String(vm.id)], (r) => r.heard === 1);
+  t.pass('marked handled');
+
+  // Call back through the callback policy: stored, then an agent is rung first once one is free.
+  await wall.click(`tr[data-vm="${String(vm.id)}"] button.call-back`);
+  await wall.waitForSelector(`tr[data-vm="${String(vm.id)}"] button.call-back:disabled`);
+  const cbRow = await box.row<{ number: string; queue: string; state: string }>('SELECT number, queue, state FROM callbacks WHERE call_id = ?', [vmCall], () => true);
+  t.same([cbRow.number, cbRow.queue], ['+8613700000002', 'general'], 'a callback to the caller is stored');
+  const sinceEv = phone.events.length;
+  await work.click('#set-ready');
+  await phone.waitEvent('CALL_INCOMING', 15_000, sinceEv);
+  t.pass("agent 801 is rung for the callback as soon as they are ready");
+  await phone.hangup();
+  await work.click('#set-paused');
+
+  // History: search by number, the timeline and the recording of the answered call.
+  await wall.goto(`${url}/history`);
+  await wall.waitForFunction(() => (globalThis as unknown as { fdHistoryReady?: boolean }).fdHistoryReady === true);
+  await wall.fill('#q-number', '13812345678');
+  await wall.click('#q-go');
+  // The first list (unfiltered) is already there: wait for the search's answer.
+  await wall.waitForFunction(() => (globalThis as unknown as { document: { querySelectorAll(s: string): { length: number } } }).document.querySelectorAll('#calls tr[data-call]').length === 2);
+  t.same(await wall.$$eval('#calls tr[data-call]', (rows) => rows.map((r) => (r as unknown as { dataset: { call: string } }).dataset.call)), [callId, 'earlier-1'], "search by number finds this caller's calls, newest first");
+  await wall.click(`tr[data-call="${callId}"] a`);
+  await wall.waitForSelector('#recording');
+  t.match(await wall.textContent('#timeline'), /queue\.connect/, 'the timeline');
+  const rec = await wall.evaluate(async () => {
+    const g = globalThis as unknown as { document: { querySelector(s: string): { play(): Promise<void>; duration: number; readyState: number } } };
+    const a = g.document.querySelector('#recording');
+    await a.play();
+    for (let i = 0; i < 50 && !(a.duration > 0); i++) await new Promise((r) => setTimeout(r, 100));
+    return { duration: a.duration };
+  });
+  const stored = await box.row<{ recording_ms: number }>('SELECT recording_ms FROM calls WHERE id = ?', [callId], (r) => r.recording_ms > 0);
+  t.ok(Math.abs(rec.duration * 1000 - stored.recording_ms) < 300, `the recording plays in the page, all of it (${rec.duration.toFixed(2)} s; CDR says ${stored.recording_ms} ms)`);
+  await wall.screenshot({ path: join(shots, 'history-zh.png') });
+
+  // KPIs: uPlot charts of the last 7 days and today per hour.
+  await wall.goto(`${url}/kpis`);
+  await wall.waitForFunction(() => ((globalThis as unknown as { fdKpisReady?: number }).fdKpisReady ?? 0) === 3);
+  t.match(await wall.textContent('#kpi-table'), /2/, 'today: two calls offered');
+  await wall.screenshot({ path: join(shots, 'kpis-zh.png') });
+
+  // Chinese workbench, and the admin's audit trail.
+  await work.click('#lang');
+  await work.waitForSelector('#set-ready:has-text("就绪")');
+  await work.screenshot({ path: join(shots, 'workbench-idle-zh.png') });
+  const { page: admin } = await pageAs(browser, url, 'root', 'en');
+  await admin.goto(`${url}/admin`);
+  await admin.waitForSelector('#audit tr:nth-child(2)');
+  t.match(await admin.textContent('#audit'), /ann \(agent\)\s*agent-state\s*801/, 'the audit trail shows who changed what');
+  await admin.screenshot({ path: join(shots, 'admin-audit-en.png') });
+});

@@ -1,0 +1,99 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { hashPassword } from '../../../daemon/console/passwords.js';
+import { startBox, type Box, type BoxOptions } from '../../helpers/box.js';
+import { freePort } from '../../helpers/net.js';
+
+/** Console logins used by the tests: one per role (agent 801 and 802, a supervisor, an admin). */
+export const USERS = {
+  ann: { role: 'agent', extension: '801', password: 'ann-secret-1' },
+  bob: { role: 'agent', extension: '802', password: 'bob-secret-2' },
+  sue: { role: 'supervisor', password: 'sue-secret-3' },
+  root: { role: 'admin', password: 'root-secret-4' },
+} as const;
+export type UserName = keyof typeof USERS;
+
+/** The console: section for the users above. */
+export async function consoleSection(port: number, opts: { tls?: { cert: string; key: string }; sessionTtl?: string; more?: string } = {}): Promise<string> {
+  const users: string[] = [];
+  for (const [name, u] of Object.entries(USERS)) {
+    users.push(`    - { name: ${name}, role: ${u.role}${'extension' in u ? `, extension: "${u.extension}"` : ''}, password_hash: "${await hashPassword(u.password)}" }`);
+  }
+  return `console:\n  listen: 127.0.0.1:${port}\n${opts.tls ? `  tls: { cert: ${opts.tls.cert}, key: ${opts.tls.key} }\n` : ''}${opts.sessionTtl ? `  session_ttl: ${opts.sessionTtl}\n` : ''}${opts.more ?? ''}  users:\n${users.join('\n')}\n`;
+}
+
+export interface ConsoleBox {
+  box: Box;
+  url: string;
+  close(): Promise<void>;
+}
+
+/** A whole box (emulated GSM line, the daemon) with the console on, and agents 801/802 by default. */
+export async function startConsoleBox(opts: Partial<BoxOptions> & { tls?: { cert: string; key: string }; sessionTtl?: string; /** More console keys, indented two spaces, newline-terminated. */ consoleMore?: string } = {}): Promise<ConsoleBox> {
+  const port = await freePort();
+  const section = await consoleSection(port, { ...(opts.tls ? { tls: opts.tls } : {}), ...(opts.sessionTtl ? { sessionTtl: opts.sessionTtl } : {}), ...(opts.consoleMore ? { more: opts.consoleMore } : {}) });
+  const box = await startBox({
+    agents: opts.agents ?? [
+      { extension: '801', contact: 'sip:801@127.0.0.1:9', extra: 'wrap_up: 0s' },
+      { extension: '802', contact: 'sip:802@127.0.0.1:9', extra: 'wrap_up: 0s' },
+    ],
+    ...opts,
+    extra: `${opts.extra ?? ''}\n${section}`,
+  });
+  try {
+    await box.event('console listening', () => true, 15_000);
+  } catch (err) {
+    await box.close();
+    throw err;
+  }
+  return { box, url: `${opts.tls ? 'https' : 'http'}://127.0.0.1:${port}`, close: () => box.close() };
+}
+
+export interface Login {
+  cookie: string;
+  csrf: string;
+}
+
+/** Log in over HTTP (as the login page does); the session cookie and the page's CSRF token. */
+export async function login(url: string, user: UserName): Promise<Login> {
+  const r = await fetch(`${url}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json', origin: url }, body: JSON.stringify({ user, password: USERS[user].password }) });
+  if (!r.ok) throw new Error(`login ${user}: ${r.status} ${await r.text()}`);
+  const cookie = (r.headers.get('set-cookie') ?? '').split(';')[0]!;
+  const me = (await (await fetch(`${url}/api/me`, { headers: { cookie } })).json()) as { csrf: string };
+  return { cookie, csrf: me.csrf };
+}
+
+/** The bit of the DOM's Storage the tests use (the test build has no DOM types). */
+interface Storage {
+  setItem(k: string, v: string): void;
+}
+
+/** Debian's chromium, headless, through playwright-core (never a downloaded browser). */
+export async function launchChromium(extraArgs: string[] = []): Promise<Browser> {
+  return chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', ...extraArgs],
+  });
+}
+
+/** A page logged in as `user` through the login form. */
+export async function pageAs(browser: Browser, url: string, user: UserName, lang: 'en' | 'zh' = 'en'): Promise<{ ctx: BrowserContext; page: Page }> {
+  const ctx = await browser.newContext({ viewport: { width: 1366, height: 768 }, locale: lang === 'zh' ? 'zh-CN' : 'en-US' });
+  const page = await ctx.newPage();
+  await page.goto(`${url}/login`);
+  await page.evaluate((l) => (globalThis as unknown as { localStorage: Storage }).localStorage.setItem('fd-lang', l), lang);
+  await page.fill('#user', user);
+  await page.fill('#password', USERS[user].password);
+  await page.click('#go');
+  await page.waitForURL((u) => !u.pathname.startsWith('/login'));
+  return { ctx, page };
+}
+
+/** Where tests put their screenshots (not committed). */
+export async function shotDir(): Promise<string> {
+  const dir = join(process.cwd(), 'test-output', 'console');
+  await mkdir(dir, { recursive: true });
+  return dir;
+}

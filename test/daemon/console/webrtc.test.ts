@@ -1,0 +1,117 @@
+import t from 'tap';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { tone, toneLevel } from '../../../drivers/audio/tones.js';
+import { readWav, writeWav } from '../../../drivers/audio/wav.js';
+import { sleep } from '../../helpers/net.js';
+import { callAndPress, eventAfter, mark } from '../../helpers/routing.js';
+import { launchChromium, pageAs, shotDir, startConsoleBox } from './rig.js';
+
+const CALLER = '+8613912345678';
+
+interface FdRtc {
+  ready(): boolean;
+  state(): string | null;
+  levelAt(hz: number): number | null;
+  peak(): { hz: number; db: number } | null;
+}
+
+/** 48 kHz sine as the browser's fake microphone. */
+function sine48k(freq: number, seconds: number): Int16Array {
+  const out = new Int16Array(48000 * seconds);
+  for (let i = 0; i < out.length; i++) out[i] = Math.round(8000 * Math.sin((2 * Math.PI * freq * i) / 48000));
+  return out;
+}
+
+t.test('browser agent (contact webrtc): rings in the workbench, answers, talks both ways, keypad, hang-up', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'fd-rtc-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const mic = join(dir, 'mic-600hz.wav');
+  await writeWav(mic, sine48k(600, 30), 48000);
+  const cb = await startConsoleBox({
+    agents: [{ extension: '801', contact: 'webrtc', extra: 'wrap_up: 0s' }, { extension: '802', contact: 'sip:802@127.0.0.1:9', extra: 'logged_in: false' }],
+    ringTimeout: '30s',
+    record: true,
+    // Media stays on loopback: only these ICE candidates are offered or accepted.
+    consoleMore: '  webrtc: { networks: [127.0.0.1/32, "::1/128"] }\n',
+  });
+  t.teardown(() => cb.close());
+  const { box, url } = cb;
+  const browser = await launchChromium(['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-audio-capture=${mic}`, '--allow-loopback-in-peer-connection', '--autoplay-policy=no-user-gesture-required']);
+  t.teardown(() => browser.close());
+  const { page } = await pageAs(browser, url, 'ann', 'en');
+  await page.waitForSelector('#agent-state[data-state="available"]');
+  const shots = await shotDir();
+
+  // The caller presses 0: the page rings with the screen-pop.
+  const from = mark(box);
+  const callId = await callAndPress(box, 0, CALLER, '0');
+  const ring = await eventAfter(box, from, 'call.agent', (l) => l.callId === callId && l.result === 'ringing');
+  await page.waitForSelector('#phone-state[data-state="ringing"]');
+  await page.waitForSelector(`#pop-body[data-call-id="${callId}"]`);
+  await page.waitForFunction(() => (globalThis as unknown as { fdPopAt?: number }).fdPopAt !== undefined);
+  const popAt = await page.evaluate(() => (globalThis as unknown as { fdPopAt: number }).fdPopAt);
+  t.ok(popAt - Number(ring.time) < 1000, `screen-pop ${popAt - Number(ring.time)} ms after ringing began (< 1 s)`);
+  t.match(await page.textContent('#pop-caller'), CALLER, 'caller number');
+  t.equal(await page.textContent('#pop-reason'), 'asked for a person', 'reason');
+  t.match(await page.textContent('#phone-caller'), CALLER, 'the phone shows who calls');
+  await page.screenshot({ path: join(shots, 'webrtc-ringing-en.png') });
+
+  // Answer from the page: the call connects through the router like a desk phone's.
+  await page.click('#phone-answer');
+  await eventAfter(box, from, 'call.agent', (l) => l.callId === callId && l.result === 'answered' && l.extension === '801');
+  await eventAfter(box, from, 'call.phase', (l) => l.callId === callId && l.phase === 'connected');
+  await page.waitForSelector('#phone-state[data-state="talking"]');
+  await page.waitForFunction(() => (globalThis as unknown as { fdRtc: FdRtc }).fdRtc.ready());
+
+  // Caller's 1 kHz reaches the page (WebAudio analyser); the page's 600 Hz microphone reaches the modem.
+  await sleep(500);
+  const talkFrom = performance.now();
+  box.emu.modem.play(tone([1000], 4000, -10));
+  await sleep(2500);
+  const peak = await page.evaluate(() => (globalThis as unknown as { fdRtc: FdRtc }).fdRtc.peak());
+  const at1k = (await page.evaluate(() => (globalThis as unknown as { fdRtc: FdRtc }).fdRtc.levelAt(1000)))!;
+  const at2k5 = (await page.evaluate(() => (globalThis as unknown as { fdRtc: FdRtc }).fdRtc.levelAt(2500)))!;
+  t.ok(peak && Math.abs(peak.hz - 1000) < 30, `the page hears a peak at ${peak?.hz.toFixed(0)} Hz (${peak?.db.toFixed(1)} dB)`);
+  t.ok(at1k - at2k5 > 20, `1 kHz stands ${(at1k - at2k5).toFixed(1)} dB above 2.5 kHz in the page`);
+  await sleep(1500);
+  const toCaller = Buffer.concat(box.emu.modem.recording.filter((r) => r.at >= talkFrom).map((r) => r.frame));
+  const l600 = toneLevel(toCaller, 600);
+  t.ok(l600 > 0.05, `the page's 600 Hz microphone reaches the caller's modem (level ${l600.toFixed(3)})`);
+  await page.screenshot({ path: join(shots, 'webrtc-talking-en.png') });
+
+  // Keypad: the agent's key reaches the caller in band (770 + 1336 Hz for 5).
+  const keyFrom = performance.now();
+  await page.click('#key-5');
+  await sleep(800);
+  const keyAudio = Buffer.concat(box.emu.modem.recording.filter((r) => r.at >= keyFrom).map((r) => r.frame));
+  t.ok(toneLevel(keyAudio, 770) > 0.02 && toneLevel(keyAudio, 1336) > 0.02, `key 5 heard by the caller (770 Hz ${toneLevel(keyAudio, 770).toFixed(3)}, 1336 Hz ${toneLevel(keyAudio, 1336).toFixed(3)})`);
+
+  // The page hangs up: the call ends on both sides.
+  await page.click('#phone-hangup');
+  const ended = await eventAfter(box, from, 'call.ended', (l) => l.callId === callId);
+  t.equal(ended.hungUpBy, 'agent', 'the agent hung up');
+  await box.row<{ n: number }>("SELECT COUNT(*) AS n FROM calls WHERE id = ? AND outcome = 'transferred' AND agent_ext = '801'", [callId], (r) => r.n === 1);
+  t.ok(box.emu.modem.commands.some((c) => c.line === 'AT+CHUP'), 'the caller\'s line was hung up (AT+CHUP)');
+  await page.waitForSelector('#phone-state[data-state="ended"]');
+  await page.waitForSelector('#agent-state[data-state="available"]');
+
+  // Recorded like a desk-phone call: both voices in the WAV the CDR names.
+  const rec = await box.row<{ recording_path: string }>('SELECT recording_path FROM calls WHERE id = ?', [callId], (r) => Boolean(r.recording_path));
+  const wav = await readWav(rec.recording_path);
+  t.ok(toneLevel(wav.samples, 1000) > 0.02 && toneLevel(wav.samples, 600) > 0.02, `the recording holds the caller's 1 kHz (${toneLevel(wav.samples, 1000).toFixed(3)}) and the browser agent's 600 Hz (${toneLevel(wav.samples, 600).toFixed(3)})`);
+
+  // A second caller hangs up first: the page's phone clears too.
+  const from2 = mark(box);
+  const call2 = await callAndPress(box, 0, '+8613900000077', '0');
+  await page.waitForSelector('#phone-state[data-state="ringing"]');
+  await page.click('#phone-answer');
+  await eventAfter(box, from2, 'call.phase', (l) => l.callId === call2 && l.phase === 'connected');
+  await page.waitForSelector('#phone-state[data-state="talking"]');
+  box.emu.modem.hangup();
+  const ended2 = await eventAfter(box, from2, 'call.ended', (l) => l.callId === call2);
+  t.equal(ended2.hungUpBy, 'caller', 'the caller hung up');
+  await page.waitForSelector('#phone-state[data-state="ended"]');
+  t.pass("the page's phone shows the call ended");
+});
