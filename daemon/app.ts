@@ -4,7 +4,8 @@ import { loadConfigFileOffThread, ConfigError, formatIssue, type LoadedConfig } 
 import type { Context, Extension } from './extension.js';
 import type { Logger } from './log.js';
 import type { Db } from './store/db.js';
-import { openStore } from './store/store.js';
+import { openStoreOrDefer } from './store/store.js';
+import { isStoreFault } from './store/db.js';
 
 export const DEFAULT_DATA_DIR = '/var/lib/frontdesk';
 
@@ -46,8 +47,10 @@ export class App {
 
   async start(): Promise<void> {
     const dir = this.config.storage?.dir ?? DEFAULT_DATA_DIR;
-    this.db = await openStore(dir);
-    this.log.info({ dir }, 'store open');
+    const store = await openStoreOrDefer(dir);
+    this.db = store.db;
+    if (store.error) this.log.error({ dir, err: store.error.message }, 'store cannot be opened; calls go on and events are kept until it can');
+    else this.log.info({ dir }, 'store open');
     const ctx: Context = {
       bus: this.bus,
       db: this.db,
@@ -65,7 +68,15 @@ export class App {
     };
     this.exts = this.opts.extensions(this.config);
     for (const e of this.exts) {
-      await e.start(ctx);
+      try {
+        await e.start(ctx);
+      } catch (err) {
+        // A feature that needs to write the store at start (campaigns, the SMS sender) must not keep
+        // the box from answering calls while the store fails; it stays off until the next start.
+        if (!isStoreFault(err)) throw err;
+        this.log.error({ err, extension: e.name }, 'extension not started: the store cannot be written; calls go on without it');
+        continue;
+      }
       this.log.debug({ extension: e.name }, 'started');
     }
   }

@@ -10,7 +10,7 @@ say() { [ "$quiet" = 1 ] || echo "setup: $*"; }
 # Real peers for tests and the demo: tty pairs, desk phones, PBX, broker, speech and tone synthesis,
 # SIP load (sipp), line echo cancellation (speexdsp); a browser for the console tests (driven by
 # playwright-core, never a downloaded build) and a CJK font.
-debs=(socat baresip kamailio mosquitto mosquitto-clients espeak-ng sox openssl python3 sip-tester libspeexdsp1 chromium fonts-wqy-microhei)
+debs=(socat baresip kamailio mosquitto mosquitto-clients espeak-ng sox openssl python3 sip-tester libspeexdsp1 chromium fonts-wqy-microhei sqlite3 e2fsprogs)
 missing=()
 for p in "${debs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

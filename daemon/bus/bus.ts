@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { DomainEvents, Envelope, EventName } from './events.js';
 
 type Listener<K extends EventName> = (event: Envelope<K>) => void | Promise<void>;
@@ -15,19 +16,20 @@ export class Bus {
   constructor(private readonly onError: (err: unknown, event: Envelope) => void = () => {}) {}
 
   emit<K extends EventName>(type: K, data: DomainEvents[K], at: Date = new Date()): Envelope<K> {
-    const event: Envelope<K> = { type, at: at.toISOString(), data };
+    const event: Envelope<K> = { type, at: at.toISOString(), id: randomUUID(), data };
     for (const l of this.byType.get(type) ?? []) this.deliver(l as Listener<K>, event);
     for (const l of this.all) this.deliver(l as Listener<K>, event);
     return event;
   }
 
   /**
-   * Emit and wait until every subscriber has finished with the event (e.g. the store committed it).
-   * For producers that must not let go of data before it is durable, like an SMS about to be
-   * deleted from the SIM. Rejects if a subscriber fails.
+   * Emit and wait until every subscriber has finished with the event (e.g. the store committed or
+   * journaled it; with a failing store that can take until it recovers). For producers that must
+   * not let go of data before it is durable, like an SMS about to be deleted from the SIM; never
+   * for call handling. Rejects if a subscriber fails.
    */
   async emitAndWait<K extends EventName>(type: K, data: DomainEvents[K], at: Date = new Date()): Promise<Envelope<K>> {
-    const event: Envelope<K> = { type, at: at.toISOString(), data };
+    const event: Envelope<K> = { type, at: at.toISOString(), id: randomUUID(), data };
     const results = [...(this.byType.get(type) ?? []), ...this.all].map((l) => {
       try {
         return Promise.resolve((l as Listener<K>)(event));

@@ -47,6 +47,12 @@ export interface DomainEvents {
   'callback.state': { id: string; callId: string; state: CallbackState; extension?: string; attempts?: number; detail?: string };
   /** A caller's post-call survey answer (CSAT): score on a 1..scale scale (default 5). */
   'survey.answered': { callId: string; score: number; scale?: number };
+  /** Events the store could not keep (its pending backlog overflowed while it was failing): the outbox seq skips exactly `lost`. */
+  'store.gap': { lost: number; from: string; to: string };
+  /** A SIP call's dialog confirmed (open, with what a BYE needs) or over; kept in open_dialogs, not reported. */
+  'sip.dialog': { lineId: string; open: boolean; dialog: { callId: string; localTag: string; [k: string]: unknown } };
+  /** The daemon started after a crash and closed what the previous run left open. */
+  'system.recovered': { calls: string[]; agents: string[]; journaled: number };
   // After the call (issue 15): SMS out, tickets, originate.
   /** The bot captured a detail the flow asked for (slot), with everything captured so far. */
   'bot.captured': { callId: string; slot: string; slots: Record<string, string> };
@@ -94,7 +100,8 @@ export type CallbackState = 'pending' | 'ringing-agent' | 'dialling-customer' | 
 export type AlarmSeverity = 'warning' | 'critical';
 
 export type CallPhase = 'bot' | 'queued' | 'ringing-agent' | 'connected' | 'survey' | 'voicemail' | 'ended';
-export type CallOutcome = 'bot-resolved' | 'transferred' | 'abandoned' | 'voicemail' | 'callback' | 'failed' | 'rejected';
+/** interrupted: the daemon died during the call; closed at the next start. */
+export type CallOutcome = 'bot-resolved' | 'transferred' | 'abandoned' | 'voicemail' | 'callback' | 'failed' | 'rejected' | 'interrupted';
 export type HandoffReason = 'requested' | 'no-match' | 'no-input' | 'vip' | 'emotion' | 'menu' | 'line';
 export type AgentState = 'logged-out' | 'available' | 'ringing' | 'busy' | 'wrap-up' | 'paused' | 'unreachable';
 
@@ -104,5 +111,7 @@ export type EventName = keyof DomainEvents;
 export interface Envelope<K extends EventName = EventName> {
   type: K;
   at: string; // ISO 8601 UTC
+  /** Identity from birth: the report id on MQTT, whichever way (outbox or direct) it goes out. */
+  id?: string;
   data: DomainEvents[K];
 }

@@ -3,6 +3,7 @@ import { App } from '../app.js';
 import { loadConfigFile, ConfigError } from '../config/load.js';
 import { createLogger } from '../log.js';
 import { runUnderSupervisor } from '../service/lifecycle.js';
+import { installSafetyNet } from '../service/safety-net.js';
 import { buildExtensions } from '../wiring.js';
 
 export const DEFAULT_CONFIG = '/etc/frontdesk/frontdesk.yaml';
@@ -23,6 +24,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   const log = createLogger({ level: loaded.config.logging?.level ?? 'info', ...(values.pretty ? { pretty: true } : {}) });
   const app = new App({ loaded, log, extensions: buildExtensions });
+  installSafetyNet({ log, bus: app.bus, activeCalls: () => app.activeCalls() });
   try {
     await app.start();
   } catch (err) {

@@ -35,7 +35,8 @@ export class ConfigFaultsExtension implements Extension {
 
   async start(ctx: Context): Promise<void> {
     this.ctx = ctx;
-    const left = await ctx.db.all<{ source: string }>('SELECT source FROM alarms WHERE code = ? AND active = 1', [CONFIG_ERROR]);
+    // A store that cannot be read now (not open yet) must not stop the daemon from starting.
+    const left = await ctx.db.all<{ source: string }>('SELECT source FROM alarms WHERE code = ? AND active = 1', [CONFIG_ERROR]).catch(() => []);
     for (const r of left) this.clear(r.source);
   }
 

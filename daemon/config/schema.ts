@@ -402,6 +402,8 @@ const Storage = Obj({
   mask_numbers_in_reports: Type.Optional(Type.Boolean({ default: true, description: 'Central IT sees 138****5678.' })),
   record_calls: Type.Optional(Type.Boolean({ default: false, description: 'Record caller–agent conversations to <dir>/recordings/<call-id>.wav, a stereo file: the caller on the left channel, the agent on the right (kept for keep_recordings). Tell callers, as the law requires.' })),
   record_mixed: Type.Optional(Type.Boolean({ default: false, description: 'With record_calls, also keep both voices mixed in one mono file, <call-id>.mixed.wav.' })),
+  // Reliability (issue 12)
+  fallback_dir: Type.Optional(Type.String({ description: 'A writable directory on another filesystem than dir (e.g. /run/frontdesk): while the database cannot be written (disk full, read-only, locked), the events waiting for it are also journaled here, fsynced, and written to the database in order once it recovers, even after a crash.' })),
 });
 
 const Logging = Obj({ level: Type.Optional(OneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, { default: 'info' })) });

@@ -38,7 +38,8 @@ export class KnowledgeExtension implements Extension {
   async start(ctx: Context): Promise<void> {
     this.ctx = ctx;
     registerKnowledgeWriters();
-    for (const r of await ctx.db.all<{ entry_id: string; hits: number }>('SELECT entry_id, hits FROM kb_hits')) this.hits.set(r.entry_id, r.hits);
+    // A store that cannot be read now (not open yet) must not stop the daemon from starting.
+    for (const r of await ctx.db.all<{ entry_id: string; hits: number }>('SELECT entry_id, hits FROM kb_hits').catch(() => [])) this.hits.set(r.entry_id, r.hits);
     const bus = ctx.bus;
     this.offs.push(
       bus.on('kb.answered', (e) => {

@@ -3,6 +3,7 @@ import { createGsmLine, type GsmLineOptions } from '../../drivers/gsm/line.js';
 import { deliveryOutcome } from '../../drivers/gsm/sms/pdu.js';
 import { createAnalogLine } from '../../drivers/analog/line.js';
 import { SipTrunkLine, type SipLineOptions } from '../../drivers/sip/trunk-line.js';
+import { endStaleDialogs, trackDialogs } from './stale-dialogs.js';
 import type { Config, LineConfig, SipLineConfig } from '../config/schema.js';
 import { durationMs } from '../config/duration.js';
 import type { Context, Extension } from '../extension.js';
@@ -54,6 +55,12 @@ export class LinesExtension implements Extension {
     for (const lc of cfg.lines) await this.add(lc, cfg);
     // Agents need a SIP endpoint even when the box has no SIP line of its own (phones called directly).
     if (!this.sipEndpoint() && (cfg.agents?.length ?? 0) > 0) await this.add(undefined, cfg);
+    // In the background: a phone that does not answer the BYE must not hold up the start (32 s).
+    const sipLine = (id: string): SipTrunkLine | undefined => {
+      const l = this.get(id);
+      return l instanceof SipTrunkLine ? l : this.sipEndpoint();
+    };
+    void endStaleDialogs(ctx, sipLine, ctx.daemon?.startedAt ?? Date.now()).catch((err: unknown) => ctx.log.warn({ err }, 'could not end the SIP dialogs a previous run left open'));
   }
 
   private async add(lc: LineConfig | undefined, cfg: Config): Promise<void> {
@@ -73,6 +80,7 @@ export class LinesExtension implements Extension {
     line.on('health', (h) => this.ctx.bus.emit('line.health', h));
     line.on('alarm', (a) => this.ctx.bus.emit('line.alarm', a));
     line.on('incoming', (leg) => this.onIncoming(leg, line));
+    if (line instanceof SipTrunkLine) trackDialogs(this.ctx, line);
     this.lines.set(line.id, { line, config: lc });
     try {
       await line.start();

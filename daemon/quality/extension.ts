@@ -2,6 +2,7 @@ import type { Context, Extension } from '../extension.js';
 import { gatherFacts } from './facts.js';
 import { scoreCall } from './rules.js';
 import { registerQualityWriters } from './writers.js';
+import { storeFlushed } from '../store/recorder.js';
 
 /**
  * Quality inspection as a daemon feature: when a call that an agent answered ends, it is measured
@@ -27,8 +28,8 @@ export class QualityExtension implements Extension {
 
   /** Score one ended call; resolves when its events are emitted (or it was not an agent call). */
   async inspect(callId: string): Promise<void> {
-    // Let the store commit the call's last events first: its transaction is queued ahead of our reads.
-    await new Promise((r) => setImmediate(r));
+    // Let the store commit the call's last events first (the recorder queues them; see storeFlushed).
+    await storeFlushed(this.ctx.db);
     try {
       const facts = await gatherFacts(this.ctx.db, callId);
       if (!facts) return;

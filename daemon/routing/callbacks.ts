@@ -66,12 +66,12 @@ export class Callbacks {
     this.deps.bus.emit(type, data);
   }
 
-  /** Store the request durably, then queue it. */
+  /** Record the request (the store keeps it, journaled if it is failing; nobody waits for the disk), then queue it. */
   async request(r: { callId: string; number: string; queue: string; lineId: string; since: number }): Promise<string> {
     const id = `cb-${randomUUID().slice(0, 8)}`;
     const data = { id, callId: r.callId, queue: r.queue, number: r.number, lineId: r.lineId, enteredAt: new Date(r.since).toISOString() };
     this.deps.log.info({ event: 'callback.requested', ...data }, 'callback.requested');
-    await this.deps.bus.emitAndWait('callback.requested', data);
+    this.deps.bus.emit('callback.requested', data);
     this.enqueue({ id, callId: r.callId, number: r.number, queue: r.queue, lineId: r.lineId, since: r.since, attempts: 0 });
     return id;
   }

@@ -12,13 +12,29 @@ export interface CustomerInfo {
   lastAgent?: { extension: string; at: number };
 }
 
+/** A handoff waits at most this long for the store; after that the caller is routed without history. */
+export const LOOKUP_BUDGET_MS = 300;
+
 /**
- * Reads the customer record and call history; never throws (a store hiccup must not block a handoff).
- * The caller is looked up in every form the store may hold it in (numberVariants: national, E.164,
- * with country_code from the config), so a VIP tag or an earlier call is found whichever line the
- * number came in on.
+ * Reads the customer record and call history on the store's read connection (never behind a
+ * write). Never throws and never takes longer than LOOKUP_BUDGET_MS: a store fault must not block
+ * or delay a handoff; the caller is then routed without priority history. The caller is looked up
+ * in every form the store may hold it in (numberVariants: national, E.164, with country_code from
+ * the config), so a VIP tag or an earlier call is found whichever line the number came in on.
  */
-export function customerLookup(db: Db, config?: () => Pick<Config, 'country_code'>): (caller: string, callId: string) => Promise<CustomerInfo> {
+export function customerLookup(store: Db, config?: () => Pick<Config, 'country_code'>): (caller: string, callId: string) => Promise<CustomerInfo> {
+  const lookup = read(store.reader(), config);
+  return (caller, callId) =>
+    new Promise<CustomerInfo>((resolve) => {
+      const t = setTimeout(() => resolve({ vip: false }), LOOKUP_BUDGET_MS);
+      lookup(caller, callId).then(
+        (r) => (clearTimeout(t), resolve(r)),
+        () => (clearTimeout(t), resolve({ vip: false })),
+      );
+    });
+}
+
+function read(db: Pick<Db, 'get' | 'all'>, config?: () => Pick<Config, 'country_code'>): (caller: string, callId: string) => Promise<CustomerInfo> {
   return async (caller, callId) => {
     const forms = numberVariants(caller, config?.().country_code);
     const any = forms.map(() => '?').join(', ');

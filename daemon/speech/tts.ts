@@ -104,7 +104,8 @@ export class TtsEngine {
     }
     const samples = resample(pcm.samples, pcm.sampleRate, SAMPLE_RATE);
     const out = Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength);
-    await atomicWrite(path, encodeWav(out, SAMPLE_RATE));
+    // A full or read-only disk costs the cache, never the caller's prompt.
+    await atomicWrite(path, encodeWav(out, SAMPLE_RATE)).catch(() => undefined);
     return out;
   }
 }

@@ -17,34 +17,151 @@ export interface Tx {
  * code between statements). WAL so readers never block the writer, a busy timeout for other
  * processes (the CLI reading the same file), foreign keys on.
  */
+export interface OpenOptions {
+  busyTimeoutMs?: number;
+  readonly?: boolean;
+  /** Run on every new connection before anything else uses it (the schema migrations). */
+  onOpen?: (db: Db) => Promise<unknown>;
+}
+
+/**
+ * sqlite error codes that say the database (file, disk, lock) is the problem, not the statement:
+ * the same write will work once the fault is gone, so it is kept and retried, never dropped.
+ */
+const STORE_FAULTS = new Set(['SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_FULL', 'SQLITE_READONLY', 'SQLITE_IOERR', 'SQLITE_CANTOPEN', 'SQLITE_PROTOCOL', 'SQLITE_NOMEM', 'SQLITE_CORRUPT', 'SQLITE_NOTADB', 'SQLITE_MISUSE', 'SQLITE_PERM']);
+/** Faults a fresh connection may cure (a read-only open after the files were fixed, a broken file handle). */
+const REOPEN_FAULTS = new Set(['SQLITE_READONLY', 'SQLITE_IOERR', 'SQLITE_CANTOPEN', 'SQLITE_CORRUPT', 'SQLITE_NOTADB', 'SQLITE_MISUSE', 'SQLITE_PERM']);
+
+export function sqliteCode(err: unknown): string | undefined {
+  const c = (err as { code?: unknown } | undefined)?.code;
+  return typeof c === 'string' && c.startsWith('SQLITE_') ? c : undefined;
+}
+export function isStoreFault(err: unknown): boolean {
+  return STORE_FAULTS.has(sqliteCode(err) ?? '');
+}
+export function needsReopen(err: unknown): boolean {
+  return REOPEN_FAULTS.has(sqliteCode(err) ?? '');
+}
+
 export class Db implements Tx {
   private tail: Promise<unknown> = Promise.resolve();
   private closed = false;
+  private readerDb: Db | undefined;
+  private readerOpening: Promise<Db> | undefined;
 
   private constructor(
-    private readonly raw: sqlite3.Database,
+    private conn: sqlite3.Database | undefined,
     readonly file: string,
+    private readonly opts: OpenOptions,
   ) {}
 
-  static async open(file: string, opts: { busyTimeoutMs?: number; readonly?: boolean } = {}): Promise<Db> {
-    const mode = opts.readonly ? sqlite3.OPEN_READONLY : sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE;
-    const raw = await new Promise<sqlite3.Database>((resolve, reject) => {
-      const d = new sqlite3.Database(file, mode, (err) => (err ? reject(new Error(`cannot open database ${file}: ${err.message}`)) : resolve(d)));
-    });
-    const db = new Db(raw, file);
-    raw.configure('busyTimeout', opts.busyTimeoutMs ?? 5000);
-    if (!opts.readonly) {
-      await db.exec('PRAGMA journal_mode = WAL');
-      // NORMAL is durable across process crashes in WAL mode; FULL adds power-loss durability for
-      // the last transactions at a small cost, which is what an outbox promises.
-      await db.exec('PRAGMA synchronous = FULL');
+  static async open(file: string, opts: OpenOptions = {}): Promise<Db> {
+    const db = new Db(await Db.openRaw(file, opts), file, opts);
+    try {
+      await db.setUp();
+      await opts.onOpen?.(db);
+    } catch (err) {
+      await db.close().catch(() => undefined);
+      throw err;
     }
-    await db.exec('PRAGMA foreign_keys = ON');
     return db;
   }
 
-  private enqueue<T>(op: () => Promise<T>): Promise<T> {
-    const p = this.tail.then(op, op);
+  /**
+   * A store whose file cannot be opened now (its directory read-only, the disk gone): every
+   * operation fails with the open error (a store fault: the recorder keeps the events) and tries
+   * to open it again, running opts.onOpen (the migrations) first once it succeeds.
+   */
+  static unopened(file: string, opts: OpenOptions = {}): Db {
+    return new Db(undefined, file, opts);
+  }
+
+  private get raw(): sqlite3.Database {
+    if (!this.conn) throw Object.assign(new Error(`database ${this.file} is not open`), { code: 'SQLITE_CANTOPEN' });
+    return this.conn;
+  }
+
+  /** Inside the queue: the connection, opened (and set up) if it is not. */
+  private async ensureOpen(): Promise<void> {
+    if (this.conn || this.closed) return;
+    const conn = await Db.openRaw(this.file, this.opts);
+    this.conn = conn;
+    try {
+      await this.setUp();
+      // The hook gets a view with its own queue on this connection: ours is busy running it.
+      if (this.opts.onOpen) await this.opts.onOpen(new Db(conn, this.file, { ...this.opts, onOpen: undefined }));
+    } catch (err) {
+      this.conn = undefined;
+      await new Promise<void>((resolve) => conn.close(() => resolve()));
+      throw err;
+    }
+  }
+
+  private static openRaw(file: string, opts: OpenOptions): Promise<sqlite3.Database> {
+    const mode = opts.readonly ? sqlite3.OPEN_READONLY : sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE;
+    return new Promise<sqlite3.Database>((resolve, reject) => {
+      const d = new sqlite3.Database(file, mode, (err) => {
+        if (!err) return resolve(d);
+        const e = new Error(`cannot open database ${file}: ${err.message}`) as Error & { code?: string };
+        e.code = (err as Error & { code?: string }).code;
+        reject(e);
+      });
+    });
+  }
+
+  private async setUp(): Promise<void> {
+    this.raw.configure('busyTimeout', this.opts.busyTimeoutMs ?? 5000);
+    if (!this.opts.readonly) {
+      await this.rawExec('PRAGMA journal_mode = WAL');
+      // NORMAL is durable across process crashes in WAL mode; FULL adds power-loss durability for
+      // the last transactions at a small cost, which is what an outbox promises.
+      await this.rawExec('PRAGMA synchronous = FULL');
+    }
+    await this.rawExec('PRAGMA foreign_keys = ON');
+  }
+
+  /**
+   * Close and open the connection again, between queued operations. sqlite keeps a connection
+   * that was opened read-only (files not writable) read-only forever, so after the files are
+   * fixed only a new connection can write.
+   */
+  reopen(): Promise<void> {
+    return this.enqueue(async () => {
+      if (this.closed) return;
+      // The reader goes too: sqlite shares a file's shared-memory index between the connections of
+      // a process, and one opened read-only keeps it read-only for the new writer.
+      const reader = this.readerDb;
+      this.readerDb = undefined;
+      await reader?.close().catch(() => undefined);
+      const old = this.conn;
+      this.conn = undefined;
+      if (old) await new Promise<void>((resolve) => old.close(() => resolve()));
+      await this.ensureOpen();
+    }, false);
+  }
+
+  /**
+   * A second connection for reads that must not wait behind this one's writes (WAL lets readers
+   * run while another process holds the write lock, or while our own write waits for it). The
+   * call path reads through it, so a stuck write never delays a call.
+   */
+  reader(): Pick<Db, 'get' | 'all'> {
+    if (this.opts.readonly) return this;
+    const self = this;
+    const via = async (): Promise<Db> => {
+      if (self.readerDb) return self.readerDb;
+      self.readerOpening ??= Db.open(self.file, { busyTimeoutMs: 200 }).then((d) => (self.readerDb = d)).finally(() => (self.readerOpening = undefined));
+      return self.readerOpening;
+    };
+    return {
+      get: async <T>(sql: string, params: Params = []) => (await via()).get<T>(sql, params),
+      all: async <T>(sql: string, params: Params = []) => (await via()).all<T>(sql, params),
+    };
+  }
+
+  private enqueue<T>(op: () => Promise<T>, open = true): Promise<T> {
+    const run = (): Promise<T> => (open ? this.ensureOpen().then(op) : op());
+    const p = this.tail.then(run, run);
     this.tail = p.catch(() => undefined);
     return p;
   }
@@ -86,7 +203,14 @@ export class Db implements Tx {
   close(): Promise<void> {
     if (this.closed) return Promise.resolve();
     this.closed = true;
-    return this.enqueue(() => new Promise<void>((resolve, reject) => this.raw.close((err) => (err ? reject(err) : resolve()))));
+    const reader = this.readerDb;
+    this.readerDb = undefined;
+    return this.enqueue(async () => {
+      await reader?.close().catch(() => undefined);
+      const conn = this.conn;
+      this.conn = undefined;
+      if (conn) await new Promise<void>((resolve, reject) => conn.close((err) => (err ? reject(err) : resolve())));
+    });
   }
 
   private rawRun(sql: string, params: Params): Promise<{ changes: number; lastID: number }> {

@@ -220,6 +220,26 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    // Reliability (issue 12): which fallback-journal entries are already in the store (so a replay
+    // after a crash writes none twice), and the SIP dialogs of calls in progress (so a restart
+    // after a crash can end them with BYE).
+    version: 8,
+    name: 'journal applied, open SIP dialogs',
+    sql: `
+      CREATE TABLE journal_applied (
+        epoch TEXT PRIMARY KEY,
+        last INTEGER NOT NULL
+      );
+      CREATE TABLE open_dialogs (
+        leg_id TEXT PRIMARY KEY,
+        call_id TEXT NOT NULL,             -- the SIP Call-ID
+        line_id TEXT NOT NULL,
+        dialog TEXT NOT NULL,              -- JSON: Call-ID, tags, URIs, remote target, route set, CSeq, transport
+        updated_at TEXT NOT NULL
+      );
+    `,
+  },
+  {
     // Staff console (issue 14): who changed what from the console, and agents' notes on calls.
     version: 9,
     name: 'console audit trail, call notes',

@@ -74,7 +74,7 @@ export async function appendOutbox(tx: Tx, event: Envelope, route: Route, ctx: P
   // is known here and can go into the stored payload.
   const s = await tx.get<{ seq: number }>("SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'outbox'), 0) + 1 AS seq");
   const seq = s!.seq;
-  const id = randomUUID();
+  const id = event.id ?? randomUUID();
   const payload: ReportPayload = {
     schema: SCHEMA_VERSION,
     id,

@@ -42,6 +42,15 @@ export function registerBuiltinWriters(register: Register): void {
     await tx.run('INSERT INTO agent_state_log (extension, state, reason, at) VALUES (?, ?, ?, ?)', [ev.data.extension, ev.data.state, ev.data.reason ?? null, ev.at]);
   });
 
+  register('sip.dialog', async (tx, ev) => {
+    const key = `${ev.data.dialog.callId}\n${ev.data.dialog.localTag}`;
+    if (ev.data.open) {
+      await tx.run('INSERT INTO open_dialogs (leg_id, call_id, line_id, dialog, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT(leg_id) DO UPDATE SET dialog = excluded.dialog, updated_at = excluded.updated_at', [key, ev.data.dialog.callId, ev.data.lineId, JSON.stringify(ev.data.dialog), ev.at]);
+    } else {
+      await tx.run('DELETE FROM open_dialogs WHERE leg_id = ?', [key]);
+    }
+  });
+
   register('survey.answered', async (tx, ev) => {
     await tx.run('INSERT INTO surveys (call_id, score, scale, at) VALUES (?, ?, ?, ?)', [ev.data.callId, ev.data.score, ev.data.scale ?? 5, ev.at]);
   });

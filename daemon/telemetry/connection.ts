@@ -39,7 +39,21 @@ export interface Backoff {
   authMaxMs: number;
 }
 
-export const DEFAULT_BACKOFF: Backoff = { minMs: 1000, maxMs: 60_000, authMinMs: 60_000, authMaxMs: 15 * 60_000 };
+/**
+ * maxMs is small on purpose: a reconnect is one TCP connect (refused at once while the broker is
+ * down), and once it is back the backlog must start flowing within 5 s (issue 12), so a retry
+ * comes every 1.5–3 s for as long as the outage lasts.
+ */
+export const DEFAULT_BACKOFF: Backoff = { minMs: 1000, maxMs: 3000, authMinMs: 60_000, authMaxMs: 15 * 60_000 };
+
+/** What the connection is doing, for the status line, the status payload and logs. */
+export interface LinkState {
+  state: 'connecting' | 'connected' | 'broker-unreachable' | 'auth-failed' | 'stopped';
+  /** ISO time the state began. */
+  since: string;
+  lastError?: string;
+  attempts: number;
+}
 
 /** MQTT 5 CONNACK reason codes that mean "fix the credentials", not "try again soon". */
 const AUTH_CODES = new Set([134, 135, 138, 140]); // bad user/password, not authorized, banned, bad auth method
@@ -51,6 +65,8 @@ export interface ConnectionEvents {
   'auth-failed': [reason: string, nextMs: number];
   /** Connected again after an auth failure. */
   'auth-ok': [];
+  /** The broker could not be reached (first failed attempt after being up, or since start). */
+  unreachable: [reason: string];
 }
 
 /** Delay before attempt n (0-based) after failures: exponential, capped, with equal jitter. */
@@ -69,6 +85,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   /** Connection attempts made, for status and tests. */
   attemptsMade = 0;
   lastError: string | undefined;
+  private link: LinkState = { state: 'stopped', since: new Date().toISOString(), attempts: 0 };
 
   constructor(private readonly opts: ConnectionOptions) {
     super();
@@ -84,14 +101,26 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     return this.client?.connected ? this.client : undefined;
   }
 
+  state(): LinkState {
+    return { ...this.link, attempts: this.attempts, ...(this.lastError ? { lastError: this.lastError } : {}) };
+  }
+
+  private setLink(state: LinkState['state']): boolean {
+    if (this.link.state === state) return false;
+    this.link = { state, since: new Date().toISOString(), attempts: this.attempts };
+    return true;
+  }
+
   start(): void {
     this.stopped = false;
+    this.setLink('connecting');
     this.attempt();
   }
 
   /** Publish `final` (e.g. status offline) if connected, then disconnect cleanly (no Last Will). */
   async stop(final?: { topic: string; payload: string }): Promise<void> {
     this.stopped = true;
+    this.setLink('stopped');
     clearTimeout(this.timer);
     const c = this.client;
     this.client = undefined;
@@ -162,7 +191,9 @@ export class Connection extends EventEmitter<ConnectionEvents> {
         this.authFailing = false;
         this.emit('auth-ok');
       }
-      this.opts.log.info({ url: this.opts.url, clientId: this.opts.clientId }, 'mqtt: connected');
+      const was = this.link;
+      this.setLink('connected');
+      this.opts.log.info({ url: this.opts.url, clientId: this.opts.clientId, ...(was.state === 'broker-unreachable' ? { unreachableSince: was.since } : {}) }, 'mqtt: connected');
       this.emit('up', c);
     });
     c.on('error', (err: Error & { code?: number | string }) => {
@@ -189,10 +220,15 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.attempts++;
     if (auth) {
       this.authFailing = true;
+      this.setLink('auth-failed');
       this.opts.log.error({ url: this.opts.url, username: this.opts.username, reason: authError, retryInMs: delay }, 'mqtt: the broker refused our credentials; check mqtt.username/password (or the client certificate); retrying slowly');
       this.emit('auth-failed', authError ?? 'refused', delay);
+    } else if (this.setLink('broker-unreachable')) {
+      // Once per outage at warn; each retry after that at debug (one every few seconds).
+      this.opts.log.warn({ url: this.opts.url, err: this.lastError, retryInMs: delay }, 'mqtt: broker unreachable; reports wait in the outbox; retrying every few seconds');
+      this.emit('unreachable', this.lastError ?? 'unreachable');
     } else {
-      this.opts.log.warn({ url: this.opts.url, err: this.lastError, retryInMs: delay }, 'mqtt: broker unreachable; retrying');
+      this.opts.log.debug({ url: this.opts.url, err: this.lastError, retryInMs: delay }, 'mqtt: broker still unreachable; retrying');
     }
     this.timer = setTimeout(() => this.attempt(), delay);
   }

@@ -5,7 +5,9 @@ import type { Config } from '../config/schema.js';
 import { durationOr } from '../config/duration.js';
 import type { Context, Extension } from '../extension.js';
 import type { Logger } from '../log.js';
+import type { Envelope } from '../bus/events.js';
 import { outboxSignal, outboxSize, SCHEMA_VERSION } from '../store/outbox.js';
+import { storeHealth } from '../store/recorder.js';
 import { AlarmBoard, checkDisk, checkOutbox, type BoxCheckOptions } from './alarms.js';
 import { commandRegistry, CommandError, DEFAULT_COMMANDS, type CommandRegistry } from './commands.js';
 import { Connection, type Backoff } from './connection.js';
@@ -100,13 +102,15 @@ class Telemetry {
 
   async start(): Promise<void> {
     const { bus, db } = this.ctx;
+    // A store that cannot be read now (not open) must not keep reporting from starting.
     await this.state.seed(this.config, db);
-    await this.board.seed(db);
+    await this.board.seed(db).catch((err: unknown) => this.log.warn({ err }, 'telemetry: cannot read the active alarms'));
     this.offs.push(
       bus.on('line.health', (e) => this.state.onLineHealth(e.data, e.at)),
       bus.on('agent.state', (e) => this.state.onAgentState(e.data.extension, e.data.state, e.data.reason, e.at)),
       bus.on('alarm', (e) => {
         this.board.note(e.data.code, e.data.source ?? '', e.data.active, e.data.severity ?? 'warning', e.data.message, e.at);
+        if (e.data.code === 'store-failing' || storeHealth(db).failing) this.publishAlarmDirectly(e);
         void this.publishStatus();
       }),
       bus.on('line.alarm', (e) => {
@@ -116,6 +120,9 @@ class Telemetry {
       bus.on('system.reload', () => void this.publishStatus()),
     );
     this.registerCommands();
+    // The store may have failed before we listened (a read-only database at start).
+    const failing = storeHealth(db).alarm;
+    if (failing) this.board.note(failing.data.code, failing.data.source ?? '', true, 'critical', failing.data.message, failing.at);
     const signal = outboxSignal(db);
     const onAppend = (): void => {
       // Alarm checks on the write path at most once a second.
@@ -134,6 +141,8 @@ class Telemetry {
       this.board.set('mqtt-auth', 'mqtt', true, 'critical', `the broker refused this box's credentials (${reason}); next try in ${Math.round(nextMs / 1000)} s`),
     );
     this.conn.on('auth-ok', () => this.board.set('mqtt-auth', 'mqtt', false, 'critical', 'credentials accepted'));
+    // Recorded locally (and reported once the broker is back): central IT learns how long it was blind.
+    this.conn.on('unreachable', (reason) => this.board.set('broker-unreachable', 'mqtt', true, 'warning', `the broker cannot be reached (${reason}); reports wait in the outbox`));
     this.startTimers();
     this.conn.start();
   }
@@ -167,10 +176,13 @@ class Telemetry {
   }
 
   private onUp(client: MqttClient): void {
+    if (this.board.isActive('broker-unreachable', 'mqtt')) this.board.set('broker-unreachable', 'mqtt', false, 'warning', 'the broker is reachable again');
     const publish = (topic: string, payload: string, retain: boolean): void => {
       if (client.connected) client.publish(`${this.prefix}/${topic}`, payload, { qos: 1, retain });
     };
     this.state.setPublisher(publish);
+    const failing = storeHealth(this.ctx.db).alarm;
+    if (failing) this.publishAlarmDirectly(failing);
     void this.publishStatus();
     this.state.publishAll();
     client.on('message', (topic, payload, packet) => void this.onCommand(client, topic, payload, packet));
@@ -196,10 +208,24 @@ class Telemetry {
       configHash: d?.configHash() ?? null,
       healthy: d?.healthy() ?? true,
       activeCalls: d?.activeCalls() ?? 0,
-      outbox: { pending: await outboxSize(this.ctx.db).catch(() => null) },
+      outbox: { pending: await withinMs(outboxSize(this.ctx.db.reader()), 500).catch(() => null) },
+      store: storeStatus(this.ctx.db),
+      mqtt: this.conn.state(),
       alarms: this.board.list(),
       at: new Date().toISOString(),
     };
+  }
+
+  /**
+   * An alarm that cannot wait for the store (it is about the store, or the store is failing): sent
+   * now, beside the outbox, with the event's id and no seq. The same alarm follows through the
+   * outbox (same id, with its seq) once the store has it; consumers de-duplicate by id.
+   */
+  private publishAlarmDirectly(e: Envelope<'alarm'>): void {
+    const client = this.conn.current;
+    if (!client) return;
+    const payload = { schema: SCHEMA_VERSION, id: e.id, type: e.type, at: e.at, site: this.config.site, node: this.config.node, direct: true, data: e.data };
+    client.publish(`${this.prefix}/alarms`, JSON.stringify(payload), { qos: 1 });
   }
 
   private async publishStatus(): Promise<void> {
@@ -297,7 +323,7 @@ class Telemetry {
   async update(next: Config): Promise<void> {
     this.config = next;
     this.enabled = new Set(next.mqtt?.commands ?? DEFAULT_COMMANDS);
-    const removed = await this.state.seed(next, this.ctx.db);
+    const removed = await this.state.seed(next, this.ctx.db).catch(() => [] as string[]);
     const client = this.conn.current;
     // Lines or agents gone from the config: clear their retained topics.
     for (const t of removed) client?.publish(`${this.prefix}/${t}`, '', { qos: 1, retain: true });
@@ -315,8 +341,24 @@ class Telemetry {
   }
 
   status(): string {
-    return this.conn.connected ? `mqtt up, ${this.publisher.sent} sent` : `mqtt down${this.conn.lastError ? ` (${this.conn.lastError})` : ''}`;
+    const l = this.conn.state();
+    if (l.state === 'connected') return `mqtt up, ${this.publisher.sent} sent`;
+    return `mqtt ${l.state} since ${l.since.slice(11, 19)}${l.lastError ? ` (${l.lastError})` : ''}`;
   }
+}
+
+/** The store's state for the status payload: failing or not, since when, what is kept. */
+function storeStatus(db: Context['db']): Record<string, unknown> {
+  const { alarm: _alarm, ...rest } = storeHealth(db);
+  return rest;
+}
+
+/** p, or a rejection after ms (a status report must not hang on a stuck store). */
+function withinMs<T>(p: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error('timed out')), ms);
+    p.then((v) => (clearTimeout(t), resolve(v)), (err: unknown) => (clearTimeout(t), reject(err as Error)));
+  });
 }
 
 /** The telemetry extension; does nothing when the config has no mqtt section. */

@@ -31,6 +31,8 @@ export class Publisher {
   private again = false;
   private acked: number[] = [];
   private deleting: Promise<void> = Promise.resolve();
+  private retryDelete: NodeJS.Timeout | undefined;
+  private closing = false;
   private readonly window: number;
   private readonly offSignal: () => void;
   private poll: NodeJS.Timeout;
@@ -63,16 +65,24 @@ export class Publisher {
     this.inflight = 0;
   }
 
-  close(): Promise<void> {
+  /**
+   * Stop: publishes already sent get up to settleMs for their PUBACK (each one missed would be
+   * sent again by the next run), nothing new is sent, acknowledged rows are deleted.
+   */
+  async close(settleMs = 1000): Promise<void> {
+    this.closing = true;
+    const until = Date.now() + settleMs;
+    while (this.client?.connected && this.inflight > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
     this.detach();
     clearInterval(this.poll);
+    clearTimeout(this.retryDelete);
     this.offSignal();
     return this.flushAcks();
   }
 
   /** Send what fits in the window. Re-entrant calls coalesce into one more round. */
   pump(): void {
-    if (!this.client) return;
+    if (!this.client || this.closing) return;
     if (this.pumping) {
       this.again = true;
       return;
@@ -94,7 +104,7 @@ export class Publisher {
       const client = this.client;
       const session = this.session;
       const room = this.window - this.inflight;
-      if (!client || room <= 0) return;
+      if (!client || room <= 0 || this.closing) return;
       const rows = await this.opts.db.all<OutboxRow>('SELECT seq, id, topic, payload FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?', [this.cursor, room]);
       if (session !== this.session || rows.length === 0) return;
       for (const row of rows) {
@@ -120,7 +130,11 @@ export class Publisher {
     }
   }
 
-  /** Delete acknowledged rows in one statement (one fsync) rather than one per row. */
+  /**
+   * Delete acknowledged rows in one statement (one fsync) rather than one per row. When the store
+   * cannot write (disk full, locked), they are kept and the delete is retried: rows left behind
+   * would be sent again after a restart (harmless, consumers de-duplicate by id, but noisy).
+   */
   private flushAcks(): Promise<void> {
     this.deleting = this.deleting.then(async () => {
       if (this.acked.length === 0) return;
@@ -132,8 +146,15 @@ export class Publisher {
         const left = await this.opts.db.get<{ one: number }>('SELECT 1 AS one FROM outbox LIMIT 1');
         if (!left) outboxSignal(this.opts.db).emit('drained');
       } catch (err) {
-        // They are acknowledged; sending them again later is harmless (consumers de-duplicate).
-        this.opts.log.error({ err }, 'outbox: could not delete acknowledged rows');
+        this.acked = seqs.concat(this.acked);
+        if (!this.retryDelete) {
+          this.opts.log.warn({ err, rows: this.acked.length }, 'outbox: could not delete acknowledged rows; retrying');
+          this.retryDelete = setTimeout(() => {
+            this.retryDelete = undefined;
+            void this.flushAcks();
+          }, 1000);
+          this.retryDelete.unref();
+        }
       }
     });
     return this.deleting;

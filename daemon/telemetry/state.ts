@@ -53,7 +53,8 @@ export class RetainedState {
     const now = new Date().toISOString();
     const before = new Set([...this.lines.keys()].map((id) => `lines/${id}`).concat([...this.agents.keys()].map((e) => `agents/${e}`)));
     const lines = new Map<string, LinePayload>();
-    const saved = new Map((await db.all<{ line_id: string; health: string; updated_at: string }>('SELECT line_id, health, updated_at FROM line_state')).map((r) => [r.line_id, r]));
+    // The store may not be readable (not open yet): then the config alone says what exists.
+    const saved = new Map((await db.all<{ line_id: string; health: string; updated_at: string }>('SELECT line_id, health, updated_at FROM line_state').catch(() => [])).map((r) => [r.line_id, r]));
     for (const l of config.lines) {
       const cur = this.lines.get(l.id);
       const s = saved.get(l.id);
@@ -61,7 +62,7 @@ export class RetainedState {
     }
     const agents = new Map<string, AgentPayload>();
     const last = new Map(
-      (await db.all<{ extension: string; state: AgentState; reason: string | null; at: string }>('SELECT extension, state, reason, at FROM agent_state_log WHERE id IN (SELECT MAX(id) FROM agent_state_log GROUP BY extension)')).map((r) => [r.extension, r]),
+      (await db.all<{ extension: string; state: AgentState; reason: string | null; at: string }>('SELECT extension, state, reason, at FROM agent_state_log WHERE id IN (SELECT MAX(id) FROM agent_state_log GROUP BY extension)').catch(() => [])).map((r) => [r.extension, r]),
     );
     for (const a of config.agents ?? []) {
       const cur = this.agents.get(a.extension);

@@ -8,6 +8,7 @@ import type { GsmCalls } from './calls.js';
 import type { GsmHealth } from './health-monitor.js';
 import { digitsLine } from './health.js';
 import { findByImei, type PortPair } from './scan.js';
+import { hangUpStaleCall } from './stale-call.js';
 import type { SmsInbox } from './sms-inbox.js';
 
 /** A GSM module's connection: the AT tty and, for calls with audio, the voice tty. */
@@ -124,6 +125,8 @@ export class GsmModem implements ModemPersonality<GsmConnection> {
       });
     }
     if (c.dead) return false;
+    // A call the previous run left up (kill -9 mid-call) is hung up before anything else.
+    await hangUpStaleCall(e, this.x.dialect.hangup, this.x.log);
     return this.x.health.checkSim(c);
   }
 

@@ -453,6 +453,7 @@ export class SipLeg extends EventEmitter<LegEvents> implements Leg {
     this.state = 'answered';
     this.media = this.port ?? null;
     this.port?.start();
+    if (this.dialog) this.ctx.ua.emit('dialog-up', { ...this.dialog, routeSet: [...this.dialog.routeSet] });
     this.emit('answered');
   }
 
@@ -669,6 +670,7 @@ export class SipLeg extends EventEmitter<LegEvents> implements Leg {
 
   private finish(end: LegEnd): void {
     if (this.state === 'ended') return;
+    if (this.state === 'answered' && this.dialog) this.ctx.ua.emit('dialog-down', this.dialog.callId, this.dialog.localTag);
     this.state = 'ended';
     this.endInfo = end;
     if (this.noAnswer) clearTimeout(this.noAnswer);

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { pino, type Logger } from 'pino';
 import { buildResponse } from './build.js';
 import { DigestServer, authorize, pickChallenge, type Credentials } from './digest.js';
-import { dialogKey, toTag } from './dialog.js';
+import { dialogKey, toTag, type Dialog } from './dialog.js';
 import { Guard } from './guard.js';
 import { formatVia, newBranch, parseCSeq, parseVia, randomToken } from './headers.js';
 import { DEFAULT_LIMITS, SipParseError, header, headerAll, removeHeader, serialize, setHeader, type Limits, type SipMessage, type SipRequest, type SipResponse } from './message.js';
@@ -52,6 +52,9 @@ export interface UserAgentEvents {
   /** An out-of-dialog request nobody else handles (MESSAGE, NOTIFY for a subscription we do not keep...). */
   request: [req: SipRequest, tx: ServerTransaction, remote: Remote];
   banned: [address: string];
+  /** A call's dialog is confirmed (a snapshot), and later over: for whoever must end it after a crash. */
+  'dialog-up': [dialog: Dialog];
+  'dialog-down': [callId: string, localTag: string];
 }
 
 export const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REFER, NOTIFY';

@@ -31,6 +31,10 @@ export interface BoxOptions {
   analog?: boolean | { emulator?: Partial<AnalogEmulatorOptions>; yaml?: string };
   /** More keys for the sip section (indented two spaces), e.g. "  timers: { t1: 100ms }". */
   sip?: string;
+  /** storage.dir (default <box dir>/data), e.g. on a small tmpfs. */
+  dataDir?: string;
+  /** More keys for the storage section (indented two spaces). */
+  storage?: string;
   /** More lines (YAML list items indented two spaces), e.g. a SIP trunk to a PBX. */
   moreLines?: string;
   /** YAML keys added to GSM line i (0-based; indented four spaces), e.g. () => "    answer: voicemail". */
@@ -54,6 +58,8 @@ export interface Box {
   dataDir: string;
   /** Wait for a call event the daemon logged (msg is the event type). */
   event(type: string, match?: (l: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
+  /** Start the daemon again on the same config (after it exited or was killed); resolves when its lines are up. */
+  restart(): Promise<void>;
   /** Poll the store until the query returns a row that passes the test. */
   row<T>(sql: string, params: (string | number)[], ok: (r: T) => boolean, timeoutMs?: number): Promise<T>;
   close(): Promise<void>;
@@ -82,7 +88,7 @@ export async function startBox(opts: BoxOptions): Promise<Box> {
   const analogYaml = analogOpts.yaml ? `\n${analogOpts.yaml.split('\n').map((l) => `    ${l}`).join('\n')}` : '';
   const sipPort = await freePort(2);
   const rtp = await freePort(200, 30000, 39000);
-  const dataDir = join(dir, 'data');
+  const dataDir = opts.dataDir ?? join(dir, 'data');
   const agents = opts.agents
     .map((a) => `  - extension: "${a.extension}"\n    name: Agent ${a.extension}${a.contact ? `\n    contact: ${a.contact}` : ''}\n    skills: ${a.skills ?? '{ general: 1 }'}${a.extra ? `\n${a.extra.split('\n').map((l) => `    ${l}`).join('\n')}` : ''}`)
     .join('\n');
@@ -106,7 +112,7 @@ ${opts.bot ?? DEFAULT_BOT}
 speech:
 ${opts.speech ?? '  tts: { voice: en }\n  worker: false'}
 storage:
-  dir: ${dataDir}${opts.record ? '\n  record_calls: true' : ''}${opts.record === 'mixed' ? '\n  record_mixed: true' : ''}
+  dir: ${dataDir}${opts.record ? '\n  record_calls: true' : ''}${opts.record === 'mixed' ? '\n  record_mixed: true' : ''}${opts.storage ? `\n${opts.storage}` : ''}
 logging:
   level: info
 service:
@@ -116,6 +122,12 @@ ${opts.extra ?? ''}
   const file = join(dir, 'frontdesk.yaml');
   await writeFile(file, yaml);
   const daemon = new DaemonProcess(['run', '-c', file]);
+  const linesUp = async (d: DaemonProcess): Promise<void> => {
+    for (let i = 1; i <= emus.length; i++) await d.waitForLog((l) => l.msg === 'line started' && l.lineId === `gsm${i}`, 30_000);
+    if (analog) await d.waitForLog((l) => l.msg === 'line started' && l.lineId === 'pstn1', 30_000);
+    // Calls are taken once every extension is up (the call core starts after the lines).
+    await d.waitForLog((l) => l.msg === 'frontdesk running', 30_000);
+  };
   const box: Box = {
     dir,
     emu,
@@ -124,7 +136,13 @@ ${opts.extra ?? ''}
     sipPort,
     dataDir,
     ...(analog ? { analog } : {}),
-    event: (type, match = () => true, timeoutMs = 30_000) => daemon.waitForLog((l) => l.msg === type && match(l), timeoutMs),
+    event: (type, match = () => true, timeoutMs = 30_000) => box.daemon.waitForLog((l) => l.msg === type && match(l), timeoutMs),
+    async restart() {
+      box.daemon.kill('SIGKILL');
+      await box.daemon.exited;
+      box.daemon = new DaemonProcess(['run', '-c', file]);
+      await linesUp(box.daemon);
+    },
     async row<T>(sql: string, params: (string | number)[], ok: (r: T) => boolean, timeoutMs = 10_000): Promise<T> {
       const db = await Db.open(join(dataDir, 'frontdesk.db'), { readonly: true });
       try {
@@ -140,17 +158,16 @@ ${opts.extra ?? ''}
       }
     },
     async close() {
-      daemon.kill('SIGTERM');
-      await Promise.race([daemon.exited, sleep(5000)]);
-      daemon.kill('SIGKILL');
+      box.daemon.kill('SIGTERM');
+      await Promise.race([box.daemon.exited, sleep(5000)]);
+      box.daemon.kill('SIGKILL');
       for (const e of emus) await e.close();
       await analog?.close();
       await rm(dir, { recursive: true, force: true });
     },
   };
   try {
-    for (let i = 1; i <= emus.length; i++) await daemon.waitForLog((l) => l.msg === 'line started' && l.lineId === `gsm${i}`, 30_000);
-    if (analog) await daemon.waitForLog((l) => l.msg === 'line started' && l.lineId === 'pstn1', 30_000);
+    await linesUp(daemon);
   } catch (err) {
     // Do not leave the emulators and the daemon behind when the box never came up.
     await box.close();
