@@ -29,11 +29,22 @@ t.test('install.sh stages a complete install into DESTDIR and is idempotent', as
   const yaml = await readFile(`${stage}/etc/frontdesk/frontdesk.yaml`, 'utf8');
   t.match(yaml.split('\n')[0], '$schema=/opt/frontdesk/config/frontdesk.schema.json', 'editor schema points at the installed schema');
 
-  // The installed program runs and validates the installed config.
-  const { stderr } = await exec(process.execPath, [`${stage}/opt/frontdesk/dist/daemon/cli.js`, 'check-config', `${stage}/etc/frontdesk/frontdesk.yaml`], {
-    env: { ...process.env, GSM1_PIN: '1234', PBX_PASSWORD: 'x', MQTT_PASSWORD: 'y' },
-  });
+  // The installed program validates the installed config as the service would read it: a fresh
+  // install names exactly what the installer still has to supply (empty secrets, the broker's CA).
+  const cli = `${stage}/opt/frontdesk/dist/daemon/cli.js`;
+  const conf = `${stage}/etc/frontdesk/frontdesk.yaml`;
+  const fresh = await exec(process.execPath, [cli, 'check-config', conf]).then(
+    () => t.fail('a fresh install with empty secrets must not pass'),
+    (e: { stderr: string }) => e.stderr,
+  );
+  for (const want of ['GSM1_PIN', 'PBX_PASSWORD', 'MQTT_PASSWORD', 'secrets.env', 'ca.pem']) t.match(String(fresh), want, `fresh install: ${want} named`);
+  // The installer fills secrets.env and puts the CA where the config says (here: inside the stage).
+  await writeFile(`${stage}/etc/frontdesk/secrets.env`, 'GSM1_PIN=1234\nPBX_PASSWORD=x\nMQTT_PASSWORD=y\n');
+  await writeFile(`${stage}/etc/frontdesk/ca.pem`, '-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n');
+  await writeFile(conf, yaml.replace('/etc/frontdesk/ca.pem', `${stage}/etc/frontdesk/ca.pem`));
+  const { stderr } = await exec(process.execPath, [cli, 'check-config', conf]);
   t.match(stderr, /OK/);
+  await writeFile(conf, yaml);
 
   // Re-running keeps the installer's edits.
   await writeFile(`${stage}/etc/frontdesk/frontdesk.yaml`, `${yaml}\n# edited by the installer\n`);
