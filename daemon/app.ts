@@ -7,7 +7,8 @@ import type { Db } from './store/db.js';
 import { openStoreOrDefer } from './store/store.js';
 import { isStoreFault } from './store/db.js';
 
-export const DEFAULT_DATA_DIR = '/var/lib/frontdesk';
+export { DEFAULT_DATA_DIR } from './config/paths.js';
+import { dataDir } from './config/paths.js';
 
 export interface AppOptions {
   loaded: LoadedConfig;
@@ -46,7 +47,7 @@ export class App {
   }
 
   async start(): Promise<void> {
-    const dir = this.config.storage?.dir ?? DEFAULT_DATA_DIR;
+    const dir = dataDir(this.config);
     const store = await openStoreOrDefer(dir);
     this.db = store.db;
     if (store.error) this.log.error({ dir, err: store.error.message }, 'store cannot be opened; calls go on and events are kept until it can');

@@ -4,6 +4,7 @@ import { LinesExtension } from './lines/lines.js';
 import { CallsExtension } from './calls/calls-extension.js';
 import { SpeechExtension } from './speech/speech-extension.js';
 import { StoreExtension } from './store/store-extension.js';
+import { registerCallWriters } from './calls/cdr.js';
 import { RetentionExtension } from './store/retention.js';
 import { telemetryExtension } from './telemetry/extension.js';
 import { ConsoleExtension } from './console/extension.js';
@@ -33,5 +34,5 @@ export function buildExtensions(_config: Config): Extension[] {
   // (after the call core, which must take calls as soon as the lines are up).
   const sms = new SmsExtension(lines);
   const console = new ConsoleExtension({ agentAction: (ext, action, reason) => calls.agentAction(ext, action, reason), transfer: (callId, to) => calls.transfer(callId, to), callBack: (callId) => calls.callBack(callId), listen: (callId, ear, mode) => calls.listen(callId, ear, mode), incoming: (leg, line) => calls.incoming(leg, line), phones });
-  return [new StoreExtension(), new RetentionExtension(), telemetryExtension(), new ConfigFaultsExtension(), knowledge, new QualityExtension(), speech, new CustomersExtension(), sms, new TicketsExtension(sms), lines, calls, sms.sender, new OriginateExtension(lines, calls), new CampaignsExtension(lines, calls), console];
+  return [new StoreExtension([registerCallWriters]), new RetentionExtension(), telemetryExtension(), new ConfigFaultsExtension(), knowledge, new QualityExtension(), speech, new CustomersExtension(), sms, new TicketsExtension(sms), lines, calls, sms.sender, new OriginateExtension(lines, calls), new CampaignsExtension(lines, calls), console];
 }

@@ -112,7 +112,8 @@ export function music(seconds: number, seed = 11): Float64Array {
   return out;
 }
 
-const EN = [
+/** English and Mandarin sentences a caller or a prompt might say (talk-off material). */
+export const EN = [
   'Thank you for calling the branch office. Please listen carefully, as our menu options have changed.',
   'For account balances and recent transactions, press one. To report a lost or stolen card, press two.',
   'Our opening hours are Monday to Friday, nine in the morning until five thirty in the afternoon.',
@@ -120,7 +121,7 @@ const EN = [
   'Hello? Hello? Can you hear me? The line is very bad today, I will call you back later on.',
   'She sells sea shells by the sea shore; the quick brown fox jumps over the lazy dog, again and again.',
 ];
-const CMN = [
+export const CMN = [
   '您好，欢迎致电分行营业部。请仔细收听以下菜单选项。',
   '查询账户余额和最近交易，请按一。挂失银行卡，请按二。',
   '我们的营业时间是周一至周五，上午九点到下午五点半。',

@@ -17,7 +17,7 @@ import { applyAgentAction, featureCodes, matchFeatureCode, runFeatureCode, type 
 import { CommandError, commandRegistry } from '../telemetry/commands.js';
 import { PromptResolver } from '../speech/prompts.js';
 import { TtsEngine } from '../speech/tts.js';
-import { DEFAULT_DATA_DIR } from '../app.js';
+import { dataDir as configDataDir } from '../config/paths.js';
 import type { LinesExtension } from '../lines/lines.js';
 import { runInboundCall } from './runner.js';
 import { listenIn, type MonitorMode } from './listen.js';
@@ -224,7 +224,7 @@ export class CallsExtension implements Extension {
   /** Run the bot flow on a leg: an incoming call, or an answered outbound one (originate). */
   runBot(leg: Leg): void {
     const cfg = this.ctx.config();
-    const dataDir = cfg.storage?.dir ?? DEFAULT_DATA_DIR;
+    const dataDir = configDataDir(cfg);
     const p = runInboundCall(leg, {
       bus: this.ctx.bus,
       log: this.ctx.log,
@@ -279,7 +279,7 @@ export class CallsExtension implements Extension {
 }
 
 function makePrompts(cfg: Config, ctx: Context): PromptResolver {
-  const dataDir = cfg.storage?.dir ?? DEFAULT_DATA_DIR;
+  const dataDir = configDataDir(cfg);
   const tts = new TtsEngine({ cacheDir: join(dataDir, 'tts-cache') });
   return new PromptResolver({ ...(cfg.speech?.prompts_dir ? { promptsDir: cfg.speech.prompts_dir } : {}), tts, log: ctx.log });
 }

@@ -12,7 +12,7 @@ import type { BotSummary, Say } from '../bot/dialog.js';
 import { join } from 'node:path';
 import { Bridge } from './bridge.js';
 import { CallRecording } from './call-recording.js';
-import { DEFAULT_DATA_DIR } from '../app.js';
+import { DEFAULT_DATA_DIR } from '../config/paths.js';
 import type { Call, TransferTarget } from './call.js';
 import type { CallerDigits } from './digits.js';
 import type { Speaker } from './speak.js';

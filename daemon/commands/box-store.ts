@@ -1,6 +1,6 @@
 import { ConfigError, loadConfigFile } from '../config/load.js';
 import type { Config } from '../config/schema.js';
-import { DEFAULT_DATA_DIR } from '../app.js';
+import { dataDir } from '../config/paths.js';
 import type { Db } from '../store/db.js';
 import { openStore } from '../store/store.js';
 import { DEFAULT_CONFIG } from './run.js';
@@ -19,5 +19,5 @@ export async function cliConfig(file: string | undefined): Promise<Config | unde
 /** Config and the store it names, for CLI commands that read or write the daemon's records (WAL: safe while it runs). */
 export async function cliStore(file: string | undefined): Promise<{ config: Config; db: Db } | undefined> {
   const config = await cliConfig(file);
-  return config ? { config, db: await openStore(config.storage?.dir ?? DEFAULT_DATA_DIR) } : undefined;
+  return config ? { config, db: await openStore(dataDir(config)) } : undefined;
 }

@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { loadConfigFile, ConfigError } from '../config/load.js';
 import { Db } from '../store/db.js';
 import { DB_FILE } from '../store/store.js';
-import { DEFAULT_DATA_DIR } from '../app.js';
+import { dataDir } from '../config/paths.js';
 import { DEFAULT_CONFIG } from './run.js';
 
 export const summary = 'knowledge unanswered|hits [-c FILE] [--json]   questions the knowledge base missed, or its hit counts';
@@ -23,7 +23,7 @@ export async function run(argv: string[]): Promise<number> {
   const file = values.config ?? process.env.FRONTDESK_CONFIG ?? DEFAULT_CONFIG;
   let dir: string;
   try {
-    dir = (await loadConfigFile(file)).config.storage?.dir ?? DEFAULT_DATA_DIR;
+    dir = dataDir((await loadConfigFile(file)).config);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     process.stderr.write(`${err.message}\n`);

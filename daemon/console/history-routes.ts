@@ -4,7 +4,7 @@ import { resolve, sep } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config/schema.js';
 import { durationOr } from '../config/duration.js';
-import { DEFAULT_DATA_DIR } from '../app.js';
+import { dataDir } from '../config/paths.js';
 import type { Db } from '../store/db.js';
 import { computeKpis, startOfDay } from '../telemetry/kpi.js';
 import { can } from './auth.js';
@@ -23,7 +23,7 @@ export function historyRoutes(app: FastifyInstance, d: { db: Db; config: () => C
 
   /** A WAV from the store's directory (never a path outside it), streamed to the page's <audio>. */
   const sendWav = async (reply: FastifyReply, path: string | null | undefined): Promise<FastifyReply> => {
-    const root = resolve(d.config().storage?.dir ?? DEFAULT_DATA_DIR) + sep;
+    const root = resolve(dataDir(d.config())) + sep;
     const file = path ? resolve(path) : '';
     if (!file || !file.startsWith(root)) return reply.code(404).send({ error: 'no recording' });
     const st = await stat(file).catch(() => undefined);

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { Config } from '../config/schema.js';
 import { durationOr } from '../config/duration.js';
 import type { Context, Extension } from '../extension.js';
-import { DEFAULT_DATA_DIR } from '../app.js';
+import { dataDir as configDataDir } from '../config/paths.js';
 import { SpeechSupervisor, type SpeechService, type SpeechStream } from './supervisor.js';
 import type { WorkerSettings } from './worker/protocol.js';
 
@@ -13,7 +13,7 @@ export const SHIPPED_MODELS = fileURLToPath(new URL('../../../models/', import.m
 /** Worker settings from the config: VAD timings, model paths (relative ones under <storage>/models). */
 export function workerSettings(cfg: Config): WorkerSettings {
   const sp = cfg.speech ?? {};
-  const dataDir = cfg.storage?.dir ?? DEFAULT_DATA_DIR;
+  const dataDir = configDataDir(cfg);
   const abs = (p: string): string => (isAbsolute(p) ? p : join(dataDir, 'models', p));
   const asrModels: Record<string, string> = {};
   for (const [lang, dir] of Object.entries(sp.asr?.models ?? {})) asrModels[lang] = abs(dir);

@@ -1,12 +1,15 @@
 import type { Config } from '../config/schema.js';
 import type { Context, Extension } from '../extension.js';
-import { registerCallWriters } from '../calls/cdr.js';
 import { isStoreFault } from './db.js';
 import { Journal } from './journal.js';
 import { Recorder, registerWriter, type OutboxOptions } from './recorder.js';
 import { recoverAfterCrash } from './recovery.js';
 
-let callWritersRegistered = false;
+/** Writer sets already in the recorder's registry (it is process-wide; each set goes in once). */
+const registered = new WeakSet<WriterSet>();
+
+/** A feature's record writers: how its bus events become rows (e.g. the call core's CDR). */
+export type WriterSet = (register: typeof registerWriter) => void;
 
 /**
  * The store as a daemon feature: the recorder that turns bus events into records (CDR, timeline,
@@ -20,10 +23,14 @@ export class StoreExtension implements Extension {
   private recorder: Recorder | undefined;
   private journal: Journal | undefined;
 
+  /** `writers`: record writers of features the store does not import (data flows into the store). */
+  constructor(private readonly writers: WriterSet[] = []) {}
+
   async start(ctx: Context): Promise<void> {
-    if (!callWritersRegistered) {
-      registerCallWriters(registerWriter);
-      callWritersRegistered = true;
+    for (const w of this.writers) {
+      if (registered.has(w)) continue;
+      w(registerWriter);
+      registered.add(w);
     }
     const dir = ctx.config().storage?.fallback_dir;
     this.journal = dir ? new Journal(dir) : undefined;

@@ -14,6 +14,7 @@ import { parseKnowledge } from '../../../daemon/knowledge/load.js';
 import { createLogger } from '../../../daemon/log.js';
 import { openStore } from '../../../daemon/store/store.js';
 import { StoreExtension } from '../../../daemon/store/store-extension.js';
+import { registerCallWriters } from '../../../daemon/calls/cdr.js';
 import { cliPath } from '../../helpers/paths.js';
 import { sleep } from '../../helpers/net.js';
 import { KB_YAML } from '../../helpers/knowledge.js';
@@ -60,7 +61,7 @@ async function rig(t: { teardown: (fn: () => unknown) => void }, kbYaml: string)
   const db = await openStore(join(dir, 'data'));
   const bus = new Bus();
   const ctx: Context = { bus, db, log: createLogger({ level: 'silent', pretty: false }), config: () => cfg, accepting: () => true, daemon: { startedAt: 0, configHash: () => '', configFile: () => file, reload: async () => ({ ok: true }), healthy: () => true, activeCalls: () => 0 } };
-  const store = new StoreExtension();
+  const store = new StoreExtension([registerCallWriters]);
   await store.start(ctx);
   const kb = new KnowledgeExtension();
   await kb.start(ctx);

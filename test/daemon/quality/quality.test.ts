@@ -102,13 +102,14 @@ t.test('the quality extension scores an agent call when it ends, unless quality.
   const { Bus } = await import('../../../daemon/bus/bus.js');
   const { QualityExtension } = await import('../../../daemon/quality/extension.js');
   const { StoreExtension } = await import('../../../daemon/store/store-extension.js');
+  const { registerCallWriters } = await import('../../../daemon/calls/cdr.js');
   const { createLogger } = await import('../../../daemon/log.js');
   const dir = await mkdtemp(join(tmpdir(), 'fd-qx-'));
   const db = await openStore(dir);
   const bus = new Bus();
   let enabled = true;
   const ctx = { bus, db, log: createLogger({ level: 'silent', pretty: false }), config: () => ({ quality: { enabled } }) as never, accepting: () => true };
-  const store = new StoreExtension();
+  const store = new StoreExtension([registerCallWriters]);
   await store.start(ctx);
   const q = new QualityExtension();
   await q.start(ctx);

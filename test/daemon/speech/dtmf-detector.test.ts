@@ -4,7 +4,7 @@ import { DtmfDetector, DBM0_AMPLITUDE } from '../../../daemon/speech/dtmf-detect
 import { DTMF_FREQS, silence } from '../../../drivers/audio/tones.js';
 import { parseWav } from '../../../drivers/audio/wav.js';
 import { resample } from '../../../drivers/audio/resample.js';
-import { music } from '../../../scripts/dtmf-material.js';
+import { CMN, EN, music } from '../../../scripts/dtmf-material.js';
 
 const ALL = '123A456B789C*0#D';
 
@@ -174,22 +174,6 @@ function espeak(voice: string, text: string): Int16Array {
   return resample(pcm.samples, pcm.sampleRate, 8000);
 }
 
-const EN = [
-  'Thank you for calling the branch office. Please listen carefully, as our menu options have changed.',
-  'For account balances and recent transactions, press one. To report a lost or stolen card, press two.',
-  'Our opening hours are Monday to Friday, nine in the morning until five thirty in the afternoon.',
-  'I would like to speak with someone about my mortgage application, please, it is rather urgent.',
-  'Hello? Hello? Can you hear me? The line is very bad today, I will call you back later on.',
-  'She sells sea shells by the sea shore; the quick brown fox jumps over the lazy dog, again and again.',
-];
-const CMN = [
-  '您好，欢迎致电分行营业部。请仔细收听以下菜单选项。',
-  '查询账户余额和最近交易，请按一。挂失银行卡，请按二。',
-  '我们的营业时间是周一至周五，上午九点到下午五点半。',
-  '我想咨询一下房贷申请的进度，这件事比较着急，麻烦您帮我转人工。',
-  '喂？喂？你能听见吗？今天信号不太好，我等一下再打过来。',
-  '四是四，十是十，十四是十四，四十是四十。',
-];
 
 t.test('talk-off: espeak-ng speech (en, cmn; male and female voices) produces no digits', async (t) => {
   let seconds = 0;
