@@ -81,7 +81,7 @@ function summarise(relay: string, calls: number, cpuMs: number, sent: number, ga
     relay, calls, idleRssMb, rssMb,
     cpuUsPerPacket: (cpuMs * 1000) / Math.max(1, got),
     delivered: (100 * got) / Math.max(1, sent),
-    gapP50: pct(devs, 50), gapP99: pct(devs, 99), gapMax: devs.length ? Math.max(...devs) : NaN,
+    gapP50: pct(devs, 50), gapP99: pct(devs, 99), gapMax: devs.reduce((m, d) => (d > m ? d : m), devs.length ? 0 : NaN),
   };
 }
 
