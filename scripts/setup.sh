@@ -11,16 +11,8 @@ say() { [ "$quiet" = 1 ] || echo "setup: $*"; }
 # SIP load (sipp), line echo cancellation (speexdsp); a browser for the console tests (driven by
 # playwright-core, never a downloaded build) and a CJK font.
 debs=(socat baresip kamailio mosquitto mosquitto-clients espeak-ng sox openssl python3 sip-tester libspeexdsp1 chromium fonts-wqy-microhei sqlite3 e2fsprogs)
-missing=()
-for p in "${debs[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-done
-if [ "${#missing[@]}" -gt 0 ]; then
-  echo "setup: installing Debian packages: ${missing[*]}"
-  sudo_cmd=""; [ "$(id -u)" = 0 ] || sudo_cmd="sudo"
-  $sudo_cmd apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+source scripts/lib/debs.sh
+ensure_debs setup "${debs[@]}"
 
 # npm dependencies: reinstall only when package-lock.json changed. Scripts are ignored at install
 # time and then run only for the addons we trust (vosk-koffi's and onnxruntime-node's postinstalls

@@ -6,13 +6,11 @@ import fastifyStatic from '@fastify/static';
 import type { Config } from '../config/schema.js';
 import type { Db } from '../store/db.js';
 import type { Logger } from '../log.js';
-import type { AgentAction } from '../routing/feature-codes.js';
-import type { WebRtcPhones } from '../../drivers/webrtc/phones.js';
-import type { Leg, Line } from '../../drivers/line.js';
 import { can, csrfOk, LoginLimiter, Sessions, type Session, type User } from './auth.js';
 import { dummyHash, verifyPassword } from './passwords.js';
 import type { LiveHub, StreamClient } from './hub.js';
 import type { LiveState } from './live-state.js';
+import type { ConsoleDeps } from './extension.js';
 import { audit, auditTrail } from './records.js';
 import { historyRoutes } from './history-routes.js';
 import { agentRoutes } from './agent-routes.js';
@@ -23,23 +21,14 @@ export const COOKIE = 'fd_session';
 const PUBLIC = fileURLToPath(new URL('../../../daemon/console/public/', import.meta.url));
 const UPLOT = fileURLToPath(new URL('../../../node_modules/uplot/dist/', import.meta.url));
 
-export interface ServerDeps {
+/** What the console extension hands the server: its own deps plus the live state it keeps. */
+export interface ServerDeps extends ConsoleDeps {
   config: () => Config;
   db: Db;
   log: Logger;
   hub: LiveHub;
   state: LiveState;
   sessions: Sessions;
-  /** The router's agent controls (the same as MQTT cmd/agent-state). */
-  agentAction: (extension: string, action: AgentAction, reason?: string) => unknown;
-  transfer: (callId: string, to: { queue?: string; extension?: string }) => unknown;
-  /** The call core's callback policy: ring an agent, then dial the caller. */
-  callBack: (callId: string) => Promise<string>;
-  /** A supervisor's browser phone joins a connected call: listen, whisper (to the agent) or barge. */
-  listen: (callId: string, ear: Leg, mode: 'listen' | 'whisper' | 'barge') => void;
-  /** Hand a web caller's leg to the call core, as a line would. */
-  incoming: (leg: Leg, line: Line) => void;
-  phones: WebRtcPhones;
   tls?: { cert: Buffer; key: Buffer };
 }
 

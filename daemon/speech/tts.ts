@@ -41,6 +41,8 @@ export class TtsUnavailableError extends Error {
 
 export class TtsEngine {
   /** Counters, for health reports and tests: espeak-ng runs for synthesis, cache hits. */
+  /** Recently used prompts, decoded (least recently used first). */
+  private readonly memory = new Map<string, Buffer>();
   readonly stats = { spawns: 0, hits: 0 };
   private readonly command: string;
   private readonly run: Runner;
@@ -77,9 +79,19 @@ export class TtsEngine {
   async synthesize(text: string, opts: TtsOptions): Promise<Buffer> {
     if (text.trim() === '') return Buffer.alloc(0);
     const path = await this.cachePath(text, opts);
+    // The same few prompts start every call: keep the latest ones decoded rather than reading and
+    // parsing their WAV from disk each time (it was ~5 % of the daemon's CPU under call bursts).
+    const hot = this.memory.get(path);
+    if (hot) {
+      this.memory.delete(path);
+      this.memory.set(path, hot);
+      this.stats.hits++;
+      return hot;
+    }
     const cached = await readCached(path);
     if (cached) {
       this.stats.hits++;
+      this.remember(path, cached);
       return cached;
     }
     let p = this.inflight.get(path);
@@ -106,9 +118,18 @@ export class TtsEngine {
     const out = Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength);
     // A full or read-only disk costs the cache, never the caller's prompt.
     await atomicWrite(path, encodeWav(out, SAMPLE_RATE)).catch(() => undefined);
+    this.remember(path, out);
     return out;
   }
+
+  private remember(path: string, pcm: Buffer): void {
+    this.memory.set(path, pcm);
+    if (this.memory.size > MEMORY_ENTRIES) this.memory.delete(this.memory.keys().next().value!);
+  }
 }
+
+/** Decoded prompts kept in memory (a few seconds of audio each: well under 10 MB). */
+const MEMORY_ENTRIES = 64;
 
 async function readCached(path: string): Promise<Buffer | undefined> {
   let buf: Buffer;
