@@ -36,7 +36,11 @@ export async function startPbx(users: Record<string, string>, opts: { verbose?: 
   const cfg = template.replace(/^listen=udp:127\.0\.0\.1:PORT$/m, `listen=udp:127.0.0.1:${port}`).replace('unix:CTL_SOCKET', `unix:${join(dir, 'ctl.sock')}`).replace(/^USERS$/m, userLines);
   const file = join(dir, 'kamailio.cfg');
   await writeFile(file, cfg);
-  const proc = spawn('kamailio', ['-f', file, '-DD', '-E', '-Y', dir, '-P', join(dir, 'kamailio.pid')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn('kamailio', ['-f', file, '-DD', '-E', '-Y', dir, '-P', join(dir, 'kamailio.pid')], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own process group: kamailio forks workers that inherit our pipes, so stop() signals the whole group.
+    detached: true,
+  });
   let out = '';
   const onData = (b: Buffer): void => {
     out += b.toString();
@@ -56,11 +60,21 @@ export async function startPbx(users: Record<string, string>, opts: { verbose?: 
     port,
     log: () => out,
     stop: async () => {
+      const signalGroup = (sig: NodeJS.Signals): void => {
+        try {
+          process.kill(-proc.pid!, sig);
+        } catch {
+          // the group is already gone
+        }
+      };
       if (proc.exitCode === null) {
-        proc.kill('SIGTERM');
+        signalGroup('SIGTERM');
         await Promise.race([new Promise((r) => proc.once('exit', r)), sleep(3000)]);
-        if (proc.exitCode === null) proc.kill('SIGKILL');
       }
+      // A worker that outlived the main process would hold our pipes open and keep the test file alive.
+      signalGroup('SIGKILL');
+      proc.stdout!.destroy();
+      proc.stderr!.destroy();
       await rm(dir, { recursive: true, force: true });
     },
   };
