@@ -3,6 +3,7 @@ import type { HandoffReason } from '../bus/events.js';
 import { durationOr } from '../config/duration.js';
 import { DEFAULT_HANDOFF_PHRASES, PhraseMatcher, Synonyms, lexiconNegativity, normalize } from './understand.js';
 import { NEXT_PAGE_KEY, faqMenuText, type KbEntryView, type KnowledgeEvent, type KnowledgeSource } from './knowledge.js';
+import { callLanguage, textTable } from '../config/locale.js';
 
 /**
  * The bot's dialog as a pure state machine: inputs (a digit, a silence timeout, later an utterance)
@@ -86,7 +87,7 @@ export class BotSession {
     /** repeatQueue: the queue this caller was in on a recent call (bot.repeat_caller). */
     private readonly opts: { language?: string; vip?: boolean; repeatQueue?: string; knowledge?: KnowledgeSource; onKnowledge?: (e: KnowledgeEvent) => void } = {},
   ) {
-    this.zh = (opts.language ?? bot.language ?? 'zh-CN').startsWith('zh');
+    this.zh = textTable(callLanguage({ bot }, opts.language)) === 'zh';
     for (const e of opts.knowledge?.entries(this.zh ? 'zh' : 'en') ?? []) this.kb.set(e.id, e);
     this.stack.push({ say: bot.greeting, keys: bot.menu ?? {}, path: '' });
     // Handoff phrases first: on equal scores "转人工" beats an FAQ that happens to contain 人工.

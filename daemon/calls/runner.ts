@@ -20,8 +20,9 @@ import type { SpeechService } from '../speech/supervisor.js';
 import { handOff, ringExtension, type DialAgent, type HandoffDeps, type HandoffRequest, type HandoffResult } from './handoff.js';
 import { askSurvey, isLowScore, surveyApplies, SURVEY_SCALE, type SurveyConfig } from '../bot/survey.js';
 import { Speaker } from './speak.js';
-import { runCaptureHooks } from './capture.js';
+import type { CaptureHooks } from './capture.js';
 import { guardSilence, silentCallerMs } from './silence-guard.js';
+import { callLanguage } from '../config/locale.js';
 
 export interface CallDeps extends HandoffDeps {
   bus: Bus;
@@ -43,6 +44,8 @@ export interface CallDeps extends HandoffDeps {
   lowScoreAlarm?: (active: boolean, message: string) => void;
   /** The knowledge base in force, if one is configured. */
   knowledge?: () => KnowledgeSource | undefined;
+  /** What features do when the bot captures a detail (tickets). */
+  captures?: CaptureHooks;
 }
 
 const DEFAULTS = {
@@ -87,7 +90,7 @@ export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
   const cfg = deps.config();
   const silentMs = silentCallerMs(lineCfg);
   const stopGuard = silentMs ? guardSilence(call, leg.media, silentMs) : undefined;
-  const lang = cfg.bot.language ?? cfg.language ?? 'zh-CN';
+  const lang = callLanguage(cfg);
   const texts = lang.startsWith('zh') ? DEFAULTS.zh : DEFAULTS.en;
   const voice = cfg.speech?.tts?.voice ?? (lang.startsWith('zh') ? 'cmn' : 'en');
   const speaker = new Speaker(leg.media, deps.prompts, voice, log);
@@ -224,7 +227,7 @@ export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
         if (slot) {
           // A detail the flow asked for: reported, and features (tickets) may add what to say.
           call.emit('bot.captured', { callId: call.id, slot, slots: sum.slots });
-          const extra = await runCaptureHooks({ callId: call.id, lineId: leg.lineId, slot, slots: sum.slots, ...(call.caller ? { caller: call.caller } : {}) }, 3000, (err) => log.error({ err }, 'capture hook failed'));
+          const extra = await (deps.captures?.run({ callId: call.id, lineId: leg.lineId, slot, slots: sum.slots, ...(call.caller ? { caller: call.caller } : {}) }, 3000, (err) => log.error({ err }, 'capture hook failed')) ?? []);
           if (extra.length) step = { ...step, say: [...extra, ...step.say] };
         }
         const turn = ev.kind === 'digit' ? { kind: 'dtmf' as const, value: ev.digit } : ev.kind === 'speech' ? { kind: 'speech' as const, value: ev.text ?? '' } : { kind: 'timeout' as const, value: '' };

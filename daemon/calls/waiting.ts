@@ -10,6 +10,7 @@ import type { Ticket } from '../routing/router.js';
 import type { Call } from './call.js';
 import type { CallerDigits } from './digits.js';
 import type { Speaker } from './speak.js';
+import { callLanguage } from '../config/locale.js';
 
 /** The hold music when the installer recorded none: a soft three-note chime, then quiet. */
 export const CHIME_FREQS = [523, 659, 784] as const;
@@ -39,7 +40,7 @@ const TEXTS = {
 
 export type WaitTexts = (typeof TEXTS)['en'];
 export function waitTexts(cfg: Config): WaitTexts {
-  const lang = cfg.bot.language ?? cfg.language ?? 'zh-CN';
+  const lang = callLanguage(cfg);
   return lang.startsWith('zh') ? TEXTS.zh : TEXTS.en;
 }
 

@@ -6,6 +6,7 @@ import { parseWav } from '../../drivers/audio/wav.js';
 import type { Config, MenuActionConfig } from './schema.js';
 import type { CrossIssue } from './cross-check.js';
 import { suggest } from './suggest.js';
+import { callLanguage } from './locale.js';
 
 type Path = (string | number)[];
 
@@ -80,7 +81,7 @@ export async function hostCheck(c: Config): Promise<CrossIssue[]> {
 
 /** The voice prompts are spoken in: as configured, else by language (what runner.ts uses). */
 export function effectiveVoice(c: Config): string {
-  const lang = c.bot.language ?? c.language ?? 'zh-CN';
+  const lang = callLanguage(c);
   return c.speech?.tts?.voice ?? (lang.startsWith('zh') ? 'cmn' : 'en');
 }
 

@@ -4,6 +4,7 @@ import type { Logger } from '../log.js';
 import type { PromptResolver } from '../speech/prompts.js';
 import { Speaker } from '../calls/speak.js';
 import type { AgentPool } from './agents.js';
+import { callLanguage, textTable } from '../config/locale.js';
 
 export type AgentAction = 'login' | 'logout' | 'pause' | 'unpause';
 
@@ -49,7 +50,7 @@ const CONFIRM = {
  * The agent is the authenticated SIP user, else the caller's number (phones on an allowed address).
  */
 export async function runFeatureCode(leg: Leg, agentExt: string | undefined, code: { action: AgentAction; reason?: string }, deps: { agents: AgentPool; config: Config; prompts: PromptResolver; log: Logger }): Promise<void> {
-  const zh = (deps.config.bot.language ?? deps.config.language ?? 'zh-CN').startsWith('zh');
+  const zh = textTable(callLanguage(deps.config)) === 'zh';
   const texts = zh ? CONFIRM.zh : CONFIRM.en;
   const known = agentExt !== undefined && deps.agents.get(agentExt) !== undefined;
   let say = texts.unknown;
