@@ -9,8 +9,6 @@ import { PhoneCheck } from '../routing/phone-check.js';
 import { Router } from '../routing/router.js';
 import { Callbacks } from '../routing/callbacks.js';
 import { DialGate } from '../routing/dial-policy.js';
-import { customerLookup } from '../routing/customers.js';
-import { withCrmLookup } from '../customers/lookup.js';
 import { applyAgentAction, featureCodes, matchFeatureCode, runFeatureCode, type AgentAction } from '../routing/feature-codes.js';
 import { CommandError } from '../telemetry/commands.js';
 import { PromptResolver } from '../speech/prompts.js';
@@ -74,7 +72,9 @@ export class CallsExtension implements Extension, CallControl {
       autoPauseAfter: () => ctx.config().routing?.auto_pause_after ?? 3,
       busyBackoffMs: () => durationOr(ctx.config().routing?.busy_backoff, '30s'),
     });
-    for (const a of this.agents.all()) ctx.bus.emit('agent.state', { extension: a.extension, state: a.state });
+    // The pool announces every agent's state (it is their one writer); agents a crashed run left in a call are freed by it.
+    const freed = new Set(await callRecords.agentsLeftInCall(ctx.daemon?.startedAt ?? Date.now()).catch(() => []));
+    for (const a of this.agents.all()) ctx.bus.emit('agent.state', { extension: a.extension, state: a.state, ...(freed.has(a.extension) ? { reason: 'recovered after restart' } : {}) });
     this.prompts = makePrompts(cfg, ctx);
     this.reach = new AgentReach(ctx.bus, ctx.log.child({ component: 'agent-reach' }));
     const emit = <K extends keyof DomainEvents>(type: K, data: DomainEvents[K]): void => {
@@ -228,7 +228,7 @@ export class CallsExtension implements Extension, CallControl {
       agents: this.agents,
       router: this.router,
       recentQueue: (caller, callId, withinMs) => services.callRecords.recentQueue(caller, callId, withinMs),
-      customers: withCrmLookup(customerLookup(this.ctx.db, () => this.ctx.config()), { db: this.ctx.db, log: this.ctx.log.child({ component: 'crm-lookup' }), config: () => this.ctx.config() }),
+      customers: services.customers,
       callbacks: async (r) => void (await this.callbacks.request(r)),
       voicemailDir: services.paths.voicemail(),
       dialAgent: (agent, opts) => this.dialAgent(agent, opts),

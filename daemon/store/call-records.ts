@@ -1,4 +1,8 @@
+import type { AgentState } from '../bus/events.js';
 import type { Db } from './db.js';
+
+/** States an agent can only be in while a call of this process is going on. */
+const IN_CALL: AgentState[] = ['ringing', 'busy', 'wrap-up'];
 
 /**
  * What the call core reads back from the store, in one place (a service of the app): the call core
@@ -17,6 +21,14 @@ export class CallRecords {
   async call(callId: string): Promise<{ caller: string | null; lineId: string; queueId: string | null } | undefined> {
     const r = await this.db.get<{ caller: string | null; line_id: string; queue_id: string | null }>('SELECT caller, line_id, queue_id FROM calls WHERE id = ?', [callId]);
     return r ? { caller: r.caller, lineId: r.line_id, queueId: r.queue_id } : undefined;
+  }
+
+  /** Agents whose last recorded state (before `beforeMs`) was ringing, busy or wrap-up: a crashed run left them so. */
+  async agentsLeftInCall(beforeMs: number): Promise<string[]> {
+    const before = new Date(beforeMs).toISOString();
+    const last = await this.db.all<{ extension: string; state: AgentState; at: string }>('SELECT extension, state, at FROM agent_state_log WHERE id IN (SELECT MAX(id) FROM agent_state_log GROUP BY extension)');
+    // Only states the previous run left: when a failing store delays this, this run's may be there too.
+    return last.filter((a) => IN_CALL.includes(a.state) && a.at < before).map((a) => a.extension);
   }
 
   /** Sources of the active alarms with a code (state a restart carries over, e.g. agent-unreachable). */

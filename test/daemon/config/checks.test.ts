@@ -221,7 +221,7 @@ t.test('config-error alarms left from the last run are cleared at start (the new
     seen.push(e.data);
   });
   const ext = new ConfigFaultsExtension();
-  await ext.start({ bus, db, log: createLogger({ level: 'silent', pretty: false }), config: () => ({}) as never, accepting: () => true, services: createServices({ db, config: () => ({}) as never }) });
+  await ext.start({ bus, db, log: createLogger({ level: 'silent', pretty: false }), config: () => ({}) as never, accepting: () => true, services: createServices({ db, config: () => ({}) as never, log: createLogger({ level: 'silent', pretty: false }) }) });
   t.match(seen, [{ code: 'config-error', source: 'timezone', active: false }], 'only config-error alarms are cleared');
   t.equal(seen.length, 1);
 });
