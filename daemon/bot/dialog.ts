@@ -266,7 +266,7 @@ export class BotSession {
   private noMatchStep(): Step {
     this.noMatch++;
     const limit = this.bot.handoff?.when?.no_match ?? 2;
-    const sorry = this.bot.no_match_say ?? (this.zh ? DEFAULT_NO_MATCH_SAY.zh : DEFAULT_NO_MATCH_SAY.en);
+    const sorry = this.bot.no_match_say ?? DEFAULT_NO_MATCH_SAY[this.zh ? 'zh' : 'en'];
     if (this.noMatch >= limit && this.bot.handoff) {
       this.intent ??= 'no-match';
       return this.handoff(undefined, 'no-match', [{ text: sorry }]);
@@ -288,7 +288,7 @@ export class BotSession {
       }
       return { say: this.goodbye(), next: { kind: 'hangup' } };
     }
-    const prompt = this.bot.no_input?.say ?? (this.zh ? DEFAULT_NO_INPUT_SAY.zh : DEFAULT_NO_INPUT_SAY.en);
+    const prompt = this.bot.no_input?.say ?? DEFAULT_NO_INPUT_SAY[this.zh ? 'zh' : 'en'];
     const again = this.collecting ? this.collectPrompt() : this.menu.say;
     return { say: [{ text: prompt }, { text: again }], next: this.listen };
   }

@@ -22,7 +22,7 @@ import { askSurvey, isLowScore, surveyApplies, SURVEY_SCALE, type SurveyConfig }
 import { Speaker } from './speak.js';
 import type { CaptureHooks } from './capture.js';
 import { guardSilence, silentCallerMs } from './silence-guard.js';
-import { callLanguage } from '../config/locale.js';
+import { callLanguage, promptVoice, textIn } from '../config/locale.js';
 
 export interface CallDeps extends HandoffDeps {
   bus: Bus;
@@ -91,8 +91,8 @@ export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
   const silentMs = silentCallerMs(lineCfg);
   const stopGuard = silentMs ? guardSilence(call, leg.media, silentMs) : undefined;
   const lang = callLanguage(cfg);
-  const texts = lang.startsWith('zh') ? DEFAULTS.zh : DEFAULTS.en;
-  const voice = cfg.speech?.tts?.voice ?? (lang.startsWith('zh') ? 'cmn' : 'en');
+  const texts = textIn(DEFAULTS, lang);
+  const voice = promptVoice(cfg);
   const speaker = new Speaker(leg.media, deps.prompts, voice, log);
   const digits = new CallerDigits(leg, lineCfg?.dtmf ?? 'auto');
   // Caller speech (VAD, ASR, emotion in the speech worker) joins the digits when speech is on.

@@ -10,7 +10,7 @@ import type { Ticket } from '../routing/router.js';
 import type { Call } from './call.js';
 import type { CallerDigits } from './digits.js';
 import type { Speaker } from './speak.js';
-import { callLanguage } from '../config/locale.js';
+import { callLanguage, textIn } from '../config/locale.js';
 
 /** The hold music when the installer recorded none: a soft three-note chime, then quiet. */
 export const CHIME_FREQS = [523, 659, 784] as const;
@@ -40,8 +40,7 @@ const TEXTS = {
 
 export type WaitTexts = (typeof TEXTS)['en'];
 export function waitTexts(cfg: Config): WaitTexts {
-  const lang = callLanguage(cfg);
-  return lang.startsWith('zh') ? TEXTS.zh : TEXTS.en;
+  return textIn(TEXTS, callLanguage(cfg));
 }
 
 /** Callers may ask for a callback while waiting when the queue ends long waits with one (and we know their number). */

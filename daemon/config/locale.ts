@@ -13,6 +13,16 @@ export function textTable(lang: string): 'zh' | 'en' {
   return lang.startsWith('zh') ? 'zh' : 'en';
 }
 
+/** The text of a table for a language (the zh table for any zh-*, else en). */
+export function textIn<Z, E = Z>(texts: { readonly zh: Z; readonly en: E }, lang: string): Z | E {
+  return textTable(lang) === 'zh' ? texts.zh : texts.en;
+}
+
+/** The TTS voice prompts are spoken in: speech.tts.voice, else by the call language (espeak-ng's cmn or en). */
+export function promptVoice(cfg: Pick<Config, 'bot' | 'language' | 'speech'>): string {
+  return cfg.speech?.tts?.voice ?? (textTable(callLanguage(cfg)) === 'zh' ? 'cmn' : 'en');
+}
+
 /** The locale in force, for features that hold a config getter (handed to extensions as a service). */
 export interface Locale {
   /** The language of calls (see callLanguage). */

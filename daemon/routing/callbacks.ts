@@ -13,7 +13,7 @@ import { Bridge } from '../calls/bridge.js';
 import type { AgentPool } from './agents.js';
 import type { Router, TicketResult } from './router.js';
 import { DialGate, DialRefused, dialCustomer } from './dial-policy.js';
-import { callLanguage, textTable } from '../config/locale.js';
+import { callLanguage, promptVoice, textIn } from '../config/locale.js';
 
 export interface CallbackRecord {
   id: string;
@@ -128,9 +128,8 @@ export class Callbacks {
     }
     const { extension, leg: agentLeg } = r;
     const cfg = this.deps.config();
-    const zh = textTable(callLanguage(cfg)) === 'zh';
-    const texts = zh ? SAY.zh : SAY.en;
-    const speaker = agentLeg.media ? new Speaker(agentLeg.media, this.deps.prompts(), cfg.speech?.tts?.voice ?? (zh ? 'cmn' : 'en'), this.deps.log) : undefined;
+    const texts = textIn(SAY, callLanguage(cfg));
+    const speaker = agentLeg.media ? new Speaker(agentLeg.media, this.deps.prompts(), promptVoice(cfg), this.deps.log) : undefined;
     const agentGone = new AbortController();
     agentLeg.once('ended', () => agentGone.abort());
     cb.attempts++;

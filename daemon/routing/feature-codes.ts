@@ -4,7 +4,7 @@ import type { Logger } from '../log.js';
 import type { PromptResolver } from '../speech/prompts.js';
 import { Speaker } from '../calls/speak.js';
 import type { AgentPool } from './agents.js';
-import { callLanguage, textTable } from '../config/locale.js';
+import { callLanguage, promptVoice, textIn } from '../config/locale.js';
 
 export type AgentAction = 'login' | 'logout' | 'pause' | 'unpause';
 
@@ -50,8 +50,7 @@ const CONFIRM = {
  * The agent is the authenticated SIP user, else the caller's number (phones on an allowed address).
  */
 export async function runFeatureCode(leg: Leg, agentExt: string | undefined, code: { action: AgentAction; reason?: string }, deps: { agents: AgentPool; config: Config; prompts: PromptResolver; log: Logger }): Promise<void> {
-  const zh = textTable(callLanguage(deps.config)) === 'zh';
-  const texts = zh ? CONFIRM.zh : CONFIRM.en;
+  const texts = textIn(CONFIRM, callLanguage(deps.config));
   const known = agentExt !== undefined && deps.agents.get(agentExt) !== undefined;
   let say = texts.unknown;
   if (known) {
@@ -62,7 +61,7 @@ export async function runFeatureCode(leg: Leg, agentExt: string | undefined, cod
   try {
     await leg.answer();
     if (leg.media) {
-      const speaker = new Speaker(leg.media, deps.prompts, deps.config.speech?.tts?.voice ?? (zh ? 'cmn' : 'en'), deps.log);
+      const speaker = new Speaker(leg.media, deps.prompts, promptVoice(deps.config), deps.log);
       const gone = new AbortController();
       leg.once('ended', () => gone.abort());
       await speaker.say([{ text: say }], gone.signal);

@@ -6,7 +6,7 @@ import { CommandError } from '../telemetry/commands.js';
 import { renderTemplate } from '../sms/templates.js';
 import { TICKET_STATUSES, Tickets, type TicketStatus } from './tickets.js';
 import { registerTicketWriters } from './writers.js';
-import { callLanguage } from '../config/locale.js';
+import { callLanguage, textIn } from '../config/locale.js';
 
 const DEFAULT_SAY = { zh: '您的工单号是{ticket}。', en: 'Your ticket number is {ticket}.' };
 
@@ -53,8 +53,7 @@ export class TicketsExtension implements Extension {
         this.ctx.log.error({ err, ticket: number }, 'ticket SMS not queued');
       }
     }
-    const lang = callLanguage(cfg);
-    const say = t.say ?? (lang.startsWith('zh') ? DEFAULT_SAY.zh : DEFAULT_SAY.en);
+    const say = t.say ?? textIn(DEFAULT_SAY, callLanguage(cfg));
     return [{ text: renderTemplate(say, { ...values, ticket: spoken(number) }) }];
   }
 
