@@ -154,7 +154,9 @@ export async function handOff(call: Call, speaker: Speaker, req: HandoffRequest,
 
   if (r.kind === 'gone') return { kind: 'caller-gone' };
   if (r.kind === 'exit') {
-    if (r.then === 'callback' && callbackPossible(call, deps) && !signal.aborted) {
+    // At max wait the caller is promised a callback whatever the number; one the policy refuses then
+    // fails at once without an agent rung (Callbacks), as every refused dial does.
+    if (r.then === 'callback' && call.caller && deps.callbacks && !signal.aborted) {
       await requestCallback(call, r.queue, ticket.since, deps);
       await speaker.say([{ text: r.reason === 'callback' ? texts.callbackOk : texts.callbackAtMax }], signal);
       return { kind: 'callback' };
