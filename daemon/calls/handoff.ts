@@ -103,8 +103,7 @@ export async function handOff(call: Call, speaker: Speaker, req: HandoffRequest,
   if (vip) call.vip = true;
   const repeatWithin = cfg.priority?.repeat_caller_within;
   const repeat = Boolean(repeatWithin && info?.previousCallAt !== undefined && now - info.previousCallAt <= durationMs(repeatWithin));
-  const q = deps.router.queueConfig(queueId);
-  const sticky = req.preferAgent ? { extension: req.preferAgent, waitMs: durationOr(q.ring_timeout, '20s') } : q.sticky_agent && info?.lastAgent && now - info.lastAgent.at <= durationMs(q.sticky_agent.within) ? { extension: info.lastAgent.extension, waitMs: durationOr(q.sticky_agent.wait_for_them, '20s') } : undefined;
+  const sticky = deps.router.stickyFor(queueId, { ...(req.preferAgent ? { preferAgent: req.preferAgent } : {}), ...(info?.lastAgent ? { lastAgent: info.lastAgent } : {}) }, now);
 
   const ticket = deps.router.enter({
     kind: 'call',

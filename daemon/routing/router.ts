@@ -278,6 +278,17 @@ export class Router {
   }
 
   /**
+   * Whom to wait for first: the agent a transfer names (for one ring_timeout), else the agent who
+   * served this caller last, if the queue keeps callers with their agent (sticky_agent).
+   */
+  stickyFor(queue: string, o: { preferAgent?: string; lastAgent?: { extension: string; at: number } }, now = this.now()): { extension: string; waitMs: number } | undefined {
+    const q = this.queueConfig(queue);
+    if (o.preferAgent) return { extension: o.preferAgent, waitMs: durationOr(q.ring_timeout, '20s') };
+    if (q.sticky_agent && o.lastAgent && now - o.lastAgent.at <= durationOr(q.sticky_agent.within, '0s')) return { extension: o.lastAgent.extension, waitMs: durationOr(q.sticky_agent.wait_for_them, '20s') };
+    return undefined;
+  }
+
+  /**
    * Where a transfer from the console goes: the named queue, or for an agent the first queue they
    * serve by skill, with that agent rung first. Throws (with the reason) for an unknown target.
    */
