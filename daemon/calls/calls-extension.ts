@@ -7,9 +7,10 @@ import type { Context, Extension, Prepared } from '../extension.js';
 import { AgentPool } from '../routing/agents.js';
 import { PhoneCheck } from '../routing/phone-check.js';
 import { Router } from '../routing/router.js';
-import { Callbacks } from '../routing/callbacks.js';
+import { Callbacks } from './callbacks.js';
 import { DialGate } from '../routing/dial-policy.js';
-import { applyAgentAction, featureCodes, matchFeatureCode, runFeatureCode, type AgentAction } from '../routing/feature-codes.js';
+import { applyAgentAction, featureCodes, matchFeatureCode, type AgentAction } from '../routing/feature-codes.js';
+import { runFeatureCode } from './feature-code-call.js';
 import { CommandError } from '../telemetry/commands.js';
 import { PromptResolver } from '../speech/prompts.js';
 import { TtsEngine } from '../speech/tts.js';
@@ -81,9 +82,9 @@ export class CallsExtension implements Extension, CallControl {
       ctx.log.info({ event: type, ...(data as object) }, type);
       ctx.bus.emit(type, data);
     };
-    this.router = new Router({ config: () => ctx.config(), agents: this.agents, dialAgent: (agent, opts) => this.dialAgent(agent, opts), emit, log: ctx.log.child({ component: 'router' }) });
+    this.router = new Router({ config: () => ctx.config(), agents: this.agents, emit, log: ctx.log.child({ component: 'router' }) });
     this.dialGate = new DialGate({ bus: ctx.bus, log: ctx.log.child({ component: 'dialing' }), config: () => ctx.config() });
-    this.callbacks = new Callbacks({ db: ctx.db, bus: ctx.bus, log: ctx.log.child({ component: 'callbacks' }), config: () => ctx.config(), router: this.router, agents: this.agents, lines, prompts: () => this.prompts, dialGate: this.dialGate });
+    this.callbacks = new Callbacks({ db: ctx.db, bus: ctx.bus, log: ctx.log.child({ component: 'callbacks' }), config: () => ctx.config(), router: this.router, agents: this.agents, dialAgent: (agent, opts) => this.dialAgent(agent, opts), lines, prompts: () => this.prompts, dialGate: this.dialGate });
     const stale = await callRecords.activeAlarmSources('agent-unreachable').catch(() => []);
     this.reach.seed(stale.filter((s) => s.startsWith('agent:')).map((s) => s.slice(6)));
     this.lowScoreActive = (await callRecords.activeAlarmSources('low-survey-score').catch(() => [])).length > 0;
@@ -130,17 +131,12 @@ export class CallsExtension implements Extension, CallControl {
   transfer(callId: string, to: { queue?: string; extension?: string }): { queue: string; extension?: string } {
     const call = this.calls.get(callId);
     if (!call) throw new CommandError(`no call "${callId}" in progress`);
-    const cfg = this.ctx.config();
-    let queue = to.queue;
-    if (to.extension) {
-      const a = (cfg.agents ?? []).find((x) => x.extension === to.extension);
-      if (!a) throw new CommandError(`no agent with extension "${to.extension}"`);
-      const skills = new Set(Object.keys(a.skills ?? {}));
-      queue ??= (cfg.queues ?? []).find((q) => [q.skill ?? q.id, ...(q.skills ?? [])].some((k) => skills.has(k)))?.id;
-      if (!queue) throw new CommandError(`agent ${to.extension} serves no queue`);
+    let target: { queue: string; extension?: string };
+    try {
+      target = this.router.transferTarget(to);
+    } catch (err) {
+      throw new CommandError((err as Error).message);
     }
-    if (!queue || !(cfg.queues ?? []).some((q) => q.id === queue)) throw new CommandError(`no queue "${queue ?? ''}"`);
-    const target = { queue, ...(to.extension ? { extension: to.extension } : {}) };
     if (!call.requestTransfer(target)) throw new CommandError('the call is not connected to an agent');
     return target;
   }
@@ -229,7 +225,7 @@ export class CallsExtension implements Extension, CallControl {
       router: this.router,
       recentQueue: (caller, callId, withinMs) => services.callRecords.recentQueue(caller, callId, withinMs),
       customers: services.customers,
-      callbacks: async (r) => void (await this.callbacks.request(r)),
+      callbacks: this.callbacks,
       voicemailDir: services.paths.voicemail(),
       dialAgent: (agent, opts) => this.dialAgent(agent, opts),
       lowScoreAlarm: (active, message) => this.lowScoreAlarm(active, message),
