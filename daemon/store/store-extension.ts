@@ -7,10 +7,11 @@ import { recoverAfterCrash } from './recovery.js';
 
 /**
  * The store as a daemon feature: the recorder that turns bus events into records (CDR, timeline,
- * SMS, alarms..., through the writers features put in the app's writer registry) and, when MQTT reporting is configured, outbox rows in the same transaction.
- * It starts before the lines and stops after them, so no event is missed. At start it first
- * replays what the fallback journal holds from a previous run, then closes what a crashed run left
- * open (calls, agent states).
+ * SMS, alarms..., through the writers features put in the app's writer registry) and, when MQTT
+ * reporting is configured, outbox rows in the same transaction. It starts before the lines and
+ * stops after them, so no event is missed. At start it first replays what the fallback journal
+ * holds from a previous run, then closes the calls a crashed run left open (the agents it left in
+ * a call are the agent pool's to free).
  */
 export class StoreExtension implements Extension {
   readonly name = 'store';
