@@ -22,6 +22,7 @@ import { askSurvey, isLowScore, surveyApplies, SURVEY_SCALE, type SurveyConfig }
 import { Speaker } from './speak.js';
 import { runCaptureHooks } from './capture.js';
 import { guardSilence, silentCallerMs } from './silence-guard.js';
+import { CallStepFault, takeSafePath } from './fallback.js';
 
 export interface CallDeps extends HandoffDeps {
   bus: Bus;
@@ -46,8 +47,8 @@ export interface CallDeps extends HandoffDeps {
 }
 
 const DEFAULTS = {
-  zh: { noAgent: '对不起,现在没有客服可以接听您的电话。', voicemail: '请在提示音后留言,按井号键结束。', thanks: '您的留言已收到,谢谢,再见。' },
-  en: { noAgent: 'Sorry, nobody is available to take your call right now.', voicemail: 'Please leave a message after the tone, and press hash when you are done.', thanks: 'Thank you, your message has been recorded. Goodbye.' },
+  zh: { noAgent: '对不起,现在没有客服可以接听您的电话。', voicemail: '请在提示音后留言,按井号键结束。', thanks: '您的留言已收到,谢谢,再见。', sorry: '对不起,我们现在无法处理您的来电,请稍后再拨。再见。' },
+  en: { noAgent: 'Sorry, nobody is available to take your call right now.', voicemail: 'Please leave a message after the tone, and press hash when you are done.', thanks: 'Thank you, your message has been recorded. Goodbye.', sorry: 'Sorry, we cannot take your call right now. Please call again later. Goodbye.' },
 };
 
 /**
@@ -113,13 +114,18 @@ export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
     await speaker.say([{ text: cfg.bot.voicemail?.say ?? texts.voicemail }], signal);
     if (signal.aborted) return;
     await speaker.play(tone([1000], 400, -12), signal);
-    await mkdir(deps.voicemailDir, { recursive: true });
     const id = call.id;
     const path = join(deps.voicemailDir, `${id}.wav`);
     digits.clear();
     // '#' ends the message, from wherever this line's keys come (no second in-band detector).
     const keys = digits.events();
-    const rec = await record(leg.media!, { path, maxMs: durationOr(cfg.bot.voicemail?.max_length, '2m'), silenceMs: 5000, signal, dtmf: keys }).finally(() => keys.release());
+    // The folder is under storage.dir: a fault there (a file in its place, a read-only mount) names that key.
+    const rec = await mkdir(deps.voicemailDir, { recursive: true })
+      .then(() => record(leg.media!, { path, maxMs: durationOr(cfg.bot.voicemail?.max_length, '2m'), silenceMs: 5000, signal, dtmf: keys }))
+      .catch((err: unknown) => {
+        throw new CallStepFault('storage.dir', 'voicemail', err);
+      })
+      .finally(() => keys.release());
     call.emit('voicemail.recorded', { callId: call.id, id, path: rec.path, durationMs: rec.durationMs, ...(call.caller ? { caller: call.caller } : {}) });
     if (!signal.aborted) await speaker.say([{ text: texts.thanks }], signal);
   };
@@ -252,8 +258,19 @@ export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
       return await afterHandoff(r, next.queue);
     }
   } catch (err) {
-    log.error({ err }, 'call failed');
-    return await finish(call, 'failed', undefined, 'internal-error');
+    // Never costs the caller: a person, else voicemail, else a polite goodbye (the alarm names the key).
+    stopListening();
+    await takeSafePath(call, err, cfg, {
+      canHandOff: () => deps.agents.all().some((a) => deps.agents.present(a)),
+      handOff: async () => {
+        call.emit('handoff.requested', { callId: call.id, reason: 'fault' });
+        const req: HandoffRequest = { reason: 'fault', summary: { menuPath: call.menuPath, slots: call.slots, noMatch: 0, noInput: 0 }, vip, announce: cfg.bot.handoff?.say ? [{ text: cfg.bot.handoff.say }] : [], digits };
+        await afterHandoff(await followTransfers(await handOff(call, speaker, req, { ...deps, whisper }), req), undefined);
+      },
+      voicemail,
+      goodbye: async () => void (await speaker.say([{ text: texts.sorry }], signal)),
+    });
+    return call;
   } finally {
     stopGuard?.();
     stopListening();
