@@ -20,7 +20,7 @@ import type { SpeechService } from '../speech/supervisor.js';
 import { handOff, ringExtension, type DialAgent, type HandoffDeps, type HandoffRequest, type HandoffResult } from './handoff.js';
 import { askSurvey, isLowScore, surveyApplies, SURVEY_SCALE, type SurveyConfig } from '../bot/survey.js';
 import { Speaker } from './speak.js';
-import { runCaptureHooks } from './capture.js';
+import { runCaptureHooks, runFollowUp } from './capture.js';
 import { guardSilence, silentCallerMs } from './silence-guard.js';
 import { CallStepFault, takeSafePath } from './fallback.js';
 
@@ -232,6 +232,11 @@ export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
           call.emit('bot.captured', { callId: call.id, slot, slots: sum.slots });
           const extra = await runCaptureHooks({ callId: call.id, lineId: leg.lineId, slot, slots: sum.slots, ...(call.caller ? { caller: call.caller } : {}) }, 3000, (err) => log.error({ err }, 'capture hook failed'));
           if (extra.length) step = { ...step, say: [...extra, ...step.say] };
+        }
+        const fu = step.followUp;
+        if (fu) {
+          const extra = await runFollowUp(fu.action, { callId: call.id, lineId: leg.lineId, slots: sum.slots, subject: fu.subject, entry: fu.entry, ...(call.caller ? { caller: call.caller } : {}) }, 3000, (err) => log.error({ err, followUp: fu.action }, 'follow-up failed'));
+          step = { ...step, say: [...step.say.slice(0, fu.at), ...extra, ...step.say.slice(fu.at)] };
         }
         const turn = ev.kind === 'digit' ? { kind: 'dtmf' as const, value: ev.digit } : ev.kind === 'speech' ? { kind: 'speech' as const, value: ev.text ?? '' } : { kind: 'timeout' as const, value: '' };
         // An untranscribed utterance that changed nothing is not a turn.

@@ -465,7 +465,7 @@ const SmsSection = Obj(
 
 const Tickets = Obj(
   {
-    when_captured: Type.Array(Type.String({ pattern: '^[A-Za-z0-9_-]+$' }), { minItems: 1, description: 'Bot slots: once the bot has captured all of these in a call, a ticket is opened with them.' }),
+    when_captured: Type.Optional(Type.Array(Type.String({ pattern: '^[A-Za-z0-9_-]+$' }), { minItems: 1, description: 'Bot slots: once the bot has captured all of these in a call, a ticket is opened with them (knowledge entries with then: ticket open one too).' })),
     say: Type.Optional(Type.String({ description: 'Said to the caller when the ticket is opened; {ticket} is the number, spoken digit by digit.' })),
     sms: Type.Optional(TemplateId),
     subject: Type.Optional(Type.String({ description: 'Subject of bot tickets; {slot} placeholders allowed.' })),
