@@ -18,7 +18,7 @@ import { CallerDigits } from './digits.js';
 import { CallerInput } from './caller-input.js';
 import type { SpeechService } from '../speech/supervisor.js';
 import { handOff, ringExtension, type DialAgent, type HandoffDeps, type HandoffRequest, type HandoffResult } from './handoff.js';
-import { askSurvey, isLowScore, surveyApplies, SURVEY_SCALE, type SurveyConfig } from '../bot/survey.js';
+import { askSurvey, surveyApplies, SURVEY_SCALE, type SurveyConfig } from '../bot/survey.js';
 import { Speaker } from './speak.js';
 import { runCaptureHooks, runFollowUp } from './capture.js';
 import { guardSilence, silentCallerMs } from './silence-guard.js';
@@ -40,8 +40,6 @@ export interface CallDeps extends HandoffDeps {
   recentQueue?: (caller: string, callId: string, withinMs: number) => Promise<string | undefined>;
   /** Rings one desk phone (lines[].answer: extension:<ext>). */
   dialAgent: DialAgent;
-  /** Raise (with the message) or clear the supervisor's low-survey-score alarm. */
-  lowScoreAlarm?: (active: boolean, message: string) => void;
   /** The knowledge base in force, if one is configured. */
   knowledge?: () => KnowledgeSource | undefined;
 }
@@ -132,24 +130,14 @@ export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
 
   const whisper = (agentMedia: MediaPort, text: string, sig: AbortSignal): Promise<unknown> => new Speaker(agentMedia, deps.prompts, voice, log).say([{ text }], sig);
 
-  /** bot.survey: ask for a 1..5 key, report it, and act on a low score. */
-  const survey = async (sc: SurveyConfig, queue?: string): Promise<void> => {
+  /** bot.survey: ask for a 1..5 key and report it (a low score's follow-up listens for survey.answered: calls/low-score). */
+  const survey = async (sc: SurveyConfig): Promise<void> => {
     if (signal.aborted) return;
     call.setPhase('survey');
     const io = { say: async (text: string, sig: AbortSignal) => void (await speaker.say([{ text }], sig, digits)), nextDigit: (ms: number, sig: AbortSignal) => digits.next(ms, sig), clear: () => digits.clear() };
     const score = await askSurvey(io, sc, lang, signal);
     if (score === undefined) return;
     call.emit('survey.answered', { callId: call.id, score, scale: SURVEY_SCALE });
-    const then = sc.low_score?.then;
-    if (!isLowScore(sc, score)) {
-      if (then === 'alarm') deps.lowScoreAlarm?.(false, `call ${call.id} rated ${score}/${SURVEY_SCALE}`);
-      return;
-    }
-    log.warn({ score, then }, 'low survey score');
-    if (then === 'callback' && call.caller && deps.callbacks) {
-      const q = queue ?? cfg.bot.handoff?.default_queue ?? cfg.queues?.[0]?.id ?? 'default';
-      await deps.callbacks({ callId: call.id, number: call.caller, queue: q, lineId: call.customer.lineId, since: Date.now() }).catch((err: unknown) => log.error({ err }, 'low-score callback not stored'));
-    } else deps.lowScoreAlarm?.(true, `call ${call.id}${call.caller ? ` from ${call.caller}` : ''} rated ${score}/${SURVEY_SCALE}`);
   };
 
   /** After a handoff: the survey when the agent hung up, else voicemail when nobody took the call. */
@@ -162,11 +150,11 @@ export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
     }
     return r;
   };
-  const afterHandoff = async (r: HandoffResult, queue: string | undefined): Promise<Call> => {
+  const afterHandoff = async (r: HandoffResult): Promise<Call> => {
     if (r.kind === 'caller-gone') return await finish(call, 'abandoned');
     if (r.kind === 'callback') return await finish(call, 'callback');
     if (r.kind === 'connected-and-ended') {
-      if (r.by === 'agent' && surveyApplies(cfg.bot.survey, 'agent')) await survey(cfg.bot.survey, queue);
+      if (r.by === 'agent' && surveyApplies(cfg.bot.survey, 'agent')) await survey(cfg.bot.survey);
       return await finish(call, 'transferred', r.by);
     }
     // Nobody answered: apologise and take a message.
@@ -203,7 +191,7 @@ export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
       call.emit('handoff.requested', { callId: call.id, reason: 'line', ...(kind === 'queue' ? { queue: target } : { detail: `extension ${target}` }) });
       const req = { reason: 'line' as const, summary, vip, announce: cfg.bot.handoff?.say ? [{ text: cfg.bot.handoff.say }] : [], digits };
       const r = await followTransfers(kind === 'queue' ? await handOff(call, speaker, { ...req, queue: target }, { ...deps, whisper }) : await ringExtension(call, speaker, target, req, { ...deps, whisper }), req);
-      return await afterHandoff(r, kind === 'queue' ? target : undefined);
+      return await afterHandoff(r);
     }
 
     const repeatQueue = cfg.bot.repeat_caller && call.caller ? await deps.recentQueue?.(call.caller, call.id, durationMs(cfg.bot.repeat_caller.within)).catch(() => undefined) : undefined;
@@ -260,7 +248,7 @@ export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
       const r = await followTransfers(await handOff(call, speaker, req, { ...deps, whisper }), req);
       if (r.kind === 'caller-gone') return await finish(call, 'abandoned');
       if (r.kind === 'callback') return await finish(call, 'callback');
-      return await afterHandoff(r, next.queue);
+      return await afterHandoff(r);
     }
   } catch (err) {
     // Never costs the caller: a person, else voicemail, else a polite goodbye (the alarm names the key).
@@ -270,7 +258,7 @@ export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
       handOff: async () => {
         call.emit('handoff.requested', { callId: call.id, reason: 'fault' });
         const req: HandoffRequest = { reason: 'fault', summary: { menuPath: call.menuPath, slots: call.slots, noMatch: 0, noInput: 0 }, vip, announce: cfg.bot.handoff?.say ? [{ text: cfg.bot.handoff.say }] : [], digits };
-        await afterHandoff(await followTransfers(await handOff(call, speaker, req, { ...deps, whisper }), req), undefined);
+        await afterHandoff(await followTransfers(await handOff(call, speaker, req, { ...deps, whisper }), req));
       },
       voicemail,
       goodbye: async () => void (await speaker.say([{ text: texts.sorry }], signal)),
