@@ -46,15 +46,13 @@ export async function takeSafePath(call: Call, err: unknown, cfg: Config, paths:
     { name: 'voicemail', ok: () => step !== 'voicemail', run: () => paths.voicemail(), outcome: 'voicemail' as const },
     { name: 'goodbye', ok: () => true, run: () => paths.goodbye(), outcome: 'failed' as const },
   ];
-  let reported = false;
+  // Reported even when the caller has already gone: the fault is still there for the next one.
+  const first = gone() ? undefined : tries.find((t) => t.ok());
+  const where = !first ? 'the caller had hung up' : `callers get ${first.name === 'handoff' ? 'an agent' : first.name === 'voicemail' ? 'voicemail' : 'a polite goodbye'} instead`;
+  reportConfigFault(cfg, key, `a call failed in its ${step} step (${err instanceof Error ? err.message : String(err)})`, where, { alarm: (a) => call.emit('alarm', a), log: call.log }, 'critical', err);
   for (const t of tries) {
     if (gone() || call.isEnded) break;
     if (!t.ok()) continue;
-    if (!reported) {
-      const where = t.name === 'handoff' ? 'an agent' : t.name === 'voicemail' ? 'voicemail' : 'a polite goodbye';
-      reportConfigFault(cfg, key, `a call failed in its ${step} step (${err instanceof Error ? err.message : String(err)})`, `callers get ${where} instead`, { alarm: (a) => call.emit('alarm', a), log: call.log }, 'critical', err);
-      reported = true;
-    }
     call.log.warn({ fallback: t.name, fault: key }, 'call fault: taking the safe path');
     try {
       await t.run();
