@@ -5,7 +5,7 @@ import type { Logger } from '../log.js';
 import type { Db } from '../store/db.js';
 import { isLowScore } from '../bot/survey.js';
 import { CommandError, commandRegistry } from '../telemetry/commands.js';
-import type { CallbackRequester } from './handoff.js';
+import type { CallbackDesk } from './handoff.js';
 
 export const LOW_SCORE_ALARM = 'low-survey-score';
 
@@ -27,7 +27,7 @@ export class LowScoreFollowUp {
       bus: Bus;
       log: Logger;
       config: () => Config;
-      callbacks: CallbackRequester;
+      callbacks: CallbackDesk;
       /** A call still in progress: its caller and line (the CDR row may not be written yet). */
       live: (callId: string) => { caller?: string; lineId: string } | undefined;
     },
@@ -61,13 +61,13 @@ export class LowScoreFollowUp {
     const caller = live?.caller ?? row?.caller ?? undefined;
     const lineId = live?.lineId ?? row?.line_id;
     this.o.log.warn({ callId, score, then }, 'low survey score');
-    if (then === 'callback' && caller && lineId) {
+    if (then === 'callback' && caller && lineId && this.o.callbacks.accepts(caller)) {
       const cfg = this.o.config();
       const queue = row?.queue_id ?? cfg.bot.handoff?.default_queue ?? cfg.queues?.[0]?.id ?? 'default';
-      await this.o.callbacks({ callId, number: caller, queue, lineId, since: Date.now() });
+      await this.o.callbacks.request({ callId, number: caller, queue, lineId, since: Date.now() });
       return;
     }
-    // alarm (or a callback with no number to call): a supervisor follows it up.
+    // alarm (or a callback with no number the box may call): a supervisor follows it up.
     this.alarm(callId, true, `call ${callId}${caller ? ` from ${caller}` : ''} rated ${score}/${scale}; please follow up`);
   }
 

@@ -17,7 +17,7 @@ import { Call } from './call.js';
 import { CallerDigits } from './digits.js';
 import { CallerInput } from './caller-input.js';
 import type { SpeechService } from '../speech/supervisor.js';
-import { handOff, ringExtension, type DialAgent, type HandoffDeps, type HandoffRequest, type HandoffResult } from './handoff.js';
+import { handOff, ringExtension, type HandoffDeps, type HandoffRequest, type HandoffResult } from './handoff.js';
 import { askSurvey, surveyApplies, SURVEY_SCALE, type SurveyConfig } from '../bot/survey.js';
 import { Speaker } from './speak.js';
 import { runCaptureHooks, runFollowUp } from './capture.js';
@@ -38,8 +38,6 @@ export interface CallDeps extends HandoffDeps {
   onCall?: (call: Call) => void;
   /** The queue this caller was in on a call within `withinMs` (bot.repeat_caller). */
   recentQueue?: (caller: string, callId: string, withinMs: number) => Promise<string | undefined>;
-  /** Rings one desk phone (lines[].answer: extension:<ext>). */
-  dialAgent: DialAgent;
   /** The knowledge base in force, if one is configured. */
   knowledge?: () => KnowledgeSource | undefined;
 }
