@@ -1,7 +1,7 @@
 import t from 'tap';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { dtmfTones } from '../../../drivers/audio/tones.js';
+import { dtmfTones, rms } from '../../../drivers/audio/tones.js';
 import { startPhone } from '../../helpers/baresip.js';
 import { DEFAULT_BOT, startBox } from '../../helpers/box.js';
 import { sleep } from '../../helpers/net.js';
@@ -60,7 +60,10 @@ t.test('nobody can take it and voicemail is what broke: a polite goodbye, not si
   t.match(String(alarm.message), /callers get a polite goodbye instead/);
   const said = await box.daemon.waitForLog((l) => l.msg === 'call fault: taking the safe path' && l.fallback === 'goodbye');
   t.ok(said, 'no agent logged in: straight to the goodbye');
+  const from = box.emu.modem.recording.length;
   const ended = await box.event('call.ended', (l) => l.callId === offered.callId, 20_000);
+  const spoken = box.emu.modem.recording.slice(from).filter((r) => rms(r.frame) > 200).length;
+  t.ok(spoken >= 75, `the caller heard the apology before the line dropped (${(spoken / 50).toFixed(1)} s of speech)`);
   t.match(ended, { outcome: 'failed', hungUpBy: 'system', cause: 'config-fault', fault: 'storage.dir' });
   t.notOk(box.daemon.logs.some((l) => l.msg === 'handoff.requested'), 'no agent was tried');
 });
