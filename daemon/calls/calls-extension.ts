@@ -16,6 +16,7 @@ import { PromptResolver } from '../speech/prompts.js';
 import { TtsEngine } from '../speech/tts.js';
 import { ttsCacheDir } from '../config/paths.js';
 import { registerCallWriters } from './cdr.js';
+import { LowScoreFollowUp } from './low-score.js';
 import { runInboundCall } from './runner.js';
 import { listenIn, type MonitorMode } from './listen.js';
 import { AgentReach } from './agent-reach.js';
@@ -59,7 +60,7 @@ export class CallsExtension implements Extension, CallControl {
   /** Calls in progress by id (transfers from the console). */
   private readonly calls = new Map<string, Call>();
   private reach!: AgentReach;
-  private lowScoreActive = false;
+  private lowScore: LowScoreFollowUp | undefined;
 
   async start(ctx: Context): Promise<void> {
     this.ctx = ctx;
@@ -87,7 +88,8 @@ export class CallsExtension implements Extension, CallControl {
     this.callbacks = new Callbacks({ db: ctx.db, bus: ctx.bus, log: ctx.log.child({ component: 'callbacks' }), config: () => ctx.config(), router: this.router, agents: this.agents, dialAgent: (agent, opts) => this.dialAgent(agent, opts), lines, prompts: () => this.prompts, dialGate: this.dialGate });
     const stale = await callRecords.activeAlarmSources('agent-unreachable').catch(() => []);
     this.reach.seed(stale.filter((s) => s.startsWith('agent:')).map((s) => s.slice(6)));
-    this.lowScoreActive = (await callRecords.activeAlarmSources('low-survey-score').catch(() => [])).length > 0;
+    this.lowScore = new LowScoreFollowUp({ records: callRecords, commands: ctx.services.commands, bus: ctx.bus, log: ctx.log.child({ component: 'survey' }), config: () => ctx.config(), callbacks: this.callbacks, live: (id) => { const c = this.calls.get(id); return c ? { lineId: c.customer.lineId, ...(c.caller ? { caller: c.caller } : {}) } : undefined; } });
+    await this.lowScore.start();
     const restored = await this.callbacks.restore().catch((err) => (ctx.log.error({ err }, 'could not read pending callbacks'), 0));
     if (restored) ctx.log.info({ restored }, 'pending callbacks queued again');
     this.registerCommand();
@@ -228,7 +230,6 @@ export class CallsExtension implements Extension, CallControl {
       callbacks: this.callbacks,
       voicemailDir: services.paths.voicemail(),
       dialAgent: (agent, opts) => this.dialAgent(agent, opts),
-      lowScoreAlarm: (active, message) => this.lowScoreAlarm(active, message),
       speech: services.speech,
       knowledge: () => services.knowledge.get()?.current(),
       captures: services.captures,
@@ -236,13 +237,6 @@ export class CallsExtension implements Extension, CallControl {
     });
     this.track(p);
     void p.then((c) => this.calls.delete(c.id), () => undefined);
-  }
-
-  /** low-survey-score: raised by every low score (one report each), cleared by the next good one. */
-  private lowScoreAlarm(active: boolean, message: string): void {
-    if (!active && !this.lowScoreActive) return;
-    this.lowScoreActive = active;
-    this.ctx.bus.emit('alarm', { code: 'low-survey-score', source: 'survey', active, severity: 'warning', message });
   }
 
   private track(p: Promise<Call | void>): void {
@@ -268,6 +262,7 @@ export class CallsExtension implements Extension, CallControl {
   async stop(): Promise<void> {
     this.phoneCheck?.stop();
     for (const off of this.offs.splice(0)) off();
+    this.lowScore?.stop();
     this.callbacks?.close();
     this.router?.close();
     this.agents?.close();

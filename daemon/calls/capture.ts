@@ -15,9 +15,20 @@ export interface Captured {
 
 export type CaptureHook = (c: Captured) => Promise<Say[] | undefined>;
 
-/** The capture hooks of one app (a service: tickets add theirs, the call runner runs them). */
+/** A follow-up the bot asks a feature for (a knowledge entry's then: ticket); the hook returns what to say. */
+export interface FollowUp extends Omit<Captured, 'slot'> {
+  subject: string;
+  entry: string;
+}
+export type FollowUpHook = (f: FollowUp) => Promise<Say[] | undefined>;
+
+/**
+ * The capture and follow-up hooks of one app (a service: tickets add theirs, the call runner runs
+ * them).
+ */
 export class CaptureHooks {
   private readonly hooks = new Set<CaptureHook>();
+  private readonly followUps = new Map<string, FollowUpHook>();
 
   add(hook: CaptureHook): () => void {
     this.hooks.add(hook);
@@ -38,5 +49,28 @@ export class CaptureHooks {
       }
     }
     return out;
+  }
+
+  onFollowUp(action: string, hook: FollowUpHook): () => void {
+    this.followUps.set(action, hook);
+    return () => void (this.followUps.get(action) === hook && this.followUps.delete(action));
+  }
+
+  /** Run the follow-up's hook within the time limit; nothing registered, a failure or a timeout gives nothing to say. */
+  async runFollowUp(action: string, f: FollowUp, timeoutMs = 3000, onError: (err: unknown) => void = () => {}): Promise<Say[]> {
+    const hook = this.followUps.get(action);
+    if (!hook) {
+      onError(new Error(`nothing performs the follow-up "${action}"`));
+      return [];
+    }
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      return (await Promise.race([hook(f), new Promise<undefined>((_, reject) => (timer = setTimeout(() => reject(new Error(`${action} follow-up timed out`)), timeoutMs)))])) ?? [];
+    } catch (err) {
+      onError(err);
+      return [];
+    } finally {
+      clearTimeout(timer);
+    }
   }
 }

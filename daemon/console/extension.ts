@@ -26,6 +26,8 @@ export interface ConsoleDeps {
   incoming: (leg: Leg, line: Line) => void;
   /** Browser phones: the workbench rings, answers and talks through them. */
   phones: WebRtcPhones;
+  /** Knowledge-base entries matching a text, best first (the workbench's search); undefined: no knowledge base. */
+  searchKnowledge?: (text: string) => { id: string; title: string; answer: string; score: number }[] | undefined;
 }
 
 /** "127.0.0.1:8080", "[::1]:8443" → host and port. */
@@ -37,7 +39,7 @@ export function parseListen(s: string): { host: string; port: number } {
 
 /** The console's view of the services: the call core's controls (looked up when used) and the browser phones. */
 function consoleDeps(ctx: Context): ConsoleDeps {
-  const { calls, lines, phones } = ctx.services;
+  const { calls, lines, phones, knowledge } = ctx.services;
   return {
     agentAction: (ext, action, reason) => calls.require().agentAction(ext, action, reason),
     transfer: (callId, to) => calls.require().transfer(callId, to),
@@ -45,6 +47,10 @@ function consoleDeps(ctx: Context): ConsoleDeps {
     listen: (callId, ear, mode) => calls.require().listen(callId, ear, mode),
     incoming: (leg, line) => lines.incoming(leg, line),
     phones,
+    searchKnowledge: (text) => {
+      const kb = knowledge.get();
+      return kb?.current() ? kb.search(text) : undefined;
+    },
   };
 }
 
@@ -93,7 +99,7 @@ export class ConsoleExtension implements Extension {
     sessions.onDropped((s) => live.closeSession(s.id));
     this.deps.phones.setNetworks(c.webrtc?.networks);
     const tls = tlsRead ?? (await ConsoleExtension.tlsOf(c));
-    const server = await buildServer({ config: () => ctx.config(), db: ctx.db, log, hub: live, state, sessions, agentAction: this.deps.agentAction, transfer: this.deps.transfer, callBack: this.deps.callBack, listen: this.deps.listen, incoming: this.deps.incoming, phones: this.deps.phones, ...(tls ? { tls } : {}) });
+    const server = await buildServer({ config: () => ctx.config(), db: ctx.db, log, hub: live, state, sessions, agentAction: this.deps.agentAction, transfer: this.deps.transfer, callBack: this.deps.callBack, listen: this.deps.listen, incoming: this.deps.incoming, phones: this.deps.phones, ...(this.deps.searchKnowledge ? { searchKnowledge: this.deps.searchKnowledge } : {}), ...(tls ? { tls } : {}) });
     const { host, port } = parseListen(c.listen ?? '127.0.0.1:8080');
     await server.listen({ host, port });
     Object.assign(this, { server, hub: live, sessions, running: c });

@@ -79,7 +79,10 @@ export class KnowledgeExtension implements Extension, KnowledgeService {
     const cfg = this.ctx.config();
     const lang = textTable(callLanguage(cfg));
     const found = suggestEntries(kb.entries(lang), n.texts, kb.synonyms(), { answered: n.answered });
-    if (found.length) this.ctx.bus.emit('kb.suggested', { callId, entries: found.map((f) => ({ id: f.entry.id, title: f.entry.title, answer: f.entry.answer, score: f.score })) });
+    if (!found.length) return;
+    const data = { callId, entries: found.map((f) => ({ id: f.entry.id, title: f.entry.title, answer: f.entry.answer, score: f.score })) };
+    this.ctx.log.info({ event: 'kb.suggested', ...data }, 'kb.suggested');
+    this.ctx.bus.emit('kb.suggested', data);
   }
 
   /** Entries matching a text, best first (a search box). */

@@ -6,8 +6,6 @@ import { DEFAULT_OPT_OUT_WORDS, optOutWord } from './optout.js';
 import { SmsQueue, type EnqueueRequest, type EnqueueResult, type SmsLine, type SmsSettings } from './queue.js';
 import { renderTemplate } from './templates.js';
 import { SmsSurvey } from './survey.js';
-import { Type } from '@sinclair/typebox';
-import { CommandError } from '../telemetry/commands.js';
 import { registerSmsWriters } from './writers.js';
 
 /** Calls in progress as far as SMS cares: who called, on which line. */
@@ -65,16 +63,6 @@ export class SmsExtension implements Extension, SmsService {
     this.replyHandlers.push((sms) => survey.onReply(sms));
     this.offs.push(
       ctx.services.sms.provide(this),
-      ctx.services.commands.register('survey-followed-up', {
-        summary: 'a supervisor followed up a low SMS survey score: clears its sms-survey-low-score alarm',
-        schema: Type.Object({ callId: Type.String({ minLength: 1, maxLength: 64 }), by: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false }),
-        handler: async (p: { callId: string; by: string }) => {
-          if (!(await survey.followedUp(p.callId, p.by))) throw new CommandError(`no low score waiting for follow-up on call ${p.callId}`);
-          return { callId: p.callId };
-        },
-      }),
-    );
-    this.offs.push(
       bus.on('call.offered', (e) => void this.calls.set(e.data.callId, { lineId: e.data.lineId, ...(e.data.caller ? { caller: e.data.caller } : {}), ...(e.data.direction === 'outbound' ? { outbound: true } : {}) })),
       // Kept a little after the end: a capture handled late still finds its caller.
       bus.on('call.ended', (e) => {
