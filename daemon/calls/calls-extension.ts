@@ -107,7 +107,7 @@ export class CallsExtension implements Extension, CallControl {
     this.phoneCheck.start();
   }
 
-  /** Agent controls for central IT (cmd/agent-state), replacing telemetry's stand-in. */
+  /** Agent controls for central IT (cmd/agent-state): served here, by the owner of agent state. */
   private registerCommand(): void {
     try {
       this.offs.push(this.ctx.services.commands.register('agent-state', {
