@@ -81,7 +81,10 @@ export class CallsExtension implements Extension {
       db: ctx.db,
       log: ctx.log.child({ component: 'crm-lookup' }),
       config: () => ctx.config(),
-      alarm: (active, message) => ctx.bus.emit('alarm', { code: 'crm-lookup-failing', source: 'crm_lookup', severity: 'warning', active, message }),
+      alarm: (active, message) => {
+        ctx.log.warn({ event: 'alarm', code: 'crm-lookup-failing', active, message }, 'alarm');
+        ctx.bus.emit('alarm', { code: 'crm-lookup-failing', source: 'crm_lookup', severity: 'warning', active, message });
+      },
     });
     const emit = <K extends keyof DomainEvents>(type: K, data: DomainEvents[K]): void => {
       ctx.log.info({ event: type, ...(data as object) }, type);

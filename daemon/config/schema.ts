@@ -528,10 +528,10 @@ const CrmLookup = Obj(
     url: Type.String({ pattern: '^https://', description: 'POST {"number": "..."} (signed like the webhook); the answer {"vip", "agent", "language", "name"} (all optional; 404: unknown).' }),
     secret: Type.String({ minLength: 16, description: 'HMAC-SHA256 key for X-Frontdesk-Signature; use ${VAR}.' }),
     ca: Type.Optional(Type.String({ description: 'CA certificate (PEM) of a private CRM certificate.' })),
-    timeout: Type.Optional(Duration('Give up and use the local record after this long.', '800ms')),
+    timeout: Type.Optional(Duration('Give up and answer with the local record after this long.', '800ms')),
     cache: Type.Optional(Duration('Keep an answer (or a failure) this long.', '10m')),
   },
-  'Ask an external CRM about a caller when the router needs to know them: VIP raises priority, its agent is offered first (sticky_agent), name and language are kept in the customer record.',
+  'Ask an external CRM about a caller before the call is answered (the caller hears ringing for at most timeout): its language picks the greeting\'s version (bot texts given as { zh, en }), VIP skips the greeting as for priority.vip_numbers; at handoff (from the cache) VIP raises priority and its agent is offered first (sticky_agent); name, language and VIP are kept in the customer record. A failure or timeout: the call goes on with the local record and the alarm crm-lookup-failing is raised until the CRM answers again.',
 );
 
 // ---- the whole file ------------------------------------------------------------------------------
