@@ -62,9 +62,16 @@ export class CrmLookup {
       const answer = await ask(c, caller);
       if (this.failing) this.o.alarm?.(false, 'the CRM lookup answers again');
       this.failing = false;
-      await this.o.db
-        .run('UPDATE customers SET name = COALESCE(?, name), language = COALESCE(?, language), vip = CASE WHEN ? IS NULL THEN vip ELSE ? END, updated_at = ? WHERE number = ?', [answer.name ?? null, answer.language ?? null, answer.vip === undefined ? null : 1, answer.vip ? 1 : 0, new Date().toISOString(), caller])
-        .catch((err: unknown) => this.o.log.warn({ err }, 'CRM answer not kept in the customer record'));
+      // Kept in the record without holding the call (asked before answering, the record may not exist yet).
+      if (answer.name !== undefined || answer.language !== undefined || answer.vip !== undefined) {
+        const at = new Date().toISOString();
+        void this.o.db
+          .run(
+            'INSERT INTO customers (number, name, language, vip, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(number) DO UPDATE SET name = COALESCE(excluded.name, name), language = COALESCE(excluded.language, language), vip = CASE WHEN ? IS NULL THEN vip ELSE excluded.vip END, updated_at = excluded.updated_at',
+            [caller, answer.name ?? null, answer.language ?? null, answer.vip ? 1 : 0, at, at, answer.vip === undefined ? null : 1],
+          )
+          .catch((err: unknown) => this.o.log.warn({ err }, 'CRM answer not kept in the customer record'));
+      }
       return answer;
     } catch (err) {
       this.o.log.warn({ err: (err as Error).message, caller }, 'CRM lookup failed; using the local customer record');

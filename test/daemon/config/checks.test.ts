@@ -224,3 +224,11 @@ t.test('config-error alarms left from the last run are cleared at start (the new
   t.match(seen, [{ code: 'config-error', source: 'timezone', active: false }], 'only config-error alarms are cleared');
   t.equal(seen.length, 1);
 });
+
+t.test('menu labels and personalise: zh/en texts; a personalised menu needs two labelled options', async (t) => {
+  const ok = `${HEAD.replace('  greeting: hi\n', '  greeting: { zh: 您好, en: hi }\n  menu_personalise: true\n  menu:\n    "1": { label: { zh: 账单, en: billing }, say: bill }\n    "2": { label: hours, label_prompt: offer-hours, then: agent }\n')}`;
+  t.same(issues(ok), [], 'labels as text or zh/en, a recorded offer');
+  const one = `${HEAD.replace('  greeting: hi\n', '  greeting: hi\n  menu:\n    "3": { say: x, menu: { say: y, personalise: true, keys: { "1": { label: a, say: b }, "2": agent } } }\n')}`;
+  t.match(issues(one), [{ path: 'bot.menu["3"].menu.personalise', message: /give at least two of its options a label \(1 labelled\)/ }]);
+  t.match(issues(`${HEAD.replace('  greeting: hi\n', '  greeting: { fr: salut }\n')}`), [{ path: 'bot.greeting' }], 'only zh and en versions');
+});
