@@ -69,8 +69,9 @@ export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
   const lineCfg = deps.config().lines.find((l) => l.id === leg.lineId);
   const answerMode = lineCfg?.answer ?? 'bot';
   if (answerMode === 'reject') return reject(call, lineCfg?.kind);
-  // Before answering: what the CRM or the customer record says shapes the greeting (bounded by crm_lookup.timeout).
-  const asks = deps.config().crm_lookup !== undefined || typeof deps.config().bot.greeting === 'object';
+  // Before answering an incoming call: what the CRM or the customer record says shapes the greeting
+  // (bounded by crm_lookup.timeout). Outbound legs (originate, campaigns) are answered already: no wait.
+  const asks = leg.state !== 'answered' && (deps.config().crm_lookup !== undefined || typeof deps.config().bot.greeting === 'object');
   const profile = call.caller && asks && deps.callerProfile ? await deps.callerProfile(call.caller, call.id).catch(() => undefined) : undefined;
   if (profile?.vip) call.vip = true;
   try {
