@@ -42,6 +42,7 @@ interface Menu {
   say: Say[];
   keys: Keys;
   path: string;
+  /** The keys that open it from bot.menu through sub-menus ('' for bot.menu; none for the common-questions menu). */
   id?: MenuId;
   /** The common-questions menu: its entries in the order offered (fixed while it is open) and the page. */
   faq?: { ids: string[]; page: number };
@@ -134,8 +135,8 @@ export class BotSession {
 
   /** id: the keys that open this menu through sub-menus (its identity in the caller's history). */
   private openMenu(intro: Text, keys: Keys, path: string, id: MenuId, personalise: boolean): Menu {
-    const opts = offers(keys, this.zh, personalise ? this.favourite.get(id) : undefined);
-    return { say: [...this.says(intro), ...opts.map((o) => ({ text: o.text, ...(o.prompt ? { prompt: o.prompt } : {}) }))], keys, path, id };
+    const offered = offers(keys, this.zh, personalise ? this.favourite.get(id) : undefined);
+    return { say: [...this.says(intro), ...offered.map((o) => ({ text: o.text, ...(o.prompt ? { prompt: o.prompt } : {}) }))], keys, path, id };
   }
 
   /**
@@ -250,7 +251,7 @@ export class BotSession {
     }
     if (action.menu) {
       const parent = this.menu.id;
-      const sub = this.openMenu(action.menu.say, action.menu.keys as Keys, this.path.join('>'), parent === undefined ? key : parent ? `${parent}>${key}` : key, action.menu.personalise === true);
+      const sub = this.openMenu(action.menu.say, action.menu.keys as Keys, this.path.join('>'), parent ? `${parent}>${key}` : key, action.menu.personalise === true);
       this.stack.push(sub);
       return { say: [...say, ...sub.say], next: this.listen };
     }
