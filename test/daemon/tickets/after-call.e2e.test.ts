@@ -206,6 +206,8 @@ tickets:
   t.same(known, { name: '王五', vip: 1, language: 'zh-CN' }, 'kept in the customer record');
   m1.hangup();
   await box.event('call.ended', (l) => l.callId === vipCall.callId);
+  // The repeat-caller question reads the queue of that call from the store: wait until it is written.
+  await box.row('SELECT queue_id FROM calls WHERE id = ?', [String(vipCall.callId)], (r: { queue_id: string | null }) => r.queue_id !== null);
 
   // The same caller again: asked whether it is about the same thing; 1 goes back to that queue.
   m1.ring(VIP);
