@@ -7,12 +7,15 @@ import { startBox, type Box } from '../../helpers/box.js';
 import { startCrm } from '../../helpers/crm.js';
 import { writeTestWav } from '../../helpers/baresip.js';
 import { waitFor } from '../../helpers/net.js';
+import { Db } from '../../../daemon/store/db.js';
 
 const SECRET = 'crm-lookup-secret-0123456789';
 const ENGLISH = '+8613800000001';
 const SLOW = '+8613800000002';
 const REGULAR = '+8613800000003';
 const NEW = '+8613800000004';
+const RECORD_EN = '+8613800000005';
+const VIP = '+8613800000006';
 /** The options' recorded offers are tones, so the order the caller hears them in can be measured. */
 const HOURS_HZ = 500;
 const BILLING_HZ = 1400;
@@ -54,7 +57,7 @@ async function offerOrder(box: Box, from: number): Promise<string[]> {
 }
 
 t.test('crm_lookup before answering sets the call\'s language (cached, with a timeout); a personalised menu offers the caller\'s favourite first', async (t) => {
-  const crm = await startCrm(SECRET, (n) => (n === ENGLISH ? { language: 'en-US' } : n === SLOW ? 'never' : undefined));
+  const crm = await startCrm(SECRET, (n) => (n === ENGLISH ? { language: 'en-US' } : n === VIP ? { vip: true, name: 'Wang' } : n === SLOW ? 'never' : undefined));
   t.teardown(() => crm.down().catch(() => undefined));
   const prompts = await mkdtemp(join(tmpdir(), 'fd-prompts-'));
   t.teardown(() => rm(prompts, { recursive: true, force: true }));
@@ -77,6 +80,21 @@ t.test('crm_lookup before answering sets the call\'s language (cached, with a ti
     t.match(again.started, { language: 'en-US' }, 'English again');
     t.equal(crm.lookups.length, 1, 'no second request within the cache time');
     await hangUp(box, again.callId);
+  });
+
+  await t.test('the CRM does not know them, the customer record says en-US: English; VIP from the CRM skips the greeting', async (t) => {
+    const db = await Db.open(join(box.dataDir, 'frontdesk.db'));
+    await db.run("INSERT INTO customers (number, language, created_at) VALUES (?, 'en-US', '2026-01-01T00:00:00Z')", [RECORD_EN]);
+    await db.close();
+    const known = await call(box, RECORD_EN);
+    t.match(known.started, { language: 'en-US', say: /^Welcome\./ });
+    await hangUp(box, known.callId);
+    const vip = await call(box, VIP);
+    t.match(vip.started, { say: '' }, 'no greeting');
+    await box.event('handoff.requested', (l) => l.callId === vip.callId && l.reason === 'vip');
+    await hangUp(box, vip.callId);
+    await box.row('SELECT name, vip FROM customers WHERE number = ?', [VIP], (r: { name: string | null; vip: number }) => r.name === 'Wang' && r.vip === 1);
+    t.pass('the CRM\'s answer is kept in the customer record');
   });
 
   await t.test('a CRM that does not answer: the call goes on in the bot\'s language after the timeout; alarm', async (t) => {
