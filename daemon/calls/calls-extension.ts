@@ -9,12 +9,13 @@ import type { Context, Extension } from '../extension.js';
 import { AgentPool } from '../routing/agents.js';
 import { PhoneCheck } from '../routing/phone-check.js';
 import { Router } from '../routing/router.js';
-import { Callbacks } from '../routing/callbacks.js';
+import { Callbacks } from './callbacks.js';
 import { DialGate } from '../routing/dial-policy.js';
 import { customerLookup } from '../routing/customers.js';
 import { CrmLookup } from '../customers/lookup.js';
 import { menuHistory } from '../customers/history.js';
-import { applyAgentAction, featureCodes, matchFeatureCode, runFeatureCode, type AgentAction } from '../routing/feature-codes.js';
+import { applyAgentAction, featureCodes, matchFeatureCode, type AgentAction } from '../routing/feature-codes.js';
+import { runFeatureCode } from './feature-code-call.js';
 import { CommandError, commandRegistry } from '../telemetry/commands.js';
 import { PromptResolver } from '../speech/prompts.js';
 import { TtsEngine } from '../speech/tts.js';
@@ -90,9 +91,9 @@ export class CallsExtension implements Extension {
       ctx.log.info({ event: type, ...(data as object) }, type);
       ctx.bus.emit(type, data);
     };
-    this.router = new Router({ config: () => ctx.config(), agents: this.agents, dialAgent: (agent, opts) => this.dialAgent(agent, opts), emit, log: ctx.log.child({ component: 'router' }) });
+    this.router = new Router({ config: () => ctx.config(), agents: this.agents, emit, log: ctx.log.child({ component: 'router' }) });
     this.dialGate = new DialGate({ bus: ctx.bus, log: ctx.log.child({ component: 'dialing' }), config: () => ctx.config() });
-    this.callbacks = new Callbacks({ db: ctx.db, bus: ctx.bus, log: ctx.log.child({ component: 'callbacks' }), config: () => ctx.config(), router: this.router, agents: this.agents, lines: this.lines, prompts: () => this.prompts, dialGate: this.dialGate });
+    this.callbacks = new Callbacks({ db: ctx.db, bus: ctx.bus, log: ctx.log.child({ component: 'callbacks' }), config: () => ctx.config(), router: this.router, agents: this.agents, dialAgent: (agent, opts) => this.dialAgent(agent, opts), lines: this.lines, prompts: () => this.prompts, dialGate: this.dialGate });
     const stale = await ctx.db.all<{ source: string }>("SELECT source FROM alarms WHERE code = 'agent-unreachable' AND active = 1").catch(() => []);
     this.reach.seed(stale.filter((r) => r.source.startsWith('agent:')).map((r) => r.source.slice(6)));
     this.lowScoreActive = Boolean(await ctx.db.get("SELECT 1 AS x FROM alarms WHERE code = 'low-survey-score' AND active = 1").catch(() => undefined));
@@ -138,17 +139,12 @@ export class CallsExtension implements Extension {
   transfer(callId: string, to: { queue?: string; extension?: string }): { queue: string; extension?: string } {
     const call = this.calls.get(callId);
     if (!call) throw new CommandError(`no call "${callId}" in progress`);
-    const cfg = this.ctx.config();
-    let queue = to.queue;
-    if (to.extension) {
-      const a = (cfg.agents ?? []).find((x) => x.extension === to.extension);
-      if (!a) throw new CommandError(`no agent with extension "${to.extension}"`);
-      const skills = new Set(Object.keys(a.skills ?? {}));
-      queue ??= (cfg.queues ?? []).find((q) => [q.skill ?? q.id, ...(q.skills ?? [])].some((k) => skills.has(k)))?.id;
-      if (!queue) throw new CommandError(`agent ${to.extension} serves no queue`);
+    let target: { queue: string; extension?: string };
+    try {
+      target = this.router.transferTarget(to);
+    } catch (err) {
+      throw new CommandError((err as Error).message);
     }
-    if (!queue || !(cfg.queues ?? []).some((q) => q.id === queue)) throw new CommandError(`no queue "${queue ?? ''}"`);
-    const target = { queue, ...(to.extension ? { extension: to.extension } : {}) };
     if (!call.requestTransfer(target)) throw new CommandError('the call is not connected to an agent');
     return target;
   }
@@ -249,7 +245,7 @@ export class CallsExtension implements Extension {
       customers: this.crm.around(customerLookup(this.ctx.db, () => this.ctx.config())),
       callerProfile: this.crm.beforeAnswer(customerLookup(this.ctx.db, () => this.ctx.config())),
       menuHistory: menuHistory(this.ctx.db, () => this.ctx.config()),
-      callbacks: async (r) => void (await this.callbacks.request(r)),
+      callbacks: this.callbacks,
       voicemailDir: join(dataDir, 'voicemail'),
       dialAgent: (agent, opts) => this.dialAgent(agent, opts),
       lowScoreAlarm: (active, message) => this.lowScoreAlarm(active, message),

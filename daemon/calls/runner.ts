@@ -19,7 +19,7 @@ import { Call } from './call.js';
 import { CallerDigits } from './digits.js';
 import { CallerInput } from './caller-input.js';
 import type { SpeechService } from '../speech/supervisor.js';
-import { handOff, ringExtension, type DialAgent, type HandoffDeps, type HandoffRequest, type HandoffResult } from './handoff.js';
+import { handOff, ringExtension, type HandoffDeps, type HandoffRequest, type HandoffResult } from './handoff.js';
 import { askSurvey, isLowScore, surveyApplies, SURVEY_SCALE, type SurveyConfig } from '../bot/survey.js';
 import { Speaker } from './speak.js';
 import { runCaptureHooks } from './capture.js';
@@ -39,8 +39,6 @@ export interface CallDeps extends HandoffDeps {
   onCall?: (call: Call) => void;
   /** The queue this caller was in on a call within `withinMs` (bot.repeat_caller). */
   recentQueue?: (caller: string, callId: string, withinMs: number) => Promise<string | undefined>;
-  /** Rings one desk phone (lines[].answer: extension:<ext>). */
-  dialAgent: DialAgent;
   /** Raise (with the message) or clear the supervisor's low-survey-score alarm. */
   lowScoreAlarm?: (active: boolean, message: string) => void;
   /** The knowledge base in force, if one is configured. */
@@ -154,7 +152,7 @@ export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
     log.warn({ score, then }, 'low survey score');
     if (then === 'callback' && call.caller && deps.callbacks) {
       const q = queue ?? cfg.bot.handoff?.default_queue ?? cfg.queues?.[0]?.id ?? 'default';
-      await deps.callbacks({ callId: call.id, number: call.caller, queue: q, lineId: call.customer.lineId, since: Date.now() }).catch((err: unknown) => log.error({ err }, 'low-score callback not stored'));
+      await deps.callbacks.request({ callId: call.id, number: call.caller, queue: q, lineId: call.customer.lineId, since: Date.now() }).catch((err: unknown) => log.error({ err }, 'low-score callback not stored'));
     } else deps.lowScoreAlarm?.(true, `call ${call.id}${call.caller ? ` from ${call.caller}` : ''} rated ${score}/${SURVEY_SCALE}`);
   };
 
