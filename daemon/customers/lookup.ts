@@ -48,11 +48,13 @@ export class CrmLookup {
   answer(caller: string): Promise<CrmAnswer | undefined> {
     const c = this.o.config().crm_lookup;
     if (!c) return Promise.resolve(undefined);
-    const hit = this.cache.get(caller);
+    // Keyed by the URL too: a reload that points at another CRM does not reuse the old one's answers.
+    const key = `${c.url} ${caller}`;
+    const hit = this.cache.get(key);
     if (hit && Date.now() - hit.at <= durationOr(c.cache, '10m')) return hit.answer;
     const answer = this.fetch(c, caller);
-    this.cache.delete(caller);
-    this.cache.set(caller, { at: Date.now(), answer });
+    this.cache.delete(key);
+    this.cache.set(key, { at: Date.now(), answer });
     if (this.cache.size > 10_000) this.cache.delete(this.cache.keys().next().value!);
     return answer;
   }
