@@ -232,3 +232,13 @@ t.test('menu labels and personalise: zh/en texts; a personalised menu needs two 
   t.match(issues(one), [{ path: 'bot.menu["3"].menu.personalise', message: /give at least two of its options a label \(1 labelled\)/ }]);
   t.match(issues(`${HEAD.replace('  greeting: hi\n', '  greeting: { fr: salut }\n')}`), [{ path: 'bot.greeting' }], 'only zh and en versions');
 });
+
+t.test('a recorded offer without a label text must exist', async (t) => {
+  const dir = t.testdir();
+  await mkdir(join(dir, 'prompts'));
+  const file = join(dir, 'frontdesk.yaml');
+  await writeFile(file, `${HEAD.replace('  greeting: hi\n', '  greeting: hi\n  menu:\n    "1": { label_prompt: offer-hours, say: a }\n    "2": { label: fees, label_prompt: offer-fees, say: b }\n')}speech:\n  prompts_dir: ${join(dir, 'prompts')}\n  tts: { voice: en }\n`);
+  const found = await fileIssues(file);
+  t.same(found.map((i) => `${i.line}:${i.col} ${i.path}`), ['10:26 bot.menu["1"].label_prompt'], 'with a label it falls back to TTS');
+  t.match(found[0]!.message, /prompt "offer-hours" not found: no .*offer-hours\.en\.wav or .*offer-hours\.wav/);
+});
