@@ -21,6 +21,7 @@ import { PromptResolver } from '../speech/prompts.js';
 import { TtsEngine } from '../speech/tts.js';
 import { dataDir as configDataDir } from '../config/paths.js';
 import type { LinesExtension } from '../lines/lines.js';
+import { LowScoreFollowUp } from './low-score.js';
 import { runInboundCall } from './runner.js';
 import { listenIn, type MonitorMode } from './listen.js';
 import { AgentReach } from './agent-reach.js';
@@ -48,7 +49,7 @@ export class CallsExtension implements Extension {
   /** Calls in progress by id (transfers from the console). */
   private readonly calls = new Map<string, Call>();
   private reach!: AgentReach;
-  private lowScoreActive = false;
+  private lowScore: LowScoreFollowUp | undefined;
   /** crm_lookup, with one cache for every call (before answering and at handoff). */
   private crm!: CrmLookup;
 
@@ -96,7 +97,8 @@ export class CallsExtension implements Extension {
     this.callbacks = new Callbacks({ db: ctx.db, bus: ctx.bus, log: ctx.log.child({ component: 'callbacks' }), config: () => ctx.config(), router: this.router, agents: this.agents, dialAgent: (agent, opts) => this.dialAgent(agent, opts), lines: this.lines, prompts: () => this.prompts, dialGate: this.dialGate });
     const stale = await ctx.db.all<{ source: string }>("SELECT source FROM alarms WHERE code = 'agent-unreachable' AND active = 1").catch(() => []);
     this.reach.seed(stale.filter((r) => r.source.startsWith('agent:')).map((r) => r.source.slice(6)));
-    this.lowScoreActive = Boolean(await ctx.db.get("SELECT 1 AS x FROM alarms WHERE code = 'low-survey-score' AND active = 1").catch(() => undefined));
+    this.lowScore = new LowScoreFollowUp({ db: ctx.db, bus: ctx.bus, log: ctx.log.child({ component: 'survey' }), config: () => ctx.config(), callbacks: this.callbacks, live: (id) => { const c = this.calls.get(id); return c ? { lineId: c.customer.lineId, ...(c.caller ? { caller: c.caller } : {}) } : undefined; } });
+    await this.lowScore.start();
     const restored = await this.callbacks.restore().catch((err) => (ctx.log.error({ err }, 'could not read pending callbacks'), 0));
     if (restored) ctx.log.info({ restored }, 'pending callbacks queued again');
     this.registerCommand();
@@ -248,20 +250,12 @@ export class CallsExtension implements Extension {
       callbacks: this.callbacks,
       voicemailDir: join(dataDir, 'voicemail'),
       dialAgent: (agent, opts) => this.dialAgent(agent, opts),
-      lowScoreAlarm: (active, message) => this.lowScoreAlarm(active, message),
       ...(this.speech ? { speech: this.speech } : {}),
       ...(this.knowledge ? { knowledge: () => this.knowledge!.current() } : {}),
       onCall: (c) => this.calls.set(c.id, c),
     });
     this.track(p);
     void p.then((c) => this.calls.delete(c.id), () => undefined);
-  }
-
-  /** low-survey-score: raised by every low score (one report each), cleared by the next good one. */
-  private lowScoreAlarm(active: boolean, message: string): void {
-    if (!active && !this.lowScoreActive) return;
-    this.lowScoreActive = active;
-    this.ctx.bus.emit('alarm', { code: 'low-survey-score', source: 'survey', active, severity: 'warning', message });
   }
 
   private track(p: Promise<Call | void>): void {
@@ -282,6 +276,7 @@ export class CallsExtension implements Extension {
   async stop(): Promise<void> {
     this.phoneCheck?.stop();
     this.offCommand?.();
+    this.lowScore?.stop();
     this.callbacks?.close();
     this.router?.close();
     this.agents?.close();
