@@ -52,7 +52,11 @@ export class LiveHub {
 
   /** Close the streams of a session that ended (logout, expiry, user removed). */
   closeSession(id: string): void {
-    for (const c of [...this.clients]) if (c.session.id === id) (this.clients.delete(c), c.close());
+    for (const c of [...this.clients]) {
+      if (c.session.id !== id) continue;
+      this.clients.delete(c);
+      c.close();
+    }
   }
 
   get size(): number {

@@ -147,11 +147,10 @@ export class Db implements Tx {
    */
   reader(): Pick<Db, 'get' | 'all'> {
     if (this.opts.readonly) return this;
-    const self = this;
     const via = async (): Promise<Db> => {
-      if (self.readerDb) return self.readerDb;
-      self.readerOpening ??= Db.open(self.file, { busyTimeoutMs: 200 }).then((d) => (self.readerDb = d)).finally(() => (self.readerOpening = undefined));
-      return self.readerOpening;
+      if (this.readerDb) return this.readerDb;
+      this.readerOpening ??= Db.open(this.file, { busyTimeoutMs: 200 }).then((d) => (this.readerDb = d)).finally(() => (this.readerOpening = undefined));
+      return this.readerOpening;
     };
     return {
       get: async <T>(sql: string, params: Params = []) => (await via()).get<T>(sql, params),

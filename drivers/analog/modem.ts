@@ -60,8 +60,9 @@ export class AnalogModem implements ModemPersonality<AnalogConnection> {
   }
 
   attach(base: ModemConnection): AnalogConnection {
+    const mode: TtyMode = 'command';
     const c: AnalogConnection = Object.assign(base, {
-      mode: 'command' as TtyMode,
+      mode,
       lineText: '',
       skipLf: false,
       voice: undefined,
