@@ -168,7 +168,7 @@ export async function run(argv: string[]): Promise<number> {
     if (json) process.stdout.write(`${JSON.stringify({ ok: false, error: (err as Error).message }, null, 2)}\n`);
     return 1;
   } finally {
-    for (const c of cleanups.reverse()) await Promise.resolve(c()).catch(() => undefined);
+    for (const c of cleanups.reverse()) await Promise.resolve(c()).catch(() => undefined); // cleanup: run every step even if one fails
     if (!values.keep) await rm(dir, { recursive: true, force: true });
   }
 }

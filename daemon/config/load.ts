@@ -118,7 +118,7 @@ export async function loadConfigFileOffThread(file: string, env: NodeJS.ProcessE
       if (m.loaded) resolve(m.loaded);
       else if (m.issues) reject(new ConfigError(m.issues, m.more ?? 0));
       else reject(new Error(m.failure ?? 'config loader failed'));
-      void worker.terminate();
+      void worker.terminate(); // the answer is in; the worker's exit code tells nothing more
     });
     worker.once('error', (err) => {
       if (!settled) reject(err);
