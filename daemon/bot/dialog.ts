@@ -226,7 +226,7 @@ export class BotSession {
       return this.handoff(action.queue, 'menu', say);
     }
     if (action.menu) {
-      this.stack.push({ say: action.menu.say, keys: action.menu.keys as Keys, path: this.path.join('>') });
+      this.stack.push({ say: action.menu.say, keys: action.menu.keys, path: this.path.join('>') });
       return { say: [...say, { text: action.menu.say }], next: this.listen };
     }
     this.intent ??= `menu:${this.path.join('>')}`;
