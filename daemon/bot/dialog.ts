@@ -253,7 +253,7 @@ export class BotSession {
     }
     if (action.menu) {
       const parent = this.menu.id;
-      const sub = this.openMenu(action.menu.say, action.menu.keys as Keys, this.path.join('>'), parent ? `${parent}>${key}` : key, action.menu.personalise === true);
+      const sub = this.openMenu(action.menu.say, action.menu.keys, this.path.join('>'), parent ? `${parent}>${key}` : key, action.menu.personalise === true);
       this.stack.push(sub);
       return { say: [...say, ...sub.say], next: this.listen };
     }

@@ -53,7 +53,7 @@ export function offers(keys: Keys, zh: boolean, favourite?: string): Offer[] {
 
 /** The menu a key leads into (its sub-menu), if any. */
 function subMenu(a: MenuActionConfig | undefined): Keys | undefined {
-  return typeof a === 'object' && a.menu ? (a.menu.keys as Keys) : undefined;
+  return typeof a === 'object' && a.menu ? (a.menu.keys) : undefined;
 }
 
 /** A menu's id: the keys that open it from bot.menu through sub-menus ('' for bot.menu, '3', '3>1'). */
@@ -102,5 +102,5 @@ export function favourites(root: Keys, paths: readonly string[]): Map<MenuId, st
 /** Whether any menu is personalised (then the caller's history is worth reading). */
 export function personalised(root: Keys, top: boolean | undefined): boolean {
   if (top) return true;
-  return Object.values(root).some((a) => typeof a === 'object' && a.menu !== undefined && (a.menu.personalise === true || personalised(a.menu.keys as Keys, false)));
+  return Object.values(root).some((a) => typeof a === 'object' && a.menu !== undefined && (a.menu.personalise === true || personalised(a.menu.keys, false)));
 }

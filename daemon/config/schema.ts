@@ -1,4 +1,4 @@
-import { Type, type Static, type TSchema, type TObject, type TProperties, type TLiteral, type TUnion, type SchemaOptions } from '@sinclair/typebox';
+import { Type, type Static, type TObject, type TProperties, type TLiteral, type TUnion, type SchemaOptions } from '@sinclair/typebox';
 
 /**
  * The one YAML file an installer writes, as a JSON Schema. The TypeScript type of the config is
@@ -15,7 +15,7 @@ const Obj = <P extends TProperties>(props: P, description?: string): TObject<P> 
 
 /** One of a fixed list of words, typed as that list. */
 function OneOf<const T extends readonly string[]>(values: T, opts: SchemaOptions = {}): TUnion<TLiteral<T[number]>[]> {
-  return Type.Union(values.map((v) => Type.Literal(v)), opts) as TUnion<TLiteral<T[number]>[]>;
+  return Type.Union(values.map((v) => Type.Literal(v)), opts);
 }
 
 export const DURATION_RE = '^[0-9]+(\\.[0-9]+)?(ms|s|m|h|d|w|y)$';
@@ -586,5 +586,5 @@ export type QualityRuleConfig = Static<typeof QualityRule>;
 
 /** The schema as a plain JSON document (what `frontdesk schema` prints). */
 export function jsonSchema(): Record<string, unknown> {
-  return JSON.parse(JSON.stringify(ConfigSchema as TSchema)) as Record<string, unknown>;
+  return JSON.parse(JSON.stringify(ConfigSchema)) as Record<string, unknown>;
 }
