@@ -54,7 +54,7 @@ export class App {
     this.db = store.db;
     if (store.error) this.log.error({ dir, err: store.error.message }, 'store cannot be opened; calls go on and events are kept until it can');
     else this.log.info({ dir }, 'store open');
-    const services = (this.svc = createServices({ db: this.db, config: () => this.loaded.config, log: this.log }));
+    const services = (this.svc = createServices({ db: this.db, config: () => this.loaded.config }));
     const ctx: Context = {
       bus: this.bus,
       db: this.db,

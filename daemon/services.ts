@@ -1,8 +1,6 @@
 import type { Config } from './config/schema.js';
 import type { Db } from './store/db.js';
-import type { Logger } from './log.js';
-import { customerLookup, type CustomerInfo } from './routing/customers.js';
-import { withCrmLookup } from './customers/lookup.js';
+
 import { localeOf, type Locale } from './config/locale.js';
 import { pathsOf, type Paths } from './config/paths.js';
 import { CommandRegistry } from './telemetry/commands.js';
@@ -62,8 +60,6 @@ export interface Services {
   readonly store: StoreState;
   /** What the call core reads back from the store. */
   readonly callRecords: CallRecords;
-  /** Who a caller is: the customer records, then the CRM lookup when configured. */
-  readonly customers: (caller: string, callId: string) => Promise<CustomerInfo>;
   /** Hooks run when the bot captures a detail (tickets). */
   readonly captures: CaptureHooks;
   /** Browser phones (agents whose contact is webrtc). */
@@ -80,7 +76,7 @@ export interface Services {
   readonly paths: Paths;
 }
 
-export function createServices(o: { db: Db; config: () => Config; log: Logger }): Services {
+export function createServices(o: { db: Db; config: () => Config }): Services {
   return {
     lines: new LineRegistry(),
     speech: new SpeechHub(),
@@ -88,7 +84,6 @@ export function createServices(o: { db: Db; config: () => Config; log: Logger })
     writers: new WriterRegistry(),
     store: new StoreState(),
     callRecords: new CallRecords(o.db),
-    customers: withCrmLookup(customerLookup(o.db, o.config), { db: o.db, log: o.log.child({ component: 'crm-lookup' }), config: o.config }),
     captures: new CaptureHooks(),
     phones: new WebRtcPhones(),
     calls: new Port('the call core'),

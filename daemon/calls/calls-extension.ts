@@ -9,6 +9,9 @@ import { PhoneCheck } from '../routing/phone-check.js';
 import { Router } from '../routing/router.js';
 import { Callbacks } from './callbacks.js';
 import { DialGate } from '../routing/dial-policy.js';
+import { customerLookup } from '../routing/customers.js';
+import { CrmLookup } from '../customers/lookup.js';
+import { menuHistory } from '../customers/history.js';
 import { applyAgentAction, featureCodes, matchFeatureCode, type AgentAction } from '../routing/feature-codes.js';
 import { runFeatureCode } from './feature-code-call.js';
 import { CommandError } from '../telemetry/commands.js';
@@ -61,6 +64,8 @@ export class CallsExtension implements Extension, CallControl {
   private readonly calls = new Map<string, Call>();
   private reach!: AgentReach;
   private lowScore: LowScoreFollowUp | undefined;
+  /** crm_lookup, with one cache for every call (before answering and at handoff). */
+  private crm!: CrmLookup;
 
   async start(ctx: Context): Promise<void> {
     this.ctx = ctx;
@@ -79,6 +84,15 @@ export class CallsExtension implements Extension, CallControl {
     for (const a of this.agents.all()) ctx.bus.emit('agent.state', { extension: a.extension, state: a.state, ...(freed.has(a.extension) ? { reason: 'recovered after restart' } : {}) });
     this.prompts = makePrompts(cfg, ctx);
     this.reach = new AgentReach(ctx.bus, ctx.log.child({ component: 'agent-reach' }));
+    this.crm = new CrmLookup({
+      db: ctx.db,
+      log: ctx.log.child({ component: 'crm-lookup' }),
+      config: () => ctx.config(),
+      alarm: (active, message) => {
+        ctx.log.warn({ event: 'alarm', code: 'crm-lookup-failing', active, message }, 'alarm');
+        ctx.bus.emit('alarm', { code: 'crm-lookup-failing', source: 'crm_lookup', severity: 'warning', active, message });
+      },
+    });
     const emit = <K extends keyof DomainEvents>(type: K, data: DomainEvents[K]): void => {
       ctx.log.info({ event: type, ...(data as object) }, type);
       ctx.bus.emit(type, data);
@@ -226,7 +240,9 @@ export class CallsExtension implements Extension, CallControl {
       agents: this.agents,
       router: this.router,
       recentQueue: (caller, callId, withinMs) => services.callRecords.recentQueue(caller, callId, withinMs),
-      customers: services.customers,
+      customers: this.crm.around(customerLookup(this.ctx.db, () => this.ctx.config())),
+      callerProfile: this.crm.beforeAnswer(customerLookup(this.ctx.db, () => this.ctx.config())),
+      menuHistory: menuHistory(this.ctx.db, () => this.ctx.config()),
       callbacks: this.callbacks,
       voicemailDir: services.paths.voicemail(),
       dialAgent: (agent, opts) => this.dialAgent(agent, opts),

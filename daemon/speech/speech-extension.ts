@@ -54,7 +54,7 @@ export class SpeechExtension implements Extension {
       if (this.sup) {
         this.ctx.log.info('speech worker disabled by config; calls run DTMF-only');
         this.ctx.services.speech.use(undefined);
-        void this.sup.stop();
+        void this.sup.stop(); // stop only waits for the worker to exit (SIGKILL after 3 s); config apply doesn't wait for it
         this.sup = undefined;
       }
       return;

@@ -61,7 +61,7 @@ async function rig(t: { teardown: (fn: () => unknown) => void }, kbYaml: string)
   const cfg = parseConfig(config('kb.yaml', join(dir, 'data')), file).config;
   const db = await openStore(join(dir, 'data'));
   const bus = new Bus();
-  const ctx: Context = { bus, db, log: createLogger({ level: 'silent', pretty: false }), config: () => cfg, accepting: () => true, services: createServices({ db, config: () => cfg, log: createLogger({ level: 'silent', pretty: false }) }), daemon: { startedAt: 0, configHash: () => '', configFile: () => file, reload: async () => ({ ok: true }), healthy: () => true, activeCalls: () => 0 } };
+  const ctx: Context = { bus, db, log: createLogger({ level: 'silent', pretty: false }), config: () => cfg, accepting: () => true, services: createServices({ db, config: () => cfg }), daemon: { startedAt: 0, configHash: () => '', configFile: () => file, reload: async () => ({ ok: true }), healthy: () => true, activeCalls: () => 0 } };
   const store = new StoreExtension();
   const kb = new KnowledgeExtension();
   // What the App does: every feature's writers are in before the store starts.
@@ -229,7 +229,7 @@ t.test('hot reload: a changed file applies, an invalid one keeps the old and rai
   const bus = new Bus();
   const alarms: boolean[] = [];
   bus.on('alarm', (e) => void (e.data.code === 'knowledge-invalid' && alarms.push(e.data.active)));
-  const ctx: Context = { bus, db, log: createLogger({ level: 'silent', pretty: false }), config: () => cfg, accepting: () => true, services: createServices({ db, config: () => cfg, log: createLogger({ level: 'silent', pretty: false }) }), daemon: { startedAt: 0, configHash: () => '', configFile: () => file, reload: async () => ({ ok: true }), healthy: () => true, activeCalls: () => 0 } };
+  const ctx: Context = { bus, db, log: createLogger({ level: 'silent', pretty: false }), config: () => cfg, accepting: () => true, services: createServices({ db, config: () => cfg }), daemon: { startedAt: 0, configHash: () => '', configFile: () => file, reload: async () => ({ ok: true }), healthy: () => true, activeCalls: () => 0 } };
   const kb = new KnowledgeExtension();
   await kb.start(ctx);
   t.teardown(async () => {

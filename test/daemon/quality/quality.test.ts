@@ -110,7 +110,7 @@ t.test('the quality extension scores an agent call when it ends, unless quality.
   const bus = new Bus();
   let enabled = true;
   const config = () => ({ quality: { enabled } }) as never;
-  const ctx = { bus, db, log: createLogger({ level: 'silent', pretty: false }), config, accepting: () => true, services: createServices({ db, config, log: createLogger({ level: 'silent', pretty: false }) }) };
+  const ctx = { bus, db, log: createLogger({ level: 'silent', pretty: false }), config, accepting: () => true, services: createServices({ db, config }) };
   const store = new StoreExtension();
   const q = new QualityExtension();
   // What the App does: every feature's writers are in before the store starts.

@@ -20,7 +20,7 @@ t.test('cmd/agent-state is served by the router: pause, unpause, logout, unknown
   const states: { extension: string; state: string; reason?: string }[] = [];
   bus.on('agent.state', (e) => void states.push(e.data));
   const config = { site: 's', node: 'n', lines: [], bot: { greeting: 'hi' }, agents: [{ extension: '801', name: 'A' }], storage: { dir } } as unknown as Config;
-  const services = createServices({ db, config: () => config, log: pino({ level: 'silent' }) });
+  const services = createServices({ db, config: () => config });
   const calls = new CallsExtension();
   await calls.start({ bus, db, log: pino({ level: 'silent' }), config: () => config, accepting: () => true, services });
   t.teardown(() => calls.stop());
