@@ -270,7 +270,8 @@ export class AnalogCalls implements ModemCallControl {
     const atd = c.engine.send(`ATD${target.replace(/^\+/, '')};`, { callControl: true, timeout: ringMs + 2 * this.x.t.dialAbortMs });
     leg.setRinging();
     this.session.dialTimeout(leg, ringMs);
-    void atd.then( // both outcomes are handled here; the leg carries the result
+    // Both outcomes are handled here; the leg carries the result to whoever dialled.
+    void atd.then(
       () => this.calleeAnswered(c, leg, release),
       (err: unknown) => {
         release();
@@ -287,7 +288,7 @@ export class AnalogCalls implements ModemCallControl {
   private calleeAnswered(c: AnalogConnection, leg: ModemLeg, release: () => void): void {
     // An abort that crossed the modem's OK: the hang-up already put the modem on hook.
     if (leg.state === 'ended' || c.dead) return release();
-    this.x.log.info({ leg: leg.id }, 'callee answered (the modem saw the ringback end)');
+    this.x.log.info({ leg: leg.id }, 'dial answered: the modem presumes the callee picked up');
     this.voiceOn(c)
       .then(() => {
         if (leg.state !== 'ended' && c.voice) leg.setAnswered(c.voice);
