@@ -27,7 +27,6 @@ function failAll(err: Error): void {
 function kpiWorker(): Worker {
   if (worker) return worker;
   const w = new Worker(new URL('./kpi-worker.js', import.meta.url));
-  w.unref();
   w.on('message', (m: KpiReply) => {
     const p = pending.get(m.id);
     if (!p) return;
@@ -37,6 +36,8 @@ function kpiWorker(): Worker {
   });
   w.on('error', (err) => failAll(err));
   w.on('exit', (code) => failAll(new Error(`KPI worker exited (${code})`)));
+  // After the listeners: adding a 'message' listener refs the worker's port again.
+  w.unref();
   worker = w;
   return w;
 }
