@@ -7,7 +7,7 @@ import { isCallerIdLine } from './caller-id.js';
 import { DleDecoder } from './dle.js';
 import { chooseFormat, type VoiceFormat } from './formats.js';
 import type { AnalogVoicePort } from './voice.js';
-import { feedTty } from './voice-mode.js';
+import { feedTty, toOnHook } from './voice-mode.js';
 
 /**
  * What the tty carries right now. One port serves both AT commands and DLE-shielded voice, so every
@@ -88,8 +88,12 @@ export class AnalogModem implements ModemPersonality<AnalogConnection> {
 
   async init(c: AnalogConnection): Promise<boolean> {
     const e = c.engine;
-    // ATZ puts a modem left in voice mode by a crashed predecessor back to its profile; some take a while.
-    await e.send('ATZ', { timeout: 'normal' }).catch(() => undefined);
+    // ATZ puts the modem back to its profile; some take a while.
+    const reset = await e.send('ATZ', { timeout: 'normal' }).then(
+      () => true,
+      () => false,
+    );
+    if (!reset && !c.dead) await this.hangUpStaleCall(c);
     await handshake(c);
     await e.send('ATE0');
     await e.send('AT+FCLASS=8').catch((err: Error) => {
@@ -108,6 +112,20 @@ export class AnalogModem implements ModemPersonality<AnalogConnection> {
     if (vls) this.x.log.debug({ vls: vls.lines }, 'AT+VLS=?');
     await e.send('AT+VLS=0', { acceptVcon: true }).catch(() => undefined);
     return !c.dead;
+  }
+
+  /**
+   * No answer to ATZ: a predecessor killed mid-call (kill -9) may have left the modem off hook in
+   * voice mode, where it takes our text for audio while the caller sits on a dead line. Leave voice
+   * mode the V.253 way (<DLE><ETX>, then <DLE>!) and go on hook (AT+VLS=0, else ATH); a modem that
+   * confirms the end of voice mode was in a call nobody handled.
+   */
+  private async hangUpStaleCall(c: AnalogConnection): Promise<void> {
+    c.mode = 'voice';
+    c.skipLf = false;
+    c.decoder.reset();
+    const wasInCall = await toOnHook(c, this.x.calls.voiceExitMs, this.x.log);
+    if (wasInCall) this.x.log.warn({ port: this.x.port }, 'analog modem was still in a call nobody handles (restart after a crash); hung up');
   }
 
   mayPing(c: AnalogConnection): boolean {

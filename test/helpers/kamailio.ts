@@ -21,7 +21,8 @@ export interface Pbx {
 // The checked config is vendored into the repo's fixtures; the shared copy is a fallback.
 const CONFIG_CANDIDATES = [fixtures('sip', 'kamailio-pbx.cfg'), '/work/shared/peers/kamailio-pbx.cfg'];
 
-export async function startPbx(users: Record<string, string>, opts: { verbose?: boolean; configPath?: string } = {}): Promise<Pbx> {
+/** challengeBye: in-dialog BYEs are challenged (407) too, as some PBXs do. */
+export async function startPbx(users: Record<string, string>, opts: { verbose?: boolean; configPath?: string; challengeBye?: boolean } = {}): Promise<Pbx> {
   let template: string | undefined;
   for (const p of opts.configPath ? [opts.configPath] : CONFIG_CANDIDATES) {
     template = await readFile(p, 'utf8').catch(() => undefined);
@@ -36,7 +37,7 @@ export async function startPbx(users: Record<string, string>, opts: { verbose?: 
   const cfg = template.replace(/^listen=udp:127\.0\.0\.1:PORT$/m, `listen=udp:127.0.0.1:${port}`).replace('unix:CTL_SOCKET', `unix:${join(dir, 'ctl.sock')}`).replace(/^USERS$/m, userLines);
   const file = join(dir, 'kamailio.cfg');
   await writeFile(file, cfg);
-  const proc = spawn('kamailio', ['-f', file, '-DD', '-E', '-Y', dir, '-P', join(dir, 'kamailio.pid')], {
+  const proc = spawn('kamailio', ['-f', file, '-DD', '-E', '-Y', dir, '-P', join(dir, 'kamailio.pid'), ...(opts.challengeBye ? ['-A', 'CHALLENGE_BYE'] : [])], {
     stdio: ['ignore', 'pipe', 'pipe'],
     // Its own process group: kamailio forks workers that inherit our pipes, so stop() signals the whole group.
     detached: true,

@@ -45,3 +45,24 @@ t.test('a wrong trunk password: clear error, no retry storm', async (t) => {
   const [end] = (await once(leg, 'ended')) as [LegEnd];
   t.equal(end.cause, 'auth-failed', `INVITE with the wrong password ends auth-failed (${end.detail})`);
 });
+
+t.test('a PBX that challenges BYE: our BYE is sent again with the trunk credentials and ends the call', async (t) => {
+  const pbx = await startPbx({ '801': 'p801', frontdesk: 'secret-fd' }, { challengeBye: true });
+  t.teardown(() => pbx.stop());
+  const phone = await startPhone({ user: '801', registerTo: { host: pbx.host, port: pbx.port, password: 'p801' } });
+  t.teardown(() => phone.stop());
+  await phone.waitRegistered();
+  const box = await startBox({ trunk: { host: pbx.host, port: pbx.port, username: 'frontdesk', password: 'secret-fd', register: true } });
+  t.teardown(() => box.stop());
+  await waitFor(() => box.health().registered, 5000, 'registration');
+
+  const leg = await box.dial('801');
+  await answered(leg);
+  const callId = leg.callId!;
+  await sleep(300);
+  await leg.hangup();
+  await phone.waitEvent('CALL_CLOSED', 5000);
+  await waitFor(() => pbx.log().includes(`BYE authenticated: user frontdesk call ${callId}`), 5000, 'authenticated BYE');
+  t.match(pbx.log(), `BYE challenged: call ${callId}`, 'the PBX challenged our BYE');
+  t.pass('the BYE answered the challenge with the trunk credentials, and the phone hung up');
+});
