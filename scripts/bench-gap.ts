@@ -15,6 +15,7 @@
  */
 import { once } from 'node:events';
 import { readFile, writeFile } from 'node:fs/promises';
+import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
@@ -119,6 +120,7 @@ interface Row {
   maxGap: number;
   p99Gap: number;
   ownLag: number;
+  load: number;
   note: string;
 }
 
@@ -204,7 +206,7 @@ async function main(): Promise<void> {
       const lag = own.take();
       for (const [side, arrivals] of [['to caller (GSM tty)', toCaller()], ['to phone (RTP)', toPhone]] as const) {
         const gaps = gapsOf(arrivals, from, to);
-        rows.push({ scenario: name, side, frames: gaps.length + 1, maxGap: gaps.reduce((m, g) => Math.max(m, g), 0), p99Gap: pct(gaps, 99), ownLag: lag, note });
+        rows.push({ scenario: name, side, frames: gaps.length + 1, maxGap: gaps.reduce((m, g) => Math.max(m, g), 0), p99Gap: pct(gaps, 99), ownLag: lag, load: loadavg()[0] ?? NaN, note });
       }
       console.log(`  ${name}: ${note}`);
     };
@@ -262,8 +264,9 @@ async function main(): Promise<void> {
   }
 
   const f = (x: number): string => (Number.isNaN(x) ? '-' : x.toFixed(1));
-  console.log('\nscenario                          side                  frames  max gap ms  p99 gap ms  own lag ms');
-  for (const r of rows) console.log(`${r.scenario.padEnd(33)} ${r.side.padEnd(20)} ${String(r.frames).padStart(7)} ${f(r.maxGap).padStart(11)} ${f(r.p99Gap).padStart(11)} ${f(r.ownLag).padStart(11)}`);
+  console.log(`\n${availableParallelism()} cores; own lag: this process's worst timer lateness in the window; load: the 1-minute load average`);
+  console.log('scenario                          side                  frames  max gap ms  p99 gap ms  own lag ms  load');
+  for (const r of rows) console.log(`${r.scenario.padEnd(33)} ${r.side.padEnd(20)} ${String(r.frames).padStart(7)} ${f(r.maxGap).padStart(11)} ${f(r.p99Gap).padStart(11)} ${f(r.ownLag).padStart(11)} ${f(r.load).padStart(5)}`);
   const worst = rows.reduce((m, r) => Math.max(m, r.maxGap), 0);
   console.log(`\nworst gap ${f(worst)} ms (target < 40 ms; a frame is 20 ms)`);
   process.exit(0);
