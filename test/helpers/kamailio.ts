@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fixtures } from './paths.js';
 import { freePort, sleep } from './net.js';
+import { startPhone, type Phone, type PhoneOptions } from './baresip.js';
 
 /**
  * A PBX for tests: kamailio (Debian) as an in-memory registrar + proxy with digest auth, from the
@@ -79,4 +80,17 @@ export async function startPbx(users: Record<string, string>, opts: { verbose?: 
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A PBX whose users are desk phone 801 (password p801) and the box's trunk user `frontdesk`, with
+ * a baresip phone 801 registered at it; both are stopped when the test ends.
+ */
+export async function startPbxWithPhone(t: { teardown(fn: () => unknown): void }, opts: { trunkPassword: string; answer?: PhoneOptions['answer']; challengeBye?: boolean }): Promise<{ pbx: Pbx; phone: Phone }> {
+  const pbx = await startPbx({ '801': 'p801', frontdesk: opts.trunkPassword }, { challengeBye: opts.challengeBye ?? false });
+  t.teardown(() => pbx.stop());
+  const phone = await startPhone({ user: '801', ...(opts.answer ? { answer: opts.answer } : {}), registerTo: { host: pbx.host, port: pbx.port, password: 'p801' } });
+  t.teardown(() => phone.stop());
+  await phone.waitRegistered();
+  return { pbx, phone };
 }

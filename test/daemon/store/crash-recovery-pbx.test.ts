@@ -1,6 +1,5 @@
 import t from 'tap';
-import { startPbx } from '../../helpers/kamailio.js';
-import { startPhone } from '../../helpers/baresip.js';
+import { startPbxWithPhone } from '../../helpers/kamailio.js';
 import { startBox } from '../../helpers/box.js';
 import { callAndPress, eventAfter } from '../../helpers/routing.js';
 import { sleep, waitFor } from '../../helpers/net.js';
@@ -11,11 +10,7 @@ import { sleep, waitFor } from '../../helpers/net.js';
  * so the phone's call ends instead of sitting on a dead line.
  */
 t.test('kill -9 mid-call through a PBX that challenges BYE: the BYE after the restart authenticates and ends the phone call', async (t) => {
-  const pbx = await startPbx({ '801': 'p801', frontdesk: 'fd-secret' }, { challengeBye: true });
-  t.teardown(() => pbx.stop());
-  const phone = await startPhone({ user: '801', answer: 'auto', registerTo: { host: pbx.host, port: pbx.port, password: 'p801' } });
-  t.teardown(() => phone.stop());
-  await phone.waitRegistered();
+  const { pbx, phone } = await startPbxWithPhone(t, { trunkPassword: 'fd-secret', answer: 'auto', challengeBye: true });
   const box = await startBox({
     agents: [{ extension: '801', extra: 'wrap_up: 0s' }],
     moreLines: `  - id: pbx\n    kind: sip\n    host: 127.0.0.1\n    port: ${pbx.port}\n    username: frontdesk\n    password: fd-secret`,

@@ -1,17 +1,12 @@
 import t from 'tap';
 import { once } from 'node:events';
-import { startPbx } from '../../helpers/kamailio.js';
-import { startPhone } from '../../helpers/baresip.js';
+import { startPbx, startPbxWithPhone } from '../../helpers/kamailio.js';
 import { sleep, waitFor } from '../../helpers/net.js';
 import { answered, startBox } from '../../helpers/sip-box.js';
 import type { LegEnd } from '../../../drivers/line.js';
 
 t.test('kamailio PBX with digest: the box registers, its INVITE is challenged (407) and reaches a registered phone', async (t) => {
-  const pbx = await startPbx({ '801': 'p801', frontdesk: 'secret-fd' });
-  t.teardown(() => pbx.stop());
-  const phone = await startPhone({ user: '801', registerTo: { host: pbx.host, port: pbx.port, password: 'p801' } });
-  t.teardown(() => phone.stop());
-  await phone.waitRegistered();
+  const { pbx, phone } = await startPbxWithPhone(t, { trunkPassword: 'secret-fd' });
 
   const box = await startBox({ trunk: { host: pbx.host, port: pbx.port, username: 'frontdesk', password: 'secret-fd', register: true } });
   t.teardown(() => box.stop());
@@ -47,11 +42,7 @@ t.test('a wrong trunk password: clear error, no retry storm', async (t) => {
 });
 
 t.test('a PBX that challenges BYE: our BYE is sent again with the trunk credentials and ends the call', async (t) => {
-  const pbx = await startPbx({ '801': 'p801', frontdesk: 'secret-fd' }, { challengeBye: true });
-  t.teardown(() => pbx.stop());
-  const phone = await startPhone({ user: '801', registerTo: { host: pbx.host, port: pbx.port, password: 'p801' } });
-  t.teardown(() => phone.stop());
-  await phone.waitRegistered();
+  const { pbx, phone } = await startPbxWithPhone(t, { trunkPassword: 'secret-fd', challengeBye: true });
   const box = await startBox({ trunk: { host: pbx.host, port: pbx.port, username: 'frontdesk', password: 'secret-fd', register: true } });
   t.teardown(() => box.stop());
   await waitFor(() => box.health().registered, 5000, 'registration');
