@@ -1,6 +1,6 @@
 /**
  * Does control-plane work delay a call's audio?
- *   node dist/scripts/bench-gap.js [--calls 50] [--kb 190] [--history 20000] [--sms 300] [--profile DIR]
+ *   node dist/scripts/bench-gap.js [--runs 3] [--calls 50] [--kb 190] [--history 20000] [--sms 300] [--profile DIR]
  *
  * One bridged call through the real daemon (a separate process): a GSM caller on the modem emulator
  * (real ttys) presses 0 and is bridged to a SIP desk phone (our own SIP stack, in this process). The
@@ -9,8 +9,9 @@
  * runs the daemon does, in turn: a SIGHUP reload of a large invalid config, of a large valid one, the
  * console's 7-day KPI page over a seeded history, a batch of queued SMS, and a burst of SIP calls
  * (placed from a worker thread, so their traffic does not stall this process's own clock).
- * Printed per scenario and side: frames, the largest gap and the p99 gap between frames (target: every
- * gap < 40 ms), and this process's own worst timer lateness (a gap up to that much may be ours).
+ * Each scenario runs --runs times. Printed per scenario and side: frames, the largest gap between
+ * frames in the best and the worst run (target: every gap < 40 ms), the p99 gap, and this process's
+ * own worst timer lateness (a gap up to that much may be ours) and the load average.
  * Prints; asserts nothing.
  */
 import { once } from 'node:events';
@@ -159,6 +160,9 @@ async function main(): Promise<void> {
   const kb = Number(arg('kb', '190'));
   const history = Number(arg('history', '20000'));
   const smsCount = Number(arg('sms', '300'));
+  // Each scenario runs this often: a stall the daemon causes shows in every run, a hiccup of a
+  // shared machine's scheduler rarely in all of them (the table gives the best and the worst run).
+  const runs = Number(arg('runs', '3'));
 
   // The desk phone: our own SIP stack, answering at once; its RTP arrivals are one measured side.
   const phoneRtp = await freePort(20, 41000, 42000);
@@ -175,7 +179,9 @@ async function main(): Promise<void> {
   const consolePort = await freePort();
   const box: Box = await startBox({
     agents: [{ extension: '801', contact: `sip:801@127.0.0.1:${phone.ua.port}`, extra: 'wrap_up: 0s' }],
-    extra: await consoleSection(consolePort),
+    // gsm1 carries the measured call; gsm2 is free to send the SMS batch (at most 60 PDUs a minute).
+    lines: 2,
+    extra: `${await consoleSection(consolePort)}sms:\n  per_line_per_minute: 60\n`,
     // --profile DIR: the daemon writes a V8 CPU profile there (open it in Chrome DevTools).
     ...(arg('profile', '') ? { nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${arg('profile', '')}`] } : {}),
   });
@@ -219,44 +225,47 @@ async function main(): Promise<void> {
       return `${l.msg === expect ? '' : `UNEXPECTED: `}${l.msg} after ${(performance.now() - t0).toFixed(0)} ms (${(text.length / 1024).toFixed(0)} KB)`;
     };
 
-    await scenario('idle (baseline)', async () => {
-      await sleep(3000);
-      return '3 s of nothing';
-    });
-    await scenario(`reload, ${kb} KB invalid`, () => hup(invalidConfig(kb), 'config reload rejected; keeping the running config'));
-    await writeFile(configFile, original);
-    await scenario(`reload, ${kb} KB valid`, () => hup(validConfig(original, kb, '127.0.0.1:9'), 'config reloaded'));
-    await scenario('reload back to the small config', () => hup(original, 'config reloaded'));
-    await scenario(`KPI page, ${history} calls`, async () => {
-      const url = `http://127.0.0.1:${consolePort}`;
-      const login = await fetch(`${url}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json', origin: url }, body: JSON.stringify({ user: 'sue', password: 'sue-secret-3' }) });
-      const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
-      const t0 = performance.now();
-      const r = await fetch(`${url}/api/kpis`, { headers: { cookie } });
-      const body = (await r.json()) as { days?: { offered: number }[] };
-      const offered = (body.days ?? []).reduce((n, d) => n + d.offered, 0);
-      return `HTTP ${r.status} in ${(performance.now() - t0).toFixed(0)} ms, ${offered} calls offered over 7 days`;
-    });
-    await scenario(`${smsCount} SMS queued`, async () => {
-      const db = await Db.open(join(box.dataDir, 'frontdesk.db'), { busyTimeoutMs: 5000 });
-      try {
-        await db.transaction(async (tx) => {
-          for (let i = 0; i < smsCount; i++) await insertSms(tx, { to: `+86139${String(i).padStart(8, '0')}`, text: `Your ticket ${i} is ready. Reply STOP to opt out.`, kind: 'bench' });
-        });
-      } finally {
-        await db.close();
-      }
-      await sleep(4000); // the daemon polls the queue and starts sending
-      const sent = await box.row<{ n: number }>("SELECT COUNT(*) AS n FROM sms_out WHERE kind = 'bench' AND state <> 'queued'", [], () => true);
-      return `${sent.n} of ${smsCount} picked up within 4 s (the rest wait for the per-line rate)`;
-    });
-    await scenario(`burst of ${burstCalls} SIP calls`, async () => {
-      const rtpMin = await freePort(burstCalls * 2 + 20, 43000, 48000);
-      const worker = new Worker(fileURLToPath(import.meta.url), { workerData: { target: `sip:frontdesk@127.0.0.1:${box.sipPort}`, calls: burstCalls, holdMs: 3000, rtpMin } satisfies BurstJob });
-      const [r] = (await once(worker, 'message')) as [{ answered: number; refused: number; setupMsMax: number }];
-      await worker.terminate();
-      return `${r.answered} answered (slowest ${r.setupMsMax.toFixed(0)} ms), ${r.refused} refused or unanswered; held 3 s each`;
-    });
+    for (let run = 1; run <= runs; run++) {
+      if (runs > 1) console.log(`run ${run} of ${runs}`);
+      await scenario('idle (baseline)', async () => {
+        await sleep(3000);
+        return '3 s of nothing';
+      });
+      await scenario(`reload, ${kb} KB invalid`, () => hup(invalidConfig(kb), 'config reload rejected; keeping the running config'));
+      await writeFile(configFile, original);
+      await scenario(`reload, ${kb} KB valid`, () => hup(validConfig(original, kb, '127.0.0.1:9'), 'config reloaded'));
+      await scenario('reload back to the small config', () => hup(original, 'config reloaded'));
+      await scenario(`KPI page, ${history} calls`, async () => {
+        const url = `http://127.0.0.1:${consolePort}`;
+        const login = await fetch(`${url}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json', origin: url }, body: JSON.stringify({ user: 'sue', password: 'sue-secret-3' }) });
+        const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+        const t0 = performance.now();
+        const r = await fetch(`${url}/api/kpis`, { headers: { cookie } });
+        const body = (await r.json()) as { days?: { offered: number }[] };
+        const offered = (body.days ?? []).reduce((n, d) => n + d.offered, 0);
+        return `HTTP ${r.status} in ${(performance.now() - t0).toFixed(0)} ms, ${offered} calls offered over 7 days`;
+      });
+      await scenario(`${smsCount} SMS queued`, async () => {
+        const db = await Db.open(join(box.dataDir, 'frontdesk.db'), { busyTimeoutMs: 5000 });
+        try {
+          await db.transaction(async (tx) => {
+            for (let i = 0; i < smsCount; i++) await insertSms(tx, { to: `+86139${String(i).padStart(8, '0')}`, text: `Your ticket ${i} is ready. Reply STOP to opt out.`, kind: 'bench' });
+          });
+        } finally {
+          await db.close();
+        }
+        await sleep(4000); // the daemon polls the queue and starts sending on gsm2
+        const sent = await box.row<{ n: number }>("SELECT COUNT(*) AS n FROM sms_out WHERE kind = 'bench' AND state <> 'queued'", [], () => true);
+        return `${sent.n} of ${smsCount} sent within 4 s (the rest wait for the per-line rate)`;
+      });
+      await scenario(`burst of ${burstCalls} SIP calls`, async () => {
+        const rtpMin = await freePort(burstCalls * 2 + 20, 43000, 48000);
+        const worker = new Worker(fileURLToPath(import.meta.url), { workerData: { target: `sip:frontdesk@127.0.0.1:${box.sipPort}`, calls: burstCalls, holdMs: 3000, rtpMin } satisfies BurstJob });
+        const [r] = (await once(worker, 'message')) as [{ answered: number; refused: number; setupMsMax: number }];
+        await worker.terminate();
+        return `${r.answered} answered (slowest ${r.setupMsMax.toFixed(0)} ms), ${r.refused} refused or unanswered; held 3 s each`;
+      });
+    }
   } finally {
     own.stop();
     await box.close();
@@ -264,11 +273,20 @@ async function main(): Promise<void> {
   }
 
   const f = (x: number): string => (Number.isNaN(x) ? '-' : x.toFixed(1));
-  console.log(`\n${availableParallelism()} cores; own lag: this process's worst timer lateness in the window; load: the 1-minute load average`);
-  console.log('scenario                          side                  frames  max gap ms  p99 gap ms  own lag ms  load');
-  for (const r of rows) console.log(`${r.scenario.padEnd(33)} ${r.side.padEnd(20)} ${String(r.frames).padStart(7)} ${f(r.maxGap).padStart(11)} ${f(r.p99Gap).padStart(11)} ${f(r.ownLag).padStart(11)} ${f(r.load).padStart(5)}`);
-  const worst = rows.reduce((m, r) => Math.max(m, r.maxGap), 0);
-  console.log(`\nworst gap ${f(worst)} ms (target < 40 ms; a frame is 20 ms)`);
+  console.log(`\n${availableParallelism()} cores, ${runs} run(s) per scenario; max gap: best run / worst run; p99: median run; own lag: this process's worst timer lateness (best run); load: 1-minute load average`);
+  console.log('scenario                          side                  frames  max gap ms (best/worst)  p99 gap ms  own lag ms  load');
+  const keys = [...new Set(rows.map((r) => `${r.scenario}\t${r.side}`))];
+  let worstBest = 0;
+  for (const k of keys) {
+    const rs = rows.filter((r) => `${r.scenario}\t${r.side}` === k);
+    const maxes = rs.map((r) => r.maxGap);
+    const best = Math.min(...maxes);
+    worstBest = Math.max(worstBest, best);
+    const p99 = pct(rs.map((r) => r.p99Gap), 50);
+    const [scenario, side] = k.split('\t') as [string, string];
+    console.log(`${scenario.padEnd(33)} ${side.padEnd(20)} ${String(rs.reduce((n, r) => n + r.frames, 0)).padStart(7)} ${`${f(best)} / ${f(Math.max(...maxes))}`.padStart(24)} ${f(p99).padStart(11)} ${f(Math.min(...rs.map((r) => r.ownLag))).padStart(11)} ${f(Math.max(...rs.map((r) => r.load))).padStart(5)}`);
+  }
+  console.log(`\nworst best-run gap ${f(worstBest)} ms (target < 40 ms; a frame is 20 ms)`);
   process.exit(0);
 }
 
