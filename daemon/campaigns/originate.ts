@@ -81,7 +81,7 @@ export class Originator {
       return this.report({ ...base, lineId: line.id, result, detail: end });
     }
     if (req.connect === 'bot') this.d.runBot(leg);
-    else void this.bridgeToAgent(leg, agent!.contact ?? agent!.extension, id);
+    else void this.bridgeToAgent(leg, agent!.contact ?? agent!.extension, id); // the bridge lives until a side hangs up; bridgeToAgent catches and logs
     return this.report({ ...base, lineId: line.id, result: 'answered' });
   }
 

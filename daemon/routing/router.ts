@@ -6,7 +6,7 @@ import type { Logger } from '../log.js';
 import type { AgentInfo, AgentPool, RingResult } from './agents.js';
 import { WaitEstimator } from './estimator.js';
 import { AbandonedPlaces, compareWaiting, type Waiting } from './priority.js';
-import { pickAgents, type Candidate, type QueueMemory, type Strategy } from './strategies.js';
+import { pickAgents, type Candidate, type QueueMemory } from './strategies.js';
 
 export type Emit = <K extends keyof DomainEvents>(type: K, data: DomainEvents[K]) => void;
 
@@ -447,7 +447,7 @@ export class Router {
     const view: Candidate[] = cands.map((a) => ({ extension: a.extension, order: a.order, idleSince: a.idleSince, callsTaken: a.callsTaken, talkMs: a.talkMs, level: this.levelIn(a, skills) }));
     const memory = this.memory.get(q.id) ?? {};
     this.memory.set(q.id, memory);
-    const picked = pickAgents((q.strategy ?? 'longest-idle') as Strategy, view, memory, this.deps.random);
+    const picked = pickAgents(q.strategy ?? 'longest-idle', view, memory, this.deps.random);
     const last = picked.at(-1);
     if (!last) return;
     memory.lastRung = { extension: last.extension, order: last.order };

@@ -60,8 +60,9 @@ export class AnalogModem implements ModemPersonality<AnalogConnection> {
   }
 
   attach(base: ModemConnection): AnalogConnection {
+    const mode: TtyMode = 'command';
     const c: AnalogConnection = Object.assign(base, {
-      mode: 'command' as TtyMode,
+      mode,
       lineText: '',
       skipLf: false,
       voice: undefined,
@@ -88,7 +89,8 @@ export class AnalogModem implements ModemPersonality<AnalogConnection> {
 
   async init(c: AnalogConnection): Promise<boolean> {
     const e = c.engine;
-    // ATZ puts the modem back to its profile; some take a while.
+    // ATZ puts the modem back to its profile; some take a while. A modem that refuses ATZ still gets
+    // the handshake below; one that does not answer at all may be in a call left by a killed run.
     const reset = await e.send('ATZ', { timeout: 'normal' }).then(
       () => true,
       () => false,
@@ -110,7 +112,7 @@ export class AnalogModem implements ModemPersonality<AnalogConnection> {
     // Informational: which line devices the modem can route to (0 = on hook, 1 = the line).
     const vls = await e.send('AT+VLS=?').catch(() => undefined);
     if (vls) this.x.log.debug({ vls: vls.lines }, 'AT+VLS=?');
-    await e.send('AT+VLS=0', { acceptVcon: true }).catch(() => undefined);
+    await e.send('AT+VLS=0', { acceptVcon: true }).catch(() => undefined); // on hook if it can; an idle modem may refuse +VLS
     return !c.dead;
   }
 

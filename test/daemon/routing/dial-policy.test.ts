@@ -13,7 +13,7 @@ import { startBox } from '../../helpers/box.js';
 import { callAndPress, eventAfter, hangUp, mark } from '../../helpers/routing.js';
 import { sleep } from '../../helpers/net.js';
 
-const cfg = (dialing: Config['dialing']): Config => ({ site: 's', node: 'n', lines: [], bot: { greeting: 'hi' }, ...(dialing ? { dialing } : {}) }) as unknown as Config;
+const cfg = (dialing: Config['dialing']): Config => ({ site: 's', node: 'n', lines: [], bot: { greeting: 'hi' }, ...(dialing ? { dialing } : {}) });
 
 t.test('prefix rules: the longest matching prefix decides; only plain numbers', async (t) => {
   const rules = dialRules(cfg({ allowed_prefixes: ['0', '1', '+86'], blocked_prefixes: ['00', '+', '0900'] }));
