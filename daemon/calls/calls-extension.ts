@@ -24,6 +24,7 @@ import { runInboundCall } from './runner.js';
 import { listenIn, type MonitorMode } from './listen.js';
 import { AgentReach } from './agent-reach.js';
 import type { Call } from './call.js';
+import { Turns } from './turns.js';
 
 /** What the call core offers other features (the services' `calls` port): the console, originate, campaigns. */
 export interface CallControl {
@@ -64,6 +65,8 @@ export class CallsExtension implements Extension, CallControl {
   private readonly calls = new Map<string, Call>();
   private reach!: AgentReach;
   private lowScore: LowScoreFollowUp | undefined;
+  /** The one lane for call set-ups (bursts of them take turns with the audio timers). */
+  private readonly setupTurns = new Turns();
   /** crm_lookup, with one cache for every call (before answering and at handoff). */
   private crm!: CrmLookup;
 
@@ -206,6 +209,12 @@ export class CallsExtension implements Extension, CallControl {
   }
 
   private onIncoming(leg: Leg, line: Line): void {
+    // A burst of calls is set up one per event-loop turn, so call audio is paced in between.
+    const p = this.setupTurns.take().then(() => this.setUp(leg, line));
+    this.track(p);
+  }
+
+  private setUp(leg: Leg, line: Line): void {
     if (!this.ctx || !this.ctx.accepting()) {
       this.ctx?.log.warn({ lineId: line.id }, 'not accepting calls (stopping); rejecting');
       void leg.hangup('draining');
