@@ -1,5 +1,7 @@
 import t from 'tap';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { localTime } from '../../../daemon/bot/hours.js';
 import { rms } from '../../../drivers/audio/tones.js';
 import { startBox, type Box } from '../../helpers/box.js';
 import { startPhone } from '../../helpers/baresip.js';
@@ -14,6 +16,7 @@ const TEXTS = {
   handoff: { zh: '请稍候,正在为您转接。', en: 'Please hold, I am connecting you.' },
   noAgent: { zh: '对不起,现在没有人可以接听。', en: 'Sorry, nobody can take your call.' },
   voicemail: { zh: '请在提示音后留言。', en: 'Leave a message after the tone.' },
+  closed: { zh: '我们现在下班了,再见。', en: 'We are closed now. Goodbye.' },
 };
 
 const BOT = `  greeting: { zh: "您好,转人工请按0。", en: "Welcome. Press 0 for a person." }
@@ -40,7 +43,7 @@ async function heard(box: Box, line: number, text: string, voice: string, from: 
   return got.indexOf(probe) >= 0;
 }
 
-t.test('hand-off, no-agent and voicemail texts follow the call\'s language', async (t) => {
+t.test('hand-off, no-agent, voicemail and closed-hours texts follow the call\'s language', async (t) => {
   const phone = await startPhone({ user: '801', answer: 'manual' });
   t.teardown(() => phone.stop());
   const box = await startBox({
@@ -69,5 +72,20 @@ t.test('hand-off, no-agent and voicemail texts follow the call\'s language', asy
     t.ok(await heard(box, line, TEXTS.voicemail[lang], voice, since), `${number}: the ${lang} voicemail prompt`);
     t.notOk(await heard(box, line, TEXTS.handoff[other], other === 'en' ? 'en' : 'cmn', since), `${number}: not the ${other} hand-off text`);
     await hangUp(box, line, callId);
+  }
+
+  // Closed today (a holiday, applied by a reload): hours.closed.say in the caller's language too.
+  const file = join(box.dir, 'frontdesk.yaml');
+  const today = localTime(new Date(), 'Asia/Shanghai').date;
+  await writeFile(file, `${await readFile(file, 'utf8')}\nhours:\n  open: { mon-sun: "00:00-24:00" }\n  holidays: ["${today}"]\n  closed: { say: { zh: "${TEXTS.closed.zh}", en: "${TEXTS.closed.en}" }, then: hangup }\n`);
+  const reloadFrom = mark(box);
+  box.daemon.kill('SIGHUP');
+  await eventAfter(box, reloadFrom, 'config reloaded');
+  for (const [line, number, lang, voice] of [[0, ENGLISH, 'en', 'en'], [1, CHINESE, 'zh', 'cmn']] as const) {
+    const from = mark(box);
+    const since = performance.now();
+    box.emus[line]!.modem.ring(number);
+    await eventAfter(box, from, 'call.ended', (l) => l.caller === number || box.daemon.logs.some((o) => o.msg === 'call.offered' && o.callId === l.callId && o.caller === number), 30_000);
+    t.ok(await heard(box, line, TEXTS.closed[lang], voice, since), `${number}: the ${lang} closed-hours text`);
   }
 });
