@@ -145,7 +145,9 @@ export async function handOff(call: Call, speaker: Speaker, req: HandoffRequest,
   const offDigit = req.digits?.onDigit((d) => {
     if (d === '1') ticket.leaveForCallback();
   });
-  const playing = audio.run();
+  // Not awaited: it ends when `waiting` aborts, and a prompt still being synthesised must not delay
+  // the bridge (once aborted it never plays). A fault in it is logged; the hand-off goes on.
+  void audio.run().catch((err: unknown) => call.log.warn({ err }, 'waiting audio failed'));
   let r: Served;
   try {
     r = await served;
@@ -153,8 +155,6 @@ export async function handOff(call: Call, speaker: Speaker, req: HandoffRequest,
     offDigit?.();
     waiting.abort();
     signal.removeEventListener('abort', stopWaiting);
-    // Not awaited: a prompt still being synthesised must not delay the bridge; once aborted it never plays.
-    void playing.catch((err: unknown) => call.log.warn({ err }, 'waiting audio failed'));
     speaker.stop();
   }
 
