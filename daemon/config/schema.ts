@@ -236,18 +236,6 @@ const Priority = Obj({
   resume_abandoned_within: Type.Optional(Duration('A caller who hung up while queued and calls back within this time gets the old place.')),
 });
 
-const Hours = Obj({
-  open: Type.Record(
-    Days,
-    Type.Union([TimeRange, Type.Array(TimeRange)]),
-    { description: 'Day or day range → opening hours, e.g. "mon-fri": "09:00-18:00".' },
-  ),
-  holidays: Type.Optional(Type.Array(DateStr, { description: 'Whole days closed.' })),
-  closed: Type.Optional(Obj({ say: Type.String({ description: 'Played to callers outside opening hours.' }), then: Type.Optional(Type.Union([Type.Literal('voicemail'), Type.Literal('hangup'), Type.Literal('bot')], { default: 'voicemail' })) })),
-});
-
-// ---- bot -----------------------------------------------------------------------------------------
-
 /**
  * Something the bot says: one text, or zh and en versions (issue 15); the call's language (the bot's, or
  * the caller's from the customer record or the CRM lookup) picks one, the other when it is missing.
@@ -256,6 +244,18 @@ const Text = (description?: string) =>
   Type.Union([Type.String(), Type.Object({ zh: Type.Optional(Type.String()), en: Type.Optional(Type.String()) }, { additionalProperties: false, minProperties: 1 })], {
     ...(description ? { description: `${description} A text, or { zh: "...", en: "..." } for callers of either language.` } : {}),
   });
+
+const Hours = Obj({
+  open: Type.Record(
+    Days,
+    Type.Union([TimeRange, Type.Array(TimeRange)]),
+    { description: 'Day or day range → opening hours, e.g. "mon-fri": "09:00-18:00".' },
+  ),
+  holidays: Type.Optional(Type.Array(DateStr, { description: 'Whole days closed.' })),
+  closed: Type.Optional(Obj({ say: Text('Played to callers outside opening hours.'), then: Type.Optional(Type.Union([Type.Literal('voicemail'), Type.Literal('hangup'), Type.Literal('bot')], { default: 'voicemail' })) })),
+});
+
+// ---- bot -----------------------------------------------------------------------------------------
 
 /** What a menu key does: a shorthand string ("agent", "queue:billing", "repeat") or an action object. */
 /** What happens next (after a menu answer, an FAQ answer or a captured slot). */
@@ -306,7 +306,7 @@ const Bot = Obj({
   ),
   handoff: Type.Optional(
     Obj({
-      say: Type.Optional(Type.String({ description: 'Transfer announcement; the expected wait is added when known.' })),
+      say: Type.Optional(Text('Transfer announcement, said when the caller joins the queue (before the first position announcement).')),
       when: Type.Optional(
         Obj({
           phrases: Type.Optional(Type.Array(Type.String(), { description: 'Caller phrases that ask for a human, added to the built-in ones (人工, 转人工, 客服, agent, operator, human, ...).' })),
@@ -319,10 +319,10 @@ const Bot = Obj({
       default_queue: Type.Optional(Type.String()),
       tell_agent: Type.Optional(Type.Union([Type.Literal('whisper'), Type.Literal('none')], { default: 'none', description: 'whisper: a short spoken summary to the agent before connecting.' })),
       ring_timeout: Type.Optional(Duration('How long each agent rings before the next (when no queue says otherwise).', '20s')),
-      no_agent_say: Type.Optional(Type.String({ description: 'Said when nobody answers, before voicemail.' })),
+      no_agent_say: Type.Optional(Text('Said when nobody answers, before voicemail.')),
     }),
   ),
-  voicemail: Type.Optional(Obj({ say: Type.Optional(Type.String()), max_length: Type.Optional(Duration('Longest message.', '2m')) })),
+  voicemail: Type.Optional(Obj({ say: Type.Optional(Text('The voicemail prompt, before the beep.')), max_length: Type.Optional(Duration('Longest message.', '2m')) })),
   goodbye: Type.Optional(Text()),
   repeat_caller: Type.Optional(
     Obj(
