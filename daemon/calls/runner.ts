@@ -91,7 +91,7 @@ export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
   const texts = lang.startsWith('zh') ? DEFAULTS.zh : DEFAULTS.en;
   const voice = cfg.speech?.tts?.voice ?? (lang.startsWith('zh') ? 'cmn' : 'en');
   const speaker = new Speaker(leg.media, deps.prompts, voice, log);
-  const digits = new CallerDigits(leg, lineCfg?.dtmf ?? 'auto');
+  const digits = new CallerDigits(leg, lineCfg?.dtmf ?? 'auto', lineCfg?.dtmf_min_level);
   // Caller speech (VAD, ASR, emotion in the speech worker) joins the digits when speech is on.
   const speech = cfg.speech?.worker === false ? undefined : deps.speech?.open(call.id, lang);
   const input = new CallerInput(digits, speech);
