@@ -5,10 +5,12 @@
  * For each N: N callers dial the real daemon (a separate process) over SIP, press 0 (RFC 4733), and
  * are bridged to N agents; then every caller and agent leg sends G.711 at 50 packets/s for the
  * measuring window. The same N caller/agent stream pairs are then relayed by rtpengine (Debian,
- * userspace, set up over its ng protocol). This process is the load generator for both. Printed
+ * userspace, set up over its ng protocol). This process is the load generator for both, with the same
+ * loop (one 20 ms tick sends a prepared G.711 packet on every stream). Printed
  * per relay: CPU µs per relayed packet (the relay's own user+system time from /proc), delivered %,
  * the gaps between packets it sends (|gap - 20 ms| p50/p99/max, measured on arrival on loopback),
- * RSS, and the ratio daemon/rtpengine. Prints; asserts nothing.
+ * RSS at the end (at idle before the calls, and per call), and the ratio daemon/rtpengine. Prints;
+ * asserts nothing.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
@@ -25,6 +27,8 @@ import { createSipLine } from '../drivers/sip/trunk-line.js';
 import { sdpAudio, startRtpengine } from './anchors/rtpengine.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
+/** Node flags the service unit starts the daemon with (a 1 MB young generation keeps idle memory low). */
+const SERVICE_NODE_FLAGS = ['--max-semi-space-size=1'];
 const cli = resolve(here, '../daemon/cli.js');
 
 function arg(name: string, def: string): string {
@@ -187,7 +191,8 @@ logging:
   // --profile DIR: the daemon writes a V8 CPU profile there (open it in Chrome DevTools).
   const prof = arg('profile', '');
   const flags = prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : [];
-  const daemon: ChildProcess = spawn(process.execPath, [...flags, cli, 'run', '-c', join(dir, 'bench.yaml')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // The daemon runs with the node flags of systemd/frontdesk.service.
+  const daemon: ChildProcess = spawn(process.execPath, [...flags, ...SERVICE_NODE_FLAGS, cli, 'run', '-c', join(dir, 'bench.yaml')], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   daemon.stderr!.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-4000)));
   const agentLegs: SipLeg[] = [];
@@ -210,7 +215,8 @@ logging:
       await sleep(250);
     }
   }
-  await sleep(500);
+  // Idle: once V8 has given back what start-up allocated (its memory reducer runs ~8 s after a quiet start).
+  await sleep(10_000);
   const idle = await proc(daemon.pid!);
   const callerLegs: SipLeg[] = [];
   for (let i = 0; i < calls; i++) {
@@ -233,10 +239,16 @@ logging:
     l.rtp!.session.on('packet', (_p, at) => g.hit(at));
     return g;
   });
-  const frame = Buffer.from(toneSamples(1000, 20, -12).buffer);
-  const feeder = setInterval(() => {
-    for (const l of legs) while (l.media && l.media.queued < 4) l.media.write(frame);
-  }, 20);
+  // The same generator as for rtpengine: one 20 ms tick sends a ready G.711 packet on every leg's
+  // socket (sendPayload: the leg's own port adds nothing meanwhile), so both relays get the same input.
+  const src = Math.floor(Math.random() * 2 ** 32);
+  let ts = 0;
+  const feeder = (): void => {
+    ts = (ts + 160) >>> 0;
+    for (const l of legs) l.rtp?.sendPayload(PAYLOAD, ts, src);
+  };
+  for (const l of legs) l.rtp?.setPayloadFed(true);
+  mediaClock.add(feeder);
   await sleep(1000);
   const out0 = legs.reduce((n, l) => n + (l.rtp?.session.stats.packetsOut ?? 0), 0);
   for (const g of gaps) g.recording = true;
@@ -245,7 +257,7 @@ logging:
   const c1 = await proc(daemon.pid!);
   for (const g of gaps) g.recording = false;
   const out1 = legs.reduce((n, l) => n + (l.rtp?.session.stats.packetsOut ?? 0), 0);
-  clearInterval(feeder);
+  mediaClock.remove(feeder);
   const r = summarise('frontdesk', calls, c1.cpuMs - c0.cpuMs, out1 - out0, gaps, c1.rssMb, idle.rssMb);
   await Promise.all(callerLegs.map((l) => l.hangup().catch(() => undefined)));
   await sleep(500);
@@ -270,7 +282,7 @@ async function main(): Promise<void> {
   const counts = arg('calls', '50,100,200').split(',').map(Number);
   const seconds = Number(arg('seconds', '10'));
   console.log(`bridge: frontdesk daemon vs rtpengine (userspace), ${seconds} s per run, G.711 both ways, load from this process`);
-  console.log('relay       calls  CPU µs/pkt  delivered %  |gap-20ms| p50/p99/max ms  RSS MB (idle)');
+  console.log('relay       calls  CPU µs/pkt  delivered %  |gap-20ms| p50/p99/max ms  RSS MB (idle)  KB/call');
   let base = 40000;
   for (const n of counts) {
     const d = await runDaemon(n, seconds, base);
@@ -278,7 +290,7 @@ async function main(): Promise<void> {
     const e = await runRtpengine(n, seconds, base);
     base += 5000;
     for (const r of [d, e]) {
-      console.log(`${r.relay.padEnd(10)} ${String(r.calls).padStart(6)} ${f(r.cpuUsPerPacket).padStart(11)} ${f(r.delivered).padStart(12)}  ${`${f(r.gapP50)}/${f(r.gapP99)}/${f(r.gapMax)}`.padStart(25)}  ${f(r.rssMb, 0)} (${f(r.idleRssMb, 0)})`);
+      console.log(`${r.relay.padEnd(10)} ${String(r.calls).padStart(6)} ${f(r.cpuUsPerPacket).padStart(11)} ${f(r.delivered).padStart(12)}  ${`${f(r.gapP50)}/${f(r.gapP99)}/${f(r.gapMax)}`.padStart(25)}  ${`${f(r.rssMb, 0)} (${f(r.idleRssMb, 0)})`.padEnd(13)}  ${f(((r.rssMb - r.idleRssMb) * 1024) / r.calls, 0).padStart(7)}`);
     }
     console.log(`ratio      ${String(n).padStart(6)} ${`${f(d.cpuUsPerPacket / e.cpuUsPerPacket, 2)}x`.padStart(11)}`);
   }
