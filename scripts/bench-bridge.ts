@@ -1,6 +1,6 @@
 /**
  * Bridge cost against rtpengine, side by side in one run:
- *   node dist/scripts/bench-bridge.js [--calls 50,100,200] [--seconds 10] [--profile DIR]
+ *   node dist/scripts/bench-bridge.js [--calls 50,100,200] [--seconds 10] [--idle-wait 60] [--profile DIR]
  *
  * For each N: N callers dial the real daemon (a separate process) over SIP, press 0 (RFC 4733), and
  * are bridged to N agents; then every caller and agent leg sends G.711 at 50 packets/s for the
@@ -27,8 +27,8 @@ import { createSipLine } from '../drivers/sip/trunk-line.js';
 import { sdpAudio, startRtpengine } from './anchors/rtpengine.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-/** Node flags the service unit starts the daemon with (a 1 MB young generation keeps idle memory low). */
-const SERVICE_NODE_FLAGS = ['--max-semi-space-size=1'];
+/** Node flags the service unit starts the daemon with (a small young generation keeps idle memory low). */
+const SERVICE_NODE_FLAGS = (process.env.FD_NODE_FLAGS ?? '--max-semi-space-size=2').split(' ').filter(Boolean);
 const cli = resolve(here, '../daemon/cli.js');
 
 function arg(name: string, def: string): string {
@@ -215,8 +215,9 @@ logging:
       await sleep(250);
     }
   }
-  // Idle: once V8 has given back what start-up allocated (its memory reducer runs ~8 s after a quiet start).
-  await sleep(10_000);
+  // Idle: once V8 has given back what start-up allocated (its memory reducer shrinks the heap
+  // 10-45 s into a quiet start), so --idle-wait 60 by default.
+  await sleep(Number(arg('idle-wait', '60')) * 1000);
   const idle = await proc(daemon.pid!);
   const callerLegs: SipLeg[] = [];
   for (let i = 0; i < calls; i++) {
