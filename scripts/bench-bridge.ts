@@ -9,7 +9,9 @@
  * loop (one 20 ms tick sends a prepared G.711 packet on every stream). Printed
  * per relay: CPU µs per relayed packet (the relay's own user+system time from /proc), delivered %,
  * the gaps between packets it sends (|gap - 20 ms| p50/p99/max, measured on arrival on loopback),
- * RSS at the end (at idle before the calls, and per call), and the ratio daemon/rtpengine. Prints;
+ * RSS at the end (at idle before the calls, and per call), and the ratio daemon/rtpengine. A third
+ * row, direct, sends the same streams straight to each other: the gaps the harness itself shows
+ * (this process sends and receives all streams), the floor under both relays' figures. Prints;
  * asserts nothing.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -92,9 +94,11 @@ function summarise(relay: string, calls: number, cpuMs: number, sent: number, ga
 const PAYLOAD = encodeG711(Buffer.from(toneSamples(1000, 20, -12).buffer), 'PCMU');
 
 // ---------------------------------------------------------------- rtpengine
-async function runRtpengine(calls: number, seconds: number, base: number): Promise<Result> {
-  const rtpe = await startRtpengine(base, { min: base + 10, max: base + 10 + calls * 8 + 100 });
-  const idle = await proc(rtpe.proc.pid!);
+// direct: no relay, the streams go straight to each other: the harness's own timing floor.
+async function runRtpengine(calls: number, seconds: number, base: number, direct = false): Promise<Result> {
+  const rtpe = direct ? undefined : await startRtpengine(base, { min: base + 10, max: base + 10 + calls * 8 + 100 });
+  const pid = rtpe?.proc.pid ?? process.pid;
+  const idle = await proc(pid);
   interface Side { sock: dgram.Socket; port: number; to?: number; gaps: Gaps; seq: number; ts: number; ssrc: number }
   const mk = async (): Promise<Side> => {
     const sock = dgram.createSocket('udp4');
@@ -111,6 +115,12 @@ async function runRtpengine(calls: number, seconds: number, base: number): Promi
     const a = await mk();
     const b = await mk();
     const callId = `bench-${i}`;
+    if (!rtpe) {
+      a.to = b.port;
+      b.to = a.port;
+      pairs.push([a, b]);
+      continue;
+    }
     const offer = await rtpe.ng.request({ command: 'offer', 'call-id': callId, 'from-tag': `a${i}`, sdp: sdp(a.port), flags: ['symmetric'] });
     b.to = sdpAudio(String(offer.sdp)).port;
     const answer = await rtpe.ng.request({ command: 'answer', 'call-id': callId, 'from-tag': `a${i}`, 'to-tag': `b${i}`, sdp: sdp(b.port) });
@@ -134,15 +144,15 @@ async function runRtpengine(calls: number, seconds: number, base: number): Promi
   mediaClock.add(tick);
   await sleep(1000);
   for (const s of sides) s.gaps.recording = true;
-  const c0 = await proc(rtpe.proc.pid!);
+  const c0 = await proc(pid);
   await sleep(seconds * 1000);
-  const c1 = await proc(rtpe.proc.pid!);
+  const c1 = await proc(pid);
   for (const s of sides) s.gaps.recording = false;
   mediaClock.remove(tick);
-  const r = summarise('rtpengine', calls, c1.cpuMs - c0.cpuMs, sent, sides.map((s) => s.gaps), c1.rssMb, idle.rssMb);
-  for (let i = 0; i < calls; i++) await rtpe.ng.request({ command: 'delete', 'call-id': `bench-${i}`, 'from-tag': `a${i}` }).catch(() => undefined);
+  const r = summarise(rtpe ? 'rtpengine' : 'direct', calls, rtpe ? c1.cpuMs - c0.cpuMs : NaN, sent, sides.map((s) => s.gaps), rtpe ? c1.rssMb : NaN, rtpe ? idle.rssMb : NaN);
+  for (let i = 0; rtpe && i < calls; i++) await rtpe.ng.request({ command: 'delete', 'call-id': `bench-${i}`, 'from-tag': `a${i}` }).catch(() => undefined);
   for (const s of sides) s.sock.close();
-  await rtpe.stop();
+  await rtpe?.stop();
   return r;
 }
 
@@ -290,7 +300,9 @@ async function main(): Promise<void> {
     base += 5000;
     const e = await runRtpengine(n, seconds, base);
     base += 5000;
-    for (const r of [d, e]) {
+    const floor = await runRtpengine(n, seconds, base, true);
+    base += 5000;
+    for (const r of [d, e, floor]) {
       console.log(`${r.relay.padEnd(10)} ${String(r.calls).padStart(6)} ${f(r.cpuUsPerPacket).padStart(11)} ${f(r.delivered).padStart(12)}  ${`${f(r.gapP50)}/${f(r.gapP99)}/${f(r.gapMax)}`.padStart(25)}  ${`${f(r.rssMb, 0)} (${f(r.idleRssMb, 0)})`.padEnd(13)}  ${f(((r.rssMb - r.idleRssMb) * 1024) / r.calls, 0).padStart(7)}`);
     }
     console.log(`ratio      ${String(n).padStart(6)} ${`${f(d.cpuUsPerPacket / e.cpuUsPerPacket, 2)}x`.padStart(11)}`);
