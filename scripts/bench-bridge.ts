@@ -31,7 +31,8 @@ import { sdpAudio, startRtpengine } from './anchors/rtpengine.js';
 const here = dirname(fileURLToPath(import.meta.url));
 /** Node flags the service unit starts the daemon with (a small young generation keeps idle memory low). */
 const SERVICE_NODE_FLAGS = (process.env.FD_NODE_FLAGS ?? '--max-semi-space-size=2').split(' ').filter(Boolean);
-const cli = resolve(here, '../daemon/cli.js');
+// FD_DAEMON_CLI: another build's daemon/cli.js, to compare builds on the same load.
+const cli = process.env.FD_DAEMON_CLI ? resolve(process.env.FD_DAEMON_CLI) : resolve(here, '../daemon/cli.js');
 
 function arg(name: string, def: string): string {
   const i = process.argv.indexOf(`--${name}`);
