@@ -298,11 +298,10 @@ async function main(): Promise<void> {
   let base = 40000;
   for (const n of counts) {
     const d = await runDaemon(n, seconds, base);
-    base += 5000;
+    base += 4000;
     const e = await runRtpengine(n, seconds, base);
-    base += 5000;
-    const floor = await runRtpengine(n, seconds, base, true);
-    base += 5000;
+    base += 4000;
+    const floor = await runRtpengine(n, seconds, base, true); // binds ephemeral ports only
     for (const r of [d, e, floor]) {
       console.log(`${r.relay.padEnd(10)} ${String(r.calls).padStart(6)} ${f(r.cpuUsPerPacket).padStart(11)} ${f(r.delivered).padStart(12)}  ${`${f(r.gapP50)}/${f(r.gapP99)}/${f(r.gapMax)}`.padStart(25)}  ${`${f(r.rssMb, 0)} (${f(r.idleRssMb, 0)})`.padEnd(13)}  ${f(((r.rssMb - r.idleRssMb) * 1024) / r.calls, 0).padStart(7)}`);
     }

@@ -1,4 +1,4 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { encodeG711 } from '../../../drivers/audio/g711.js';
 import { tone, toneLevel } from '../../../drivers/audio/tones.js';
 import { MediaClock } from '../../../drivers/media/clock.js';
@@ -46,21 +46,24 @@ async function hear(port: RtpMediaPort, n: number): Promise<Buffer> {
   return Buffer.concat(got.slice(n / 2));
 }
 
-t.test('RTP legs with one codec: payloads pass through untouched; taps and a whisper still get PCM', async (t) => {
+/** Caller and agent phones, each talking a tone, bridged through the daemon-side ports; torn down with the test. */
+async function bridged(t: Test, agentCfg: RtpMediaConfig, agentHz: number | undefined): Promise<{ caller: Awaited<ReturnType<typeof pairOf>>; agent: Awaited<ReturnType<typeof pairOf>>; bridge: Bridge; stopCaller: () => void }> {
   const clock = new MediaClock();
   const caller = await pairOf(clock, PCMU);
-  const agent = await pairOf(clock, PCMU);
-  for (const x of [caller, agent]) {
-    x.phone.start();
-    x.ours.start();
-  }
-  const stops = [talk(caller.phone, 700), talk(agent.phone, 1200)];
+  const agent = await pairOf(clock, agentCfg);
+  for (const x of [caller, agent]) (x.phone.start(), x.ours.start());
+  const stops = [talk(caller.phone, 700), ...(agentHz ? [talk(agent.phone, agentHz)] : [])];
   const bridge = new Bridge(caller.ours, agent.ours);
   t.teardown(() => {
     for (const s of stops) s();
     bridge.close();
     for (const x of [caller, agent]) (x.phone.close(), x.ours.close());
   });
+  return { caller, agent, bridge, stopCaller: stops[0]! };
+}
+
+t.test('RTP legs with one codec: payloads pass through untouched; taps and a whisper still get PCM', async (t) => {
+  const { caller, agent, bridge } = await bridged(t, PCMU, 1200);
   t.same(bridge.modes, ['pass', 'pass'], 'both directions pass payloads');
 
   const atAgent = await hear(agent.phone, 40);
@@ -105,19 +108,9 @@ t.test('RTP legs with one codec: payloads pass through untouched; taps and a whi
 });
 
 t.test('a sender that stops (hold) leaves the far end with silence, not without RTP', async (t) => {
-  const clock = new MediaClock();
-  const caller = await pairOf(clock, PCMU);
-  const agent = await pairOf(clock, PCMU);
-  for (const x of [caller, agent]) (x.phone.start(), x.ours.start());
-  const stop = talk(caller.phone, 700);
-  const bridge = new Bridge(caller.ours, agent.ours);
-  t.teardown(() => {
-    stop();
-    bridge.close();
-    for (const x of [caller, agent]) (x.phone.close(), x.ours.close());
-  });
+  const { caller, agent, stopCaller } = await bridged(t, PCMU, undefined);
   await hear(agent.phone, 20);
-  stop();
+  stopCaller();
   caller.phone.close(); // no more packets from the caller
   const from = agent.packets.length;
   await new Promise((r) => setTimeout(r, 1000));
@@ -127,17 +120,7 @@ t.test('a sender that stops (hold) leaves the far end with silence, not without 
 });
 
 t.test('different codecs on the two legs: decoded and re-encoded, audio passes both ways', async (t) => {
-  const clock = new MediaClock();
-  const caller = await pairOf(clock, PCMU);
-  const agent = await pairOf(clock, PCMA);
-  for (const x of [caller, agent]) (x.phone.start(), x.ours.start());
-  const stops = [talk(caller.phone, 700), talk(agent.phone, 1200)];
-  const bridge = new Bridge(caller.ours, agent.ours);
-  t.teardown(() => {
-    for (const s of stops) s();
-    bridge.close();
-    for (const x of [caller, agent]) (x.phone.close(), x.ours.close());
-  });
+  const { caller, agent, bridge } = await bridged(t, PCMA, 1200);
   t.same(bridge.modes, ['pcm', 'pcm']);
   t.ok(toneLevel(await hear(agent.phone, 40), 700) > 0.1, 'the agent (A-law) hears the caller (µ-law)');
   t.ok(toneLevel(await hear(caller.phone, 40), 1200) > 0.1, 'the caller hears the agent');
