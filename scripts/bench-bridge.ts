@@ -26,7 +26,7 @@ import { toneSamples } from '../drivers/audio/tones.js';
 import { mediaClock } from '../drivers/media/clock.js';
 import type { SipLeg } from '../drivers/sip/leg.js';
 import { createSipLine } from '../drivers/sip/trunk-line.js';
-import { sdpAudio, startRtpengine } from './anchors/rtpengine.js';
+import { btext, sdpAudio, startRtpengine } from './anchors/rtpengine.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** Node flags the service unit starts the daemon with (a small young generation keeps idle memory low). */
@@ -123,9 +123,9 @@ async function runRtpengine(calls: number, seconds: number, base: number, direct
       continue;
     }
     const offer = await rtpe.ng.request({ command: 'offer', 'call-id': callId, 'from-tag': `a${i}`, sdp: sdp(a.port), flags: ['symmetric'] });
-    b.to = sdpAudio(String(offer.sdp)).port;
+    b.to = sdpAudio(btext(offer.sdp)).port;
     const answer = await rtpe.ng.request({ command: 'answer', 'call-id': callId, 'from-tag': `a${i}`, 'to-tag': `b${i}`, sdp: sdp(b.port) });
-    a.to = sdpAudio(String(answer.sdp)).port;
+    a.to = sdpAudio(btext(answer.sdp)).port;
     pairs.push([a, b]);
   }
   const sides = pairs.flat();
@@ -138,7 +138,7 @@ async function runRtpengine(calls: number, seconds: number, base: number, direct
       header.writeUInt16BE(s.seq++ & 0xffff, 2);
       header.writeUInt32BE((s.ts += 160) >>> 0, 4);
       header.writeUInt32BE(s.ssrc, 8);
-      s.sock.send([header, PAYLOAD], s.to!, '127.0.0.1');
+      s.sock.send([header, PAYLOAD], s.to, '127.0.0.1');
       if (s.gaps.recording) sent++;
     }
   };

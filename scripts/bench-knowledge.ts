@@ -36,9 +36,10 @@ const ms = (f: () => unknown, n = 1): number => {
 
 for (const n of [50, 200]) {
   const text = kbYaml(n);
-  let data;
+  let data: ReturnType<typeof parseKnowledge> | undefined;
   const check = ms(() => (data = parseKnowledge(text, 'kb.yaml', cfg)));
-  const kb = new KnowledgeBase(data!, () => cfg, () => 0, '');
+  if (!data) throw new Error('the knowledge file did not parse');
+  const kb = new KnowledgeBase(data, () => cfg, () => 0, '');
   let bot!: BotSession;
   const setup = ms(() => (bot = new BotSession(cfg.bot, { language: 'zh-CN', knowledge: kb })), 20);
   const hit = ms(() => bot.understand(`我想问一下${chars[3]}${chars[6]}${chars[9]}${chars[12]}3`), 200);

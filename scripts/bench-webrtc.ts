@@ -9,6 +9,7 @@ import wrtc from '@roamhq/wrtc';
 import { toFrames } from '../drivers/media/format.js';
 import { tone, toneLevel } from '../drivers/audio/tones.js';
 import { WebRtcPhones } from '../drivers/webrtc/phones.js';
+import { peerConnection } from '../drivers/webrtc/peer.js';
 import type { WebRtcLeg } from '../drivers/webrtc/leg.js';
 
 const calls = Number(process.argv[2] ?? 4);
@@ -22,7 +23,7 @@ async function oneCall(i: number): Promise<{ leg: WebRtcLeg; stop: () => void; h
   phones.attach(ext, { ring: (l) => (rung = l), end: () => undefined });
   const leg = await phones.dial(ext, { timeoutMs: 10_000 });
   if (rung !== leg) throw new Error('the page was not rung');
-  const pc = new wrtc.RTCPeerConnection({ iceServers: [] });
+  const pc = peerConnection(wrtc);
   const mic = new wrtc.nonstandard.RTCAudioSource();
   pc.addTrack(mic.createTrack());
   let phase = 0;
@@ -66,5 +67,8 @@ const levels = running.map((c) => toneLevel(Buffer.concat(c.heard), 600));
 console.log(`WebRTC browser-phone calls: ${calls}, ${seconds} s, 600 Hz from each browser, 1 kHz to it (both ends in this process):`);
 console.log(`  process CPU ${(share * 100).toFixed(1)}% of one core (idle ${(idleShare * 100).toFixed(1)}%): ${(((share - idleShare) / calls) * 100).toFixed(1)}% per call, both ends`);
 console.log(`  audio reached the box in every call: ${levels.every((l) => l > 0.05) ? 'yes' : 'NO'} (600 Hz levels ${levels.map((l) => l.toFixed(2)).join(', ')})`);
-for (const c of running) (c.stop(), void c.leg.hangup());
+for (const c of running) {
+  c.stop();
+  void c.leg.hangup(); // not awaited: the process exits below either way
+}
 setTimeout(() => process.exit(0), 300);

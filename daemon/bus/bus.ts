@@ -17,8 +17,8 @@ export class Bus {
 
   emit<K extends EventName>(type: K, data: DomainEvents[K], at: Date = new Date()): Envelope<K> {
     const event: Envelope<K> = { type, at: at.toISOString(), id: randomUUID(), data };
-    for (const l of this.byType.get(type) ?? []) this.deliver(l as Listener<K>, event);
-    for (const l of this.all) this.deliver(l as Listener<K>, event);
+    for (const l of this.byType.get(type) ?? []) this.deliver(l, event);
+    for (const l of this.all) this.deliver(l, event);
     return event;
   }
 
@@ -61,7 +61,7 @@ export class Bus {
   private deliver<K extends EventName>(listener: Listener<K>, event: Envelope<K>): void {
     try {
       const r = listener(event);
-      if (r && typeof (r as Promise<void>).catch === 'function') (r as Promise<void>).catch((err) => this.onError(err, event));
+      if (r && typeof r.catch === 'function') r.catch((err) => this.onError(err, event));
     } catch (err) {
       this.onError(err, event);
     }

@@ -89,7 +89,9 @@ export class Campaigns {
           if (!next) break;
           this.dialling.add(lineId);
           await this.o.db.run("UPDATE campaign_contacts SET state = 'dialling', attempts = attempts + 1, last_line = ?, last_at = ? WHERE campaign = ? AND number = ?", [lineId, new Date().toISOString(), c.id, next.number]);
-          void this.call(c, next, lineId).finally(() => this.dialling.delete(lineId));
+          void this.call(c, next, lineId) // runs beside the next contacts; a failure is logged here
+            .catch((err: unknown) => this.o.log.error({ err, campaign: c.id, number: next.number }, 'campaign: contact result not recorded'))
+            .finally(() => this.dialling.delete(lineId));
         }
       }
     } catch (err) {

@@ -22,6 +22,19 @@ interface LogLine {
   msg: string;
   level: number;
   time: number;
+  /** Fields of the log lines the story tells (see describe). */
+  callId?: string;
+  lineId?: string;
+  caller?: string;
+  phase?: string;
+  detail?: { queue?: string; agent?: string };
+  input?: { kind: string; value: string };
+  say?: string;
+  reason?: string;
+  extension?: string;
+  result?: string;
+  outcome?: string;
+  hungUpBy?: string;
   [k: string]: unknown;
 }
 
@@ -35,7 +48,7 @@ interface LogLine {
  */
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { json: { type: 'boolean', default: false }, keep: { type: 'boolean', default: false } } });
-  const json = values.json!;
+  const json = values.json;
   const out = (s: string): void => void (json ? process.stderr : process.stdout).write(`${s}\n`);
   const dir = await mkdtemp(join(tmpdir(), 'frontdesk-demo-'));
   const sipPort = await freeUdpTcpPort();
@@ -65,8 +78,8 @@ export async function run(argv: string[]): Promise<number> {
     const logs: LogLine[] = [];
     let waiters: { test: (l: LogLine) => boolean; resolve: (l: LogLine) => void }[] = [];
     let stderr = '';
-    daemon.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
-    createInterface({ input: daemon.stdout! }).on('line', (line) => {
+    daemon.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    createInterface({ input: daemon.stdout }).on('line', (line) => {
       let l: LogLine;
       try {
         l = JSON.parse(line) as LogLine;
@@ -155,7 +168,7 @@ export async function run(argv: string[]): Promise<number> {
     if (json) process.stdout.write(`${JSON.stringify({ ok: false, error: (err as Error).message }, null, 2)}\n`);
     return 1;
   } finally {
-    for (const c of cleanups.reverse()) await Promise.resolve(c()).catch(() => undefined);
+    for (const c of cleanups.reverse()) await Promise.resolve(c()).catch(() => undefined); // cleanup: run every step even if one fails
     if (!values.keep) await rm(dir, { recursive: true, force: true });
   }
 }
@@ -166,9 +179,9 @@ function describe(l: LogLine): string | undefined {
     case 'call.offered':
       return `call ${l.callId}: offered on ${l.lineId} from ${l.caller ?? 'unknown'}`;
     case 'call.phase':
-      return `call ${l.callId}: ${l.phase === 'bot' ? 'answered by the bot' : l.phase === 'queued' ? `handed off (queue ${(l.detail as { queue?: string })?.queue ?? '-'})` : l.phase === 'ringing-agent' ? `ringing agent ${(l.detail as { agent?: string })?.agent}` : l.phase === 'connected' ? `connected to agent ${(l.detail as { agent?: string })?.agent}` : l.phase}`;
+      return `call ${l.callId}: ${l.phase === 'bot' ? 'answered by the bot' : l.phase === 'queued' ? `handed off (queue ${l.detail?.queue ?? '-'})` : l.phase === 'ringing-agent' ? `ringing agent ${l.detail?.agent}` : l.phase === 'connected' ? `connected to agent ${l.detail?.agent}` : l.phase}`;
     case 'bot.turn':
-      return `bot heard ${(l.input as { kind: string; value: string }).kind} "${(l.input as { value: string }).value}"${l.say ? ` and says: ${String(l.say)}` : ''}`;
+      return `bot heard ${l.input?.kind ?? '?'} "${l.input?.value ?? ''}"${l.say ? ` and says: ${l.say}` : ''}`;
     case 'handoff.requested':
       return `bot hands off (${l.reason})`;
     case 'call.agent':

@@ -123,12 +123,16 @@ function apply(snap: Snapshot, topic: string, text: string): void {
   }
   const kind = parts[3];
   if (kind === 'status' && json) box.status = json;
-  else if (kind === 'lines' && parts[4]) json ? (box.lines[parts[4]] = json) : delete box.lines[parts[4]];
-  else if (kind === 'agents' && parts[4]) json ? (box.agents[parts[4]] = json) : delete box.agents[parts[4]];
-  else if (kind === 'metrics' && json) box.metrics = json;
+  else if (kind === 'lines' && parts[4]) {
+    if (json) box.lines[parts[4]] = json;
+    else delete box.lines[parts[4]];
+  } else if (kind === 'agents' && parts[4]) {
+    if (json) box.agents[parts[4]] = json;
+    else delete box.agents[parts[4]];
+  } else if (kind === 'metrics' && json) box.metrics = json;
   else if ((kind === 'events' || kind === 'alarms') && json) {
     // Reports may arrive twice (at-least-once); keep one per id.
-    if (snap.events.some((e) => e.id === json!.id)) return;
+    if (snap.events.some((e) => e.id === json.id)) return;
     snap.events.push({ box: key, ...json });
     if (snap.events.length > 200) snap.events.splice(0, snap.events.length - 200);
   }
@@ -141,6 +145,8 @@ const dur = (s: unknown): string => {
   const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60);
   return h ? `${h}h${String(m).padStart(2, '0')}m` : `${m}m${String(s % 60).padStart(2, '0')}s`;
 };
+/** A reported value as text (JSON for anything but a string or number). */
+const str = (x: unknown, dflt = '-'): string => (x === undefined || x === null ? dflt : typeof x === 'string' ? x : typeof x === 'number' ? String(x) : JSON.stringify(x));
 const time = (iso: unknown): string => (typeof iso === 'string' ? new Date(iso).toLocaleTimeString('en-GB') : '-');
 
 function table(rows: string[][], indent = ''): string {
@@ -158,12 +164,12 @@ function render(snap: Snapshot, url: string, live: boolean): string {
     const alarms = Array.isArray(s.alarms) ? (s.alarms as { code: string; source: string }[]).map((a) => (a.source ? `${a.code}:${a.source}` : a.code)).join(' ') : '';
     out += table([
       ['BOX', 'STATE', 'UP', 'VERSION', 'CALLS', 'OUTBOX', 'ALARMS'],
-      [k, String(s.state ?? '?'), s.state === 'online' ? dur(s.uptimeS) : '-', String(s.version ?? '-'), String(s.activeCalls ?? '-'), String((s.outbox as { pending?: number } | undefined)?.pending ?? '-'), alarms || '-'],
+      [k, str(s.state, '?'), s.state === 'online' ? dur(s.uptimeS) : '-', str(s.version, '-'), str(s.activeCalls, '-'), String((s.outbox as { pending?: number } | undefined)?.pending ?? '-'), alarms || '-'],
     ]);
     const lines = Object.values(b.lines);
-    if (lines.length) out += table([['LINE', 'KIND', 'STATE', 'SIGNAL', 'SIM', 'IN-CALL'], ...lines.map((l) => [String(l.lineId), String(l.kind), String(l.state), l.signalDbm !== undefined ? `${String(l.signalDbm)} dBm` : '-', String(l.sim ?? '-'), l.inCall ? 'yes' : 'no'])], '  ');
+    if (lines.length) out += table([['LINE', 'KIND', 'STATE', 'SIGNAL', 'SIM', 'IN-CALL'], ...lines.map((l) => [str(l.lineId), str(l.kind), str(l.state), l.signalDbm !== undefined ? `${str(l.signalDbm)} dBm` : '-', str(l.sim, '-'), l.inCall ? 'yes' : 'no'])], '  ');
     const agents = Object.values(b.agents);
-    if (agents.length) out += table([['AGENT', 'NAME', 'STATE', 'SINCE'], ...agents.map((a) => [String(a.extension), String(a.name ?? '-'), String(a.state), time(a.since)])], '  ');
+    if (agents.length) out += table([['AGENT', 'NAME', 'STATE', 'SINCE'], ...agents.map((a) => [str(a.extension), str(a.name, '-'), str(a.state), time(a.since)])], '  ');
     const today = (b.metrics?.windows as Record<string, Record<string, unknown>> | undefined)?.today;
     if (today) out += `  today: offered ${String(today.offered)}  contained ${pct(today.containmentRate)}  transferred ${pct(today.transferRate)}  SL ${pct(today.serviceLevel)}  ASA ${secs(today.asa)}  AHT ${secs(today.aht)}  abandoned ${pct(today.abandonRate)}  CSAT ${pct(today.csat)}  FCR ${pct(today.fcr)}  occupancy ${pct(today.occupancy)}\n`;
     out += '\n';

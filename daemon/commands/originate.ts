@@ -56,6 +56,6 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(`${text}\n`);
     return (JSON.parse(text) as { ok: boolean }).ok ? 0 : 1;
   } finally {
-    await client.endAsync(true).catch(() => undefined);
+    await client.endAsync(true).catch(() => undefined); // the answer is printed; the CLI exits either way
   }
 }

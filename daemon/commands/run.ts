@@ -29,7 +29,7 @@ export async function run(argv: string[]): Promise<number> {
     await app.start();
   } catch (err) {
     log.fatal({ err }, 'could not start');
-    await app.stop(0).catch(() => undefined);
+    await app.stop(0).catch(() => undefined); // the start failure is logged above and is the exit status
     return 1;
   }
   return runUnderSupervisor(app, log);

@@ -118,7 +118,7 @@ export async function loadConfigFileOffThread(file: string, env: NodeJS.ProcessE
       if (m.loaded) resolve(m.loaded);
       else if (m.issues) reject(new ConfigError(m.issues, m.more ?? 0));
       else reject(new Error(m.failure ?? 'config loader failed'));
-      void worker.terminate();
+      void worker.terminate(); // the answer is in; the worker's exit code tells nothing more
     });
     worker.once('error', (err) => {
       if (!settled) reject(err);
@@ -294,7 +294,7 @@ function pathOf(ancestors: readonly unknown[], node: unknown, key: number | 'key
   for (let i = 0; i < chain.length - 1; i++) {
     const parent = chain[i];
     const child = chain[i + 1];
-    if (isSeq(parent)) path.push(i === chain.length - 2 && typeof key === 'number' ? key : parent.items.indexOf(child as never));
+    if (isSeq(parent)) path.push(i === chain.length - 2 && typeof key === 'number' ? key : parent.items.indexOf(child));
     else if (isMap(parent)) {
       // child is a Pair; the next element is its value
       const pair = child as { key?: unknown };
@@ -402,9 +402,10 @@ export function simplify(errors: ErrorObject[]): Located[] {
         }
         const allowed = Object.keys((e.parentSchema as { properties?: object } | undefined)?.properties ?? {}).filter((k) => k !== '$schema');
         const guess = suggest(key, allowed);
+        const moved = MOVED_KEYS[[...path, key].join('.')];
         path.push(key);
         onKey = true;
-        message = `unknown key "${key}"${guess ? `; did you mean "${guess}"?` : ''}${allowed.length && allowed.length <= 16 ? ` (expected one of: ${allowed.join(', ')})` : ''}`;
+        message = moved ? `"${key}" has moved: ${moved}` : `unknown key "${key}"${guess ? `; did you mean "${guess}"?` : ''}${allowed.length && allowed.length <= 16 ? ` (expected one of: ${allowed.join(', ')})` : ''}`;
         break;
       }
       case 'required':
@@ -506,6 +507,11 @@ function dropSummaries(out: Located[]): Located[] {
 }
 
 /** What the key patterns of the schema's maps mean, in words. */
+/** Keys an earlier release accepted, and where they live now (said instead of "unknown key"). */
+const MOVED_KEYS: Record<string, string> = {
+  'sms.survey.low_score': 'set bot.survey.low_score ({ at_most, then: callback | alarm }); it now applies to keyed and SMS scores alike',
+};
+
 const KEY_FORMS: Record<string, string> = {
   '^[0-9*#]$': 'one DTMF key: 0-9, * or #',
   '^[A-Za-z0-9_-]+$': 'letters, digits, _ and -',
@@ -523,7 +529,8 @@ function describe(v: unknown): string {
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'object') return 'a mapping';
   if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
-  return `${typeof v} ${String(v)}`;
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return `${typeof v} ${v}`;
+  return typeof v;
 }
 
 function sortIssues(issues: ConfigIssue[]): ConfigIssue[] {

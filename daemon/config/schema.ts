@@ -1,4 +1,4 @@
-import { Type, type Static, type TSchema, type TObject, type TProperties, type TLiteral, type TUnion, type SchemaOptions } from '@sinclair/typebox';
+import { Type, type Static, type TObject, type TProperties, type TLiteral, type TUnion, type SchemaOptions } from '@sinclair/typebox';
 
 /**
  * The one YAML file an installer writes, as a JSON Schema. The TypeScript type of the config is
@@ -15,7 +15,7 @@ const Obj = <P extends TProperties>(props: P, description?: string): TObject<P> 
 
 /** One of a fixed list of words, typed as that list. */
 function OneOf<const T extends readonly string[]>(values: T, opts: SchemaOptions = {}): TUnion<TLiteral<T[number]>[]> {
-  return Type.Union(values.map((v) => Type.Literal(v)), opts) as TUnion<TLiteral<T[number]>[]>;
+  return Type.Union(values.map((v) => Type.Literal(v)), opts);
 }
 
 export const DURATION_RE = '^[0-9]+(\\.[0-9]+)?(ms|s|m|h|d|w|y)$';
@@ -252,6 +252,15 @@ const Hours = Obj({
 
 // ---- bot -----------------------------------------------------------------------------------------
 
+/**
+ * Something the bot says: one text, or zh and en versions (issue 15); the call's language (the bot's, or
+ * the caller's from the customer record or the CRM lookup) picks one, the other when it is missing.
+ */
+const Text = (description?: string) =>
+  Type.Union([Type.String(), Type.Object({ zh: Type.Optional(Type.String()), en: Type.Optional(Type.String()) }, { additionalProperties: false, minProperties: 1 })], {
+    ...(description ? { description: `${description} A text, or { zh: "...", en: "..." } for callers of either language.` } : {}),
+  });
+
 /** What a menu key does: a shorthand string ("agent", "queue:billing", "repeat") or an action object. */
 /** What happens next (after a menu answer, an FAQ answer or a captured slot). */
 const Then = Type.String({ pattern: '^(agent|repeat|back|hangup|voicemail|menu|queue:[A-Za-z0-9_-]+|collect:[A-Za-z0-9_-]+)$', description: 'What happens next: "menu" (default: menu_prompt, then the next key), "agent", "queue:<id>", "collect:<slot>", "repeat", "back", "voicemail", "hangup".' });
@@ -260,30 +269,42 @@ const MenuAction = Type.Recursive((Self) =>
   Type.Union([
     Type.String({ pattern: '^(agent|repeat|back|hangup|voicemail|faq|queue:[A-Za-z0-9_-]+|collect:[A-Za-z0-9_-]+)$', description: '"agent", "repeat", "back", "hangup", "voicemail", "faq" (the common-questions menu of the knowledge base), "queue:<id>" or "collect:<slot>".' }),
     Obj({
-      say: Type.Optional(Type.String({ description: 'Spoken when the key is pressed.' })),
+      say: Type.Optional(Text('Spoken when the key is pressed.')),
       prompt: Type.Optional(PromptId('Id of a recorded prompt (prompts_dir/<id>.<voice>.wav or <id>.wav) to play instead of say; without say it must exist.')),
+      label: Type.Optional(Text('What this option is, offered after the menu\'s own text: "营业时间" is said "营业时间请按2。", "opening hours" "For opening hours, press 2." (in key order, or the caller\'s favourite first with personalise).')),
+      label_prompt: Type.Optional(PromptId('Id of a recorded prompt that says this option\'s whole offer ("for opening hours, press 2"), played instead of the label; without label it must exist.')),
       then: Type.Optional(Then),
       queue: Type.Optional(Type.String({ description: 'Hand off to this queue.' })),
-      menu: Type.Optional(Obj({ say: Type.String(), keys: Type.Record(Type.String({ pattern: '^[0-9*#]$' }), Self, { additionalProperties: false }) }, 'A sub-menu.')),
+      menu: Type.Optional(
+        Obj(
+          {
+            say: Text(),
+            keys: Type.Record(Type.String({ pattern: '^[0-9*#]$' }), Self, { additionalProperties: false }),
+            personalise: Type.Optional(Type.Boolean({ default: false, description: 'Offer a known caller\'s most-chosen option of this menu first (needs labels).' })),
+          },
+          'A sub-menu.',
+        ),
+      ),
     }),
   ]),
 );
 
 const Bot = Obj({
-  greeting: Type.String({ description: 'Played when the bot answers.' }),
-  vip_greeting: Type.Optional(Type.String({ description: 'Said to VIP callers (priority.vip_numbers) instead of the greeting, before they go straight to the queue; absent: no greeting at all.' })),
+  greeting: Text('Played when the bot answers (then the menu\'s labelled options).'),
+  vip_greeting: Type.Optional(Text('Said to VIP callers (priority.vip_numbers) instead of the greeting, before they go straight to the queue; absent: no greeting at all.')),
   language: Type.Optional(Language),
   menu: Type.Optional(Type.Record(Type.String({ pattern: '^[0-9*#]$' }), MenuAction, { additionalProperties: false, description: 'DTMF key (0-9, *, #) → action. An action is a word: "agent" (a person, default queue), "queue:<id>", "collect:<slot>" (ask for a bot.collect slot), "repeat" (say this menu again), "back" (previous menu), "voicemail", "hangup"; or a mapping: { say: "text", prompt: <recording id>, then: <word as before, or "menu" (default: menu_prompt, then the next key)>, queue: <id>, menu: { say: "text", keys: { <key>: <action> } } } for an answer, a hand-off or a sub-menu. "0" goes to a person unless given another action.' })),
-  menu_prompt: Type.Optional(Type.String({ description: 'Said after an answer, to invite the next choice.' })),
-  no_input: Type.Optional(Obj({ timeout: Type.Optional(Duration('Silence before the bot repeats itself.', '8s')), repeats: Type.Optional(Type.Integer({ minimum: 0, maximum: 5, default: 2 })), say: Type.Optional(Type.String()) })),
-  no_match_say: Type.Optional(Type.String({ description: 'Said when input is not understood.' })),
-  faq: Type.Optional(Type.Array(Obj({ ask: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'Phrases that mean this question.' }), say: Type.String(), then: Type.Optional(Then) }))),
+  menu_prompt: Type.Optional(Text('Said after an answer, to invite the next choice.')),
+  menu_personalise: Type.Optional(Type.Boolean({ default: false, description: 'Offer a known caller\'s most-chosen option of bot.menu first (from their earlier calls\' menu paths; needs labels); keys stay the same.' })),
+  no_input: Type.Optional(Obj({ timeout: Type.Optional(Duration('Silence before the bot repeats itself.', '8s')), repeats: Type.Optional(Type.Integer({ minimum: 0, maximum: 5, default: 2 })), say: Type.Optional(Text()) })),
+  no_match_say: Type.Optional(Text('Said when input is not understood.')),
+  faq: Type.Optional(Type.Array(Obj({ ask: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'Phrases that mean this question.' }), say: Text(), then: Type.Optional(Then) }))),
   synonyms: Type.Optional(Type.Record(Type.String({ minLength: 1 }), Type.Array(Type.String({ minLength: 1 })), { description: 'Word → words that mean the same for speech understanding, e.g. 修改: [更改, 改一下]. Added to built-in zh/en synonyms.' })),
-  intents: Type.Optional(Type.Array(Obj({ id: Id('Intent id.'), phrases: Type.Array(Type.String(), { minItems: 1 }), queue: Type.Optional(Type.String()), say: Type.Optional(Type.String()) }), { description: 'Spoken intents that route to a queue.' })),
+  intents: Type.Optional(Type.Array(Obj({ id: Id('Intent id.'), phrases: Type.Array(Type.String(), { minItems: 1 }), queue: Type.Optional(Type.String()), say: Type.Optional(Text()) }), { description: 'Spoken intents that route to a queue.' })),
   collect: Type.Optional(
     Type.Record(
       Type.String({ pattern: '^[A-Za-z0-9_-]+$' }),
-      Obj({ say: Type.String(), kind: Type.Union([Type.Literal('digits'), Type.Literal('speech')]), length: Type.Optional(Type.Integer({ minimum: 1, maximum: 32 })), min_length: Type.Optional(Type.Integer({ minimum: 1, maximum: 32 })), max_length: Type.Optional(Type.Integer({ minimum: 1, maximum: 32 })), then: Type.Optional(Then) }),
+      Obj({ say: Text(), kind: Type.Union([Type.Literal('digits'), Type.Literal('speech')]), length: Type.Optional(Type.Integer({ minimum: 1, maximum: 32 })), min_length: Type.Optional(Type.Integer({ minimum: 1, maximum: 32 })), max_length: Type.Optional(Type.Integer({ minimum: 1, maximum: 32 })), then: Type.Optional(Then) }),
       { additionalProperties: false, description: 'Details the bot can capture: slot → how to ask.' },
     ),
   ),
@@ -306,12 +327,12 @@ const Bot = Obj({
     }),
   ),
   voicemail: Type.Optional(Obj({ say: Type.Optional(Type.String()), max_length: Type.Optional(Duration('Longest message.', '2m')) })),
-  goodbye: Type.Optional(Type.String()),
+  goodbye: Type.Optional(Text()),
   repeat_caller: Type.Optional(
     Obj(
       {
         within: Duration('A caller who was queued for a person this recently is asked first whether they call about the same thing.'),
-        say: Type.String({ description: 'The question; {topic} is the queue\'s topic, e.g. "您是要继续咨询{topic}吗?是请按1,其他业务请按2。" 1 goes to that queue; any other key is the menu as usual.' }),
+        say: Text('The question; {topic} is the queue\'s topic, e.g. "您是要继续咨询{topic}吗?是请按1,其他业务请按2。" 1 goes to that queue; any other key is the menu as usual.'),
         topics: Type.Optional(Type.Record(Type.String({ pattern: '^[A-Za-z0-9_-]+$' }), Type.String({ minLength: 1 }), { description: 'Queue id → how to say it ("billing": "账单"); default: the queue id.' })),
       },
       'Repeat callers: "are you calling about … again?" before the menu.',
@@ -323,16 +344,16 @@ const Bot = Obj({
         say: Type.String({ description: 'The survey question; ask for a key from 1 (bad) to 5 (good).' }),
         after_agent: Type.Optional(Type.Boolean({ default: true, description: 'Ask callers who stay on the line after the agent hung up.' })),
         after_bot: Type.Optional(Type.Boolean({ default: false, description: 'Ask callers whose call the bot resolved, before it hangs up.' })),
-        sms: Type.Optional(Type.Boolean({ default: false, description: 'Also ask by SMS after the call (text and follow-up in sms.survey); with after_agent: false only by SMS.' })),
+        sms: Type.Optional(Type.Boolean({ default: false, description: 'Also ask by SMS after the call (the text in sms.survey; a low reply gets low_score\'s follow-up); with after_agent: false only by SMS.' })),
         timeout: Type.Optional(Duration('Wait this long for the key.', '8s')),
         thanks: Type.Optional(Type.String({ description: 'Said after a score (default: a short thank-you).' })),
         low_score: Type.Optional(
           Obj(
             {
               at_most: Type.Optional(Type.Integer({ minimum: 1, maximum: 4, default: 2, description: 'Scores up to this count as low.' })),
-              then: OneOf(['callback', 'alarm'] as const, { description: 'callback: a callback task to the caller in the queue they were in (or the default queue); alarm: the supervisor alarm low-survey-score.' }),
+              then: OneOf(['callback', 'alarm'] as const, { description: 'callback: a callback task to the caller in the queue they were in (or the default queue); alarm: the supervisor alarm low-survey-score for that call (source: the call id) until the survey-followed-up command clears it.' }),
             },
-            'What a low score triggers.',
+            'What a low score triggers, keyed after the call or replied by SMS (bot.survey.sms).',
           ),
         ),
       },
@@ -464,7 +485,6 @@ const SmsSection = Obj(
         {
           text: Type.Optional(Type.String({ minLength: 1, description: 'The question, sent after the call when bot.survey.sms is true.' })),
           window: Type.Optional(Duration('A reply counts for the call when it comes within this time.', '24h')),
-          low_score: Type.Optional(Obj({ below: Type.Optional(Type.Integer({ minimum: 2, maximum: 5, default: 3, description: 'Scores below this trigger the follow-up.' })), then: OneOf(['alarm'] as const, { description: 'alarm: a supervisor alarm (sms-survey-low-score, source: the call id).' }) })),
         },
         'The SMS survey (bot.survey.sms): a 1-5 question after the call; the reply is matched to the call and counts in CSAT.',
       ),
@@ -475,7 +495,7 @@ const SmsSection = Obj(
 
 const Tickets = Obj(
   {
-    when_captured: Type.Array(Type.String({ pattern: '^[A-Za-z0-9_-]+$' }), { minItems: 1, description: 'Bot slots: once the bot has captured all of these in a call, a ticket is opened with them.' }),
+    when_captured: Type.Optional(Type.Array(Type.String({ pattern: '^[A-Za-z0-9_-]+$' }), { minItems: 1, description: 'Bot slots: once the bot has captured all of these in a call, a ticket is opened with them (knowledge entries with then: ticket open one too).' })),
     say: Type.Optional(Type.String({ description: 'Said to the caller when the ticket is opened; {ticket} is the number, spoken digit by digit.' })),
     sms: Type.Optional(TemplateId),
     subject: Type.Optional(Type.String({ description: 'Subject of bot tickets; {slot} placeholders allowed.' })),
@@ -517,10 +537,10 @@ const CrmLookup = Obj(
     url: Type.String({ pattern: '^https://', description: 'POST {"number": "..."} (signed like the webhook); the answer {"vip", "agent", "language", "name"} (all optional; 404: unknown).' }),
     secret: Type.String({ minLength: 16, description: 'HMAC-SHA256 key for X-Frontdesk-Signature; use ${VAR}.' }),
     ca: Type.Optional(Type.String({ description: 'CA certificate (PEM) of a private CRM certificate.' })),
-    timeout: Type.Optional(Duration('Give up and use the local record after this long.', '800ms')),
+    timeout: Type.Optional(Duration('Give up and answer with the local record after this long.', '800ms')),
     cache: Type.Optional(Duration('Keep an answer (or a failure) this long.', '10m')),
   },
-  'Ask an external CRM about a caller when the router needs to know them: VIP raises priority, its agent is offered first (sticky_agent), name and language are kept in the customer record.',
+  'Ask an external CRM about a caller before the call is answered (the caller hears ringing for at most timeout): its language picks the greeting\'s version (bot texts given as { zh, en }), VIP skips the greeting as for priority.vip_numbers; at handoff (from the cache) VIP raises priority and its agent is offered first (sticky_agent); name, language and VIP are kept in the customer record. A failure or timeout: the call goes on with the local record and the alarm crm-lookup-failing is raised until the CRM answers again.',
 );
 
 // ---- the whole file ------------------------------------------------------------------------------
@@ -576,5 +596,5 @@ export type QualityRuleConfig = Static<typeof QualityRule>;
 
 /** The schema as a plain JSON document (what `frontdesk schema` prints). */
 export function jsonSchema(): Record<string, unknown> {
-  return JSON.parse(JSON.stringify(ConfigSchema as TSchema)) as Record<string, unknown>;
+  return JSON.parse(JSON.stringify(ConfigSchema)) as Record<string, unknown>;
 }

@@ -36,11 +36,26 @@ export function historyRoutes(app: FastifyInstance, d: { db: Db; config: () => C
     const q = req.query;
     const where: string[] = [];
     const args: string[] = [];
-    if (q.number) (where.push('caller LIKE ?'), args.push(`%${q.number.replace(/[%_]/g, '')}%`));
-    if (q.from && /^\d{4}-\d{2}-\d{2}$/.test(q.from)) (where.push('offered_at >= ?'), args.push(new Date(`${q.from}T00:00:00`).toISOString()));
-    if (q.to && /^\d{4}-\d{2}-\d{2}$/.test(q.to)) (where.push('offered_at < ?'), args.push(new Date(new Date(`${q.to}T00:00:00`).getTime() + 86_400_000).toISOString()));
-    if (q.outcome) (where.push('outcome = ?'), args.push(q.outcome));
-    if (q.agent) (where.push('agent_ext = ?'), args.push(q.agent));
+    if (q.number) {
+      where.push('caller LIKE ?');
+      args.push(`%${q.number.replace(/[%_]/g, '')}%`);
+    }
+    if (q.from && /^\d{4}-\d{2}-\d{2}$/.test(q.from)) {
+      where.push('offered_at >= ?');
+      args.push(new Date(`${q.from}T00:00:00`).toISOString());
+    }
+    if (q.to && /^\d{4}-\d{2}-\d{2}$/.test(q.to)) {
+      where.push('offered_at < ?');
+      args.push(new Date(new Date(`${q.to}T00:00:00`).getTime() + 86_400_000).toISOString());
+    }
+    if (q.outcome) {
+      where.push('outcome = ?');
+      args.push(q.outcome);
+    }
+    if (q.agent) {
+      where.push('agent_ext = ?');
+      args.push(q.agent);
+    }
     const calls = await d.db.all(
       `SELECT id, line_id, caller, offered_at, ended_at, outcome, agent_ext, queue_id, intent, recording_path IS NOT NULL AS recorded FROM calls ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY offered_at DESC LIMIT 200`,
       args,

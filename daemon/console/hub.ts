@@ -42,7 +42,7 @@ export class LiveHub {
     if (c.ext) {
       c.send('me', this.me(c.ext));
       const call = this.state.callOf(c.ext);
-      if (call) void this.pop(call, [c]);
+      if (call) void this.pop(call, [c]); // pop catches a failed history read
     } else c.send('wall', this.wall());
   }
 
@@ -52,7 +52,11 @@ export class LiveHub {
 
   /** Close the streams of a session that ended (logout, expiry, user removed). */
   closeSession(id: string): void {
-    for (const c of [...this.clients]) if (c.session.id === id) (this.clients.delete(c), c.close());
+    for (const c of [...this.clients]) {
+      if (c.session.id !== id) continue;
+      this.clients.delete(c);
+      c.close();
+    }
   }
 
   get size(): number {
@@ -75,7 +79,7 @@ export class LiveHub {
     }
     if (ev.type === 'call.agent' && call) {
       const d = ev.data as Envelope<'call.agent'>['data'];
-      if (d.result === 'ringing') void this.pop(call, [...this.clients].filter((c) => c.ext === d.extension));
+      if (d.result === 'ringing') void this.pop(call, [...this.clients].filter((c) => c.ext === d.extension)); // pop catches a failed history read
     }
     if (STATS_EVENTS.has(ev.type)) this.scheduleStats();
   }
@@ -134,7 +138,7 @@ export class LiveHub {
     if (this.statsTimer) return;
     this.statsTimer = setTimeout(() => {
       this.statsTimer = undefined;
-      void this.refreshStats().then(() => {
+      void this.refreshStats().then(() => { // refreshStats catches and keeps the last figures
         let wall: unknown;
         for (const c of this.clients) if (!c.ext) c.send('wall', (wall ??= this.wall()));
       });

@@ -86,7 +86,7 @@ export async function buildServer(d: ServerDeps): Promise<FastifyInstance> {
   const page = async (reply: FastifyReply, name: string): Promise<FastifyReply> => reply.type('text/html; charset=utf-8').send(await readFile(`${PUBLIC}${name}.html`));
   const needLogin = (req: FastifyRequest, reply: FastifyReply): Session | undefined => {
     if (req.session) return req.session;
-    void reply.redirect(`/login?next=${encodeURIComponent(req.url)}`);
+    void reply.redirect(`/login?next=${encodeURIComponent(req.url)}`); // fastify's reply is thenable; sending needs no await
     return undefined;
   };
   const forbidden = (reply: FastifyReply): FastifyReply => reply.code(403).type('text/plain; charset=utf-8').send('Forbidden: your role may not open this page.');
@@ -140,7 +140,7 @@ export async function buildServer(d: ServerDeps): Promise<FastifyInstance> {
     const { hash: _h, ...u } = user;
     const s = d.sessions.create(u);
     await audit(d.db, { user: u, ip: req.ip, action: 'login' });
-    void reply.setCookie(COOKIE, s.id, { httpOnly: true, sameSite: 'strict', secure, path: '/' });
+    void reply.setCookie(COOKIE, s.id, { httpOnly: true, sameSite: 'strict', secure, path: '/' }); // sets a header; the reply is sent by the return below
     return { ok: true, home: home(u) };
   });
 
@@ -148,7 +148,7 @@ export async function buildServer(d: ServerDeps): Promise<FastifyInstance> {
     const s = req.session!;
     d.sessions.drop(s.id);
     await audit(d.db, { user: s.user, ip: req.ip, action: 'logout' });
-    void reply.clearCookie(COOKIE, { path: '/' });
+    void reply.clearCookie(COOKIE, { path: '/' }); // sets a header; the reply is sent by the return below
     return { ok: true };
   });
 
@@ -163,6 +163,7 @@ export async function buildServer(d: ServerDeps): Promise<FastifyInstance> {
       node: cfg.node,
       agents: (cfg.agents ?? []).map((a) => ({ extension: a.extension, name: a.name })),
       queues: (cfg.queues ?? []).map((q) => q.id),
+      knowledge: Boolean(cfg.knowledge),
     };
   });
 

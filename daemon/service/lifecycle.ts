@@ -47,7 +47,7 @@ export async function runUnderSupervisor(app: App, log: Logger, env: NodeJS.Proc
   process.off('SIGHUP', onHup);
   if (wdTimer) clearInterval(wdTimer);
   clearInterval(statusTimer);
-  await reloading.catch(() => undefined);
+  await reloading.catch(() => undefined); // a reload reports its own failure; stop only waits for it to end
   // A second signal while draining means "now".
   const hurry = (): void => {
     log.warn('second signal: stopping now');

@@ -233,6 +233,6 @@ export class WavWriter {
     const at = 44 + this.bytes;
     this.bytes += data.length;
     this.chain = this.chain.then(() => this.fh.then((fh) => fh.write(data, 0, data.length, at)));
-    this.chain.catch(() => undefined);
+    this.chain.catch(() => undefined); // reported by close()
   }
 }

@@ -52,7 +52,7 @@ export class SpeechExtension implements Extension, SpeechService {
     if (!on) {
       if (this.sup) {
         this.ctx.log.info('speech worker disabled by config; calls run DTMF-only');
-        void this.sup.stop();
+        void this.sup.stop(); // stop only waits for the worker to exit (SIGKILL after 3 s); config apply doesn't wait for it
         this.sup = undefined;
       }
       return;

@@ -156,7 +156,7 @@ async function atomicWrite(path: string, data: Buffer): Promise<void> {
     await writeFile(tmp, data);
     await rename(tmp, path);
   } catch (err) {
-    await unlink(tmp).catch(() => undefined);
+    await unlink(tmp).catch(() => undefined); // cleanup; the write's own error is thrown below
     throw err;
   }
 }

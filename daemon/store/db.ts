@@ -61,7 +61,7 @@ export class Db implements Tx {
       await db.setUp();
       await opts.onOpen?.(db);
     } catch (err) {
-      await db.close().catch(() => undefined);
+      await db.close().catch(() => undefined); // the open's error is thrown below
       throw err;
     }
     return db;
@@ -132,7 +132,7 @@ export class Db implements Tx {
       // a process, and one opened read-only keeps it read-only for the new writer.
       const reader = this.readerDb;
       this.readerDb = undefined;
-      await reader?.close().catch(() => undefined);
+      await reader?.close().catch(() => undefined); // closing: the reader is read-only, nothing to lose
       const old = this.conn;
       this.conn = undefined;
       if (old) await new Promise<void>((resolve) => old.close(() => resolve()));
@@ -147,11 +147,10 @@ export class Db implements Tx {
    */
   reader(): Pick<Db, 'get' | 'all'> {
     if (this.opts.readonly) return this;
-    const self = this;
     const via = async (): Promise<Db> => {
-      if (self.readerDb) return self.readerDb;
-      self.readerOpening ??= Db.open(self.file, { busyTimeoutMs: 200 }).then((d) => (self.readerDb = d)).finally(() => (self.readerOpening = undefined));
-      return self.readerOpening;
+      if (this.readerDb) return this.readerDb;
+      this.readerOpening ??= Db.open(this.file, { busyTimeoutMs: 200 }).then((d) => (this.readerDb = d)).finally(() => (this.readerOpening = undefined));
+      return this.readerOpening;
     };
     return {
       get: async <T>(sql: string, params: Params = []) => (await via()).get<T>(sql, params),
@@ -162,7 +161,7 @@ export class Db implements Tx {
   private enqueue<T>(op: () => Promise<T>, open = true): Promise<T> {
     const run = (): Promise<T> => (open ? this.ensureOpen().then(op) : op());
     const p = this.tail.then(run, run);
-    this.tail = p.catch(() => undefined);
+    this.tail = p.catch(() => undefined); // the tail only orders operations; the caller gets p's rejection
     return p;
   }
 
@@ -194,7 +193,7 @@ export class Db implements Tx {
         await this.rawExec('COMMIT');
         return result;
       } catch (err) {
-        await this.rawExec('ROLLBACK').catch(() => undefined);
+        await this.rawExec('ROLLBACK').catch(() => undefined); // the transaction's error is thrown below
         throw err;
       }
     });
@@ -206,7 +205,7 @@ export class Db implements Tx {
     const reader = this.readerDb;
     this.readerDb = undefined;
     return this.enqueue(async () => {
-      await reader?.close().catch(() => undefined);
+      await reader?.close().catch(() => undefined); // closing: the reader is read-only, nothing to lose
       const conn = this.conn;
       this.conn = undefined;
       if (conn) await new Promise<void>((resolve, reject) => conn.close((err) => (err ? reject(err) : resolve())));

@@ -100,7 +100,7 @@ export class Journal {
       this.next = next;
       return { epoch, js };
     });
-    this.chain = run.catch(() => undefined);
+    this.chain = run.catch(() => undefined); // the chain only orders writes; the caller gets run's rejection
     return run;
   }
 
@@ -114,13 +114,13 @@ export class Journal {
       this.epoch = undefined;
       this.next = 1;
     });
-    this.chain = run.catch(() => undefined);
+    this.chain = run.catch(() => undefined); // the chain only orders writes; the caller gets run's rejection
     return run;
   }
 
   async close(): Promise<void> {
     await this.chain;
-    await this.fh?.close().catch(() => undefined);
+    await this.fh?.close().catch(() => undefined); // closing: every append was already synced or reported
     this.fh = undefined;
   }
 }

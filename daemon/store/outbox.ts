@@ -102,7 +102,7 @@ const signals = new WeakMap<Db, OutboxSignal>();
 export function outboxSignal(db: Db): OutboxSignal {
   let s = signals.get(db);
   if (!s) {
-    s = new EventEmitter() as OutboxSignal;
+    s = new EventEmitter();
     s.setMaxListeners(50);
     signals.set(db, s);
   }

@@ -217,7 +217,7 @@ export class Recorder {
     this.queue.push(item);
     if (this.queue.length > (this.opts.maxPending ?? MAX_PENDING)) this.evictOldest();
     this.health.pending = this.queue.length;
-    if (this.failingSince !== undefined) void this.journalItems([item]);
+    if (this.failingSince !== undefined) void this.journalItems([item]); // journalItems catches and reports (journal health); the queue keeps the item either way
     this.kick();
     return done;
   }
@@ -251,7 +251,7 @@ export class Recorder {
   private kick(): void {
     if (this.running || this.stopped) return;
     this.running = true;
-    void this.drain().finally(() => {
+    void this.drain().finally(() => { // drain handles every failure itself (fault, single-step, log) and never rejects
       this.running = false;
       if (this.queue.length > 0 && !this.stopped) this.kick();
       else for (const w of this.idleWaiters.splice(0)) w();

@@ -159,7 +159,7 @@ class Telemetry {
       }, every),
       setInterval(() => {
         void this.checkOutbox();
-        void checkDisk(this.checkOptions()).catch(() => undefined);
+        void checkDisk(this.checkOptions()).catch((err: unknown) => this.log.warn({ err }, 'disk check failed'));
       }, check),
     ];
     for (const t of this.timers) t.unref();
@@ -170,6 +170,7 @@ class Telemetry {
     return { db: this.ctx.db, board: this.board, maxEvents: m.outbox?.max_events ?? 1_000_000, alarmAt: m.outbox?.alarm_at ?? 0.8, dir: this.config.storage?.dir ?? '/var/lib/frontdesk' };
   }
 
+  /** Never rejects (the check's failure is logged): timers and the write path fire and forget it. */
   private async checkOutbox(): Promise<void> {
     this.lastOutboxCheck = Date.now();
     await checkOutbox(this.checkOptions()).catch((err: unknown) => this.log.warn({ err }, 'outbox check failed'));
@@ -228,6 +229,10 @@ class Telemetry {
     client.publish(`${this.prefix}/alarms`, JSON.stringify(payload), { qos: 1 });
   }
 
+  /**
+   * Never rejects (the one store read is bounded and caught), so bus handlers and timers fire and
+   * forget it; a status lost to a dropped connection is replaced by the next one (it is retained).
+   */
   private async publishStatus(): Promise<void> {
     const client = this.conn.current;
     if (!client) return;
@@ -258,6 +263,7 @@ class Telemetry {
     };
   }
 
+  /** Never rejects (KPI failures are logged): timers fire and forget it; the next tick publishes again. */
   private async publishMetrics(): Promise<void> {
     const client = this.conn.current;
     if (!client) return;

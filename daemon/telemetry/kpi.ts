@@ -192,10 +192,10 @@ export function startOfDay(now: Date, timeZone?: string): Date {
   const parts = (t: number): Record<string, number> => Object.fromEntries(fmt.formatToParts(new Date(t)).filter((p) => p.type !== 'literal').map((p) => [p.type, Number(p.value)]));
   const offset = (t: number): number => {
     const p = parts(t);
-    return Date.UTC(p.year!, p.month! - 1, p.day!, p.hour!, p.minute!, p.second!) - Math.floor(t / 1000) * 1000;
+    return Date.UTC(p.year!, p.month! - 1, p.day, p.hour, p.minute, p.second) - Math.floor(t / 1000) * 1000;
   };
   const p = parts(now.getTime());
-  const localMidnightAsUtc = Date.UTC(p.year!, p.month! - 1, p.day!);
+  const localMidnightAsUtc = Date.UTC(p.year!, p.month! - 1, p.day);
   let guess = localMidnightAsUtc - offset(localMidnightAsUtc);
   guess = localMidnightAsUtc - offset(guess); // second pass settles a DST change near midnight
   return new Date(guess);

@@ -56,7 +56,7 @@ export class Publisher {
     this.cursor = 0;
     this.inflight = 0;
     // Acked rows must be gone before we read again, or they would be sent twice.
-    void this.deleting.then(() => this.pump());
+    void this.deleting.then(() => this.pump()); // deleting never rejects (flushAcks catches); pump reports its own failures
   }
 
   detach(): void {
@@ -134,6 +134,7 @@ export class Publisher {
    * Delete acknowledged rows in one statement (one fsync) rather than one per row. When the store
    * cannot write (disk full, locked), they are kept and the delete is retried: rows left behind
    * would be sent again after a restart (harmless, consumers de-duplicate by id, but noisy).
+   * Never rejects, so publish callbacks fire and forget it.
    */
   private flushAcks(): Promise<void> {
     this.deleting = this.deleting.then(async () => {

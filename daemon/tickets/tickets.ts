@@ -55,7 +55,7 @@ export class Tickets {
       await this.o.bus.emitAndWait('ticket.created', data);
       return number;
     });
-    this.chain = p.catch(() => undefined);
+    this.chain = p.catch(() => undefined); // the chain only orders numbering; the caller gets p's rejection
     return p;
   }
 

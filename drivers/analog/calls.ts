@@ -153,7 +153,7 @@ export class AnalogCalls implements ModemCallControl {
   private farEndGone(c: AnalogConnection, leg: ModemLeg | undefined, cause: string, detail: string): void {
     if (!leg || leg.localHangupCause !== undefined) return;
     this.end(leg, { by: 'remote', cause, detail });
-    void toOnHook(c, this.x.t.voiceExitMs, this.x.log);
+    void toOnHook(c, this.x.t.voiceExitMs, this.x.log); // toOnHook bounds its waits and logs a failed on-hook
   }
 
   /** The modem confirmed the end of voice mode; or left it by itself (the line dropped). */
@@ -170,7 +170,7 @@ export class AnalogCalls implements ModemCallControl {
     const leg = this.session.leg;
     if (leg && leg.localHangupCause === undefined) {
       this.end(leg, { by: 'remote', cause: 'normal', detail: 'modem left voice mode' });
-      void toOnHook(c, this.x.t.voiceExitMs, this.x.log, true);
+      void toOnHook(c, this.x.t.voiceExitMs, this.x.log, true); // toOnHook bounds its waits and logs a failed on-hook
     }
   }
 
@@ -207,7 +207,7 @@ export class AnalogCalls implements ModemCallControl {
         this.x.log.info({ leg: leg.id }, 'call answered, voice up');
       } catch (err) {
         this.end(leg, { by: 'network', cause: 'failed', detail: (err as Error).message });
-        void toOnHook(c, this.x.t.voiceExitMs, this.x.log);
+        void toOnHook(c, this.x.t.voiceExitMs, this.x.log); // toOnHook bounds its waits and logs a failed on-hook
         throw err;
       }
     });
@@ -248,7 +248,7 @@ export class AnalogCalls implements ModemCallControl {
     } catch (err) {
       release();
       this.end(leg, { by: 'network', cause: dialFailureCause(err), detail: (err as Error).message });
-      void toOnHook(c, this.x.t.voiceExitMs, this.x.log);
+      void toOnHook(c, this.x.t.voiceExitMs, this.x.log); // toOnHook bounds its waits and logs a failed on-hook
       return leg;
     }
     leg.setRinging();
@@ -258,7 +258,7 @@ export class AnalogCalls implements ModemCallControl {
       })
       .catch((err: Error) => {
         this.end(leg, { by: 'network', cause: 'failed', detail: err.message });
-        void toOnHook(c, this.x.t.voiceExitMs, this.x.log);
+        void toOnHook(c, this.x.t.voiceExitMs, this.x.log); // toOnHook bounds its waits and logs a failed on-hook
       })
       .finally(release);
     this.session.dialTimeout(leg, options.timeoutMs);

@@ -60,8 +60,9 @@ export class AnalogModem implements ModemPersonality<AnalogConnection> {
   }
 
   attach(base: ModemConnection): AnalogConnection {
+    const mode: TtyMode = 'command';
     const c: AnalogConnection = Object.assign(base, {
-      mode: 'command' as TtyMode,
+      mode,
       lineText: '',
       skipLf: false,
       voice: undefined,
@@ -89,7 +90,7 @@ export class AnalogModem implements ModemPersonality<AnalogConnection> {
   async init(c: AnalogConnection): Promise<boolean> {
     const e = c.engine;
     // ATZ puts a modem left in voice mode by a crashed predecessor back to its profile; some take a while.
-    await e.send('ATZ', { timeout: 'normal' }).catch(() => undefined);
+    await e.send('ATZ', { timeout: 'normal' }).catch(() => undefined); // a modem that refuses ATZ still gets the handshake below
     await handshake(c);
     await e.send('ATE0');
     await e.send('AT+FCLASS=8').catch((err: Error) => {
@@ -106,7 +107,7 @@ export class AnalogModem implements ModemPersonality<AnalogConnection> {
     // Informational: which line devices the modem can route to (0 = on hook, 1 = the line).
     const vls = await e.send('AT+VLS=?').catch(() => undefined);
     if (vls) this.x.log.debug({ vls: vls.lines }, 'AT+VLS=?');
-    await e.send('AT+VLS=0', { acceptVcon: true }).catch(() => undefined);
+    await e.send('AT+VLS=0', { acceptVcon: true }).catch(() => undefined); // on hook if it can; an idle modem may refuse +VLS
     return !c.dead;
   }
 

@@ -128,7 +128,7 @@ export class EchoCanceller {
     const slot = this.played % HISTORY;
     copyIn(frame, this.sent[slot]!);
     this.sentEnergy[slot] = energy(this.sent[slot]!);
-    this.estimate.log.push(Math.log10(1 + this.sentEnergy[slot]!));
+    this.estimate.log.push(Math.log10(1 + this.sentEnergy[slot]));
     if (this.estimate.log.length > WINDOW + MAX_LAG + HISTORY) this.estimate.log.shift();
     this.played++;
   }

@@ -151,7 +151,7 @@ export class GsmCalls implements ModemCallControl {
         }
         if (leg.localHangupCause !== undefined) this.end(leg, { by: 'local', cause: leg.localHangupCause });
         else this.end(leg, u.detail ? { by: 'remote', cause: leg.state === 'offered' && u.cause === 'normal' ? 'cancelled' : u.cause, detail: u.detail } : { by: 'remote', cause: u.cause });
-        void this.voiceOff(c);
+        void this.voiceOff(c); // best effort: each command's failure is ignored, the next call sets voice up again
     }
   }
 
@@ -188,7 +188,7 @@ export class GsmCalls implements ModemCallControl {
   }
 
   private async voiceOff(c: GsmConnection): Promise<void> {
-    for (const cmd of this.x.dialect.voiceOff) await c.engine.send(cmd).catch(() => undefined);
+    for (const cmd of this.x.dialect.voiceOff) await c.engine.send(cmd).catch(() => undefined); // best effort, see the caller
   }
 
   async hangupLeg(leg: ModemLeg, cause: string): Promise<void> {

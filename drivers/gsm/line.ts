@@ -84,7 +84,7 @@ export class GsmLine extends ModemLine<GsmConnection> {
       log,
       simReadyLater: (c) => {
         this.session.markReady();
-        void this.sms.readStored(c);
+        void this.sms.readStored(c); // readStored catches and logs
       },
     });
     const modem = new GsmModem({

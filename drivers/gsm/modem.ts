@@ -131,8 +131,8 @@ export class GsmModem implements ModemPersonality<GsmConnection> {
   }
 
   started(c: GsmConnection): void {
-    c.timers.push(setInterval(() => void this.x.health.poll(c), this.x.healthIntervalMs));
-    if (c.simReady) void this.x.sms.readStored(c);
+    c.timers.push(setInterval(() => void this.x.health.poll(c), this.x.healthIntervalMs)); // poll catches; the next tick polls again
+    if (c.simReady) void this.x.sms.readStored(c); // readStored catches and logs
   }
 
   mayPing(): boolean {

@@ -32,7 +32,7 @@ export async function probeImei(path: string, timeoutMs = 2000): Promise<string 
   port.on('data', (d: Buffer) => engine.feed(d));
   try {
     // Echo may still be on: the engine drops echoed command lines.
-    await engine.send('AT').catch(() => undefined);
+    await engine.send('AT').catch(() => undefined); // only wakes the modem; the next command's failure counts
     const r = await engine.send('AT+CGSN');
     return digitsLine(r.lines, '+CGSN:');
   } finally {

@@ -38,7 +38,7 @@ export class SmsInbox {
     // +CDSI: a delivery report stored on the SIM (CNMI ds=2); read like a message.
     if (!line.startsWith('+CMTI:') && !line.startsWith('+CDSI:')) return false;
     const m = /^\+(?:CMTI|CDSI):\s*"?[A-Z]*"?\s*,\s*(\d+)/.exec(line);
-    if (m) void this.read(c, Number(m[1]));
+    if (m) void this.read(c, Number(m[1])); // read catches and logs; the SMS stays on the SIM for the next listing
     return true;
   }
 

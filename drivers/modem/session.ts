@@ -126,7 +126,7 @@ export class ModemSession<C extends ModemConnection> {
     this.reopener = new Reopener(this.t.reopenMinMs, this.t.reopenMaxMs, () => {
       if (this.stopped) return;
       this.stats.reopens++;
-      void this.connect();
+      void this.connect(); // connect catches: a failure goes to fail() and the next reopen
     });
     this.status = new LineStatus(o.id, o.kind, () => Boolean(this.current), o.emit);
   }
@@ -198,7 +198,7 @@ export class ModemSession<C extends ModemConnection> {
   dialTimeout(leg: ModemLeg, timeoutMs: number | undefined): void {
     if (!timeoutMs) return;
     setTimeout(() => {
-      if (leg.pending) void leg.hangup('no-answer');
+      if (leg.pending) void leg.hangup('no-answer'); // hangup reports a failure as the leg's end
     }, timeoutMs).unref();
   }
 
@@ -260,7 +260,7 @@ export class ModemSession<C extends ModemConnection> {
     });
     for (const port of opened.ports) {
       port.on('close', () => {
-        if (!c.dead) void this.fail('port-lost', `${port === opened.at ? 'AT' : 'voice'} port closed`, c);
+        if (!c.dead) void this.fail('port-lost', `${port === opened.at ? 'AT' : 'voice'} port closed`, c); // fail logs, alarms and schedules the reopen
       });
       port.on('error', (err) => this.log.warn({ err: err.message }, 'port error'));
     }
@@ -272,7 +272,7 @@ export class ModemSession<C extends ModemConnection> {
     engine.on('urc', (line) => this.onUrc(c, line));
     engine.on('timeout', (cmd, sentAt) => {
       this.stats.timeouts++;
-      if (c.engine === engine) void this.onTimeout(c, cmd, sentAt);
+      if (c.engine === engine) void this.onTimeout(c, cmd, sentAt); // onTimeout ends in reset or fail(), which report
     });
     return engine;
   }

@@ -38,7 +38,7 @@ export class Keepalive extends EventEmitter<KeepaliveEvents> {
 
   start(): void {
     this.stopped = false;
-    void this.ping();
+    void this.ping(); // ping catches a failed OPTIONS and reports it as the 'state' event
   }
 
   stop(): void {

@@ -1,4 +1,4 @@
-import { MULTI_VALUE, canonicalName, parseCSeq, parseVia, splitTopLevel } from './headers.js';
+import { MULTI_VALUE, canonicalName, parseCSeq, parseVia, splitTopLevel, type CSeq } from './headers.js';
 import { parseNameAddr, parseUri } from './uri.js';
 
 /**
@@ -161,14 +161,14 @@ export function parseMessage(buf: Buffer, limits: Limits = DEFAULT_LIMITS, frame
   for (const name of ['Via', 'From', 'To', 'Call-ID', 'CSeq']) {
     if (!headers.some((h) => h.name === name)) fail(`missing ${name}`);
   }
-  let cseq;
+  let cseq: CSeq | undefined;
   try {
     cseq = parseCSeq(getHeader(headers, 'CSeq')!);
     for (const v of getAll(headers, 'Via')) parseVia(v);
   } catch (e) {
     fail((e as Error).message);
   }
-  if (request && cseq!.method !== request.method) fail('CSeq method does not match');
+  if (request && cseq?.method !== request.method) fail('CSeq method does not match');
   for (const name of ['From', 'To', 'Call-ID', 'CSeq', 'Content-Length', 'Content-Type', 'Max-Forwards']) {
     if (headers.filter((h) => h.name === name).length > 1) fail(`duplicate ${name}`);
   }

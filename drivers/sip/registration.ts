@@ -48,13 +48,13 @@ export class Registration extends EventEmitter<RegistrationEvents> {
 
   start(): void {
     this.stopped = false;
-    void this.register(this.opts.expires ?? 300);
+    void this.register(this.opts.expires ?? 300); // register reports failure as state and retries on its own timer
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
-    if (this.registered) await this.send(0).catch(() => undefined);
+    if (this.registered) await this.send(0).catch(() => undefined); // unregistering is a courtesy; the binding expires anyway
     this.registered = false;
   }
 

@@ -210,7 +210,7 @@ export class SipTrunkLine extends EventEmitter<LineEvents> implements Line {
     const leg = SipLeg.fromInvite(this.ctx, inc);
     if (!leg) return;
     this.track(leg);
-    if (this.listenerCount('incoming') === 0) void leg.hangup('rejected');
+    if (this.listenerCount('incoming') === 0) void leg.hangup('rejected'); // nobody takes calls: reject and forget
     else this.emit('incoming', leg);
   }
 

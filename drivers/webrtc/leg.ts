@@ -1,10 +1,10 @@
 import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
-import type Wrtc from '@roamhq/wrtc';
 import type { DialOptions, DtmfSource, Leg, LegEnd, LegEvents, LegState, Party } from '../line.js';
 import { dtmfTones } from '../audio/tones.js';
 import { toFrames } from '../media/format.js';
 import { WebRtcMediaPort } from './media-port.js';
+import { peerConnection, type PeerConnection } from './peer.js';
 
 /** What the leg asks of the page(s) of its agent: ring, and hear that the call is over. */
 export interface PhoneSignal {
@@ -27,7 +27,7 @@ export class WebRtcLeg extends EventEmitter<LegEvents> implements Leg {
   readonly remote: Party;
   state: LegState = 'offered';
   media: WebRtcMediaPort | null = null;
-  private pc: InstanceType<typeof Wrtc.RTCPeerConnection> | undefined;
+  private pc: PeerConnection | undefined;
   private timer: NodeJS.Timeout | undefined;
   /** ICE connected: media flows. */
   private connected = false;
@@ -78,11 +78,11 @@ export class WebRtcLeg extends EventEmitter<LegEvents> implements Leg {
     // Loaded on the first browser call only: the native library starts threads of its own.
     const wrtc = (await import('@roamhq/wrtc')).default;
     if (this.state !== 'answered') throw new Error('the call ended');
-    const pc = new wrtc.RTCPeerConnection({ iceServers: [] });
+    const pc = peerConnection(wrtc);
     this.pc = pc;
     const source = new wrtc.nonstandard.RTCAudioSource();
     pc.addTrack(source.createTrack());
-    const gotTrack = new Promise<MediaStreamTrackLike>((resolve) => (pc.ontrack = (e: { track: MediaStreamTrackLike }) => resolve(e.track)));
+    const gotTrack = new Promise<MediaStreamTrackLike>((resolve) => (pc.ontrack = (e) => resolve(e.track as MediaStreamTrackLike)));
     pc.onconnectionstatechange = () => {
       if (pc.connectionState === 'failed' || pc.connectionState === 'closed') this.finish({ by: 'network', cause: 'failed', detail: `ice ${pc.connectionState}` });
     };
@@ -90,7 +90,7 @@ export class WebRtcLeg extends EventEmitter<LegEvents> implements Leg {
     await pc.setLocalDescription(await pc.createAnswer());
     await gathered(pc);
     const track = await gotTrack;
-    const sink = new wrtc.nonstandard.RTCAudioSink(track as never);
+    const sink = new wrtc.nonstandard.RTCAudioSink(track);
     const media = new WebRtcMediaPort(source, sink);
     this.media = media;
     media.start();
@@ -103,7 +103,7 @@ export class WebRtcLeg extends EventEmitter<LegEvents> implements Leg {
     else {
       const prev = pc.onconnectionstatechange;
       pc.onconnectionstatechange = (ev: unknown) => {
-        (prev as ((e: unknown) => void) | null)?.(ev);
+        prev?.(ev);
         if (pc.connectionState === 'connected') connected();
       };
     }
@@ -171,7 +171,7 @@ interface MediaStreamTrackLike {
 }
 
 /** Wait until ICE gathering is complete (no trickle: the page gets every candidate in one answer). */
-function gathered(pc: InstanceType<typeof Wrtc.RTCPeerConnection>): Promise<void> {
+function gathered(pc: PeerConnection): Promise<void> {
   if (pc.iceGatheringState === 'complete') return Promise.resolve();
   return new Promise((resolve) => {
     const t = setTimeout(resolve, GATHER_MS);

@@ -53,6 +53,6 @@ export class WebRtcPhones {
   }
 
   closeAll(): void {
-    for (const l of this.legs.values()) void l.hangup('shutdown');
+    for (const l of this.legs.values()) void l.hangup('shutdown'); // shutting down: each leg reports its own end
   }
 }

@@ -9,6 +9,14 @@ import { once } from 'node:events';
 
 export type Bencode = string | number | Buffer | Bencode[] | { [k: string]: Bencode };
 
+/** A bencoded scalar as text (dictionary keys, commands, SDP); lists and dictionaries as JSON. */
+export function btext(v: Bencode | undefined): string {
+  if (v === undefined) return '';
+  if (typeof v === 'string' || typeof v === 'number') return String(v);
+  if (Buffer.isBuffer(v)) return v.toString('latin1');
+  return JSON.stringify(v);
+}
+
 export function bencode(v: Bencode): Buffer {
   if (typeof v === 'number') return Buffer.from(`i${Math.trunc(v)}e`);
   if (typeof v === 'string') v = Buffer.from(v);
@@ -35,7 +43,7 @@ export function bdecode(b: Buffer, at = 0): { value: Bencode; end: number } {
     }
     if (c === 'l') return { value: list, end: p + 1 };
     const dict: { [k: string]: Bencode } = {};
-    for (let i = 0; i < list.length; i += 2) dict[String(list[i])] = list[i + 1]!;
+    for (let i = 0; i < list.length; i += 2) dict[btext(list[i])] = list[i + 1]!;
     return { value: dict, end: p + 1 };
   }
   const colon = b.indexOf(0x3a, at);
@@ -64,7 +72,7 @@ export class NgClient {
     const p = new Promise<Record<string, Bencode>>((resolve, reject) => {
       const t = setTimeout(() => {
         this.pending.delete(cookie);
-        reject(new Error(`rtpengine: no answer to ${String(cmd.command)}`));
+        reject(new Error(`rtpengine: no answer to ${btext(cmd.command)}`));
       }, timeoutMs);
       this.pending.set(cookie, (v) => {
         clearTimeout(t);
@@ -73,7 +81,7 @@ export class NgClient {
     });
     this.sock.send(Buffer.concat([Buffer.from(`${cookie} `), bencode(cmd)]), this.port, this.host);
     const v = await p;
-    if (v.result !== 'ok' && v.result !== 'pong') throw new Error(`rtpengine ${String(cmd.command)}: ${JSON.stringify(v)}`);
+    if (v.result !== 'ok' && v.result !== 'pong') throw new Error(`rtpengine ${btext(cmd.command)}: ${JSON.stringify(v)}`);
     return v;
   }
 
@@ -96,7 +104,7 @@ export async function startRtpengine(ngPort: number, ports: { min: number; max: 
     '--no-redis-required', '--delete-delay=0',
   ], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
-  proc.stderr!.on('data', (d: Buffer) => (err += d.toString()).slice(-4000));
+  proc.stderr.on('data', (d: Buffer) => (err += d.toString()).slice(-4000));
   const ng = new NgClient(ngPort);
   for (let i = 0; ; i++) {
     if (proc.exitCode !== null) throw new Error(`rtpengine exited: ${err}`);

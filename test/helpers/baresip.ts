@@ -34,6 +34,7 @@ export interface BaresipEvent {
   class?: string;
   param?: string;
   peeruri?: string;
+  peerdisplayname?: string;
   id?: string;
   [key: string]: unknown;
 }
@@ -154,7 +155,7 @@ export async function startPhone(opts: PhoneOptions = {}): Promise<Phone> {
       if (msg.response) {
         const cb = pending.get(String(msg.token));
         pending.delete(String(msg.token));
-        cb?.({ ok: Boolean(msg.ok), data: String(msg.data ?? '') });
+        cb?.({ ok: Boolean(msg.ok), data: typeof msg.data === 'string' ? msg.data : '' });
       } else if (msg.event) {
         const ev = msg as BaresipEvent;
         events.push(ev);
@@ -168,7 +169,7 @@ export async function startPhone(opts: PhoneOptions = {}): Promise<Phone> {
   const command = (cmd: string, params?: string): Promise<{ ok: boolean; data: string }> => {
     const tok = String(++token);
     const body = JSON.stringify({ command: cmd, params: params ?? '', token: tok });
-    sock!.write(`${Buffer.byteLength(body)}:${body},`);
+    sock.write(`${Buffer.byteLength(body)}:${body},`);
     return new Promise((resolve) => {
       pending.set(tok, resolve);
       setTimeout(() => {
@@ -230,7 +231,7 @@ export async function startPhone(opts: PhoneOptions = {}): Promise<Phone> {
     stop: async () => {
       if (stopped) return;
       stopped = true;
-      sock!.destroy();
+      sock.destroy();
       proc.kill('SIGTERM');
       await Promise.race([new Promise((r) => proc.once('exit', r)), sleep(2000)]);
       if (proc.exitCode === null) proc.kill('SIGKILL');

@@ -5,9 +5,9 @@
 export async function runInProcess(run: (argv: string[]) => Promise<number>, argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
-  const [o, e] = [process.stdout.write, process.stderr.write];
-  process.stdout.write = ((c: string) => ((stdout += c), true)) as typeof process.stdout.write;
-  process.stderr.write = ((c: string) => ((stderr += c), true)) as typeof process.stderr.write;
+  const [o, e] = [process.stdout.write.bind(process.stdout), process.stderr.write.bind(process.stderr)];
+  process.stdout.write = ((c: string) => ((stdout += c), true));
+  process.stderr.write = ((c: string) => ((stderr += c), true));
   try {
     return { code: await run(argv), stdout, stderr };
   } finally {

@@ -46,12 +46,12 @@ export async function lockDatabase(dbFile: string): Promise<{ release: () => Pro
   const exited = new Promise<void>((r) => p.once('exit', () => r()));
   await new Promise<void>((resolve, reject) => {
     const t = setTimeout(() => reject(new Error('sqlite3 did not take the lock')), 10_000);
-    createInterface({ input: p.stdout! }).on('line', (l) => l.trim() === 'locked' && (clearTimeout(t), resolve()));
-    p.stdin!.write("PRAGMA busy_timeout=10000;\nBEGIN EXCLUSIVE;\nSELECT 'locked';\n");
+    createInterface({ input: p.stdout }).on('line', (l) => l.trim() === 'locked' && (clearTimeout(t), resolve()));
+    p.stdin.write("PRAGMA busy_timeout=10000;\nBEGIN EXCLUSIVE;\nSELECT 'locked';\n");
   });
   return {
     release: async () => {
-      p.stdin!.end('COMMIT;\n.quit\n');
+      p.stdin.end('COMMIT;\n.quit\n');
       await exited;
     },
   };

@@ -47,8 +47,8 @@ export async function startPbx(users: Record<string, string>, opts: { verbose?: 
     if (out.length > 200_000) out = out.slice(-100_000);
     if (opts.verbose) process.stderr.write(`[kamailio] ${b.toString()}`);
   };
-  proc.stdout!.on('data', onData);
-  proc.stderr!.on('data', onData);
+  proc.stdout.on('data', onData);
+  proc.stderr.on('data', onData);
   // Ready when it logs that its UDP listener is up (or after a short grace period).
   for (let i = 0; i < 60 && proc.exitCode === null; i++) {
     if (/INFO: <core> \[core\/udp_server\.c|init_child|listening on/i.test(out) && i > 4) break;
@@ -73,8 +73,8 @@ export async function startPbx(users: Record<string, string>, opts: { verbose?: 
       }
       // A worker that outlived the main process would hold our pipes open and keep the test file alive.
       signalGroup('SIGKILL');
-      proc.stdout!.destroy();
-      proc.stderr!.destroy();
+      proc.stdout.destroy();
+      proc.stderr.destroy();
       await rm(dir, { recursive: true, force: true });
     },
   };

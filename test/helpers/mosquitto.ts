@@ -99,8 +99,8 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<Broker> {
         if (opts.verbose) process.stderr.write(`[mosquitto] ${l}\n`);
       }
     };
-    p.stdout!.on('data', onData);
-    p.stderr!.on('data', onData);
+    p.stdout.on('data', onData);
+    p.stderr.on('data', onData);
     for (let i = 0; i < 200; i++) {
       if (p.exitCode !== null) throw new Error(`mosquitto exited: ${log.join('\n')}`);
       if (await portOpen(port)) return;

@@ -39,7 +39,7 @@ export async function waitFor<T>(fn: () => T | Promise<T>, ms = 10_000, what = '
   const end = Date.now() + ms;
   for (;;) {
     const v = await fn();
-    if (v) return v as NonNullable<T>;
+    if (v) return v;
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await sleep(50);
   }

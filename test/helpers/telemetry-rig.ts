@@ -39,14 +39,14 @@ export function rigConfig(dir: string, mqttSection: MqttSection, extra: Partial<
     mqtt: mqttSection,
     storage: { dir },
     ...extra,
-  } as Config;
+  };
 }
 
 export async function startRig(opts: { url?: string; dir?: string; mqtt?: Partial<MqttSection>; backoff?: Partial<Backoff>; daemon?: DaemonHandle; logLevel?: 'silent' | 'info' | 'debug'; checkEveryMs?: number; logDest?: NodeJS.WritableStream; config?: Partial<Config> }): Promise<Rig> {
   const dir = opts.dir ?? (await mkdtemp(join(tmpdir(), 'fd-rig-')));
   const db = await Db.open(join(dir, 'frontdesk.db'));
   await migrate(db);
-  const config = rigConfig(dir, { url: opts.url ?? 'mqtt://127.0.0.1:1', metrics_every: '1h', ...opts.mqtt } as MqttSection, opts.config);
+  const config = rigConfig(dir, { url: opts.url ?? 'mqtt://127.0.0.1:1', metrics_every: '1h', ...opts.mqtt }, opts.config);
   const log = createLogger({ level: opts.logLevel ?? 'silent', pretty: false, ...(opts.logDest ? { destination: opts.logDest } : {}) });
   const bus = new Bus();
   const recorder = new Recorder({ db, bus, log, outbox: { site: config.site, node: config.node, mask: config.storage?.mask_numbers_in_reports ?? true, bound: { maxEvents: config.mqtt?.outbox?.max_events ?? 1_000_000 } } });

@@ -47,7 +47,7 @@ t.test('a DTMF-only box answers a FAQ through the common-questions menu, and the
     for (const [i, k] of keys.entries()) {
       modem.play(dtmfTones(k, 120, 200));
       const turn = await box.event('bot.turn', (l) => l.callId === callId && box.daemon.logs.filter((x) => x.msg === 'bot.turn' && x.callId === callId).indexOf(l) === i);
-      said.push(String(turn.say ?? ''));
+      said.push(typeof turn.say === 'string' ? turn.say : '');
     }
     modem.hangup();
     await box.event('call.ended', (l) => l.callId === callId);

@@ -9,7 +9,7 @@ const script = resolve(distRoot, 'test/helpers/fault-process.js');
 function run(mode: string): Promise<{ code: number | null; lines: Record<string, unknown>[] }> {
   const p = spawn(process.execPath, [script, mode], { stdio: ['ignore', 'pipe', 'inherit'] });
   const lines: Record<string, unknown>[] = [];
-  createInterface({ input: p.stdout! }).on('line', (l) => {
+  createInterface({ input: p.stdout }).on('line', (l) => {
     try {
       lines.push(JSON.parse(l) as Record<string, unknown>);
     } catch {

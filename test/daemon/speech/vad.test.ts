@@ -50,7 +50,8 @@ for (const [name, make] of engines) {
 
 t.test('endpointer: start, barge-in and end timing from config', async (t) => {
   const ep = new Endpointer({ windowMs: 20, threshold: 0.5, startMs: 200, endSilenceMs: 600, bargeInMs: 400 });
-  const seq = [...Array(5).fill(0), ...Array(5).fill(1), ...Array(3).fill(0), ...Array(30).fill(1), ...Array(40).fill(0)];
+  const run = (n: number, v: number): number[] => new Array<number>(n).fill(v);
+  const seq = [...run(5, 0), ...run(5, 1), ...run(3, 0), ...run(30, 1), ...run(40, 0)];
   const out: { kind: string; t: number }[] = [];
   for (const p of seq) for (const e of ep.push(p)) out.push({ kind: e.kind, t: ep.nowMs });
   t.same(

@@ -139,7 +139,7 @@ t.test('store faults: calls go on, nothing is lost, the alarm is raised and clea
   t.equal(seqs[0], 1, 'from the very first report');
   const seenIds = new Set<string>();
   const twice = sequenced.filter((r) => (seenIds.has(r.id) ? true : (seenIds.add(r.id), false)));
-  t.same(twice.map((r) => `${r.seq} ${r.type} ${String(r.data.code ?? r.data.callId ?? "")} ${String(r.data.active ?? "")}`), [], "no report arrived twice");
+  t.same(twice.map((r) => `${r.seq} ${r.type} ${JSON.stringify(r.data.code ?? r.data.callId ?? "")} ${JSON.stringify(r.data.active ?? "")}`), [], "no report arrived twice");
   for (const id of calls) {
     const timeline = (await box.row<{ types: string }>("SELECT group_concat(event, ',') AS types FROM (SELECT event FROM call_timeline WHERE call_id = ? ORDER BY event)", [id], (r) => Boolean(r.types))).types.split(',');
     const reported = [...byId.values()].filter((r) => r.data.callId === id && timeline.includes(r.type)).map((r) => r.type).sort();

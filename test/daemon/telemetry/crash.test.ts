@@ -17,7 +17,7 @@ function runProducer(args: string[], until: RegExp): { done: Promise<void>; kill
   const p = spawn(process.execPath, [producer, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   const exited = new Promise((r) => p.once('exit', r));
   const done = new Promise<void>((resolveDone, reject) => {
-    createInterface({ input: p.stdout! }).on('line', (l) => until.test(l) && resolveDone());
+    createInterface({ input: p.stdout }).on('line', (l) => until.test(l) && resolveDone());
     p.once('exit', (code, sig) => reject(new Error(`producer exited ${code ?? sig} before ${until}`)));
   });
   done.catch(() => undefined);

@@ -33,7 +33,7 @@ t.test('TLS + password: right credentials connect; wrong ones give a clear log, 
   const log = lines.find((l) => /refused our credentials/.test(String(l.msg)));
   t.ok(log, 'a clear error in the log');
   t.equal(log?.level, 50, 'at error level');
-  t.ok(Number(log?.retryInMs) >= 30_000, `retry much later (${log?.retryInMs} ms), not in a tight loop`);
+  t.ok(Number(log?.retryInMs) >= 30_000, `retry much later (${Number(log?.retryInMs)} ms), not in a tight loop`);
   await bad.recorder.flushed();
   const alarm = await bad.db.get<{ active: number; severity: string; message: string }>("SELECT active, severity, message FROM alarms WHERE code = 'mqtt-auth'");
   t.equal(alarm?.active, 1, 'mqtt-auth alarm raised (recorded, and queued for when the box gets through)');

@@ -27,10 +27,10 @@ export async function spawnEmulator(t: Teardown, args: string[] = []): Promise<E
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let err = '';
-  proc.stderr!.on('data', (b: Buffer) => (err += b.toString()));
+  proc.stderr.on('data', (b: Buffer) => (err += b.toString()));
   const first = await new Promise<string>((resolve, reject) => {
     let out = '';
-    proc.stdout!.on('data', (b: Buffer) => {
+    proc.stdout.on('data', (b: Buffer) => {
       out += b.toString();
       const i = out.indexOf('\n');
       if (i >= 0) resolve(out.slice(0, i));

@@ -11,7 +11,7 @@ t.test('a Chinese multipart SMS round-trips (PDU mode, UCS2, concatenated)', asy
   t.ok(text.length > 70, `${text.length} characters: needs more than one UCS2 part`);
   const received = once<Sms>(line, 'sms');
   // Sent to the SIM's own number, the network delivers it back: both directions of the PDU code.
-  await line.sendSms!('+8613900000099', text);
+  await line.sendSms('+8613900000099', text);
   const sent = (await emu.send({ cmd: 'sent-sms' })).messages as { to: string; text: string; parts: number }[];
   t.equal(sent.length, 1);
   t.ok(sent[0]!.parts >= 2, `sent as ${sent[0]!.parts} parts`);

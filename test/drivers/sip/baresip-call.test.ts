@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
+import type { LegEnd } from '../../../drivers/line.js';
 import { tone, toneLevel } from '../../../drivers/audio/tones.js';
 import { startPhone, writeTestWav } from '../../helpers/baresip.js';
 import { sleep } from '../../helpers/net.js';
@@ -53,7 +54,7 @@ t.test('the phone hangs up: the leg ends by remote', async (t) => {
   const ended = once(leg, 'ended');
   await sleep(500);
   await phone.hangup();
-  const [end] = await ended;
+  const [end] = (await ended) as [LegEnd];
   t.same({ by: end.by, cause: end.cause }, { by: 'remote', cause: 'normal' });
   t.equal(leg.media, null);
 });

@@ -4,6 +4,7 @@ import { tone, toneLevel } from '../../../drivers/audio/tones.js';
 import { sleep, waitFor } from '../../helpers/net.js';
 import { answered, collect, play, startBox } from '../../helpers/sip-box.js';
 import type { SipLeg } from '../../../drivers/sip/leg.js';
+import type { LegEnd } from '../../../drivers/line.js';
 
 t.test('SIP over TCP between two boxes, with audio and hold/unhold by re-INVITE', async (t) => {
   const a = await startBox({ transports: ['udp', 'tcp'] });
@@ -33,7 +34,7 @@ t.test('SIP over TCP between two boxes, with audio and hold/unhold by re-INVITE'
   t.same(await resumed, [false], 'and resume');
   const ended = once(far, 'ended');
   await leg.hangup();
-  t.equal((await ended)[0].by, 'remote', 'BYE over TCP');
+  t.equal(((await ended) as [LegEnd])[0].by, 'remote', 'BYE over TCP');
 });
 
 t.test('digest server: a stranger calling with credentials is authenticated; the leg knows the user', async (t) => {
@@ -55,7 +56,7 @@ t.test('digest server: a stranger calling with credentials is authenticated; the
   const bad = await startBox({ trunk: { host: '127.0.0.1', port: b.ua.port, username: '701', password: 'nope' } });
   t.teardown(() => bad.stop());
   const badLeg = await bad.dial('bot');
-  const [end] = await once(badLeg, 'ended');
+  const [end] = (await once(badLeg, 'ended')) as [LegEnd];
   t.match(end.detail, /^403/, `wrong password ends with 403 (${end.detail})`);
   await waitFor(() => b.activeLegs === 0, 2000, 'no leg on the callee');
 });

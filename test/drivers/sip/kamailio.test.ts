@@ -4,7 +4,7 @@ import { startPbx } from '../../helpers/kamailio.js';
 import { startPhone } from '../../helpers/baresip.js';
 import { sleep, waitFor } from '../../helpers/net.js';
 import { answered, startBox } from '../../helpers/sip-box.js';
-import type { LegEnd } from '../../../drivers/line.js';
+import type { LegEnd, LineAlarm } from '../../../drivers/line.js';
 
 t.test('kamailio PBX with digest: the box registers, its INVITE is challenged (407) and reaches a registered phone', async (t) => {
   const pbx = await startPbx({ '801': 'p801', frontdesk: 'secret-fd' });
@@ -32,7 +32,7 @@ t.test('a wrong trunk password: clear error, no retry storm', async (t) => {
   t.teardown(() => pbx.stop());
   const box = await startBox({ trunk: { host: pbx.host, port: pbx.port, username: 'frontdesk', password: 'wrong', register: true, retryMs: 60_000 } });
   t.teardown(() => box.stop());
-  const [alarm] = await once(box, 'alarm');
+  const [alarm] = (await once(box, 'alarm')) as [LineAlarm];
   t.equal(alarm.code, 'registration-failed');
   t.match(alarm.message, /auth failed/);
   t.equal(box.health().registered, false);
