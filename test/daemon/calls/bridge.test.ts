@@ -51,13 +51,19 @@ async function bridged(t: Test, agentCfg: RtpMediaConfig, agentHz: number | unde
   const clock = new MediaClock();
   const caller = await pairOf(clock, PCMU);
   const agent = await pairOf(clock, agentCfg);
-  for (const x of [caller, agent]) (x.phone.start(), x.ours.start());
+  for (const x of [caller, agent]) {
+    x.phone.start();
+    x.ours.start();
+  }
   const stops = [talk(caller.phone, 700), ...(agentHz ? [talk(agent.phone, agentHz)] : [])];
   const bridge = new Bridge(caller.ours, agent.ours);
   t.teardown(() => {
     for (const s of stops) s();
     bridge.close();
-    for (const x of [caller, agent]) (x.phone.close(), x.ours.close());
+    for (const x of [caller, agent]) {
+      x.phone.close();
+      x.ours.close();
+    }
   });
   return { caller, agent, bridge, stopCaller: stops[0]! };
 }
