@@ -7,7 +7,7 @@ import { isCallerIdLine } from './caller-id.js';
 import { DleDecoder } from './dle.js';
 import { chooseFormat, type VoiceFormat } from './formats.js';
 import type { AnalogVoicePort } from './voice.js';
-import { feedTty } from './voice-mode.js';
+import { feedTty, toOnHook } from './voice-mode.js';
 
 /**
  * What the tty carries right now. One port serves both AT commands and DLE-shielded voice, so every
@@ -28,6 +28,22 @@ export interface AnalogConnection extends ModemConnection {
   voiceExit: { etx: () => void; final: () => void; sawEtx: boolean } | undefined;
 }
 
+/**
+ * How a voice modem decides that the callee answered a dial-out: ringback gone this long after at
+ * least one (AT+VRA, 0.1 s units, 0-25.5 s), or no ringback at all this long after dialling
+ * (AT+VRN, 1 s units; 0-25 s is the range modems commonly take). 0 reports OK at once.
+ */
+export interface RingbackTimers {
+  goneMs: number;
+  neverMs: number;
+}
+
+/** The AT+VRA / AT+VRN values for the timers, clamped to the ranges modems accept. */
+export function ringbackCommands(r: RingbackTimers): [string, string] {
+  const clamp = (v: number, max: number): number => Math.max(0, Math.min(max, Math.round(v)));
+  return [`AT+VRA=${clamp(r.goneMs / 100, 255)}`, `AT+VRN=${clamp(r.neverMs / 1000, 25)}`];
+}
+
 /** Unsolicited lines of a V.253 modem in command mode. */
 const URC_PREFIXES = ['RING', 'VCON'];
 
@@ -38,6 +54,8 @@ export class AnalogModem implements ModemPersonality<AnalogConnection> {
   readonly bootUrcs: readonly string[] = [];
   /** The voice format chosen at init. */
   format: VoiceFormat | undefined;
+  /** The modem took the ringback timers: a dial's OK means the callee answered. */
+  answerDetection = false;
 
   constructor(
     private readonly x: {
@@ -46,6 +64,8 @@ export class AnalogModem implements ModemPersonality<AnalogConnection> {
       open: PortOpener;
       log: Logger;
       calls: AnalogCalls;
+      /** V.253 ringback timers for dial-outs (AT+VRA / AT+VRN), in ms. */
+      ringback: RingbackTimers;
     },
   ) {}
 
@@ -89,12 +109,26 @@ export class AnalogModem implements ModemPersonality<AnalogConnection> {
 
   async init(c: AnalogConnection): Promise<boolean> {
     const e = c.engine;
-    // ATZ puts a modem left in voice mode by a crashed predecessor back to its profile; some take a while.
-    await e.send('ATZ', { timeout: 'normal' }).catch(() => undefined); // a modem that refuses ATZ still gets the handshake below
+    // ATZ puts the modem back to its profile; some take a while. A modem that refuses ATZ still gets
+    // the handshake below; one that does not answer at all may be in a call left by a killed run.
+    const reset = await e.send('ATZ', { timeout: 'normal' }).then(
+      () => true,
+      () => false,
+    );
+    if (!reset && !c.dead) await this.hangUpStaleCall(c);
     await handshake(c);
     await e.send('ATE0');
     await e.send('AT+FCLASS=8').catch((err: Error) => {
       throw new LineError('init-failed', `not a voice modem (AT+FCLASS=8: ${err.message})`);
+    });
+    // Dial-outs: with the ringback timers ATD's OK waits for the callee; a modem that refuses them
+    // still dials, but its OK comes while the callee's phone rings (logged; see README).
+    const [vra, vrn] = ringbackCommands(this.x.ringback);
+    this.answerDetection = await e.send(vra).then(
+      () => e.send(vrn).then(() => true),
+    ).catch((err: Error) => {
+      this.x.log.warn({ err: err.message }, 'modem refused the ringback timers: dial-outs count as answered as soon as dialled');
+      return false;
     });
     // Without caller ID the line still answers; the caller is then unknown.
     await e.send('AT+VCID=1').catch((err: Error) => this.x.log.warn({ err: err.message }, 'caller ID not enabled'));
@@ -109,6 +143,20 @@ export class AnalogModem implements ModemPersonality<AnalogConnection> {
     if (vls) this.x.log.debug({ vls: vls.lines }, 'AT+VLS=?');
     await e.send('AT+VLS=0', { acceptVcon: true }).catch(() => undefined); // on hook if it can; an idle modem may refuse +VLS
     return !c.dead;
+  }
+
+  /**
+   * No answer to ATZ: a predecessor killed mid-call (kill -9) may have left the modem off hook in
+   * voice mode, where it takes our text for audio while the caller sits on a dead line. Leave voice
+   * mode the V.253 way (<DLE><ETX>, then <DLE>!) and go on hook (AT+VLS=0, else ATH); a modem that
+   * confirms the end of voice mode was in a call nobody handled.
+   */
+  private async hangUpStaleCall(c: AnalogConnection): Promise<void> {
+    c.mode = 'voice';
+    c.skipLf = false;
+    c.decoder.reset();
+    const wasInCall = await toOnHook(c, this.x.calls.voiceExitMs, this.x.log);
+    if (wasInCall) this.x.log.warn({ port: this.x.port }, 'analog modem was still in a call nobody handles (restart after a crash); hung up');
   }
 
   mayPing(c: AnalogConnection): boolean {
