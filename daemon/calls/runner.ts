@@ -111,7 +111,7 @@ export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
   const handoffSay = said.handoff ? [{ text: said.handoff }] : [];
   const voice = voiceFor(lang, botLang, cfg.speech?.tts?.voice);
   const speaker = new Speaker(leg.media, deps.prompts, voice, log);
-  const digits = new CallerDigits(leg, lineCfg?.dtmf ?? 'auto');
+  const digits = new CallerDigits(leg, lineCfg?.dtmf ?? 'auto', lineCfg?.dtmf_min_level);
   // Caller speech (VAD, ASR, emotion in the speech worker) joins the digits when speech is on.
   const speech = cfg.speech?.worker === false ? undefined : deps.speech?.open(call.id, lang);
   const input = new CallerInput(digits, speech);

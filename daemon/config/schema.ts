@@ -41,6 +41,13 @@ const Dtmf = OneOf(['auto', 'in-band'] as const, {
   default: 'auto',
   description: 'Where callers\' key presses are taken from: auto = what the line provides (Quectel/SIMCom tone reports, analog DLE codes, SIP RFC 4733; the audio on Huawei modems and SIP calls without RFC 4733); in-band = always detected in the audio (for a modem whose tone reports are unreliable). Never both.',
 });
+// In-band DTMF sensitivity (issue 17): quiet lines (long analog loops) need a lower floor.
+const DtmfMinLevel = Type.Number({
+  minimum: -50,
+  maximum: -20,
+  default: -42,
+  description: 'Quietest key tone (dBm0, per tone) the in-band DTMF detector accepts: -42 finds a -40 dBFS tone with margin; lower it (down to -50) for quiet lines, raise it where background audio is mistaken for keys.',
+});
 const Language = Type.String({ pattern: '^[a-z]{2,3}(-[A-Z]{2})?$', description: 'A language tag, e.g. "zh-CN" or "en-US".' });
 
 /**
@@ -86,6 +93,7 @@ const GsmLine = Obj(
     sim_pin: Type.Optional(Type.String({ pattern: '^[0-9]{4,8}$', description: 'SIM PIN, if the SIM asks for one. Use ${VAR} to keep it out of the file.' })),
     answer: Type.Optional(Answer),
     dtmf: Type.Optional(Dtmf),
+    dtmf_min_level: Type.Optional(DtmfMinLevel),
     sms: Type.Optional(Obj({ receive: Type.Optional(Type.Boolean({ default: true, description: 'Store received SMS and report them.' })) })),
     echo_cancel: Type.Optional(EchoCancel('off', 'for modules whose own canceller is off')),
     silent_caller_hangup: Type.Optional(SilentCaller('off')),
@@ -100,6 +108,7 @@ const AnalogLine = Obj(
     port: Type.String({ minLength: 1, description: 'The V.253 voice modem tty.' }),
     answer: Type.Optional(Answer),
     dtmf: Type.Optional(Dtmf),
+    dtmf_min_level: Type.Optional(DtmfMinLevel),
     rings_before_answer: Type.Optional(Type.Integer({ minimum: 1, maximum: 10, default: 2, description: 'Wait for this many rings (caller ID arrives between the first two).' })),
     silence_events: Type.Optional(
       Type.Integer({ minimum: 0, maximum: 20, default: 1, description: 'End the call after this many <DLE>s / <DLE>q in a row (the modem presumes the caller hung up into silence); 0 ignores them.' }),
@@ -128,6 +137,7 @@ const SipLine = Obj(
     realm: Type.Optional(Type.String()),
     answer: Type.Optional(Answer),
     dtmf: Type.Optional(Dtmf),
+    dtmf_min_level: Type.Optional(DtmfMinLevel),
     extensions_via_trunk: Type.Optional(Type.Boolean({ default: true, description: 'Reach agents\' extensions through this trunk (the PBX); false: only agents with a contact URI are reached.' })),
     caller_id: Type.Optional(OneOf(['pai', 'rpid', 'both', 'none'] as const, { default: 'pai', description: 'Calls to extensions through the PBX come From this trunk\'s user (so digest auth works); the caller\'s number is shown in the display name and in P-Asserted-Identity (pai), Remote-Party-ID (rpid), both, or neither (none).' })),
     answer_delay: Type.Optional(Duration('Let inbound calls ring this long before the bot answers, so the PBX can still cancel a call whose caller gave up (487).', '0s')),
