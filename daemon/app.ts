@@ -1,7 +1,8 @@
 import { Bus } from './bus/bus.js';
 import type { Config } from './config/schema.js';
 import { loadConfigFileOffThread, ConfigError, formatIssue, type LoadedConfig } from './config/load.js';
-import type { Context, Extension } from './extension.js';
+import type { Context, Extension, Prepared } from './extension.js';
+import { createServices, type Services } from './services.js';
 import type { Logger } from './log.js';
 import type { Db } from './store/db.js';
 import { openStoreOrDefer } from './store/store.js';
@@ -18,12 +19,13 @@ export interface AppOptions {
 }
 
 /**
- * The daemon: holds the config, the store and the bus, and runs the extensions. It knows nothing of
- * phone lines or SIP; those are extensions.
+ * The daemon: holds the config, the store, the bus and the shared services, and runs the
+ * extensions. It knows nothing of phone lines or SIP; those are extensions.
  */
 export class App {
   readonly bus: Bus;
   private db!: Db;
+  private svc: Services | undefined;
   private loaded: LoadedConfig;
   private exts: Extension[] = [];
   private draining = false;
@@ -52,10 +54,12 @@ export class App {
     this.db = store.db;
     if (store.error) this.log.error({ dir, err: store.error.message }, 'store cannot be opened; calls go on and events are kept until it can');
     else this.log.info({ dir }, 'store open');
+    const services = (this.svc = createServices({ db: this.db, config: () => this.loaded.config }));
     const ctx: Context = {
       bus: this.bus,
       db: this.db,
       log: this.log,
+      services,
       config: () => this.loaded.config,
       accepting: () => !this.draining,
       daemon: {
@@ -68,6 +72,8 @@ export class App {
       },
     };
     this.exts = this.opts.extensions(this.config);
+    // Every feature's record writers are in before the store replays its journal or hears an event.
+    for (const e of this.exts) if (e.writers) services.writers.install(e.writers);
     for (const e of this.exts) {
       try {
         await e.start(ctx);
@@ -105,20 +111,40 @@ export class App {
       for (const e of this.exts) await e.reread?.();
       return { ok: true };
     }
+    // Two phases: every extension first prepares (checks the new config, builds what it needs,
+    // changes nothing); only when all of them could, all commit. A refusal applies nothing anywhere.
     const prev = this.loaded;
+    const prepared: { name: string; p: Prepared }[] = [];
     for (const e of this.exts) {
       try {
-        await e.reload?.(next.config, prev.config);
+        const p = await e.prepare?.(next.config, prev.config);
+        if (p) prepared.push({ name: e.name, p });
       } catch (err) {
-        this.log.error({ err, extension: e.name }, 'extension could not apply the new config; keeping the running config');
-        this.bus.emit('system.reload', { ok: false, errors: [`${e.name}: ${(err as Error).message}`] });
-        return { ok: false, errors: [`${e.name}: ${(err as Error).message}`] };
+        const errors = [`${e.name}: ${(err as Error).message}`];
+        this.log.error({ err, extension: e.name }, 'extension refused the new config; keeping the running config everywhere');
+        for (const x of prepared.reverse()) await x.p.abort?.().catch((e2: unknown) => this.log.warn({ err: e2, extension: x.name }, 'could not drop what was prepared'));
+        this.bus.emit('system.reload', { ok: false, errors });
+        return { ok: false, errors };
       }
     }
     this.loaded = next;
+    for (const { name, p } of prepared) {
+      try {
+        await p.commit();
+      } catch (err) {
+        // The config is in force for everyone else; this feature runs on as its commit left it.
+        this.log.error({ err, extension: name }, 'extension failed to apply the new config');
+        this.bus.emit('alarm', { code: 'config-error', source: `reload:${name}`, active: true, severity: 'critical', message: `${name} could not apply the new config: ${(err as Error).message}` });
+      }
+    }
     this.log.info({ hash: next.hash.slice(0, 12) }, 'config reloaded');
     this.bus.emit('system.reload', { ok: true, configHash: next.hash });
     return { ok: true };
+  }
+
+  /** The shared services (after start). */
+  get services(): Services | undefined {
+    return this.svc;
   }
 
   activeCalls(): number {

@@ -2,12 +2,16 @@ import type { Logger } from './log.js';
 import type { Bus } from './bus/bus.js';
 import type { Db } from './store/db.js';
 import type { Config } from './config/schema.js';
+import type { Services } from './services.js';
+import type { WriterSet } from './store/recorder.js';
 
-/** What every feature of the daemon is handed: the shared bus, store, logger and current config. */
+/** What every feature of the daemon is handed: the shared bus, store, logger, services and current config. */
 export interface Context {
   readonly bus: Bus;
   readonly db: Db;
   readonly log: Logger;
+  /** The shared services the App built (lines, speech, commands, writers, ...); see services.ts. */
+  readonly services: Services;
   /** The config in force; replaced on a successful reload. */
   config(): Config;
   /** Whether new calls may be accepted (false while draining). */
@@ -29,18 +33,32 @@ export interface DaemonHandle {
   activeCalls(): number;
 }
 
+/** What a feature built for a new config in the first phase of a reload, to apply in the second. */
+export interface Prepared {
+  /** Put the new config in force. Runs only once every feature has prepared; should not fail. */
+  commit(): Promise<void>;
+  /** Another feature refused the config: drop what was built (nothing was applied). */
+  abort?(): Promise<void>;
+}
+
 /**
  * One feature of the daemon (lines, call core, telemetry, ...), started and stopped by the App in
  * order, in the manner of zigbee2mqtt's extensions. Extensions talk to each other only through the
- * bus or through interfaces the App hands them, never by reaching into each other.
+ * bus or through the services in their Context, never by holding each other.
  */
 export interface Extension {
   readonly name: string;
   start(ctx: Context): Promise<void>;
   /** Stop promptly; the App has already drained calls. */
   stop(): Promise<void>;
-  /** Apply a new, already-validated config. Throw to keep the old one (the App logs it). */
-  reload?(next: Config, prev: Config): Promise<void>;
+  /** Its record writers (event → rows); the App adds them to the store's registry before anything starts. */
+  readonly writers?: WriterSet;
+  /**
+   * First phase of a reload: check an already-validated config against what this feature needs
+   * (files it names, ...) and build what it can in advance, changing nothing in force. Throw to
+   * refuse it: then no feature applies it. The returned commit runs once every feature prepared.
+   */
+  prepare?(next: Config, prev: Config): Promise<Prepared | undefined>;
   /** Re-read files of its own (SIGHUP), also when the config file itself is unchanged. */
   reread?(): Promise<void>;
   /** Calls in progress, for draining. */

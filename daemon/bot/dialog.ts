@@ -3,6 +3,7 @@ import type { HandoffReason } from '../bus/events.js';
 import { durationOr } from '../config/duration.js';
 import { DEFAULT_HANDOFF_PHRASES, PhraseMatcher, Synonyms, lexiconNegativity, normalize } from './understand.js';
 import { NEXT_PAGE_KEY, faqMenuText, type KbEntryView, type KnowledgeEvent, type KnowledgeSource } from './knowledge.js';
+import { callLanguage, textTable } from '../config/locale.js';
 import { favourites, localText, offers, type MenuId, type Text } from './menu-offer.js';
 
 /**
@@ -97,7 +98,7 @@ export class BotSession {
      */
     private readonly opts: { language?: string; vip?: boolean; repeatQueue?: string; menuHistory?: readonly string[]; knowledge?: KnowledgeSource; onKnowledge?: (e: KnowledgeEvent) => void } = {},
   ) {
-    this.zh = (opts.language ?? bot.language ?? 'zh-CN').startsWith('zh');
+    this.zh = textTable(callLanguage({ bot }, opts.language)) === 'zh';
     for (const e of opts.knowledge?.entries(this.zh ? 'zh' : 'en') ?? []) this.kb.set(e.id, e);
     this.favourite = favourites(bot.menu ?? {}, opts.menuHistory ?? []);
     this.stack.push(this.openMenu(bot.greeting, bot.menu ?? {}, '', '', bot.menu_personalise === true));

@@ -1,5 +1,6 @@
 import type { BotConfig } from '../config/schema.js';
 import { durationOr } from '../config/duration.js';
+import { textIn } from '../config/locale.js';
 
 export type SurveyConfig = NonNullable<BotConfig['survey']>;
 
@@ -40,7 +41,7 @@ export async function askSurvey(io: SurveyIo, cfg: SurveyConfig, language: strin
     if (d === undefined) return undefined;
     const score = Number(d);
     if (Number.isInteger(score) && score >= 1 && score <= SURVEY_SCALE) {
-      if (!signal.aborted) await io.say(cfg.thanks ?? (language.startsWith('zh') ? THANKS.zh : THANKS.en), signal);
+      if (!signal.aborted) await io.say(cfg.thanks ?? textIn(THANKS, language), signal);
       return score;
     }
   }

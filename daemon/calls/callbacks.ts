@@ -9,6 +9,7 @@ import type { Db } from '../store/db.js';
 import { loopSource, ringbackCycle } from '../speech/player.js';
 import type { PromptResolver } from '../speech/prompts.js';
 import { Speaker } from './speak.js';
+import { callLanguage, promptVoice, textIn } from '../config/locale.js';
 import type { AgentPool } from '../routing/agents.js';
 import type { Router } from '../routing/router.js';
 import { DialGate, DialRefused, dialCustomer } from '../routing/dial-policy.js';
@@ -138,9 +139,8 @@ export class Callbacks {
     }
     const { extension, leg: agentLeg } = r;
     const cfg = this.deps.config();
-    const zh = (cfg.bot.language ?? cfg.language ?? 'zh-CN').startsWith('zh');
-    const texts = zh ? SAY.zh : SAY.en;
-    const speaker = agentLeg.media ? new Speaker(agentLeg.media, this.deps.prompts(), cfg.speech?.tts?.voice ?? (zh ? 'cmn' : 'en'), this.deps.log) : undefined;
+    const texts = textIn(SAY, callLanguage(cfg));
+    const speaker = agentLeg.media ? new Speaker(agentLeg.media, this.deps.prompts(), promptVoice(cfg), this.deps.log) : undefined;
     const agentGone = new AbortController();
     agentLeg.once('ended', () => agentGone.abort());
     cb.attempts++;

@@ -1,11 +1,9 @@
-import { join } from 'node:path';
 import { Type } from '@sinclair/typebox';
 import type { Leg, Line } from '../../drivers/line.js';
-import type { WebRtcPhones } from '../../drivers/webrtc/phones.js';
 import type { Config } from '../config/schema.js';
 import { durationMs, durationOr } from '../config/duration.js';
 import type { DomainEvents } from '../bus/events.js';
-import type { Context, Extension } from '../extension.js';
+import type { Context, Extension, Prepared } from '../extension.js';
 import { AgentPool } from '../routing/agents.js';
 import { PhoneCheck } from '../routing/phone-check.js';
 import { Router } from '../routing/router.js';
@@ -16,27 +14,43 @@ import { CrmLookup } from '../customers/lookup.js';
 import { menuHistory } from '../customers/history.js';
 import { applyAgentAction, featureCodes, matchFeatureCode, type AgentAction } from '../routing/feature-codes.js';
 import { runFeatureCode } from './feature-code-call.js';
-import { CommandError, commandRegistry } from '../telemetry/commands.js';
+import { CommandError } from '../telemetry/commands.js';
 import { PromptResolver } from '../speech/prompts.js';
 import { TtsEngine } from '../speech/tts.js';
-import { dataDir as configDataDir } from '../config/paths.js';
-import type { LinesExtension } from '../lines/lines.js';
+import { ttsCacheDir } from '../config/paths.js';
+import { registerCallWriters } from './cdr.js';
 import { LowScoreFollowUp } from './low-score.js';
 import { runInboundCall } from './runner.js';
 import { listenIn, type MonitorMode } from './listen.js';
 import { AgentReach } from './agent-reach.js';
-import type { SpeechService } from '../speech/supervisor.js';
 import type { Call } from './call.js';
-import { callSetupTurns } from './turns.js';
-import type { KnowledgeSource } from '../bot/knowledge.js';
+import { Turns } from './turns.js';
+
+/** What the call core offers other features (the services' `calls` port): the console, originate, campaigns. */
+export interface CallControl {
+  /** Log in/out, pause/unpause an agent by extension (MQTT, console). */
+  agentAction(extension: string, action: AgentAction, reason?: string): { extension: string; state: string; reason?: string };
+  /** Move a connected caller to another queue or agent. */
+  transfer(callId: string, to: { queue?: string; extension?: string }): { queue: string; extension?: string };
+  /** The callback policy: ring an agent, then dial the caller. */
+  callBack(callId: string): Promise<string>;
+  /** A supervisor's leg joins a connected call: listen, whisper (to the agent) or barge. */
+  listen(callId: string, ear: Leg, mode?: MonitorMode): void;
+  /** Run the bot flow on an answered outbound leg (originate, campaigns). */
+  runBot(leg: Leg): void;
+  /** The dialing policy every customer dial goes through. */
+  readonly dialGate: DialGate;
+}
 
 /**
- * The call core as a daemon feature: takes every incoming leg from the lines, runs it through the
- * bot and the contact-centre router, and keeps count of calls in progress (for draining and the
- * watchdog). Desk phones dialling a feature code (*51...) reach the agent controls instead of the bot.
+ * The call core as a daemon feature: takes every incoming leg from the line registry, runs it
+ * through the bot and the contact-centre router, and keeps count of calls in progress (for draining
+ * and the watchdog). Desk phones dialling a feature code (*51...) reach the agent controls instead
+ * of the bot. It owns the agent pool: agent state is written here and nowhere else.
  */
-export class CallsExtension implements Extension {
+export class CallsExtension implements Extension, CallControl {
   readonly name = 'calls';
+  readonly writers = registerCallWriters;
   private readonly active = new Set<Promise<unknown>>();
   private ctx!: Context;
   private agents!: AgentPool;
@@ -45,29 +59,20 @@ export class CallsExtension implements Extension {
   /** The dialing policy: every customer dial (callbacks, originate, campaigns) goes through dialCustomer(this.dialGate, ...). */
   dialGate!: DialGate;
   private prompts!: PromptResolver;
-  private offCommand: (() => void) | undefined;
+  private readonly offs: (() => void)[] = [];
   private phoneCheck: PhoneCheck | undefined;
   /** Calls in progress by id (transfers from the console). */
   private readonly calls = new Map<string, Call>();
   private reach!: AgentReach;
   private lowScore: LowScoreFollowUp | undefined;
+  /** The one lane for call set-ups (bursts of them take turns with the audio timers). */
+  private readonly setupTurns = new Turns();
   /** crm_lookup, with one cache for every call (before answering and at handoff). */
   private crm!: CrmLookup;
 
-  constructor(
-    private readonly lines: LinesExtension,
-    /** Speech for calls (the speech worker); absent: DTMF only. */
-    private readonly speech?: SpeechService,
-    /** The knowledge base the bot answers from. */
-    private readonly knowledge?: { current(): KnowledgeSource | undefined },
-    /** Agents whose contact is "webrtc" are rung in their console workbench. */
-    private readonly browserPhones?: WebRtcPhones,
-  ) {
-    lines.setIncomingHandler((leg, line) => this.onIncoming(leg, line));
-  }
-
   async start(ctx: Context): Promise<void> {
     this.ctx = ctx;
+    const { lines, calls, callRecords } = ctx.services;
     const cfg = ctx.config();
     this.agents = new AgentPool(cfg.agents ?? [], (a) => {
       const data = { extension: a.extension, state: a.state, ...(a.pauseReason ? { reason: a.pauseReason } : {}) };
@@ -77,7 +82,9 @@ export class CallsExtension implements Extension {
       autoPauseAfter: () => ctx.config().routing?.auto_pause_after ?? 3,
       busyBackoffMs: () => durationOr(ctx.config().routing?.busy_backoff, '30s'),
     });
-    for (const a of this.agents.all()) ctx.bus.emit('agent.state', { extension: a.extension, state: a.state });
+    // The pool announces every agent's state (it is their one writer); agents a crashed run left in a call are freed by it.
+    const freed = new Set(await callRecords.agentsLeftInCall(ctx.daemon?.startedAt ?? Date.now()).catch(() => []));
+    for (const a of this.agents.all()) ctx.bus.emit('agent.state', { extension: a.extension, state: a.state, ...(freed.has(a.extension) ? { reason: 'recovered after restart' } : {}) });
     this.prompts = makePrompts(cfg, ctx);
     this.reach = new AgentReach(ctx.bus, ctx.log.child({ component: 'agent-reach' }));
     this.crm = new CrmLookup({
@@ -95,35 +102,36 @@ export class CallsExtension implements Extension {
     };
     this.router = new Router({ config: () => ctx.config(), agents: this.agents, emit, log: ctx.log.child({ component: 'router' }) });
     this.dialGate = new DialGate({ bus: ctx.bus, log: ctx.log.child({ component: 'dialing' }), config: () => ctx.config() });
-    this.callbacks = new Callbacks({ db: ctx.db, bus: ctx.bus, log: ctx.log.child({ component: 'callbacks' }), config: () => ctx.config(), router: this.router, agents: this.agents, dialAgent: (agent, opts) => this.dialAgent(agent, opts), lines: this.lines, prompts: () => this.prompts, dialGate: this.dialGate });
-    const stale = await ctx.db.all<{ source: string }>("SELECT source FROM alarms WHERE code = 'agent-unreachable' AND active = 1").catch(() => []);
-    this.reach.seed(stale.filter((r) => r.source.startsWith('agent:')).map((r) => r.source.slice(6)));
-    this.lowScore = new LowScoreFollowUp({ db: ctx.db, bus: ctx.bus, log: ctx.log.child({ component: 'survey' }), config: () => ctx.config(), callbacks: this.callbacks, live: (id) => { const c = this.calls.get(id); return c ? { lineId: c.customer.lineId, ...(c.caller ? { caller: c.caller } : {}) } : undefined; } });
+    this.callbacks = new Callbacks({ db: ctx.db, bus: ctx.bus, log: ctx.log.child({ component: 'callbacks' }), config: () => ctx.config(), router: this.router, agents: this.agents, dialAgent: (agent, opts) => this.dialAgent(agent, opts), lines, prompts: () => this.prompts, dialGate: this.dialGate });
+    const stale = await callRecords.activeAlarmSources('agent-unreachable').catch(() => []);
+    this.reach.seed(stale.filter((s) => s.startsWith('agent:')).map((s) => s.slice(6)));
+    this.lowScore = new LowScoreFollowUp({ records: callRecords, commands: ctx.services.commands, bus: ctx.bus, log: ctx.log.child({ component: 'survey' }), config: () => ctx.config(), callbacks: this.callbacks, live: (id) => { const c = this.calls.get(id); return c ? { lineId: c.customer.lineId, ...(c.caller ? { caller: c.caller } : {}) } : undefined; } });
     await this.lowScore.start();
     const restored = await this.callbacks.restore().catch((err) => (ctx.log.error({ err }, 'could not read pending callbacks'), 0));
     if (restored) ctx.log.info({ restored }, 'pending callbacks queued again');
     this.registerCommand();
     this.checkPhones(cfg);
+    this.offs.push(lines.onIncoming((leg, line) => this.onIncoming(leg, line)), calls.provide(this));
   }
 
   /** routing.check_phones: OPTIONS pings to desk phones; a silent phone's agent is skipped. */
   private checkPhones(cfg: Config): void {
     this.phoneCheck?.stop();
     this.phoneCheck = undefined;
-    const sip = this.lines.sipEndpoint();
+    const sip = this.ctx.services.lines.sipEndpoint();
     if (!cfg.routing?.check_phones || !sip) return;
     this.phoneCheck = new PhoneCheck(this.agents, sip, durationMs(cfg.routing.check_phones), this.ctx.log.child({ component: 'phone-check' }));
     this.phoneCheck.start();
   }
 
-  /** Agent controls for central IT (cmd/agent-state), replacing telemetry's stand-in. */
+  /** Agent controls for central IT (cmd/agent-state): served here, by the owner of agent state. */
   private registerCommand(): void {
     try {
-      this.offCommand = commandRegistry.register('agent-state', {
+      this.offs.push(this.ctx.services.commands.register('agent-state', {
         summary: 'log an agent in or out, pause or unpause',
         schema: Type.Object({ extension: Type.String({ pattern: '^[0-9A-Za-z*#+]{1,32}$' }), action: Type.Union([Type.Literal('login'), Type.Literal('logout'), Type.Literal('pause'), Type.Literal('unpause')]), reason: Type.Optional(Type.String({ maxLength: 200 })) }, { additionalProperties: false }),
         handler: (p: { extension: string; action: AgentAction; reason?: string }) => this.agentAction(p.extension, p.action, p.reason ? `mqtt: ${p.reason}` : 'mqtt'),
-      });
+      }));
     } catch (err) {
       this.ctx.log.warn({ err }, 'agent-state command not registered');
     }
@@ -158,13 +166,13 @@ export class CallsExtension implements Extension {
    * line they called (routing.callback). Resolves with the callback id once it is stored.
    */
   async callBack(callId: string): Promise<string> {
-    const row = await this.ctx.db.get<{ caller: string | null; line_id: string; queue_id: string | null }>('SELECT caller, line_id, queue_id FROM calls WHERE id = ?', [callId]);
+    const row = await this.ctx.services.callRecords.call(callId);
     if (!row) throw new CommandError(`no call "${callId}"`);
     if (!row.caller) throw new CommandError('the caller withheld their number');
     const cfg = this.ctx.config();
-    const queue = row.queue_id ?? cfg.bot.handoff?.default_queue ?? cfg.queues?.[0]?.id;
+    const queue = row.queueId ?? cfg.bot.handoff?.default_queue ?? cfg.queues?.[0]?.id;
     if (!queue) throw new CommandError('no queue to call back from');
-    return this.callbacks.request({ callId, number: row.caller, queue, lineId: row.line_id, since: Date.now() });
+    return this.callbacks.request({ callId, number: row.caller, queue, lineId: row.lineId, since: Date.now() });
   }
 
   /** A supervisor's leg joins a connected call (console): listen, whisper to the agent, or barge in. */
@@ -180,11 +188,8 @@ export class CallsExtension implements Extension {
 
   /** Ring a desk phone; failures that are not the agent's choice raise agent-unreachable. */
   private async dialAgent(agent: { extension: string; contact?: string }, opts: Parameters<Line['dial']>[1]): Promise<Leg> {
-    if (agent.contact === 'webrtc') {
-      if (!this.browserPhones) throw new Error('no browser phones in this build');
-      return this.browserPhones.dial(agent.extension, opts);
-    }
-    const sip = this.lines.sipEndpoint();
+    if (agent.contact === 'webrtc') return this.ctx.services.phones.dial(agent.extension, opts);
+    const sip = this.ctx.services.lines.sipEndpoint();
     try {
       if (!sip) throw new Error('no SIP endpoint to reach desk phones');
       const leg = await sip.dial(agent.contact ?? agent.extension, opts);
@@ -203,14 +208,9 @@ export class CallsExtension implements Extension {
     return user && this.agents.get(user) ? user : undefined;
   }
 
-  /** A call that arrives other than through a configured line (a web caller from the console). */
-  incoming(leg: Leg, line: Line): void {
-    this.onIncoming(leg, line);
-  }
-
   private onIncoming(leg: Leg, line: Line): void {
     // A burst of calls is set up one per event-loop turn, so call audio is paced in between.
-    const p = callSetupTurns.take().then(() => this.setUp(leg, line));
+    const p = this.setupTurns.take().then(() => this.setUp(leg, line));
     this.track(p);
   }
 
@@ -240,8 +240,7 @@ export class CallsExtension implements Extension {
 
   /** Run the bot flow on a leg: an incoming call, or an answered outbound one (originate). */
   runBot(leg: Leg): void {
-    const cfg = this.ctx.config();
-    const dataDir = configDataDir(cfg);
+    const { services } = this.ctx;
     const p = runInboundCall(leg, {
       bus: this.ctx.bus,
       log: this.ctx.log,
@@ -249,16 +248,16 @@ export class CallsExtension implements Extension {
       prompts: this.prompts,
       agents: this.agents,
       router: this.router,
-      recentQueue: async (caller, callId, withinMs) =>
-        (await this.ctx.db.get<{ q: string }>('SELECT queue_id AS q FROM calls WHERE caller = ? AND id != ? AND queue_id IS NOT NULL AND offered_at >= ? ORDER BY offered_at DESC LIMIT 1', [caller, callId, new Date(Date.now() - withinMs).toISOString()]))?.q,
+      recentQueue: (caller, callId, withinMs) => services.callRecords.recentQueue(caller, callId, withinMs),
       customers: this.crm.around(customerLookup(this.ctx.db, () => this.ctx.config())),
       callerProfile: this.crm.beforeAnswer(customerLookup(this.ctx.db, () => this.ctx.config())),
       menuHistory: menuHistory(this.ctx.db, () => this.ctx.config()),
       callbacks: this.callbacks,
-      voicemailDir: join(dataDir, 'voicemail'),
+      voicemailDir: services.paths.voicemail(),
       dialAgent: (agent, opts) => this.dialAgent(agent, opts),
-      ...(this.speech ? { speech: this.speech } : {}),
-      ...(this.knowledge ? { knowledge: () => this.knowledge!.current() } : {}),
+      speech: services.speech,
+      knowledge: () => services.knowledge.get()?.current(),
+      captures: services.captures,
       onCall: (c) => this.calls.set(c.id, c),
     });
     this.track(p);
@@ -274,15 +273,20 @@ export class CallsExtension implements Extension {
     return this.active.size;
   }
 
-  async reload(next: Config): Promise<void> {
-    this.prompts = makePrompts(next, this.ctx);
-    this.agents.reconcile(next.agents ?? []);
-    this.checkPhones(next);
+  async prepare(next: Config): Promise<Prepared> {
+    const prompts = makePrompts(next, this.ctx);
+    return {
+      commit: async () => {
+        this.prompts = prompts;
+        this.agents.reconcile(next.agents ?? []);
+        this.checkPhones(next);
+      },
+    };
   }
 
   async stop(): Promise<void> {
     this.phoneCheck?.stop();
-    this.offCommand?.();
+    for (const off of this.offs.splice(0)) off();
     this.lowScore?.stop();
     this.callbacks?.close();
     this.router?.close();
@@ -291,7 +295,6 @@ export class CallsExtension implements Extension {
 }
 
 function makePrompts(cfg: Config, ctx: Context): PromptResolver {
-  const dataDir = configDataDir(cfg);
-  const tts = new TtsEngine({ cacheDir: join(dataDir, 'tts-cache') });
+  const tts = new TtsEngine({ cacheDir: ttsCacheDir(cfg) });
   return new PromptResolver({ ...(cfg.speech?.prompts_dir ? { promptsDir: cfg.speech.prompts_dir } : {}), tts, log: ctx.log });
 }

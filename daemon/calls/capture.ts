@@ -1,8 +1,8 @@
 import type { Say } from '../bot/dialog.js';
 
 /**
- * What happens when the bot captures a detail the flow asked for: features (tickets) register a
- * hook here; the call runner awaits them and says what they return before the bot's next words
+ * What happens when the bot captures a detail the flow asked for: features (tickets) add a
+ * hook to the app's CaptureHooks; the call runner awaits them and says what they return before the bot's next words
  * ("your ticket number is ..."). A hook that fails or takes too long is skipped, never the call.
  */
 export interface Captured {
@@ -15,13 +15,6 @@ export interface Captured {
 
 export type CaptureHook = (c: Captured) => Promise<Say[] | undefined>;
 
-const hooks = new Set<CaptureHook>();
-
-export function onCapture(hook: CaptureHook): () => void {
-  hooks.add(hook);
-  return () => hooks.delete(hook);
-}
-
 /** A follow-up the bot asks a feature for (a knowledge entry's then: ticket); the hook returns what to say. */
 export interface FollowUp extends Omit<Captured, 'slot'> {
   subject: string;
@@ -29,43 +22,55 @@ export interface FollowUp extends Omit<Captured, 'slot'> {
 }
 export type FollowUpHook = (f: FollowUp) => Promise<Say[] | undefined>;
 
-const followUps = new Map<string, FollowUpHook>();
+/**
+ * The capture and follow-up hooks of one app (a service: tickets add theirs, the call runner runs
+ * them).
+ */
+export class CaptureHooks {
+  private readonly hooks = new Set<CaptureHook>();
+  private readonly followUps = new Map<string, FollowUpHook>();
 
-export function onFollowUp(action: string, hook: FollowUpHook): () => void {
-  followUps.set(action, hook);
-  return () => void (followUps.get(action) === hook && followUps.delete(action));
-}
-
-/** Run the follow-up's hook within the time limit; nothing registered, a failure or a timeout gives nothing to say. */
-export async function runFollowUp(action: string, f: FollowUp, timeoutMs = 3000, onError: (err: unknown) => void = () => {}): Promise<Say[]> {
-  const hook = followUps.get(action);
-  if (!hook) {
-    onError(new Error(`nothing performs the follow-up "${action}"`));
-    return [];
+  add(hook: CaptureHook): () => void {
+    this.hooks.add(hook);
+    return () => this.hooks.delete(hook);
   }
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return (await Promise.race([hook(f), new Promise<undefined>((_, reject) => (timer = setTimeout(() => reject(new Error(`${action} follow-up timed out`)), timeoutMs)))])) ?? [];
-  } catch (err) {
-    onError(err);
-    return [];
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
-export async function runCaptureHooks(c: Captured, timeoutMs = 3000, onError: (err: unknown) => void = () => {}): Promise<Say[]> {
-  const out: Say[] = [];
-  for (const h of hooks) {
+  async run(c: Captured, timeoutMs = 3000, onError: (err: unknown) => void = () => {}): Promise<Say[]> {
+    const out: Say[] = [];
+    for (const h of this.hooks) {
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        const r = await Promise.race([h(c), new Promise<undefined>((_, reject) => (timer = setTimeout(() => reject(new Error('capture hook timed out')), timeoutMs)))]);
+        if (r) out.push(...r);
+      } catch (err) {
+        onError(err);
+      } finally {
+        clearTimeout(timer);
+      }
+    }
+    return out;
+  }
+
+  onFollowUp(action: string, hook: FollowUpHook): () => void {
+    this.followUps.set(action, hook);
+    return () => void (this.followUps.get(action) === hook && this.followUps.delete(action));
+  }
+
+  /** Run the follow-up's hook within the time limit; nothing registered, a failure or a timeout gives nothing to say. */
+  async runFollowUp(action: string, f: FollowUp, timeoutMs = 3000, onError: (err: unknown) => void = () => {}): Promise<Say[]> {
+    const hook = this.followUps.get(action);
+    if (!hook) {
+      onError(new Error(`nothing performs the follow-up "${action}"`));
+      return [];
+    }
     let timer: NodeJS.Timeout | undefined;
     try {
-      const r = await Promise.race([h(c), new Promise<undefined>((_, reject) => (timer = setTimeout(() => reject(new Error('capture hook timed out')), timeoutMs)))]);
-      if (r) out.push(...r);
+      return (await Promise.race([hook(f), new Promise<undefined>((_, reject) => (timer = setTimeout(() => reject(new Error(`${action} follow-up timed out`)), timeoutMs)))])) ?? [];
     } catch (err) {
       onError(err);
+      return [];
     } finally {
       clearTimeout(timer);
     }
   }
-  return out;
 }

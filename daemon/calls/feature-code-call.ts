@@ -5,6 +5,7 @@ import type { PromptResolver } from '../speech/prompts.js';
 import type { AgentPool } from '../routing/agents.js';
 import { applyAgentAction, type AgentAction } from '../routing/feature-codes.js';
 import { Speaker } from './speak.js';
+import { callLanguage, promptVoice, textIn } from '../config/locale.js';
 
 const CONFIRM = {
   en: { login: 'You are logged in.', logout: 'You are logged out.', pause: 'You are paused.', unpause: 'You are available again.', unknown: 'This phone is not an agent of this box.' },
@@ -16,8 +17,7 @@ const CONFIRM = {
  * The agent is the authenticated SIP user, else the caller's number (phones on an allowed address).
  */
 export async function runFeatureCode(leg: Leg, agentExt: string | undefined, code: { action: AgentAction; reason?: string }, deps: { agents: AgentPool; config: Config; prompts: PromptResolver; log: Logger }): Promise<void> {
-  const zh = (deps.config.bot.language ?? deps.config.language ?? 'zh-CN').startsWith('zh');
-  const texts = zh ? CONFIRM.zh : CONFIRM.en;
+  const texts = textIn(CONFIRM, callLanguage(deps.config));
   const known = agentExt !== undefined && deps.agents.get(agentExt) !== undefined;
   let say = texts.unknown;
   if (known) {
@@ -28,7 +28,7 @@ export async function runFeatureCode(leg: Leg, agentExt: string | undefined, cod
   try {
     await leg.answer();
     if (leg.media) {
-      const speaker = new Speaker(leg.media, deps.prompts, deps.config.speech?.tts?.voice ?? (zh ? 'cmn' : 'en'), deps.log);
+      const speaker = new Speaker(leg.media, deps.prompts, promptVoice(deps.config), deps.log);
       const gone = new AbortController();
       leg.once('ended', () => gone.abort());
       await speaker.say([{ text: say }], gone.signal);

@@ -12,12 +12,13 @@ import type { BotSummary, Say } from '../bot/dialog.js';
 import { join } from 'node:path';
 import type { Bridge } from './bridge.js';
 import { CallRecording } from './call-recording.js';
-import { DEFAULT_DATA_DIR } from '../config/paths.js';
+import { recordingsDir } from '../config/paths.js';
 import type { Call, TransferTarget } from './call.js';
 import type { CallerDigits } from './digits.js';
 import type { Speaker } from './speak.js';
 import { defaultHoldMusic, waitTexts, WaitingAudio } from './waiting.js';
 import { loopSource } from '../speech/player.js';
+import { callLanguage } from '../config/locale.js';
 import { ringPhone, serveTicket, type DialAgent, type Served } from './ring.js';
 import { converse, legParty } from './converse.js';
 
@@ -222,7 +223,7 @@ async function talk(call: Call, agentLeg: Leg, ext: string, req: HandoffRequest,
   }
   if (cfg.bot.handoff?.tell_agent === 'whisper' && deps.whisper) {
     // The agent hears who is calling and why; the caller keeps hearing the line until put through.
-    const text = whisperText(call.caller, req, cfg.bot.language ?? cfg.language ?? 'zh-CN');
+    const text = whisperText(call.caller, req, callLanguage(cfg));
     call.log.info({ agent: ext, text }, 'whisper to the agent');
     await deps.whisper(agentMedia, text, signal).catch((err: unknown) => call.log.warn({ err }, 'whisper failed'));
     if (signal.aborted || agentLeg.state === 'ended') {
@@ -263,7 +264,7 @@ async function startRecording(call: Call, bridge: Bridge, deps: HandoffDeps): Pr
   const storage = deps.config().storage;
   if (!storage?.record_calls) return undefined;
   try {
-    const dir = join(storage.dir ?? DEFAULT_DATA_DIR, 'recordings');
+    const dir = recordingsDir(deps.config());
     return await CallRecording.start(join(dir, `${call.id}.wav`), bridge, storage.record_mixed ? { mixedPath: join(dir, `${call.id}.mixed.wav`) } : {});
   } catch (err) {
     call.log.error({ err }, 'call recording could not start; the call goes on unrecorded');

@@ -2,9 +2,9 @@ import { Type } from '@sinclair/typebox';
 import type { Bus } from '../bus/bus.js';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
-import type { Db } from '../store/db.js';
+import type { CallRecords } from '../store/call-records.js';
 import { isLowScore } from '../bot/survey.js';
-import { CommandError, commandRegistry } from '../telemetry/commands.js';
+import { CommandError, type CommandRegistry } from '../telemetry/commands.js';
 import type { CallbackDesk } from './handoff.js';
 
 export const LOW_SCORE_ALARM = 'low-survey-score';
@@ -23,7 +23,9 @@ export class LowScoreFollowUp {
 
   constructor(
     private readonly o: {
-      db: Pick<Db, 'get' | 'all'>;
+      records: CallRecords;
+      /** The app's command registry (survey-followed-up is this feature's). */
+      commands: CommandRegistry;
       bus: Bus;
       log: Logger;
       config: () => Config;
@@ -34,10 +36,10 @@ export class LowScoreFollowUp {
   ) {}
 
   async start(): Promise<void> {
-    for (const r of await this.o.db.all<{ source: string }>('SELECT source FROM alarms WHERE code = ? AND active = 1', [LOW_SCORE_ALARM]).catch(() => [])) this.active.add(r.source);
+    for (const source of await this.o.records.activeAlarmSources(LOW_SCORE_ALARM).catch(() => [])) this.active.add(source);
     this.offs.push(this.o.bus.on('survey.answered', (e) => void this.onScore(e.data.callId, e.data.score, e.data.scale ?? 5).catch((err: unknown) => this.o.log.error({ err, callId: e.data.callId }, 'low-score follow-up failed'))));
     this.offs.push(
-      commandRegistry.register('survey-followed-up', {
+      this.o.commands.register('survey-followed-up', {
         summary: 'a supervisor followed up a low survey score: clears its low-survey-score alarm',
         schema: Type.Object({ callId: Type.String({ minLength: 1, maxLength: 64 }), by: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false }),
         handler: async (p: { callId: string; by: string }) => {
@@ -56,14 +58,14 @@ export class LowScoreFollowUp {
     const sc = this.o.config().bot.survey;
     if (!sc || !isLowScore(sc, score)) return;
     const then = sc.low_score?.then;
-    const row = await this.o.db.get<{ caller: string | null; line_id: string; queue_id: string | null }>('SELECT caller, line_id, queue_id FROM calls WHERE id = ?', [callId]);
+    const row = await this.o.records.call(callId);
     const live = this.o.live(callId);
     const caller = live?.caller ?? row?.caller ?? undefined;
-    const lineId = live?.lineId ?? row?.line_id;
+    const lineId = live?.lineId ?? row?.lineId;
     this.o.log.warn({ callId, score, then }, 'low survey score');
     if (then === 'callback' && caller && lineId && this.o.callbacks.accepts(caller)) {
       const cfg = this.o.config();
-      const queue = row?.queue_id ?? cfg.bot.handoff?.default_queue ?? cfg.queues?.[0]?.id ?? 'default';
+      const queue = row?.queueId ?? cfg.bot.handoff?.default_queue ?? cfg.queues?.[0]?.id ?? 'default';
       await this.o.callbacks.request({ callId, number: caller, queue, lineId, since: Date.now() });
       return;
     }

@@ -11,7 +11,6 @@ import { BotSession, type BotSummary, type Step } from '../bot/dialog.js';
 import type { KnowledgeSource } from '../bot/knowledge.js';
 import { isOpenSafe } from '../bot/hours.js';
 import { isVipNumber } from '../routing/vip.js';
-import { callLanguage, voiceFor } from '../bot/language.js';
 import { localText, personalised } from '../bot/menu-offer.js';
 import type { PromptResolver } from '../speech/prompts.js';
 import { record } from '../speech/recorder.js';
@@ -22,8 +21,9 @@ import type { SpeechService } from '../speech/supervisor.js';
 import { handOff, ringExtension, type HandoffDeps, type HandoffRequest, type HandoffResult } from './handoff.js';
 import { askSurvey, surveyApplies, SURVEY_SCALE, type SurveyConfig } from '../bot/survey.js';
 import { Speaker } from './speak.js';
-import { runCaptureHooks, runFollowUp } from './capture.js';
+import type { CaptureHooks } from './capture.js';
 import { guardSilence, silentCallerMs } from './silence-guard.js';
+import { callLanguage, languageForCaller, textIn, textTable, voiceFor } from '../config/locale.js';
 import { CallStepFault, takeSafePath } from './fallback.js';
 
 export interface CallDeps extends HandoffDeps {
@@ -42,6 +42,8 @@ export interface CallDeps extends HandoffDeps {
   recentQueue?: (caller: string, callId: string, withinMs: number) => Promise<string | undefined>;
   /** The knowledge base in force, if one is configured. */
   knowledge?: () => KnowledgeSource | undefined;
+  /** What features do when the bot captures a detail (tickets). */
+  captures?: CaptureHooks;
   /** Asked before answering (crm_lookup, customer record): the caller's language and VIP for this call. */
   callerProfile?: (caller: string, callId: string) => Promise<{ vip: boolean; language?: string }>;
   /** The menu paths of the caller's earlier calls, newest first (personalised menus). */
@@ -95,10 +97,10 @@ export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
   const cfg = deps.config();
   const silentMs = silentCallerMs(lineCfg);
   const stopGuard = silentMs ? guardSilence(call, leg.media, silentMs) : undefined;
-  const botLang = cfg.bot.language ?? cfg.language ?? 'zh-CN';
-  const lang = callLanguage(cfg.bot, botLang, profile?.language);
-  const zh = lang.startsWith('zh');
-  const texts = zh ? DEFAULTS.zh : DEFAULTS.en;
+  const botLang = callLanguage(cfg);
+  const lang = languageForCaller(cfg.bot, botLang, profile?.language);
+  const zh = textTable(lang) === 'zh';
+  const texts = textIn(DEFAULTS, lang);
   // The installer's texts ({ zh, en } or one string) in the call's language, else the built-in ones.
   const said = {
     handoff: localText(cfg.bot.handoff?.say, zh),
@@ -241,12 +243,12 @@ export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
         if (slot) {
           // A detail the flow asked for: reported, and features (tickets) may add what to say.
           call.emit('bot.captured', { callId: call.id, slot, slots: sum.slots });
-          const extra = await runCaptureHooks({ callId: call.id, lineId: leg.lineId, slot, slots: sum.slots, ...(call.caller ? { caller: call.caller } : {}) }, 3000, (err) => log.error({ err }, 'capture hook failed'));
+          const extra = await (deps.captures?.run({ callId: call.id, lineId: leg.lineId, slot, slots: sum.slots, ...(call.caller ? { caller: call.caller } : {}) }, 3000, (err) => log.error({ err }, 'capture hook failed')) ?? []);
           if (extra.length) step = { ...step, say: [...extra, ...step.say] };
         }
         const fu = step.followUp;
         if (fu) {
-          const extra = await runFollowUp(fu.action, { callId: call.id, lineId: leg.lineId, slots: sum.slots, subject: fu.subject, entry: fu.entry, ...(call.caller ? { caller: call.caller } : {}) }, 3000, (err) => log.error({ err, followUp: fu.action }, 'follow-up failed'));
+          const extra = await (deps.captures?.runFollowUp(fu.action, { callId: call.id, lineId: leg.lineId, slots: sum.slots, subject: fu.subject, entry: fu.entry, ...(call.caller ? { caller: call.caller } : {}) }, 3000, (err) => log.error({ err, followUp: fu.action }, 'follow-up failed')) ?? []);
           step = { ...step, say: [...step.say.slice(0, fu.at), ...extra, ...step.say.slice(fu.at)] };
         }
         const turn = ev.kind === 'digit' ? { kind: 'dtmf' as const, value: ev.digit } : ev.kind === 'speech' ? { kind: 'speech' as const, value: ev.text ?? '' } : { kind: 'timeout' as const, value: '' };

@@ -32,6 +32,3 @@ export class Turns {
     });
   }
 }
-
-/** The daemon's one lane for call set-ups. */
-export const callSetupTurns = new Turns();

@@ -9,6 +9,7 @@ import type { Announcement } from '../routing/router.js';
 import type { WaitingCaller } from './ring.js';
 import type { Call } from './call.js';
 import type { Speaker } from './speak.js';
+import { textIn } from '../config/locale.js';
 
 /** The hold music when the installer recorded none: a soft three-note chime, then quiet. */
 export const CHIME_FREQS = [523, 659, 784] as const;
@@ -39,7 +40,7 @@ const TEXTS = {
 export type WaitTexts = (typeof TEXTS)['en'];
 /** The waiting texts in the call's language. */
 export function waitTexts(language: string): WaitTexts {
-  return language.startsWith('zh') ? TEXTS.zh : TEXTS.en;
+  return textIn(TEXTS, language);
 }
 
 /** What the caller is told about their place, as the router decided: position, expected wait, the callback offer. */

@@ -1,4 +1,5 @@
 import type { HandoffRequest } from './handoff.js';
+import { textIn, textTable } from '../config/locale.js';
 
 /** Digits read one by one, so TTS says "one three eight…" rather than a huge number. */
 function spell(n: string): string {
@@ -15,8 +16,8 @@ const REASONS = {
  * through — who is calling, why, and what the bot captured. Only the agent hears it.
  */
 export function whisperText(caller: string | undefined, req: Pick<HandoffRequest, 'reason' | 'vip' | 'summary' | 'queue'>, lang: string): string {
-  const zh = lang.startsWith('zh');
-  const r = zh ? REASONS.zh : REASONS.en;
+  const zh = textTable(lang) === 'zh';
+  const r = textIn(REASONS, lang);
   const parts: string[] = [];
   if (zh) {
     parts.push(caller ? `来电号码 ${spell(caller)}` : '来电号码未知');

@@ -11,6 +11,9 @@ import type { Originator } from './originate.js';
 
 type CampaignConfig = NonNullable<Config['campaigns']>[number];
 
+/** Each campaign's contact list as read from its CSV file, or why it could not be. */
+export type ContactLists = { campaign: NonNullable<Config['campaigns']>[number]; rows?: string[][]; error?: string }[];
+
 interface ContactRow {
   number: string;
   attempts: number;
@@ -45,17 +48,33 @@ export class Campaigns {
     this.timer.unref();
   }
 
-  /** `cfg`: the config being applied (on reload it is not yet the one config() returns). */
   async load(cfg: Config = this.o.config()): Promise<void> {
-    const now = new Date().toISOString();
+    await this.apply(await this.read(cfg));
+  }
+
+  /** Read the contact lists a config names (the first phase of a reload: nothing changes yet). */
+  async read(cfg: Config): Promise<ContactLists> {
+    const out: ContactLists = [];
     for (const c of cfg.campaigns ?? []) {
-      let rows: string[][];
       try {
-        rows = parseCsv(await readFile(c.contacts, 'utf8')).rows;
+        out.push({ campaign: c, rows: parseCsv(await readFile(c.contacts, 'utf8')).rows });
       } catch (err) {
-        this.emit('alarm', { code: 'campaign-contacts', source: c.id, severity: 'warning', active: true, message: `cannot read ${c.contacts}: ${(err as Error).message}` });
+        out.push({ campaign: c, error: (err as Error).message });
+      }
+    }
+    return out;
+  }
+
+  /** Queue the contacts read (new ones only); an unreadable list raises campaign-contacts. */
+  async apply(lists: ContactLists): Promise<void> {
+    const now = new Date().toISOString();
+    for (const l of lists) {
+      const c = l.campaign;
+      if (!l.rows) {
+        this.emit('alarm', { code: 'campaign-contacts', source: c.id, severity: 'warning', active: true, message: `cannot read ${c.contacts}: ${l.error ?? ''}` });
         continue;
       }
+      const rows = l.rows;
       const header = (rows.shift() ?? []).map((h) => h.trim().toLowerCase());
       const ni = header.indexOf('number');
       const nm = header.indexOf('name');

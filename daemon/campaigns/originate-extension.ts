@@ -1,9 +1,7 @@
 import { Type } from '@sinclair/typebox';
-import type { Leg, Line } from '../../drivers/line.js';
 import type { Context, Extension } from '../extension.js';
-import { CommandError, commandRegistry } from '../telemetry/commands.js';
+import { CommandError } from '../telemetry/commands.js';
 import { Originator, type OriginateRequest } from './originate.js';
-import type { DialGate } from '../routing/dial-policy.js';
 
 /**
  * `originate` for central IT (cmd/originate) and the CLI (which sends the same command): dial a
@@ -15,14 +13,10 @@ export class OriginateExtension implements Extension {
   readonly name = 'originate';
   private off: (() => void) | undefined;
 
-  constructor(
-    private readonly lines: { get(id: string): Line | undefined; all(): Line[]; sipEndpoint(): Line | undefined },
-    private readonly calls: { runBot(leg: Leg): void; readonly dialGate: DialGate },
-  ) {}
-
   async start(ctx: Context): Promise<void> {
-    const originator = new Originator({ bus: ctx.bus, log: ctx.log.child({ component: 'originate' }), config: () => ctx.config(), lines: this.lines, runBot: (leg) => this.calls.runBot(leg), dialGate: () => this.calls.dialGate });
-    this.off = commandRegistry.register('originate', {
+    const { lines, calls } = ctx.services;
+    const originator = new Originator({ bus: ctx.bus, log: ctx.log.child({ component: 'originate' }), config: () => ctx.config(), lines, runBot: (leg) => calls.require().runBot(leg), dialGate: () => calls.require().dialGate });
+    this.off = ctx.services.commands.register('originate', {
       summary: 'dial a number on a line and connect it to the bot or an agent',
       schema: Type.Object(
         {

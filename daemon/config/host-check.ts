@@ -6,6 +6,7 @@ import { parseWav } from '../../drivers/audio/wav.js';
 import type { Config, MenuActionConfig } from './schema.js';
 import type { CrossIssue } from './cross-check.js';
 import { suggest } from './suggest.js';
+import { promptVoice } from './locale.js';
 
 type Path = (string | number)[];
 
@@ -19,7 +20,7 @@ export async function hostCheck(c: Config): Promise<CrossIssue[]> {
   const issues: CrossIssue[] = [];
   const abs = (p: string): string => resolve(p);
   const dir = c.speech?.prompts_dir;
-  const voice = effectiveVoice(c);
+  const voice = promptVoice(c);
 
   /** A recording that must exist (hold music, or a prompt with no text to fall back on). */
   const recording = async (id: string, path: Path, what: string, names: string[]): Promise<void> => {
@@ -79,11 +80,7 @@ export async function hostCheck(c: Config): Promise<CrossIssue[]> {
   return issues;
 }
 
-/** The voice prompts are spoken in: as configured, else by language (what runner.ts uses). */
-export function effectiveVoice(c: Config): string {
-  const lang = c.bot.language ?? c.language ?? 'zh-CN';
-  return c.speech?.tts?.voice ?? (lang.startsWith('zh') ? 'cmn' : 'en');
-}
+
 
 let cached: Promise<Set<string> | undefined> | undefined;
 

@@ -1,4 +1,5 @@
 import { Type, type Static, type TObject, type TProperties, type TLiteral, type TUnion, type SchemaOptions } from '@sinclair/typebox';
+import { DEFAULT_DATA_DIR } from './paths.js';
 
 /**
  * The one YAML file an installer writes, as a JSON Schema. The TypeScript type of the config is
@@ -432,7 +433,7 @@ const Mqtt = Obj({
 });
 
 const Storage = Obj({
-  dir: Type.Optional(Type.String({ default: '/var/lib/frontdesk', description: 'Database, recordings, voicemail, caches.' })),
+  dir: Type.Optional(Type.String({ default: DEFAULT_DATA_DIR, description: 'Database, recordings, voicemail, caches.' })),
   keep_recordings: Type.Optional(Duration('Delete recordings older than this.', '90d')),
   keep_calls: Type.Optional(Duration('Delete call records older than this.', '2y')),
   mask_numbers_in_reports: Type.Optional(Type.Boolean({ default: true, description: 'Central IT sees 138****5678.' })),

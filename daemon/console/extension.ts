@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Envelope } from '../bus/events.js';
 import type { Config, ConsoleConfig } from '../config/schema.js';
 import { durationOr } from '../config/duration.js';
-import type { Context, Extension } from '../extension.js';
+import type { Context, Extension, Prepared } from '../extension.js';
 import type { AgentAction } from '../routing/feature-codes.js';
 import type { WebRtcPhones } from '../../drivers/webrtc/phones.js';
 import type { Leg, Line } from '../../drivers/line.js';
@@ -11,8 +11,9 @@ import { Sessions } from './auth.js';
 import { LiveHub } from './hub.js';
 import { LiveState } from './live-state.js';
 
+/** What the console's server uses of the rest of the box, taken from the app's services. */
 export interface ConsoleDeps {
-  /** The router's agent controls, handed over by the wiring (the console never reaches into the call core). */
+  /** The router's agent controls (the call core's, through the services; the console never reaches into it). */
   agentAction: (extension: string, action: AgentAction, reason?: string) => unknown;
   /** The call core's transfer: move a connected caller to another queue or agent. */
   transfer: (callId: string, to: { queue?: string; extension?: string }) => unknown;
@@ -35,6 +36,23 @@ export function parseListen(s: string): { host: string; port: number } {
   return { host: m[1]!, port: Number(m[2]) };
 }
 
+/** The console's view of the services: the call core's controls (looked up when used) and the browser phones. */
+function consoleDeps(ctx: Context): ConsoleDeps {
+  const { calls, lines, phones, knowledge } = ctx.services;
+  return {
+    agentAction: (ext, action, reason) => calls.require().agentAction(ext, action, reason),
+    transfer: (callId, to) => calls.require().transfer(callId, to),
+    callBack: (callId) => calls.require().callBack(callId),
+    listen: (callId, ear, mode) => calls.require().listen(callId, ear, mode),
+    incoming: (leg, line) => lines.incoming(leg, line),
+    phones,
+    searchKnowledge: (text) => {
+      const kb = knowledge.get();
+      return kb?.current() ? kb.search(text) : undefined;
+    },
+  };
+}
+
 /**
  * The staff console (console: in the config): a web server for wallboard and agent workbench, fed
  * by the bus. Off unless configured; a reload applies users and session lifetime, and restarts the
@@ -48,15 +66,20 @@ export class ConsoleExtension implements Extension {
   private sessions: Sessions | undefined;
   private off: (() => void) | undefined;
   private running: ConsoleConfig | undefined;
-
-  constructor(private readonly deps: ConsoleDeps) {}
+  private deps!: ConsoleDeps;
 
   async start(ctx: Context): Promise<void> {
     this.ctx = ctx;
+    this.deps = consoleDeps(ctx);
     await this.open(ctx.config());
   }
 
-  private async open(cfg: Config): Promise<void> {
+  /** The TLS files a console config names (read before anything changes: a missing one refuses the config). */
+  private static async tlsOf(c: ConsoleConfig): Promise<{ cert: Buffer; key: Buffer } | undefined> {
+    return c.tls ? { cert: await readFile(c.tls.cert), key: await readFile(c.tls.key) } : undefined;
+  }
+
+  private async open(cfg: Config, tlsRead?: { cert: Buffer; key: Buffer }): Promise<void> {
     const c = cfg.console;
     if (!c) return;
     const ctx = this.ctx;
@@ -74,7 +97,7 @@ export class ConsoleExtension implements Extension {
     const sessions = new Sessions(durationOr(c.session_ttl, '12h'));
     sessions.onDropped((s) => live.closeSession(s.id));
     this.deps.phones.setNetworks(c.webrtc?.networks);
-    const tls = c.tls ? { cert: await readFile(c.tls.cert), key: await readFile(c.tls.key) } : undefined;
+    const tls = tlsRead ?? (await ConsoleExtension.tlsOf(c));
     // The web stack (fastify and its plugins) is loaded only on a box whose console is on.
     const { buildServer } = await import('./server.js');
     const server = await buildServer({ config: () => ctx.config(), db: ctx.db, log, hub: live, state, sessions, agentAction: this.deps.agentAction, transfer: this.deps.transfer, callBack: this.deps.callBack, listen: this.deps.listen, incoming: this.deps.incoming, phones: this.deps.phones, ...(this.deps.searchKnowledge ? { searchKnowledge: this.deps.searchKnowledge } : {}), ...(tls ? { tls } : {}) });
@@ -92,20 +115,31 @@ export class ConsoleExtension implements Extension {
     this.server = this.hub = this.sessions = this.off = this.running = undefined;
   }
 
-  async reload(next: Config): Promise<void> {
+  async prepare(next: Config): Promise<Prepared> {
     const c = next.console;
     const r = this.running;
-    if (r && c && r.listen === c.listen && JSON.stringify(r.tls) === JSON.stringify(c.tls)) {
-      this.sessions!.setTtl(durationOr(c.session_ttl, '12h'));
-      this.deps.phones.setNetworks(c.webrtc?.networks);
-      // Logins of removed users, or users whose role or extension changed, end now.
-      const users = new Map(c.users.map((u) => [u.name, u]));
-      this.sessions!.retain((u) => users.get(u.name)?.role === u.role && users.get(u.name)?.extension === u.extension);
-      this.running = c;
-      return;
+    const sessions = this.sessions;
+    if (r && c && sessions && r.listen === c.listen && JSON.stringify(r.tls) === JSON.stringify(c.tls)) {
+      return {
+        commit: async () => {
+          sessions.setTtl(durationOr(c.session_ttl, '12h'));
+          this.deps.phones.setNetworks(c.webrtc?.networks);
+          // Logins of removed users, or users whose role or extension changed, end now.
+          const users = new Map(c.users.map((u) => [u.name, u]));
+          sessions.retain((u) => users.get(u.name)?.role === u.role && users.get(u.name)?.extension === u.extension);
+          this.running = c;
+        },
+      };
     }
-    await this.close();
-    await this.open(next);
+    // A new server: its address is checked and its TLS files read now, before the old one closes.
+    if (c) parseListen(c.listen ?? '127.0.0.1:8080');
+    const tls = c ? await ConsoleExtension.tlsOf(c) : undefined;
+    return {
+      commit: async () => {
+        await this.close();
+        await this.open(next, tls);
+      },
+    };
   }
 
   async stop(): Promise<void> {

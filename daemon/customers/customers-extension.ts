@@ -1,10 +1,7 @@
 import type { Config } from '../config/schema.js';
 import type { Context, Extension } from '../extension.js';
-import { registerWriter } from '../store/recorder.js';
+import type { WriterSet } from '../store/recorder.js';
 import { registerWebhookWriters, WebhookSender } from './webhook.js';
-
-let current: Config | undefined;
-let writersRegistered = false;
 
 /**
  * Customer records' outward side: the CRM webhook. Chosen events are queued for the CRM in the
@@ -14,13 +11,12 @@ let writersRegistered = false;
 export class CustomersExtension implements Extension {
   readonly name = 'customers';
   private sender: WebhookSender | undefined;
+  private config: (() => Config) | undefined;
+  /** Which events the CRM hears is read from the config in force when each event is written. */
+  readonly writers: WriterSet = (register) => registerWebhookWriters(register, () => this.config?.());
 
   async start(ctx: Context): Promise<void> {
-    current = ctx.config();
-    if (!writersRegistered) {
-      registerWebhookWriters(registerWriter, () => current);
-      writersRegistered = true;
-    }
+    this.config = () => ctx.config();
     this.sender = new WebhookSender({
       db: ctx.db,
       log: ctx.log.child({ component: 'webhook' }),
@@ -31,10 +27,6 @@ export class CustomersExtension implements Extension {
       },
     });
     this.sender.start();
-  }
-
-  async reload(next: Config): Promise<void> {
-    current = next;
   }
 
   async stop(): Promise<void> {

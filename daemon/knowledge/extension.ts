@@ -2,12 +2,21 @@ import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import type { Config } from '../config/schema.js';
 import { ConfigError } from '../config/load.js';
-import type { Context, Extension } from '../extension.js';
+import type { Context, Extension, Prepared } from '../extension.js';
 import type { KnowledgeSource } from '../bot/knowledge.js';
 import { KnowledgeBase } from './kb.js';
 import { knowledgePath, loadKnowledgeFile } from './load.js';
 import { suggestEntries } from './suggest.js';
 import { registerKnowledgeWriters } from './writers.js';
+import { callLanguage, textTable } from '../config/locale.js';
+
+/** What the knowledge base offers other features (the services' `knowledge` port). */
+export interface KnowledgeService {
+  /** The knowledge base in force; undefined when none is configured. */
+  current(): KnowledgeSource | undefined;
+  /** Entries matching a text, best first. */
+  search(text: string, max?: number): { id: string; title: string; answer: string; score: number }[];
+}
 
 /**
  * The knowledge base as a daemon feature: loads and checks the file, keeps it current (file change,
@@ -16,8 +25,9 @@ import { registerKnowledgeWriters } from './writers.js';
  * counted from `kb.answered` on the bus), and at handoff publishes `kb.suggested`: the entries that
  * match what the caller said or chose, for the agent's screen.
  */
-export class KnowledgeExtension implements Extension {
+export class KnowledgeExtension implements Extension, KnowledgeService {
   readonly name = 'knowledge';
+  readonly writers = registerKnowledgeWriters;
   private ctx!: Context;
   private kb: KnowledgeBase | undefined;
   private file: string | undefined;
@@ -37,7 +47,6 @@ export class KnowledgeExtension implements Extension {
 
   async start(ctx: Context): Promise<void> {
     this.ctx = ctx;
-    registerKnowledgeWriters();
     // A store that cannot be read now (not open yet) must not stop the daemon from starting.
     for (const r of await ctx.db.all<{ entry_id: string; hits: number }>('SELECT entry_id, hits FROM kb_hits').catch(() => [])) this.hits.set(r.entry_id, r.hits);
     const bus = ctx.bus;
@@ -51,6 +60,7 @@ export class KnowledgeExtension implements Extension {
       }),
       bus.on('handoff.requested', (e) => this.suggest(e.data.callId)),
       bus.on('call.ended', (e) => void this.heard.delete(e.data.callId)),
+      ctx.services.knowledge.provide(this),
     );
     // A broken file at start stops the daemon like a broken config would (check-config catches both).
     await this.load(ctx.config());
@@ -67,7 +77,7 @@ export class KnowledgeExtension implements Extension {
     const n = this.heard.get(callId);
     if (!kb || !n) return;
     const cfg = this.ctx.config();
-    const lang = (cfg.bot.language ?? cfg.language ?? 'zh-CN').startsWith('zh') ? 'zh' : 'en';
+    const lang = textTable(callLanguage(cfg));
     const found = suggestEntries(kb.entries(lang), n.texts, kb.synonyms(), { answered: n.answered });
     if (!found.length) return;
     const data = { callId, entries: found.map((f) => ({ id: f.entry.id, title: f.entry.title, answer: f.entry.answer, score: f.score })) };
@@ -75,31 +85,40 @@ export class KnowledgeExtension implements Extension {
     this.ctx.bus.emit('kb.suggested', data);
   }
 
-  /** Entries matching a text, best first (for the console's search box; the console is handed this extension). */
+  /** Entries matching a text, best first (a search box). */
   search(text: string, max = 5): { id: string; title: string; answer: string; score: number }[] {
     const kb = this.kb;
     if (!kb) return [];
     const cfg = this.ctx.config();
-    const lang = (cfg.bot.language ?? cfg.language ?? 'zh-CN').startsWith('zh') ? 'zh' : 'en';
+    const lang = textTable(callLanguage(cfg));
     return suggestEntries(kb.entries(lang), [text], kb.synonyms(), { max, threshold: 0.5 }).map((f) => ({ id: f.entry.id, title: f.entry.title, answer: f.entry.answer, score: f.score }));
   }
 
   /** Load the knowledge base for a config; throws ConfigError (nothing changes) when it is invalid. */
   private async load(cfg: Config): Promise<void> {
-    if (!cfg.knowledge) {
-      this.kb = undefined;
-      this.file = undefined;
-      this.watch(undefined);
-      return;
+    (await this.read(cfg))();
+  }
+
+  /** Read and check the file a config names; returns what puts it in force. Throws ConfigError when it is invalid. */
+  private async read(cfg: Config): Promise<() => void> {
+    const k = cfg.knowledge;
+    if (!k) {
+      return () => {
+        this.kb = undefined;
+        this.file = undefined;
+        this.watch(undefined);
+      };
     }
-    const file = knowledgePath(this.ctx.daemon?.configFile?.() ?? `${process.cwd()}/frontdesk.yaml`, cfg.knowledge.file);
+    const file = knowledgePath(this.ctx.daemon?.configFile?.() ?? `${process.cwd()}/frontdesk.yaml`, k.file);
     const loaded = await loadKnowledgeFile(file, cfg);
-    const changed = loaded.hash !== this.kb?.hash || file !== this.file;
-    this.kb = new KnowledgeBase(loaded.data, () => this.ctx.config(), (id) => this.hits.get(id) ?? 0, loaded.hash, cfg.knowledge.menu);
-    this.file = file;
-    this.watch(file);
-    this.setInvalid(false, '');
-    if (changed) this.ctx.log.info({ file, entries: loaded.data.entries.length, hash: loaded.hash.slice(0, 12) }, 'knowledge base loaded');
+    return () => {
+      const changed = loaded.hash !== this.kb?.hash || file !== this.file;
+      this.kb = new KnowledgeBase(loaded.data, () => this.ctx.config(), (id) => this.hits.get(id) ?? 0, loaded.hash, k.menu);
+      this.file = file;
+      this.watch(file);
+      this.setInvalid(false, '');
+      if (changed) this.ctx.log.info({ file, entries: loaded.data.entries.length, hash: loaded.hash.slice(0, 12) }, 'knowledge base loaded');
+    };
   }
 
   /** Re-read the file (a change on disk, SIGHUP); an invalid file keeps the one in force. */
@@ -142,8 +161,9 @@ export class KnowledgeExtension implements Extension {
   }
 
   /** A new config: the knowledge base must be valid with it (hours, queues, languages), or the reload is refused. */
-  async reload(next: Config): Promise<void> {
-    await this.load(next);
+  async prepare(next: Config): Promise<Prepared> {
+    const apply = await this.read(next);
+    return { commit: async () => apply() };
   }
 
   async stop(): Promise<void> {

@@ -12,6 +12,7 @@ import { normalize, Synonyms } from '../bot/understand.js';
 import { KB_LANGS, KnowledgeBase, type KbFile, type KbLang } from './kb.js';
 import { unknownPlaceholders } from './placeholders.js';
 import { parseCsv } from './csv.js';
+import { callLanguage, textTable } from '../config/locale.js';
 
 /**
  * Reading and checking the knowledge-base file (YAML, or CSV one entry per row). Every problem is
@@ -158,7 +159,7 @@ interface KbIssue {
 export function checkKnowledge(kb: KbFile, config: Config): KbIssue[] {
   const issues: KbIssue[] = [];
   const langs = kb.languages ?? [...KB_LANGS];
-  const botLang: KbLang = (config.bot.language ?? config.language ?? 'zh-CN').startsWith('zh') ? 'zh' : 'en';
+  const botLang: KbLang = textTable(callLanguage(config));
   if (!langs.includes(botLang)) issues.push({ path: ['languages'], message: `the bot speaks ${botLang} but the knowledge base is only in ${langs.join(', ')}` });
 
   const firstId = new Map<string, number>();

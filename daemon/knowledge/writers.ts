@@ -1,15 +1,11 @@
-import { registerWriter } from '../store/recorder.js';
-
-let registered = false;
+import type { WriterRegistry } from '../store/recorder.js';
 
 /**
  * Knowledge-base records, written by the store's recorder in the same transaction as the events'
  * outbox rows: the per-call log (KPIs), all-time hit counts (the menu order) and the unanswered
  * questions with counts (for the installer to review).
  */
-export function registerKnowledgeWriters(): void {
-  if (registered) return;
-  registered = true;
+export function registerKnowledgeWriters(registerWriter: WriterRegistry['register']): void {
   registerWriter('kb.answered', async (tx, ev) => {
     await tx.run('INSERT INTO kb_log (call_id, at, entry_id, via) VALUES (?, ?, ?, ?)', [ev.data.callId, ev.at, ev.data.entry, ev.data.via]);
     await tx.run('INSERT INTO kb_hits (entry_id, hits, last_at) VALUES (?, 1, ?) ON CONFLICT(entry_id) DO UPDATE SET hits = hits + 1, last_at = excluded.last_at', [ev.data.entry, ev.at]);

@@ -1,4 +1,4 @@
-import type { Leg, Line, Sms } from '../../drivers/line.js';
+import type { Line, Sms } from '../../drivers/line.js';
 import { createGsmLine, type GsmLineOptions } from '../../drivers/gsm/line.js';
 import { deliveryOutcome } from '../../drivers/gsm/sms/pdu.js';
 import { createAnalogLine } from '../../drivers/analog/line.js';
@@ -6,47 +6,25 @@ import { SipTrunkLine, type SipLineOptions } from '../../drivers/sip/trunk-line.
 import { endStaleDialogs, trackDialogs } from './stale-dialogs.js';
 import type { Config, LineConfig, SipLineConfig } from '../config/schema.js';
 import { durationMs } from '../config/duration.js';
-import type { Context, Extension } from '../extension.js';
+import type { Context, Extension, Prepared } from '../extension.js';
+import type { LineRegistry } from './registry.js';
 import type { Logger } from '../log.js';
 
 /** The id of the SIP endpoint the box uses to reach desk phones when no SIP line is configured. */
 export const DESK_ENDPOINT_ID = 'desk-phones';
 
-export type IncomingHandler = (leg: Leg, line: Line) => void;
-
 /**
  * Owns the phone lines: builds a driver for each configured line, starts them, reports their health,
- * alarms and SMS on the bus, and hands incoming calls to the call core. A line that fails to start
- * is reported down and retried by its driver; it never stops the other lines.
+ * alarms and SMS on the bus, and puts them in the app's line registry, which hands incoming calls to
+ * the call core. A line that fails to start is reported down and retried by its driver; it never
+ * stops the other lines.
  */
 export class LinesExtension implements Extension {
   readonly name = 'lines';
-  private readonly lines = new Map<string, { line: Line; config: LineConfig | undefined }>();
   private ctx!: Context;
-  private onIncoming: IncomingHandler = () => {};
 
-  /** Where incoming calls go (the call core sets this before start). */
-  setIncomingHandler(h: IncomingHandler): void {
-    this.onIncoming = h;
-  }
-
-  get(id: string): Line | undefined {
-    return this.lines.get(id)?.line;
-  }
-
-  /** The SIP endpoint for reaching desk phones: the first SIP line that reaches extensions, else the first SIP line, else the built-in one. */
-  sipEndpoint(): SipTrunkLine | undefined {
-    let first: SipTrunkLine | undefined;
-    for (const { line, config } of this.lines.values()) {
-      if (!(line instanceof SipTrunkLine)) continue;
-      if (config?.kind === 'sip' && config.extensions_via_trunk !== false) return line;
-      first ??= line;
-    }
-    return first;
-  }
-
-  all(): Line[] {
-    return [...this.lines.values()].map((l) => l.line);
+  private get lines(): LineRegistry {
+    return this.ctx.services.lines;
   }
 
   async start(ctx: Context): Promise<void> {
@@ -54,11 +32,11 @@ export class LinesExtension implements Extension {
     const cfg = ctx.config();
     for (const lc of cfg.lines) await this.add(lc, cfg);
     // Agents need a SIP endpoint even when the box has no SIP line of its own (phones called directly).
-    if (!this.sipEndpoint() && (cfg.agents?.length ?? 0) > 0) await this.add(undefined, cfg);
+    if (!this.lines.sipEndpoint() && (cfg.agents?.length ?? 0) > 0) await this.add(undefined, cfg);
     // In the background: a phone that does not answer the BYE must not hold up the start (32 s).
     const sipLine = (id: string): SipTrunkLine | undefined => {
-      const l = this.get(id);
-      return l instanceof SipTrunkLine ? l : this.sipEndpoint();
+      const l = this.lines.get(id);
+      return l instanceof SipTrunkLine ? l : this.lines.sipEndpoint();
     };
     void endStaleDialogs(ctx, sipLine, ctx.daemon?.startedAt ?? Date.now()).catch((err: unknown) => ctx.log.warn({ err }, 'could not end the SIP dialogs a previous run left open'));
   }
@@ -79,9 +57,9 @@ export class LinesExtension implements Extension {
     }
     line.on('health', (h) => this.ctx.bus.emit('line.health', h));
     line.on('alarm', (a) => this.ctx.bus.emit('line.alarm', a));
-    line.on('incoming', (leg) => this.onIncoming(leg, line));
+    line.on('incoming', (leg) => this.lines.incoming(leg, line));
     if (line instanceof SipTrunkLine) trackDialogs(this.ctx, line);
-    this.lines.set(line.id, { line, config: lc });
+    this.lines.add(line, lc);
     try {
       await line.start();
       log.info({ kind: line.kind }, 'line started');
@@ -92,24 +70,30 @@ export class LinesExtension implements Extension {
     }
   }
 
-  async reload(next: Config): Promise<void> {
+  async prepare(next: Config): Promise<Prepared> {
     // Lines whose settings changed are restarted; the others (and their calls) are left alone.
     const wanted = new Map(next.lines.map((l) => [l.id, l]));
-    for (const [id, { line, config }] of [...this.lines]) {
-      if (id === DESK_ENDPOINT_ID) continue;
+    const drop = this.lines.ids().filter((id) => {
+      if (id === DESK_ENDPOINT_ID) return false;
       const w = wanted.get(id);
-      if (!w || JSON.stringify(w) !== JSON.stringify(config)) {
-        this.ctx.log.info({ lineId: id }, w ? 'line settings changed: restarting it' : 'line removed');
-        await line.stop();
-        this.lines.delete(id);
-      }
-    }
-    for (const lc of next.lines) if (!this.lines.has(lc.id)) await this.add(lc, next);
+      return !w || JSON.stringify(w) !== JSON.stringify(this.lines.configOf(id));
+    });
+    return {
+      commit: async () => {
+        for (const id of drop) {
+          const line = this.lines.get(id);
+          this.ctx.log.info({ lineId: id }, wanted.has(id) ? 'line settings changed: restarting it' : 'line removed');
+          this.lines.remove(id);
+          await line?.stop();
+        }
+        for (const lc of next.lines) if (!this.lines.has(lc.id)) await this.add(lc, next);
+      },
+    };
   }
 
   async stop(): Promise<void> {
-    await Promise.allSettled([...this.lines.values()].map(({ line }) => line.stop()));
-    this.lines.clear();
+    await Promise.allSettled(this.lines.all().map((line) => line.stop()));
+    for (const id of this.lines.ids()) this.lines.remove(id);
   }
 
   healthy(): boolean {
@@ -117,7 +101,7 @@ export class LinesExtension implements Extension {
   }
 
   status(): string {
-    const ready = this.all().filter((l) => l.health().state === 'ready').length;
+    const ready = this.lines.all().filter((l) => l.health().state === 'ready').length;
     return `${ready}/${this.lines.size} line(s) ready`;
   }
 }

@@ -2,7 +2,6 @@ import type { Context, Extension } from '../extension.js';
 import { gatherFacts } from './facts.js';
 import { scoreCall } from './rules.js';
 import { registerQualityWriters } from './writers.js';
-import { storeFlushed } from '../store/recorder.js';
 
 /**
  * Quality inspection as a daemon feature: when a call that an agent answered ends, it is measured
@@ -12,13 +11,13 @@ import { storeFlushed } from '../store/recorder.js';
  */
 export class QualityExtension implements Extension {
   readonly name = 'quality';
+  readonly writers = registerQualityWriters;
   private ctx!: Context;
   private off: (() => void) | undefined;
   private readonly pending = new Set<Promise<void>>();
 
   async start(ctx: Context): Promise<void> {
     this.ctx = ctx;
-    registerQualityWriters();
     this.off = ctx.bus.on('call.ended', (e) => {
       if (ctx.config().quality?.enabled === false) return;
       const p = this.inspect(e.data.callId).finally(() => this.pending.delete(p));
@@ -28,8 +27,8 @@ export class QualityExtension implements Extension {
 
   /** Score one ended call; resolves when its events are emitted (or it was not an agent call). */
   async inspect(callId: string): Promise<void> {
-    // Let the store commit the call's last events first (the recorder queues them; see storeFlushed).
-    await storeFlushed(this.ctx.db);
+    // Let the store commit the call's last events first (the recorder queues them; see StoreState.flushed).
+    await this.ctx.services.store.flushed();
     try {
       const facts = await gatherFacts(this.ctx.db, callId);
       if (!facts) return;

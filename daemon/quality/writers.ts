@@ -1,14 +1,10 @@
-import { registerWriter } from '../store/recorder.js';
-
-let registered = false;
+import type { WriterRegistry } from '../store/recorder.js';
 
 /**
  * Quality records: the score with its evidence, and the caller's utterances (transcript and
  * emotion reading) that the inspection reads back after the call.
  */
-export function registerQualityWriters(): void {
-  if (registered) return;
-  registered = true;
+export function registerQualityWriters(registerWriter: WriterRegistry['register']): void {
   registerWriter('quality.scored', async (tx, ev) => {
     const d = ev.data;
     await tx.run('INSERT OR REPLACE INTO quality_scores (call_id, agent, at, score, flagged, metrics, findings) VALUES (?, ?, ?, ?, ?, ?, ?)', [d.callId, d.agent ?? null, ev.at, d.score, d.flagged ? 1 : 0, JSON.stringify(d.metrics), JSON.stringify(d.findings)]);

@@ -2,14 +2,11 @@ import type { Config } from '../config/schema.js';
 import { durationOr } from '../config/duration.js';
 import type { Context, Extension } from '../extension.js';
 import type { Sms } from '../../drivers/line.js';
-import { registerWriter } from '../store/recorder.js';
 import { DEFAULT_OPT_OUT_WORDS, optOutWord } from './optout.js';
 import { SmsQueue, type EnqueueRequest, type EnqueueResult, type SmsLine, type SmsSettings } from './queue.js';
 import { renderTemplate } from './templates.js';
 import { SmsSurvey } from './survey.js';
 import { registerSmsWriters } from './writers.js';
-
-let writersRegistered = false;
 
 /** Calls in progress as far as SMS cares: who called, on which line. */
 export interface CallParty {
@@ -32,33 +29,40 @@ export function smsSettings(cfg: Config): SmsSettings {
   };
 }
 
+/** What SMS offers other features (the services' `sms` port): tickets send and render through it. */
+export interface SmsService {
+  send(req: EnqueueRequest): Promise<EnqueueResult>;
+  /** Fill a template from sms.templates; throws when it is unknown or a placeholder has no value. */
+  render(templateId: string, values: Record<string, string | undefined>): string;
+  /** Who is on a call in progress (kept a minute after its end). */
+  call(callId: string): CallParty | undefined;
+  /** Add a handler for replies that are not opt-outs. */
+  onReply(h: SmsReplyHandler): void;
+}
+
 /**
  * SMS out as a daemon feature: the durable queue on the GSM lines, opt-outs from replies, and the
  * confirmations the config asks for when the bot captures a slot (sms.on_capture). Other features
  * (tickets, the SMS survey) send through send().
  */
-export class SmsExtension implements Extension {
+export class SmsExtension implements Extension, SmsService {
   readonly name = 'sms';
+  readonly writers = registerSmsWriters;
   private ctx!: Context;
   private queue: SmsQueue | undefined;
   private readonly offs: (() => void)[] = [];
   private readonly calls = new Map<string, CallParty>();
   private readonly replyHandlers: SmsReplyHandler[] = [];
 
-  constructor(private readonly lines: { all(): unknown[] }) {}
-
   async start(ctx: Context): Promise<void> {
     this.ctx = ctx;
-    if (!writersRegistered) {
-      registerSmsWriters(registerWriter);
-      writersRegistered = true;
-    }
     const log = ctx.log.child({ component: 'sms' });
     this.queue = new SmsQueue({ db: ctx.db, bus: ctx.bus, log, lines: () => this.smsLines(), settings: () => smsSettings(ctx.config()) });
     const { bus } = ctx;
     const survey = new SmsSurvey({ db: ctx.db, bus, log, config: () => ctx.config(), send: (r) => this.send(r) });
     this.replyHandlers.push((sms) => survey.onReply(sms));
     this.offs.push(
+      ctx.services.sms.provide(this),
       bus.on('call.offered', (e) => void this.calls.set(e.data.callId, { lineId: e.data.lineId, ...(e.data.caller ? { caller: e.data.caller } : {}), ...(e.data.direction === 'outbound' ? { outbound: true } : {}) })),
       // Kept a little after the end: a capture handled late still finds its caller.
       bus.on('call.ended', (e) => {
@@ -74,7 +78,8 @@ export class SmsExtension implements Extension {
 
   /** Lines that can send SMS: the GSM lines. */
   private smsLines(): SmsLine[] {
-    return this.lines.all().filter((l): l is SmsLine => typeof (l as Partial<SmsLine>).submitPdu === 'function' && typeof (l as Partial<SmsLine>).canSendSms === 'function');
+    const all: unknown[] = this.ctx.services.lines.all();
+    return all.filter((l): l is SmsLine => typeof (l as Partial<SmsLine>).submitPdu === 'function' && typeof (l as Partial<SmsLine>).canSendSms === 'function');
   }
 
   call(callId: string): CallParty | undefined {

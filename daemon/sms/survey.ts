@@ -8,6 +8,7 @@ import { isLowScore } from '../bot/survey.js';
 import type { Logger } from '../log.js';
 import type { Db } from '../store/db.js';
 import type { EnqueueRequest, EnqueueResult } from './queue.js';
+import { callLanguage, textIn } from '../config/locale.js';
 
 const DEFAULT_TEXT = {
   zh: '感谢您的来电!请回复1-5为本次服务打分(5为非常满意)。回复退订不再接收。',
@@ -35,8 +36,7 @@ export class SmsSurvey {
   async afterCall(callId: string, caller: string | undefined, lineId: string, outcome: CallOutcome): Promise<void> {
     const cfg = this.o.config();
     if (!cfg.bot.survey?.sms || !caller || !ASKED_AFTER.includes(outcome)) return;
-    const zh = (cfg.bot.language ?? cfg.language ?? 'zh-CN').startsWith('zh');
-    const text = cfg.sms?.survey?.text ?? (zh ? DEFAULT_TEXT.zh : DEFAULT_TEXT.en);
+    const text = cfg.sms?.survey?.text ?? textIn(DEFAULT_TEXT, callLanguage(cfg));
     const r = await this.o.send({ to: caller, text, kind: 'survey', callId, lineId });
     if (!r.queued) return;
     const now = Date.now();

@@ -2,10 +2,11 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../config/schema.js';
 import { durationOr } from '../config/duration.js';
-import type { Context, Extension } from '../extension.js';
-import { dataDir as configDataDir } from '../config/paths.js';
-import { SpeechSupervisor, type SpeechService, type SpeechStream } from './supervisor.js';
+import type { Context, Extension, Prepared } from '../extension.js';
+import { modelsDir } from '../config/paths.js';
+import { SpeechSupervisor } from './supervisor.js';
 import type { WorkerSettings } from './worker/protocol.js';
+import { callLanguage } from '../config/locale.js';
 
 /** The shipped models/ directory (dist/daemon/speech → ../../../models). */
 export const SHIPPED_MODELS = fileURLToPath(new URL('../../../models/', import.meta.url));
@@ -13,11 +14,10 @@ export const SHIPPED_MODELS = fileURLToPath(new URL('../../../models/', import.m
 /** Worker settings from the config: VAD timings, model paths (relative ones under <storage>/models). */
 export function workerSettings(cfg: Config): WorkerSettings {
   const sp = cfg.speech ?? {};
-  const dataDir = configDataDir(cfg);
-  const abs = (p: string): string => (isAbsolute(p) ? p : join(dataDir, 'models', p));
+  const abs = (p: string): string => (isAbsolute(p) ? p : join(modelsDir(cfg), p));
   const asrModels: Record<string, string> = {};
   for (const [lang, dir] of Object.entries(sp.asr?.models ?? {})) asrModels[lang] = abs(dir);
-  if (sp.asr?.model) asrModels[cfg.bot.language ?? cfg.language ?? 'zh-CN'] ??= abs(sp.asr.model);
+  if (sp.asr?.model) asrModels[callLanguage(cfg)] ??= abs(sp.asr.model);
   const emotionOn = sp.emotion?.enabled !== false;
   const emotionModel = sp.emotion?.model ? (isAbsolute(sp.emotion.model) ? sp.emotion.model : resolve(SHIPPED_MODELS, sp.emotion.model)) : join(SHIPPED_MODELS, 'emotion-baseline.onnx');
   return {
@@ -35,9 +35,10 @@ export function workerSettings(cfg: Config): WorkerSettings {
 
 /**
  * Speech as a daemon feature: runs the speech worker under supervision unless the config says
- * `speech.worker: false` (DTMF only). The call core asks it for a stream per call.
+ * `speech.worker: false` (DTMF only), and puts it in the app's speech service, where the call core
+ * asks for a stream per call.
  */
-export class SpeechExtension implements Extension, SpeechService {
+export class SpeechExtension implements Extension {
   readonly name = 'speech';
   private sup: SpeechSupervisor | undefined;
   private ctx!: Context;
@@ -52,6 +53,7 @@ export class SpeechExtension implements Extension, SpeechService {
     if (!on) {
       if (this.sup) {
         this.ctx.log.info('speech worker disabled by config; calls run DTMF-only');
+        this.ctx.services.speech.use(undefined);
         void this.sup.stop(); // stop only waits for the worker to exit (SIGKILL after 3 s); config apply doesn't wait for it
         this.sup = undefined;
       }
@@ -62,22 +64,16 @@ export class SpeechExtension implements Extension, SpeechService {
     else {
       this.sup = new SpeechSupervisor({ settings, log: this.ctx.log.child({ component: 'speech' }), bus: this.ctx.bus });
       this.sup.start();
+      this.ctx.services.speech.use(this.sup);
     }
   }
 
-  open(callId: string, lang: string, grammar?: string[]): SpeechStream | undefined {
-    return this.sup?.open(callId, lang, grammar);
-  }
-
-  get supervisor(): SpeechSupervisor | undefined {
-    return this.sup;
-  }
-
-  async reload(next: Config): Promise<void> {
-    this.apply(next);
+  async prepare(next: Config): Promise<Prepared> {
+    return { commit: async () => this.apply(next) };
   }
 
   async stop(): Promise<void> {
+    this.ctx.services.speech.use(undefined);
     await this.sup?.stop();
     this.sup = undefined;
   }

@@ -4,7 +4,7 @@ import type { Logger } from '../log.js';
 import { isStoreFault, needsReopen, sqliteCode, type Db, type Tx } from './db.js';
 import type { Journal } from './journal.js';
 import { appendOutbox, outboxSignal, type Bound, type PayloadContext, type Route } from './outbox.js';
-import { registerBuiltinWriters } from './writers.js';
+import { builtinWriters } from './writers.js';
 
 /**
  * The store's listener on the bus. For each event, in ONE transaction, it writes the domain record
@@ -23,22 +23,43 @@ import { registerBuiltinWriters } from './writers.js';
 
 export type Writer<K extends EventName = EventName> = (tx: Tx, event: Envelope<K>) => Promise<void>;
 
-const writers = new Map<EventName, Writer[]>();
+/** A feature's record writers: how its bus events become rows (e.g. the call core's CDR). */
+export type WriterSet = (register: WriterRegistry['register']) => void;
 
-/** Add a writer for an event type (several may share a type; they run in registration order). Returns an unregister function. */
-export function registerWriter<K extends EventName>(type: K, writer: Writer<K>): () => void {
-  let list = writers.get(type);
-  if (!list) writers.set(type, (list = []));
-  list.push(writer as Writer);
-  return () => {
-    const l = writers.get(type);
-    const i = l?.indexOf(writer as Writer) ?? -1;
-    if (l && i >= 0) l.splice(i, 1);
+/**
+ * Which writers turn which events into rows: one per app (the App builds it, features add their
+ * sets at start, the recorder reads it for every event).
+ */
+export class WriterRegistry {
+  private readonly writers = new Map<EventName, Writer[]>();
+  private readonly installed = new WeakSet<WriterSet>();
+
+  /** Add a writer for an event type (several may share a type; they run in registration order). Returns an unregister function. */
+  readonly register = <K extends EventName>(type: K, writer: Writer<K>): (() => void) => {
+    let list = this.writers.get(type);
+    if (!list) this.writers.set(type, (list = []));
+    list.push(writer as Writer);
+    return () => {
+      const l = this.writers.get(type);
+      const i = l?.indexOf(writer as Writer) ?? -1;
+      if (l && i >= 0) l.splice(i, 1);
+    };
   };
-}
 
-export function hasWriter(type: EventName): boolean {
-  return (writers.get(type)?.length ?? 0) > 0;
+  /** Add a feature's set of writers, once (a feature restarted in the same app does not add it twice). */
+  install(set: WriterSet): void {
+    if (this.installed.has(set)) return;
+    this.installed.add(set);
+    set(this.register);
+  }
+
+  of(type: EventName): readonly Writer[] {
+    return this.writers.get(type) ?? [];
+  }
+
+  has(type: EventName): boolean {
+    return this.of(type).length > 0;
+  }
 }
 
 export interface OutboxOptions extends PayloadContext {
@@ -49,6 +70,10 @@ export interface RecorderOptions {
   db: Db;
   bus: Bus;
   log: Logger;
+  /** The writers of this app (builtin ones are added); default: builtin ones only. */
+  writers?: WriterRegistry;
+  /** Where the recorder reports the store's health; default: its own. */
+  state?: StoreState;
   /** null: no MQTT reporting, domain records only. */
   outbox: OutboxOptions | null;
   /** Where events waiting for a failing store are also journaled (storage.fallback_dir). */
@@ -88,24 +113,31 @@ export interface StoreHealth {
   /** The store-failing alarm event while it is active (for sinks that start after it was emitted). */
   alarm?: Envelope<'alarm'>;
 }
-const healths = new WeakMap<Db, StoreHealth>();
-const flushers = new WeakMap<Db, () => Promise<void>>();
-/**
- * Resolves once the events emitted so far are in the store (at most maxMs later): for readers that
- * need what was just emitted (quality inspection after call.ended). Writes are queued in the
- * recorder, not at emit time, so reading right away may miss them.
- */
-export function storeFlushed(db: Db, maxMs = 5000): Promise<void> {
-  const f = flushers.get(db);
-  if (!f) return Promise.resolve();
-  let t: NodeJS.Timeout | undefined;
-  return Promise.race([f(), new Promise<void>((r) => (t = setTimeout(r, maxMs)))]).finally(() => clearTimeout(t));
-}
 
-export function storeHealth(db: Db): StoreHealth {
-  let h = healths.get(db);
-  if (!h) healths.set(db, (h = { failing: false, pending: 0, lost: 0 }));
-  return h;
+/**
+ * The store's state as other features see it: its health (the recorder writes it, telemetry reads
+ * it) and a way to wait until what was emitted is written. One per app, handed out as a service.
+ */
+export class StoreState {
+  readonly health: StoreHealth = { failing: false, pending: 0, lost: 0 };
+  private flusher: (() => Promise<void>) | undefined;
+
+  /** The recorder that writes this store (one at a time). */
+  attach(flusher: (() => Promise<void>) | undefined): void {
+    this.flusher = flusher;
+  }
+
+  /**
+   * Resolves once the events emitted so far are in the store (at most maxMs later): for readers that
+   * need what was just emitted (quality inspection after call.ended). Writes are queued in the
+   * recorder, not at emit time, so reading right away may miss them.
+   */
+  flushed(maxMs = 5000): Promise<void> {
+    const f = this.flusher;
+    if (!f) return Promise.resolve();
+    let t: NodeJS.Timeout | undefined;
+    return Promise.race([f(), new Promise<void>((r) => (t = setTimeout(r, maxMs)))]).finally(() => clearTimeout(t));
+  }
 }
 
 interface Item {
@@ -159,13 +191,16 @@ export class Recorder {
   /** Events dropped at the queue bound and not yet shown as a seq gap. */
   private gap: { lost: number; reported: number; from: string; to: string } | undefined;
   readonly health: StoreHealth;
+  private readonly writers: WriterRegistry;
   /** Reports not queued because the outbox was at its bound (droppable ones only). */
   dropped = 0;
 
   constructor(private opts: RecorderOptions) {
-    registerBuiltinWriters(registerWriter);
-    this.health = storeHealth(opts.db);
-    flushers.set(opts.db, () => this.flushed());
+    this.writers = opts.writers ?? new WriterRegistry();
+    this.writers.install(builtinWriters);
+    const state = opts.state ?? new StoreState();
+    this.health = state.health;
+    state.attach(() => this.flushed());
     if (opts.journal) this.health.journal = { file: opts.journal.file, ok: true };
   }
 
@@ -224,7 +259,7 @@ export class Recorder {
 
   private itemFor(event: Envelope, journal?: { epoch: string; j: number; replayed?: boolean }): Item | undefined {
     const route = this.opts.outbox ? routeOf(event, this.lastLineState) : undefined;
-    const list = [...(writers.get(event.type) ?? [])];
+    const list = [...this.writers.of(event.type)];
     if (!route && list.length === 0) return undefined;
     return { event, route, writers: list, waiters: [], ...(journal ? { journal } : {}) };
   }

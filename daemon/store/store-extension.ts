@@ -1,40 +1,27 @@
 import type { Config } from '../config/schema.js';
-import type { Context, Extension } from '../extension.js';
+import type { Context, Extension, Prepared } from '../extension.js';
 import { isStoreFault } from './db.js';
 import { Journal } from './journal.js';
-import { Recorder, registerWriter, type OutboxOptions } from './recorder.js';
+import { Recorder, type OutboxOptions } from './recorder.js';
 import { recoverAfterCrash } from './recovery.js';
-
-/** Writer sets already in the recorder's registry (it is process-wide; each set goes in once). */
-const registered = new WeakSet<WriterSet>();
-
-/** A feature's record writers: how its bus events become rows (e.g. the call core's CDR). */
-export type WriterSet = (register: typeof registerWriter) => void;
 
 /**
  * The store as a daemon feature: the recorder that turns bus events into records (CDR, timeline,
- * SMS, alarms...) and, when MQTT reporting is configured, outbox rows in the same transaction.
- * It starts before the lines and stops after them, so no event is missed. At start it first
- * replays what the fallback journal holds from a previous run, then closes what a crashed run left
- * open (calls, agent states).
+ * SMS, alarms..., through the writers features put in the app's writer registry) and, when MQTT
+ * reporting is configured, outbox rows in the same transaction. It starts before the lines and
+ * stops after them, so no event is missed. At start it first replays what the fallback journal
+ * holds from a previous run, then closes the calls a crashed run left open (the agents it left in
+ * a call are the agent pool's to free).
  */
 export class StoreExtension implements Extension {
   readonly name = 'store';
   private recorder: Recorder | undefined;
   private journal: Journal | undefined;
 
-  /** `writers`: record writers of features the store does not import (data flows into the store). */
-  constructor(private readonly writers: WriterSet[] = []) {}
-
   async start(ctx: Context): Promise<void> {
-    for (const w of this.writers) {
-      if (registered.has(w)) continue;
-      w(registerWriter);
-      registered.add(w);
-    }
     const dir = ctx.config().storage?.fallback_dir;
     this.journal = dir ? new Journal(dir) : undefined;
-    this.recorder = new Recorder({ db: ctx.db, bus: ctx.bus, log: ctx.log, outbox: outboxOptions(ctx.config()), ...(this.journal ? { journal: this.journal } : {}) });
+    this.recorder = new Recorder({ db: ctx.db, bus: ctx.bus, log: ctx.log, writers: ctx.services.writers, state: ctx.services.store, outbox: outboxOptions(ctx.config()), ...(this.journal ? { journal: this.journal } : {}) });
     this.recorder.start();
     const replayed = await this.recorder.replayJournal().catch((err: unknown) => {
       ctx.log.error({ err }, 'store: cannot read the fallback journal');
@@ -55,8 +42,9 @@ export class StoreExtension implements Extension {
     clearTimeout(timer);
   }
 
-  async reload(next: Config): Promise<void> {
-    this.recorder?.setOutbox(outboxOptions(next));
+  async prepare(next: Config): Promise<Prepared> {
+    const outbox = outboxOptions(next);
+    return { commit: async () => this.recorder?.setOutbox(outbox) };
   }
 
   /** Resolves once every event so far is committed. */

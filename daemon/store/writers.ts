@@ -8,12 +8,7 @@ import type { Tx } from './db.js';
 
 type Register = <K extends EventName>(type: K, writer: (tx: Tx, event: Envelope<K>) => Promise<void>) => () => void;
 
-let registered = false;
-
-export function registerBuiltinWriters(register: Register): void {
-  if (registered) return;
-  registered = true;
-
+export function builtinWriters(register: Register): void {
   register('line.health', async (tx, ev) => {
     await tx.run('INSERT INTO line_state (line_id, health, updated_at) VALUES (?, ?, ?) ON CONFLICT(line_id) DO UPDATE SET health = excluded.health, updated_at = excluded.updated_at', [ev.data.lineId, JSON.stringify(ev.data), ev.at]);
   });

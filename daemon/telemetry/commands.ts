@@ -5,8 +5,8 @@ import { SCHEMA_VERSION } from '../store/outbox.js';
 
 /**
  * Commands from central IT on frontdesk/<site>/<node>/cmd/<name>. Each has a payload schema and a
- * handler; other extensions add theirs with `commandRegistry.register(...)` (e.g. the router's
- * agent-state, the call core's originate). A command runs only if the config enables it
+ * handler; features add theirs to the app's registry (`ctx.services.commands.register(...)`: the
+ * call core's agent-state, originate, tickets) and telemetry serves it. A command runs only if the config enables it
  * (mqtt.commands). Whatever arrives, the sender gets a reply, never a crash.
  */
 
@@ -97,9 +97,6 @@ export class CommandRegistry {
     }
   }
 }
-
-/** The daemon-wide registry: telemetry serves it, features add to it. */
-export const commandRegistry = new CommandRegistry();
 
 /** Commands enabled when mqtt.commands is not set: read-only ones and reload. */
 export const DEFAULT_COMMANDS = ['status', 'reload'];

@@ -3,13 +3,13 @@ import { Type } from '@sinclair/typebox';
 import type { MqttClient, IPublishPacket } from 'mqtt';
 import type { Config } from '../config/schema.js';
 import { durationOr } from '../config/duration.js';
-import type { Context, Extension } from '../extension.js';
+import { dataDir } from '../config/paths.js';
+import type { Context, Extension, Prepared } from '../extension.js';
 import type { Logger } from '../log.js';
 import type { Envelope } from '../bus/events.js';
 import { outboxSignal, outboxSize, SCHEMA_VERSION } from '../store/outbox.js';
-import { storeHealth } from '../store/recorder.js';
 import { AlarmBoard, checkDisk, checkOutbox, type BoxCheckOptions } from './alarms.js';
-import { commandRegistry, CommandError, DEFAULT_COMMANDS, type CommandRegistry } from './commands.js';
+import { CommandError, DEFAULT_COMMANDS, type CommandRegistry } from './commands.js';
 import { Connection, type Backoff } from './connection.js';
 import { startOfDay } from './kpi.js';
 import { kpisOffThread } from './kpi-off-thread.js';
@@ -20,13 +20,12 @@ import { RetainedState } from './state.js';
 
 /**
  * Central monitoring over MQTT: the retained status/lines/agents topics, the outbox drain
- * (events, alarms), periodic metrics, and commands. It only listens on the bus and reads the store;
- * the one thing it emits is alarms about itself and, as a stand-in until the router registers its
- * own, agent-state changes asked for by central IT.
+ * (events, alarms), periodic metrics, and commands (served from the app's command registry; the
+ * feature that owns a state registers the command that changes it). It only listens on the bus and
+ * reads the store; the one thing it emits is alarms about itself.
  */
 
 export interface TelemetryOptions {
-  registry?: CommandRegistry;
   backoff?: Partial<Backoff>;
   /** How often the outbox and disk are checked for alarms. */
   checkEveryMs?: number;
@@ -98,7 +97,7 @@ class Telemetry {
   }
 
   private get registry(): CommandRegistry {
-    return this.opts.registry ?? commandRegistry;
+    return this.ctx.services.commands;
   }
 
   async start(): Promise<void> {
@@ -111,7 +110,7 @@ class Telemetry {
       bus.on('agent.state', (e) => this.state.onAgentState(e.data.extension, e.data.state, e.data.reason, e.at)),
       bus.on('alarm', (e) => {
         this.board.note(e.data.code, e.data.source ?? '', e.data.active, e.data.severity ?? 'warning', e.data.message, e.at);
-        if (e.data.code === 'store-failing' || storeHealth(db).failing) this.publishAlarmDirectly(e);
+        if (e.data.code === 'store-failing' || this.ctx.services.store.health.failing) this.publishAlarmDirectly(e);
         void this.publishStatus();
       }),
       bus.on('line.alarm', (e) => {
@@ -122,7 +121,7 @@ class Telemetry {
     );
     this.registerCommands();
     // The store may have failed before we listened (a read-only database at start).
-    const failing = storeHealth(db).alarm;
+    const failing = this.ctx.services.store.health.alarm;
     if (failing) this.board.note(failing.data.code, failing.data.source ?? '', true, 'critical', failing.data.message, failing.at);
     const signal = outboxSignal(db);
     const onAppend = (): void => {
@@ -168,7 +167,7 @@ class Telemetry {
 
   private checkOptions(): BoxCheckOptions {
     const m = this.config.mqtt!;
-    return { db: this.ctx.db, board: this.board, maxEvents: m.outbox?.max_events ?? 1_000_000, alarmAt: m.outbox?.alarm_at ?? 0.8, dir: this.config.storage?.dir ?? '/var/lib/frontdesk' };
+    return { db: this.ctx.db, board: this.board, maxEvents: m.outbox?.max_events ?? 1_000_000, alarmAt: m.outbox?.alarm_at ?? 0.8, dir: dataDir(this.config) };
   }
 
   /** Never rejects (the check's failure is logged): timers and the write path fire and forget it. */
@@ -183,7 +182,7 @@ class Telemetry {
       if (client.connected) client.publish(`${this.prefix}/${topic}`, payload, { qos: 1, retain });
     };
     this.state.setPublisher(publish);
-    const failing = storeHealth(this.ctx.db).alarm;
+    const failing = this.ctx.services.store.health.alarm;
     if (failing) this.publishAlarmDirectly(failing);
     void this.publishStatus();
     this.state.publishAll();
@@ -211,7 +210,7 @@ class Telemetry {
       healthy: d?.healthy() ?? true,
       activeCalls: d?.activeCalls() ?? 0,
       outbox: { pending: await withinMs(outboxSize(this.ctx.db.reader()), 500).catch(() => null) },
-      store: storeStatus(this.ctx.db),
+      store: storeStatus(this.ctx),
       mqtt: this.conn.state(),
       alarms: this.board.list(),
       at: new Date().toISOString(),
@@ -312,17 +311,6 @@ class Telemetry {
           return { ok: true, configHash: d.configHash() };
         },
       }, { fallback: true }),
-      r.register('agent-state', {
-        summary: 'log an agent in or out, pause or unpause',
-        schema: Type.Object({ extension: Type.String({ pattern: '^[0-9A-Za-z*#+]{1,32}$' }), action: Type.Union([Type.Literal('login'), Type.Literal('logout'), Type.Literal('pause'), Type.Literal('unpause')]), reason: Type.Optional(Type.String({ maxLength: 200 })) }, { additionalProperties: false }),
-        // Stand-in until the router registers its own: it announces the new state on the bus.
-        handler: (p: { extension: string; action: 'login' | 'logout' | 'pause' | 'unpause'; reason?: string }) => {
-          if (!(this.config.agents ?? []).some((a) => a.extension === p.extension)) throw new CommandError(`no agent with extension "${p.extension}" on this box`);
-          const state = p.action === 'logout' ? 'logged-out' : p.action === 'pause' ? 'paused' : 'available';
-          this.ctx.bus.emit('agent.state', { extension: p.extension, state, reason: p.reason ? `mqtt: ${p.reason}` : 'mqtt' });
-          return { extension: p.extension, state };
-        },
-      }, { fallback: true }),
     );
   }
 
@@ -355,8 +343,8 @@ class Telemetry {
 }
 
 /** The store's state for the status payload: failing or not, since when, what is kept. */
-function storeStatus(db: Context['db']): Record<string, unknown> {
-  const { alarm: _alarm, ...rest } = storeHealth(db);
+function storeStatus(ctx: Context): Record<string, unknown> {
+  const { alarm: _alarm, ...rest } = ctx.services.store.health;
   return rest;
 }
 
@@ -392,15 +380,19 @@ export function telemetryExtension(opts: TelemetryOptions = {}): TelemetryExtens
       ctx = c;
       await startWith(c, c.config());
     },
-    async reload(next, prev) {
-      if (!ctx) return;
-      if (t && next.mqtt && connectionKey(next) === connectionKey(prev)) {
-        await t.update(next);
-        return;
-      }
-      await t?.stop();
-      t = undefined;
-      await startWith(ctx, next);
+    async prepare(next, prev): Promise<Prepared | undefined> {
+      const c = ctx;
+      if (!c) return undefined;
+      const running = t;
+      if (running && next.mqtt && connectionKey(next) === connectionKey(prev)) return { commit: () => running.update(next) };
+      // A new connection (the publisher subscribes as it is built, so it is built at commit).
+      return {
+        commit: async () => {
+          await t?.stop();
+          t = undefined;
+          await startWith(c, next);
+        },
+      };
     },
     async stop() {
       await t?.stop();

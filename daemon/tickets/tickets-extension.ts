@@ -1,15 +1,12 @@
 import { Type } from '@sinclair/typebox';
 import type { Context, Extension } from '../extension.js';
-import { onCapture, onFollowUp, type Captured, type FollowUp } from '../calls/capture.js';
+import type { Captured, FollowUp } from '../calls/capture.js';
 import type { Say } from '../bot/dialog.js';
-import { registerWriter } from '../store/recorder.js';
-import { CommandError, commandRegistry } from '../telemetry/commands.js';
-import type { SmsExtension } from '../sms/sms-extension.js';
+import { CommandError } from '../telemetry/commands.js';
 import { renderTemplate } from '../sms/templates.js';
 import { TICKET_STATUSES, Tickets, type TicketStatus } from './tickets.js';
 import { registerTicketWriters } from './writers.js';
-
-let writersRegistered = false;
+import { callLanguage, textIn } from '../config/locale.js';
 
 const DEFAULT_SAY = { zh: '您的工单号是{ticket}。', en: 'Your ticket number is {ticket}.' };
 
@@ -24,13 +21,12 @@ const spoken = (n: string): string => n.split('').join(' ');
  */
 export class TicketsExtension implements Extension {
   readonly name = 'tickets';
+  readonly writers = registerTicketWriters;
   private ctx!: Context;
   private tickets!: Tickets;
   private readonly offs: (() => void)[] = [];
   /** Calls that already have their ticket (one per call), by call id. */
   private readonly opened = new Map<string, Promise<string>>();
-
-  constructor(private readonly sms: SmsExtension) {}
 
   service(): Tickets {
     return this.tickets;
@@ -38,12 +34,8 @@ export class TicketsExtension implements Extension {
 
   async start(ctx: Context): Promise<void> {
     this.ctx = ctx;
-    if (!writersRegistered) {
-      registerTicketWriters(registerWriter);
-      writersRegistered = true;
-    }
     this.tickets = new Tickets({ db: ctx.db, bus: ctx.bus, log: ctx.log.child({ component: 'tickets' }), timezone: () => ctx.config().timezone });
-    this.offs.push(onCapture((c) => this.onCaptured(c)), onFollowUp('ticket', (f) => this.onKnowledgeTicket(f)), ctx.bus.on('call.ended', (e) => void this.opened.delete(e.data.callId)));
+    this.offs.push(ctx.services.captures.add((c) => this.onCaptured(c)), ctx.services.captures.onFollowUp('ticket', (f) => this.onKnowledgeTicket(f)), ctx.bus.on('call.ended', (e) => void this.opened.delete(e.data.callId)));
     this.registerCommands();
   }
 
@@ -75,19 +67,19 @@ export class TicketsExtension implements Extension {
       });
       if (t.sms && c.caller) {
         try {
-          await this.sms.send({ to: c.caller, text: this.sms.render(t.sms, { ...values, ticket: n }), kind: 'ticket', callId: c.callId, ticket: n, lineId: c.lineId });
+          const sms = this.ctx.services.sms.require();
+          await sms.send({ to: c.caller, text: sms.render(t.sms, { ...values, ticket: n }), kind: 'ticket', callId: c.callId, ticket: n, lineId: c.lineId });
         } catch (err) {
           this.ctx.log.error({ err, ticket: n }, 'ticket SMS not queued');
         }
       }
     }
-    const lang = cfg.bot.language ?? cfg.language ?? 'zh-CN';
-    const say = t.say ?? (lang.startsWith('zh') ? DEFAULT_SAY.zh : DEFAULT_SAY.en);
+    const say = t.say ?? textIn(DEFAULT_SAY, callLanguage(cfg));
     return [{ text: renderTemplate(say, { ...values, ticket: spoken(await number) }) }];
   }
 
   private registerCommands(): void {
-    const r = commandRegistry;
+    const r = this.ctx.services.commands;
     const Status = Type.Union(TICKET_STATUSES.map((s) => Type.Literal(s)));
     const by = (p: { agent?: string }) => (p.agent ? `agent:${p.agent}` : 'mqtt');
     this.offs.push(
@@ -98,7 +90,10 @@ export class TicketsExtension implements Extension {
           const number = await this.tickets.create({ by: by(p), subject: p.subject, fields: p.fields ?? {}, ...(p.customer ? { customer: p.customer } : {}), ...((p.owner ?? p.agent) ? { owner: (p.owner ?? p.agent)! } : {}) });
           let sms: unknown;
           const tpl = this.ctx.config().tickets?.sms;
-          if (p.sms && p.customer && tpl) sms = await this.sms.send({ to: p.customer, text: this.sms.render(tpl, { ...(p.fields ?? {}), ticket: number, caller: p.customer }), kind: 'ticket', ticket: number });
+          if (p.sms && p.customer && tpl) {
+            const out = this.ctx.services.sms.require();
+            sms = await out.send({ to: p.customer, text: out.render(tpl, { ...(p.fields ?? {}), ticket: number, caller: p.customer }), kind: 'ticket', ticket: number });
+          }
           return { number, ...(sms ? { sms } : {}) };
         },
       }),

@@ -8,7 +8,7 @@ import { createLogger, type Logger } from '../../daemon/log.js';
 import { Db } from '../../daemon/store/db.js';
 import { migrate } from '../../daemon/store/migrations.js';
 import { Recorder } from '../../daemon/store/recorder.js';
-import { CommandRegistry } from '../../daemon/telemetry/commands.js';
+import { createServices } from '../../daemon/services.js';
 import type { Backoff } from '../../daemon/telemetry/connection.js';
 import { telemetryExtension, type TelemetryExtension } from '../../daemon/telemetry/extension.js';
 
@@ -49,10 +49,11 @@ export async function startRig(opts: { url?: string; dir?: string; mqtt?: Partia
   const config = rigConfig(dir, { url: opts.url ?? 'mqtt://127.0.0.1:1', metrics_every: '1h', ...opts.mqtt }, opts.config);
   const log = createLogger({ level: opts.logLevel ?? 'silent', pretty: false, ...(opts.logDest ? { destination: opts.logDest } : {}) });
   const bus = new Bus();
-  const recorder = new Recorder({ db, bus, log, outbox: { site: config.site, node: config.node, mask: config.storage?.mask_numbers_in_reports ?? true, bound: { maxEvents: config.mqtt?.outbox?.max_events ?? 1_000_000 } } });
+  const services = createServices({ db, config: () => config });
+  const recorder = new Recorder({ db, bus, log, writers: services.writers, state: services.store, outbox: { site: config.site, node: config.node, mask: config.storage?.mask_numbers_in_reports ?? true, bound: { maxEvents: config.mqtt?.outbox?.max_events ?? 1_000_000 } } });
   recorder.start();
-  const telemetry = telemetryExtension({ registry: new CommandRegistry(), backoff: opts.backoff ?? { minMs: 200, maxMs: 1000 }, ...(opts.checkEveryMs ? { checkEveryMs: opts.checkEveryMs } : {}) });
-  const ctx: Context = { bus, db, log, config: () => config, accepting: () => true, ...(opts.daemon ? { daemon: opts.daemon } : {}) };
+  const telemetry = telemetryExtension({ backoff: opts.backoff ?? { minMs: 200, maxMs: 1000 }, ...(opts.checkEveryMs ? { checkEveryMs: opts.checkEveryMs } : {}) });
+  const ctx: Context = { bus, db, log, config: () => config, accepting: () => true, services, ...(opts.daemon ? { daemon: opts.daemon } : {}) };
   await telemetry.start(ctx);
   return {
     bus,

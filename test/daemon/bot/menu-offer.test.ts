@@ -1,7 +1,7 @@
 import t from 'tap';
 import { BotSession } from '../../../daemon/bot/dialog.js';
 import { favourites } from '../../../daemon/bot/menu-offer.js';
-import { callLanguage, voiceFor } from '../../../daemon/bot/language.js';
+import { languageForCaller as callLanguage, voiceFor } from '../../../daemon/config/locale.js';
 import type { BotConfig } from '../../../daemon/config/schema.js';
 
 const bot: BotConfig = {

@@ -9,6 +9,7 @@ import { createLogger } from '../../../daemon/log.js';
 import { Db } from '../../../daemon/store/db.js';
 import { migrate } from '../../../daemon/store/migrations.js';
 import { encodeWav } from '../../../drivers/audio/wav.js';
+import { createServices } from '../../../daemon/services.js';
 import { tone } from '../../../drivers/audio/tones.js';
 
 // A minimal valid config; `extra` is appended at the top level (after bot, so line numbers below are stable).
@@ -220,7 +221,7 @@ t.test('config-error alarms left from the last run are cleared at start (the new
     seen.push(e.data);
   });
   const ext = new ConfigFaultsExtension();
-  await ext.start({ bus, db, log: createLogger({ level: 'silent', pretty: false }), config: () => ({}) as never, accepting: () => true });
+  await ext.start({ bus, db, log: createLogger({ level: 'silent', pretty: false }), config: () => ({}) as never, accepting: () => true, services: createServices({ db, config: () => ({}) as never }) });
   t.match(seen, [{ code: 'config-error', source: 'timezone', active: false }], 'only config-error alarms are cleared');
   t.equal(seen.length, 1);
 });

@@ -17,6 +17,7 @@ import { StoreExtension } from '../../../daemon/store/store-extension.js';
 import { registerCallWriters } from '../../../daemon/calls/cdr.js';
 import { cliPath } from '../../helpers/paths.js';
 import { sleep } from '../../helpers/net.js';
+import { createServices } from '../../../daemon/services.js';
 import { KB_YAML } from '../../helpers/knowledge.js';
 
 
@@ -60,10 +61,13 @@ async function rig(t: { teardown: (fn: () => unknown) => void }, kbYaml: string)
   const cfg = parseConfig(config('kb.yaml', join(dir, 'data')), file).config;
   const db = await openStore(join(dir, 'data'));
   const bus = new Bus();
-  const ctx: Context = { bus, db, log: createLogger({ level: 'silent', pretty: false }), config: () => cfg, accepting: () => true, daemon: { startedAt: 0, configHash: () => '', configFile: () => file, reload: async () => ({ ok: true }), healthy: () => true, activeCalls: () => 0 } };
-  const store = new StoreExtension([registerCallWriters]);
-  await store.start(ctx);
+  const ctx: Context = { bus, db, log: createLogger({ level: 'silent', pretty: false }), config: () => cfg, accepting: () => true, services: createServices({ db, config: () => cfg }), daemon: { startedAt: 0, configHash: () => '', configFile: () => file, reload: async () => ({ ok: true }), healthy: () => true, activeCalls: () => 0 } };
+  const store = new StoreExtension();
   const kb = new KnowledgeExtension();
+  // What the App does: every feature's writers are in before the store starts.
+  ctx.services.writers.install(registerCallWriters);
+  ctx.services.writers.install(kb.writers);
+  await store.start(ctx);
   await kb.start(ctx);
   t.teardown(async () => {
     await kb.stop();
@@ -225,7 +229,7 @@ t.test('hot reload: a changed file applies, an invalid one keeps the old and rai
   const bus = new Bus();
   const alarms: boolean[] = [];
   bus.on('alarm', (e) => void (e.data.code === 'knowledge-invalid' && alarms.push(e.data.active)));
-  const ctx: Context = { bus, db, log: createLogger({ level: 'silent', pretty: false }), config: () => cfg, accepting: () => true, daemon: { startedAt: 0, configHash: () => '', configFile: () => file, reload: async () => ({ ok: true }), healthy: () => true, activeCalls: () => 0 } };
+  const ctx: Context = { bus, db, log: createLogger({ level: 'silent', pretty: false }), config: () => cfg, accepting: () => true, services: createServices({ db, config: () => cfg }), daemon: { startedAt: 0, configHash: () => '', configFile: () => file, reload: async () => ({ ok: true }), healthy: () => true, activeCalls: () => 0 } };
   const kb = new KnowledgeExtension();
   await kb.start(ctx);
   t.teardown(async () => {

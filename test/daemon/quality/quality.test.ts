@@ -104,14 +104,19 @@ t.test('the quality extension scores an agent call when it ends, unless quality.
   const { StoreExtension } = await import('../../../daemon/store/store-extension.js');
   const { registerCallWriters } = await import('../../../daemon/calls/cdr.js');
   const { createLogger } = await import('../../../daemon/log.js');
+  const { createServices } = await import('../../../daemon/services.js');
   const dir = await mkdtemp(join(tmpdir(), 'fd-qx-'));
   const db = await openStore(dir);
   const bus = new Bus();
   let enabled = true;
-  const ctx = { bus, db, log: createLogger({ level: 'silent', pretty: false }), config: () => ({ quality: { enabled } }) as never, accepting: () => true };
-  const store = new StoreExtension([registerCallWriters]);
-  await store.start(ctx);
+  const config = () => ({ quality: { enabled } }) as never;
+  const ctx = { bus, db, log: createLogger({ level: 'silent', pretty: false }), config, accepting: () => true, services: createServices({ db, config }) };
+  const store = new StoreExtension();
   const q = new QualityExtension();
+  // What the App does: every feature's writers are in before the store starts.
+  ctx.services.writers.install(registerCallWriters);
+  ctx.services.writers.install(q.writers);
+  await store.start(ctx);
   await q.start(ctx);
   t.teardown(async () => {
     await q.stop();

@@ -7,9 +7,8 @@ import { Bus } from '../../../daemon/bus/bus.js';
 import type { Config } from '../../../daemon/config/schema.js';
 import { Db } from '../../../daemon/store/db.js';
 import { migrate } from '../../../daemon/store/migrations.js';
-import { LinesExtension } from '../../../daemon/lines/lines.js';
 import { CallsExtension } from '../../../daemon/calls/calls-extension.js';
-import { commandRegistry } from '../../../daemon/telemetry/commands.js';
+import { createServices } from '../../../daemon/services.js';
 
 t.test('cmd/agent-state is served by the router: pause, unpause, logout, unknown agent', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'fd-cmd-'));
@@ -21,11 +20,13 @@ t.test('cmd/agent-state is served by the router: pause, unpause, logout, unknown
   const states: { extension: string; state: string; reason?: string }[] = [];
   bus.on('agent.state', (e) => void states.push(e.data));
   const config = { site: 's', node: 'n', lines: [], bot: { greeting: 'hi' }, agents: [{ extension: '801', name: 'A' }], storage: { dir } } as unknown as Config;
-  const calls = new CallsExtension(new LinesExtension());
-  await calls.start({ bus, db, log: pino({ level: 'silent' }), config: () => config, accepting: () => true });
+  const services = createServices({ db, config: () => config });
+  const calls = new CallsExtension();
+  await calls.start({ bus, db, log: pino({ level: 'silent' }), config: () => config, accepting: () => true, services });
   t.teardown(() => calls.stop());
   const enabled = new Set(['agent-state']);
-  const run = async (p: object) => commandRegistry.handle('agent-state', Buffer.from(JSON.stringify(p)), enabled);
+  // The app's command registry, as telemetry serves it.
+  const run = async (p: object) => services.commands.handle('agent-state', Buffer.from(JSON.stringify(p)), enabled);
 
   const r = await run({ extension: '801', action: 'pause', reason: 'lunch' });
   t.same(r, { schema: r.schema, command: 'agent-state', ok: true, result: { extension: '801', state: 'paused', reason: 'mqtt: lunch' } });

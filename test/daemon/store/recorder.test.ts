@@ -7,21 +7,22 @@ import { createLogger } from '../../../daemon/log.js';
 import { Db } from '../../../daemon/store/db.js';
 import { maskNumber } from '../../../daemon/store/mask.js';
 import { migrate } from '../../../daemon/store/migrations.js';
-import { Recorder, registerWriter, type OutboxOptions } from '../../../daemon/store/recorder.js';
+import { Recorder, WriterRegistry, type OutboxOptions } from '../../../daemon/store/recorder.js';
 
 async function setup(t: { teardown: (fn: () => Promise<void>) => void }, outbox: OutboxOptions | null) {
   const dir = await mkdtemp(join(tmpdir(), 'fd-rec-'));
   const db = await Db.open(join(dir, 'r.db'));
   await migrate(db);
   const bus = new Bus();
-  const rec = new Recorder({ db, bus, log: createLogger({ level: 'silent', pretty: false }), outbox });
+  const writers = new WriterRegistry();
+  const rec = new Recorder({ db, bus, log: createLogger({ level: 'silent', pretty: false }), outbox, writers });
   rec.start();
   t.teardown(async () => {
     await rec.stop();
     await db.close();
     await rm(dir, { recursive: true, force: true });
   });
-  return { db, bus, rec };
+  return { db, bus, rec, writers };
 }
 
 const box = { site: 'hq', node: 'box1', mask: true };
@@ -47,8 +48,8 @@ t.test('domain record and outbox row in one transaction', async (t) => {
 });
 
 t.test('a failing writer rolls back its record but the event is still reported', async (t) => {
-  const { db, bus, rec } = await setup(t, box);
-  const off = registerWriter('call.offered', async (tx) => {
+  const { db, bus, rec, writers } = await setup(t, box);
+  const off = writers.register('call.offered', async (tx) => {
     await tx.run("INSERT INTO agent_state_log (extension, state, at) VALUES ('x', 'busy', 'now')");
     throw new Error('boom');
   });

@@ -76,7 +76,9 @@ service:
   t.equal((line.json as { kind: string }).kind, 'analog');
   await late.waitFor((m) => m.topic === 'frontdesk/hq/box1/agents/801', 5000, 'retained agent');
 
-  // Commands: a round trip with correlation data, then malformed ones.
+  // Commands: a round trip with correlation data, then malformed ones. agent-state is the call
+  // core's (the owner of agent state registers it as it starts, after telemetry is up).
+  await d.waitForLog((l) => l.msg === 'frontdesk running', 20_000);
   const st = await command(central, 'status', '');
   t.ok(st.reply.ok, 'status command ok');
   t.equal(st.correlation !== undefined, true, 'correlation data echoed');
