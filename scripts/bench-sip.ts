@@ -25,7 +25,7 @@ async function line(id: string, rtpMin: number): Promise<SipTrunkLine> {
 async function answeredOrThrow(leg: SipLeg): Promise<void> {
   if (leg.state === 'answered') return;
   const [ev] = await Promise.race([once(leg, 'answered').then(() => ['answered']), once(leg, 'ended').then(() => ['ended'])]);
-  if (ev !== 'answered') throw new Error(`call failed: ${JSON.stringify(leg.endInfo)}`);
+  if (ev !== 'answered') throw new Error(`call failed: ${JSON.stringify(leg.end)}`);
 }
 
 async function main(): Promise<void> {

@@ -188,7 +188,7 @@ export class CallsExtension implements Extension {
   /** Which agent a leg comes from: the authenticated SIP user, else the caller number, if it is an agent's. */
   private agentOf(leg: Leg, line: Line): string | undefined {
     if (line.kind !== 'sip') return undefined;
-    const user = (leg as { authenticatedUser?: string }).authenticatedUser ?? leg.remote.number;
+    const user = leg.authenticatedUser ?? leg.remote.number;
     return user && this.agents.get(user) ? user : undefined;
   }
 
@@ -210,10 +210,10 @@ export class CallsExtension implements Extension {
       this.agents.ownCallStarted(agentExt);
       leg.once('ended', () => this.agents.ownCallEnded(agentExt));
     }
-    const dialled = line.kind === 'sip' ? (leg as { dialled?: string }).dialled : undefined;
+    const dialled = line.kind === 'sip' ? leg.dialled : undefined;
     const code = matchFeatureCode(dialled, featureCodes(cfg));
     if (code) {
-      const sender = agentExt ?? (leg as { authenticatedUser?: string }).authenticatedUser ?? leg.remote.number;
+      const sender = agentExt ?? leg.authenticatedUser ?? leg.remote.number;
       const p = runFeatureCode(leg, agentExt, code, { agents: this.agents, config: cfg, prompts: this.prompts, log: this.ctx.log.child({ component: 'feature-code', from: sender }) });
       this.track(p);
       return;

@@ -1,4 +1,3 @@
-import type { EventEmitter } from 'node:events';
 import type { DialOptions, Leg } from '../../drivers/line.js';
 import type { MediaPort } from '../../drivers/media/port.js';
 import { whisperText } from './whisper.js';
@@ -290,10 +289,9 @@ async function startRecording(call: Call, bridge: Bridge, deps: HandoffDeps): Pr
 
 /** Report a SIP party's hold and resume as call.hold events (quality inspection counts them). */
 function watchHold(call: Call, leg: Leg, by: 'agent' | 'caller'): () => void {
-  const sip = (leg as { sip?: EventEmitter<{ hold: [boolean] }> }).sip;
   const on = (held: boolean): void => call.emit('call.hold', { callId: call.id, held, by });
-  sip?.on('hold', on);
-  return () => void sip?.off('hold', on);
+  leg.on('hold', on);
+  return () => void leg.off('hold', on);
 }
 
 async function requestCallback(call: Call, queue: string, since: number, deps: HandoffDeps): Promise<void> {

@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Leg } from '../../drivers/line.js';
+import type { EndCause, Leg } from '../../drivers/line.js';
 import type { MediaPort } from '../../drivers/media/port.js';
 import { tone } from '../../drivers/audio/tones.js';
 import type { Bus } from '../bus/bus.js';
@@ -290,7 +290,7 @@ async function leftTheBot(call: Call, bot: BotSession): Promise<Call> {
   return finish(call, served ? 'bot-resolved' : 'abandoned', 'caller', how ?? (served ? undefined : 'left-in-bot'));
 }
 
-async function finish(call: Call, outcome: Parameters<Call['end']>[0], by?: 'caller' | 'agent', cause?: string): Promise<Call> {
+async function finish(call: Call, outcome: Parameters<Call['end']>[0], by?: 'caller' | 'agent', cause?: EndCause): Promise<Call> {
   const end = call.customerEnd;
   const hungUpBy = by ?? (end && end.by === 'remote' ? 'caller' : 'system');
   // How the caller's leg ended, when that says more than "normal" (silence, caller-silent...).

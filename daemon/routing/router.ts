@@ -437,7 +437,7 @@ export class Router {
       leg.once('answered', answered);
       leg.once('ended', (end) => {
         detail = end.detail;
-        finish(end.cause === 'busy' ? 'busy' : end.cause === 'no-answer' || end.cause === 'timeout' ? 'no-answer' : end.cause === 'cancelled' ? 'cancelled' : 'failed');
+        finish(end.cause === 'busy' ? 'busy' : end.cause === 'no-answer' ? 'no-answer' : end.cause === 'cancelled' ? 'cancelled' : 'failed');
       });
       stop.addEventListener('abort', onStop, { once: true });
     });
