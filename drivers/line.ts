@@ -80,6 +80,7 @@ export type LineErrorCode =
   // any line
   | 'not-ready'
   | 'busy'
+  /** Not dialable: a number, an extension or DTMF digits the line cannot send. */
   | 'bad-number'
   | 'no-media'
   /** The line cannot reach that kind of target as configured (no SIP trunk, extensions off, a web line). */

@@ -215,7 +215,7 @@ export class GsmCalls implements ModemCallControl {
     const c = this.session.connection;
     if (!c) throw new LineError('not-ready', 'line is down');
     for (const d of digits) {
-      if (!/^[0-9*#A-D]$/i.test(d)) throw new Error(`not a DTMF digit: ${d}`);
+      if (!/^[0-9*#A-D]$/i.test(d)) throw new LineError('bad-number', `not a DTMF digit: ${d}`);
       await c.engine.send(this.x.dialect.dtmf(leg.callIndex, d.toUpperCase()));
     }
   }
