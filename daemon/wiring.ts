@@ -33,6 +33,6 @@ export function buildExtensions(_config: Config): Extension[] {
   // SMS hears replies and reports before the lines start; its sender runs only while they are up
   // (after the call core, which must take calls as soon as the lines are up).
   const sms = new SmsExtension(lines);
-  const console = new ConsoleExtension({ agentAction: (ext, action, reason) => calls.agentAction(ext, action, reason), transfer: (callId, to) => calls.transfer(callId, to), callBack: (callId) => calls.callBack(callId), listen: (callId, ear, mode) => calls.listen(callId, ear, mode), incoming: (leg, line) => calls.incoming(leg, line), phones });
+  const console = new ConsoleExtension({ agentAction: (ext, action, reason) => calls.agentAction(ext, action, reason), transfer: (callId, to) => calls.transfer(callId, to), callBack: (callId) => calls.callBack(callId), listen: (callId, ear, mode) => calls.listen(callId, ear, mode), incoming: (leg, line) => calls.incoming(leg, line), phones, searchKnowledge: (text) => (knowledge.current() ? knowledge.search(text) : undefined) });
   return [new StoreExtension([registerCallWriters]), new RetentionExtension(), telemetryExtension(), new ConfigFaultsExtension(), knowledge, new QualityExtension(), speech, new CustomersExtension(), sms, new TicketsExtension(sms), lines, calls, sms.sender, new OriginateExtension(lines, calls), new CampaignsExtension(lines, calls), console];
 }

@@ -58,6 +58,8 @@ export type EndCause =
   | 'no-media'
   | 'left-in-bot'
   | 'internal-error'
+  /** A run-time fault in the call's configuration ended it on the safe path. */
+  | 'config-fault'
   /** The line was stopped (shutdown, reload) with the call on it. */
   | 'line-stopped';
 

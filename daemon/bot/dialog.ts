@@ -25,6 +25,8 @@ export type Next =
 export interface Step {
   say: Say[];
   next: Next;
+  /** Something a feature does before the rest is said (a knowledge entry's then: ticket): its words go in at `at`. */
+  followUp?: { action: 'ticket'; at: number; subject: string; entry: string };
 }
 
 /**
@@ -296,7 +298,8 @@ export class BotSession {
 
   private answer(e: KbEntryView, via: 'speech' | 'menu'): Step {
     this.opts.onKnowledge?.({ type: 'kb.answered', entry: e.id, via });
-    const step = this.shorthand(e.then ?? 'menu', [{ text: e.answer }]);
+    // then: ticket — the answer, the ticket's number (opened by the tickets feature), then the menu.
+    const step = e.then === 'ticket' ? { ...this.shorthand('menu', [{ text: e.answer }]), followUp: { action: 'ticket' as const, at: 1, subject: e.title, entry: e.id } } : this.shorthand(e.then ?? 'menu', [{ text: e.answer }]);
     // A hand-off after the answer keeps the question as the reason the agent sees.
     this.intent = `kb:${e.id}`;
     return step;

@@ -12,7 +12,7 @@ export interface KbEntryView {
   answer: string;
   /** Question variants and keywords, for speech. */
   phrases: string[];
-  /** Follow-up after the answer, as a menu shorthand (agent, queue:<id>, collect:<slot>, hangup, voicemail, menu). */
+  /** Follow-up after the answer, as a menu shorthand (agent, queue:<id>, collect:<slot>, hangup, voicemail, menu), or ticket (a ticket for the call, then the menu). */
   then?: string;
   /** Offered in the common-questions menu. */
   menu: boolean;

@@ -13,7 +13,7 @@ export interface DomainEvents {
    * vip: on priority.vip_numbers, or a customer the store knows as VIP (found at handoff); slots: what
    * the bot captured (slot → value), when anything; menuPath: the keys pressed in the bot, ">"-joined.
    */
-  'call.ended': { callId: string; outcome: CallOutcome; hungUpBy: 'caller' | 'agent' | 'system'; cause?: string; slots?: Record<string, string>; menuPath?: string; vip?: boolean };
+  'call.ended': { callId: string; outcome: CallOutcome; hungUpBy: 'caller' | 'agent' | 'system'; cause?: string; slots?: Record<string, string>; menuPath?: string; vip?: boolean; /** The call took a safe path after a fault: the config key to fix (or step:<phase>). */ fault?: string };
   'call.agent': { callId: string; extension: string; result: 'ringing' | 'answered' | 'no-answer' | 'busy' | 'failed'; detail?: string };
   'call.recorded': { callId: string; path: string; durationMs: number };
   'voicemail.recorded': { callId: string; caller?: string; path: string; durationMs: number; id: string };
@@ -102,7 +102,7 @@ export type AlarmSeverity = 'warning' | 'critical';
 export type CallPhase = 'bot' | 'queued' | 'ringing-agent' | 'connected' | 'survey' | 'voicemail' | 'ended';
 /** interrupted: the daemon died during the call; closed at the next start. */
 export type CallOutcome = 'bot-resolved' | 'transferred' | 'abandoned' | 'voicemail' | 'callback' | 'failed' | 'rejected' | 'interrupted';
-export type HandoffReason = 'requested' | 'no-match' | 'no-input' | 'vip' | 'emotion' | 'menu' | 'line';
+export type HandoffReason = 'requested' | 'no-match' | 'no-input' | 'vip' | 'emotion' | 'menu' | 'line' | 'fault';
 export type AgentState = 'logged-out' | 'available' | 'ringing' | 'busy' | 'wrap-up' | 'paused' | 'unreachable';
 
 export type EventName = keyof DomainEvents;

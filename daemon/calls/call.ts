@@ -42,6 +42,8 @@ export class Call {
   slots: Record<string, string> = {};
   /** The bot's menu path (the keys that chose menu entries), the same the agent's phone is shown. */
   menuPath = '';
+  /** Set when the call took a safe path after a fault: the config key to fix, or step:<phase>. */
+  fault: string | undefined;
 
   constructor(
     readonly customer: Leg,
@@ -111,6 +113,6 @@ export class Call {
     this.phase = 'ended';
     await Promise.allSettled([this.customer.hangup(cause ?? 'normal'), this.agentLeg?.hangup('normal')]);
     const slots = Object.keys(this.slots).length ? { slots: { ...this.slots } } : {};
-    this.emit('call.ended', { callId: this.id, outcome, hungUpBy, ...(cause ? { cause } : {}), ...slots, ...(this.menuPath ? { menuPath: this.menuPath } : {}), vip: this.vip });
+    this.emit('call.ended', { callId: this.id, outcome, hungUpBy, ...(cause ? { cause } : {}), ...slots, ...(this.menuPath ? { menuPath: this.menuPath } : {}), vip: this.vip, ...(this.fault ? { fault: this.fault } : {}) });
   }
 }

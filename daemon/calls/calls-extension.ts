@@ -9,16 +9,18 @@ import type { Context, Extension } from '../extension.js';
 import { AgentPool } from '../routing/agents.js';
 import { PhoneCheck } from '../routing/phone-check.js';
 import { Router } from '../routing/router.js';
-import { Callbacks } from '../routing/callbacks.js';
+import { Callbacks } from './callbacks.js';
 import { DialGate } from '../routing/dial-policy.js';
 import { customerLookup } from '../routing/customers.js';
 import { withCrmLookup } from '../customers/lookup.js';
-import { applyAgentAction, featureCodes, matchFeatureCode, runFeatureCode, type AgentAction } from '../routing/feature-codes.js';
+import { applyAgentAction, featureCodes, matchFeatureCode, type AgentAction } from '../routing/feature-codes.js';
+import { runFeatureCode } from './feature-code-call.js';
 import { CommandError, commandRegistry } from '../telemetry/commands.js';
 import { PromptResolver } from '../speech/prompts.js';
 import { TtsEngine } from '../speech/tts.js';
 import { dataDir as configDataDir } from '../config/paths.js';
 import type { LinesExtension } from '../lines/lines.js';
+import { LowScoreFollowUp } from './low-score.js';
 import { runInboundCall } from './runner.js';
 import { listenIn, type MonitorMode } from './listen.js';
 import { AgentReach } from './agent-reach.js';
@@ -46,7 +48,7 @@ export class CallsExtension implements Extension {
   /** Calls in progress by id (transfers from the console). */
   private readonly calls = new Map<string, Call>();
   private reach!: AgentReach;
-  private lowScoreActive = false;
+  private lowScore: LowScoreFollowUp | undefined;
 
   constructor(
     private readonly lines: LinesExtension,
@@ -78,12 +80,13 @@ export class CallsExtension implements Extension {
       ctx.log.info({ event: type, ...(data as object) }, type);
       ctx.bus.emit(type, data);
     };
-    this.router = new Router({ config: () => ctx.config(), agents: this.agents, dialAgent: (agent, opts) => this.dialAgent(agent, opts), emit, log: ctx.log.child({ component: 'router' }) });
+    this.router = new Router({ config: () => ctx.config(), agents: this.agents, emit, log: ctx.log.child({ component: 'router' }) });
     this.dialGate = new DialGate({ bus: ctx.bus, log: ctx.log.child({ component: 'dialing' }), config: () => ctx.config() });
-    this.callbacks = new Callbacks({ db: ctx.db, bus: ctx.bus, log: ctx.log.child({ component: 'callbacks' }), config: () => ctx.config(), router: this.router, agents: this.agents, lines: this.lines, prompts: () => this.prompts, dialGate: this.dialGate });
+    this.callbacks = new Callbacks({ db: ctx.db, bus: ctx.bus, log: ctx.log.child({ component: 'callbacks' }), config: () => ctx.config(), router: this.router, agents: this.agents, dialAgent: (agent, opts) => this.dialAgent(agent, opts), lines: this.lines, prompts: () => this.prompts, dialGate: this.dialGate });
     const stale = await ctx.db.all<{ source: string }>("SELECT source FROM alarms WHERE code = 'agent-unreachable' AND active = 1").catch(() => []);
     this.reach.seed(stale.filter((r) => r.source.startsWith('agent:')).map((r) => r.source.slice(6)));
-    this.lowScoreActive = Boolean(await ctx.db.get("SELECT 1 AS x FROM alarms WHERE code = 'low-survey-score' AND active = 1").catch(() => undefined));
+    this.lowScore = new LowScoreFollowUp({ db: ctx.db, bus: ctx.bus, log: ctx.log.child({ component: 'survey' }), config: () => ctx.config(), callbacks: this.callbacks, live: (id) => { const c = this.calls.get(id); return c ? { lineId: c.customer.lineId, ...(c.caller ? { caller: c.caller } : {}) } : undefined; } });
+    await this.lowScore.start();
     const restored = await this.callbacks.restore().catch((err) => (ctx.log.error({ err }, 'could not read pending callbacks'), 0));
     if (restored) ctx.log.info({ restored }, 'pending callbacks queued again');
     this.registerCommand();
@@ -126,17 +129,12 @@ export class CallsExtension implements Extension {
   transfer(callId: string, to: { queue?: string; extension?: string }): { queue: string; extension?: string } {
     const call = this.calls.get(callId);
     if (!call) throw new CommandError(`no call "${callId}" in progress`);
-    const cfg = this.ctx.config();
-    let queue = to.queue;
-    if (to.extension) {
-      const a = (cfg.agents ?? []).find((x) => x.extension === to.extension);
-      if (!a) throw new CommandError(`no agent with extension "${to.extension}"`);
-      const skills = new Set(Object.keys(a.skills ?? {}));
-      queue ??= (cfg.queues ?? []).find((q) => [q.skill ?? q.id, ...(q.skills ?? [])].some((k) => skills.has(k)))?.id;
-      if (!queue) throw new CommandError(`agent ${to.extension} serves no queue`);
+    let target: { queue: string; extension?: string };
+    try {
+      target = this.router.transferTarget(to);
+    } catch (err) {
+      throw new CommandError((err as Error).message);
     }
-    if (!queue || !(cfg.queues ?? []).some((q) => q.id === queue)) throw new CommandError(`no queue "${queue ?? ''}"`);
-    const target = { queue, ...(to.extension ? { extension: to.extension } : {}) };
     if (!call.requestTransfer(target)) throw new CommandError('the call is not connected to an agent');
     return target;
   }
@@ -235,23 +233,15 @@ export class CallsExtension implements Extension {
       recentQueue: async (caller, callId, withinMs) =>
         (await this.ctx.db.get<{ q: string }>('SELECT queue_id AS q FROM calls WHERE caller = ? AND id != ? AND queue_id IS NOT NULL AND offered_at >= ? ORDER BY offered_at DESC LIMIT 1', [caller, callId, new Date(Date.now() - withinMs).toISOString()]))?.q,
       customers: withCrmLookup(customerLookup(this.ctx.db, () => this.ctx.config()), { db: this.ctx.db, log: this.ctx.log.child({ component: 'crm-lookup' }), config: () => this.ctx.config() }),
-      callbacks: async (r) => void (await this.callbacks.request(r)),
+      callbacks: this.callbacks,
       voicemailDir: join(dataDir, 'voicemail'),
       dialAgent: (agent, opts) => this.dialAgent(agent, opts),
-      lowScoreAlarm: (active, message) => this.lowScoreAlarm(active, message),
       ...(this.speech ? { speech: this.speech } : {}),
       ...(this.knowledge ? { knowledge: () => this.knowledge!.current() } : {}),
       onCall: (c) => this.calls.set(c.id, c),
     });
     this.track(p);
     void p.then((c) => this.calls.delete(c.id), () => undefined);
-  }
-
-  /** low-survey-score: raised by every low score (one report each), cleared by the next good one. */
-  private lowScoreAlarm(active: boolean, message: string): void {
-    if (!active && !this.lowScoreActive) return;
-    this.lowScoreActive = active;
-    this.ctx.bus.emit('alarm', { code: 'low-survey-score', source: 'survey', active, severity: 'warning', message });
   }
 
   private track(p: Promise<Call | void>): void {
@@ -272,6 +262,7 @@ export class CallsExtension implements Extension {
   async stop(): Promise<void> {
     this.phoneCheck?.stop();
     this.offCommand?.();
+    this.lowScore?.stop();
     this.callbacks?.close();
     this.router?.close();
     this.agents?.close();

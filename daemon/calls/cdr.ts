@@ -46,7 +46,7 @@ export function registerCallWriters(register: Register): void {
   });
   register('call.ended', async (tx, ev) => {
     const d = ev.data;
-    await tx.run('UPDATE calls SET ended_at = ?, hung_up_by = ?, outcome = ?, cause = ?, bot_ended_at = COALESCE(bot_ended_at, ?), slots = ?, menu_path = ?, vip = MAX(vip, ?) WHERE id = ?', [ev.at, d.hungUpBy, d.outcome, d.cause ?? null, ev.at, d.slots ? JSON.stringify(d.slots) : null, d.menuPath ?? null, d.vip ? 1 : 0, d.callId]);
+    await tx.run('UPDATE calls SET ended_at = ?, hung_up_by = ?, outcome = ?, cause = ?, bot_ended_at = COALESCE(bot_ended_at, ?), slots = ?, menu_path = ?, vip = MAX(vip, ?), fault = ? WHERE id = ?', [ev.at, d.hungUpBy, d.outcome, d.cause ?? null, ev.at, d.slots ? JSON.stringify(d.slots) : null, d.menuPath ?? null, d.vip ? 1 : 0, d.fault ?? null, d.callId]);
     for (const [name, value] of Object.entries(d.slots ?? {})) {
       await tx.run('INSERT INTO call_slots (call_id, name, value) VALUES (?, ?, ?) ON CONFLICT(call_id, name) DO UPDATE SET value = excluded.value', [d.callId, name, value]);
     }

@@ -5,31 +5,39 @@ import type { Config } from '../config/schema.js';
 import { durationMs, durationOr } from '../config/duration.js';
 import type { HandoffReason } from '../bus/events.js';
 import type { AgentPool } from '../routing/agents.js';
-import type { DialAgent, Router, TicketResult } from '../routing/router.js';
+import type { Router } from '../routing/router.js';
 import type { CustomerInfo } from '../routing/customers.js';
 import type { BotSummary, Say } from '../bot/dialog.js';
 import { join } from 'node:path';
-import { Bridge } from './bridge.js';
+import type { Bridge } from './bridge.js';
 import { CallRecording } from './call-recording.js';
 import { DEFAULT_DATA_DIR } from '../config/paths.js';
 import type { Call, TransferTarget } from './call.js';
 import type { CallerDigits } from './digits.js';
 import type { Speaker } from './speak.js';
-import { defaultHoldMusic, offersCallback, playWhileWaiting, waitTexts } from './waiting.js';
+import { defaultHoldMusic, playWhileWaiting, waitTexts } from './waiting.js';
 import { loopSource } from '../speech/player.js';
+import { ringPhone, serveTicket, type DialAgent, type Served } from './ring.js';
+import { converse, legParty } from './converse.js';
 
-export type { DialAgent } from '../routing/router.js';
+export type { DialAgent } from './ring.js';
 
-/** Asks for a callback; resolves once it is stored durably. */
-export type CallbackRequester = (r: { callId: string; number: string; queue: string; lineId: string; since: number }) => Promise<void>;
+/** Callbacks as the hand-off sees them: whether a number can be called back, and asking for one. */
+export interface CallbackDesk {
+  /** False for a number the dialing policy would refuse: such a caller is never offered a callback. */
+  accepts(number: string): boolean;
+  /** Asks for a callback; resolves once it is handed to the store. */
+  request(r: { callId: string; number: string; queue: string; lineId: string; since: number }): Promise<unknown>;
+}
 
 export interface HandoffDeps {
   config: () => Config;
   agents: AgentPool;
   router: Router;
+  dialAgent: DialAgent;
   /** What the store knows of the caller: VIP tag, last call, last agent. */
   customers?: (caller: string, callId: string) => Promise<CustomerInfo>;
-  callbacks?: CallbackRequester;
+  callbacks?: CallbackDesk;
   /** Say a text to the agent alone (bot.handoff.tell_agent: whisper) before the caller is put through. */
   whisper?: (agentMedia: MediaPort, text: string, signal: AbortSignal) => Promise<unknown>;
 }
@@ -94,8 +102,7 @@ export async function handOff(call: Call, speaker: Speaker, req: HandoffRequest,
   if (vip) call.vip = true;
   const repeatWithin = cfg.priority?.repeat_caller_within;
   const repeat = Boolean(repeatWithin && info?.previousCallAt !== undefined && now - info.previousCallAt <= durationMs(repeatWithin));
-  const q = deps.router.queueConfig(queueId);
-  const sticky = req.preferAgent ? { extension: req.preferAgent, waitMs: durationOr(q.ring_timeout, '20s') } : q.sticky_agent && info?.lastAgent && now - info.lastAgent.at <= durationMs(q.sticky_agent.within) ? { extension: info.lastAgent.extension, waitMs: durationOr(q.sticky_agent.wait_for_them, '20s') } : undefined;
+  const sticky = deps.router.stickyFor(queueId, { ...(req.preferAgent ? { preferAgent: req.preferAgent } : {}), ...(info?.lastAgent ? { lastAgent: info.lastAgent } : {}) }, now);
 
   const ticket = deps.router.enter({
     kind: 'call',
@@ -105,8 +112,12 @@ export async function handOff(call: Call, speaker: Speaker, req: HandoffRequest,
     vip,
     repeat,
     ...(sticky ? { sticky } : {}),
-    briefing: agentBriefing(call, { ...req, vip }),
     signal,
+  });
+  const served = serveTicket(ticket, {
+    dialAgent: deps.dialAgent,
+    briefing: agentBriefing(call, { ...req, vip }),
+    log: call.log,
     onRing: (ext) => {
       call.setPhase('ringing-agent', { agent: ext });
       call.emit('call.agent', { callId: call.id, extension: ext, result: 'ringing' });
@@ -119,19 +130,16 @@ export async function handOff(call: Call, speaker: Speaker, req: HandoffRequest,
   const stopWaiting = (): void => waiting.abort();
   signal.addEventListener('abort', stopWaiting, { once: true });
   req.digits?.clear();
-  let pressedOne!: () => void;
-  const callbackPressed = new Promise<'callback'>((resolve) => (pressedOne = () => resolve('callback')));
+  const canCallBack = (): boolean => callbackPossible(call, deps) && deps.router.offersCallback(ticket.queue);
+  if (call.caller && deps.callbacks && !deps.callbacks.accepts(call.caller)) call.log.info({ caller: call.caller }, 'no callback offered: the dialing policy refuses the number');
+  // The router decides whether the key came in time (an agent may have answered just before).
   const offDigit = req.digits?.onDigit((d) => {
-    if (d === '1' && !ticket.done && offersCallback(deps.router.queueConfig(ticket.queue), call.caller) && deps.callbacks) pressedOne();
+    if (d === '1' && canCallBack()) ticket.leaveForCallback();
   });
-  const audio = playWhileWaiting(call, speaker, ticket, { config: deps.config, ...(req.announce ? { first: req.announce } : {}), signal: waiting.signal });
-  let r: TicketResult | 'callback';
+  const audio = playWhileWaiting(call, speaker, ticket, { config: deps.config, offer: canCallBack, ...(req.announce ? { first: req.announce } : {}), signal: waiting.signal });
+  let r: Served;
   try {
-    r = await Promise.race([ticket.result, callbackPressed]);
-    if (r === 'callback') {
-      if (ticket.done) r = await ticket.result; // an agent won the race with the key press
-      else ticket.leaveForCallback();
-    }
+    r = await served;
   } finally {
     offDigit?.();
     waiting.abort();
@@ -142,17 +150,13 @@ export async function handOff(call: Call, speaker: Speaker, req: HandoffRequest,
   }
   const texts = waitTexts(cfg);
 
-  if (r === 'callback') {
-    await requestCallback(call, ticket.queue, ticket.since, deps);
-    await speaker.say([{ text: texts.callbackOk }], signal);
-    return { kind: 'callback' };
-  }
   if (r.kind === 'gone') return { kind: 'caller-gone' };
   if (r.kind === 'exit') {
-    const exitQueue = deps.router.queueConfig(r.queue);
-    if (exitQueue.on_max_wait === 'callback' && call.caller && deps.callbacks && !signal.aborted) {
+    // At max wait the caller is promised a callback whatever the number; one the policy refuses then
+    // fails at once without an agent rung (Callbacks), as every refused dial does.
+    if (r.then === 'callback' && call.caller && deps.callbacks && !signal.aborted) {
       await requestCallback(call, r.queue, ticket.since, deps);
-      await speaker.say([{ text: texts.callbackAtMax }], signal);
+      await speaker.say([{ text: r.reason === 'callback' ? texts.callbackOk : texts.callbackAtMax }], signal);
       return { kind: 'callback' };
     }
     return signal.aborted ? { kind: 'caller-gone' } : { kind: 'no-agent' };
@@ -161,21 +165,23 @@ export async function handOff(call: Call, speaker: Speaker, req: HandoffRequest,
   return talk(call, r.leg, r.extension, { ...req, queue: r.queue }, deps);
 }
 
+/** A callback is possible when we know the caller's number and the dialing policy would let us dial it. */
+function callbackPossible(call: Call, deps: HandoffDeps): boolean {
+  return Boolean(call.caller && deps.callbacks?.accepts(call.caller));
+}
+
 /**
  * Ring one extension for the caller (lines[].answer: extension:<ext>): the announcement, then the
  * desk phone rings for bot.handoff.ring_timeout with the usual briefing; answered, the two talk
  * through the bridge. Not answered, busy or unreachable: 'no-agent' (the runner takes a voicemail).
  */
-export async function ringExtension(call: Call, speaker: Speaker, extension: string, req: HandoffRequest, deps: HandoffDeps & { dialAgent: DialAgent }): Promise<HandoffResult> {
+export async function ringExtension(call: Call, speaker: Speaker, extension: string, req: HandoffRequest, deps: HandoffDeps): Promise<HandoffResult> {
   const cfg = deps.config();
   const signal = call.gone.signal;
-  const agent = deps.agents.get(extension) ?? { extension };
   call.setPhase('ringing-agent', { agent: extension });
   call.emit('call.agent', { callId: call.id, extension, result: 'ringing' });
   const ringMs = durationOr(cfg.bot.handoff?.ring_timeout, '20s');
   deps.agents.startRing(extension);
-  let result: 'answered' | 'no-answer' | 'busy' | 'failed' | 'cancelled' = 'failed';
-  let leg: Leg | undefined;
   // The announcement, then the hold chime while the phone rings.
   const waiting = new AbortController();
   const stopWaiting = (): void => waiting.abort();
@@ -184,33 +190,15 @@ export async function ringExtension(call: Call, speaker: Speaker, extension: str
     if (req.announce?.length) await speaker.say(req.announce, waiting.signal);
     await speaker.play(loopSource(defaultHoldMusic()), waiting.signal);
   })();
-  try {
-    leg = await deps.dialAgent(agent, { ...agentBriefing(call, req), timeoutMs: ringMs });
-    const l = leg;
-    result = await new Promise((resolve) => {
-      const done = (r: typeof result): void => {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', gone);
-        resolve(r);
-      };
-      const gone = (): void => done('cancelled');
-      const timer = setTimeout(() => done('no-answer'), ringMs);
-      if (l.state === 'answered') return done('answered');
-      if (l.state === 'ended') return done('failed');
-      l.once('answered', () => done('answered'));
-      l.once('ended', (e) => done(e.cause === 'busy' ? 'busy' : e.cause === 'no-answer' ? 'no-answer' : e.cause === 'cancelled' ? 'cancelled' : 'failed'));
-      signal.addEventListener('abort', gone, { once: true });
-    });
-  } catch (err) {
-    call.log.warn({ err, extension }, 'could not ring the extension');
-  }
+  const contact = deps.agents.get(extension)?.contact;
+  const target = { extension, ...(contact ? { contact } : {}) };
+  const { result, leg } = await ringPhone(() => deps.dialAgent(target, { ...agentBriefing(call, req), timeoutMs: ringMs }), ringMs, signal, () => true, call.log.child({ extension }));
   waiting.abort();
   signal.removeEventListener('abort', stopWaiting);
   await audio.catch(() => undefined);
   speaker.stop();
   deps.agents.endRing(extension, result);
   if (result !== 'answered' || !leg) {
-    await leg?.hangup(result === 'cancelled' ? 'cancelled' : 'no-answer').catch(() => undefined);
     if (result !== 'cancelled') call.emit('call.agent', { callId: call.id, extension, result });
     return signal.aborted ? { kind: 'caller-gone' } : { kind: 'no-agent' };
   }
@@ -224,7 +212,9 @@ async function talk(call: Call, agentLeg: Leg, ext: string, req: HandoffRequest,
   call.agentLeg = agentLeg;
   call.agentExt = ext;
   call.emit('call.agent', { callId: call.id, extension: ext, result: 'answered' });
-  if (signal.aborted || !call.customer.media || !agentLeg.media) {
+  const customerMedia = call.customer.media;
+  const agentMedia = agentLeg.media;
+  if (signal.aborted || !customerMedia || !agentMedia) {
     await agentLeg.hangup('normal').catch(() => undefined);
     deps.agents.callEnded(ext, 0);
     return { kind: 'caller-gone' };
@@ -233,30 +223,23 @@ async function talk(call: Call, agentLeg: Leg, ext: string, req: HandoffRequest,
     // The agent hears who is calling and why; the caller keeps hearing the line until put through.
     const text = whisperText(call.caller, req, cfg.bot.language ?? cfg.language ?? 'zh-CN');
     call.log.info({ agent: ext, text }, 'whisper to the agent');
-    await deps.whisper(agentLeg.media, text, signal).catch((err: unknown) => call.log.warn({ err }, 'whisper failed'));
+    await deps.whisper(agentMedia, text, signal).catch((err: unknown) => call.log.warn({ err }, 'whisper failed'));
     if (signal.aborted || agentLeg.state === 'ended') {
       await agentLeg.hangup('normal').catch(() => undefined);
       deps.agents.callEnded(ext, 0);
       return signal.aborted ? { kind: 'caller-gone' } : { kind: 'connected-and-ended', by: 'agent' };
     }
   }
-  const bridge = new Bridge(call.customer.media, agentLeg.media);
-  call.bridge = bridge;
+  const conversation = converse({ media: customerMedia, gone: signal }, legParty(agentLeg, agentMedia), call.transferRequested());
+  call.bridge = conversation.bridge;
   call.setPhase('connected', { agent: ext });
-  const recording = await startRecording(call, bridge, deps);
+  const recording = await startRecording(call, conversation.bridge, deps);
   const offHold = watchHold(call, agentLeg, 'agent');
   const talkFrom = Date.now();
-  let transfer: TransferTarget | undefined;
-  const by = await new Promise<'caller' | 'agent' | 'transfer'>((resolve) => {
-    if (signal.aborted) return resolve('caller');
-    if (agentLeg.state === 'ended') return resolve('agent');
-    signal.addEventListener('abort', () => resolve('caller'), { once: true });
-    agentLeg.once('ended', () => resolve('agent'));
-    void call.transferRequested().then((t) => ((transfer = t), resolve('transfer')));
-  });
-  bridge.close();
+  const end = await conversation.ended;
   call.bridge = undefined;
   offHold();
+  const by = end.by === 'a' ? 'caller' : end.by === 'b' ? 'agent' : 'transfer';
   if (by !== 'agent') await agentLeg.hangup(by === 'transfer' ? 'transferred' : 'normal').catch(() => undefined);
   deps.agents.callEnded(ext, Date.now() - talkFrom);
   if (recording) {
@@ -267,9 +250,9 @@ async function talk(call: Call, agentLeg: Leg, ext: string, req: HandoffRequest,
       call.log.error({ err }, 'call recording could not be finished');
     }
   }
-  if (by === 'transfer' && transfer && !signal.aborted) {
+  if (end.by === 'interrupt' && !signal.aborted) {
     call.agentLeg = undefined;
-    return { kind: 'transfer', target: transfer };
+    return { kind: 'transfer', target: end.value };
   }
   return { kind: 'connected-and-ended', by: by === 'transfer' ? 'agent' : by };
 }
@@ -295,5 +278,6 @@ function watchHold(call: Call, leg: Leg, by: 'agent' | 'caller'): () => void {
 }
 
 async function requestCallback(call: Call, queue: string, since: number, deps: HandoffDeps): Promise<void> {
-  await deps.callbacks!({ callId: call.id, number: call.caller!, queue, lineId: call.customer.lineId, since });
+  if (!call.caller || !deps.callbacks) return;
+  await deps.callbacks.request({ callId: call.id, number: call.caller, queue, lineId: call.customer.lineId, since });
 }

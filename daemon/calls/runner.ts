@@ -17,11 +17,12 @@ import { Call } from './call.js';
 import { CallerDigits } from './digits.js';
 import { CallerInput } from './caller-input.js';
 import type { SpeechService } from '../speech/supervisor.js';
-import { handOff, ringExtension, type DialAgent, type HandoffDeps, type HandoffRequest, type HandoffResult } from './handoff.js';
-import { askSurvey, isLowScore, surveyApplies, SURVEY_SCALE, type SurveyConfig } from '../bot/survey.js';
+import { handOff, ringExtension, type HandoffDeps, type HandoffRequest, type HandoffResult } from './handoff.js';
+import { askSurvey, surveyApplies, SURVEY_SCALE, type SurveyConfig } from '../bot/survey.js';
 import { Speaker } from './speak.js';
-import { runCaptureHooks } from './capture.js';
+import { runCaptureHooks, runFollowUp } from './capture.js';
 import { guardSilence, silentCallerMs } from './silence-guard.js';
+import { CallStepFault, takeSafePath } from './fallback.js';
 
 export interface CallDeps extends HandoffDeps {
   bus: Bus;
@@ -37,17 +38,13 @@ export interface CallDeps extends HandoffDeps {
   onCall?: (call: Call) => void;
   /** The queue this caller was in on a call within `withinMs` (bot.repeat_caller). */
   recentQueue?: (caller: string, callId: string, withinMs: number) => Promise<string | undefined>;
-  /** Rings one desk phone (lines[].answer: extension:<ext>). */
-  dialAgent: DialAgent;
-  /** Raise (with the message) or clear the supervisor's low-survey-score alarm. */
-  lowScoreAlarm?: (active: boolean, message: string) => void;
   /** The knowledge base in force, if one is configured. */
   knowledge?: () => KnowledgeSource | undefined;
 }
 
 const DEFAULTS = {
-  zh: { noAgent: '对不起,现在没有客服可以接听您的电话。', voicemail: '请在提示音后留言,按井号键结束。', thanks: '您的留言已收到,谢谢,再见。' },
-  en: { noAgent: 'Sorry, nobody is available to take your call right now.', voicemail: 'Please leave a message after the tone, and press hash when you are done.', thanks: 'Thank you, your message has been recorded. Goodbye.' },
+  zh: { noAgent: '对不起,现在没有客服可以接听您的电话。', voicemail: '请在提示音后留言,按井号键结束。', thanks: '您的留言已收到,谢谢,再见。', sorry: '对不起,我们现在无法处理您的来电,请稍后再拨。再见。' },
+  en: { noAgent: 'Sorry, nobody is available to take your call right now.', voicemail: 'Please leave a message after the tone, and press hash when you are done.', thanks: 'Thank you, your message has been recorded. Goodbye.', sorry: 'Sorry, we cannot take your call right now. Please call again later. Goodbye.' },
 };
 
 /**
@@ -113,37 +110,32 @@ export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
     await speaker.say([{ text: cfg.bot.voicemail?.say ?? texts.voicemail }], signal);
     if (signal.aborted) return;
     await speaker.play(tone([1000], 400, -12), signal);
-    await mkdir(deps.voicemailDir, { recursive: true });
     const id = call.id;
     const path = join(deps.voicemailDir, `${id}.wav`);
     digits.clear();
     // '#' ends the message, from wherever this line's keys come (no second in-band detector).
     const keys = digits.events();
-    const rec = await record(leg.media!, { path, maxMs: durationOr(cfg.bot.voicemail?.max_length, '2m'), silenceMs: 5000, signal, dtmf: keys }).finally(() => keys.release());
+    // The folder is under storage.dir: a fault there (a file in its place, a read-only mount) names that key.
+    const rec = await mkdir(deps.voicemailDir, { recursive: true })
+      .then(() => record(leg.media!, { path, maxMs: durationOr(cfg.bot.voicemail?.max_length, '2m'), silenceMs: 5000, signal, dtmf: keys }))
+      .catch((err: unknown) => {
+        throw new CallStepFault('storage.dir', 'voicemail', err);
+      })
+      .finally(() => keys.release());
     call.emit('voicemail.recorded', { callId: call.id, id, path: rec.path, durationMs: rec.durationMs, ...(call.caller ? { caller: call.caller } : {}) });
     if (!signal.aborted) await speaker.say([{ text: texts.thanks }], signal);
   };
 
   const whisper = (agentMedia: MediaPort, text: string, sig: AbortSignal): Promise<unknown> => new Speaker(agentMedia, deps.prompts, voice, log).say([{ text }], sig);
 
-  /** bot.survey: ask for a 1..5 key, report it, and act on a low score. */
-  const survey = async (sc: SurveyConfig, queue?: string): Promise<void> => {
+  /** bot.survey: ask for a 1..5 key and report it (a low score's follow-up listens for survey.answered: calls/low-score). */
+  const survey = async (sc: SurveyConfig): Promise<void> => {
     if (signal.aborted) return;
     call.setPhase('survey');
     const io = { say: async (text: string, sig: AbortSignal) => void (await speaker.say([{ text }], sig, digits)), nextDigit: (ms: number, sig: AbortSignal) => digits.next(ms, sig), clear: () => digits.clear() };
     const score = await askSurvey(io, sc, lang, signal);
     if (score === undefined) return;
     call.emit('survey.answered', { callId: call.id, score, scale: SURVEY_SCALE });
-    const then = sc.low_score?.then;
-    if (!isLowScore(sc, score)) {
-      if (then === 'alarm') deps.lowScoreAlarm?.(false, `call ${call.id} rated ${score}/${SURVEY_SCALE}`);
-      return;
-    }
-    log.warn({ score, then }, 'low survey score');
-    if (then === 'callback' && call.caller && deps.callbacks) {
-      const q = queue ?? cfg.bot.handoff?.default_queue ?? cfg.queues?.[0]?.id ?? 'default';
-      await deps.callbacks({ callId: call.id, number: call.caller, queue: q, lineId: call.customer.lineId, since: Date.now() }).catch((err: unknown) => log.error({ err }, 'low-score callback not stored'));
-    } else deps.lowScoreAlarm?.(true, `call ${call.id}${call.caller ? ` from ${call.caller}` : ''} rated ${score}/${SURVEY_SCALE}`);
   };
 
   /** After a handoff: the survey when the agent hung up, else voicemail when nobody took the call. */
@@ -156,11 +148,11 @@ export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
     }
     return r;
   };
-  const afterHandoff = async (r: HandoffResult, queue: string | undefined): Promise<Call> => {
+  const afterHandoff = async (r: HandoffResult): Promise<Call> => {
     if (r.kind === 'caller-gone') return await finish(call, 'abandoned');
     if (r.kind === 'callback') return await finish(call, 'callback');
     if (r.kind === 'connected-and-ended') {
-      if (r.by === 'agent' && surveyApplies(cfg.bot.survey, 'agent')) await survey(cfg.bot.survey, queue);
+      if (r.by === 'agent' && surveyApplies(cfg.bot.survey, 'agent')) await survey(cfg.bot.survey);
       return await finish(call, 'transferred', r.by);
     }
     // Nobody answered: apologise and take a message.
@@ -197,7 +189,7 @@ export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
       call.emit('handoff.requested', { callId: call.id, reason: 'line', ...(kind === 'queue' ? { queue: target } : { detail: `extension ${target}` }) });
       const req = { reason: 'line' as const, summary, vip, announce: cfg.bot.handoff?.say ? [{ text: cfg.bot.handoff.say }] : [], digits };
       const r = await followTransfers(kind === 'queue' ? await handOff(call, speaker, { ...req, queue: target }, { ...deps, whisper }) : await ringExtension(call, speaker, target, req, { ...deps, whisper }), req);
-      return await afterHandoff(r, kind === 'queue' ? target : undefined);
+      return await afterHandoff(r);
     }
 
     const repeatQueue = cfg.bot.repeat_caller && call.caller ? await deps.recentQueue?.(call.caller, call.id, durationMs(cfg.bot.repeat_caller.within)).catch(() => undefined) : undefined;
@@ -227,6 +219,11 @@ export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
           const extra = await runCaptureHooks({ callId: call.id, lineId: leg.lineId, slot, slots: sum.slots, ...(call.caller ? { caller: call.caller } : {}) }, 3000, (err) => log.error({ err }, 'capture hook failed'));
           if (extra.length) step = { ...step, say: [...extra, ...step.say] };
         }
+        const fu = step.followUp;
+        if (fu) {
+          const extra = await runFollowUp(fu.action, { callId: call.id, lineId: leg.lineId, slots: sum.slots, subject: fu.subject, entry: fu.entry, ...(call.caller ? { caller: call.caller } : {}) }, 3000, (err) => log.error({ err, followUp: fu.action }, 'follow-up failed'));
+          step = { ...step, say: [...step.say.slice(0, fu.at), ...extra, ...step.say.slice(fu.at)] };
+        }
         const turn = ev.kind === 'digit' ? { kind: 'dtmf' as const, value: ev.digit } : ev.kind === 'speech' ? { kind: 'speech' as const, value: ev.text ?? '' } : { kind: 'timeout' as const, value: '' };
         // An untranscribed utterance that changed nothing is not a turn.
         if (ev.kind !== 'speech' || ev.text || step.next.kind !== 'listen') call.emit('bot.turn', { callId: call.id, input: turn, ...(bot.summary().intent ? { intent: bot.summary().intent! } : {}), ...(step.say[0] ? { say: step.say.map((s) => s.text).join(' ') } : {}) });
@@ -249,11 +246,22 @@ export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
       const r = await followTransfers(await handOff(call, speaker, req, { ...deps, whisper }), req);
       if (r.kind === 'caller-gone') return await finish(call, 'abandoned');
       if (r.kind === 'callback') return await finish(call, 'callback');
-      return await afterHandoff(r, next.queue);
+      return await afterHandoff(r);
     }
   } catch (err) {
-    log.error({ err }, 'call failed');
-    return await finish(call, 'failed', undefined, 'internal-error');
+    // Never costs the caller: a person, else voicemail, else a polite goodbye (the alarm names the key).
+    stopListening();
+    await takeSafePath(call, err, cfg, {
+      canHandOff: () => deps.agents.all().some((a) => deps.agents.present(a)),
+      handOff: async () => {
+        call.emit('handoff.requested', { callId: call.id, reason: 'fault' });
+        const req: HandoffRequest = { reason: 'fault', summary: { menuPath: call.menuPath, slots: call.slots, noMatch: 0, noInput: 0 }, vip, announce: cfg.bot.handoff?.say ? [{ text: cfg.bot.handoff.say }] : [], digits };
+        await afterHandoff(await followTransfers(await handOff(call, speaker, req, { ...deps, whisper }), req));
+      },
+      voicemail,
+      goodbye: async () => void (await speaker.say([{ text: texts.sorry }], signal)),
+    });
+    return call;
   } finally {
     stopGuard?.();
     stopListening();

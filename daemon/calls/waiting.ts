@@ -43,11 +43,6 @@ export function waitTexts(cfg: Config): WaitTexts {
   return lang.startsWith('zh') ? TEXTS.zh : TEXTS.en;
 }
 
-/** Callers may ask for a callback while waiting when the queue ends long waits with one (and we know their number). */
-export function offersCallback(q: QueueConfig, caller: string | undefined): boolean {
-  return q.on_max_wait === 'callback' && Boolean(caller);
-}
-
 /** What the caller is told about their place: position, expected wait, the callback offer. */
 export function announcement(q: QueueConfig, position: number, estimateMs: number | undefined, offer: boolean, t: WaitTexts): Say[] {
   const items: Say[] = [];
@@ -74,10 +69,11 @@ async function holdMusicFor(q: QueueConfig, cfg: Config, call: Call): Promise<Bu
 /**
  * What a queued caller hears until an agent answers: the handoff announcement, then their position
  * and expected wait (skipped while an agent's phone is already ringing for them) with hold music in
- * between, repeated every announce.every. Each announcement is a `queue.announce` event, so the
+ * between, repeated every announce.every; the callback offer when `offer()` says the caller may
+ * have one (the queue offers callbacks and the caller's number may be dialled). Each announcement is a `queue.announce` event, so the
  * call's timeline shows what was said and when.
  */
-export async function playWhileWaiting(call: Call, speaker: Speaker, ticket: Ticket, opts: { config: () => Config; first?: Say[]; signal: AbortSignal; digits?: CallerDigits }): Promise<void> {
+export async function playWhileWaiting(call: Call, speaker: Speaker, ticket: Ticket, opts: { config: () => Config; offer: () => boolean; first?: Say[]; signal: AbortSignal; digits?: CallerDigits }): Promise<void> {
   const { signal } = opts;
   if (opts.first?.length) await speaker.say(opts.first, signal);
   while (!signal.aborted && !ticket.done) {
@@ -86,7 +82,7 @@ export async function playWhileWaiting(call: Call, speaker: Speaker, ticket: Tic
     if (!ticket.ringing) {
       const position = ticket.position();
       const estimateMs = ticket.estimateMs();
-      const offer = offersCallback(q, call.caller);
+      const offer = opts.offer();
       const items = announcement(q, position, estimateMs, offer, waitTexts(cfg));
       if (items.length && position > 0) {
         call.emit('queue.announce', { callId: call.id, queue: ticket.queue, position, ...(estimateMs !== undefined ? { estimateMs } : {}), callbackOffered: offer });

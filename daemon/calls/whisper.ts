@@ -6,8 +6,8 @@ function spell(n: string): string {
 }
 
 const REASONS = {
-  zh: { requested: '要求人工服务', 'no-match': '机器人没有听懂', 'no-input': '没有回应', vip: '贵宾客户', emotion: '情绪激动', menu: '菜单选择', line: '直接转接' },
-  en: { requested: 'asked for a person', 'no-match': 'the bot did not understand', 'no-input': 'did not answer the bot', vip: 'a VIP customer', emotion: 'upset', menu: 'chose from the menu', line: 'put straight through by the line' },
+  zh: { requested: '要求人工服务', 'no-match': '机器人没有听懂', 'no-input': '没有回应', vip: '贵宾客户', emotion: '情绪激动', menu: '菜单选择', line: '直接转接', fault: '系统故障转人工' },
+  en: { requested: 'asked for a person', 'no-match': 'the bot did not understand', 'no-input': 'did not answer the bot', vip: 'a VIP customer', emotion: 'upset', menu: 'chose from the menu', line: 'put straight through by the line', fault: 'sent to a person after a system fault' },
 } as const;
 
 /**

@@ -4,7 +4,7 @@ import type { Bus } from '../bus/bus.js';
 import type { DomainEvents } from '../bus/events.js';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
-import { Bridge } from '../calls/bridge.js';
+import { answerOf, converse, legParty } from '../calls/converse.js';
 import { DialRefused, type DialGate } from '../routing/dial-policy.js';
 import { dialOut } from './dial-policy.js';
 
@@ -74,12 +74,7 @@ export class Originator {
       if (err instanceof DialRefused) return this.report({ ...base, lineId: line.id, result: 'refused', detail: err.message });
       throw err;
     }
-    const answered = await new Promise<boolean>((resolve) => {
-      if (leg.state === 'answered') return resolve(true);
-      if (leg.state === 'ended') return resolve(false);
-      leg.once('answered', () => resolve(true));
-      leg.once('ended', () => resolve(false));
-    });
+    const answered = await answerOf(leg);
     if (!answered) {
       const end = await endOf(leg);
       const result = end === 'busy' ? 'busy' : end === 'no-answer' || end === 'cancelled' ? 'no-answer' : 'failed';
@@ -96,20 +91,13 @@ export class Originator {
     try {
       if (!sip) throw new Error('no SIP endpoint to reach desk phones');
       agentLeg = await sip.dial(contact, { displayName: `Call ${customer.remote.number ?? ''}`.trim(), headers: { 'X-Frontdesk-Originate': id } });
-      const up = await new Promise<boolean>((resolve) => {
-        if (agentLeg!.state === 'answered') return resolve(true);
-        agentLeg!.once('answered', () => resolve(true));
-        agentLeg!.once('ended', () => resolve(false));
-        customer.once('ended', () => resolve(false));
-      });
-      if (!up) return;
-      const bridge = new Bridge(customer.media!, agentLeg.media!);
-      await new Promise<void>((resolve) => {
-        if (customer.state === 'ended' || agentLeg!.state === 'ended') return resolve();
-        customer.once('ended', () => resolve());
-        agentLeg!.once('ended', () => resolve());
-      });
-      bridge.close();
+      const customerMedia = customer.media;
+      if (!customerMedia) throw new Error('the answered customer leg has no audio');
+      // The customer hanging up while the agent's phone rings ends the attempt too.
+      const customerParty = legParty(customer, customerMedia);
+      const up = await answerOf(agentLeg, { signal: customerParty.gone });
+      if (!up || !agentLeg.media) return;
+      await converse(customerParty, legParty(agentLeg, agentLeg.media)).ended;
     } catch (err) {
       this.d.log.error({ err, originate: id }, 'could not connect the agent');
     } finally {

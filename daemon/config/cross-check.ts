@@ -150,7 +150,7 @@ function afterCallRefs(c: Config): CrossIssue[] {
     slot(s, ['sms', 'on_capture', s], true);
     template(id, ['sms', 'on_capture', s]);
   }
-  c.tickets?.when_captured.forEach((s, i) => slot(s, ['tickets', 'when_captured', i]));
+  c.tickets?.when_captured?.forEach((s, i) => slot(s, ['tickets', 'when_captured', i]));
   if (c.tickets?.sms) template(c.tickets.sms, ['tickets', 'sms']);
   const lines = new Map(c.lines.map((l) => [l.id, l.kind]));
   (c.campaigns ?? []).forEach((camp, i) =>

@@ -402,9 +402,10 @@ export function simplify(errors: ErrorObject[]): Located[] {
         }
         const allowed = Object.keys((e.parentSchema as { properties?: object } | undefined)?.properties ?? {}).filter((k) => k !== '$schema');
         const guess = suggest(key, allowed);
+        const moved = MOVED_KEYS[[...path, key].join('.')];
         path.push(key);
         onKey = true;
-        message = `unknown key "${key}"${guess ? `; did you mean "${guess}"?` : ''}${allowed.length && allowed.length <= 16 ? ` (expected one of: ${allowed.join(', ')})` : ''}`;
+        message = moved ? `"${key}" has moved: ${moved}` : `unknown key "${key}"${guess ? `; did you mean "${guess}"?` : ''}${allowed.length && allowed.length <= 16 ? ` (expected one of: ${allowed.join(', ')})` : ''}`;
         break;
       }
       case 'required':
@@ -506,6 +507,11 @@ function dropSummaries(out: Located[]): Located[] {
 }
 
 /** What the key patterns of the schema's maps mean, in words. */
+/** Keys an earlier release accepted, and where they live now (said instead of "unknown key"). */
+const MOVED_KEYS: Record<string, string> = {
+  'sms.survey.low_score': 'set bot.survey.low_score ({ at_most, then: callback | alarm }); it now applies to keyed and SMS scores alike',
+};
+
 const KEY_FORMS: Record<string, string> = {
   '^[0-9*#]$': 'one DTMF key: 0-9, * or #',
   '^[A-Za-z0-9_-]+$': 'letters, digits, _ and -',

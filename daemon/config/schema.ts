@@ -313,16 +313,16 @@ const Bot = Obj({
         say: Type.String({ description: 'The survey question; ask for a key from 1 (bad) to 5 (good).' }),
         after_agent: Type.Optional(Type.Boolean({ default: true, description: 'Ask callers who stay on the line after the agent hung up.' })),
         after_bot: Type.Optional(Type.Boolean({ default: false, description: 'Ask callers whose call the bot resolved, before it hangs up.' })),
-        sms: Type.Optional(Type.Boolean({ default: false, description: 'Also ask by SMS after the call (text and follow-up in sms.survey); with after_agent: false only by SMS.' })),
+        sms: Type.Optional(Type.Boolean({ default: false, description: 'Also ask by SMS after the call (the text in sms.survey; a low reply gets low_score\'s follow-up); with after_agent: false only by SMS.' })),
         timeout: Type.Optional(Duration('Wait this long for the key.', '8s')),
         thanks: Type.Optional(Type.String({ description: 'Said after a score (default: a short thank-you).' })),
         low_score: Type.Optional(
           Obj(
             {
               at_most: Type.Optional(Type.Integer({ minimum: 1, maximum: 4, default: 2, description: 'Scores up to this count as low.' })),
-              then: OneOf(['callback', 'alarm'] as const, { description: 'callback: a callback task to the caller in the queue they were in (or the default queue); alarm: the supervisor alarm low-survey-score.' }),
+              then: OneOf(['callback', 'alarm'] as const, { description: 'callback: a callback task to the caller in the queue they were in (or the default queue); alarm: the supervisor alarm low-survey-score for that call (source: the call id) until the survey-followed-up command clears it.' }),
             },
-            'What a low score triggers.',
+            'What a low score triggers, keyed after the call or replied by SMS (bot.survey.sms).',
           ),
         ),
       },
@@ -454,7 +454,6 @@ const SmsSection = Obj(
         {
           text: Type.Optional(Type.String({ minLength: 1, description: 'The question, sent after the call when bot.survey.sms is true.' })),
           window: Type.Optional(Duration('A reply counts for the call when it comes within this time.', '24h')),
-          low_score: Type.Optional(Obj({ below: Type.Optional(Type.Integer({ minimum: 2, maximum: 5, default: 3, description: 'Scores below this trigger the follow-up.' })), then: OneOf(['alarm'] as const, { description: 'alarm: a supervisor alarm (sms-survey-low-score, source: the call id).' }) })),
         },
         'The SMS survey (bot.survey.sms): a 1-5 question after the call; the reply is matched to the call and counts in CSAT.',
       ),
@@ -465,7 +464,7 @@ const SmsSection = Obj(
 
 const Tickets = Obj(
   {
-    when_captured: Type.Array(Type.String({ pattern: '^[A-Za-z0-9_-]+$' }), { minItems: 1, description: 'Bot slots: once the bot has captured all of these in a call, a ticket is opened with them.' }),
+    when_captured: Type.Optional(Type.Array(Type.String({ pattern: '^[A-Za-z0-9_-]+$' }), { minItems: 1, description: 'Bot slots: once the bot has captured all of these in a call, a ticket is opened with them (knowledge entries with then: ticket open one too).' })),
     say: Type.Optional(Type.String({ description: 'Said to the caller when the ticket is opened; {ticket} is the number, spoken digit by digit.' })),
     sms: Type.Optional(TemplateId),
     subject: Type.Optional(Type.String({ description: 'Subject of bot tickets; {slot} placeholders allowed.' })),

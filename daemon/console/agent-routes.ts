@@ -70,6 +70,15 @@ export function agentRoutes(app: FastifyInstance, d: ServerDeps): void {
     }
   });
 
+  // The workbench's knowledge-base search (any logged-in user; the entries are what the bot tells callers).
+  app.get<{ Querystring: { q?: string } }>('/api/knowledge', async (req, reply) => {
+    const q = typeof req.query.q === 'string' ? req.query.q.trim().slice(0, 200) : '';
+    if (!q) return reply.code(400).send({ error: 'q (the text to search for) is needed' });
+    const found = d.searchKnowledge?.(q);
+    if (!found) return reply.code(404).send({ error: 'no knowledge base is configured' });
+    return { entries: found };
+  });
+
   app.post<{ Params: { id: string } }>('/api/voicemail/:id/call-back', async (req, reply) => {
     if (!can.wallboard(req.session!.user)) return reply.code(403).send({ error: 'forbidden' });
     const vm = await d.db.get<{ call_id: string | null }>('SELECT call_id FROM voicemail WHERE id = ?', [req.params.id]);

@@ -25,6 +25,8 @@ export interface ConsoleDeps {
   incoming: (leg: Leg, line: Line) => void;
   /** Browser phones: the workbench rings, answers and talks through them. */
   phones: WebRtcPhones;
+  /** Knowledge-base entries matching a text, best first (the workbench's search); undefined: no knowledge base. */
+  searchKnowledge?: (text: string) => { id: string; title: string; answer: string; score: number }[] | undefined;
 }
 
 /** "127.0.0.1:8080", "[::1]:8443" → host and port. */
@@ -74,7 +76,7 @@ export class ConsoleExtension implements Extension {
     sessions.onDropped((s) => live.closeSession(s.id));
     this.deps.phones.setNetworks(c.webrtc?.networks);
     const tls = c.tls ? { cert: await readFile(c.tls.cert), key: await readFile(c.tls.key) } : undefined;
-    const server = await buildServer({ config: () => ctx.config(), db: ctx.db, log, hub: live, state, sessions, agentAction: this.deps.agentAction, transfer: this.deps.transfer, callBack: this.deps.callBack, listen: this.deps.listen, incoming: this.deps.incoming, phones: this.deps.phones, ...(tls ? { tls } : {}) });
+    const server = await buildServer({ config: () => ctx.config(), db: ctx.db, log, hub: live, state, sessions, agentAction: this.deps.agentAction, transfer: this.deps.transfer, callBack: this.deps.callBack, listen: this.deps.listen, incoming: this.deps.incoming, phones: this.deps.phones, ...(this.deps.searchKnowledge ? { searchKnowledge: this.deps.searchKnowledge } : {}), ...(tls ? { tls } : {}) });
     const { host, port } = parseListen(c.listen ?? '127.0.0.1:8080');
     await server.listen({ host, port });
     Object.assign(this, { server, hub: live, sessions, running: c });

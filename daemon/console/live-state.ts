@@ -30,6 +30,8 @@ export interface LiveCall {
   turns: { at: string; input: string; intent?: string; say?: string }[];
   utterances: { at: string; text?: string; emotion?: { label: string; score: number } }[];
   emotion?: { label: string; score: number };
+  /** Knowledge-base entries matching what the caller said or chose (kb.suggested at handoff), best first. */
+  suggestions?: { id: string; title: string; answer: string; score: number }[];
 }
 
 export interface Alarm {
@@ -139,6 +141,9 @@ export class LiveState {
         if (c.turns.length > MAX_TURNS) c.turns.shift();
         break;
       }
+      case 'kb.suggested':
+        c.suggestions = (ev.data as Envelope<'kb.suggested'>['data']).entries;
+        break;
       case 'speech.utterance': {
         const d = ev.data as Envelope<'speech.utterance'>['data'];
         const emotion = d.emotion ? { label: d.emotion.label, score: d.emotion.score } : undefined;

@@ -163,6 +163,7 @@ export async function buildServer(d: ServerDeps): Promise<FastifyInstance> {
       node: cfg.node,
       agents: (cfg.agents ?? []).map((a) => ({ extension: a.extension, name: a.name })),
       queues: (cfg.queues ?? []).map((q) => q.id),
+      knowledge: Boolean(cfg.knowledge),
     };
   });
 

@@ -69,7 +69,10 @@ export class KnowledgeExtension implements Extension {
     const cfg = this.ctx.config();
     const lang = (cfg.bot.language ?? cfg.language ?? 'zh-CN').startsWith('zh') ? 'zh' : 'en';
     const found = suggestEntries(kb.entries(lang), n.texts, kb.synonyms(), { answered: n.answered });
-    if (found.length) this.ctx.bus.emit('kb.suggested', { callId, entries: found.map((f) => ({ id: f.entry.id, title: f.entry.title, answer: f.entry.answer, score: f.score })) });
+    if (!found.length) return;
+    const data = { callId, entries: found.map((f) => ({ id: f.entry.id, title: f.entry.title, answer: f.entry.answer, score: f.score })) };
+    this.ctx.log.info({ event: 'kb.suggested', ...data }, 'kb.suggested');
+    this.ctx.bus.emit('kb.suggested', data);
   }
 
   /** Entries matching a text, best first (for the console's search box; the console is handed this extension). */

@@ -22,7 +22,7 @@ import { parseCsv } from './csv.js';
 
 const Texts = Type.Object({ zh: Type.Optional(Type.String({ minLength: 1 })), en: Type.Optional(Type.String({ minLength: 1 })) }, { additionalProperties: false });
 const Phrases = Type.Object({ zh: Type.Optional(Type.Array(Type.String({ minLength: 1 }))), en: Type.Optional(Type.Array(Type.String({ minLength: 1 }))) }, { additionalProperties: false });
-const THEN = '^(agent|hangup|voicemail|menu|queue:[A-Za-z0-9_-]+|collect:[A-Za-z0-9_-]+)$';
+const THEN = '^(agent|hangup|voicemail|menu|ticket|queue:[A-Za-z0-9_-]+|collect:[A-Za-z0-9_-]+)$';
 const Entry = Type.Object(
   {
     id: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$', description: 'Entry id: letters, digits, _ and -.' }),
@@ -30,7 +30,7 @@ const Entry = Type.Object(
     ask: Phrases,
     keywords: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
     answer: Texts,
-    then: Type.Optional(Type.String({ pattern: THEN, description: 'Follow-up after the answer: menu (default), agent, queue:<id>, collect:<slot>, voicemail or hangup.' })),
+    then: Type.Optional(Type.String({ pattern: THEN, description: 'Follow-up after the answer: menu (default), agent, queue:<id>, collect:<slot>, ticket (opens a ticket for the call, number said and texted as tickets.say/tickets.sms), voicemail or hangup.' })),
     menu: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
@@ -188,6 +188,7 @@ export function checkKnowledge(kb: KbFile, config: Config): KbIssue[] {
     const then = e.then ?? '';
     if (then.startsWith('queue:') && !queues.has(then.slice(6))) issues.push({ path: ['entries', i, 'then'], message: `no queue "${then.slice(6)}"` });
     if (then.startsWith('collect:') && !slots.has(then.slice(8))) issues.push({ path: ['entries', i, 'then'], message: `no bot.collect slot "${then.slice(8)}"` });
+    if (then === 'ticket' && !config.tickets) issues.push({ path: ['entries', i, 'then'], message: 'then: ticket needs a tickets section in the config (tickets.say, tickets.sms)' });
   });
   if (issues.length) return issues;
 

@@ -79,6 +79,11 @@ export class DialGate {
     return n;
   }
 
+  /** Whether the number alone may be dialled (silent: no log, no alarm), e.g. before a callback is offered. */
+  allows(target: string): boolean {
+    return checkNumber(target, dialRules(this.deps.config())).ok;
+  }
+
   /**
    * Early check of the number alone, before anyone is disturbed (a callback's agent is rung before the
    * customer is dialled): false, logged and alarmed, when the number would be refused anyway.

@@ -1,4 +1,3 @@
-import type { DialOptions, Leg } from '../../drivers/line.js';
 import type { DomainEvents, QueueExitReason } from '../bus/events.js';
 import type { Config, QueueConfig } from '../config/schema.js';
 import { durationOr } from '../config/duration.js';
@@ -9,15 +8,11 @@ import { WaitEstimator } from './estimator.js';
 import { AbandonedPlaces, compareWaiting, type Waiting } from './priority.js';
 import { pickAgents, type Candidate, type QueueMemory } from './strategies.js';
 
-/** Places a call to an agent's desk phone. */
-export type DialAgent = (agent: Pick<AgentInfo, 'extension' | 'contact'>, options: DialOptions) => Promise<Leg>;
-
 export type Emit = <K extends keyof DomainEvents>(type: K, data: DomainEvents[K]) => void;
 
 export interface RouterDeps {
   config: () => Config;
   agents: AgentPool;
-  dialAgent: DialAgent;
   emit: Emit;
   log: Logger;
   now?: () => number;
@@ -38,17 +33,40 @@ export interface EnterRequest {
   since?: number;
   /** The agent who served this caller last, tried first for up to waitMs. */
   sticky?: { extension: string; waitMs: number };
-  briefing: DialOptions;
   /** Aborts when the caller hangs up (calls only). */
   signal?: AbortSignal;
-  onRing?(extension: string): void;
-  onRingResult?(extension: string, result: Exclude<RingResult, 'answered' | 'cancelled'>, detail?: string): void;
 }
 
-export type TicketResult =
-  | { kind: 'agent'; extension: string; leg: Leg; waitMs: number; queue: string }
-  | { kind: 'exit'; reason: QueueExitReason; queue: string }
+/** An agent's phone as the call core dials it. */
+export interface AgentTarget {
+  extension: string;
+  contact?: string;
+}
+
+/** How a ring ended other than answered: told to the router by whoever rang. */
+export type RingEnd = Exclude<RingResult, 'answered'>;
+
+/**
+ * What the router decided for one waiting caller. The holder of the ticket acts on it: `ring` the
+ * agents (the call core dials them and reports each phone's result back on the ticket), then one
+ * final decision — put the caller through to the agent who answered, leave the queue (and what
+ * comes next: a callback or voicemail, from the queue's on_max_wait), or nothing: the caller is gone.
+ */
+export type RouterDecision =
+  | { kind: 'ring'; ring: number; agents: AgentTarget[]; timeoutMs: number }
+  | { kind: 'connect'; extension: string; waitMs: number; queue: string }
+  | { kind: 'exit'; reason: QueueExitReason; queue: string; then: 'callback' | 'voicemail' }
   | { kind: 'gone' };
+
+export type FinalDecision = Exclude<RouterDecision, { kind: 'ring' }>;
+
+interface Ring {
+  id: number;
+  started: number;
+  timeoutMs: number;
+  /** Phones rung and not yet reported back. */
+  pending: Set<string>;
+}
 
 interface Entry extends Waiting {
   req: EnterRequest;
@@ -61,27 +79,51 @@ interface Entry extends Waiting {
   tried: Map<string, number>;
   visited: Set<string>;
   sticky?: { extension: string; until: number };
-  ringing: boolean;
+  ring: Ring | undefined;
   done: boolean;
-  resolve: (r: TicketResult) => void;
+  decide: (d: RouterDecision) => void;
+  resolve: (r: FinalDecision) => void;
 }
 
-/** A caller's place in the router: position, estimate, and the outcome to wait for. */
+/**
+ * A caller's place in the router: position, estimate, the decisions to act on, and where to report
+ * what the agents' phones did.
+ */
 export class Ticket {
-  readonly result: Promise<TicketResult>;
+  /** The final decision (connect, exit, gone). */
+  readonly result: Promise<FinalDecision>;
+  private readonly queued: RouterDecision[] = [];
+  private waiter: ((d: RouterDecision) => void) | undefined;
+
   constructor(
     private readonly router: Router,
     private readonly entry: Entry,
-    result: Promise<TicketResult>,
+    result: Promise<FinalDecision>,
   ) {
     this.result = result;
   }
+
+  /** Called by the router only. */
+  push(d: RouterDecision): void {
+    const w = this.waiter;
+    this.waiter = undefined;
+    if (w) w(d);
+    else this.queued.push(d);
+  }
+
+  /** The next decision to act on (after a final one, none follow). */
+  next(): Promise<RouterDecision> {
+    const d = this.queued.shift();
+    if (d) return Promise.resolve(d);
+    return new Promise((resolve) => (this.waiter = resolve));
+  }
+
   get queue(): string {
     return this.entry.queue;
   }
   /** An agent's phone is ringing for this caller now. */
   get ringing(): boolean {
-    return this.entry.ringing;
+    return this.entry.ring !== undefined;
   }
   get done(): boolean {
     return this.entry.done;
@@ -99,15 +141,26 @@ export class Ticket {
   get since(): number {
     return this.entry.since;
   }
+  /**
+   * The phone of `extension` rung by decision `ring` answered. True: this agent gets the caller (the
+   * final `connect` follows). False: the caller is gone or another phone was first; hang it up.
+   */
+  answered(ring: number, extension: string): boolean {
+    return this.router.answered(this.entry, ring, extension);
+  }
+  /** The phone of `extension` rung by decision `ring` stopped ringing without being answered. */
+  ringEnded(ring: number, extension: string, result: RingEnd, detail?: string): void {
+    this.router.ringEnded(this.entry, ring, extension, result, detail);
+  }
 }
 
 /**
- * The contact-centre router: waiting callers (and callbacks) in priority order on one side, agents
- * on the other. Whenever something changes — a caller joins or leaves, an agent frees up, logs in or
- * unpauses — it offers the first waiting caller for whom an agent is free to the agent(s) the
- * queue's strategy picks, rings them (first to answer wins), and hands the answered agent leg to
- * whoever waits on the ticket. A periodic check moves callers on: overflow after a time or when no
- * agent is logged in, a closed queue, max wait, everybody rung without answer.
+ * The contact-centre router, a queue engine: waiting callers (and callbacks) in priority order on one
+ * side, agents on the other. Whenever something changes — a caller joins or leaves, an agent frees
+ * up, logs in or unpauses — it decides to ring the agent(s) the queue's strategy picks for the first
+ * waiting caller an agent is free for; the call core dials them and reports back (first to answer
+ * wins). A periodic check moves callers on: overflow after a time or when no agent is logged in, a
+ * closed queue, max wait, everybody rung without answer. The router never touches a phone.
  */
 export class Router {
   readonly estimator = new WaitEstimator();
@@ -116,6 +169,7 @@ export class Router {
   private readonly abandoned = new AbandonedPlaces();
   private readonly now: () => number;
   private seq = 0;
+  private rings = 0;
   private dispatching = false;
   private again = false;
   private readonly timer: NodeJS.Timeout;
@@ -138,14 +192,14 @@ export class Router {
     const now = this.now();
     return this.sorted()
       .filter((e) => !queue || e.queue === queue)
-      .map((e) => ({ callId: e.req.callId, kind: e.req.kind, queue: e.queue, position: this.positionOf(e), waitMs: now - e.firstAt, ringing: e.ringing }));
+      .map((e) => ({ callId: e.req.callId, kind: e.req.kind, queue: e.queue, position: this.positionOf(e), waitMs: now - e.firstAt, ringing: e.ring !== undefined }));
   }
 
   enter(req: EnterRequest): Ticket {
     const now = this.now();
     const cfg = this.deps.config();
-    let resolve!: (r: TicketResult) => void;
-    const result = new Promise<TicketResult>((r) => (resolve = r));
+    let resolve!: (r: FinalDecision) => void;
+    const result = new Promise<FinalDecision>((r) => (resolve = r));
     const tags: string[] = [];
     let since = req.since ?? now;
     const within = cfg.priority?.resume_abandoned_within;
@@ -170,21 +224,27 @@ export class Router {
       positionAtEntry: 1,
       tried: new Map(),
       visited: new Set([req.queue]),
-      ringing: false,
+      ring: undefined,
       done: false,
-      resolve,
+      decide: () => {},
+      resolve: () => {},
+    };
+    const ticket = new Ticket(this, e, result);
+    e.decide = (d) => ticket.push(d);
+    e.resolve = (d) => {
+      resolve(d);
+      ticket.push(d);
     };
     if (req.sticky) {
       e.sticky = { extension: req.sticky.extension, until: now + req.sticky.waitMs };
       tags.push('sticky');
     }
-    const ticket = new Ticket(this, e, result);
     const q = this.queueConfig(req.queue);
     const length = [...this.entries].filter((x) => x.queue === req.queue).length;
     if (req.kind === 'call' && q.max_length !== undefined && length >= q.max_length) {
       e.done = true;
       this.deps.emit('queue.exit', { callId: req.callId, queue: req.queue, reason: 'full', position: length + 1, waitMs: 0 });
-      resolve({ kind: 'exit', reason: 'full', queue: req.queue });
+      e.resolve(this.exitDecision('full', req.queue));
       return ticket;
     }
     this.entries.add(e);
@@ -210,6 +270,40 @@ export class Router {
   /** The queue's settings; a queue named by the bot but not configured serves agents with that skill. */
   queueConfig(id: string): QueueConfig {
     return this.deps.config().queues?.find((q) => q.id === id) ?? { id };
+  }
+
+  /** Whether callers of this queue may trade their wait for a callback (its on_max_wait is a callback). */
+  offersCallback(queue: string): boolean {
+    return this.queueConfig(queue).on_max_wait === 'callback';
+  }
+
+  /**
+   * Whom to wait for first: the agent a transfer names (for one ring_timeout), else the agent who
+   * served this caller last, if the queue keeps callers with their agent (sticky_agent).
+   */
+  stickyFor(queue: string, o: { preferAgent?: string; lastAgent?: { extension: string; at: number } }, now = this.now()): { extension: string; waitMs: number } | undefined {
+    const q = this.queueConfig(queue);
+    if (o.preferAgent) return { extension: o.preferAgent, waitMs: durationOr(q.ring_timeout, '20s') };
+    if (q.sticky_agent && o.lastAgent && now - o.lastAgent.at <= durationOr(q.sticky_agent.within, '0s')) return { extension: o.lastAgent.extension, waitMs: durationOr(q.sticky_agent.wait_for_them, '20s') };
+    return undefined;
+  }
+
+  /**
+   * Where a transfer from the console goes: the named queue, or for an agent the first queue they
+   * serve by skill, with that agent rung first. Throws (with the reason) for an unknown target.
+   */
+  transferTarget(to: { queue?: string; extension?: string }): { queue: string; extension?: string } {
+    const cfg = this.deps.config();
+    let queue = to.queue;
+    if (to.extension) {
+      const a = (cfg.agents ?? []).find((x) => x.extension === to.extension);
+      if (!a) throw new Error(`no agent with extension "${to.extension}"`);
+      const skills = new Set(Object.keys(a.skills ?? {}));
+      queue ??= (cfg.queues ?? []).find((q) => [q.skill ?? q.id, ...(q.skills ?? [])].some((k) => skills.has(k)))?.id;
+      if (!queue) throw new Error(`agent ${to.extension} serves no queue`);
+    }
+    if (!queue || !(cfg.queues ?? []).some((q) => q.id === queue)) throw new Error(`no queue "${queue ?? ''}"`);
+    return { queue, ...(to.extension ? { extension: to.extension } : {}) };
   }
 
   private skillsOf(q: QueueConfig): string[] {
@@ -238,6 +332,11 @@ export class Router {
     return position;
   }
 
+  private exitDecision(reason: QueueExitReason, queue: string): FinalDecision {
+    const then = reason === 'callback' || this.offersCallback(queue) ? 'callback' : 'voicemail';
+    return { kind: 'exit', reason, queue, then };
+  }
+
   private abandon(e: Entry): void {
     if (e.done) return;
     const now = this.now();
@@ -256,7 +355,7 @@ export class Router {
     if (e.done) return;
     const position = this.remove(e);
     this.deps.emit('queue.exit', { callId: e.req.callId, queue: e.queue, reason, position, waitMs: this.now() - e.firstAt });
-    e.resolve({ kind: 'exit', reason, queue: e.queue });
+    e.resolve(this.exitDecision(reason, e.queue));
     this.dispatch();
   }
 
@@ -279,13 +378,16 @@ export class Router {
   // ---- periodic checks ---------------------------------------------------------------------------
 
   private tick(): void {
-    for (const e of [...this.entries]) this.check(e);
+    for (const e of [...this.entries]) {
+      this.overdue(e);
+      this.check(e);
+    }
     this.dispatch();
   }
 
   /** Should this caller move on? (Not while an agent's phone rings for them.) */
   private check(e: Entry): void {
-    if (e.done || e.ringing) return;
+    if (e.done || e.ring) return;
     const cfg = this.deps.config();
     const q = this.queueConfig(e.queue);
     const now = this.now();
@@ -318,7 +420,7 @@ export class Router {
     try {
       do {
         this.again = false;
-        for (const e of this.sorted()) if (!e.ringing && !e.done) this.offer(e);
+        for (const e of this.sorted()) if (!e.ring && !e.done) this.offer(e);
       } while (this.again);
     } finally {
       this.dispatching = false;
@@ -346,103 +448,62 @@ export class Router {
     const memory = this.memory.get(q.id) ?? {};
     this.memory.set(q.id, memory);
     const picked = pickAgents(q.strategy ?? 'longest-idle', view, memory, this.deps.random);
-    if (picked.length === 0) return;
-    const last = picked[picked.length - 1]!;
+    const last = picked.at(-1);
+    if (!last) return;
     memory.lastRung = { extension: last.extension, order: last.order };
-    void this.ring(e, picked.map((c) => this.deps.agents.get(c.extension)!), q);
+    const agents = picked.map((c) => cands.find((a) => a.extension === c.extension)).filter((a): a is AgentInfo => a !== undefined);
+    this.ring(e, agents, q);
   }
 
-  private async ring(e: Entry, agents: AgentInfo[], q: QueueConfig): Promise<void> {
-    e.ringing = true;
-    const ringMs = durationOr(q.ring_timeout ?? this.deps.config().bot.handoff?.ring_timeout, '20s');
-    const started = this.now();
+  /** Decide to ring `agents` for this caller: booked now, reported back through the ticket. */
+  private ring(e: Entry, agents: AgentInfo[], q: QueueConfig): void {
+    const timeoutMs = durationOr(q.ring_timeout ?? this.deps.config().bot.handoff?.ring_timeout, '20s');
+    const ring: Ring = { id: ++this.rings, started: this.now(), timeoutMs, pending: new Set(agents.map((a) => a.extension)) };
+    e.ring = ring;
     for (const a of agents) {
       e.tried.set(a.extension, (e.tried.get(a.extension) ?? 0) + 1);
       this.deps.agents.startRing(a.extension);
-      e.req.onRing?.(a.extension);
     }
-    const stop = new AbortController();
-    const onGone = (): void => stop.abort();
-    e.req.signal?.addEventListener('abort', onGone, { once: true });
-    let winner: string | undefined;
-    const claim = (ext: string): boolean => {
-      if (winner || stop.signal.aborted) return false;
-      winner = ext;
-      stop.abort();
-      return true;
-    };
-    const results = await Promise.all(agents.map((a) => this.ringOne(e, a, ringMs, stop.signal, claim)));
-    e.req.signal?.removeEventListener('abort', onGone);
+    e.decide({ kind: 'ring', ring: ring.id, agents: agents.map((a) => ({ extension: a.extension, ...(a.contact ? { contact: a.contact } : {}) })), timeoutMs });
+  }
+
+  /** Told by the ticket: a phone answered. The first answer for a caller still waiting wins. */
+  answered(e: Entry, ringId: number, extension: string): boolean {
+    const ring = e.ring;
+    if (!ring || ring.id !== ringId || !ring.pending.has(extension) || e.done) return false;
+    ring.pending.delete(extension);
+    const waitMs = this.now() - e.firstAt;
     // Settle the entry BEFORE telling the registry: each registry change re-runs dispatch, which must
-    // not offer this caller again while we are still booking the outcome.
-    const answered = results.find((r) => r.result === 'answered' && r.leg);
-    let won: { extension: string; leg: Leg } | undefined;
-    let waitMs = 0;
-    if (answered && !e.done) {
-      won = { extension: answered.extension, leg: answered.leg! };
-      waitMs = this.now() - e.firstAt;
-      this.remove(e);
+    // not offer this caller again.
+    this.remove(e);
+    if (ring.pending.size === 0) e.ring = undefined;
+    this.deps.agents.endRing(extension, 'answered');
+    this.deps.emit('queue.connect', { callId: e.req.callId, queue: e.queue, extension, waitMs, ringMs: this.now() - ring.started });
+    this.estimator.answered(e.queue, waitMs, e.positionAtEntry);
+    e.resolve({ kind: 'connect', extension, waitMs, queue: e.queue });
+    return true;
+  }
+
+  /** Told by the ticket: a phone stopped ringing unanswered. When the last one has, the caller moves on. */
+  ringEnded(e: Entry, ringId: number, extension: string, result: RingEnd, detail?: string): void {
+    const ring = e.ring;
+    if (!ring || ring.id !== ringId || !ring.pending.delete(extension)) return;
+    // The caller stays "ringing" while this is booked, so the registry's dispatch skips them.
+    this.deps.agents.endRing(extension, result);
+    if (result !== 'cancelled') {
+      this.deps.emit('agent.ring-no-answer', { callId: e.req.callId, queue: e.queue, extension, ringMs: this.now() - ring.started, result, ...(detail ? { detail } : {}) });
     }
-    for (const r of results) {
-      if (r.result === 'answered' && r.leg && won?.extension !== r.extension) {
-        // The caller hung up just as the agent answered.
-        void r.leg.hangup('cancelled');
-        r.result = 'cancelled';
-      }
-      this.deps.agents.endRing(r.extension, r.result);
-      if (r.result === 'no-answer' || r.result === 'busy' || r.result === 'failed') {
-        this.deps.emit('agent.ring-no-answer', { callId: e.req.callId, queue: e.queue, extension: r.extension, ringMs: this.now() - started, result: r.result, ...(r.detail ? { detail: r.detail } : {}) });
-        e.req.onRingResult?.(r.extension, r.result, r.detail);
-      }
-    }
-    e.ringing = false;
-    if (won) {
-      this.deps.emit('queue.connect', { callId: e.req.callId, queue: e.queue, extension: won.extension, waitMs, ringMs: this.now() - started });
-      this.estimator.answered(e.queue, waitMs, e.positionAtEntry);
-      e.resolve({ kind: 'agent', extension: won.extension, leg: won.leg, waitMs, queue: e.queue });
-    } else {
-      this.check(e);
-    }
+    if (ring.pending.size > 0) return;
+    e.ring = undefined;
+    this.check(e);
     this.dispatch();
   }
 
-  private async ringOne(e: Entry, agent: AgentInfo, ringMs: number, stop: AbortSignal, claim: (ext: string) => boolean): Promise<{ extension: string; result: RingResult; leg?: Leg; detail?: string }> {
-    const extension = agent.extension;
-    let leg: Leg;
-    try {
-      leg = await this.deps.dialAgent(agent, { ...e.req.briefing, timeoutMs: ringMs });
-    } catch (err) {
-      this.deps.log.warn({ err, extension }, 'could not ring the agent');
-      return { extension, result: stop.aborted ? 'cancelled' : 'failed', detail: (err as Error).message };
-    }
-    // The protocol's reason when the phone refused or failed (e.g. "407 Proxy Authentication Required").
-    let detail: string | undefined;
-    const result = await new Promise<RingResult>((resolve) => {
-      const timer = setTimeout(() => finish('no-answer'), ringMs);
-      const onStop = (): void => finish('cancelled');
-      const finish = (r: RingResult): void => {
-        clearTimeout(timer);
-        stop.removeEventListener('abort', onStop);
-        resolve(r);
-      };
-      // Stop listening before claiming: the claim aborts `stop` for the others, not for the winner.
-      const answered = (): void => {
-        clearTimeout(timer);
-        stop.removeEventListener('abort', onStop);
-        resolve(claim(extension) ? 'answered' : 'cancelled');
-      };
-      if (leg.state === 'answered') return answered();
-      if (leg.state === 'ended') return finish('failed');
-      if (stop.aborted) return finish('cancelled');
-      leg.once('answered', answered);
-      leg.once('ended', (end) => {
-        detail = end.detail;
-        finish(end.cause === 'busy' ? 'busy' : end.cause === 'no-answer' ? 'no-answer' : end.cause === 'cancelled' ? 'cancelled' : 'failed');
-      });
-      stop.addEventListener('abort', onStop, { once: true });
-    });
-    if (result === 'answered') return { extension, result, leg };
-    await leg.hangup(result === 'cancelled' ? 'cancelled' : 'no-answer').catch(() => undefined);
-    return { extension, result, ...(detail ? { detail } : {}) };
+  /** A ring nobody reported back on long after its timeout (a fault in whoever rang): count it as failed. */
+  private overdue(e: Entry): void {
+    const ring = e.ring;
+    if (!ring || this.now() - ring.started < ring.timeoutMs + 15_000) return;
+    this.deps.log.error({ callId: e.req.callId, agents: [...ring.pending] }, 'ring never reported back; counted as failed');
+    for (const ext of [...ring.pending]) this.ringEnded(e, ring.id, ext, 'failed', 'not reported');
   }
 }

@@ -7,8 +7,6 @@ import { DEFAULT_OPT_OUT_WORDS, optOutWord } from './optout.js';
 import { SmsQueue, type EnqueueRequest, type EnqueueResult, type SmsLine, type SmsSettings } from './queue.js';
 import { renderTemplate } from './templates.js';
 import { SmsSurvey } from './survey.js';
-import { Type } from '@sinclair/typebox';
-import { CommandError, commandRegistry } from '../telemetry/commands.js';
 import { registerSmsWriters } from './writers.js';
 
 let writersRegistered = false;
@@ -60,16 +58,6 @@ export class SmsExtension implements Extension {
     const { bus } = ctx;
     const survey = new SmsSurvey({ db: ctx.db, bus, log, config: () => ctx.config(), send: (r) => this.send(r) });
     this.replyHandlers.push((sms) => survey.onReply(sms));
-    this.offs.push(
-      commandRegistry.register('survey-followed-up', {
-        summary: 'a supervisor followed up a low SMS survey score: clears its sms-survey-low-score alarm',
-        schema: Type.Object({ callId: Type.String({ minLength: 1, maxLength: 64 }), by: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false }),
-        handler: async (p: { callId: string; by: string }) => {
-          if (!(await survey.followedUp(p.callId, p.by))) throw new CommandError(`no low score waiting for follow-up on call ${p.callId}`);
-          return { callId: p.callId };
-        },
-      }),
-    );
     this.offs.push(
       bus.on('call.offered', (e) => void this.calls.set(e.data.callId, { lineId: e.data.lineId, ...(e.data.caller ? { caller: e.data.caller } : {}), ...(e.data.direction === 'outbound' ? { outbound: true } : {}) })),
       // Kept a little after the end: a capture handled late still finds its caller.

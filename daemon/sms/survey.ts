@@ -4,6 +4,7 @@ import type { Bus } from '../bus/bus.js';
 import type { CallOutcome } from '../bus/events.js';
 import type { Config } from '../config/schema.js';
 import { durationOr } from '../config/duration.js';
+import { isLowScore } from '../bot/survey.js';
 import type { Logger } from '../log.js';
 import type { Db } from '../store/db.js';
 import type { EnqueueRequest, EnqueueResult } from './queue.js';
@@ -25,8 +26,8 @@ export function parseScore(text: string): number | undefined {
 /**
  * The SMS survey (bot.survey.sms): after a call the caller is texted a 1-5 question; a reply from
  * that number within sms.survey.window answers the most recent open question, lands in the
- * surveys table like a DTMF answer (survey.answered, so it counts in CSAT), and a low score raises
- * the sms-survey-low-score alarm for a supervisor.
+ * surveys table like a DTMF answer (survey.answered, so it counts in CSAT); a low score gets the
+ * same follow-up as a keyed one (bot.survey.low_score, in calls/low-score), noted in follow_up.
  */
 export class SmsSurvey {
   constructor(private readonly o: { db: Db; bus: Bus; log: Logger; config: () => Config; send: (r: EnqueueRequest) => Promise<EnqueueResult> }) {}
@@ -42,16 +43,6 @@ export class SmsSurvey {
     await this.o.db.run('INSERT INTO sms_surveys (id, call_id, number, sms_id, asked_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)', [`sv-${randomUUID().slice(0, 8)}`, callId, caller, r.id, new Date(now).toISOString(), new Date(now + durationOr(cfg.sms?.survey?.window, '24h')).toISOString()]);
   }
 
-  /** A supervisor followed a low score up: the alarm clears, the survey row says so. */
-  async followedUp(callId: string, by: string): Promise<boolean> {
-    const r = await this.o.db.run("UPDATE sms_surveys SET follow_up = ? WHERE call_id = ? AND follow_up = 'alarm'", [`done by ${by}`, callId]);
-    if (r.changes === 0) return false;
-    const alarm = { code: 'sms-survey-low-score', source: callId, severity: 'warning' as const, active: false, message: `followed up by ${by}` };
-    this.o.log.info({ event: 'alarm', ...alarm }, 'alarm');
-    this.o.bus.emit('alarm', alarm);
-    return true;
-  }
-
   /** A reply: true when it answered an open survey. */
   async onReply(sms: Sms): Promise<boolean> {
     const score = parseScore(sms.text);
@@ -59,16 +50,11 @@ export class SmsSurvey {
     const now = new Date().toISOString();
     const open = await this.o.db.get<{ id: string; call_id: string }>('SELECT id, call_id FROM sms_surveys WHERE number = ? AND answered_at IS NULL AND expires_at > ? ORDER BY asked_at DESC LIMIT 1', [sms.from, now]);
     if (!open) return false;
-    const low = this.o.config().sms?.survey?.low_score;
-    const followUp = low && score < (low.below ?? 3) ? low.then : undefined;
+    const sc = this.o.config().bot.survey;
+    const followUp = sc && isLowScore(sc, score) ? sc.low_score?.then : undefined;
     await this.o.db.run('UPDATE sms_surveys SET score = ?, answered_at = ?, follow_up = ? WHERE id = ?', [score, now, followUp ?? null, open.id]);
     this.o.log.info({ event: 'survey.answered', callId: open.call_id, score, channel: 'sms' }, 'survey.answered');
     await this.o.bus.emitAndWait('survey.answered', { callId: open.call_id, score, scale: 5 });
-    if (followUp === 'alarm') {
-      const alarm = { code: 'sms-survey-low-score', source: open.call_id, severity: 'warning' as const, active: true, message: `caller rated call ${open.call_id} ${score}/5 by SMS; please follow up` };
-      this.o.log.warn({ event: 'alarm', ...alarm }, 'alarm');
-      this.o.bus.emit('alarm', alarm);
-    }
     return true;
   }
 }

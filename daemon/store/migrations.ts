@@ -429,6 +429,12 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX quality_agent ON quality_scores(agent, at);
     `,
   },
+  {
+    // A call that took a safe path after a fault (issue 11): the config key to fix, or step:<phase>.
+    version: 15,
+    name: 'calls.fault',
+    sql: `ALTER TABLE calls ADD COLUMN fault TEXT;`,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { Context, Extension } from '../extension.js';
-import { onCapture, type Captured } from '../calls/capture.js';
+import { onCapture, onFollowUp, type Captured, type FollowUp } from '../calls/capture.js';
 import type { Say } from '../bot/dialog.js';
 import { registerWriter } from '../store/recorder.js';
 import { CommandError, commandRegistry } from '../telemetry/commands.js';
@@ -18,7 +18,8 @@ const spoken = (n: string): string => n.split('').join(' ');
 
 /**
  * Tickets as a daemon feature: the bot opens one when it has captured every slot in
- * tickets.when_captured (the caller hears the number and gets it by SMS), and agents or central IT
+ * tickets.when_captured, or after answering a knowledge entry with then: ticket (the caller hears
+ * the number and gets it by SMS), and agents or central IT
  * open, read and change them with the MQTT commands ticket-open, ticket-get and ticket-update.
  */
 export class TicketsExtension implements Extension {
@@ -26,8 +27,8 @@ export class TicketsExtension implements Extension {
   private ctx!: Context;
   private tickets!: Tickets;
   private readonly offs: (() => void)[] = [];
-  /** Calls that already have their ticket (one per call). */
-  private readonly opened = new Set<string>();
+  /** Calls that already have their ticket (one per call), by call id. */
+  private readonly opened = new Map<string, Promise<string>>();
 
   constructor(private readonly sms: SmsExtension) {}
 
@@ -42,27 +43,47 @@ export class TicketsExtension implements Extension {
       writersRegistered = true;
     }
     this.tickets = new Tickets({ db: ctx.db, bus: ctx.bus, log: ctx.log.child({ component: 'tickets' }), timezone: () => ctx.config().timezone });
-    this.offs.push(onCapture((c) => this.onCaptured(c)), ctx.bus.on('call.ended', (e) => void this.opened.delete(e.data.callId)));
+    this.offs.push(onCapture((c) => this.onCaptured(c)), onFollowUp('ticket', (f) => this.onKnowledgeTicket(f)), ctx.bus.on('call.ended', (e) => void this.opened.delete(e.data.callId)));
     this.registerCommands();
   }
 
   private async onCaptured(c: Captured): Promise<Say[] | undefined> {
+    const t = this.ctx.config().tickets;
+    if (!t?.when_captured || this.opened.has(c.callId) || !t.when_captured.every((s) => c.slots[s])) return undefined;
+    return this.forCall(c, c.slots, t.subject ? renderTemplate(t.subject, { ...c.slots, ...(c.caller ? { caller: c.caller } : {}) }) : undefined);
+  }
+
+  /** A knowledge entry with then: ticket: the call's ticket (opened now, or the one it already has) about the entry. */
+  private async onKnowledgeTicket(f: FollowUp): Promise<Say[] | undefined> {
+    if (!this.ctx.config().tickets) return undefined;
+    return this.forCall(f, { ...f.slots, kb_entry: f.entry }, f.subject);
+  }
+
+  /** Open the call's ticket (one per call: asked again, the caller hears the same number), text it and say it. */
+  private async forCall(c: Omit<Captured, 'slot'>, fields: Record<string, string>, subject: string | undefined): Promise<Say[]> {
     const cfg = this.ctx.config();
-    const t = cfg.tickets;
-    if (!t || this.opened.has(c.callId) || !t.when_captured.every((s) => c.slots[s])) return undefined;
-    this.opened.add(c.callId);
+    const t = cfg.tickets ?? {};
     const values = { ...c.slots, ...(c.caller ? { caller: c.caller } : {}) };
-    const number = await this.tickets.create({ by: 'bot', callId: c.callId, fields: c.slots, ...(c.caller ? { customer: c.caller } : {}), ...(t.subject ? { subject: renderTemplate(t.subject, values) } : {}) });
-    if (t.sms && c.caller) {
-      try {
-        await this.sms.send({ to: c.caller, text: this.sms.render(t.sms, { ...values, ticket: number }), kind: 'ticket', callId: c.callId, ticket: number, lineId: c.lineId });
-      } catch (err) {
-        this.ctx.log.error({ err, ticket: number }, 'ticket SMS not queued');
+    let number = this.opened.get(c.callId);
+    if (!number) {
+      const pending = this.tickets.create({ by: 'bot', callId: c.callId, fields, ...(c.caller ? { customer: c.caller } : {}), ...(subject ? { subject } : {}) });
+      this.opened.set(c.callId, pending);
+      number = pending;
+      const n = await pending.catch((err: unknown) => {
+        this.opened.delete(c.callId);
+        throw err;
+      });
+      if (t.sms && c.caller) {
+        try {
+          await this.sms.send({ to: c.caller, text: this.sms.render(t.sms, { ...values, ticket: n }), kind: 'ticket', callId: c.callId, ticket: n, lineId: c.lineId });
+        } catch (err) {
+          this.ctx.log.error({ err, ticket: n }, 'ticket SMS not queued');
+        }
       }
     }
     const lang = cfg.bot.language ?? cfg.language ?? 'zh-CN';
     const say = t.say ?? (lang.startsWith('zh') ? DEFAULT_SAY.zh : DEFAULT_SAY.en);
-    return [{ text: renderTemplate(say, { ...values, ticket: spoken(number) }) }];
+    return [{ text: renderTemplate(say, { ...values, ticket: spoken(await number) }) }];
   }
 
   private registerCommands(): void {

@@ -76,3 +76,23 @@ export async function connectCentral(url: string, topics: string[], opts: { ca?:
     },
   };
 }
+
+/** One MQTT v5 request/reply on cmd/<name>, as central IT sends it. */
+export async function command(url: string, name: string, payload: object, node = 'frontdesk/test/box-1'): Promise<{ ok: boolean; result?: Record<string, unknown>; error?: { code: string; message: string } }> {
+  const c = await mqtt.connectAsync(url, { protocolVersion: 5, clientId: `it-${randomUUID().slice(0, 6)}`, reconnectPeriod: 0 });
+  try {
+    const replyTopic = `it/replies/${randomUUID().slice(0, 6)}`;
+    await c.subscribeAsync(replyTopic, { qos: 1 });
+    let timer: NodeJS.Timeout | undefined;
+    const reply = new Promise<string>((resolve) => {
+      timer = setTimeout(() => resolve('{"ok":false,"error":{"code":"test-timeout","message":"no reply"}}'), 60_000);
+      c.on('message', (_t, p) => resolve(p.toString()));
+    });
+    await c.publishAsync(`${node}/cmd/${name}`, JSON.stringify(payload), { qos: 1, properties: { responseTopic: replyTopic, correlationData: Buffer.from('x') } });
+    const text = await reply;
+    clearTimeout(timer);
+    return JSON.parse(text) as never;
+  } finally {
+    await c.endAsync(true);
+  }
+}

@@ -104,6 +104,39 @@ function renderCall() {
   );
 }
 
+/** Knowledge-base entries as the agent reads them: the title, then the answer the bot would give. */
+const kbEntries = (list, id) => h('div', { id }, list.map((e) => h('div', { class: 'kb-entry', dataset: { entry: e.id } }, h('b', {}, e.title), e.answer)));
+
+/** The entries matching the caller's reason (kb.suggested at handoff) for the call on screen. */
+function renderKb() {
+  const el = document.getElementById('kb-suggested');
+  const list = state.call?.suggestions ?? [];
+  if (!list.length) {
+    el.className = 'muted';
+    el.dataset.callId = state.call?.callId ?? '';
+    return el.replaceChildren(t('kbNone'));
+  }
+  el.className = '';
+  el.dataset.callId = state.call.callId;
+  el.replaceChildren(h('div', { class: 'muted' }, t('kbSuggested')), kbEntries(list, 'kb-suggested-list'));
+}
+
+if (m.knowledge) {
+  document.getElementById('kb-card').classList.remove('hidden');
+  const q = document.getElementById('kb-q');
+  q.placeholder = t('kbAsk');
+  document.getElementById('kb-form').onsubmit = async (ev) => {
+    ev.preventDefault();
+    const out = document.getElementById('kb-results'), err = document.getElementById('kb-err');
+    err.textContent = '';
+    if (!q.value.trim()) return out.replaceChildren();
+    const r = await fetch(`/api/knowledge?q=${encodeURIComponent(q.value.trim())}`, { credentials: 'same-origin' });
+    const j = await r.json().catch(() => ({}));
+    if (!r.ok) return (err.textContent = j.error || r.statusText);
+    out.replaceChildren(j.entries.length ? kbEntries(j.entries, 'kb-results-list') : h('div', { class: 'muted' }, t('kbNoMatch')));
+  };
+}
+
 function renderHistory() {
   const el = document.getElementById('history');
   if (!pop) return el.replaceChildren(h('div', { class: 'muted' }, t('none')));
@@ -121,6 +154,7 @@ const handlers = {
     state = s;
     renderState();
     renderCall();
+    renderKb();
   },
   pop: (p) => {
     pop = p;

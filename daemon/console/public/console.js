@@ -16,6 +16,7 @@ const T = {
     historyPage: 'History', voicemail: 'Voicemail', kpis: 'KPIs', search: 'Search', from: 'From', to: 'To', all: 'All', play: 'Play', handled: 'Handled', markHandled: 'Mark handled', duration: 'Duration', timeline: 'Timeline', recording: 'Recording', containment: 'Containment', asa: 'ASA (s)', abandonment: 'Abandonment', csat: 'CSAT', perHour: 'Calls per hour today', last7: 'Last 7 days', offered: 'Offered', number: 'Number', event: 'Event',
     callUs: 'Call us', 'web-calling': 'Calling…', 'web-talking': 'Connected', 'web-ended': 'Call ended', 'web-busy': 'All lines are busy. Please try again later.',
     listen: 'Listen', whisper: 'Whisper', barge: 'Barge in', listening: 'Listening to', transfer: 'Transfer', callBack: 'Call back', callBackQueued: 'Call-back queued', phone: 'Phone', answer: 'Answer', hangup: 'Hang up', 'rtc-ringing': 'ringing', 'rtc-talking': 'talking', 'rtc-ended': 'ended',
+    kb: 'Knowledge base', kbSuggested: "Matching the caller's reason", kbNone: 'No entry matches this call yet.', kbNoMatch: 'No matching entry.', kbAsk: 'Search the knowledge base', fault: 'after a system fault',
   },
   zh: {
     title: '前台控制台', login: '登录', user: '用户名', password: '密码', logout: '退出', wrong: '用户名或密码错误。',
@@ -33,6 +34,7 @@ const T = {
     historyPage: '通话记录', voicemail: '语音留言', kpis: '指标', search: '查询', from: '从', to: '到', all: '全部', play: '播放', handled: '已处理', markHandled: '标记已处理', duration: '时长', timeline: '时间线', recording: '录音', containment: '机器人解决率', asa: '平均应答 (秒)', abandonment: '放弃率', csat: '满意度', perHour: '今日每小时来电', last7: '最近 7 天', offered: '来电', number: '号码', event: '事件',
     callUs: '呼叫我们', 'web-calling': '正在呼叫…', 'web-talking': '已接通', 'web-ended': '通话已结束', 'web-busy': '线路繁忙，请稍后再试。',
     listen: '监听', whisper: '耳语', barge: '强插', listening: '正在监听', transfer: '转接', callBack: '回拨', callBackQueued: '已安排回拨', phone: '网页电话', answer: '接听', hangup: '挂断', 'rtc-ringing': '振铃', 'rtc-talking': '通话中', 'rtc-ended': '已结束',
+    kb: '知识库', kbSuggested: '与来电原因相关的条目', kbNone: '暂无与本次来电相关的条目。', kbNoMatch: '没有找到相关条目。', kbAsk: '搜索知识库', fault: '系统故障后转人工',
   },
 };
 

@@ -6,7 +6,7 @@ import { dtmfTones, toneSamples } from '../../../drivers/audio/tones.js';
 import { startPhone, writeTestWav } from '../../helpers/baresip.js';
 import { DEFAULT_BOT, startBox } from '../../helpers/box.js';
 import { startBroker } from '../../helpers/mosquitto.js';
-import { connectCentral } from '../../helpers/central.js';
+import { command, connectCentral } from '../../helpers/central.js';
 import { callAndPress, eventAfter, mark } from '../../helpers/routing.js';
 import { sleep } from '../../helpers/net.js';
 
@@ -24,7 +24,7 @@ t.test('DTMF survey after the agent hangs up: stored, reported over MQTT, moves 
   const box = await startBox({
     agents: [{ extension: '801', contact: phone.uri, extra: 'wrap_up: 0s' }],
     bot: `${DEFAULT_BOT.replace('"0": agent', '"0": agent\n    "9": { say: "Bye.", then: hangup }')}\n  survey:\n    say: "Please rate us from one to five."\n    timeout: 10s\n    low_score: { at_most: 2, then: alarm }`,
-    extra: `mqtt:\n  url: ${broker.url}\n  metrics_every: 1s\n`,
+    extra: `mqtt:\n  url: ${broker.url}\n  metrics_every: 1s\n  commands: [status, survey-followed-up]\n`,
   });
   t.teardown(() => box.close());
 
@@ -52,11 +52,12 @@ t.test('DTMF survey after the agent hangs up: stored, reported over MQTT, moves 
   t.match((m1.json as { windows: Record<string, Window> }).windows['15m'], { csat: 1, csatAvg: 5, csatResponses: 1 }, 'CSAT 100 % after a 5');
   t.notOk(central.messages.some((m) => m.topic.endsWith('/alarms') && /low-survey-score/.test(JSON.stringify(m.json))), 'a good score raises nothing');
 
-  await rateCall('+8613800000012', '2');
+  const second = await rateCall('+8613800000012', '2');
   const m2 = await central.waitFor((m) => m.topic === 'frontdesk/test/box-1/metrics' && (m.json as { windows: Record<string, Window> }).windows['15m']!.csatResponses === 2, 20_000, 'metrics with two answers');
   t.match((m2.json as { windows: Record<string, Window> }).windows['15m'], { csat: 0.5, csatAvg: 3.5, csatResponses: 2 }, 'CSAT moves to 50 % (mean 3.5) after a 2');
   const alarm = await central.waitFor((m) => m.topic === 'frontdesk/test/box-1/alarms' && /low-survey-score/.test(JSON.stringify(m.json)), 20_000, 'low-score alarm');
   t.match(JSON.stringify(alarm.json), /rated 2\/5/, 'the supervisor alarm says the score');
+  t.match(alarm.json, { data: { source: second, active: true } }, 'one alarm per call: its source is the call id');
 
   // after_bot: a call the bot resolved is asked too.
   const file = join(box.dir, 'frontdesk.yaml');
@@ -76,8 +77,14 @@ t.test('DTMF survey after the agent hangs up: stored, reported over MQTT, moves 
   t.equal(ended.outcome, 'bot-resolved');
   const s4 = await box.row<{ score: number }>('SELECT score FROM surveys WHERE call_id = ?', [String(offered.callId)], () => true);
   t.equal(s4.score, 4, 'a bot-resolved call was surveyed (after_bot)');
-  const cleared = await box.row<{ active: number }>("SELECT active FROM alarms WHERE code = 'low-survey-score'", [], (r) => r.active === 0);
-  t.equal(cleared.active, 0, 'a good score clears the low-score alarm');
+  const still = await box.row<{ active: number }>("SELECT active FROM alarms WHERE code = 'low-survey-score' AND source = ?", [second], () => true);
+  t.equal(still.active, 1, 'a good score from someone else does not clear it');
+  const fu = await command(broker.url, 'survey-followed-up', { callId: second, by: 'supervisor 900' });
+  t.ok(fu.ok, JSON.stringify(fu));
+  const cleared = await box.row<{ active: number; message: string }>("SELECT active, message FROM alarms WHERE code = 'low-survey-score' AND source = ?", [second], (r) => r.active === 0);
+  t.same(cleared, { active: 0, message: 'followed up by supervisor 900' }, 'the supervisor\'s follow-up clears it');
+  const again = await command(broker.url, 'survey-followed-up', { callId: second, by: 'supervisor 900' });
+  t.equal(again.ok, false, 'nothing left to follow up on that call');
 
   // low_score.then: callback — a low score leaves a callback task for the caller.
   await writeFile(file, (await readFile(file, 'utf8')).replace('then: alarm', 'then: callback'));

@@ -114,6 +114,18 @@ t.test('missing language, unknown placeholder, unreachable entry, bad follow-up;
   t.ok(msgs.some((m) => m.startsWith('7:19: entries[1].answer.zh: unknown placeholder {town}')), msgs.join('\n'));
   t.ok(msgs.some((m) => m.startsWith('8:11: entries[1].then: no queue "nope"')), msgs.join('\n'));
 
+  // then: ticket needs the tickets feature configured.
+  const ticket = `entries:
+  - id: lost
+    ask: { zh: [挂失], en: [lost card] }
+    answer: { zh: "好。", en: "OK." }
+    then: ticket
+`;
+  const et = t.throws(() => parseKnowledge(ticket, 'kb.yaml', cfg)) as ConfigError;
+  t.match(et.message, /kb\.yaml:5:11: entries\[0\]\.then: then: ticket needs a tickets section in the config/);
+  const withTickets = parseConfig(`${config('kb.yaml', '/tmp/x')}tickets: { say: "Ticket {ticket}." }\n`, 'f.yaml').config;
+  t.equal(parseKnowledge(ticket, 'kb.yaml', withTickets).entries[0]!.then, 'ticket', 'accepted with a tickets section');
+
   // Without a menu key for "faq", an entry whose only question is a handoff phrase cannot be reached.
   const noMenu = parseConfig(config('kb.yaml', '/tmp/x').replace('    "3": faq\n', ''), 'f.yaml').config;
   const shadowed = `entries:

@@ -3,7 +3,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { toneSamples } from '../../../drivers/audio/tones.js';
+import { dtmfTones, toneSamples } from '../../../drivers/audio/tones.js';
 import { Bus } from '../../../daemon/bus/bus.js';
 import type { DomainEvents } from '../../../daemon/bus/events.js';
 import type { Config } from '../../../daemon/config/schema.js';
@@ -86,4 +86,47 @@ t.test('a callback to a blocked number is never dialled: no agent rung, nothing 
   await sleep(6000);
   t.notOk(box.daemon.logs.slice(m2).some((l) => l.msg === 'callback.state' && l.id === req.id), 'the agent was never rung for it');
   t.same(lineB.commands.filter((c) => c.line.startsWith('ATD')), [], 'no ATD ever reached the modem of the line');
+});
+
+t.test('a caller whose number the policy refuses is not offered a callback while waiting; an allowed caller is', async (t) => {
+  const wavDir = await mkdtemp(join(tmpdir(), 'fd-dpo-'));
+  const p801 = await startPhone({ user: '801', answer: 'auto', playWav: await writeTestWav(wavDir, 'agent.wav', toneSamples(600, 60_000)) });
+  t.teardown(() => p801.stop());
+  const box = await startBox({
+    lines: 3,
+    agents: [{ extension: '801', contact: p801.uri, extra: 'wrap_up: 0s' }],
+    queues: `  - id: general\n    skill: general\n    ring_timeout: 3s\n    max_wait: 5m\n    on_max_wait: callback\n    announce: { position: true, wait_estimate: false, every: 4s }`,
+    extra: 'dialing:\n  allowed_prefixes: ["+86"]\n  blocked_prefixes: ["00", "+"]',
+  });
+  t.teardown(() => box.close());
+  const A = '+8613800000001';
+  const B = '+447700900123'; // international: blocked
+  const C = '+8613800000003';
+  const lineB = box.emus[1]!.modem;
+  const lineC = box.emus[2]!.modem;
+  const from = mark(box);
+  // A talks to 801, so B and C wait.
+  const a = await callAndPress(box, 0, A);
+  await eventAfter(box, from, 'queue.connect', (l) => l.callId === a);
+  const b = await callAndPress(box, 1, B);
+  const c = await callAndPress(box, 2, C);
+  const annB = await eventAfter(box, from, 'queue.announce', (l) => l.callId === b);
+  const annC = await eventAfter(box, from, 'queue.announce', (l) => l.callId === c);
+  t.equal(annB.callbackOffered, false, 'the blocked caller hears no callback offer');
+  t.equal(annC.callbackOffered, true, 'the allowed caller is offered a callback');
+  t.ok(box.daemon.logs.some((l) => l.msg === 'no callback offered: the dialing policy refuses the number' && l.callId === b), 'the reason is logged');
+  // Both press 1: only C's key asks for a callback; B keeps waiting in the queue.
+  const m2 = mark(box);
+  lineB.play(dtmfTones('1', 150, 150));
+  lineC.play(dtmfTones('1', 150, 150));
+  const req = await eventAfter(box, m2, 'callback.requested', (l) => l.callId === c);
+  t.equal(req.number, C);
+  await eventAfter(box, m2, 'call.ended', (l) => l.callId === c && l.outcome === 'callback', 20_000);
+  await eventAfter(box, m2, 'queue.announce', (l) => l.callId === b && l.callbackOffered === false, 15_000);
+  const logsAfter = box.daemon.logs.slice(m2);
+  t.notOk(logsAfter.some((l) => l.msg === 'callback.requested' && l.callId === b), 'no callback is stored for the blocked caller');
+  t.notOk(logsAfter.some((l) => l.msg === 'queue.exit' && l.callId === b), 'the blocked caller is still in the queue');
+  t.notOk(box.daemon.logs.some((l) => l.msg === 'dial refused by the dialing policy' && l.number === B), 'nothing was even tried for the blocked number');
+  await hangUp(box, 1, b);
+  await hangUp(box, 0, a);
 });

@@ -32,3 +32,19 @@ campaigns:
     { path: 'campaigns[0].lines[1]', message: /no line "gsm9"/ },
   ]);
 });
+
+t.test('sms.survey.low_score (an earlier release\'s key) says where the setting lives now', async (t) => {
+  const text = `site: a
+node: b
+lines:
+  - { id: pbx, kind: sip, host: 127.0.0.1 }
+bot:
+  greeting: hi
+  survey: { say: "Rate us", sms: true }
+sms:
+  survey:
+    low_score: { below: 3, then: alarm }
+`;
+  const err = t.throws(() => parseConfig(text, 'x.yaml')) as ConfigError;
+  t.match(err.issues, [{ path: 'sms.survey.low_score', line: 10, col: 5, message: /"low_score" has moved: set bot\.survey\.low_score/ }]);
+});

@@ -1,9 +1,7 @@
 import t from 'tap';
 import { execFile } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import mqtt from 'mqtt';
 import { createServer, type Server } from 'node:https';
 import { readFile } from 'node:fs/promises';
 import { mkdtemp } from 'node:fs/promises';
@@ -16,7 +14,7 @@ import { startBox } from '../../helpers/box.js';
 import { startPhone } from '../../helpers/baresip.js';
 import { toneLevel, tone } from '../../../drivers/audio/tones.js';
 import { makeCa, startBroker } from '../../helpers/mosquitto.js';
-import { connectCentral } from '../../helpers/central.js';
+import { connectCentral, command } from '../../helpers/central.js';
 import { cliPath } from '../../helpers/paths.js';
 import { sleep } from '../../helpers/net.js';
 import { waitFor } from '../../drivers/gsm/emu.js';
@@ -35,7 +33,7 @@ const BOT = `  greeting: "Welcome. Press 1 to report a fault."
     order_number: { say: "Please enter your six digit order number.", kind: digits, length: 6, then: menu }
   menu_prompt: "Anything else?"
   handoff: { default_queue: general }
-  survey: { say: "Please rate us.", after_agent: false, sms: true }
+  survey: { say: "Please rate us.", after_agent: false, sms: true, low_score: { at_most: 4, then: alarm } }
   repeat_caller: { within: 4h, say: "Are you calling about {topic} again? Press 1 for yes.", topics: { general: "your enquiry" } }`;
 
 const SECRET = 'crm-webhook-secret-0123456789';
@@ -92,26 +90,6 @@ async function startCrm(): Promise<{ port: number; caFile: string; got: Hook[]; 
   };
 }
 
-/** One MQTT v5 request/reply on cmd/<name>, as central IT sends it. */
-async function command(url: string, name: string, payload: object): Promise<{ ok: boolean; result?: Record<string, unknown>; error?: { code: string; message: string } }> {
-  const c = await mqtt.connectAsync(url, { protocolVersion: 5, clientId: `it-${randomUUID().slice(0, 6)}`, reconnectPeriod: 0 });
-  try {
-    const replyTopic = `it/replies/${randomUUID().slice(0, 6)}`;
-    await c.subscribeAsync(replyTopic, { qos: 1 });
-    let timer: NodeJS.Timeout | undefined;
-    const reply = new Promise<string>((resolve) => {
-      timer = setTimeout(() => resolve('{"ok":false,"error":{"code":"test-timeout","message":"no reply"}}'), 60_000);
-      c.on('message', (_t, p) => resolve(p.toString()));
-    });
-    await c.publishAsync(`frontdesk/test/box-1/cmd/${name}`, JSON.stringify(payload), { qos: 1, properties: { responseTopic: replyTopic, correlationData: Buffer.from('x') } });
-    const text = await reply;
-    clearTimeout(timer);
-    return JSON.parse(text) as never;
-  } finally {
-    await c.endAsync(true);
-  }
-}
-
 t.test('tickets from the bot (spoken, by SMS, on MQTT); agents update them; originate only for token holders, within the dial policy', async (t) => {
   const broker = await startBroker();
   t.teardown(() => broker.close());
@@ -129,7 +107,6 @@ sms:
   survey:
     text: "Rate your call from 1 to 5."
     window: 1h
-    low_score: { below: 5, then: alarm }
   templates:
     ticket: "Ticket {ticket} for order {order_number} is open."
 dialing:
@@ -177,7 +154,7 @@ tickets:
   t.equal((ev.json as { data: { ticket: string } }).data.ticket, number, 'published on events');
   m1.hangup();
 
-  // The SMS survey after the call: the reply "4" lands as a score, moves CSAT, and (below 5 here) alarms a supervisor.
+  // The SMS survey after the call: the reply "4" lands as a score, moves CSAT, and (bot.survey.low_score.at_most 4 here) alarms a supervisor like a keyed score.
   await waitFor('survey SMS', () => box.emus.some((e) => e.modem.submittedPdus.some((p) => decodeSubmit(p.hex).text === 'Rate your call from 1 to 5.' && decodeSubmit(p.hex).address === CALLER)), 15_000);
   m1.deliverSms(CALLER, '4');
   const sv = await box.row<{ score: number; call_id: string; channel: string }>('SELECT s.score, s.call_id, q.channel FROM surveys s JOIN sms_surveys q ON q.call_id = s.call_id', [], (r) => r.score === 4);
@@ -187,10 +164,12 @@ tickets:
   const k = await computeKpis(db, { from: new Date(Date.now() - 3_600_000), to: new Date(Date.now() + 1000) }, 20_000);
   await db.close();
   t.same({ csat: k.csat, csatAvg: k.csatAvg, responses: k.csatResponses }, { csat: 1, csatAvg: 4, responses: 1 }, 'CSAT counts the SMS answer');
-  await box.event('alarm', (l) => l.code === 'sms-survey-low-score' && l.source === sv.call_id && l.active === true);
+  await box.event('alarm', (l) => l.code === 'low-survey-score' && l.source === sv.call_id && l.active === true);
+  const fuRow = await box.row<{ follow_up: string }>('SELECT follow_up FROM sms_surveys WHERE call_id = ?', [sv.call_id], (r) => r.follow_up !== null);
+  t.equal(fuRow.follow_up, 'alarm', 'the SMS survey row notes the follow-up');
   const fu = await command(broker.url, 'survey-followed-up', { callId: sv.call_id, by: 'supervisor 900' });
   t.ok(fu.ok, JSON.stringify(fu));
-  await box.event('alarm', (l) => l.code === 'sms-survey-low-score' && l.source === sv.call_id && l.active === false);
+  await box.event('alarm', (l) => l.code === 'low-survey-score' && l.source === sv.call_id && l.active === false);
 
   // An agent moves it on; the history keeps both steps.
   const upd = await command(broker.url, 'ticket-update', { number, agent: '801', status: 'in-progress', note: 'called the customer' });

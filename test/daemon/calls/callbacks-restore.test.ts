@@ -10,7 +10,7 @@ import { migrate } from '../../../daemon/store/migrations.js';
 import { Recorder, registerWriter } from '../../../daemon/store/recorder.js';
 import { registerRoutingWriters } from '../../../daemon/routing/writers.js';
 import { AgentPool } from '../../../daemon/routing/agents.js';
-import { Callbacks } from '../../../daemon/routing/callbacks.js';
+import { Callbacks } from '../../../daemon/calls/callbacks.js';
 import type { EnterRequest, Router } from '../../../daemon/routing/router.js';
 import { PromptResolver } from '../../../daemon/speech/prompts.js';
 
@@ -27,9 +27,10 @@ t.test('a callback request is stored before it is queued, and pending ones are q
   recorder.start();
   const config = { site: 's', node: 'n', lines: [], bot: { greeting: 'hi' } } as unknown as Config;
   const entered: EnterRequest[] = [];
-  const router = { enter: (r: EnterRequest) => (entered.push(r), { result: new Promise(() => {}) }) } as unknown as Router;
+  // The router as the callbacks see it: entering gives a ticket whose decisions never come (no agent).
+  const router = { enter: (r: EnterRequest) => (entered.push(r), { next: () => new Promise(() => {}) }) } as unknown as Router;
   const agents = new AgentPool([]);
-  const deps = { db, bus, log, config: () => config, router, agents, lines: { get: () => undefined, all: () => [] }, prompts: () => new PromptResolver() };
+  const deps = { db, bus, log, config: () => config, router, agents, dialAgent: () => Promise.reject(new Error('no agent is rung in this test')), lines: { get: () => undefined, all: () => [] }, prompts: () => new PromptResolver() };
 
   const first = new Callbacks(deps);
   const since = Date.now() - 90_000;

@@ -8,11 +8,12 @@ import type { Logger } from '../log.js';
 import type { Db } from '../store/db.js';
 import { loopSource, ringbackCycle } from '../speech/player.js';
 import type { PromptResolver } from '../speech/prompts.js';
-import { Speaker } from '../calls/speak.js';
-import { Bridge } from '../calls/bridge.js';
-import type { AgentPool } from './agents.js';
-import type { Router, TicketResult } from './router.js';
-import { DialGate, DialRefused, dialCustomer } from './dial-policy.js';
+import { Speaker } from './speak.js';
+import type { AgentPool } from '../routing/agents.js';
+import type { Router } from '../routing/router.js';
+import { DialGate, DialRefused, dialCustomer } from '../routing/dial-policy.js';
+import { serveTicket, type DialAgent, type Served } from './ring.js';
+import { answerOf, converse, legParty } from './converse.js';
 
 export interface CallbackRecord {
   id: string;
@@ -32,6 +33,7 @@ export interface CallbackDeps {
   config: () => Config;
   router: Router;
   agents: AgentPool;
+  dialAgent: DialAgent;
   lines: { get(id: string): Line | undefined; all(): Line[] };
   prompts: () => PromptResolver;
   /** The dialing policy every customer dial passes (shared with originate/campaigns). */
@@ -64,6 +66,11 @@ export class Callbacks {
   private emit<K extends keyof DomainEvents>(type: K, data: DomainEvents[K]): void {
     this.deps.log.info({ event: type, ...(data as object) }, type);
     this.deps.bus.emit(type, data);
+  }
+
+  /** Whether `number` may be called back at all (the dialing policy's number rules; no log, no alarm). */
+  accepts(number: string): boolean {
+    return this.gate.allows(number);
   }
 
   /** Record the request (the store keeps it, journaled if it is failing; nobody waits for the disk), then queue it. */
@@ -101,10 +108,14 @@ export class Callbacks {
       vip: false,
       repeat: false,
       since: cb.since,
+    });
+    const served = serveTicket(ticket, {
+      dialAgent: this.deps.dialAgent,
       briefing: { displayName: `Callback ${cb.number}`, callerNumber: cb.number, headers: { 'X-Frontdesk-Call-Id': cb.callId, 'X-Frontdesk-Caller': cb.number, 'X-Frontdesk-Callback': cb.id } },
+      log: this.deps.log.child({ callback: cb.id }),
       onRing: (ext) => this.state(cb, 'ringing-agent', { extension: ext }),
     });
-    void ticket.result.then((r) => this.connect(cb, r)).catch((err) => this.deps.log.error({ err, callback: cb.id }, 'callback failed'));
+    void served.then((r) => this.connect(cb, r)).catch((err: unknown) => this.deps.log.error({ err, callback: cb.id }, 'callback failed'));
   }
 
   private lineFor(cb: CallbackRecord): Line | undefined {
@@ -120,7 +131,7 @@ export class Callbacks {
     return this.deps.lines.all().find((l) => l.kind === 'gsm' && canDial(l)) ?? this.deps.lines.all().find(canDial);
   }
 
-  private async connect(cb: CallbackRecord, r: TicketResult): Promise<void> {
+  private async connect(cb: CallbackRecord, r: Served): Promise<void> {
     if (r.kind !== 'agent') {
       this.state(cb, 'failed', { detail: r.kind === 'exit' ? r.reason : r.kind });
       return;
@@ -148,14 +159,7 @@ export class Callbacks {
       void speaker?.play(loopSource(ringbackCycle()), ringback.signal);
       try {
         customer = await dialCustomer(this.gate, line, cb.number, { timeoutMs: 40_000 }, 'callback');
-        const answered = await new Promise<boolean>((resolve) => {
-          if (customer!.state === 'answered') return resolve(true);
-          if (customer!.state === 'ended') return resolve(false);
-          const timer = setTimeout(() => resolve(false), 45_000);
-          customer!.once('answered', () => (clearTimeout(timer), resolve(true)));
-          customer!.once('ended', () => (clearTimeout(timer), resolve(false)));
-          agentGone.signal.addEventListener('abort', () => (clearTimeout(timer), resolve(false)), { once: true });
-        });
+        const answered = await answerOf(customer, { timeoutMs: 45_000, signal: agentGone.signal });
         ringback.abort();
         speaker?.stop();
         if (!answered || agentGone.signal.aborted) {
@@ -168,16 +172,13 @@ export class Callbacks {
         if (err instanceof DialRefused && err.kind === 'number') return this.state(cb, 'failed', { detail: err.message });
         return this.retry(cb, `dial failed: ${(err as Error).message}`);
       }
+      const customerMedia = customer.media;
+      const agentMedia = agentLeg.media;
+      if (!customerMedia || !agentMedia) return this.retry(cb, 'no audio on one of the legs');
       // Both on the line: talk until either hangs up.
       this.state(cb, 'connected', { extension });
       talkFrom = Date.now();
-      const bridge = new Bridge(customer.media!, agentLeg.media!);
-      await new Promise<void>((resolve) => {
-        if (customer!.state === 'ended' || agentLeg.state === 'ended') return resolve();
-        customer!.once('ended', () => resolve());
-        agentLeg.once('ended', () => resolve());
-      });
-      bridge.close();
+      await converse(legParty(customer, customerMedia), legParty(agentLeg, agentMedia)).ended;
       this.state(cb, 'done', { extension });
     } finally {
       speaker?.stop();
