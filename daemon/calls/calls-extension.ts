@@ -198,7 +198,7 @@ export class CallsExtension implements Extension {
   private onIncoming(leg: Leg, line: Line): void {
     if (!this.ctx || !this.ctx.accepting()) {
       this.ctx?.log.warn({ lineId: line.id }, 'not accepting calls (stopping); rejecting');
-      void leg.hangup('draining');
+      void leg.hangup('draining'); // refused: the leg reports its own end
       return;
     }
     const cfg = this.ctx.config();
@@ -241,12 +241,12 @@ export class CallsExtension implements Extension {
       onCall: (c) => this.calls.set(c.id, c),
     });
     this.track(p);
-    void p.then((c) => this.calls.delete(c.id), () => undefined);
+    void p.then((c) => this.calls.delete(c.id), () => undefined); // a failed call is reported by its runner; here it is only forgotten
   }
 
   private track(p: Promise<Call | void>): void {
     this.active.add(p);
-    void p.finally(() => this.active.delete(p));
+    void p.finally(() => this.active.delete(p)); // stop() awaits `active`; the runner reports failures
   }
 
   activeCalls(): number {

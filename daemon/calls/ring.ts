@@ -54,7 +54,7 @@ export async function ringPhone(dial: () => Promise<Leg>, timeoutMs: number, sto
     stop.addEventListener('abort', onStop, { once: true });
   });
   if (result === 'answered') return { result, leg };
-  await leg.hangup(result === 'cancelled' ? 'cancelled' : 'no-answer').catch(() => undefined);
+  await leg.hangup(result === 'cancelled' ? 'cancelled' : 'no-answer').catch(() => undefined); // this ring is over either way; the leg reports its own end
   return { result, ...(detail ? { detail } : {}) };
 }
 

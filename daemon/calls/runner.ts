@@ -192,7 +192,7 @@ export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
       return await afterHandoff(r);
     }
 
-    const repeatQueue = cfg.bot.repeat_caller && call.caller ? await deps.recentQueue?.(call.caller, call.id, durationMs(cfg.bot.repeat_caller.within)).catch(() => undefined) : undefined;
+    const repeatQueue = cfg.bot.repeat_caller && call.caller ? await deps.recentQueue?.(call.caller, call.id, durationMs(cfg.bot.repeat_caller.within)).catch((err: unknown) => void call.log.warn({ err }, 'repeat-caller lookup failed; queueing as a first call')) : undefined;
     const kb = deps.knowledge?.();
     const bot = new BotSession(cfg.bot, { language: lang, vip, ...(repeatQueue ? { repeatQueue } : {}), ...(kb ? { knowledge: kb, onKnowledge: (e) => (e.type === 'kb.answered' ? call.emit(e.type, { callId: call.id, entry: e.entry, via: e.via, language: lang }) : call.emit(e.type, { callId: call.id, via: e.via, text: e.text })) } : {}) });
     let step: Step = bot.start();
