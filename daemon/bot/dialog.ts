@@ -3,6 +3,7 @@ import type { HandoffReason } from '../bus/events.js';
 import { durationOr } from '../config/duration.js';
 import { DEFAULT_HANDOFF_PHRASES, PhraseMatcher, Synonyms, lexiconNegativity, normalize } from './understand.js';
 import { NEXT_PAGE_KEY, faqMenuText, type KbEntryView, type KnowledgeEvent, type KnowledgeSource } from './knowledge.js';
+import { favourites, localText, offers, type MenuId, type Text } from './menu-offer.js';
 
 /**
  * The bot's dialog as a pure state machine: inputs (a digit, a silence timeout, later an utterance)
@@ -39,9 +40,12 @@ type Understood = { kind: 'handoff' } | { kind: 'intent'; index: number } | { ki
 
 type Keys = Record<string, MenuActionConfig>;
 interface Menu {
-  say: string;
+  /** What offers the menu: its own text, then its labelled options (the caller's favourite first). */
+  say: Say[];
   keys: Keys;
   path: string;
+  /** The keys that open it from bot.menu through sub-menus ('' for bot.menu; none for the common-questions menu). */
+  id?: MenuId;
   /** The common-questions menu: its entries in the order offered (fixed while it is open) and the page. */
   faq?: { ids: string[]; page: number };
 }
@@ -82,15 +86,21 @@ export class BotSession {
   private confirmingRepeat: string | undefined;
   /** Knowledge-base entries in the call's language, by id. */
   private readonly kb = new Map<string, KbEntryView>();
+  /** The caller's most-chosen key of each menu, from their earlier calls (personalised menus only). */
+  private readonly favourite: Map<MenuId, string>;
 
   constructor(
     private readonly bot: BotConfig,
-    /** repeatQueue: the queue this caller was in on a recent call (bot.repeat_caller). */
-    private readonly opts: { language?: string; vip?: boolean; repeatQueue?: string; knowledge?: KnowledgeSource; onKnowledge?: (e: KnowledgeEvent) => void } = {},
+    /**
+     * repeatQueue: the queue this caller was in on a recent call (bot.repeat_caller); menuHistory: the
+     * menu paths of the caller's earlier calls, newest first (personalised menus).
+     */
+    private readonly opts: { language?: string; vip?: boolean; repeatQueue?: string; menuHistory?: readonly string[]; knowledge?: KnowledgeSource; onKnowledge?: (e: KnowledgeEvent) => void } = {},
   ) {
     this.zh = (opts.language ?? bot.language ?? 'zh-CN').startsWith('zh');
     for (const e of opts.knowledge?.entries(this.zh ? 'zh' : 'en') ?? []) this.kb.set(e.id, e);
-    this.stack.push({ say: bot.greeting, keys: bot.menu ?? {}, path: '' });
+    this.favourite = favourites(bot.menu ?? {}, opts.menuHistory ?? []);
+    this.stack.push(this.openMenu(bot.greeting, bot.menu ?? {}, '', '', bot.menu_personalise === true));
     // Handoff phrases first: on equal scores "转人工" beats an FAQ that happens to contain 人工.
     this.matcher = new PhraseMatcher<Understood>(
       [
@@ -115,6 +125,22 @@ export class BotSession {
     return this.stack[this.stack.length - 1]!;
   }
 
+  /** A text in the call's language. */
+  private t(text: Text | undefined): string {
+    return localText(text, this.zh);
+  }
+
+  private says(text: Text | undefined): Say[] {
+    const s = this.t(text);
+    return s ? [{ text: s }] : [];
+  }
+
+  /** id: the keys that open this menu through sub-menus (its identity in the caller's history). */
+  private openMenu(intro: Text, keys: Keys, path: string, id: MenuId, personalise: boolean): Menu {
+    const offered = offers(keys, this.zh, personalise ? this.favourite.get(id) : undefined);
+    return { say: [...this.says(intro), ...offered.map((o) => ({ text: o.text, ...(o.prompt ? { prompt: o.prompt } : {}) }))], keys, path, id };
+  }
+
   /**
    * The first step: greeting and listen. VIP callers skip the greeting and go straight to the
    * queue (hearing bot.vip_greeting first when set), unless bot.handoff.when.vip is false.
@@ -122,15 +148,15 @@ export class BotSession {
   start(): Step {
     if (this.opts.vip && this.bot.handoff?.when?.vip !== false) {
       this.intent = 'vip';
-      return this.handoff(undefined, 'vip', this.bot.vip_greeting ? [{ text: this.bot.vip_greeting }] : []);
+      return this.handoff(undefined, 'vip', this.says(this.bot.vip_greeting));
     }
     const r = this.bot.repeat_caller;
     if (r && this.opts.repeatQueue) {
       this.confirmingRepeat = this.opts.repeatQueue;
       const topic = r.topics?.[this.opts.repeatQueue] ?? this.opts.repeatQueue;
-      return { say: [{ text: r.say.replace(/\{topic\}/g, topic) }], next: this.listen };
+      return { say: [{ text: this.t(r.say).replace(/\{topic\}/g, topic) }], next: this.listen };
     }
-    return { say: [{ text: this.bot.greeting }], next: this.listen };
+    return { say: this.menu.say, next: this.listen };
   }
 
   input(ev: Input): Step {
@@ -142,7 +168,7 @@ export class BotSession {
         return this.handoff(q, 'menu', []);
       }
       // Anything else: the usual menu; a key other than 2 counts as a menu choice at once.
-      if (ev.kind !== 'digit' || ev.digit === '2') return { say: [{ text: this.bot.greeting }], next: this.listen };
+      if (ev.kind !== 'digit' || ev.digit === '2') return { say: this.menu.say, next: this.listen };
     }
     if (ev.kind === 'timeout') return this.onTimeout();
     if (ev.kind === 'speech') return this.onSpeech(ev);
@@ -204,14 +230,14 @@ export class BotSession {
     if (u.kind === 'intent') {
       const it = this.bot.intents![u.index]!;
       this.intent = it.id;
-      const say: Say[] = it.say ? [{ text: it.say }] : [];
+      const say = this.says(it.say);
       if (it.queue) return this.handoff(it.queue, 'menu', say);
       return this.shorthand('menu', say);
     }
     if (u.kind === 'kb') return this.answer(this.kb.get(u.id)!, 'speech');
     const f = this.bot.faq![u.index]!;
     this.intent = `faq:${f.ask[0]}`;
-    return this.shorthand(f.then ?? 'menu', [{ text: f.say }]);
+    return this.shorthand(f.then ?? 'menu', this.says(f.say));
   }
 
   // ---- actions -----------------------------------------------------------------------------------
@@ -220,14 +246,16 @@ export class BotSession {
     this.path.push(key);
     if (typeof action === 'string') return this.shorthand(action, []);
     const say: Say[] = [];
-    if (action.say || action.prompt) say.push({ text: action.say ?? '', ...(action.prompt ? { prompt: action.prompt } : {}) });
+    if (action.say || action.prompt) say.push({ text: this.t(action.say), ...(action.prompt ? { prompt: action.prompt } : {}) });
     if (action.queue) {
       this.intent = `queue:${action.queue}`;
       return this.handoff(action.queue, 'menu', say);
     }
     if (action.menu) {
-      this.stack.push({ say: action.menu.say, keys: action.menu.keys, path: this.path.join('>') });
-      return { say: [...say, { text: action.menu.say }], next: this.listen };
+      const parent = this.menu.id;
+      const sub = this.openMenu(action.menu.say, action.menu.keys, this.path.join('>'), parent ? `${parent}>${key}` : key, action.menu.personalise === true);
+      this.stack.push(sub);
+      return { say: [...say, ...sub.say], next: this.listen };
     }
     this.intent ??= `menu:${this.path.join('>')}`;
     return this.shorthand(action.then ?? 'menu', say);
@@ -244,15 +272,15 @@ export class BotSession {
     }
     if (s === 'hangup') return { say: [...say, ...this.goodbye()], next: { kind: 'hangup' } };
     if (s === 'voicemail') return { say, next: { kind: 'voicemail' } };
-    if (s === 'repeat') return { say: [...say, { text: this.menu.say }], next: this.listen };
+    if (s === 'repeat') return { say: [...say, ...this.menu.say], next: this.listen };
     if (s === 'back') {
       if (this.stack.length > 1) this.stack.pop();
-      return { say: [...say, { text: this.menu.say }], next: this.listen };
+      return { say: [...say, ...this.menu.say], next: this.listen };
     }
     if (s.startsWith('collect:')) return this.startCollect(s.slice(8), say);
     if (s === 'faq') return this.openFaq(say);
     // 'menu': back to the current menu, inviting the next choice.
-    return { say: [...say, ...(this.bot.menu_prompt ? [{ text: this.bot.menu_prompt }] : [])], next: this.listen };
+    return { say: [...say, ...this.says(this.bot.menu_prompt)], next: this.listen };
   }
 
   private handoff(queue: string | undefined, reason: HandoffReason, say: Say[]): Step {
@@ -261,18 +289,18 @@ export class BotSession {
   }
 
   private goodbye(): Say[] {
-    return this.bot.goodbye ? [{ text: this.bot.goodbye }] : [];
+    return this.says(this.bot.goodbye);
   }
 
   private noMatchStep(): Step {
     this.noMatch++;
     const limit = this.bot.handoff?.when?.no_match ?? 2;
-    const sorry = this.bot.no_match_say ?? (this.zh ? DEFAULT_NO_MATCH_SAY.zh : DEFAULT_NO_MATCH_SAY.en);
+    const sorry = this.t(this.bot.no_match_say) || (this.zh ? DEFAULT_NO_MATCH_SAY.zh : DEFAULT_NO_MATCH_SAY.en);
     if (this.noMatch >= limit && this.bot.handoff) {
       this.intent ??= 'no-match';
       return this.handoff(undefined, 'no-match', [{ text: sorry }]);
     }
-    return { say: [{ text: sorry }, { text: this.menu.say }], next: this.listen };
+    return { say: [{ text: sorry }, ...this.menu.say], next: this.listen };
   }
 
   private onTimeout(): Step {
@@ -289,9 +317,9 @@ export class BotSession {
       }
       return { say: this.goodbye(), next: { kind: 'hangup' } };
     }
-    const prompt = this.bot.no_input?.say ?? (this.zh ? DEFAULT_NO_INPUT_SAY.zh : DEFAULT_NO_INPUT_SAY.en);
-    const again = this.collecting ? this.collectPrompt() : this.menu.say;
-    return { say: [{ text: prompt }, { text: again }], next: this.listen };
+    const prompt = this.t(this.bot.no_input?.say) || (this.zh ? DEFAULT_NO_INPUT_SAY.zh : DEFAULT_NO_INPUT_SAY.en);
+    const again = this.collecting ? [{ text: this.collectPrompt() }] : this.menu.say;
+    return { say: [{ text: prompt }, ...again], next: this.listen };
   }
 
   // ---- knowledge base: answers and the common-questions menu ----------------------------------------
@@ -308,11 +336,11 @@ export class BotSession {
   /** Open the menu with the most-asked entries first; the order stays fixed while the caller is in it. */
   private openFaq(say: Say[]): Step {
     const ids = (this.opts.knowledge?.menuOrder() ?? []).filter((id) => this.kb.has(id));
-    if (ids.length === 0) return { say: [...say, { text: this.menu.say }], next: this.listen };
-    const menu: Menu = { say: '', keys: {}, path: this.path.join('>'), faq: { ids, page: 0 } };
+    if (ids.length === 0) return { say: [...say, ...this.menu.say], next: this.listen };
+    const menu: Menu = { say: [], keys: {}, path: this.path.join('>'), faq: { ids, page: 0 } };
     this.stack.push(menu);
     this.setFaqPage(menu, 0);
-    return { say: [...say, { text: menu.say }], next: this.listen };
+    return { say: [...say, ...menu.say], next: this.listen };
   }
 
   private setFaqPage(menu: Menu, page: number): void {
@@ -320,7 +348,7 @@ export class BotSession {
     const ids = menu.faq!.ids;
     menu.faq!.page = page;
     const entries = ids.slice(page * size, page * size + size).map((id) => this.kb.get(id)!);
-    menu.say = faqMenuText(entries, this.zh, { ...(this.opts.knowledge?.menuSay ? { intro: this.opts.knowledge.menuSay } : {}), more: ids.length > size });
+    menu.say = [{ text: faqMenuText(entries, this.zh, { ...(this.opts.knowledge?.menuSay ? { intro: this.opts.knowledge.menuSay } : {}), more: ids.length > size }) }];
   }
 
   private faqKey(d: string): Step {
@@ -334,7 +362,7 @@ export class BotSession {
     if (d === NEXT_PAGE_KEY && ids.length > size) {
       this.path.push(d);
       this.setFaqPage(menu, (page + 1) * size < ids.length ? page + 1 : 0);
-      return { say: [{ text: menu.say }], next: this.listen };
+      return { say: menu.say, next: this.listen };
     }
     const n = Number(d);
     const id = n >= 1 && n <= size ? ids[page * size + n - 1] : undefined;
@@ -352,13 +380,13 @@ export class BotSession {
 
   private startCollect(slot: string, say: Say[]): Step {
     const spec = this.bot.collect?.[slot];
-    if (!spec) return { say: [...say, { text: this.menu.say }], next: this.listen };
+    if (!spec) return { say: [...say, ...this.menu.say], next: this.listen };
     this.collecting = { slot, digits: '', ...(spec.length ? { length: spec.length } : {}), ...(spec.min_length ? { min: spec.min_length } : {}), ...(spec.max_length ? { max: spec.max_length } : {}), ...(spec.then ? { then: spec.then } : {}) };
-    return { say: [...say, { text: spec.say }], next: this.listen };
+    return { say: [...say, ...this.says(spec.say)], next: this.listen };
   }
 
   private collectPrompt(): string {
-    return this.bot.collect?.[this.collecting!.slot]?.say ?? '';
+    return this.t(this.bot.collect?.[this.collecting!.slot]?.say);
   }
 
   private collectDigit(d: string): Step {

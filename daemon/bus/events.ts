@@ -88,6 +88,8 @@ export interface DomainEvents {
   'quality.scored': { callId: string; agent?: string; score: number; flagged: boolean; findings: QualityFinding[]; metrics: Record<string, number | string | null> };
   /** The same for a flagged call (score under quality.flag_below, or a critical rule), for alerting. */
   'quality.flagged': { callId: string; agent?: string; score: number; findings: QualityFinding[] };
+  /** The bot's first words, in the call's language (issue 15): greeting and menu offers, or the repeat-caller question; prompts: recorded prompt ids among them. */
+  'bot.started': { callId: string; language: string; say: string; prompts?: string[] };
 }
 
 export type KbVia = 'speech' | 'menu';

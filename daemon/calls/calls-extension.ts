@@ -12,7 +12,8 @@ import { Router } from '../routing/router.js';
 import { Callbacks } from './callbacks.js';
 import { DialGate } from '../routing/dial-policy.js';
 import { customerLookup } from '../routing/customers.js';
-import { withCrmLookup } from '../customers/lookup.js';
+import { CrmLookup } from '../customers/lookup.js';
+import { menuHistory } from '../customers/history.js';
 import { applyAgentAction, featureCodes, matchFeatureCode, type AgentAction } from '../routing/feature-codes.js';
 import { runFeatureCode } from './feature-code-call.js';
 import { CommandError, commandRegistry } from '../telemetry/commands.js';
@@ -49,6 +50,8 @@ export class CallsExtension implements Extension {
   private readonly calls = new Map<string, Call>();
   private reach!: AgentReach;
   private lowScore: LowScoreFollowUp | undefined;
+  /** crm_lookup, with one cache for every call (before answering and at handoff). */
+  private crm!: CrmLookup;
 
   constructor(
     private readonly lines: LinesExtension,
@@ -76,6 +79,15 @@ export class CallsExtension implements Extension {
     for (const a of this.agents.all()) ctx.bus.emit('agent.state', { extension: a.extension, state: a.state });
     this.prompts = makePrompts(cfg, ctx);
     this.reach = new AgentReach(ctx.bus, ctx.log.child({ component: 'agent-reach' }));
+    this.crm = new CrmLookup({
+      db: ctx.db,
+      log: ctx.log.child({ component: 'crm-lookup' }),
+      config: () => ctx.config(),
+      alarm: (active, message) => {
+        ctx.log.warn({ event: 'alarm', code: 'crm-lookup-failing', active, message }, 'alarm');
+        ctx.bus.emit('alarm', { code: 'crm-lookup-failing', source: 'crm_lookup', severity: 'warning', active, message });
+      },
+    });
     const emit = <K extends keyof DomainEvents>(type: K, data: DomainEvents[K]): void => {
       ctx.log.info({ event: type, ...(data as object) }, type);
       ctx.bus.emit(type, data);
@@ -232,7 +244,9 @@ export class CallsExtension implements Extension {
       router: this.router,
       recentQueue: async (caller, callId, withinMs) =>
         (await this.ctx.db.get<{ q: string }>('SELECT queue_id AS q FROM calls WHERE caller = ? AND id != ? AND queue_id IS NOT NULL AND offered_at >= ? ORDER BY offered_at DESC LIMIT 1', [caller, callId, new Date(Date.now() - withinMs).toISOString()]))?.q,
-      customers: withCrmLookup(customerLookup(this.ctx.db, () => this.ctx.config()), { db: this.ctx.db, log: this.ctx.log.child({ component: 'crm-lookup' }), config: () => this.ctx.config() }),
+      customers: this.crm.around(customerLookup(this.ctx.db, () => this.ctx.config())),
+      callerProfile: this.crm.beforeAnswer(customerLookup(this.ctx.db, () => this.ctx.config())),
+      menuHistory: menuHistory(this.ctx.db, () => this.ctx.config()),
       callbacks: this.callbacks,
       voicemailDir: join(dataDir, 'voicemail'),
       dialAgent: (agent, opts) => this.dialAgent(agent, opts),

@@ -64,6 +64,7 @@ export function registerCallWriters(register: Register): void {
   });
   // menu_path comes with call.ended from the bot (the path the agent's phone was shown), not from raw keys.
   register('bot.turn', async (tx, ev) => timeline(tx, ev, ev.data.callId));
+  register('bot.started', async (tx, ev) => timeline(tx, ev, ev.data.callId));
   register('call.recorded', async (tx, ev) => {
     await tx.run('UPDATE calls SET recording_path = ?, recording_ms = ? WHERE id = ?', [ev.data.path, ev.data.durationMs, ev.data.callId]);
     await timeline(tx, ev, ev.data.callId);

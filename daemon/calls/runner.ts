@@ -11,6 +11,8 @@ import { BotSession, type BotSummary, type Step } from '../bot/dialog.js';
 import type { KnowledgeSource } from '../bot/knowledge.js';
 import { isOpenSafe } from '../bot/hours.js';
 import { isVipNumber } from '../routing/vip.js';
+import { callLanguage, voiceFor } from '../bot/language.js';
+import { personalised } from '../bot/menu-offer.js';
 import type { PromptResolver } from '../speech/prompts.js';
 import { record } from '../speech/recorder.js';
 import { Call } from './call.js';
@@ -40,6 +42,10 @@ export interface CallDeps extends HandoffDeps {
   recentQueue?: (caller: string, callId: string, withinMs: number) => Promise<string | undefined>;
   /** The knowledge base in force, if one is configured. */
   knowledge?: () => KnowledgeSource | undefined;
+  /** Asked before answering (crm_lookup, customer record): the caller's language and VIP for this call. */
+  callerProfile?: (caller: string, callId: string) => Promise<{ vip: boolean; language?: string }>;
+  /** The menu paths of the caller's earlier calls, newest first (personalised menus). */
+  menuHistory?: (caller: string, callId: string) => Promise<string[]>;
 }
 
 const DEFAULTS = {
@@ -60,6 +66,11 @@ export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
   const lineCfg = deps.config().lines.find((l) => l.id === leg.lineId);
   const answerMode = lineCfg?.answer ?? 'bot';
   if (answerMode === 'reject') return reject(call, lineCfg?.kind);
+  // Before answering an incoming call: what the CRM or the customer record says shapes the greeting
+  // (bounded by crm_lookup.timeout). Outbound legs (originate, campaigns) are answered already: no wait.
+  const asks = leg.state !== 'answered' && (deps.config().crm_lookup !== undefined || typeof deps.config().bot.greeting === 'object');
+  const profile = call.caller && asks && deps.callerProfile ? await deps.callerProfile(call.caller, call.id).catch((err: unknown) => void call.log.warn({ err }, 'caller profile unavailable; answering with the defaults')) : undefined;
+  if (profile?.vip) call.vip = true;
   try {
     // An outbound leg (originate, campaigns) arrives already answered.
     if (leg.state !== 'answered') await leg.answer();
@@ -84,9 +95,10 @@ export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
   const cfg = deps.config();
   const silentMs = silentCallerMs(lineCfg);
   const stopGuard = silentMs ? guardSilence(call, leg.media, silentMs) : undefined;
-  const lang = cfg.bot.language ?? cfg.language ?? 'zh-CN';
+  const botLang = cfg.bot.language ?? cfg.language ?? 'zh-CN';
+  const lang = callLanguage(cfg.bot, botLang, profile?.language);
   const texts = lang.startsWith('zh') ? DEFAULTS.zh : DEFAULTS.en;
-  const voice = cfg.speech?.tts?.voice ?? (lang.startsWith('zh') ? 'cmn' : 'en');
+  const voice = voiceFor(lang, botLang, cfg.speech?.tts?.voice);
   const speaker = new Speaker(leg.media, deps.prompts, voice, log);
   const digits = new CallerDigits(leg, lineCfg?.dtmf ?? 'auto');
   // Caller speech (VAD, ASR, emotion in the speech worker) joins the digits when speech is on.
@@ -192,10 +204,14 @@ export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
       return await afterHandoff(r);
     }
 
-    const repeatQueue = cfg.bot.repeat_caller && call.caller ? await deps.recentQueue?.(call.caller, call.id, durationMs(cfg.bot.repeat_caller.within)).catch((err: unknown) => void call.log.warn({ err }, 'repeat-caller lookup failed; queueing as a first call')) : undefined;
+    const [repeatQueue, menuHistory] = await Promise.all([
+      cfg.bot.repeat_caller && call.caller ? deps.recentQueue?.(call.caller, call.id, durationMs(cfg.bot.repeat_caller.within)).catch((err: unknown) => void call.log.warn({ err }, 'repeat-caller lookup failed; queueing as a first call')) : undefined,
+      call.caller && personalised(cfg.bot.menu ?? {}, cfg.bot.menu_personalise) ? deps.menuHistory?.(call.caller, call.id).catch((err: unknown) => void call.log.warn({ err }, 'menu history unavailable; the menu keeps its order')) : undefined,
+    ]);
     const kb = deps.knowledge?.();
-    const bot = new BotSession(cfg.bot, { language: lang, vip, ...(repeatQueue ? { repeatQueue } : {}), ...(kb ? { knowledge: kb, onKnowledge: (e) => (e.type === 'kb.answered' ? call.emit(e.type, { callId: call.id, entry: e.entry, via: e.via, language: lang }) : call.emit(e.type, { callId: call.id, via: e.via, text: e.text })) } : {}) });
+    const bot = new BotSession(cfg.bot, { language: lang, vip, ...(repeatQueue ? { repeatQueue } : {}), ...(menuHistory ? { menuHistory } : {}), ...(kb ? { knowledge: kb, onKnowledge: (e) => (e.type === 'kb.answered' ? call.emit(e.type, { callId: call.id, entry: e.entry, via: e.via, language: lang }) : call.emit(e.type, { callId: call.id, via: e.via, text: e.text })) } : {}) });
     let step: Step = bot.start();
+    call.emit('bot.started', { callId: call.id, language: lang, say: step.say.map((s) => s.text).join(' '), ...(step.say.some((s) => s.prompt) ? { prompts: step.say.flatMap((s) => (s.prompt ? [s.prompt] : [])) } : {}) });
     if (cfg.speech?.asr?.grammar) speech?.setGrammar(bot.phrases());
     for (;;) {
       await speaker.say(step.say, signal, input);

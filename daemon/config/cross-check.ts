@@ -103,14 +103,21 @@ function menus(c: Config): CrossIssue[] {
       const check = thenRef;
       if (typeof action === 'string') check(action, p);
       else if (action && typeof action === 'object') {
-        const a = action as { then?: string; queue?: string; menu?: { keys: Record<string, unknown> } };
+        const a = action as { then?: string; queue?: string; menu?: { keys: Record<string, unknown>; personalise?: boolean } };
         check(a.then, [...p, 'then']);
         if (a.queue) queueRef(a.queue, [...p, 'queue']);
         if (a.menu) menuRefs(a.menu.keys, [...p, 'menu', 'keys']);
+        if (a.menu?.personalise) labelled(a.menu.keys, [...p, 'menu', 'personalise']);
       }
     }
   };
+  // A personalised menu reorders its labelled options; with fewer than two there is nothing to reorder.
+  const labelled = (keys: Record<string, unknown> | undefined, at: (string | number)[]): void => {
+    const n = Object.values(keys ?? {}).filter((k) => typeof k === 'object' && k !== null && ('label' in k || 'label_prompt' in k)).length;
+    if (n < 2) issues.push({ path: at, message: `a personalised menu offers its labelled options, the caller's favourite first; give at least two of its options a label (${n} labelled)` });
+  };
   menuRefs(c.bot.menu, ['bot', 'menu']);
+  if (c.bot.menu_personalise) labelled(c.bot.menu, ['bot', 'menu_personalise']);
   (c.bot.faq ?? []).forEach((f, i) => thenRef(f.then, ['bot', 'faq', i, 'then']));
   for (const [slot, spec] of Object.entries(c.bot.collect ?? {})) thenRef(spec.then, ['bot', 'collect', slot, 'then']);
   if (c.bot.handoff?.default_queue) queueRef(c.bot.handoff.default_queue, ['bot', 'handoff', 'default_queue']);

@@ -49,6 +49,7 @@ export async function hostCheck(c: Config): Promise<CrossIssue[]> {
       if (typeof action !== 'object') continue;
       // With text to say, a missing recording falls back to TTS; without, it would be silence.
       if (action.prompt && !action.say) await recording(action.prompt, [...at, key, 'prompt'], 'prompt', [`${action.prompt}.${voice}.wav`, `${action.prompt}.wav`]);
+      if (action.label_prompt && action.label === undefined) await recording(action.label_prompt, [...at, key, 'label_prompt'], 'prompt', [`${action.label_prompt}.${voice}.wav`, `${action.label_prompt}.wav`]);
       if (action.menu) await menu(action.menu.keys, [...at, key, 'menu', 'keys']);
     }
   };

@@ -242,6 +242,15 @@ const Hours = Obj({
 
 // ---- bot -----------------------------------------------------------------------------------------
 
+/**
+ * Something the bot says: one text, or zh and en versions (issue 15); the call's language (the bot's, or
+ * the caller's from the customer record or the CRM lookup) picks one, the other when it is missing.
+ */
+const Text = (description?: string) =>
+  Type.Union([Type.String(), Type.Object({ zh: Type.Optional(Type.String()), en: Type.Optional(Type.String()) }, { additionalProperties: false, minProperties: 1 })], {
+    ...(description ? { description: `${description} A text, or { zh: "...", en: "..." } for callers of either language.` } : {}),
+  });
+
 /** What a menu key does: a shorthand string ("agent", "queue:billing", "repeat") or an action object. */
 /** What happens next (after a menu answer, an FAQ answer or a captured slot). */
 const Then = Type.String({ pattern: '^(agent|repeat|back|hangup|voicemail|menu|queue:[A-Za-z0-9_-]+|collect:[A-Za-z0-9_-]+)$', description: 'What happens next: "menu" (default: menu_prompt, then the next key), "agent", "queue:<id>", "collect:<slot>", "repeat", "back", "voicemail", "hangup".' });
@@ -250,30 +259,42 @@ const MenuAction = Type.Recursive((Self) =>
   Type.Union([
     Type.String({ pattern: '^(agent|repeat|back|hangup|voicemail|faq|queue:[A-Za-z0-9_-]+|collect:[A-Za-z0-9_-]+)$', description: '"agent", "repeat", "back", "hangup", "voicemail", "faq" (the common-questions menu of the knowledge base), "queue:<id>" or "collect:<slot>".' }),
     Obj({
-      say: Type.Optional(Type.String({ description: 'Spoken when the key is pressed.' })),
+      say: Type.Optional(Text('Spoken when the key is pressed.')),
       prompt: Type.Optional(PromptId('Id of a recorded prompt (prompts_dir/<id>.<voice>.wav or <id>.wav) to play instead of say; without say it must exist.')),
+      label: Type.Optional(Text('What this option is, offered after the menu\'s own text: "营业时间" is said "营业时间请按2。", "opening hours" "For opening hours, press 2." (in key order, or the caller\'s favourite first with personalise).')),
+      label_prompt: Type.Optional(PromptId('Id of a recorded prompt that says this option\'s whole offer ("for opening hours, press 2"), played instead of the label; without label it must exist.')),
       then: Type.Optional(Then),
       queue: Type.Optional(Type.String({ description: 'Hand off to this queue.' })),
-      menu: Type.Optional(Obj({ say: Type.String(), keys: Type.Record(Type.String({ pattern: '^[0-9*#]$' }), Self, { additionalProperties: false }) }, 'A sub-menu.')),
+      menu: Type.Optional(
+        Obj(
+          {
+            say: Text(),
+            keys: Type.Record(Type.String({ pattern: '^[0-9*#]$' }), Self, { additionalProperties: false }),
+            personalise: Type.Optional(Type.Boolean({ default: false, description: 'Offer a known caller\'s most-chosen option of this menu first (needs labels).' })),
+          },
+          'A sub-menu.',
+        ),
+      ),
     }),
   ]),
 );
 
 const Bot = Obj({
-  greeting: Type.String({ description: 'Played when the bot answers.' }),
-  vip_greeting: Type.Optional(Type.String({ description: 'Said to VIP callers (priority.vip_numbers) instead of the greeting, before they go straight to the queue; absent: no greeting at all.' })),
+  greeting: Text('Played when the bot answers (then the menu\'s labelled options).'),
+  vip_greeting: Type.Optional(Text('Said to VIP callers (priority.vip_numbers) instead of the greeting, before they go straight to the queue; absent: no greeting at all.')),
   language: Type.Optional(Language),
   menu: Type.Optional(Type.Record(Type.String({ pattern: '^[0-9*#]$' }), MenuAction, { additionalProperties: false, description: 'DTMF key (0-9, *, #) → action. An action is a word: "agent" (a person, default queue), "queue:<id>", "collect:<slot>" (ask for a bot.collect slot), "repeat" (say this menu again), "back" (previous menu), "voicemail", "hangup"; or a mapping: { say: "text", prompt: <recording id>, then: <word as before, or "menu" (default: menu_prompt, then the next key)>, queue: <id>, menu: { say: "text", keys: { <key>: <action> } } } for an answer, a hand-off or a sub-menu. "0" goes to a person unless given another action.' })),
-  menu_prompt: Type.Optional(Type.String({ description: 'Said after an answer, to invite the next choice.' })),
-  no_input: Type.Optional(Obj({ timeout: Type.Optional(Duration('Silence before the bot repeats itself.', '8s')), repeats: Type.Optional(Type.Integer({ minimum: 0, maximum: 5, default: 2 })), say: Type.Optional(Type.String()) })),
-  no_match_say: Type.Optional(Type.String({ description: 'Said when input is not understood.' })),
-  faq: Type.Optional(Type.Array(Obj({ ask: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'Phrases that mean this question.' }), say: Type.String(), then: Type.Optional(Then) }))),
+  menu_prompt: Type.Optional(Text('Said after an answer, to invite the next choice.')),
+  menu_personalise: Type.Optional(Type.Boolean({ default: false, description: 'Offer a known caller\'s most-chosen option of bot.menu first (from their earlier calls\' menu paths; needs labels); keys stay the same.' })),
+  no_input: Type.Optional(Obj({ timeout: Type.Optional(Duration('Silence before the bot repeats itself.', '8s')), repeats: Type.Optional(Type.Integer({ minimum: 0, maximum: 5, default: 2 })), say: Type.Optional(Text()) })),
+  no_match_say: Type.Optional(Text('Said when input is not understood.')),
+  faq: Type.Optional(Type.Array(Obj({ ask: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'Phrases that mean this question.' }), say: Text(), then: Type.Optional(Then) }))),
   synonyms: Type.Optional(Type.Record(Type.String({ minLength: 1 }), Type.Array(Type.String({ minLength: 1 })), { description: 'Word → words that mean the same for speech understanding, e.g. 修改: [更改, 改一下]. Added to built-in zh/en synonyms.' })),
-  intents: Type.Optional(Type.Array(Obj({ id: Id('Intent id.'), phrases: Type.Array(Type.String(), { minItems: 1 }), queue: Type.Optional(Type.String()), say: Type.Optional(Type.String()) }), { description: 'Spoken intents that route to a queue.' })),
+  intents: Type.Optional(Type.Array(Obj({ id: Id('Intent id.'), phrases: Type.Array(Type.String(), { minItems: 1 }), queue: Type.Optional(Type.String()), say: Type.Optional(Text()) }), { description: 'Spoken intents that route to a queue.' })),
   collect: Type.Optional(
     Type.Record(
       Type.String({ pattern: '^[A-Za-z0-9_-]+$' }),
-      Obj({ say: Type.String(), kind: Type.Union([Type.Literal('digits'), Type.Literal('speech')]), length: Type.Optional(Type.Integer({ minimum: 1, maximum: 32 })), min_length: Type.Optional(Type.Integer({ minimum: 1, maximum: 32 })), max_length: Type.Optional(Type.Integer({ minimum: 1, maximum: 32 })), then: Type.Optional(Then) }),
+      Obj({ say: Text(), kind: Type.Union([Type.Literal('digits'), Type.Literal('speech')]), length: Type.Optional(Type.Integer({ minimum: 1, maximum: 32 })), min_length: Type.Optional(Type.Integer({ minimum: 1, maximum: 32 })), max_length: Type.Optional(Type.Integer({ minimum: 1, maximum: 32 })), then: Type.Optional(Then) }),
       { additionalProperties: false, description: 'Details the bot can capture: slot → how to ask.' },
     ),
   ),
@@ -296,12 +317,12 @@ const Bot = Obj({
     }),
   ),
   voicemail: Type.Optional(Obj({ say: Type.Optional(Type.String()), max_length: Type.Optional(Duration('Longest message.', '2m')) })),
-  goodbye: Type.Optional(Type.String()),
+  goodbye: Type.Optional(Text()),
   repeat_caller: Type.Optional(
     Obj(
       {
         within: Duration('A caller who was queued for a person this recently is asked first whether they call about the same thing.'),
-        say: Type.String({ description: 'The question; {topic} is the queue\'s topic, e.g. "您是要继续咨询{topic}吗?是请按1,其他业务请按2。" 1 goes to that queue; any other key is the menu as usual.' }),
+        say: Text('The question; {topic} is the queue\'s topic, e.g. "您是要继续咨询{topic}吗?是请按1,其他业务请按2。" 1 goes to that queue; any other key is the menu as usual.'),
         topics: Type.Optional(Type.Record(Type.String({ pattern: '^[A-Za-z0-9_-]+$' }), Type.String({ minLength: 1 }), { description: 'Queue id → how to say it ("billing": "账单"); default: the queue id.' })),
       },
       'Repeat callers: "are you calling about … again?" before the menu.',
@@ -506,10 +527,10 @@ const CrmLookup = Obj(
     url: Type.String({ pattern: '^https://', description: 'POST {"number": "..."} (signed like the webhook); the answer {"vip", "agent", "language", "name"} (all optional; 404: unknown).' }),
     secret: Type.String({ minLength: 16, description: 'HMAC-SHA256 key for X-Frontdesk-Signature; use ${VAR}.' }),
     ca: Type.Optional(Type.String({ description: 'CA certificate (PEM) of a private CRM certificate.' })),
-    timeout: Type.Optional(Duration('Give up and use the local record after this long.', '800ms')),
+    timeout: Type.Optional(Duration('Give up and answer with the local record after this long.', '800ms')),
     cache: Type.Optional(Duration('Keep an answer (or a failure) this long.', '10m')),
   },
-  'Ask an external CRM about a caller when the router needs to know them: VIP raises priority, its agent is offered first (sticky_agent), name and language are kept in the customer record.',
+  'Ask an external CRM about a caller before the call is answered (the caller hears ringing for at most timeout): its language picks the greeting\'s version (bot texts given as { zh, en }), VIP skips the greeting as for priority.vip_numbers; at handoff (from the cache) VIP raises priority and its agent is offered first (sticky_agent); name, language and VIP are kept in the customer record. A failure or timeout: the call goes on with the local record and the alarm crm-lookup-failing is raised until the CRM answers again.',
 );
 
 // ---- the whole file ------------------------------------------------------------------------------

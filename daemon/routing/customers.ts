@@ -10,6 +10,8 @@ export interface CustomerInfo {
   previousCallAt?: number;
   /** The agent who last talked to them, and when that call ended. */
   lastAgent?: { extension: string; at: number };
+  /** The customer record's language (a tag like en-US), when it has one. */
+  language?: string;
 }
 
 /** A handoff waits at most this long for the store; after that the caller is routed without history. */
@@ -38,14 +40,16 @@ function read(db: Pick<Db, 'get' | 'all'>, config?: () => Pick<Config, 'country_
   return async (caller, callId) => {
     const forms = numberVariants(caller, config?.().country_code);
     const any = forms.map(() => '?').join(', ');
-    const rows = await db.all<{ vip: number; tags: string | null }>(`SELECT vip, tags FROM customers WHERE number IN (${any})`, forms);
+    const rows = await db.all<{ vip: number; tags: string | null; language: string | null }>(`SELECT vip, tags, language FROM customers WHERE number IN (${any})`, forms);
     const prev = await db.get<{ at: string }>(`SELECT offered_at AS at FROM calls WHERE caller IN (${any}) AND id != ? ORDER BY offered_at DESC LIMIT 1`, [...forms, callId]);
     const agent = await db.get<{ ext: string; at: string }>(
       `SELECT agent_ext AS ext, COALESCE(ended_at, agent_answered_at) AS at FROM calls WHERE caller IN (${any}) AND id != ? AND agent_ext IS NOT NULL ORDER BY offered_at DESC LIMIT 1`,
       [...forms, callId],
     );
     const tags = rows.flatMap((c) => (c.tags ?? '').split(/[,\s]+/).map((t) => t.toLowerCase()));
+    const language = rows.find((c) => c.language)?.language;
     return {
+      ...(language ? { language } : {}),
       vip: rows.some((c) => Boolean(c.vip)) || tags.includes('vip'),
       ...(prev ? { previousCallAt: Date.parse(prev.at) } : {}),
       ...(agent?.ext && agent.at ? { lastAgent: { extension: agent.ext, at: Date.parse(agent.at) } } : {}),

@@ -224,3 +224,21 @@ t.test('config-error alarms left from the last run are cleared at start (the new
   t.match(seen, [{ code: 'config-error', source: 'timezone', active: false }], 'only config-error alarms are cleared');
   t.equal(seen.length, 1);
 });
+
+t.test('menu labels and personalise: zh/en texts; a personalised menu needs two labelled options', async (t) => {
+  const ok = `${HEAD.replace('  greeting: hi\n', '  greeting: { zh: 您好, en: hi }\n  menu_personalise: true\n  menu:\n    "1": { label: { zh: 账单, en: billing }, say: bill }\n    "2": { label: hours, label_prompt: offer-hours, then: agent }\n')}`;
+  t.same(issues(ok), [], 'labels as text or zh/en, a recorded offer');
+  const one = `${HEAD.replace('  greeting: hi\n', '  greeting: hi\n  menu:\n    "3": { say: x, menu: { say: y, personalise: true, keys: { "1": { label: a, say: b }, "2": agent } } }\n')}`;
+  t.match(issues(one), [{ path: 'bot.menu["3"].menu.personalise', message: /give at least two of its options a label \(1 labelled\)/ }]);
+  t.match(issues(`${HEAD.replace('  greeting: hi\n', '  greeting: { fr: salut }\n')}`), [{ path: 'bot.greeting' }], 'only zh and en versions');
+});
+
+t.test('a recorded offer without a label text must exist', async (t) => {
+  const dir = t.testdir();
+  await mkdir(join(dir, 'prompts'));
+  const file = join(dir, 'frontdesk.yaml');
+  await writeFile(file, `${HEAD.replace('  greeting: hi\n', '  greeting: hi\n  menu:\n    "1": { label_prompt: offer-hours, say: a }\n    "2": { label: fees, label_prompt: offer-fees, say: b }\n')}speech:\n  prompts_dir: ${join(dir, 'prompts')}\n  tts: { voice: en }\n`);
+  const found = await fileIssues(file);
+  t.same(found.map((i) => `${i.line}:${i.col} ${i.path}`), ['10:26 bot.menu["1"].label_prompt'], 'with a label it falls back to TTS');
+  t.match(found[0]!.message, /prompt "offer-hours" not found: no .*offer-hours\.en\.wav or .*offer-hours\.wav/);
+});

@@ -2,18 +2,14 @@ import t from 'tap';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { createServer, type Server } from 'node:https';
-import { readFile } from 'node:fs/promises';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { sign } from '../../../daemon/customers/webhook.js';
 import { DaemonProcess } from '../../helpers/daemon-process.js';
 import { dtmfTones } from '../../../drivers/audio/tones.js';
 import { decodeSubmit } from '../../../drivers/gsm/sms/pdu.js';
 import { startBox } from '../../helpers/box.js';
 import { startPhone } from '../../helpers/baresip.js';
 import { toneLevel, tone } from '../../../drivers/audio/tones.js';
-import { makeCa, startBroker } from '../../helpers/mosquitto.js';
+import { startBroker } from '../../helpers/mosquitto.js';
+import { startCrm } from '../../helpers/crm.js';
 import { connectCentral, command } from '../../helpers/central.js';
 import { cliPath } from '../../helpers/paths.js';
 import { sleep } from '../../helpers/net.js';
@@ -32,70 +28,19 @@ const BOT = `  greeting: "Welcome. Press 1 to report a fault."
   collect:
     order_number: { say: "Please enter your six digit order number.", kind: digits, length: 6, then: menu }
   menu_prompt: "Anything else?"
-  handoff: { default_queue: general }
+  handoff: { default_queue: general, when: { vip: false } }
   survey: { say: "Please rate us.", after_agent: false, sms: true, low_score: { at_most: 4, then: alarm } }
   repeat_caller: { within: 4h, say: "Are you calling about {topic} again? Press 1 for yes.", topics: { general: "your enquiry" } }`;
 
 const SECRET = 'crm-webhook-secret-0123456789';
 const VIP = '+8613800000077';
 
-interface Hook {
-  id: string;
-  event: string;
-  body: { type: string; data: Record<string, unknown> };
-  signed: boolean;
-}
-
-/** The CRM: a real HTTPS server on 127.0.0.1 that checks each request's signature. */
-async function startCrm(): Promise<{ port: number; caFile: string; got: Hook[]; lookups: { number: string; signed: boolean }[]; down(): Promise<void>; up(): Promise<void> }> {
-  const dir = await mkdtemp(join(tmpdir(), 'fd-crm-'));
-  const { caFile, certFile, keyFile } = await makeCa(dir);
-  const got: Hook[] = [];
-  const lookups: { number: string; signed: boolean }[] = [];
-  const [key, cert] = await Promise.all([readFile(keyFile), readFile(certFile)]);
-  let server: Server | undefined;
-  let port = 0;
-  const up = () =>
-    new Promise<void>((resolve) => {
-      server = createServer({ key, cert }, (req, res) => {
-        let raw = '';
-        req.on('data', (c: Buffer) => (raw += c.toString()));
-        req.on('end', () => {
-          const ts = String(req.headers['x-frontdesk-timestamp']);
-          if (req.url === '/lookup') {
-            const number = (JSON.parse(raw) as { number: string }).number;
-            lookups.push({ number, signed: req.headers['x-frontdesk-signature'] === sign(SECRET, ts, raw) });
-            if (number !== VIP) return void res.writeHead(404).end();
-            return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ vip: true, agent: '801', name: '王五', language: 'zh-CN' }));
-          }
-          got.push({ id: String(req.headers['x-frontdesk-delivery']), event: String(req.headers['x-frontdesk-event']), body: JSON.parse(raw) as Hook['body'], signed: req.headers['x-frontdesk-signature'] === sign(SECRET, ts, raw) });
-          res.writeHead(204).end();
-        });
-      });
-      server.listen(port, '127.0.0.1', () => {
-        port = (server!.address() as { port: number }).port;
-        resolve();
-      });
-    });
-  await up();
-  return {
-    get port() {
-      return port;
-    },
-    caFile,
-    got,
-    lookups,
-    down: () => new Promise<void>((r) => (server!.closeAllConnections(), server!.close(() => r()))),
-    up,
-  };
-}
-
 t.test('tickets from the bot (spoken, by SMS, on MQTT); agents update them; originate only for token holders, within the dial policy', async (t) => {
   const broker = await startBroker();
   t.teardown(() => broker.close());
   const central = await connectCentral(broker.url, ['frontdesk/test/box-1/events']);
   t.teardown(() => central.close());
-  const crm = await startCrm();
+  const crm = await startCrm(SECRET, (number) => (number === VIP ? { vip: true, agent: '801', name: '王五', language: 'zh-CN' } : undefined));
   t.teardown(() => crm.down().catch(() => undefined));
   const extra = `mqtt:
   url: ${broker.url}
@@ -240,6 +185,8 @@ tickets:
   t.same(known, { name: '王五', vip: 1, language: 'zh-CN' }, 'kept in the customer record');
   m1.hangup();
   await box.event('call.ended', (l) => l.callId === vipCall.callId);
+  // The repeat-caller question reads the queue of that call from the store: wait until it is written.
+  await box.row('SELECT queue_id FROM calls WHERE id = ?', [String(vipCall.callId)], (r: { queue_id: string | null }) => r.queue_id !== null);
 
   // The same caller again: asked whether it is about the same thing; 1 goes back to that queue.
   m1.ring(VIP);
