@@ -22,10 +22,10 @@ const GATHER_MS = 3000;
  */
 export class WebRtcLeg extends EventEmitter<LegEvents> implements Leg {
   readonly id = randomUUID();
-  readonly lineId: string = WEBRTC_LINE_ID;
-  readonly direction: 'inbound' | 'outbound' = 'outbound';
+  readonly lineId: string;
+  readonly direction: 'inbound' | 'outbound';
   readonly remote: Party;
-  state: LegState = 'offered';
+  state: LegState;
   media: WebRtcMediaPort | null = null;
   end: LegEnd | undefined;
   private pc: PeerConnection | undefined;
@@ -33,14 +33,19 @@ export class WebRtcLeg extends EventEmitter<LegEvents> implements Leg {
   /** ICE connected: media flows. */
   private connected = false;
 
+  /** An agent's browser phone (outbound), or with `inbound` a web caller's leg. */
   constructor(
     readonly extension: string,
     readonly options: DialOptions,
     private readonly signals: () => PhoneSignal[],
     private readonly filter: (sdp: string) => string,
+    inbound?: { lineId: string; remote: Party },
   ) {
     super();
-    this.remote = { number: extension, uri: `webrtc:${extension}` };
+    this.lineId = inbound?.lineId ?? WEBRTC_LINE_ID;
+    this.direction = inbound ? 'inbound' : 'outbound';
+    this.remote = inbound?.remote ?? { number: extension, uri: `webrtc:${extension}` };
+    this.state = inbound ? 'ringing' : 'offered';
   }
 
   /**
@@ -48,9 +53,7 @@ export class WebRtcLeg extends EventEmitter<LegEvents> implements Leg {
    * handed to the call core, which answers it once media flows.
    */
   static inbound(lineId: string, remote: Party, filter: (sdp: string) => string): WebRtcLeg {
-    const leg = new WebRtcLeg(remote.number ?? 'web', {}, () => [], filter);
-    Object.assign(leg, { lineId, direction: 'inbound', remote, state: 'ringing' });
-    return leg;
+    return new WebRtcLeg(remote.number ?? 'web', {}, () => [], filter, { lineId, remote });
   }
 
   /** Ring the agent's page(s). */
