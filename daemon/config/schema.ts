@@ -105,6 +105,11 @@ const AnalogLine = Obj(
     ),
     echo_cancel: Type.Optional(EchoCancel('128ms', 'on by default: a 2-wire line returns what the box sends')),
     silent_caller_hangup: Type.Optional(SilentCaller('60s')),
+    // Dial-outs (originate, campaigns): when the callee counts as answered (issue 15).
+    ringback_gone: Type.Optional(
+      Duration('Dial-outs: the modem presumes the callee answered once their ringback has stopped this long after at least one ring (AT+VRA, 0.1 s steps, at most 25.5s). Must be longer than the pause between two rings (4 s in most countries).', '5s'),
+    ),
+    ringback_never: Type.Optional(Duration('Dial-outs: the modem presumes the callee answered when no ringback at all was heard this long after dialling (AT+VRN, 1 s steps, at most 25s).', '10s')),
   },
   'An analog PSTN line through a V.253 voice modem.',
 );

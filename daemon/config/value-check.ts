@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { parseUri } from '../../drivers/sip/uri.js';
 import type { Config } from './schema.js';
+import { durationMs } from './duration.js';
 import type { CrossIssue } from './cross-check.js';
 import { checkDate, checkTimeZone, normaliseConfigured, parseDays, parseTimeRange } from './values.js';
 
@@ -49,6 +50,17 @@ export function valueCheck(c: Config): CrossIssue[] {
     const v = isIP(addr);
     if (v === 0) issues.push({ path: ['sip', 'allow_from', i], message: `"${addr}" is not an IP address` });
     else if (bits !== undefined && Number(bits) > (v === 4 ? 32 : 128)) issues.push({ path: ['sip', 'allow_from', i], message: `"/${bits}" is longer than an IPv${v} address` });
+  });
+
+  // A voice modem's ringback timers: AT+VRA counts 0.1 s up to 25.5 s, AT+VRN seconds up to 25.
+  c.lines.forEach((l, i) => {
+    if (l.kind !== 'analog') return;
+    const atMost = (key: 'ringback_gone' | 'ringback_never', ms: number, cmd: string): void => {
+      const v = l[key];
+      if (v !== undefined && durationMs(v) > ms) issues.push({ path: ['lines', i, key], message: `"${v}" is longer than a voice modem's ${cmd} timer goes (at most ${ms / 1000}s)` });
+    };
+    atMost('ringback_gone', 25_500, 'AT+VRA');
+    atMost('ringback_never', 25_000, 'AT+VRN');
   });
 
   const listen = c.sip?.listen ? Number(c.sip.listen.slice(c.sip.listen.lastIndexOf(':') + 1)) : undefined;

@@ -144,6 +144,7 @@ function buildLine(lc: LineConfig | undefined, cfg: Config, log: Logger, smsSink
     port: lc.port,
     ringsBeforeAnswer: lc.rings_before_answer ?? 2,
     silenceHangupEvents: lc.silence_events ?? 1,
+    ringback: { goneMs: durationMs(lc.ringback_gone ?? '5s'), neverMs: durationMs(lc.ringback_never ?? '10s') },
     ...echoOption(lc.echo_cancel ?? '128ms'),
     logger: log,
   });

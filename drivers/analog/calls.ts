@@ -19,7 +19,12 @@ export interface AnalogCallTimeouts {
   callerIdQuietMs: number;
   /** How long leaving voice mode may take before we insist (<DLE>!) and then give up waiting. */
   voiceExitMs: number;
+  /** How long the modem may take to end an aborted dial (NO CARRIER) before it counts as hung. */
+  dialAbortMs: number;
 }
+
+/** A dial without a ring timeout of its own is given up after this long. */
+const DEFAULT_RING_MS = 60_000;
 
 /** <DLE> events that mean the far end is gone: busy tone, dial tone, loop current interruption. */
 const FAR_END_GONE: Readonly<Record<string, string>> = { b: 'busy tone', d: 'dial tone', l: 'loop current drop' };
@@ -218,7 +223,10 @@ export class AnalogCalls implements ModemCallControl {
     leg.localHangupCause = cause;
     const wasOurs = this.session.leg === leg;
     this.end(leg, { by: 'local', cause });
-    if (c && wasOurs) await toOnHook(c, this.x.t.voiceExitMs, this.x.log);
+    if (!c || !wasOurs) return;
+    // A dial still ringing: abort the pending ATD first (V.250); its final precedes the on-hook below.
+    if (c.engine.abortCallControl('ATD', this.x.t.dialAbortMs)) this.x.log.info({ leg: leg.id, cause }, 'dial aborted');
+    await toOnHook(c, this.x.t.voiceExitMs, this.x.log);
   }
 
   /** In-band tones into the call: in full-duplex voice mode the modem takes no AT+VTS. */
@@ -230,9 +238,13 @@ export class AnalogCalls implements ModemCallControl {
   }
 
   /**
-   * Off hook, ATD<number>; then full-duplex voice. An analog line cannot tell when the callee picks
-   * up: the leg is 'ringing' after the dial and 'answered' as soon as voice is on (the far end's
-   * ringback is then heard on the media); busy is reported by <DLE>b.
+   * Off hook, then ATD<number>; and full-duplex voice once it succeeds. The modem's ringback timers
+   * (AT+VRA / AT+VRN, set at init) make it hold ATD's OK until it presumes the callee answered:
+   * ringback gone for `ringback_gone` after at least one, or none at all within `ringback_never`.
+   * So the leg is 'ringing' while ATD runs and 'answered' when voice is on; BUSY / NO DIALTONE /
+   * NO ANSWER end it; the ring timeout hangs up, which aborts the pending ATD (any character,
+   * V.250) and puts the modem back on hook. A modem without the timers answers ATD at once: the
+   * leg is then answered while the callee's phone still rings (see README).
    */
   async dial(target: string, options: DialOptions = {}): Promise<ModemLeg> {
     const c = this.session.ready();
@@ -240,18 +252,43 @@ export class AnalogCalls implements ModemCallControl {
     if (!/^[0-9*#,]+$/.test(target.replace(/^\+/, ''))) throw new LineError('bad-number', `not a dialable number: ${target}`);
     const leg = new ModemLeg(this, this.x.lineId, 'outbound', { number: target });
     this.session.takeCall(leg);
+    // Held from off-hook until the callee answered (voice up) or the leg ended.
     const release = this.session.holdSetup();
+    leg.once('ended', release);
     try {
       await c.engine.send('AT+VLS=1', { acceptVcon: true });
-      // Analog lines dial digits only; a leading + is the installer's E.164 habit.
-      await c.engine.send(`ATD${target.replace(/^\+/, '')};`, { callControl: true, timeout: 'long' });
     } catch (err) {
       release();
       this.end(leg, { by: 'network', cause: dialFailureCause(err), detail: (err as Error).message });
       void toOnHook(c, this.x.t.voiceExitMs, this.x.log); // toOnHook bounds its waits and logs a failed on-hook
       return leg;
     }
+    if (leg.state === 'ended') return leg;
+    const ringMs = options.timeoutMs ?? DEFAULT_RING_MS;
+    // Analog lines dial digits only; a leading + is the installer's E.164 habit. The ring timeout's
+    // abort normally ends ATD; its own timeout is only the backstop for a modem that ignores the abort.
+    const atd = c.engine.send(`ATD${target.replace(/^\+/, '')};`, { callControl: true, timeout: ringMs + 2 * this.x.t.dialAbortMs });
     leg.setRinging();
+    this.session.dialTimeout(leg, ringMs);
+    // Both outcomes are handled here; the leg carries the result to whoever dialled.
+    void atd.then(
+      () => this.calleeAnswered(c, leg, release),
+      (err: unknown) => {
+        release();
+        // Ended already: our hang-up (ring timeout, abort) put the modem on hook.
+        if (leg.state === 'ended') return;
+        this.end(leg, { by: 'network', cause: dialFailureCause(err), detail: (err as Error).message });
+        void toOnHook(c, this.x.t.voiceExitMs, this.x.log); // toOnHook bounds its waits and logs a failed on-hook
+      },
+    );
+    return leg;
+  }
+
+  /** ATD's OK: the modem presumes the callee answered. Voice on, then the leg is answered. */
+  private calleeAnswered(c: AnalogConnection, leg: ModemLeg, release: () => void): void {
+    // An abort that crossed the modem's OK: the hang-up already put the modem on hook.
+    if (leg.state === 'ended' || c.dead) return release();
+    this.x.log.info({ leg: leg.id }, 'dial answered: the modem presumes the callee picked up');
     this.voiceOn(c)
       .then(() => {
         if (leg.state !== 'ended' && c.voice) leg.setAnswered(c.voice);
@@ -261,7 +298,5 @@ export class AnalogCalls implements ModemCallControl {
         void toOnHook(c, this.x.t.voiceExitMs, this.x.log); // toOnHook bounds its waits and logs a failed on-hook
       })
       .finally(release);
-    this.session.dialTimeout(leg, options.timeoutMs);
-    return leg;
   }
 }

@@ -6,7 +6,7 @@ import { DEFAULT_MODEM_TIMEOUTS, ModemSession, type ModemTimeouts } from '../mod
 import { echoFactory, type EchoCancellerOptions } from '../audio/echo.js';
 import { AnalogCalls, type AnalogCallTimeouts } from './calls.js';
 import type { VoiceFormat } from './formats.js';
-import { AnalogModem, type AnalogConnection } from './modem.js';
+import { AnalogModem, type AnalogConnection, type RingbackTimers } from './modem.js';
 
 export interface AnalogTimeouts extends ModemTimeouts, AnalogCallTimeouts {}
 
@@ -15,7 +15,11 @@ export const DEFAULT_ANALOG_TIMEOUTS: AnalogTimeouts = {
   ringGoneMs: 8000,
   callerIdQuietMs: 300,
   voiceExitMs: 1000,
+  dialAbortMs: 3000,
 };
+
+/** V.253 example defaults: ringback gone 5 s (longer than the 4 s pause between rings), none within 10 s. */
+export const DEFAULT_RINGBACK: RingbackTimers = { goneMs: 5000, neverMs: 10_000 };
 
 export interface AnalogLineOptions {
   id: string;
@@ -28,6 +32,8 @@ export interface AnalogLineOptions {
    * row. Default 1; 0 ignores them.
    */
   silenceHangupEvents?: number;
+  /** How the modem decides a dial-out was answered (AT+VRA / AT+VRN). Default DEFAULT_RINGBACK. */
+  ringback?: Partial<RingbackTimers>;
   /** Line echo cancellation (speexdsp) on what the caller side delivers; absent: off. */
   echoCancel?: EchoCancellerOptions;
   baudRate?: number;
@@ -65,13 +71,18 @@ export class AnalogLine extends ModemLine<AnalogConnection> {
       clock: opts.clock,
       incoming: (leg) => this.emit('incoming', leg),
     });
-    this.modem = new AnalogModem({ port: opts.port, baudRate: opts.baudRate, open: opts.openPort ?? openSerialPort, log, calls: this.calls });
+    this.modem = new AnalogModem({ port: opts.port, baudRate: opts.baudRate, open: opts.openPort ?? openSerialPort, log, calls: this.calls, ringback: { ...DEFAULT_RINGBACK, ...opts.ringback } });
     this.session = new ModemSession(this.modem, { id: opts.id, kind: 'analog', timeouts: t, log, emit: this.statusEvents });
   }
 
   /** The voice format chosen at init. */
   get format(): VoiceFormat | undefined {
     return this.modem.format;
+  }
+
+  /** The modem took the ringback timers: a dial-out is answered when the callee picks up, not when dialled. */
+  get answerDetection(): boolean {
+    return this.modem.answerDetection;
   }
 
   /** Counters for health reports and tests. */

@@ -28,6 +28,22 @@ export interface AnalogConnection extends ModemConnection {
   voiceExit: { etx: () => void; final: () => void; sawEtx: boolean } | undefined;
 }
 
+/**
+ * How a voice modem decides that the callee answered a dial-out: ringback gone this long after at
+ * least one (AT+VRA, 0.1 s units, 0-25.5 s), or no ringback at all this long after dialling
+ * (AT+VRN, 1 s units; 0-25 s is the range modems commonly take). 0 reports OK at once.
+ */
+export interface RingbackTimers {
+  goneMs: number;
+  neverMs: number;
+}
+
+/** The AT+VRA / AT+VRN values for the timers, clamped to the ranges modems accept. */
+export function ringbackCommands(r: RingbackTimers): [string, string] {
+  const clamp = (v: number, max: number): number => Math.max(0, Math.min(max, Math.round(v)));
+  return [`AT+VRA=${clamp(r.goneMs / 100, 255)}`, `AT+VRN=${clamp(r.neverMs / 1000, 25)}`];
+}
+
 /** Unsolicited lines of a V.253 modem in command mode. */
 const URC_PREFIXES = ['RING', 'VCON'];
 
@@ -38,6 +54,8 @@ export class AnalogModem implements ModemPersonality<AnalogConnection> {
   readonly bootUrcs: readonly string[] = [];
   /** The voice format chosen at init. */
   format: VoiceFormat | undefined;
+  /** The modem took the ringback timers: a dial's OK means the callee answered. */
+  answerDetection = false;
 
   constructor(
     private readonly x: {
@@ -46,6 +64,8 @@ export class AnalogModem implements ModemPersonality<AnalogConnection> {
       open: PortOpener;
       log: Logger;
       calls: AnalogCalls;
+      /** V.253 ringback timers for dial-outs (AT+VRA / AT+VRN), in ms. */
+      ringback: RingbackTimers;
     },
   ) {}
 
@@ -95,6 +115,15 @@ export class AnalogModem implements ModemPersonality<AnalogConnection> {
     await e.send('ATE0');
     await e.send('AT+FCLASS=8').catch((err: Error) => {
       throw new LineError('init-failed', `not a voice modem (AT+FCLASS=8: ${err.message})`);
+    });
+    // Dial-outs: with the ringback timers ATD's OK waits for the callee; a modem that refuses them
+    // still dials, but its OK comes while the callee's phone rings (logged; see README).
+    const [vra, vrn] = ringbackCommands(this.x.ringback);
+    this.answerDetection = await e.send(vra).then(
+      () => e.send(vrn).then(() => true),
+    ).catch((err: Error) => {
+      this.x.log.warn({ err: err.message }, 'modem refused the ringback timers: dial-outs count as answered as soon as dialled');
+      return false;
     });
     // Without caller ID the line still answers; the caller is then unknown.
     await e.send('AT+VCID=1').catch((err: Error) => this.x.log.warn({ err: err.message }, 'caller ID not enabled'));

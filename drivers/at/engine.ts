@@ -76,6 +76,8 @@ interface Job {
   timer?: NodeJS.Timeout;
   promptSent: boolean;
   sentAt: number;
+  /** An abort character went out (abortCallControl). */
+  aborted?: boolean;
 }
 
 const CTRL_Z = '\x1a';
@@ -135,6 +137,36 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
         this.log.error({ err }, 'AT token handling failed');
       }
     }
+  }
+
+  /**
+   * Abort the call-control command in flight (a dial still ringing): V.250 lets any character from
+   * the DTE abort an action command; the modem then ends it with its final (NO CARRIER, or OK while
+   * it was still dialling) and goes on hook. A lone CR is used: if the command ended meanwhile, the
+   * modem ignores an empty line. `ms` bounds the wait for that final. Only a call-control command
+   * starting with `prefix` (e.g. 'ATD') is aborted; one still queued is dropped unsent. False when
+   * there was nothing to abort.
+   */
+  abortCallControl(prefix: string, ms: number): boolean {
+    const mine = (j: Job | undefined): j is Job => Boolean(j?.opts.callControl && j.command.startsWith(prefix));
+    const queued = this.queue.findIndex(mine);
+    if (queued >= 0) {
+      const [j] = this.queue.splice(queued, 1);
+      j?.reject(new AtClosedError(j.command));
+      return true;
+    }
+    const job = this.current;
+    if (!mine(job) || job.aborted || this.closed) return false;
+    job.aborted = true;
+    if (job.timer) clearTimeout(job.timer);
+    job.timer = setTimeout(() => this.onTimeout(job, ms), ms);
+    this.log.debug({ cmd: job.command }, 'AT abort');
+    try {
+      this.transport.write(Buffer.from('\r', 'latin1'));
+    } catch (err) {
+      this.finish(job, err as Error);
+    }
+    return true;
   }
 
   /** Reject everything and refuse new commands. */

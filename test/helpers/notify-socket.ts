@@ -44,7 +44,7 @@ export class NotifySocket {
   }
 
   /** Resolves with the first message (already received or future) that passes the test. */
-  waitFor(test: (m: string) => boolean, timeoutMs = 10_000): Promise<string> {
+  waitFor(test: (m: string) => boolean, timeoutMs = 30_000): Promise<string> {
     const seen = this.messages.find(test);
     if (seen !== undefined) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {

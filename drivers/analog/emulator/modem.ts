@@ -38,7 +38,15 @@ export interface AnalogEmulatorOptions {
   vlsVcon?: boolean;
   /** The 2-wire line returns what the DTE sends, this many dB down (e.g. -12); absent: no echo. */
   echoDb?: number;
+  /** The callee's ringback cadence on a dial-out (China: 1 s on, 4 s off). */
+  ringbackOnMs?: number;
+  ringbackOffMs?: number;
+  /** A modem without the V.253 ringback timers: AT+VRA / AT+VRN answer ERROR. */
+  noRingbackTimers?: boolean;
 }
+
+/** What the called party does: pick up (after `answerAfterRingbacks`), be busy, never pick up; or the line is dead. */
+export type AnalogDialOutcome = 'answer' | 'busy' | 'no-dialtone' | 'no-answer';
 
 /** The hybrid's echo path: a short smear after the playout delay (a line is no pure delay). */
 const ECHO_TAPS: readonly [number, number][] = [
@@ -60,7 +68,7 @@ import type { RecordedFrame, LoggedCommand } from '../../gsm/emulator/modem.js';
  */
 export type FarEndGone = 'busy' | 'dialtone' | 'loop' | 'silence' | 'quiet' | 'nothing';
 
-type State = 'idle' | 'ringing' | 'offhook' | 'call';
+type State = 'idle' | 'ringing' | 'offhook' | 'dialling' | 'call';
 
 /** The far party's voice, paced at 50 frames/s, converted to the chosen format and DLE-shielded. */
 class FarVoice extends PacedMediaPort {
@@ -114,8 +122,22 @@ export class AnalogModemEmulator extends EventEmitter<AnalogModemEvents> {
   /** DLE codes the DTE sent in voice mode (ETX = 3, '!' = 33). */
   readonly dleFromDte: number[] = [];
   readonly commands: LoggedCommand[] = [];
-  /** What ATD does: the callee answers, the line is busy, or there is no dial tone. */
-  dialOutcome: 'answer' | 'busy' | 'no-dialtone' = 'answer';
+  /** What ATD does: the callee answers, the line is busy, nobody answers, or there is no dial tone. */
+  dialOutcome: AnalogDialOutcome = 'answer';
+  /** Per dialled number (as sent in ATD), overriding dialOutcome. */
+  readonly dialOutcomes = new Map<string, AnalogDialOutcome>();
+  /** An answering callee picks up after this many ringbacks (0: before the first). */
+  answerAfterRingbacks = 2;
+  /** Ringbacks heard on the current / last dial. */
+  ringbacks = 0;
+  /** Dials the DTE aborted by sending a character while ATD ran. */
+  dialAborts = 0;
+  /** AT+VRA (0.1 s) / AT+VRN (1 s) as the DTE set them; unset: ATD's OK comes right after dialling. */
+  vra: number | undefined;
+  vrn: number | undefined;
+  private readonly ringbackOnMs: number;
+  private readonly ringbackOffMs: number;
+  private readonly noRingbackTimers: boolean;
   /** The number the DTE last dialled. */
   dialled: string | undefined;
   rings = 0;
@@ -144,6 +166,9 @@ export class AnalogModemEmulator extends EventEmitter<AnalogModemEvents> {
     this.vsmLines = opts.formats ?? DEFAULT_VSM;
     this.vlsVcon = opts.vlsVcon ?? false;
     this.echoDb = opts.echoDb;
+    this.ringbackOnMs = opts.ringbackOnMs ?? 1000;
+    this.ringbackOffMs = opts.ringbackOffMs ?? 4000;
+    this.noRingbackTimers = opts.noRingbackTimers ?? false;
     this.offered = this.vsmLines.map(parseVsmLine).filter((f): f is VoiceFormat => f !== undefined);
     this.format = this.offered[0] ?? { cml: 128, name: '8-BIT LINEAR', kind: 'u8' };
     this.decoder = new DleDecoder({ data: (b) => this.onVoiceBytes(b), event: (c) => this.dleFromDte.push(c) }, [ETX, 0x21]);
@@ -297,6 +322,13 @@ export class AnalogModemEmulator extends EventEmitter<AnalogModemEvents> {
   }
 
   private onData(chunk: Buffer): void {
+    // V.250: any character while a dial is in progress aborts it; the modem hangs up, NO CARRIER.
+    if (this.state === 'dialling') {
+      this.dialAborts++;
+      this.toIdle();
+      this.line('NO CARRIER');
+      return;
+    }
     let off = 0;
     while (off < chunk.length) {
       if (this.voiceOn) {
@@ -379,6 +411,14 @@ export class AnalogModemEmulator extends EventEmitter<AnalogModemEvents> {
       this.toIdle();
       return ok();
     }
+    if ((m = /^AT\+VR([AN])=(\d+)$/.exec(up))) {
+      const v = Number(m[2]);
+      if (this.noRingbackTimers || v > 255) return err();
+      if (m[1] === 'A') this.vra = v;
+      else this.vrn = v;
+      return ok();
+    }
+    if ((m = /^AT\+VR([AN])\?$/.exec(up))) return this.noRingbackTimers ? err() : ok(String((m[1] === 'A' ? this.vra : this.vrn) ?? 0));
     if ((m = /^ATDT?([0-9*#,]+);?$/.exec(up))) return this.dial(m[1]!);
     if (/^AT\+VTS=/.test(up)) return this.state === 'call' ? ok() : err();
     if (up === 'AT+VTR') {
@@ -389,21 +429,49 @@ export class AnalogModemEmulator extends EventEmitter<AnalogModemEvents> {
   }
 
   private dial(number: string): void {
-    if (this.state === 'ringing' || this.state === 'call') return this.line('ERROR');
-    this.state = 'offhook';
+    if (this.state === 'ringing' || this.state === 'call' || this.state === 'dialling') return this.line('ERROR');
+    this.state = 'dialling';
     this.dialled = number;
-    this.ringTimers.push(
-      setTimeout(() => {
-        if (this.state !== 'offhook') return;
-        if (this.dialOutcome === 'answer') {
-          this.state = 'call';
-          this.line('OK');
-        } else {
-          this.toIdle();
-          this.line(this.dialOutcome === 'busy' ? 'BUSY' : 'NO DIALTONE');
-        }
-      }, 300),
-    );
+    this.ringbacks = 0;
+    const outcome = this.dialOutcomes.get(number) ?? this.dialOutcome;
+    const later = (ms: number, fn: () => void): void => {
+      this.ringTimers.push(
+        setTimeout(() => {
+          if (this.state === 'dialling') fn();
+        }, ms),
+      );
+    };
+    const answered = (): void => {
+      this.state = 'call';
+      this.line('OK');
+    };
+    // Without the ringback timers set the modem cannot wait for the callee: OK right after dialling.
+    const timers = this.vra !== undefined || this.vrn !== undefined;
+    const vraMs = (this.vra ?? 0) * 100;
+    const vrnMs = (this.vrn ?? 0) * 1000;
+    const ringback = (): void => {
+      this.ringbacks++;
+      // V.253: AT+VRA=0 reports OK right after the first ringback.
+      if (vraMs === 0) return later(this.ringbackOnMs, answered);
+      later(this.ringbackOnMs, () => {
+        // Silence after this ringback: the callee picked up, or the pause before the next ring. The
+        // modem presumes an answer after vraMs of it, so a timer shorter than the pause misfires.
+        const picksUp = outcome === 'answer' && this.ringbacks >= this.answerAfterRingbacks;
+        if (picksUp || vraMs < this.ringbackOffMs) later(vraMs, answered);
+        else later(this.ringbackOffMs, ringback);
+      });
+    };
+    // Dialling the digits takes a moment; then the exchange answers with busy, ringback, or nothing.
+    later(300, () => {
+      if (outcome === 'busy' || outcome === 'no-dialtone') {
+        this.toIdle();
+        return this.line(outcome === 'busy' ? 'BUSY' : 'NO DIALTONE');
+      }
+      if (!timers || vrnMs === 0) return answered();
+      // A callee picking up before the first ring: no ringback ever, the modem waits vrnMs.
+      if (outcome === 'answer' && this.answerAfterRingbacks === 0) return later(vrnMs, answered);
+      ringback();
+    });
   }
 
   private startVoice(): void {
@@ -493,6 +561,7 @@ export class AnalogModemEmulator extends EventEmitter<AnalogModemEvents> {
     this.echo = true;
     this.fclass = 0;
     this.vcid = 0;
+    this.vra = this.vrn = undefined;
     this.inbuf = '';
   }
 }

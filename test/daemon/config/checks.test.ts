@@ -242,3 +242,11 @@ t.test('a recorded offer without a label text must exist', async (t) => {
   t.same(found.map((i) => `${i.line}:${i.col} ${i.path}`), ['10:26 bot.menu["1"].label_prompt'], 'with a label it falls back to TTS');
   t.match(found[0]!.message, /prompt "offer-hours" not found: no .*offer-hours\.en\.wav or .*offer-hours\.wav/);
 });
+
+t.test('analog ringback timers longer than a voice modem takes are refused', async (t) => {
+  const text = HEAD.replace('    port: /dev/ttyACM0\n', '    port: /dev/ttyACM0\n    ringback_gone: 30s\n    ringback_never: 25s\n');
+  const found = issues(text);
+  t.equal(found.length, 1, JSON.stringify(found));
+  t.match(found[0], { line: 7, path: 'lines[0].ringback_gone', message: /"30s" is longer than a voice modem's AT\+VRA timer goes \(at most 25\.5s\)/ });
+  t.same(issues(HEAD.replace('    port: /dev/ttyACM0\n', '    port: /dev/ttyACM0\n    ringback_gone: 4.5s\n    ringback_never: 26s\n')).map((i) => i.path), ['lines[0].ringback_never']);
+});

@@ -147,7 +147,7 @@ t.test('dial out: off hook, ATD, full-duplex voice; busy', async (t) => {
   await waitFor('ready', () => line.health().state === 'ready');
   const leg = await line.dial('+5551234');
   t.equal(leg.direction, 'outbound');
-  if (leg.state !== 'answered') await once(leg, 'answered', 3000);
+  if (leg.state !== 'answered') await once(leg, 'answered', 8000);
   t.equal(emu.dialled, '5551234', 'dialled the digits');
   const cmds = emu.commands.map((c) => c.line);
   t.ok(cmds.indexOf('AT+VLS=1') < cmds.indexOf('ATD5551234;') && cmds.indexOf('ATD5551234;') < cmds.indexOf('AT+VTR'), 'AT+VLS=1, ATD5551234;, AT+VTR in order');

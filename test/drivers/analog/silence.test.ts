@@ -21,7 +21,7 @@ t.test('a modem that answers AT+VLS=1 with VCON: the call is answered and carrie
   await leg.hangup();
   t.equal(line.health().state, 'ready', 'no line-down');
   const out = await line.dial('5559876');
-  if (out.state !== 'answered') await once(out, 'answered', 3000);
+  if (out.state !== 'answered') await once(out, 'answered', 8000);
   t.equal(out.state, 'answered', 'dial-out after a VCON off-hook');
   await out.hangup();
 });

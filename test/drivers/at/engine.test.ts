@@ -124,3 +124,38 @@ t.test('close rejects pending and queued commands', async (t) => {
   await t.rejects(b, { name: 'AtClosedError' });
   await t.rejects(e.send('AT'), { name: 'AtClosedError' });
 });
+
+t.test('abortCallControl: a lone CR aborts a running dial, bounded by its own timeout; a queued dial is dropped unsent; other commands are left alone', async (t) => {
+  const { e, written, feed } = rig();
+  const timeouts: string[] = [];
+  e.on('timeout', (cmd) => timeouts.push(cmd));
+  const vtr = e.send('AT+VTR', { callControl: true });
+  await tick();
+  t.equal(e.abortCallControl('ATD', 100), false, 'AT+VTR is no dial: not aborted');
+  feed('\r\nCONNECT\r\n');
+  await vtr;
+  const atd = e.send('ATD5551234;', { callControl: true, timeout: 60_000 });
+  await tick();
+  t.equal(e.abortCallControl('ATD', 1000), true);
+  t.same(written.slice(-2), ['ATD5551234;\r', '\r'], 'one CR after the dial');
+  t.equal(e.abortCallControl('ATD', 1000), false, 'aborted once');
+  feed('\r\nNO CARRIER\r\n');
+  const err = await atd.then(() => undefined, (x: unknown) => x);
+  t.ok(err instanceof AtCommandError && err.final.kind === 'no-carrier', 'the modem ends the aborted dial with NO CARRIER');
+
+  const silent = e.send('ATD5550000;', { callControl: true, timeout: 60_000 });
+  await tick();
+  e.abortCallControl('ATD', 50);
+  await t.rejects(silent, AtTimeoutError, 'a modem that ignores the abort: the dial times out after the abort bound, not its own');
+  t.same(timeouts, ['ATD5550000;'], 'and the owner hears of it');
+
+  const busy = e.send('AT');
+  const queued = e.send('ATD5559999;', { callControl: true });
+  t.equal(e.abortCallControl('ATD', 1000), true);
+  await t.rejects(queued, 'the queued dial is dropped');
+  await tick();
+  feed('\r\nOK\r\n');
+  await busy;
+  await tick();
+  t.notOk(written.includes('ATD5559999;\r'), 'never sent');
+});
