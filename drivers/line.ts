@@ -189,10 +189,23 @@ export interface Sms {
   receivedAt: string;
 }
 
+/** What a line alarms about; each is raised and later cleared (active false) by the line itself. */
+export type LineAlarmCode =
+  // any line: it is down (the driver's own, or its start failed); the daemon cannot build it
+  | 'line-down'
+  | 'line-unsupported'
+  // modem lines
+  | 'modem-reset'
+  | 'sim-missing'
+  | 'sim-not-ready'
+  // SIP trunk
+  | 'registration-failed'
+  | 'trunk-unreachable'
+  | 'sip-overload';
+
 export interface LineAlarm {
   lineId: string;
-  /** Stable code: line-down, sim-missing, weak-signal, modem-reset, registration-failed ... */
-  code: string;
+  code: LineAlarmCode;
   active: boolean;
   message: string;
 }
