@@ -5,7 +5,7 @@ import { RtpMediaPort } from '../rtp/media-port.js';
 import type { PortRange, RtpSession } from '../rtp/session.js';
 import { buildResponse } from './build.js';
 import type { Credentials } from './digest.js';
-import { dialogDestination, dialogRequest, toTag, type Dialog } from './dialog.js';
+import { dialogDestination, dialogRequest, type Dialog } from './dialog.js';
 import { randomToken } from './headers.js';
 import { header, type Header, type SipRequest, type SipResponse } from './message.js';
 import { SdpNegotiation } from './leg-media.js';
@@ -312,4 +312,3 @@ export abstract class SipLeg extends EventEmitter<LegEvents> implements Leg {
   protected ended(): void {}
 }
 
-export { toTag };
