@@ -10,21 +10,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig, loadConfigFile, loadConfigFileOffThread, ConfigError } from '../daemon/config/load.js';
-
-/** An invalid config of about `kb` KB. */
-export function invalidConfig(kb: number): string {
-  let s = 'site: a\nnode: b\ntimezone: Asia/Shanghia\nlines:\n  - id: g\n    kind: analog\n    port: /dev/ttyACM0\nagents:\n';
-  const agents: string[] = [];
-  const queues: string[] = [];
-  let size = s.length;
-  for (let i = 0; size < kb * 1024; i++) {
-    agents.push(`  - extension: "${1000 + i}"\n    name: Agent ${i}\n    skils: { billing: 2 }\n    wrap_up: soon\n`);
-    queues.push(`  - id: q${i}\n    hours: { open: { mon: "9-18", Mon-Fir: "09:00-18:00" } }\n    strategy: fastest\n    hold_muisc: jazz\n`);
-    size += agents[i]!.length + queues[i]!.length;
-  }
-  s += agents.join('') + 'queues:\n' + queues.join('') + 'bot:\n  greeting: hi\n  menu:\n    "1": queue:nope\n';
-  return s;
-}
+import { invalidConfig } from './lib/big-config.js';
 
 /** CPU time (user + system) of one parse: the machine may be busy, and wall time would measure that. */
 function time(text: string): { ms: number; issues: number } {

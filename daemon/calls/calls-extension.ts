@@ -27,6 +27,7 @@ import { listenIn, type MonitorMode } from './listen.js';
 import { AgentReach } from './agent-reach.js';
 import type { SpeechService } from '../speech/supervisor.js';
 import type { Call } from './call.js';
+import { callSetupTurns } from './turns.js';
 import type { KnowledgeSource } from '../bot/knowledge.js';
 
 /**
@@ -208,6 +209,12 @@ export class CallsExtension implements Extension {
   }
 
   private onIncoming(leg: Leg, line: Line): void {
+    // A burst of calls is set up one per event-loop turn, so call audio is paced in between.
+    const p = callSetupTurns.take().then(() => this.setUp(leg, line));
+    this.track(p);
+  }
+
+  private setUp(leg: Leg, line: Line): void {
     if (!this.ctx || !this.ctx.accepting()) {
       this.ctx?.log.warn({ lineId: line.id }, 'not accepting calls (stopping); rejecting');
       void leg.hangup('draining'); // refused: the leg reports its own end

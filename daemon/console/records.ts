@@ -81,7 +81,11 @@ export async function queuesToday(db: Pick<Db, 'all'>, from: Date, serviceLevelM
     [from.toISOString()],
   );
   const by = new Map<string, CallRow[]>();
-  for (const r of rows) by.set(r.queue_id, [...(by.get(r.queue_id) ?? []), r]);
+  for (const r of rows) {
+    const list = by.get(r.queue_id);
+    if (list) list.push(r);
+    else by.set(r.queue_id, [r]);
+  }
   return [...by].map(([queue, calls]) => {
     const k = kpisOf(calls, [], serviceLevelMs);
     return { queue, offered: k.offered, answered: k.answered, abandoned: k.abandoned, serviceLevel: k.serviceLevel };

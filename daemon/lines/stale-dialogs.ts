@@ -34,7 +34,8 @@ export async function endStaleDialogs(ctx: Context, sipLine: (lineId: string) =>
       d.localSeq += CSEQ_MARGIN;
       const bye = dialogRequest(d, 'BYE', { headers: [{ name: 'Reason', value: 'Q.850;cause=41;text="restarted after a failure"' }] });
       try {
-        const res = await sip.ua.request(bye, dialogDestination(d));
+        // A PBX that challenges BYE (401/407) gets the trunk's credentials, once, as for any request.
+        const res = await sip.ua.request(bye, dialogDestination(d), sip.credentials);
         ctx.log.info({ callId: d.callId, status: res.status }, 'BYE for a SIP dialog left open by the previous run');
         ended++;
       } catch (err) {

@@ -88,18 +88,22 @@ export class TtsEngine {
       this.stats.hits++;
       return hot;
     }
-    const cached = await readCached(path);
-    if (cached) {
-      this.stats.hits++;
-      this.remember(path, cached);
-      return cached;
-    }
+    // One read (or render) per prompt however many calls ask at once: a burst of calls would
+    // otherwise read and parse the same WAV once each, in one stretch of the event loop.
     let p = this.inflight.get(path);
     if (!p) {
-      p = this.render(text, opts, path).finally(() => this.inflight.delete(path));
+      p = this.load(text, opts, path).finally(() => this.inflight.delete(path));
       this.inflight.set(path, p);
     }
     return p;
+  }
+
+  private async load(text: string, opts: TtsOptions, path: string): Promise<Buffer> {
+    const cached = await readCached(path);
+    if (!cached) return this.render(text, opts, path);
+    this.stats.hits++;
+    this.remember(path, cached);
+    return cached;
   }
 
   private async render(text: string, opts: TtsOptions, path: string): Promise<Buffer> {

@@ -83,7 +83,11 @@ const OCCUPIED = new Set(['busy', 'wrap-up']);
 /** Occupancy over [from, to) from each agent's state changes (the state at `from` included), ordered by time. */
 export function occupancyOf(rows: readonly AgentStateRow[], from: number, to: number): number | null {
   const byAgent = new Map<string, AgentStateRow[]>();
-  for (const r of rows) byAgent.set(r.extension, [...(byAgent.get(r.extension) ?? []), r]);
+  for (const r of rows) {
+    const list = byAgent.get(r.extension);
+    if (list) list.push(r);
+    else byAgent.set(r.extension, [r]);
+  }
   let staffed = 0, occupied = 0;
   for (const changes of byAgent.values()) {
     changes.forEach((c, i) => {

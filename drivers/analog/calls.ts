@@ -46,6 +46,11 @@ export class AnalogCalls implements ModemCallControl {
   private silenceEvents = 0;
   dtmfCount = 0;
 
+  /** How long the modem gets to confirm the end of voice mode. */
+  get voiceExitMs(): number {
+    return this.x.t.voiceExitMs;
+  }
+
   constructor(
     private readonly x: ModemCallDeps<AnalogConnection> & {
       format: () => VoiceFormat | undefined;

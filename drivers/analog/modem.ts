@@ -7,7 +7,7 @@ import { isCallerIdLine } from './caller-id.js';
 import { DleDecoder } from './dle.js';
 import { chooseFormat, type VoiceFormat } from './formats.js';
 import type { AnalogVoicePort } from './voice.js';
-import { feedTty } from './voice-mode.js';
+import { feedTty, toOnHook } from './voice-mode.js';
 
 /**
  * What the tty carries right now. One port serves both AT commands and DLE-shielded voice, so every
@@ -109,8 +109,13 @@ export class AnalogModem implements ModemPersonality<AnalogConnection> {
 
   async init(c: AnalogConnection): Promise<boolean> {
     const e = c.engine;
-    // ATZ puts a modem left in voice mode by a crashed predecessor back to its profile; some take a while.
-    await e.send('ATZ', { timeout: 'normal' }).catch(() => undefined); // a modem that refuses ATZ still gets the handshake below
+    // ATZ puts the modem back to its profile; some take a while. A modem that refuses ATZ still gets
+    // the handshake below; one that does not answer at all may be in a call left by a killed run.
+    const reset = await e.send('ATZ', { timeout: 'normal' }).then(
+      () => true,
+      () => false,
+    );
+    if (!reset && !c.dead) await this.hangUpStaleCall(c);
     await handshake(c);
     await e.send('ATE0');
     await e.send('AT+FCLASS=8').catch((err: Error) => {
@@ -138,6 +143,20 @@ export class AnalogModem implements ModemPersonality<AnalogConnection> {
     if (vls) this.x.log.debug({ vls: vls.lines }, 'AT+VLS=?');
     await e.send('AT+VLS=0', { acceptVcon: true }).catch(() => undefined); // on hook if it can; an idle modem may refuse +VLS
     return !c.dead;
+  }
+
+  /**
+   * No answer to ATZ: a predecessor killed mid-call (kill -9) may have left the modem off hook in
+   * voice mode, where it takes our text for audio while the caller sits on a dead line. Leave voice
+   * mode the V.253 way (<DLE><ETX>, then <DLE>!) and go on hook (AT+VLS=0, else ATH); a modem that
+   * confirms the end of voice mode was in a call nobody handled.
+   */
+  private async hangUpStaleCall(c: AnalogConnection): Promise<void> {
+    c.mode = 'voice';
+    c.skipLf = false;
+    c.decoder.reset();
+    const wasInCall = await toOnHook(c, this.x.calls.voiceExitMs, this.x.log);
+    if (wasInCall) this.x.log.warn({ port: this.x.port }, 'analog modem was still in a call nobody handles (restart after a crash); hung up');
   }
 
   mayPing(c: AnalogConnection): boolean {

@@ -84,9 +84,11 @@ function writeRaw(c: AnalogConnection, ...bytes: number[]): void {
 /**
  * Leave voice mode (<DLE><ETX>; <DLE>! if the modem ignores it), wait for its OK/VCON so the next
  * command's answer is not confused with it, then go on hook. `alreadyLeft`: the modem left by itself.
+ * Resolves with whether the modem confirmed leaving voice mode (<DLE><ETX>).
  */
-export async function toOnHook(c: AnalogConnection, exitMs: number, log: Logger, alreadyLeft = false): Promise<void> {
-  if (c.dead) return;
+export async function toOnHook(c: AnalogConnection, exitMs: number, log: Logger, alreadyLeft = false): Promise<boolean> {
+  if (c.dead) return false;
+  let left = false;
   const voice = c.voice;
   c.voice = undefined;
   voice?.close();
@@ -110,8 +112,10 @@ export async function toOnHook(c: AnalogConnection, exitMs: number, log: Logger,
       }
     } else if (c.mode === 'await-connect') c.mode = 'command';
     await wait(final, exitMs);
+    left = c.voiceExit.sawEtx;
     c.voiceExit = undefined;
   }
-  if (c.dead) return;
+  if (c.dead) return left;
   await c.engine.send('AT+VLS=0', { acceptVcon: true }).catch(() => c.engine.send('ATH').catch((err: Error) => log.warn({ err: err.message }, 'on-hook failed')));
+  return left;
 }

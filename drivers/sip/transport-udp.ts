@@ -3,10 +3,22 @@ import { EventEmitter } from 'node:events';
 import { DEFAULT_LIMITS, parseMessage, type Limits } from './message.js';
 import type { Admit, Remote, Transport, TransportEvents } from './transport.js';
 
+/**
+ * How long received messages may be worked on in one stretch of the event loop. Node hands a whole
+ * batch of datagrams (a burst of 50 INVITEs) to us back to back, and the timers that pace every
+ * call's audio wait until the batch is done; beyond this, the rest wait their turn (in order).
+ */
+const SLICE_MS = 4;
+/** Messages waiting for a turn; beyond this a burst is dropped as the kernel would (UDP: the peer retransmits). */
+const MAX_BACKLOG = 20_000;
+
 /** SIP over UDP: one datagram, one message. Bare CRLF keepalives are ignored. */
 export class UdpTransport extends EventEmitter<TransportEvents> implements Transport {
   readonly kind = 'udp' as const;
   private socket: dgram.Socket | undefined;
+  private readonly backlog: [Buffer, Remote][] = [];
+  private sliceStart = -1;
+  private draining = false;
   local = { address: '', port: 0 };
   /** The kernel receive buffer we got (Linux reports twice what is usable for data). */
   recvBufferBytes = 0;
@@ -23,7 +35,7 @@ export class UdpTransport extends EventEmitter<TransportEvents> implements Trans
   listen(): Promise<void> {
     const socket = dgram.createSocket({ type: this.host.includes(':') ? 'udp6' : 'udp4' });
     this.socket = socket;
-    socket.on('message', (buf, rinfo) => this.onDatagram(buf, { transport: 'udp', address: rinfo.address, port: rinfo.port }));
+    socket.on('message', (buf, rinfo) => this.receive(buf, { transport: 'udp', address: rinfo.address, port: rinfo.port }));
     socket.on('error', (err) => this.emit('error', err));
     return new Promise((resolve, reject) => {
       socket.once('error', reject);
@@ -34,6 +46,41 @@ export class UdpTransport extends EventEmitter<TransportEvents> implements Trans
         this.recvBufferBytes = growRecvBuffer(socket);
         resolve();
       });
+    });
+  }
+
+  private receive(buf: Buffer, remote: Remote): void {
+    if (this.backlog.length > 0 || this.sliceSpent()) {
+      if (this.backlog.length < MAX_BACKLOG) this.backlog.push([buf, remote]);
+      this.drainLater();
+      return;
+    }
+    this.onDatagram(buf, remote);
+  }
+
+  /** Has this stretch of the event loop (up to the next check phase) used its time? */
+  private sliceSpent(): boolean {
+    const now = performance.now();
+    if (this.sliceStart < 0) {
+      this.sliceStart = now;
+      setImmediate(() => (this.sliceStart = -1));
+      return false;
+    }
+    return now - this.sliceStart > SLICE_MS;
+  }
+
+  private drainLater(): void {
+    if (this.draining) return;
+    this.draining = true;
+    setImmediate(() => {
+      this.draining = false;
+      const start = performance.now();
+      while (this.backlog.length > 0 && performance.now() - start <= SLICE_MS) {
+        const [buf, remote] = this.backlog.shift()!;
+        this.onDatagram(buf, remote);
+      }
+      // Queued from inside an immediate: the next turn comes after the timers.
+      if (this.backlog.length > 0) this.drainLater();
     });
   }
 
@@ -57,6 +104,7 @@ export class UdpTransport extends EventEmitter<TransportEvents> implements Trans
   close(): Promise<void> {
     const s = this.socket;
     this.socket = undefined;
+    this.backlog.length = 0;
     return new Promise((resolve) => (s ? s.close(() => resolve()) : resolve()));
   }
 }

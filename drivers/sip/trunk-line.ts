@@ -12,6 +12,7 @@ import { Overload } from './overload.js';
 import type { Remote, TransportKind } from './transport.js';
 import { parseUri, socketHost, uriPort } from './uri.js';
 import { quote } from './headers.js';
+import type { Credentials } from './digest.js';
 import { UserAgent, type IncomingInvite, type UserAgentOptions } from './user-agent.js';
 
 export interface TrunkOptions {
@@ -80,14 +81,19 @@ export class SipTrunkLine extends EventEmitter<LineEvents> implements Line {
     this.overload = new Overload({ rtpPorts: options.rtpPorts, maxCalls: options.maxCalls, retryAfterS: options.retryAfterS, maxLagMs: options.maxLagMs });
   }
 
-  private get ctx(): LegContext {
+  /** The trunk's digest credentials: any request the PBX challenges (INVITE, BYE, a BYE after a restart) answers with them once. */
+  get credentials(): Credentials | undefined {
     const t = this.options.trunk;
+    return t ? { username: t.username, password: t.password } : undefined;
+  }
+
+  private get ctx(): LegContext {
     return {
       ua: this.ua,
       lineId: this.id,
       rtpHost: this.options.rtpHost ?? this.ua.host,
       rtpPorts: this.options.rtpPorts,
-      credentials: t ? { username: t.username, password: t.password } : undefined,
+      credentials: this.credentials,
       answerDelayMs: this.options.answerDelayMs,
       retryAfterS: this.overload.retryAfterS,
     };

@@ -39,6 +39,8 @@ export interface BoxOptions {
   moreLines?: string;
   /** YAML keys added to GSM line i (0-based; indented four spaces), e.g. () => "    answer: voicemail". */
   gsmLine?: (i: number) => string;
+  /** Flags for node running the daemon (a benchmark's --cpu-prof). */
+  nodeFlags?: string[];
 }
 
 /**
@@ -121,7 +123,7 @@ ${opts.extra ?? ''}
 `;
   const file = join(dir, 'frontdesk.yaml');
   await writeFile(file, yaml);
-  const daemon = new DaemonProcess(['run', '-c', file]);
+  const daemon = new DaemonProcess(['run', '-c', file], {}, opts.nodeFlags);
   const linesUp = async (d: DaemonProcess): Promise<void> => {
     for (let i = 1; i <= emus.length; i++) await d.waitForLog((l) => l.msg === 'line started' && l.lineId === `gsm${i}`, 30_000);
     if (analog) await d.waitForLog((l) => l.msg === 'line started' && l.lineId === 'pstn1', 30_000);
@@ -140,7 +142,7 @@ ${opts.extra ?? ''}
     async restart() {
       box.daemon.kill('SIGKILL');
       await box.daemon.exited;
-      box.daemon = new DaemonProcess(['run', '-c', file]);
+      box.daemon = new DaemonProcess(['run', '-c', file], {}, opts.nodeFlags);
       await linesUp(box.daemon);
     },
     async row<T>(sql: string, params: (string | number)[], ok: (r: T) => boolean, timeoutMs = 10_000): Promise<T> {

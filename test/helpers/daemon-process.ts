@@ -16,8 +16,9 @@ export class DaemonProcess {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private waiters: { test: (l: LogLine) => boolean; resolve: (l: LogLine) => void }[] = [];
 
-  constructor(args: string[], env: NodeJS.ProcessEnv = {}) {
-    this.proc = spawn(process.execPath, [cliPath, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  /** nodeFlags: for node itself, e.g. a benchmark's --cpu-prof. */
+  constructor(args: string[], env: NodeJS.ProcessEnv = {}, nodeFlags: string[] = []) {
+    this.proc = spawn(process.execPath, [...nodeFlags, cliPath, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     createInterface({ input: this.proc.stdout! }).on('line', (line) => {
       let l: LogLine;
       try {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fixtures } from './paths.js';
 import { freePort, sleep } from './net.js';
+import { startPhone, type Phone, type PhoneOptions } from './baresip.js';
 
 /**
  * A PBX for tests: kamailio (Debian) as an in-memory registrar + proxy with digest auth, from the
@@ -21,7 +22,8 @@ export interface Pbx {
 // The checked config is vendored into the repo's fixtures; the shared copy is a fallback.
 const CONFIG_CANDIDATES = [fixtures('sip', 'kamailio-pbx.cfg'), '/work/shared/peers/kamailio-pbx.cfg'];
 
-export async function startPbx(users: Record<string, string>, opts: { verbose?: boolean; configPath?: string } = {}): Promise<Pbx> {
+/** challengeBye: in-dialog BYEs are challenged (407) too, as some PBXs do. */
+export async function startPbx(users: Record<string, string>, opts: { verbose?: boolean; configPath?: string; challengeBye?: boolean } = {}): Promise<Pbx> {
   let template: string | undefined;
   for (const p of opts.configPath ? [opts.configPath] : CONFIG_CANDIDATES) {
     template = await readFile(p, 'utf8').catch(() => undefined);
@@ -36,7 +38,7 @@ export async function startPbx(users: Record<string, string>, opts: { verbose?: 
   const cfg = template.replace(/^listen=udp:127\.0\.0\.1:PORT$/m, `listen=udp:127.0.0.1:${port}`).replace('unix:CTL_SOCKET', `unix:${join(dir, 'ctl.sock')}`).replace(/^USERS$/m, userLines);
   const file = join(dir, 'kamailio.cfg');
   await writeFile(file, cfg);
-  const proc = spawn('kamailio', ['-f', file, '-DD', '-E', '-Y', dir, '-P', join(dir, 'kamailio.pid')], {
+  const proc = spawn('kamailio', ['-f', file, '-DD', '-E', '-Y', dir, '-P', join(dir, 'kamailio.pid'), ...(opts.challengeBye ? ['-A', 'CHALLENGE_BYE'] : [])], {
     stdio: ['ignore', 'pipe', 'pipe'],
     // Its own process group: kamailio forks workers that inherit our pipes, so stop() signals the whole group.
     detached: true,
@@ -78,4 +80,17 @@ export async function startPbx(users: Record<string, string>, opts: { verbose?: 
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A PBX whose users are desk phone 801 (password p801) and the box's trunk user `frontdesk`, with
+ * a baresip phone 801 registered at it; both are stopped when the test ends.
+ */
+export async function startPbxWithPhone(t: { teardown(fn: () => unknown): void }, opts: { trunkPassword: string; answer?: PhoneOptions['answer']; challengeBye?: boolean }): Promise<{ pbx: Pbx; phone: Phone }> {
+  const pbx = await startPbx({ '801': 'p801', frontdesk: opts.trunkPassword }, { challengeBye: opts.challengeBye ?? false });
+  t.teardown(() => pbx.stop());
+  const phone = await startPhone({ user: '801', ...(opts.answer ? { answer: opts.answer } : {}), registerTo: { host: pbx.host, port: pbx.port, password: 'p801' } });
+  t.teardown(() => phone.stop());
+  await phone.waitRegistered();
+  return { pbx, phone };
 }

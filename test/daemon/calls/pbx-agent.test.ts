@@ -1,7 +1,7 @@
 import t from 'tap';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startPbx } from '../../helpers/kamailio.js';
+import { startPbx, startPbxWithPhone } from '../../helpers/kamailio.js';
 import { startPhone } from '../../helpers/baresip.js';
 import { startBox as startSipStack } from '../../helpers/sip-box.js';
 import { startBox } from '../../helpers/box.js';
@@ -55,11 +55,7 @@ t.test('through a digest-protected PBX: the desk phone rings, shows the caller, 
 });
 
 t.test('a wrong trunk password: warn with the SIP status, agent-unreachable names the extension; cleared once the agent is reached', async (t) => {
-  const pbx = await startPbx({ '801': 'p801', frontdesk: 'fd-secret' });
-  t.teardown(() => pbx.stop());
-  const phone = await startPhone({ user: '801', answer: 'auto', registerTo: { host: pbx.host, port: pbx.port, password: 'p801' } });
-  t.teardown(() => phone.stop());
-  await phone.waitRegistered();
+  const { pbx, phone } = await startPbxWithPhone(t, { trunkPassword: 'fd-secret', answer: 'auto' });
   const box = await startBox({
     agents: [{ extension: '801', extra: 'wrap_up: 0s' }],
     queues: '  - id: general\n    skill: general\n    ring_timeout: 10s',

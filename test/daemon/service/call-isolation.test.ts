@@ -50,10 +50,15 @@ t.test('a call that fails (voicemail directory unwritable) does not end the brid
   await eventAfter(box, fromB, 'call.phase', (l) => l.callId === b && l.phase === 'bot');
   await sleep(800);
   box.emus[1]!.modem.play(dtmfTones('9', 120, 200));
-  const failed = await eventAfter(box, fromB, 'call.ended', (l) => l.callId === b, 30_000);
-  t.match(failed, { outcome: 'failed', cause: 'internal-error' }, 'the voicemail call fails on its own');
-  const why = box.daemon.logs.slice(fromB).find((l) => l.msg === 'call failed' && l.callId === b);
+  // B's voicemail step throws; the call takes the safe path (a person) instead of failing (issue 11).
+  const safe = await eventAfter(box, fromB, 'call fault: taking the safe path', (l) => l.callId === b, 30_000);
+  t.match(safe, { fallback: 'handoff', fault: 'storage.dir' }, 'the failing call falls back to a hand-off on its own');
+  const why = box.daemon.logs.slice(fromB).find((l) => /^config error at run time/.test(l.msg) && l.callId === b);
   t.ok(why && /EPERM|permission|not permitted/i.test(JSON.stringify(why.err)), 'the failure is logged with the call id and the cause');
+  await eventAfter(box, fromB, 'queue.enter', (l) => l.callId === b, 15_000);
+  box.emus[1]!.modem.hangup();
+  const endedB = await eventAfter(box, fromB, 'call.ended', (l) => l.callId === b, 15_000);
+  t.match(endedB, { fault: 'storage.dir' }, 'B\'s record says what broke');
 
   // A is still up and still carries audio: the caller's tone reaches the desk phone.
   t.notOk(box.daemon.logs.slice(from).some((l) => l.msg === 'call.ended' && l.callId === a), 'the bridged call was not ended');

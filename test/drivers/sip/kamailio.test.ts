@@ -1,17 +1,12 @@
 import t from 'tap';
 import { once } from 'node:events';
-import { startPbx } from '../../helpers/kamailio.js';
-import { startPhone } from '../../helpers/baresip.js';
+import { startPbx, startPbxWithPhone } from '../../helpers/kamailio.js';
 import { sleep, waitFor } from '../../helpers/net.js';
 import { answered, startBox } from '../../helpers/sip-box.js';
 import type { LegEnd, LineAlarm } from '../../../drivers/line.js';
 
 t.test('kamailio PBX with digest: the box registers, its INVITE is challenged (407) and reaches a registered phone', async (t) => {
-  const pbx = await startPbx({ '801': 'p801', frontdesk: 'secret-fd' });
-  t.teardown(() => pbx.stop());
-  const phone = await startPhone({ user: '801', registerTo: { host: pbx.host, port: pbx.port, password: 'p801' } });
-  t.teardown(() => phone.stop());
-  await phone.waitRegistered();
+  const { pbx, phone } = await startPbxWithPhone(t, { trunkPassword: 'secret-fd' });
 
   const box = await startBox({ trunk: { host: pbx.host, port: pbx.port, username: 'frontdesk', password: 'secret-fd', register: true } });
   t.teardown(() => box.stop());
@@ -44,4 +39,21 @@ t.test('a wrong trunk password: clear error, no retry storm', async (t) => {
   const leg = await box.dial('801');
   const [end] = (await once(leg, 'ended')) as [LegEnd];
   t.equal(end.cause, 'auth-failed', `INVITE with the wrong password ends auth-failed (${end.detail})`);
+});
+
+t.test('a PBX that challenges BYE: our BYE is sent again with the trunk credentials and ends the call', async (t) => {
+  const { pbx, phone } = await startPbxWithPhone(t, { trunkPassword: 'secret-fd', challengeBye: true });
+  const box = await startBox({ trunk: { host: pbx.host, port: pbx.port, username: 'frontdesk', password: 'secret-fd', register: true } });
+  t.teardown(() => box.stop());
+  await waitFor(() => box.health().registered, 5000, 'registration');
+
+  const leg = await box.dial('801');
+  await answered(leg);
+  const callId = leg.callId!;
+  await sleep(300);
+  await leg.hangup();
+  await phone.waitEvent('CALL_CLOSED', 5000);
+  await waitFor(() => pbx.log().includes(`BYE authenticated: user frontdesk call ${callId}`), 5000, 'authenticated BYE');
+  t.match(pbx.log(), `BYE challenged: call ${callId}`, 'the PBX challenged our BYE');
+  t.pass('the BYE answered the challenge with the trunk credentials, and the phone hung up');
 });
