@@ -1,14 +1,18 @@
 /**
  * Bridge cost against rtpengine, side by side in one run:
- *   node dist/scripts/bench-bridge.js [--calls 50,100,200] [--seconds 10] [--profile DIR]
+ *   node dist/scripts/bench-bridge.js [--calls 50,100,200] [--seconds 10] [--idle-wait 60] [--profile DIR]
  *
  * For each N: N callers dial the real daemon (a separate process) over SIP, press 0 (RFC 4733), and
  * are bridged to N agents; then every caller and agent leg sends G.711 at 50 packets/s for the
  * measuring window. The same N caller/agent stream pairs are then relayed by rtpengine (Debian,
- * userspace, set up over its ng protocol). This process is the load generator for both. Printed
+ * userspace, set up over its ng protocol). This process is the load generator for both, with the same
+ * loop (one 20 ms tick sends a prepared G.711 packet on every stream). Printed
  * per relay: CPU µs per relayed packet (the relay's own user+system time from /proc), delivered %,
  * the gaps between packets it sends (|gap - 20 ms| p50/p99/max, measured on arrival on loopback),
- * RSS, and the ratio daemon/rtpengine. Prints; asserts nothing.
+ * RSS at the end (at idle before the calls, and per call), and the ratio daemon/rtpengine. A third
+ * row, direct, sends the same streams straight to each other: the gaps the harness itself shows
+ * (this process sends and receives all streams), the floor under both relays' figures. Prints;
+ * asserts nothing.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
@@ -25,7 +29,10 @@ import { createSipLine } from '../drivers/sip/trunk-line.js';
 import { btext, sdpAudio, startRtpengine } from './anchors/rtpengine.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const cli = resolve(here, '../daemon/cli.js');
+/** Node flags the service unit starts the daemon with (a small young generation keeps idle memory low). */
+const SERVICE_NODE_FLAGS = (process.env.FD_NODE_FLAGS ?? '--max-semi-space-size=2').split(' ').filter(Boolean);
+// FD_DAEMON_CLI: another build's daemon/cli.js, to compare builds on the same load.
+const cli = process.env.FD_DAEMON_CLI ? resolve(process.env.FD_DAEMON_CLI) : resolve(here, '../daemon/cli.js');
 
 function arg(name: string, def: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -88,9 +95,11 @@ function summarise(relay: string, calls: number, cpuMs: number, sent: number, ga
 const PAYLOAD = encodeG711(Buffer.from(toneSamples(1000, 20, -12).buffer), 'PCMU');
 
 // ---------------------------------------------------------------- rtpengine
-async function runRtpengine(calls: number, seconds: number, base: number): Promise<Result> {
-  const rtpe = await startRtpengine(base, { min: base + 10, max: base + 10 + calls * 8 + 100 });
-  const idle = await proc(rtpe.proc.pid!);
+// direct: no relay, the streams go straight to each other: the harness's own timing floor.
+async function runRtpengine(calls: number, seconds: number, base: number, direct = false): Promise<Result> {
+  const rtpe = direct ? undefined : await startRtpengine(base, { min: base + 10, max: base + 10 + calls * 8 + 100 });
+  const pid = rtpe?.proc.pid ?? process.pid;
+  const idle = await proc(pid);
   interface Side { sock: dgram.Socket; port: number; to?: number; gaps: Gaps; seq: number; ts: number; ssrc: number }
   const mk = async (): Promise<Side> => {
     const sock = dgram.createSocket('udp4');
@@ -107,6 +116,12 @@ async function runRtpengine(calls: number, seconds: number, base: number): Promi
     const a = await mk();
     const b = await mk();
     const callId = `bench-${i}`;
+    if (!rtpe) {
+      a.to = b.port;
+      b.to = a.port;
+      pairs.push([a, b]);
+      continue;
+    }
     const offer = await rtpe.ng.request({ command: 'offer', 'call-id': callId, 'from-tag': `a${i}`, sdp: sdp(a.port), flags: ['symmetric'] });
     b.to = sdpAudio(btext(offer.sdp)).port;
     const answer = await rtpe.ng.request({ command: 'answer', 'call-id': callId, 'from-tag': `a${i}`, 'to-tag': `b${i}`, sdp: sdp(b.port) });
@@ -130,15 +145,15 @@ async function runRtpengine(calls: number, seconds: number, base: number): Promi
   mediaClock.add(tick);
   await sleep(1000);
   for (const s of sides) s.gaps.recording = true;
-  const c0 = await proc(rtpe.proc.pid!);
+  const c0 = await proc(pid);
   await sleep(seconds * 1000);
-  const c1 = await proc(rtpe.proc.pid!);
+  const c1 = await proc(pid);
   for (const s of sides) s.gaps.recording = false;
   mediaClock.remove(tick);
-  const r = summarise('rtpengine', calls, c1.cpuMs - c0.cpuMs, sent, sides.map((s) => s.gaps), c1.rssMb, idle.rssMb);
-  for (let i = 0; i < calls; i++) await rtpe.ng.request({ command: 'delete', 'call-id': `bench-${i}`, 'from-tag': `a${i}` }).catch(() => undefined); // clean-up: rtpengine may have dropped the call already
+  const r = summarise(rtpe ? 'rtpengine' : 'direct', calls, rtpe ? c1.cpuMs - c0.cpuMs : NaN, sent, sides.map((s) => s.gaps), rtpe ? c1.rssMb : NaN, rtpe ? idle.rssMb : NaN);
+  for (let i = 0; rtpe && i < calls; i++) await rtpe.ng.request({ command: 'delete', 'call-id': `bench-${i}`, 'from-tag': `a${i}` }).catch(() => undefined); // clean-up: rtpengine may have dropped the call already
   for (const s of sides) s.sock.close();
-  await rtpe.stop();
+  await rtpe?.stop();
   return r;
 }
 
@@ -187,7 +202,8 @@ logging:
   // --profile DIR: the daemon writes a V8 CPU profile there (open it in Chrome DevTools).
   const prof = arg('profile', '');
   const flags = prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : [];
-  const daemon: ChildProcess = spawn(process.execPath, [...flags, cli, 'run', '-c', join(dir, 'bench.yaml')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // The daemon runs with the node flags of systemd/frontdesk.service.
+  const daemon: ChildProcess = spawn(process.execPath, [...flags, ...SERVICE_NODE_FLAGS, cli, 'run', '-c', join(dir, 'bench.yaml')], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   daemon.stderr!.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-4000)));
   const agentLegs: SipLeg[] = [];
@@ -210,7 +226,9 @@ logging:
       await sleep(250);
     }
   }
-  await sleep(500);
+  // Idle: once V8 has given back what start-up allocated (its memory reducer shrinks the heap
+  // 10-45 s into a quiet start), so --idle-wait 60 by default.
+  await sleep(Number(arg('idle-wait', '60')) * 1000);
   const idle = await proc(daemon.pid!);
   const callerLegs: SipLeg[] = [];
   for (let i = 0; i < calls; i++) {
@@ -233,10 +251,16 @@ logging:
     l.rtp!.session.on('packet', (_p, at) => g.hit(at));
     return g;
   });
-  const frame = Buffer.from(toneSamples(1000, 20, -12).buffer);
-  const feeder = setInterval(() => {
-    for (const l of legs) while (l.media && l.media.queued < 4) l.media.write(frame);
-  }, 20);
+  // The same generator as for rtpengine: one 20 ms tick sends a ready G.711 packet on every leg's
+  // socket (sendPayload: the leg's own port adds nothing meanwhile), so both relays get the same input.
+  const src = Math.floor(Math.random() * 2 ** 32);
+  let ts = 0;
+  const feeder = (): void => {
+    ts = (ts + 160) >>> 0;
+    for (const l of legs) l.rtp?.sendPayload(PAYLOAD, ts, src);
+  };
+  for (const l of legs) l.rtp?.setPayloadFed(true);
+  mediaClock.add(feeder);
   await sleep(1000);
   const out0 = legs.reduce((n, l) => n + (l.rtp?.session.stats.packetsOut ?? 0), 0);
   for (const g of gaps) g.recording = true;
@@ -245,7 +269,7 @@ logging:
   const c1 = await proc(daemon.pid!);
   for (const g of gaps) g.recording = false;
   const out1 = legs.reduce((n, l) => n + (l.rtp?.session.stats.packetsOut ?? 0), 0);
-  clearInterval(feeder);
+  mediaClock.remove(feeder);
   const r = summarise('frontdesk', calls, c1.cpuMs - c0.cpuMs, out1 - out0, gaps, c1.rssMb, idle.rssMb);
   await Promise.all(callerLegs.map((l) => l.hangup().catch(() => undefined))); // clean-up
   await sleep(500);
@@ -270,15 +294,16 @@ async function main(): Promise<void> {
   const counts = arg('calls', '50,100,200').split(',').map(Number);
   const seconds = Number(arg('seconds', '10'));
   console.log(`bridge: frontdesk daemon vs rtpengine (userspace), ${seconds} s per run, G.711 both ways, load from this process`);
-  console.log('relay       calls  CPU µs/pkt  delivered %  |gap-20ms| p50/p99/max ms  RSS MB (idle)');
+  console.log('relay       calls  CPU µs/pkt  delivered %  |gap-20ms| p50/p99/max ms  RSS MB (idle)  KB/call');
   let base = 40000;
   for (const n of counts) {
     const d = await runDaemon(n, seconds, base);
-    base += 5000;
+    base += 4000;
     const e = await runRtpengine(n, seconds, base);
-    base += 5000;
-    for (const r of [d, e]) {
-      console.log(`${r.relay.padEnd(10)} ${String(r.calls).padStart(6)} ${f(r.cpuUsPerPacket).padStart(11)} ${f(r.delivered).padStart(12)}  ${`${f(r.gapP50)}/${f(r.gapP99)}/${f(r.gapMax)}`.padStart(25)}  ${f(r.rssMb, 0)} (${f(r.idleRssMb, 0)})`);
+    base += 4000;
+    const floor = await runRtpengine(n, seconds, base, true); // binds ephemeral ports only
+    for (const r of [d, e, floor]) {
+      console.log(`${r.relay.padEnd(10)} ${String(r.calls).padStart(6)} ${f(r.cpuUsPerPacket).padStart(11)} ${f(r.delivered).padStart(12)}  ${`${f(r.gapP50)}/${f(r.gapP99)}/${f(r.gapMax)}`.padStart(25)}  ${`${f(r.rssMb, 0)} (${f(r.idleRssMb, 0)})`.padEnd(13)}  ${f(((r.rssMb - r.idleRssMb) * 1024) / r.calls, 0).padStart(7)}`);
     }
     console.log(`ratio      ${String(n).padStart(6)} ${`${f(d.cpuUsPerPacket / e.cpuUsPerPacket, 2)}x`.padStart(11)}`);
   }

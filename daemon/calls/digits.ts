@@ -32,11 +32,13 @@ export class CallerDigits {
   constructor(
     private readonly leg: Leg,
     mode: DigitsMode = 'auto',
+    /** The in-band detector's floor per tone, dBm0 (lines[].dtmf_min_level); the detector's default when undefined. */
+    minLevelDbm0?: number,
   ) {
     this.source = mode === 'in-band' ? 'in-band' : leg.dtmfSource;
     if (this.source === 'in-band') {
       if (leg.media) {
-        this.inband = new PortDtmf(leg.media);
+        this.inband = new PortDtmf(leg.media, minLevelDbm0 !== undefined ? { minLevelDbm0 } : {});
         this.inband.on('digit', (d) => this.push(d));
       }
       // A line forced to in-band ignores its reports; otherwise an out-of-band digit takes over (above).

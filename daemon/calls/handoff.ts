@@ -15,16 +15,16 @@ import { DEFAULT_DATA_DIR } from '../config/paths.js';
 import type { Call, TransferTarget } from './call.js';
 import type { CallerDigits } from './digits.js';
 import type { Speaker } from './speak.js';
-import { defaultHoldMusic, playWhileWaiting, waitTexts } from './waiting.js';
+import { defaultHoldMusic, waitTexts, WaitingAudio } from './waiting.js';
 import { loopSource } from '../speech/player.js';
 import { ringPhone, serveTicket, type DialAgent, type Served } from './ring.js';
 import { converse, legParty } from './converse.js';
 
 export type { DialAgent } from './ring.js';
 
-/** Callbacks as the hand-off sees them: whether a number can be called back, and asking for one. */
+/** Callbacks as the call core sees them: whether a number can be called back, and asking for one. */
 export interface CallbackDesk {
-  /** False for a number the dialing policy would refuse: such a caller is never offered a callback. */
+  /** False for a number the dialing policy would refuse (the router never offers such a caller one). */
   accepts(number: string): boolean;
   /** Asks for a callback; resolves once it is handed to the store. */
   request(r: { callId: string; number: string; queue: string; lineId: string; since: number }): Promise<unknown>;
@@ -53,6 +53,8 @@ export interface HandoffRequest {
   digits?: CallerDigits;
   /** Ring this agent first (a transfer to them), as the sticky agent is. */
   preferAgent?: string;
+  /** The call's language: what the caller is told while waiting. */
+  language: string;
 }
 
 export type HandoffResult =
@@ -82,12 +84,11 @@ export function agentBriefing(call: Call, req: HandoffRequest): DialOptions {
 
 /**
  * Hand the caller to a person through the router: join the queue (with VIP, repeat-caller and
- * sticky-agent information from the store), hear the announcement, position and hold music while
- * the router rings agents, press 1 for a callback if the queue offers it; then talk to the agent
- * who answered through the bridge until one side hangs up. Leaving the queue without an agent
- * (max wait, nobody logged in, full, closed, nobody answered) ends in the queue's on_max_wait:
- * a callback when we know the caller's number, else 'no-agent' (the runner apologises and takes a
- * voicemail).
+ * sticky-agent information from the store) and do what the router decides — ring the agents it
+ * names, say the announcements it decides (with hold music in between), follow an overflow, accept
+ * "1" for a callback when it offers one; then talk to the agent who answered until one side hangs
+ * up. Leaving the queue without an agent (max wait, nobody logged in, full, closed, nobody answered)
+ * ends as the router says: a callback, or 'no-agent' (the runner apologises and takes a voicemail).
  */
 export async function handOff(call: Call, speaker: Speaker, req: HandoffRequest, deps: HandoffDeps): Promise<HandoffResult> {
   const cfg = deps.config();
@@ -114,29 +115,38 @@ export async function handOff(call: Call, speaker: Speaker, req: HandoffRequest,
     ...(sticky ? { sticky } : {}),
     signal,
   });
+  // While waiting: what the router decides to tell the caller, hold music in between.
+  const waiting = new AbortController();
+  const stopWaiting = (): void => waiting.abort();
+  signal.addEventListener('abort', stopWaiting, { once: true });
+  const texts = waitTexts(req.language);
+  const audio = new WaitingAudio(call, speaker, { config: deps.config, queue: queueId, texts, signal: waiting.signal, announced: (id) => ticket.announced(id), ...(req.announce ? { first: req.announce } : {}) });
   const served = serveTicket(ticket, {
     dialAgent: deps.dialAgent,
     briefing: agentBriefing(call, { ...req, vip }),
     log: call.log,
+    waiting: {
+      announce: (a) => audio.announce(a),
+      ringing: () => audio.ringing(),
+      moved: (to, from, reason) => {
+        call.setPhase('queued', { queue: to, reason: 'overflow', from, why: reason });
+        audio.moved(to);
+      },
+    },
     onRing: (ext) => {
       call.setPhase('ringing-agent', { agent: ext });
       call.emit('call.agent', { callId: call.id, extension: ext, result: 'ringing' });
     },
     onRingResult: (ext, result, detail) => call.emit('call.agent', { callId: call.id, extension: ext, result, ...(detail ? { detail } : {}) }),
   });
-
-  // While waiting: announcements and hold music; "1" asks for a callback where the queue offers it.
-  const waiting = new AbortController();
-  const stopWaiting = (): void => waiting.abort();
-  signal.addEventListener('abort', stopWaiting, { once: true });
+  // "1" asks for a callback; the router decides whether it offers one (and whether the key came in time).
   req.digits?.clear();
-  const canCallBack = (): boolean => callbackPossible(call, deps) && deps.router.offersCallback(ticket.queue);
-  if (call.caller && deps.callbacks && !deps.callbacks.accepts(call.caller)) call.log.info({ caller: call.caller }, 'no callback offered: the dialing policy refuses the number');
-  // The router decides whether the key came in time (an agent may have answered just before).
   const offDigit = req.digits?.onDigit((d) => {
-    if (d === '1' && canCallBack()) ticket.leaveForCallback();
+    if (d === '1') ticket.leaveForCallback();
   });
-  const audio = playWhileWaiting(call, speaker, ticket, { config: deps.config, offer: canCallBack, ...(req.announce ? { first: req.announce } : {}), signal: waiting.signal });
+  // Not awaited: it ends when `waiting` aborts, and a prompt still being synthesised must not delay
+  // the bridge (once aborted it never plays). A fault in it is logged; the hand-off goes on.
+  void audio.run().catch((err: unknown) => call.log.warn({ err }, 'waiting audio failed'));
   let r: Served;
   try {
     r = await served;
@@ -144,16 +154,11 @@ export async function handOff(call: Call, speaker: Speaker, req: HandoffRequest,
     offDigit?.();
     waiting.abort();
     signal.removeEventListener('abort', stopWaiting);
-    // Not awaited: a prompt still being synthesised must not delay the bridge; once aborted it never plays.
-    void audio.catch((err: unknown) => call.log.warn({ err }, 'waiting audio failed'));
     speaker.stop();
   }
-  const texts = waitTexts(cfg);
 
   if (r.kind === 'gone') return { kind: 'caller-gone' };
   if (r.kind === 'exit') {
-    // At max wait the caller is promised a callback whatever the number; one the policy refuses then
-    // fails at once without an agent rung (Callbacks), as every refused dial does.
     if (r.then === 'callback' && call.caller && deps.callbacks && !signal.aborted) {
       await requestCallback(call, r.queue, ticket.since, deps);
       await speaker.say([{ text: r.reason === 'callback' ? texts.callbackOk : texts.callbackAtMax }], signal);
@@ -163,11 +168,6 @@ export async function handOff(call: Call, speaker: Speaker, req: HandoffRequest,
   }
 
   return talk(call, r.leg, r.extension, { ...req, queue: r.queue }, deps);
-}
-
-/** A callback is possible when we know the caller's number and the dialing policy would let us dial it. */
-function callbackPossible(call: Call, deps: HandoffDeps): boolean {
-  return Boolean(call.caller && deps.callbacks?.accepts(call.caller));
 }
 
 /**

@@ -2,7 +2,7 @@ import type { DialOptions, Leg } from '../../drivers/line.js';
 import type { QueueExitReason } from '../bus/events.js';
 import type { Logger } from '../log.js';
 import type { RingResult } from '../routing/agents.js';
-import type { AgentTarget, RingEnd, Ticket } from '../routing/router.js';
+import type { AgentTarget, Announcement, OverflowReason, RingEnd, Ticket } from '../routing/router.js';
 
 /** Places a call to an agent's desk phone (the SIP endpoint, or a browser phone). */
 export type DialAgent = (agent: AgentTarget, options: DialOptions) => Promise<Leg>;
@@ -64,8 +64,20 @@ export type Served =
   | { kind: 'exit'; reason: QueueExitReason; queue: string; then: 'callback' | 'voicemail' }
   | { kind: 'gone' };
 
+/** Who plays to a waiting caller what the router decides to tell them (calls/waiting.ts). */
+export interface WaitingCaller {
+  /** Say this announcement when the caller can hear it; report it on the ticket once said or dropped. */
+  announce(a: Announcement): void;
+  /** A phone rings for the caller now: an announcement not yet begun is dropped. */
+  ringing(): void;
+  /** The caller now waits in queue `to` (overflow). */
+  moved(to: string, from: string, reason: OverflowReason): void;
+}
+
 export interface ServeOptions {
   dialAgent: DialAgent;
+  /** The caller on the line (absent for a callback: nobody to tell). */
+  waiting?: WaitingCaller;
   /** What the agent's phone shows (caller, why they call). */
   briefing: DialOptions;
   log: Logger;
@@ -98,7 +110,18 @@ export async function serveTicket(ticket: Ticket, o: ServeOptions): Promise<Serv
     for (;;) {
       const d = await ticket.next();
       if (d.kind === 'ring') {
+        o.waiting?.ringing();
+        // Each phone rings on its own; each reports its result on the ticket, and a fault is counted there too.
         for (const a of d.agents) void ring(d.ring, a, d.timeoutMs).catch((err: unknown) => o.log.error({ err }, 'ringing an agent failed'));
+        continue;
+      }
+      if (d.kind === 'announce') {
+        if (o.waiting) o.waiting.announce(d);
+        else ticket.announced(d.id);
+        continue;
+      }
+      if (d.kind === 'overflow') {
+        o.waiting?.moved(d.to, d.from, d.reason);
         continue;
       }
       if (d.kind !== 'connect') return d;

@@ -12,7 +12,7 @@ import type { KnowledgeSource } from '../bot/knowledge.js';
 import { isOpenSafe } from '../bot/hours.js';
 import { isVipNumber } from '../routing/vip.js';
 import { callLanguage, voiceFor } from '../bot/language.js';
-import { personalised } from '../bot/menu-offer.js';
+import { localText, personalised } from '../bot/menu-offer.js';
 import type { PromptResolver } from '../speech/prompts.js';
 import { record } from '../speech/recorder.js';
 import { Call } from './call.js';
@@ -97,10 +97,19 @@ export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
   const stopGuard = silentMs ? guardSilence(call, leg.media, silentMs) : undefined;
   const botLang = cfg.bot.language ?? cfg.language ?? 'zh-CN';
   const lang = callLanguage(cfg.bot, botLang, profile?.language);
-  const texts = lang.startsWith('zh') ? DEFAULTS.zh : DEFAULTS.en;
+  const zh = lang.startsWith('zh');
+  const texts = zh ? DEFAULTS.zh : DEFAULTS.en;
+  // The installer's texts ({ zh, en } or one string) in the call's language, else the built-in ones.
+  const said = {
+    handoff: localText(cfg.bot.handoff?.say, zh),
+    noAgent: localText(cfg.bot.handoff?.no_agent_say, zh) || texts.noAgent,
+    voicemail: localText(cfg.bot.voicemail?.say, zh) || texts.voicemail,
+    closed: localText(cfg.hours?.closed?.say, zh),
+  };
+  const handoffSay = said.handoff ? [{ text: said.handoff }] : [];
   const voice = voiceFor(lang, botLang, cfg.speech?.tts?.voice);
   const speaker = new Speaker(leg.media, deps.prompts, voice, log);
-  const digits = new CallerDigits(leg, lineCfg?.dtmf ?? 'auto');
+  const digits = new CallerDigits(leg, lineCfg?.dtmf ?? 'auto', lineCfg?.dtmf_min_level);
   // Caller speech (VAD, ASR, emotion in the speech worker) joins the digits when speech is on.
   const speech = cfg.speech?.worker === false ? undefined : deps.speech?.open(call.id, lang);
   const input = new CallerInput(digits, speech);
@@ -119,7 +128,7 @@ export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
 
   const voicemail = async (): Promise<void> => {
     call.setPhase('voicemail');
-    await speaker.say([{ text: cfg.bot.voicemail?.say ?? texts.voicemail }], signal);
+    await speaker.say([{ text: said.voicemail }], signal);
     if (signal.aborted) return;
     await speaker.play(tone([1000], 400, -12), signal);
     const id = call.id;
@@ -168,7 +177,7 @@ export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
       return await finish(call, 'transferred', r.by);
     }
     // Nobody answered: apologise and take a message.
-    await speaker.say([{ text: cfg.bot.handoff?.no_agent_say ?? texts.noAgent }], signal);
+    await speaker.say([{ text: said.noAgent }], signal);
     if (signal.aborted) return await finish(call, 'abandoned');
     await voicemail();
     return await finish(call, 'voicemail');
@@ -179,7 +188,7 @@ export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
     if (!isOpenSafe(cfg, cfg.hours, cfg.timezone, deps.now?.() ?? new Date(), { alarm: (a) => deps.bus.emit('alarm', a), log })) {
       const closed = cfg.hours?.closed;
       log.info('outside business hours');
-      if (closed?.say) await speaker.say([{ text: closed.say }], signal);
+      if (said.closed) await speaker.say([{ text: said.closed }], signal);
       const then = closed?.then ?? 'voicemail';
       if (then === 'voicemail') {
         await voicemail();
@@ -199,7 +208,7 @@ export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
       const [, kind, target] = direct as unknown as [string, 'queue' | 'extension', string];
       const summary: BotSummary = { menuPath: '', slots: {}, noMatch: 0, noInput: 0 };
       call.emit('handoff.requested', { callId: call.id, reason: 'line', ...(kind === 'queue' ? { queue: target } : { detail: `extension ${target}` }) });
-      const req = { reason: 'line' as const, summary, vip, announce: cfg.bot.handoff?.say ? [{ text: cfg.bot.handoff.say }] : [], digits };
+      const req: HandoffRequest = { reason: 'line', summary, vip, announce: handoffSay, digits, language: lang };
       const r = await followTransfers(kind === 'queue' ? await handOff(call, speaker, { ...req, queue: target }, { ...deps, whisper }) : await ringExtension(call, speaker, target, req, { ...deps, whisper }), req);
       return await afterHandoff(r);
     }
@@ -257,8 +266,7 @@ export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
       stopListening();
       const summary = bot.summary();
       call.emit('handoff.requested', { callId: call.id, reason: next.reason, ...(next.queue ? { queue: next.queue } : {}), ...(summary.intent ? { detail: summary.intent } : {}), ...(summary.menuPath ? { menuPath: summary.menuPath } : {}), ...(Object.keys(summary.slots).length ? { slots: summary.slots } : {}) });
-      const announce = cfg.bot.handoff?.say;
-      const req: HandoffRequest = { ...(next.queue ? { queue: next.queue } : {}), reason: next.reason, summary, vip, announce: announce ? [{ text: announce }] : [], digits };
+      const req: HandoffRequest = { ...(next.queue ? { queue: next.queue } : {}), reason: next.reason, summary, vip, announce: handoffSay, digits, language: lang };
       const r = await followTransfers(await handOff(call, speaker, req, { ...deps, whisper }), req);
       if (r.kind === 'caller-gone') return await finish(call, 'abandoned');
       if (r.kind === 'callback') return await finish(call, 'callback');
@@ -271,7 +279,7 @@ export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
       canHandOff: () => deps.agents.all().some((a) => deps.agents.present(a)),
       handOff: async () => {
         call.emit('handoff.requested', { callId: call.id, reason: 'fault' });
-        const req: HandoffRequest = { reason: 'fault', summary: { menuPath: call.menuPath, slots: call.slots, noMatch: 0, noInput: 0 }, vip, announce: cfg.bot.handoff?.say ? [{ text: cfg.bot.handoff.say }] : [], digits };
+        const req: HandoffRequest = { reason: 'fault', summary: { menuPath: call.menuPath, slots: call.slots, noMatch: 0, noInput: 0 }, vip, announce: handoffSay, digits, language: lang };
         await afterHandoff(await followTransfers(await handOff(call, speaker, req, { ...deps, whisper }), req));
       },
       voicemail,

@@ -1,14 +1,13 @@
 import { join } from 'node:path';
 import { silence, tone } from '../../drivers/audio/tones.js';
 import type { Config, QueueConfig } from '../config/schema.js';
-import { durationOr } from '../config/duration.js';
 import type { Say } from '../bot/dialog.js';
 import { reportConfigFault } from '../config/faults.js';
 import { loadPromptWav } from '../speech/prompts.js';
 import { loopSource } from '../speech/player.js';
-import type { Ticket } from '../routing/router.js';
+import type { Announcement } from '../routing/router.js';
+import type { WaitingCaller } from './ring.js';
 import type { Call } from './call.js';
-import type { CallerDigits } from './digits.js';
 import type { Speaker } from './speak.js';
 
 /** The hold music when the installer recorded none: a soft three-note chime, then quiet. */
@@ -38,17 +37,17 @@ const TEXTS = {
 };
 
 export type WaitTexts = (typeof TEXTS)['en'];
-export function waitTexts(cfg: Config): WaitTexts {
-  const lang = cfg.bot.language ?? cfg.language ?? 'zh-CN';
-  return lang.startsWith('zh') ? TEXTS.zh : TEXTS.en;
+/** The waiting texts in the call's language. */
+export function waitTexts(language: string): WaitTexts {
+  return language.startsWith('zh') ? TEXTS.zh : TEXTS.en;
 }
 
-/** What the caller is told about their place: position, expected wait, the callback offer. */
-export function announcement(q: QueueConfig, position: number, estimateMs: number | undefined, offer: boolean, t: WaitTexts): Say[] {
+/** What the caller is told about their place, as the router decided: position, expected wait, the callback offer. */
+export function announcement(a: Announcement, t: WaitTexts): Say[] {
   const items: Say[] = [];
-  if (q.announce?.position !== false) items.push({ text: t.position(position) });
-  if (q.announce?.wait_estimate !== false && estimateMs !== undefined) items.push({ text: t.estimate(Math.round(estimateMs / 60_000)) });
-  if (offer) items.push({ text: t.offer });
+  if (a.sayPosition) items.push({ text: t.position(a.position) });
+  if (a.estimateMs !== undefined) items.push({ text: t.estimate(Math.round(a.estimateMs / 60_000)) });
+  if (a.callbackOffer) items.push({ text: t.offer });
   return items;
 }
 
@@ -56,7 +55,10 @@ async function holdMusicFor(q: QueueConfig, cfg: Config, call: Call): Promise<Bu
   if (q.hold_music && cfg.speech?.prompts_dir) {
     const file = join(cfg.speech.prompts_dir, `${q.hold_music}.wav`);
     try {
-      return await loadPromptWav(file);
+      const pcm = await loadPromptWav(file);
+      // A recording with no audio in it (truncated) cannot be looped: treated like a missing one.
+      if (pcm.length === 0) throw new Error('the recording holds no audio');
+      return pcm;
     } catch (err) {
       // A missing recording falls back to the chime rather than silence, and says what to fix.
       const key = `queues[${cfg.queues?.indexOf(q) ?? -1}].hold_music`;
@@ -66,39 +68,85 @@ async function holdMusicFor(q: QueueConfig, cfg: Config, call: Call): Promise<Bu
   return defaultHoldMusic();
 }
 
+export interface WaitingOptions {
+  config: () => Config;
+  /** The queue the caller waits in (its hold music). */
+  queue: string;
+  /** Said first: the hand-off announcement. */
+  first?: Say[];
+  texts: WaitTexts;
+  signal: AbortSignal;
+  /** Tells the router an announcement was said (or dropped). */
+  announced: (id: number) => void;
+}
+
 /**
- * What a queued caller hears until an agent answers: the handoff announcement, then their position
- * and expected wait (skipped while an agent's phone is already ringing for them) with hold music in
- * between, repeated every announce.every; the callback offer when `offer()` says the caller may
- * have one (the queue offers callbacks and the caller's number may be dialled). Each announcement is a `queue.announce` event, so the
- * call's timeline shows what was said and when.
+ * What a queued caller hears until an agent answers, as the router decides (calls/ring.ts passes its
+ * decisions here): the hand-off announcement, then each announcement the router decides (position,
+ * expected wait, callback offer), with the queue's hold music in between; an overflow switches to
+ * the new queue's music. It decides nothing itself: an announcement not yet begun when a phone
+ * starts ringing is dropped, because the router's later decision (ring) supersedes it. Each
+ * announcement said is a `queue.announce` event, so the call's timeline shows what was said and when.
  */
-export async function playWhileWaiting(call: Call, speaker: Speaker, ticket: Ticket, opts: { config: () => Config; offer: () => boolean; first?: Say[]; signal: AbortSignal; digits?: CallerDigits }): Promise<void> {
-  const { signal } = opts;
-  if (opts.first?.length) await speaker.say(opts.first, signal);
-  while (!signal.aborted && !ticket.done) {
-    const cfg = opts.config();
-    const q = cfgQueue(cfg, ticket.queue);
-    if (!ticket.ringing) {
-      const position = ticket.position();
-      const estimateMs = ticket.estimateMs();
-      const offer = opts.offer();
-      const items = announcement(q, position, estimateMs, offer, waitTexts(cfg));
-      if (items.length && position > 0) {
-        call.emit('queue.announce', { callId: call.id, queue: ticket.queue, position, ...(estimateMs !== undefined ? { estimateMs } : {}), callbackOffered: offer });
-        await speaker.say(items, signal);
+export class WaitingAudio implements WaitingCaller {
+  private pending: Announcement | undefined;
+  private queue: string;
+  private music: AbortController | undefined;
+
+  constructor(
+    private readonly call: Call,
+    private readonly speaker: Speaker,
+    private readonly o: WaitingOptions,
+  ) {
+    this.queue = o.queue;
+  }
+
+  announce(a: Announcement): void {
+    const before = this.pending;
+    this.pending = a;
+    if (before) this.o.announced(before.id);
+    this.music?.abort();
+  }
+
+  ringing(): void {
+    const p = this.pending;
+    this.pending = undefined;
+    if (p) this.o.announced(p.id);
+  }
+
+  moved(to: string): void {
+    this.queue = to;
+    this.music?.abort();
+  }
+
+  /** Plays until the signal aborts (an agent answered, the caller left or the router gave up). */
+  async run(): Promise<void> {
+    const { signal } = this.o;
+    if (this.o.first?.length) await this.speaker.say(this.o.first, signal);
+    while (!signal.aborted) {
+      const a = this.pending;
+      if (a) {
+        this.pending = undefined;
+        try {
+          this.call.emit('queue.announce', { callId: this.call.id, queue: a.queue, position: a.position, ...(a.estimateMs !== undefined ? { estimateMs: a.estimateMs } : {}), callbackOffered: a.callbackOffer });
+          await this.speaker.say(announcement(a, this.o.texts), signal);
+        } finally {
+          this.o.announced(a.id);
+        }
+        continue;
       }
-    }
-    if (signal.aborted || ticket.done) return;
-    const pause = new AbortController();
-    const stop = (): void => pause.abort();
-    signal.addEventListener('abort', stop, { once: true });
-    const timer = setTimeout(stop, durationOr(q.announce?.every, '45s'));
-    try {
-      await speaker.play(loopSource(await holdMusicFor(q, cfg, call)), pause.signal);
-    } finally {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', stop);
+      const music = new AbortController();
+      this.music = music;
+      const stop = (): void => music.abort();
+      signal.addEventListener('abort', stop, { once: true });
+      try {
+        const cfg = this.o.config();
+        const pcm = await holdMusicFor(cfgQueue(cfg, this.queue), cfg, this.call);
+        await this.speaker.play(loopSource(pcm), music.signal);
+      } finally {
+        this.music = undefined;
+        signal.removeEventListener('abort', stop);
+      }
     }
   }
 }

@@ -40,6 +40,13 @@ const Dtmf = OneOf(['auto', 'in-band'] as const, {
   default: 'auto',
   description: 'Where callers\' key presses are taken from: auto = what the line provides (Quectel/SIMCom tone reports, analog DLE codes, SIP RFC 4733; the audio on Huawei modems and SIP calls without RFC 4733); in-band = always detected in the audio (for a modem whose tone reports are unreliable). Never both.',
 });
+// In-band DTMF sensitivity (issue 17): quiet lines (long analog loops) need a lower floor.
+const DtmfMinLevel = Type.Number({
+  minimum: -50,
+  maximum: -20,
+  default: -42,
+  description: 'Quietest key tone (dBm0, per tone) the in-band DTMF detector accepts: -42 finds a -40 dBFS tone with margin; lower it (down to -50) for quiet lines, raise it where background audio is mistaken for keys.',
+});
 const Language = Type.String({ pattern: '^[a-z]{2,3}(-[A-Z]{2})?$', description: 'A language tag, e.g. "zh-CN" or "en-US".' });
 
 /**
@@ -85,6 +92,7 @@ const GsmLine = Obj(
     sim_pin: Type.Optional(Type.String({ pattern: '^[0-9]{4,8}$', description: 'SIM PIN, if the SIM asks for one. Use ${VAR} to keep it out of the file.' })),
     answer: Type.Optional(Answer),
     dtmf: Type.Optional(Dtmf),
+    dtmf_min_level: Type.Optional(DtmfMinLevel),
     sms: Type.Optional(Obj({ receive: Type.Optional(Type.Boolean({ default: true, description: 'Store received SMS and report them.' })) })),
     echo_cancel: Type.Optional(EchoCancel('off', 'for modules whose own canceller is off')),
     silent_caller_hangup: Type.Optional(SilentCaller('off')),
@@ -99,6 +107,7 @@ const AnalogLine = Obj(
     port: Type.String({ minLength: 1, description: 'The V.253 voice modem tty.' }),
     answer: Type.Optional(Answer),
     dtmf: Type.Optional(Dtmf),
+    dtmf_min_level: Type.Optional(DtmfMinLevel),
     rings_before_answer: Type.Optional(Type.Integer({ minimum: 1, maximum: 10, default: 2, description: 'Wait for this many rings (caller ID arrives between the first two).' })),
     silence_events: Type.Optional(
       Type.Integer({ minimum: 0, maximum: 20, default: 1, description: 'End the call after this many <DLE>s / <DLE>q in a row (the modem presumes the caller hung up into silence); 0 ignores them.' }),
@@ -127,6 +136,7 @@ const SipLine = Obj(
     realm: Type.Optional(Type.String()),
     answer: Type.Optional(Answer),
     dtmf: Type.Optional(Dtmf),
+    dtmf_min_level: Type.Optional(DtmfMinLevel),
     extensions_via_trunk: Type.Optional(Type.Boolean({ default: true, description: 'Reach agents\' extensions through this trunk (the PBX); false: only agents with a contact URI are reached.' })),
     caller_id: Type.Optional(OneOf(['pai', 'rpid', 'both', 'none'] as const, { default: 'pai', description: 'Calls to extensions through the PBX come From this trunk\'s user (so digest auth works); the caller\'s number is shown in the display name and in P-Asserted-Identity (pai), Remote-Party-ID (rpid), both, or neither (none).' })),
     answer_delay: Type.Optional(Duration('Let inbound calls ring this long before the bot answers, so the PBX can still cancel a call whose caller gave up (487).', '0s')),
@@ -235,18 +245,6 @@ const Priority = Obj({
   resume_abandoned_within: Type.Optional(Duration('A caller who hung up while queued and calls back within this time gets the old place.')),
 });
 
-const Hours = Obj({
-  open: Type.Record(
-    Days,
-    Type.Union([TimeRange, Type.Array(TimeRange)]),
-    { description: 'Day or day range → opening hours, e.g. "mon-fri": "09:00-18:00".' },
-  ),
-  holidays: Type.Optional(Type.Array(DateStr, { description: 'Whole days closed.' })),
-  closed: Type.Optional(Obj({ say: Type.String({ description: 'Played to callers outside opening hours.' }), then: Type.Optional(Type.Union([Type.Literal('voicemail'), Type.Literal('hangup'), Type.Literal('bot')], { default: 'voicemail' })) })),
-});
-
-// ---- bot -----------------------------------------------------------------------------------------
-
 /**
  * Something the bot says: one text, or zh and en versions (issue 15); the call's language (the bot's, or
  * the caller's from the customer record or the CRM lookup) picks one, the other when it is missing.
@@ -255,6 +253,18 @@ const Text = (description?: string) =>
   Type.Union([Type.String(), Type.Object({ zh: Type.Optional(Type.String()), en: Type.Optional(Type.String()) }, { additionalProperties: false, minProperties: 1 })], {
     ...(description ? { description: `${description} A text, or { zh: "...", en: "..." } for callers of either language.` } : {}),
   });
+
+const Hours = Obj({
+  open: Type.Record(
+    Days,
+    Type.Union([TimeRange, Type.Array(TimeRange)]),
+    { description: 'Day or day range → opening hours, e.g. "mon-fri": "09:00-18:00".' },
+  ),
+  holidays: Type.Optional(Type.Array(DateStr, { description: 'Whole days closed.' })),
+  closed: Type.Optional(Obj({ say: Text('Played to callers outside opening hours.'), then: Type.Optional(Type.Union([Type.Literal('voicemail'), Type.Literal('hangup'), Type.Literal('bot')], { default: 'voicemail' })) })),
+});
+
+// ---- bot -----------------------------------------------------------------------------------------
 
 /** What a menu key does: a shorthand string ("agent", "queue:billing", "repeat") or an action object. */
 /** What happens next (after a menu answer, an FAQ answer or a captured slot). */
@@ -305,7 +315,7 @@ const Bot = Obj({
   ),
   handoff: Type.Optional(
     Obj({
-      say: Type.Optional(Type.String({ description: 'Transfer announcement; the expected wait is added when known.' })),
+      say: Type.Optional(Text('Transfer announcement, said when the caller joins the queue (before the first position announcement).')),
       when: Type.Optional(
         Obj({
           phrases: Type.Optional(Type.Array(Type.String(), { description: 'Caller phrases that ask for a human, added to the built-in ones (人工, 转人工, 客服, agent, operator, human, ...).' })),
@@ -318,10 +328,10 @@ const Bot = Obj({
       default_queue: Type.Optional(Type.String()),
       tell_agent: Type.Optional(Type.Union([Type.Literal('whisper'), Type.Literal('none')], { default: 'none', description: 'whisper: a short spoken summary to the agent before connecting.' })),
       ring_timeout: Type.Optional(Duration('How long each agent rings before the next (when no queue says otherwise).', '20s')),
-      no_agent_say: Type.Optional(Type.String({ description: 'Said when nobody answers, before voicemail.' })),
+      no_agent_say: Type.Optional(Text('Said when nobody answers, before voicemail.')),
     }),
   ),
-  voicemail: Type.Optional(Obj({ say: Type.Optional(Type.String()), max_length: Type.Optional(Duration('Longest message.', '2m')) })),
+  voicemail: Type.Optional(Obj({ say: Type.Optional(Text('The voicemail prompt, before the beep.')), max_length: Type.Optional(Duration('Longest message.', '2m')) })),
   goodbye: Type.Optional(Text()),
   repeat_caller: Type.Optional(
     Obj(

@@ -10,7 +10,6 @@ import type { Leg, Line } from '../../drivers/line.js';
 import { Sessions } from './auth.js';
 import { LiveHub } from './hub.js';
 import { LiveState } from './live-state.js';
-import { buildServer } from './server.js';
 
 export interface ConsoleDeps {
   /** The router's agent controls, handed over by the wiring (the console never reaches into the call core). */
@@ -76,6 +75,8 @@ export class ConsoleExtension implements Extension {
     sessions.onDropped((s) => live.closeSession(s.id));
     this.deps.phones.setNetworks(c.webrtc?.networks);
     const tls = c.tls ? { cert: await readFile(c.tls.cert), key: await readFile(c.tls.key) } : undefined;
+    // The web stack (fastify and its plugins) is loaded only on a box whose console is on.
+    const { buildServer } = await import('./server.js');
     const server = await buildServer({ config: () => ctx.config(), db: ctx.db, log, hub: live, state, sessions, agentAction: this.deps.agentAction, transfer: this.deps.transfer, callBack: this.deps.callBack, listen: this.deps.listen, incoming: this.deps.incoming, phones: this.deps.phones, ...(this.deps.searchKnowledge ? { searchKnowledge: this.deps.searchKnowledge } : {}), ...(tls ? { tls } : {}) });
     const { host, port } = parseListen(c.listen ?? '127.0.0.1:8080');
     await server.listen({ host, port });

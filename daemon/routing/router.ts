@@ -5,6 +5,7 @@ import { isOpenSafe } from '../bot/hours.js';
 import type { Logger } from '../log.js';
 import type { AgentInfo, AgentPool, RingResult } from './agents.js';
 import { WaitEstimator } from './estimator.js';
+import { checkNumber, dialRules } from './dial-policy.js';
 import { AbandonedPlaces, compareWaiting, type Waiting } from './priority.js';
 import { pickAgents, type Candidate, type QueueMemory } from './strategies.js';
 
@@ -46,19 +47,40 @@ export interface AgentTarget {
 /** How a ring ended other than answered: told to the router by whoever rang. */
 export type RingEnd = Exclude<RingResult, 'answered'>;
 
+/** What to tell a waiting caller now (queue.announce): their place, the expected wait, the callback offer. */
+export interface Announcement {
+  /** Reported back on the ticket once said (or dropped): the next one is due announce.every after. */
+  id: number;
+  queue: string;
+  /** The caller's place (always reported; said when `sayPosition`). */
+  position: number;
+  sayPosition: boolean;
+  /** The expected wait, said when present. */
+  estimateMs?: number;
+  /** "Press 1 to be called back": the queue offers callbacks and the caller's number may be dialled. */
+  callbackOffer: boolean;
+}
+
+/** Why a caller moved on to the overflow queue. */
+export type OverflowReason = Extract<QueueExitReason, 'timeout' | 'empty' | 'closed' | 'no-answer'>;
+
 /**
  * What the router decided for one waiting caller. The holder of the ticket acts on it: `ring` the
- * agents (the call core dials them and reports each phone's result back on the ticket), then one
- * final decision — put the caller through to the agent who answered, leave the queue (and what
- * comes next: a callback or voicemail, from the queue's on_max_wait), or nothing: the caller is gone.
+ * agents (the call core dials them and reports each phone's result back on the ticket), `announce`
+ * (say it, then report it said), `overflow` (the caller now waits in another queue); then one final
+ * decision — put the caller through to the agent who answered, leave the queue (and what comes
+ * next: a callback, or voicemail when the queue does not call back or the caller cannot be called
+ * back), or nothing: the caller is gone.
  */
 export type RouterDecision =
   | { kind: 'ring'; ring: number; agents: AgentTarget[]; timeoutMs: number }
+  | ({ kind: 'announce' } & Announcement)
+  | { kind: 'overflow'; from: string; to: string; reason: OverflowReason; waitMs: number }
   | { kind: 'connect'; extension: string; waitMs: number; queue: string }
   | { kind: 'exit'; reason: QueueExitReason; queue: string; then: 'callback' | 'voicemail' }
   | { kind: 'gone' };
 
-export type FinalDecision = Exclude<RouterDecision, { kind: 'ring' }>;
+export type FinalDecision = Exclude<RouterDecision, { kind: 'ring' | 'announce' | 'overflow' }>;
 
 interface Ring {
   id: number;
@@ -80,6 +102,10 @@ interface Entry extends Waiting {
   visited: Set<string>;
   sticky?: { extension: string; until: number };
   ring: Ring | undefined;
+  /** The caller's number is known and the dialing policy would let us call it back. */
+  mayCallBack: boolean;
+  /** When the next announcement is due, and the one decided but not yet reported said. */
+  announce: { due: number; out: number | undefined };
   done: boolean;
   decide: (d: RouterDecision) => void;
   resolve: (r: FinalDecision) => void;
@@ -131,12 +157,16 @@ export class Ticket {
   position(): number {
     return this.router.positionOf(this.entry);
   }
-  estimateMs(): number | undefined {
-    return this.router.estimator.estimateMs(this.entry.queue, this.position());
+  /**
+   * The caller asked to be called back (pressed 1): if the router offers them one, they leave the
+   * queue (the callback enters it anew) and true; false otherwise (they keep waiting).
+   */
+  leaveForCallback(): boolean {
+    return this.router.leaveForCallback(this.entry);
   }
-  /** The caller chose to be called back: they leave the queue (the callback enters it anew). */
-  leaveForCallback(): void {
-    this.router.exit(this.entry, 'callback');
+  /** Announcement `id` was said to the caller (or dropped because a phone rang first). */
+  announced(id: number): void {
+    this.router.announced(this.entry, id);
   }
   get since(): number {
     return this.entry.since;
@@ -170,6 +200,7 @@ export class Router {
   private readonly now: () => number;
   private seq = 0;
   private rings = 0;
+  private announcements = 0;
   private dispatching = false;
   private again = false;
   private readonly timer: NodeJS.Timeout;
@@ -225,6 +256,8 @@ export class Router {
       tried: new Map(),
       visited: new Set([req.queue]),
       ring: undefined,
+      mayCallBack: req.kind === 'call' && this.mayCallBack(req),
+      announce: { due: now, out: undefined },
       done: false,
       decide: () => {},
       resolve: () => {},
@@ -244,7 +277,7 @@ export class Router {
     if (req.kind === 'call' && q.max_length !== undefined && length >= q.max_length) {
       e.done = true;
       this.deps.emit('queue.exit', { callId: req.callId, queue: req.queue, reason: 'full', position: length + 1, waitMs: 0 });
-      e.resolve(this.exitDecision('full', req.queue));
+      e.resolve(this.exitDecision(e, 'full'));
       return ticket;
     }
     this.entries.add(e);
@@ -256,7 +289,28 @@ export class Router {
     }
     this.check(e);
     this.dispatch();
+    // The first announcement right away, unless a phone already rings for the caller.
+    this.announceIfDue(e);
     return ticket;
+  }
+
+  /** The caller's number is known and passes the dialing policy's number rules (logged when it does not). */
+  private mayCallBack(req: EnterRequest): boolean {
+    if (!req.caller) return false;
+    const d = checkNumber(req.caller, dialRules(this.deps.config()));
+    if (!d.ok && this.offersCallback(req.queue)) this.deps.log.info({ callId: req.callId, caller: req.caller, reason: d.reason }, 'no callback offered: the dialing policy refuses the number');
+    return d.ok;
+  }
+
+  /** This caller may trade their wait for a callback now. */
+  private callbackFor(e: Entry): boolean {
+    return e.req.kind === 'call' && e.mayCallBack && this.offersCallback(e.queue);
+  }
+
+  leaveForCallback(e: Entry): boolean {
+    if (e.done || !this.callbackFor(e)) return false;
+    this.exit(e, 'callback');
+    return true;
   }
 
   positionOf(e: Entry): number {
@@ -332,9 +386,17 @@ export class Router {
     return position;
   }
 
-  private exitDecision(reason: QueueExitReason, queue: string): FinalDecision {
-    const then = reason === 'callback' || this.offersCallback(queue) ? 'callback' : 'voicemail';
-    return { kind: 'exit', reason, queue, then };
+  /**
+   * What follows leaving the queue: a callback where the queue calls back (on_max_wait: callback) and
+   * the caller can be called back; otherwise voicemail — never a callback promised to a number the
+   * dialing policy refuses, or to a withheld one.
+   */
+  private exitDecision(e: Entry, reason: QueueExitReason): FinalDecision {
+    const callback = reason === 'callback' || this.callbackFor(e);
+    if (!callback && e.req.kind === 'call' && this.offersCallback(e.queue)) {
+      this.deps.log.info({ callId: e.req.callId, queue: e.queue, reason }, e.req.caller ? 'voicemail instead of a callback: the dialing policy refuses the number' : 'voicemail instead of a callback: the number is withheld');
+    }
+    return { kind: 'exit', reason, queue: e.queue, then: callback ? 'callback' : 'voicemail' };
   }
 
   private abandon(e: Entry): void {
@@ -355,17 +417,19 @@ export class Router {
     if (e.done) return;
     const position = this.remove(e);
     this.deps.emit('queue.exit', { callId: e.req.callId, queue: e.queue, reason, position, waitMs: this.now() - e.firstAt });
-    e.resolve(this.exitDecision(reason, e.queue));
+    e.resolve(this.exitDecision(e, reason));
     this.dispatch();
   }
 
   /** Move to the overflow queue if there is one not yet visited; otherwise leave with `reason`. */
-  private overflowOrExit(e: Entry, reason: QueueExitReason): void {
+  private overflowOrExit(e: Entry, reason: OverflowReason): void {
     const q = this.queueConfig(e.queue);
     const to = q.overflow?.to;
     if (!to || e.visited.has(to)) return this.exit(e, reason);
     const now = this.now();
-    this.deps.emit('queue.exit', { callId: e.req.callId, queue: e.queue, reason: 'overflow', position: this.positionOf(e), waitMs: now - e.firstAt, to });
+    const from = e.queue;
+    this.deps.emit('queue.exit', { callId: e.req.callId, queue: from, reason: 'overflow', position: this.positionOf(e), waitMs: now - e.firstAt, to });
+    e.decide({ kind: 'overflow', from, to, reason, waitMs: now - e.firstAt });
     e.queue = to;
     e.visited.add(to);
     e.queuedAt = now;
@@ -383,6 +447,39 @@ export class Router {
       this.check(e);
     }
     this.dispatch();
+    for (const e of [...this.entries]) this.announceIfDue(e);
+  }
+
+  // ---- announcements -----------------------------------------------------------------------------
+
+  /**
+   * Tell a waiting caller where they are, every announce.every from the last announcement said: the
+   * position, the expected wait (recent answered calls' wait per place times the position) and the
+   * callback offer, as the queue's announce settings say. Not while an agent's phone rings for them
+   * (then the next one is due a period later); callbacks have nobody to tell.
+   */
+  private announceIfDue(e: Entry): void {
+    if (e.done || e.req.kind !== 'call' || e.announce.out !== undefined) return;
+    const now = this.now();
+    if (now < e.announce.due) return;
+    const q = this.queueConfig(e.queue);
+    e.announce.due = now + durationOr(q.announce?.every, '45s');
+    if (e.ring) return;
+    const position = this.positionOf(e);
+    const sayPosition = q.announce?.position !== false;
+    const estimateMs = q.announce?.wait_estimate !== false ? this.estimator.estimateMs(e.queue, position) : undefined;
+    const callbackOffer = this.callbackFor(e);
+    if (position < 1 || (!sayPosition && estimateMs === undefined && !callbackOffer)) return;
+    const id = ++this.announcements;
+    e.announce.out = id;
+    e.decide({ kind: 'announce', id, queue: e.queue, position, sayPosition, ...(estimateMs !== undefined ? { estimateMs } : {}), callbackOffer });
+  }
+
+  /** Told by the ticket: announcement `id` was said (or dropped); the next is due a period from now. */
+  announced(e: Entry, id: number): void {
+    if (e.announce.out !== id) return;
+    e.announce.out = undefined;
+    e.announce.due = this.now() + durationOr(this.queueConfig(e.queue).announce?.every, '45s');
   }
 
   /** Should this caller move on? (Not while an agent's phone rings for them.) */

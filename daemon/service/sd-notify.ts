@@ -1,4 +1,4 @@
-import koffi from 'koffi';
+import { koffi } from '../../drivers/ffi.js';
 
 /**
  * systemd's notify protocol (sd_notify(3)): datagrams like "READY=1" sent to the unix socket named
@@ -27,7 +27,7 @@ interface Libc {
 let libc: Libc | undefined;
 function loadLibc(): Libc {
   if (!libc) {
-    const lib = koffi.load('libc.so.6');
+    const lib = koffi().load('libc.so.6');
     libc = {
       socket: lib.func('int socket(int, int, int)') as Libc['socket'],
       sendto: lib.func('intptr_t sendto(int, const void *, size_t, int, const void *, uint32_t)') as Libc['sendto'],

@@ -1,7 +1,9 @@
 import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { IClientOptions, MqttClient } from 'mqtt';
 import type { Logger } from '../log.js';
+
+let mqttLib: typeof import('mqtt').default | undefined;
 
 /**
  * One connection to the central broker, kept up for as long as the daemon runs.
@@ -114,7 +116,18 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   start(): void {
     this.stopped = false;
     this.setLink('connecting');
-    this.attempt();
+    if (mqttLib) return this.attempt();
+    // mqtt.js is loaded by the first connection: a box without mqtt: never holds it in memory.
+    import('mqtt').then(
+      (m) => {
+        mqttLib = m.default;
+        this.attempt();
+      },
+      (err: unknown) => {
+        this.lastError = `cannot load mqtt.js: ${(err as Error).message}`;
+        this.opts.log.error({ err }, 'mqtt: cannot load mqtt.js');
+      },
+    );
   }
 
   /** Publish `final` (e.g. status offline) if connected, then disconnect cleanly (no Last Will). */
@@ -179,7 +192,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       this.schedule(false);
       return;
     }
-    const c = mqtt.connect(this.opts.url, opts);
+    if (!mqttLib) return;
+    const c = mqttLib.connect(this.opts.url, opts);
     this.client = c;
     let wasUp = false;
     let authError: string | undefined;

@@ -1,4 +1,5 @@
-import koffi from 'koffi';
+import type { IKoffiLib } from 'koffi';
+import { koffi } from '../ffi.js';
 import { FRAME_SAMPLES, SAMPLE_RATE } from '../media/format.js';
 
 /**
@@ -38,14 +39,14 @@ let lib: SpeexDsp | undefined;
 /** Load libspeexdsp once; throws a clear error when it is not installed. */
 function speexdsp(): SpeexDsp {
   if (lib) return lib;
-  let so: koffi.IKoffiLib;
+  let so: IKoffiLib;
   try {
-    so = koffi.load('libspeexdsp.so.1');
+    so = koffi().load('libspeexdsp.so.1');
   } catch (err) {
     throw new Error(`echo cancellation needs libspeexdsp1 (apt-get install libspeexdsp1): ${(err as Error).message}`);
   }
-  koffi.opaque('SpeexEchoState');
-  koffi.opaque('SpeexPreprocessState');
+  koffi().opaque('SpeexEchoState');
+  koffi().opaque('SpeexPreprocessState');
   lib = {
     echoInit: so.func('SpeexEchoState *speex_echo_state_init(int, int)') as SpeexDsp['echoInit'],
     echoDestroy: so.func('void speex_echo_state_destroy(SpeexEchoState *)') as SpeexDsp['echoDestroy'],

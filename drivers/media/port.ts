@@ -27,6 +27,28 @@ export interface MediaPort extends EventEmitter<MediaPortEvents> {
   close(): void;
 }
 
+/**
+ * Optional capability of ports whose wire format is G.711 (RTP legs). A bridge between two of them
+ * that use the same codec passes each payload on as it arrives, untouched, instead of decoding,
+ * re-pacing and encoding it: the relay then costs what a packet relay costs, and its timing is the
+ * sender's (see daemon/calls/bridge.ts).
+ */
+export interface PayloadPort {
+  /** The codec both directions use now ('PCMU' / 'PCMA'), or undefined when payloads can't be passed on. */
+  readonly payloadCodec: string | undefined;
+  /** Called with each inbound audio payload as it arrives; `timestamp` in samples, `source` the sender's stream id. */
+  onPayload: ((payload: Buffer, timestamp: number, source: number) => void) | undefined;
+  /** On: outbound audio comes from sendPayload(), the port's clock sends no silence of its own. */
+  setPayloadFed(on: boolean): void;
+  /** Send one payload now, as part of this port's outbound stream (its own sequence and timestamps). */
+  sendPayload(payload: Buffer, timestamp: number, source: number): void;
+}
+
+/** The port's PayloadPort side, if it has one. */
+export function asPayloadPort(p: MediaPort): (MediaPort & PayloadPort) | undefined {
+  return 'sendPayload' in p && 'payloadCodec' in p ? (p as MediaPort & PayloadPort) : undefined;
+}
+
 /** Counters every port keeps, for health reports and tests. */
 export interface MediaStats {
   framesIn: number;

@@ -38,6 +38,15 @@ export class JitterBuffer {
     return this.packets.size;
   }
 
+  /** Forget what is buffered and the stream position (statistics stay): the next packet starts a new stream. */
+  reset(): void {
+    this.packets.clear();
+    this.next = undefined;
+    this.playing = false;
+    this.last = undefined;
+    this.prevTransit = undefined;
+  }
+
   /** Store one packet's decoded PCM. `arrivalMs` and `timestampMs` feed the jitter estimate. */
   push(seq: number, pcm: Buffer, timestampMs: number, arrivalMs: number): void {
     this.stats.received++;

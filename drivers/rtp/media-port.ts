@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { FRAME_BYTES, FRAME_SAMPLES, SILENCE_FRAME } from '../media/format.js';
-import { PacedMediaPort } from '../media/port.js';
+import { PacedMediaPort, type PayloadPort } from '../media/port.js';
 import type { MediaClock } from '../media/clock.js';
 import { mediaClock } from '../media/clock.js';
 import { decodeG711, encodeG711, type Law } from '../audio/g711.js';
@@ -19,6 +19,7 @@ export interface RtpMediaConfig {
   receive: boolean;
 }
 
+const FED_SILENCE_AFTER_TICKS = 5; // 100 ms without a passed-on payload
 const DTMF_TONE_TICKS = 5; // 100 ms per digit
 const DTMF_GAP_TICKS = 3; // 60 ms between digits
 const DTMF_END_REPEATS = 3; // RFC 4733 §2.5.1.4: send the end packet three times
@@ -33,9 +34,11 @@ interface DtmfJob {
 /**
  * The MediaPort of an RTP leg. One clock tick does both directions: it sends the next outbound frame
  * (G.711 encoded, or an RFC 4733 event packet while a digit is being sent) and plays out one frame
- * from the jitter buffer, so inbound frames are paced as well.
+ * from the jitter buffer, so inbound frames are paced as well. Inbound audio is only decoded and
+ * buffered while someone listens to 'frame'; a bridge to another RTP leg takes the payloads as they
+ * arrive (PayloadPort) and, while it feeds this port, the clock adds no silence of its own.
  */
-export class RtpMediaPort extends PacedMediaPort {
+export class RtpMediaPort extends PacedMediaPort implements PayloadPort {
   private config: RtpMediaConfig;
   private timestamp = randomInt(0, 0xffffffff);
   private readonly jitter = new JitterBuffer();
@@ -48,6 +51,15 @@ export class RtpMediaPort extends PacedMediaPort {
   private readonly encoded = Buffer.allocUnsafe(FRAME_SAMPLES);
   /** Called for each RFC 4733 digit received. */
   onDtmf: ((digit: string) => void) | undefined;
+  onPayload: ((payload: Buffer, timestamp: number, source: number) => void) | undefined;
+  private fed = false;
+  /** Clock ticks since the last passed-on payload: after a few, silence keeps the stream going (hold, a silent sender). */
+  private sinceRelay = 0;
+  /** Passed-on payloads keep the sender's timestamp spacing: ours = theirs + offset, per sender stream. */
+  private relaySource: number | undefined;
+  private relayOffset = 0;
+  /** Nobody listened to 'frame' when the last packet came: the jitter buffer starts afresh when someone does. */
+  private idle = true;
 
   constructor(
     readonly session: RtpSession,
@@ -82,22 +94,66 @@ export class RtpMediaPort extends PacedMediaPort {
       return;
     }
     if (p.payloadType !== c.payload || !c.receive || p.payload.length === 0 || p.payload.length > 1600) return;
+    this.onPayload?.(p.payload, p.timestamp, p.ssrc);
+    // Decoding and buffering cost more than the relay itself: only for someone who wants the PCM.
+    if (this.listenerCount('frame') === 0) {
+      this.idle = true;
+      return;
+    }
+    if (this.idle) {
+      this.idle = false;
+      this.jitter.reset();
+      this.pending = Buffer.alloc(0);
+    }
     this.jitter.push(p.sequence, decodeG711(p.payload, c.codec), p.timestamp / 8, arrivalMs);
   }
 
-  protected sendFrame(frame: Buffer, _silence: boolean): void {
+  get payloadCodec(): string | undefined {
+    const c = this.config;
+    return c.send && c.receive ? c.codec : undefined;
+  }
+
+  setPayloadFed(on: boolean): void {
+    this.fed = on;
+    this.relaySource = undefined;
+  }
+
+  sendPayload(payload: Buffer, timestamp: number, source: number): void {
+    const c = this.config;
+    // An RFC 4733 digit being sent replaces the audio meanwhile, as on the paced path.
+    if (this.closed || !c.send || this.dtmfJob) return;
+    let marker = false;
+    if (source !== this.relaySource) {
+      // A new sender stream (or the first packet): continue our timestamps from where they are.
+      this.relaySource = source;
+      this.relayOffset = (this.timestamp - timestamp) >>> 0;
+      marker = true;
+    }
+    const ts = (timestamp + this.relayOffset) >>> 0;
+    this.session.send(c.payload, ts, payload, marker);
+    this.timestamp = (ts + payload.length) >>> 0; // one byte per sample in G.711
+    this.sinceRelay = 0;
+  }
+
+  protected sendFrame(frame: Buffer, silence: boolean): void {
     this.playOut();
     const c = this.config;
     if (this.sendDtmfTick()) {
       this.timestamp = (this.timestamp + FRAME_SAMPLES) >>> 0;
+      this.relaySource = undefined;
       return;
     }
+    // Fed by a bridge: its payloads are the audio, and frames written here (none in a bridge). When
+    // they stop for longer than a little jitter, silence again, so the far end keeps getting RTP.
+    if (this.fed && silence && ++this.sinceRelay <= FED_SILENCE_AFTER_TICKS) return;
     if (c.send) this.session.send(c.payload, this.timestamp, encodeG711(frame, c.codec, this.encoded));
     this.timestamp = (this.timestamp + FRAME_SAMPLES) >>> 0;
+    this.relaySource = undefined;
   }
 
   /** Pull enough from the jitter buffer for one 320-byte frame (the far end may use another ptime). */
   private playOut(): void {
+    if (this.idle) return;
     while (this.pending.length < FRAME_BYTES) {
       const pcm = this.jitter.pop();
       if (!pcm) break;

@@ -14,13 +14,15 @@ const inUse = new Set<number>();
  * One RTP socket: bound on an even port from the configured range, sending with our own SSRC and
  * sequence numbers. Symmetric RTP (RFC 4961): once a packet arrives from the address the SDP named, we
  * send to the port it came from (NAT-friendly); packets from any other address are ignored, so a
- * stranger cannot hijack or inject into the stream.
+ * stranger cannot hijack or inject into the stream. Once latched, the socket is connected to that port.
  */
 export class RtpSession extends EventEmitter<{ packet: [packet: RtpPacket, arrivalMs: number] }> {
   readonly ssrc = randomInt(0, 0xffffffff);
   private seq = randomInt(0, 0xffff);
   private remote: { address: string; port: number } | undefined;
   private latched = false;
+  /** The socket is connect()ed to the latched far end: the kernel drops other senders, and send() skips the address lookup. */
+  private connected = false;
   readonly stats = { packetsIn: 0, packetsOut: 0, foreign: 0 };
   private closed = false;
 
@@ -62,6 +64,32 @@ export class RtpSession extends EventEmitter<{ packet: [packet: RtpPacket, arriv
     if (this.remote?.address !== address || (!this.latched && this.remote.port !== port)) {
       this.remote = { address, port };
       this.latched = false;
+      this.unconnect();
+    }
+  }
+
+  /** Once latched, connect the socket: Node resolves the address of every unconnected send() anew. */
+  private connectLatched(): void {
+    const target = this.remote;
+    if (!target) return;
+    try {
+      this.socket.connect(target.port, target.address, () => {
+        if (this.closed) return;
+        if (this.remote === target && this.latched) this.connected = true;
+        else this.unconnect(true);
+      });
+    } catch {
+      // Already connecting or connected (a re-latch while the last connect was under way): stay unconnected.
+    }
+  }
+
+  private unconnect(force = false): void {
+    if (!this.connected && !force) return;
+    this.connected = false;
+    try {
+      this.socket.disconnect();
+    } catch {
+      // Not connected (yet): the connect callback disconnects.
     }
   }
 
@@ -74,6 +102,7 @@ export class RtpSession extends EventEmitter<{ packet: [packet: RtpPacket, arriv
     if (!this.latched) {
       r.port = rinfo.port;
       this.latched = true;
+      this.connectLatched();
     } else if (rinfo.port !== r.port) {
       this.stats.foreign++;
       return;
@@ -89,7 +118,8 @@ export class RtpSession extends EventEmitter<{ packet: [packet: RtpPacket, arriv
     const pkt = buildRtp({ payloadType, marker, sequence: this.seq, timestamp, ssrc: this.ssrc, payload });
     this.seq = (this.seq + 1) & 0xffff;
     this.stats.packetsOut++;
-    this.socket.send(pkt, this.remote.port, this.remote.address);
+    if (this.connected) this.socket.send(pkt);
+    else this.socket.send(pkt, this.remote.port, this.remote.address);
   }
 
   close(): void {

@@ -1,11 +1,13 @@
-import { SerialPort } from 'serialport';
+import type { SerialPort } from 'serialport';
 
 /**
  * Open a tty with node-serialport's real binding. Resolves once the fd is open and configured.
  * The path may be a /dev/serial/by-id link; the kernel resolves it at open, so a renumbered
  * ttyUSB behind the same link is found again on reopen.
  */
-export function openSerial(path: string, baudRate = 115200): Promise<SerialPort> {
+export async function openSerial(path: string, baudRate = 115200): Promise<SerialPort> {
+  // Loaded with the first tty: a box with only SIP lines never holds serialport in memory.
+  const { SerialPort } = await import('serialport');
   return new Promise((resolve, reject) => {
     const port = new SerialPort({ path, baudRate, autoOpen: false, hupcl: false });
     port.open((err) => (err ? reject(err) : resolve(port)));

@@ -14,9 +14,9 @@ const BOT = `  greeting: "Press 1 to give your order number."
 
 t.test('Quectel tone reports in a burst give exactly the digits pressed; dtmf: in-band takes them from the audio alone', async (t) => {
   const box = await startBox({
-    lines: 3,
+    lines: 5,
     modem: () => 'quectel',
-    gsmLine: (i) => ['', '    dtmf: in-band', '    answer: voicemail'][i]!,
+    gsmLine: (i) => ['', '    dtmf: in-band', '    answer: voicemail', '    dtmf: in-band', '    dtmf: in-band\n    dtmf_min_level: -50'][i]!,
     agents: [{ extension: '801', contact: 'sip:801@127.0.0.1:9' }],
     bot: BOT,
   });
@@ -80,5 +80,31 @@ t.test('Quectel tone reports in a burst give exactly the digits pressed; dtmf: i
     t.ok(Number(vm.durationMs) < 4000, `the report ended the message (${String(vm.durationMs)} ms, not the whole 10 s)`);
     modem.stopPlaying();
     modem.hangup();
+  });
+
+  await t.test('dtmf_min_level: a key at -46 dBm0 per tone is heard only on the line whose floor is -50 (default -42)', async (t) => {
+    // dtmfTones' level is the pair's: each tone is 3 dB below it; dBm0 = dBFS + 3.14.
+    const quiet = dtmfTones('1', 120, 200, -46 - 3.14 + 3);
+    const calls: { modem: (typeof box.emus)[number]['modem']; callId: unknown; from: number }[] = [];
+    for (const [i, n] of [[3, '24'], [4, '25']] as const) {
+      const modem = box.emus[i]!.modem;
+      const from = mark(box);
+      modem.ring(`+86138000000${n}`);
+      const offered = await eventAfter(box, from, 'call.offered');
+      await eventAfter(box, from, 'call.phase', (l) => l.callId === offered.callId && l.phase === 'bot');
+      calls.push({ modem, callId: offered.callId, from });
+    }
+    await sleep(500);
+    for (const c of calls) c.modem.play(quiet);
+    const low = calls[1]!;
+    await eventAfter(box, low.from, 'bot.turn', (l) => l.callId === low.callId);
+    t.equal(keysOf(low.from, low.callId), '1', 'dtmf_min_level -50: the quiet key is found');
+    // The default line: the quiet key, then a loud one; the loud one must be the first key heard.
+    const def = calls[0]!;
+    def.modem.play(dtmfTones('2', 120, 200));
+    await eventAfter(box, def.from, 'bot.turn', (l) => l.callId === def.callId);
+    t.equal(keysOf(def.from, def.callId), '2', 'default floor: the quiet key is not a key press, the loud one is');
+    for (const c of calls) c.modem.hangup();
+    for (const c of calls) await eventAfter(box, c.from, 'call.ended', (l) => l.callId === c.callId);
   });
 });

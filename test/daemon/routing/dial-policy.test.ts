@@ -3,7 +3,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { dtmfTones, toneSamples } from '../../../drivers/audio/tones.js';
+import { dtmfTones, tone, toneSamples } from '../../../drivers/audio/tones.js';
 import { Bus } from '../../../daemon/bus/bus.js';
 import type { DomainEvents } from '../../../daemon/bus/events.js';
 import type { Config } from '../../../daemon/config/schema.js';
@@ -11,7 +11,8 @@ import { DialGate, checkNumber, dialRules } from '../../../daemon/routing/dial-p
 import { startPhone, writeTestWav } from '../../helpers/baresip.js';
 import { startBox } from '../../helpers/box.js';
 import { callAndPress, eventAfter, hangUp, mark } from '../../helpers/routing.js';
-import { sleep } from '../../helpers/net.js';
+import { freePort, sleep } from '../../helpers/net.js';
+import { consoleSection, login } from '../console/rig.js';
 
 const cfg = (dialing: Config['dialing']): Config => ({ site: 's', node: 'n', lines: [], bot: { greeting: 'hi' }, ...(dialing ? { dialing } : {}) });
 
@@ -53,26 +54,46 @@ t.test('per-line rate limit; refusals are logged and alarmed, a permitted dial c
   t.equal(alarms.filter((a) => a.active).length, 3);
 });
 
-t.test('a callback to a blocked number is never dialled: no agent rung, nothing reaches the modem', async (t) => {
+t.test('a blocked caller at max wait ends in voicemail, not a promised callback; a callback to them (console "call back") is never dialled', async (t) => {
   const wavDir = await mkdtemp(join(tmpdir(), 'fd-dp-'));
   const p801 = await startPhone({ user: '801', answer: 'auto', playWav: await writeTestWav(wavDir, 'agent.wav', toneSamples(600, 30_000)) });
   t.teardown(() => p801.stop());
+  const consolePort = await freePort();
   const box = await startBox({
     lines: 2,
-    agents: [{ extension: '801', contact: p801.uri, extra: 'wrap_up: 0s' }],
+    // (802 only because the console's test users name it; never logged in.)
+    agents: [{ extension: '801', contact: p801.uri, extra: 'wrap_up: 0s' }, { extension: '802', contact: 'sip:802@127.0.0.1:9', extra: 'logged_in: false' }],
     queues: `  - id: general\n    skill: general\n    ring_timeout: 3s\n    max_wait: 2s\n    on_max_wait: callback`,
-    extra: 'dialing:\n  allowed_prefixes: ["+86"]\n  blocked_prefixes: ["00", "+"]',
+    extra: `dialing:\n  allowed_prefixes: ["+86"]\n  blocked_prefixes: ["00", "+"]\n${await consoleSection(consolePort)}`,
   });
   t.teardown(() => box.close());
+  const url = `http://127.0.0.1:${consolePort}`;
+  await box.event('console listening', () => true, 15_000);
   const A = '+8613800000001';
   const B = '+447700900123'; // international: blocked
   const lineB = box.emus[1]!.modem;
   const from = mark(box);
-  // A talks to 801, so B waits until max_wait and is promised a callback.
+  // A talks to 801, so B waits until max_wait: a callback queue, but B's number may not be dialled.
   const a = await callAndPress(box, 0, A);
   await eventAfter(box, from, 'queue.connect', (l) => l.callId === a);
   const b = await callAndPress(box, 1, B);
-  const req = await eventAfter(box, from, 'callback.requested', (l) => l.callId === b, 30_000);
+  const exit = await eventAfter(box, from, 'queue.exit', (l) => l.callId === b, 30_000);
+  t.equal(exit.reason, 'timeout', 'B reached max wait');
+  await box.daemon.waitForLog((l) => l.msg === 'voicemail instead of a callback: the dialing policy refuses the number' && l.callId === b, 5000);
+  await eventAfter(box, from, 'call.phase', (l) => l.callId === b && l.phase === 'voicemail', 20_000);
+  await sleep(3500);
+  lineB.play(Buffer.concat([tone([440], 1200, -12), dtmfTones('#', 150, 100)]));
+  const vm = await eventAfter(box, from, 'voicemail.recorded', (l) => l.callId === b, 30_000);
+  const ended = await eventAfter(box, from, 'call.ended', (l) => l.callId === b, 20_000);
+  t.equal(ended.outcome, 'voicemail', 'the blocked caller ends in voicemail');
+  t.notOk(box.daemon.logs.some((l) => l.msg === 'callback.requested' && l.callId === b), 'no callback was promised or stored');
+  t.notOk(box.daemon.logs.some((l) => l.msg === 'dial refused by the dialing policy'), 'nothing was even tried');
+
+  // A supervisor presses "call back" on B's voicemail: the callback is stored, then refused at once.
+  const sue = await login(url, 'sue');
+  const res = await fetch(`${url}/api/voicemail/${String(vm.id)}/call-back`, { method: 'POST', headers: { cookie: sue.cookie, 'x-csrf-token': sue.csrf, origin: url, 'content-type': 'application/json' }, body: '{}' });
+  t.equal(res.status, 200, 'the call-back request is taken');
+  const req = await eventAfter(box, from, 'callback.requested', (l) => l.callId === b);
   const failed = await eventAfter(box, from, 'callback.state', (l) => l.id === req.id && l.state === 'failed', 15_000);
   t.match(failed.detail, /dialing policy/, `callback failed: ${String(failed.detail)}`);
   const refusal = await box.daemon.waitForLog((l) => l.msg === 'dial refused by the dialing policy' && l.number === B, 5000);

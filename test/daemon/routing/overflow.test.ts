@@ -49,6 +49,9 @@ t.test('overflow after T seconds; no agent logged in → overflow, or voicemail'
   t.equal(ov.reason, 'overflow');
   t.equal(ov.to, 'general');
   t.ok(Number(ov.waitMs) >= 2900, `after 3 s (${String(ov.waitMs)} ms)`);
+  // The call core acts on the router's overflow decision: the call now waits in general, and says why.
+  const moved = await eventAfter(box, from, 'call.phase', (l) => l.callId === b && l.phase === 'queued' && (l.detail as { queue?: string }).queue === 'general');
+  t.match(moved.detail, { reason: 'overflow', from: 'billing', why: 'timeout' }, 'the call moved to general: overflow after the wait');
   const cb = await eventAfter(box, from, 'queue.connect', (l) => l.callId === b);
   t.equal(cb.extension, '802', 'the overflow queue answered');
   await sleep(300);

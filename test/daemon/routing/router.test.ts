@@ -255,7 +255,7 @@ t.test('a callback waits however long it takes and keeps its place', async (t) =
 });
 
 t.test('the router decides and is told: typed decisions, no phone touched', async (t) => {
-  const r = rig({ agents: [{ extension: '801' }, { extension: '802' }], queues: q({ strategy: 'linear', ring_timeout: '7s' }) });
+  const r = rig({ agents: [{ extension: '801' }, { extension: '802' }], queues: q({ strategy: 'linear', ring_timeout: '7s', on_max_wait: 'callback' }) });
   t.teardown(r.close);
   const ticket = r.router.enter({ kind: 'call', callId: 'd1', caller: '+861', queue: 'general', vip: false, repeat: false });
   const first = await ticket.next();
@@ -275,6 +275,53 @@ t.test('the router decides and is told: typed decisions, no phone touched', asyn
   t.equal(r.agents.get('802')!.state, 'busy');
   t.match(r.events.map((e) => e.type), ['queue.enter', 'agent.ring-no-answer', 'queue.connect']);
   const exit = r.router.enter({ kind: 'call', callId: 'd2', caller: '+862', queue: 'general', vip: false, repeat: false });
-  exit.leaveForCallback();
+  t.ok(exit.leaveForCallback(), 'the router offers this caller a callback');
   t.same(await exit.result, { kind: 'exit', reason: 'callback', queue: 'general', then: 'callback' }, 'leaving for a callback: the callback follows');
+});
+
+t.test('announce and overflow are decisions too: when and what to tell the caller, where they move and why', async (t) => {
+  const queues = [
+    { id: 'billing', skill: 'billing', ring_timeout: '5s', max_wait: '10s', overflow: { to: 'general', after: '700ms' }, on_max_wait: 'callback', announce: { position: true, wait_estimate: false, every: '100ms' } },
+    { id: 'general', skill: 'general', ring_timeout: '5s', max_wait: '10s', announce: { position: false, wait_estimate: false, every: '100ms' } },
+  ] as Config['queues'];
+  const r = rig({ agents: [{ extension: '801', skills: { billing: 1, general: 1 } }], queues });
+  t.teardown(r.close);
+  const busy = await r.call({ queue: 'billing' }).result; // 801 talks: the next caller waits
+  const ticket = r.router.enter({ kind: 'call', callId: 'w1', caller: '+8613800000009', queue: 'billing', vip: false, repeat: false });
+  const first = await ticket.next();
+  t.match(first, { kind: 'announce', queue: 'billing', position: 1, sayPosition: true, callbackOffer: true }, 'at once: the position and the callback offer');
+  t.notOk('estimateMs' in first, 'no wait estimate (wait_estimate: false)');
+  if (first.kind !== 'announce') return;
+  await new Promise((res) => setTimeout(res, 250));
+  // Until the caller has heard it, nothing more is said; then the next is due announce.every later.
+  const heardAt = Date.now();
+  ticket.announced(first.id);
+  const second = await ticket.next();
+  t.match(second, { kind: 'announce', position: 1 });
+  t.ok(Date.now() - heardAt >= 90, `the next one a period after the first was said (${Date.now() - heardAt} ms)`);
+  const moved = await ticket.next();
+  t.match(moved, { kind: 'overflow', from: 'billing', to: 'general', reason: 'timeout' }, 'overflow: to general, because of the wait');
+  t.equal(ticket.queue, 'general');
+  if (second.kind === 'announce') ticket.announced(second.id);
+  t.equal(ticket.leaveForCallback(), false, 'general does not call back: "1" is refused and the caller stays');
+  t.notOk(ticket.done);
+  const next = ticket.next();
+  const raced = await Promise.race([next, new Promise((res) => setTimeout(() => res('nothing'), 300))]);
+  t.equal(raced, 'nothing', 'general announces neither position nor wait nor a callback: nothing to say');
+  await r.talk(busy);
+  t.match(await next, { kind: 'ring', agents: [{ extension: '801' }] }, 'the agent is free: ring them');
+});
+
+t.test('max wait in a queue that calls back: a callback for an allowed number, voicemail for one the dialing policy refuses', async (t) => {
+  const r = rig({ agents: [{ extension: '801' }], queues: q({ max_wait: '150ms', on_max_wait: 'callback' }) });
+  (r.config as { dialing?: Config['dialing'] }).dialing = { allowed_prefixes: ['+86'], blocked_prefixes: ['00', '+'] };
+  t.teardown(r.close);
+  const busy = await r.call().result;
+  const allowed = r.call({ caller: '+8613800000001' });
+  const blocked = r.call({ caller: '+447700900123' });
+  const withheld = r.router.enter({ kind: 'call', callId: 'anon', queue: 'general', vip: false, repeat: false });
+  t.same(await allowed.result, { kind: 'exit', reason: 'timeout', queue: 'general', then: 'callback' });
+  t.same(await blocked.result, { kind: 'exit', reason: 'timeout', queue: 'general', then: 'voicemail' }, 'never a callback promised to a refused number');
+  t.same(await withheld.result, { kind: 'exit', reason: 'timeout', queue: 'general', then: 'voicemail' }, 'nor to a withheld one');
+  await r.talk(busy);
 });

@@ -96,4 +96,15 @@ t.test('VIP on a real GSM line: matched after normalisation, skips the greeting,
   const cleared = await eventAfter(box, r, 'alarm', (l) => l.code === 'config-error' && l.active === false);
   t.equal(cleared.source, 'queues[0].hold_music', 'cleared when the new config is in force');
   await box.row<{ active: number }>("SELECT active FROM alarms WHERE code = 'config-error' AND source = 'queues[0].hold_music'", [], (row) => row.active === 0);
+
+  // A recording cut to nothing (a valid WAV without samples) cannot be looped: the chime, not silence.
+  await writeFile(join(prompts, 'jazz.wav'), encodeWav(Buffer.alloc(0), 8000));
+  const e = mark(box);
+  modem.ring('+8613900000099');
+  const again = await eventAfter(box, e, 'call.offered', (l) => l.caller === '+8613900000099');
+  t.match(await eventAfter(box, e, 'alarm', (l) => l.code === 'config-error' && l.active === true), { source: 'queues[0].hold_music' }, 'an empty recording raises the alarm too');
+  const since2 = performance.now();
+  await sleep(1500);
+  t.ok(rms(Buffer.concat(modem.recording.filter((x) => x.at >= since2).map((x) => x.frame))) > 100, 'and the caller hears the chime');
+  await hangUp(box, 0, String(again.callId));
 });
