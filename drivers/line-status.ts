@@ -1,4 +1,4 @@
-import type { LineAlarm, LineHealth, LineKind } from './line.js';
+import type { LineAlarm, LineAlarmCode, LineHealth, LineKind } from './line.js';
 
 /**
  * A line driver's health and alarms, kept in one place so every driver reports them the same way:
@@ -7,7 +7,7 @@ import type { LineAlarm, LineHealth, LineKind } from './line.js';
  */
 export class LineStatus {
   readonly hs: LineHealth;
-  private readonly alarms = new Map<string, LineAlarm>();
+  private readonly alarms = new Map<LineAlarmCode, LineAlarm>();
 
   constructor(
     private readonly lineId: string,
@@ -38,14 +38,14 @@ export class LineStatus {
     this.emit.health(this.health());
   }
 
-  raise(code: string, message: string): void {
+  raise(code: LineAlarmCode, message: string): void {
     if (this.alarms.get(code)?.active) return;
     const a: LineAlarm = { lineId: this.lineId, code, active: true, message };
     this.alarms.set(code, a);
     this.emit.alarm(a);
   }
 
-  clear(code: string): void {
+  clear(code: LineAlarmCode): void {
     if (!this.alarms.get(code)?.active) return;
     const a: LineAlarm = { lineId: this.lineId, code, active: false, message: `${code} cleared` };
     this.alarms.set(code, a);

@@ -151,7 +151,7 @@ async function runRtpengine(calls: number, seconds: number, base: number, direct
   for (const s of sides) s.gaps.recording = false;
   mediaClock.remove(tick);
   const r = summarise(rtpe ? 'rtpengine' : 'direct', calls, rtpe ? c1.cpuMs - c0.cpuMs : NaN, sent, sides.map((s) => s.gaps), rtpe ? c1.rssMb : NaN, rtpe ? idle.rssMb : NaN);
-  for (let i = 0; rtpe && i < calls; i++) await rtpe.ng.request({ command: 'delete', 'call-id': `bench-${i}`, 'from-tag': `a${i}` }).catch(() => undefined);
+  for (let i = 0; rtpe && i < calls; i++) await rtpe.ng.request({ command: 'delete', 'call-id': `bench-${i}`, 'from-tag': `a${i}` }).catch(() => undefined); // clean-up: rtpengine may have dropped the call already
   for (const s of sides) s.sock.close();
   await rtpe?.stop();
   return r;
@@ -210,7 +210,7 @@ logging:
   agentsLine.on('incoming', (leg) => {
     const l = leg as SipLeg;
     agentLegs.push(l);
-    void l.answer().catch(() => undefined);
+    void l.answer().catch(() => undefined); // a caller gone first shows in the bench's counts
   });
   const target = `sip:frontdesk@127.0.0.1:${sipPort}`;
   // Wait until the daemon answers SIP.
@@ -234,7 +234,7 @@ logging:
   for (let i = 0; i < calls; i++) {
     const leg = await callersLine.dial(target);
     callerLegs.push(leg);
-    void waitAnswered(leg, 10_000).then(async () => {
+    void waitAnswered(leg, 10_000).then(async () => { // each caller runs on its own; a failed one shows in the counts
       await sleep(300);
       await leg.sendDtmf('0');
     }).catch(() => undefined);
@@ -271,7 +271,7 @@ logging:
   const out1 = legs.reduce((n, l) => n + (l.rtp?.session.stats.packetsOut ?? 0), 0);
   mediaClock.remove(feeder);
   const r = summarise('frontdesk', calls, c1.cpuMs - c0.cpuMs, out1 - out0, gaps, c1.rssMb, idle.rssMb);
-  await Promise.all(callerLegs.map((l) => l.hangup().catch(() => undefined)));
+  await Promise.all(callerLegs.map((l) => l.hangup().catch(() => undefined))); // clean-up
   await sleep(500);
   daemon.kill('SIGTERM');
   await once(daemon, 'exit');

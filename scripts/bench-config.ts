@@ -43,7 +43,7 @@ async function stall(work: () => Promise<unknown>): Promise<number> {
     worst = Math.max(worst, now - last - 5);
     last = now;
   }, 5);
-  await work().catch(() => undefined);
+  await work().catch(() => undefined); // only the main loop's lag is measured here; the load's result doesn't matter
   await new Promise((r) => setTimeout(r, 20));
   clearInterval(timer);
   return worst;

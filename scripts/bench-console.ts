@@ -51,7 +51,7 @@ for (let i = 0; i < sessionsN; i++) {
   const ac = new AbortController();
   streams.push(ac);
   const res = await fetch(`${url}/api/stream`, { headers: { cookie: `${COOKIE}=${s.id}` }, signal: ac.signal });
-  void (async () => {
+  void (async () => { // reads the stream until the bench aborts it; the reader catches
     const dec = new TextDecoder();
     let buf = '';
     try {

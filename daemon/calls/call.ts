@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Leg, LegEnd } from '../../drivers/line.js';
+import type { EndCause, Leg, LegEnd } from '../../drivers/line.js';
 import type { Bus } from '../bus/bus.js';
 import type { CallOutcome, CallPhase, DomainEvents } from '../bus/events.js';
 import type { Logger } from '../log.js';
@@ -106,7 +106,7 @@ export class Call {
   }
 
   /** End the call once: hang up what is still up and report the outcome. */
-  async end(outcome: CallOutcome, hungUpBy: 'caller' | 'agent' | 'system', cause?: string): Promise<void> {
+  async end(outcome: CallOutcome, hungUpBy: 'caller' | 'agent' | 'system', cause?: EndCause): Promise<void> {
     if (this.ended) return;
     this.ended = true;
     this.outcome = outcome;

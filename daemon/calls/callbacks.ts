@@ -156,14 +156,14 @@ export class Callbacks {
       this.state(cb, 'dialling-customer', { extension, detail: line.id });
       const ringback = new AbortController();
       agentGone.signal.addEventListener('abort', () => ringback.abort(), { once: true });
-      void speaker?.play(loopSource(ringbackCycle()), ringback.signal);
+      void speaker?.play(loopSource(ringbackCycle()), ringback.signal); // play never rejects: aborted or closed, it resolves 'interrupted'
       try {
         customer = await dialCustomer(this.gate, line, cb.number, { timeoutMs: 40_000 }, 'callback');
         const answered = await answerOf(customer, { timeoutMs: 45_000, signal: agentGone.signal });
         ringback.abort();
         speaker?.stop();
         if (!answered || agentGone.signal.aborted) {
-          await customer.hangup('no-answer').catch(() => undefined);
+          await customer.hangup('no-answer').catch(() => undefined); // the customer's leg reports its own end
           if (!agentGone.signal.aborted) await speaker?.say([{ text: texts.noAnswer }], agentGone.signal);
           return this.retry(cb, agentGone.signal.aborted ? 'agent hung up while the customer was dialled' : 'customer did not answer');
         }

@@ -204,7 +204,7 @@ export class CallsExtension implements Extension, CallControl {
   /** Which agent a leg comes from: the authenticated SIP user, else the caller number, if it is an agent's. */
   private agentOf(leg: Leg, line: Line): string | undefined {
     if (line.kind !== 'sip') return undefined;
-    const user = (leg as { authenticatedUser?: string }).authenticatedUser ?? leg.remote.number;
+    const user = leg.authenticatedUser ?? leg.remote.number;
     return user && this.agents.get(user) ? user : undefined;
   }
 
@@ -217,7 +217,7 @@ export class CallsExtension implements Extension, CallControl {
   private setUp(leg: Leg, line: Line): void {
     if (!this.ctx || !this.ctx.accepting()) {
       this.ctx?.log.warn({ lineId: line.id }, 'not accepting calls (stopping); rejecting');
-      void leg.hangup('draining');
+      void leg.hangup('draining'); // refused: the leg reports its own end
       return;
     }
     const cfg = this.ctx.config();
@@ -227,10 +227,10 @@ export class CallsExtension implements Extension, CallControl {
       this.agents.ownCallStarted(agentExt);
       leg.once('ended', () => this.agents.ownCallEnded(agentExt));
     }
-    const dialled = line.kind === 'sip' ? (leg as { dialled?: string }).dialled : undefined;
+    const dialled = line.kind === 'sip' ? leg.dialled : undefined;
     const code = matchFeatureCode(dialled, featureCodes(cfg));
     if (code) {
-      const sender = agentExt ?? (leg as { authenticatedUser?: string }).authenticatedUser ?? leg.remote.number;
+      const sender = agentExt ?? leg.authenticatedUser ?? leg.remote.number;
       const p = runFeatureCode(leg, agentExt, code, { agents: this.agents, config: cfg, prompts: this.prompts, log: this.ctx.log.child({ component: 'feature-code', from: sender }) });
       this.track(p);
       return;
@@ -261,12 +261,12 @@ export class CallsExtension implements Extension, CallControl {
       onCall: (c) => this.calls.set(c.id, c),
     });
     this.track(p);
-    void p.then((c) => this.calls.delete(c.id), () => undefined);
+    void p.then((c) => this.calls.delete(c.id), () => undefined); // a failed call is reported by its runner; here it is only forgotten
   }
 
   private track(p: Promise<Call | void>): void {
     this.active.add(p);
-    void p.finally(() => this.active.delete(p));
+    void p.finally(() => this.active.delete(p)); // stop() awaits `active`; the runner reports failures
   }
 
   activeCalls(): number {

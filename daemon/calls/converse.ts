@@ -37,7 +37,7 @@ export function converse<T = never>(a: Party, b: Party, interrupt?: Promise<T>):
     if (b.gone.aborted) return resolve({ by: 'b' });
     a.gone.addEventListener('abort', () => resolve({ by: 'a' }), { once: true });
     b.gone.addEventListener('abort', () => resolve({ by: 'b' }), { once: true });
-    void interrupt?.then((value) => resolve({ by: 'interrupt', value }));
+    void interrupt?.then((value) => resolve({ by: 'interrupt', value })); // interrupt promises only resolve (a transfer request)
   }).finally(() => bridge.close());
   return { bridge, ended };
 }

@@ -39,6 +39,6 @@ export async function runFeatureCode(leg: Leg, agentExt: string | undefined, cod
   } catch (err) {
     deps.log.warn({ err }, 'feature code: could not confirm by voice');
   } finally {
-    await leg.hangup('normal').catch(() => undefined);
+    await leg.hangup('normal').catch(() => undefined); // the leg reports its own end
   }
 }

@@ -1,4 +1,3 @@
-import type { EventEmitter } from 'node:events';
 import type { DialOptions, Leg } from '../../drivers/line.js';
 import type { MediaPort } from '../../drivers/media/port.js';
 import { whisperText } from './whisper.js';
@@ -98,7 +97,7 @@ export async function handOff(call: Call, speaker: Speaker, req: HandoffRequest,
   call.setPhase('queued', { queue: queueId, reason: req.reason });
   const signal = call.gone.signal;
 
-  const info = call.caller && deps.customers ? await deps.customers(call.caller, call.id).catch(() => undefined) : undefined;
+  const info = call.caller && deps.customers ? await deps.customers(call.caller, call.id).catch((err: unknown) => void call.log.warn({ err }, 'customer record unavailable; handing off without it')) : undefined;
   if (signal.aborted) return { kind: 'caller-gone' };
   const now = Date.now();
   const vip = req.vip || Boolean(info?.vip);
@@ -197,7 +196,7 @@ export async function ringExtension(call: Call, speaker: Speaker, extension: str
   const { result, leg } = await ringPhone(() => deps.dialAgent(target, { ...agentBriefing(call, req), timeoutMs: ringMs }), ringMs, signal, () => true, call.log.child({ extension }));
   waiting.abort();
   signal.removeEventListener('abort', stopWaiting);
-  await audio.catch(() => undefined);
+  await audio.catch((err: unknown) => call.log.warn({ err }, 'ringing audio failed')); // the ring's outcome counts, not the prompt's
   speaker.stop();
   deps.agents.endRing(extension, result);
   if (result !== 'answered' || !leg) {
@@ -217,7 +216,7 @@ async function talk(call: Call, agentLeg: Leg, ext: string, req: HandoffRequest,
   const customerMedia = call.customer.media;
   const agentMedia = agentLeg.media;
   if (signal.aborted || !customerMedia || !agentMedia) {
-    await agentLeg.hangup('normal').catch(() => undefined);
+    await agentLeg.hangup('normal').catch(() => undefined); // the agent's leg reports its own end
     deps.agents.callEnded(ext, 0);
     return { kind: 'caller-gone' };
   }
@@ -227,7 +226,7 @@ async function talk(call: Call, agentLeg: Leg, ext: string, req: HandoffRequest,
     call.log.info({ agent: ext, text }, 'whisper to the agent');
     await deps.whisper(agentMedia, text, signal).catch((err: unknown) => call.log.warn({ err }, 'whisper failed'));
     if (signal.aborted || agentLeg.state === 'ended') {
-      await agentLeg.hangup('normal').catch(() => undefined);
+      await agentLeg.hangup('normal').catch(() => undefined); // the agent's leg reports its own end
       deps.agents.callEnded(ext, 0);
       return signal.aborted ? { kind: 'caller-gone' } : { kind: 'connected-and-ended', by: 'agent' };
     }
@@ -242,7 +241,7 @@ async function talk(call: Call, agentLeg: Leg, ext: string, req: HandoffRequest,
   call.bridge = undefined;
   offHold();
   const by = end.by === 'a' ? 'caller' : end.by === 'b' ? 'agent' : 'transfer';
-  if (by !== 'agent') await agentLeg.hangup(by === 'transfer' ? 'transferred' : 'normal').catch(() => undefined);
+  if (by !== 'agent') await agentLeg.hangup(by === 'transfer' ? 'transferred' : 'normal').catch(() => undefined); // the agent's leg reports its own end
   deps.agents.callEnded(ext, Date.now() - talkFrom);
   if (recording) {
     try {
@@ -274,10 +273,9 @@ async function startRecording(call: Call, bridge: Bridge, deps: HandoffDeps): Pr
 
 /** Report a SIP party's hold and resume as call.hold events (quality inspection counts them). */
 function watchHold(call: Call, leg: Leg, by: 'agent' | 'caller'): () => void {
-  const sip = (leg as { sip?: EventEmitter<{ hold: [boolean] }> }).sip;
   const on = (held: boolean): void => call.emit('call.hold', { callId: call.id, held, by });
-  sip?.on('hold', on);
-  return () => void sip?.off('hold', on);
+  leg.on('hold', on);
+  return () => void leg.off('hold', on);
 }
 
 async function requestCallback(call: Call, queue: string, since: number, deps: HandoffDeps): Promise<void> {

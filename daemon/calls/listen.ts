@@ -15,7 +15,7 @@ export function listenIn(call: Call, ear: Leg, mode: MonitorMode = 'listen'): vo
   let off: (() => void) | undefined;
   const start = (): void => {
     const media = ear.media;
-    if (!media || !call.bridge) return void ear.hangup('not-connected');
+    if (!media || !call.bridge) return void ear.hangup('not-connected'); // the ear's leg reports its own end
     const mixer = new PairMixer((f) => {
       if (media.closed) return;
       if (media.queued > 5) media.clear();

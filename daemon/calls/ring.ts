@@ -49,12 +49,12 @@ export async function ringPhone(dial: () => Promise<Leg>, timeoutMs: number, sto
     leg.once('answered', answered);
     leg.once('ended', (end) => {
       detail = end.detail;
-      finish(end.cause === 'busy' ? 'busy' : end.cause === 'no-answer' || end.cause === 'timeout' ? 'no-answer' : end.cause === 'cancelled' ? 'cancelled' : 'failed');
+      finish(end.cause === 'busy' ? 'busy' : end.cause === 'no-answer' ? 'no-answer' : end.cause === 'cancelled' ? 'cancelled' : 'failed');
     });
     stop.addEventListener('abort', onStop, { once: true });
   });
   if (result === 'answered') return { result, leg };
-  await leg.hangup(result === 'cancelled' ? 'cancelled' : 'no-answer').catch(() => undefined);
+  await leg.hangup(result === 'cancelled' ? 'cancelled' : 'no-answer').catch(() => undefined); // this ring is over either way; the leg reports its own end
   return { result, ...(detail ? { detail } : {}) };
 }
 

@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Leg } from '../../drivers/line.js';
+import type { EndCause, Leg } from '../../drivers/line.js';
 import type { MediaPort } from '../../drivers/media/port.js';
 import { tone } from '../../drivers/audio/tones.js';
 import type { Bus } from '../bus/bus.js';
@@ -71,7 +71,7 @@ export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
   // Before answering an incoming call: what the CRM or the customer record says shapes the greeting
   // (bounded by crm_lookup.timeout). Outbound legs (originate, campaigns) are answered already: no wait.
   const asks = leg.state !== 'answered' && (deps.config().crm_lookup !== undefined || typeof deps.config().bot.greeting === 'object');
-  const profile = call.caller && asks && deps.callerProfile ? await deps.callerProfile(call.caller, call.id).catch(() => undefined) : undefined;
+  const profile = call.caller && asks && deps.callerProfile ? await deps.callerProfile(call.caller, call.id).catch((err: unknown) => void call.log.warn({ err }, 'caller profile unavailable; answering with the defaults')) : undefined;
   if (profile?.vip) call.vip = true;
   try {
     // An outbound leg (originate, campaigns) arrives already answered.
@@ -216,8 +216,8 @@ export async function runInboundCall(leg: Leg, deps: CallDeps): Promise<Call> {
     }
 
     const [repeatQueue, menuHistory] = await Promise.all([
-      cfg.bot.repeat_caller && call.caller ? deps.recentQueue?.(call.caller, call.id, durationMs(cfg.bot.repeat_caller.within)).catch(() => undefined) : undefined,
-      call.caller && personalised(cfg.bot.menu ?? {}, cfg.bot.menu_personalise) ? deps.menuHistory?.(call.caller, call.id).catch(() => undefined) : undefined,
+      cfg.bot.repeat_caller && call.caller ? deps.recentQueue?.(call.caller, call.id, durationMs(cfg.bot.repeat_caller.within)).catch((err: unknown) => void call.log.warn({ err }, 'repeat-caller lookup failed; queueing as a first call')) : undefined,
+      call.caller && personalised(cfg.bot.menu ?? {}, cfg.bot.menu_personalise) ? deps.menuHistory?.(call.caller, call.id).catch((err: unknown) => void call.log.warn({ err }, 'menu history unavailable; the menu keeps its order')) : undefined,
     ]);
     const kb = deps.knowledge?.();
     const bot = new BotSession(cfg.bot, { language: lang, vip, ...(repeatQueue ? { repeatQueue } : {}), ...(menuHistory ? { menuHistory } : {}), ...(kb ? { knowledge: kb, onKnowledge: (e) => (e.type === 'kb.answered' ? call.emit(e.type, { callId: call.id, entry: e.entry, via: e.via, language: lang }) : call.emit(e.type, { callId: call.id, via: e.via, text: e.text })) } : {}) });
@@ -324,7 +324,7 @@ async function leftTheBot(call: Call, bot: BotSession): Promise<Call> {
   return finish(call, served ? 'bot-resolved' : 'abandoned', 'caller', how ?? (served ? undefined : 'left-in-bot'));
 }
 
-async function finish(call: Call, outcome: Parameters<Call['end']>[0], by?: 'caller' | 'agent', cause?: string): Promise<Call> {
+async function finish(call: Call, outcome: Parameters<Call['end']>[0], by?: 'caller' | 'agent', cause?: EndCause): Promise<Call> {
   const end = call.customerEnd;
   const hungUpBy = by ?? (end && end.by === 'remote' ? 'caller' : 'system');
   // How the caller's leg ended, when that says more than "normal" (silence, caller-silent...).

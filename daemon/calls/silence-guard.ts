@@ -50,7 +50,7 @@ export function guardSilence(call: Call, media: MediaPort, afterMs: number): () 
     if (silentMs < afterMs) return;
     stop();
     call.log.info({ silentMs }, 'caller silent while nobody talked: ending the call');
-    void call.customer.hangup('caller-silent');
+    void call.customer.hangup('caller-silent'); // the leg's end drives the call's end
   };
   const stop = (): void => {
     media.off('frame', onFrame);

@@ -108,8 +108,7 @@ export class Originator {
 
 function endOf(leg: Leg): Promise<string> {
   return new Promise((resolve) => {
-    const l = leg as Leg & { end?: { cause: string } };
-    if (leg.state === 'ended') return resolve(l.end?.cause ?? 'failed');
+    if (leg.state === 'ended') return resolve(leg.end?.cause ?? 'failed');
     leg.once('ended', (e) => resolve(e.cause));
   });
 }

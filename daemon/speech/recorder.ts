@@ -220,8 +220,8 @@ export class WavWriter {
       await rename(this.part, this.path);
       return this.bytes;
     } catch (err) {
-      await fh.close().catch(() => undefined);
-      await unlink(this.part).catch(() => undefined);
+      await fh.close().catch(() => undefined); // clean-up; the write's error is thrown below
+      await unlink(this.part).catch(() => undefined); // clean-up; the write's error is thrown below
       throw err;
     }
   }

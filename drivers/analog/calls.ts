@@ -1,6 +1,6 @@
 import type { EchoCanceller } from '../audio/echo.js';
 import { dtmfTones } from '../audio/tones.js';
-import type { DialOptions, LegEnd } from '../line.js';
+import type { DialOptions, EndCause, LegEnd } from '../line.js';
 import { toFrames } from '../media/format.js';
 import { LineError, dialFailureCause } from '../modem/errors.js';
 import { ModemLeg } from '../modem/leg.js';
@@ -160,7 +160,7 @@ export class AnalogCalls implements ModemCallControl {
     this.x.log.debug({ event: ch }, 'voice event');
   }
 
-  private farEndGone(c: AnalogConnection, leg: ModemLeg | undefined, cause: string, detail: string): void {
+  private farEndGone(c: AnalogConnection, leg: ModemLeg | undefined, cause: EndCause, detail: string): void {
     if (!leg || leg.localHangupCause !== undefined) return;
     this.end(leg, { by: 'remote', cause, detail });
     void toOnHook(c, this.x.t.voiceExitMs, this.x.log); // toOnHook bounds its waits and logs a failed on-hook
@@ -204,7 +204,7 @@ export class AnalogCalls implements ModemCallControl {
     if (r && r.count < this.x.ringsBeforeAnswer) await new Promise<void>((resolve) => r.waiters.push(resolve));
     // A closure, so TypeScript does not keep the narrowing across the awaits below.
     const ended = (): boolean => leg.state === 'ended' || c.dead;
-    if (ended()) throw new Error('caller hung up before the call was answered');
+    if (ended()) throw new LineError('ended', 'caller hung up before the call was answered');
     await this.session.setup(async () => {
       try {
         // Off hook; ZyXEL-style modems confirm with VCON.
@@ -212,7 +212,7 @@ export class AnalogCalls implements ModemCallControl {
         this.stopRingTimers();
         this.ringing = undefined;
         await this.voiceOn(c);
-        if (ended() || !c.voice) throw new Error('call ended while answering');
+        if (ended() || !c.voice) throw new LineError('ended', 'call ended while answering');
         leg.setAnswered(c.voice);
         this.x.log.info({ leg: leg.id }, 'call answered, voice up');
       } catch (err) {
@@ -223,7 +223,7 @@ export class AnalogCalls implements ModemCallControl {
     });
   }
 
-  async hangupLeg(leg: ModemLeg, cause: string): Promise<void> {
+  async hangupLeg(leg: ModemLeg, cause: EndCause): Promise<void> {
     const c = this.session.connection;
     leg.localHangupCause = cause;
     const wasOurs = this.session.leg === leg;

@@ -1,5 +1,5 @@
 import type { EchoCanceller } from '../audio/echo.js';
-import type { DialOptions, DtmfSource, LegEnd } from '../line.js';
+import type { DialOptions, DtmfSource, EndCause, LegEnd } from '../line.js';
 import { LineError, dialFailureCause } from '../modem/errors.js';
 import { ModemLeg } from '../modem/leg.js';
 import type { ModemCallControl, ModemCallDeps } from '../modem/line.js';
@@ -55,7 +55,7 @@ export class GsmCalls implements ModemCallControl {
       return true;
     }
     if (line === 'NO CARRIER' || line === 'BUSY' || line === 'NO ANSWER') {
-      const cause = line === 'BUSY' ? 'busy' : line === 'NO ANSWER' ? 'no-answer' : 'normal';
+      const cause: EndCause = line === 'BUSY' ? 'busy' : line === 'NO ANSWER' ? 'no-answer' : 'normal';
       this.onCallUrc(c, { type: 'ended', cause, detail: line });
       return true;
     }
@@ -191,7 +191,7 @@ export class GsmCalls implements ModemCallControl {
     for (const cmd of this.x.dialect.voiceOff) await c.engine.send(cmd).catch(() => undefined); // best effort, see the caller
   }
 
-  async hangupLeg(leg: ModemLeg, cause: string): Promise<void> {
+  async hangupLeg(leg: ModemLeg, cause: EndCause): Promise<void> {
     const c = this.session.connection;
     // The modem confirms with an end URC right behind the OK; it must count as our hang-up.
     leg.localHangupCause = cause;
@@ -215,7 +215,7 @@ export class GsmCalls implements ModemCallControl {
     const c = this.session.connection;
     if (!c) throw new LineError('not-ready', 'line is down');
     for (const d of digits) {
-      if (!/^[0-9*#A-D]$/i.test(d)) throw new Error(`not a DTMF digit: ${d}`);
+      if (!/^[0-9*#A-D]$/i.test(d)) throw new LineError('bad-number', `not a DTMF digit: ${d}`);
       await c.engine.send(this.x.dialect.dtmf(leg.callIndex, d.toUpperCase()));
     }
   }

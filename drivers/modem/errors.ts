@@ -1,29 +1,10 @@
 import { AtCommandError } from '../at/results.js';
+import type { EndCause } from '../line.js';
 
-/** Why a modem line failed or refused: one code per way, so callers switch on it instead of parsing text. */
-export type LineErrorCode =
-  | 'port-lost'
-  | 'timeout'
-  | 'open-failed'
-  | 'init-failed'
-  | 'imei-not-found'
-  | 'not-ready'
-  | 'busy'
-  | 'bad-number'
-  | 'no-media';
-
-export class LineError extends Error {
-  constructor(
-    readonly code: LineErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'LineError';
-  }
-}
+export { LineError, type LineErrorCode } from '../line.js';
 
 /** How a dial that the modem refused ends the leg (BUSY, NO ANSWER, NO DIALTONE, anything else). */
-export function dialFailureCause(err: unknown): string {
+export function dialFailureCause(err: unknown): EndCause {
   if (!(err instanceof AtCommandError)) return 'failed';
   switch (err.final.kind) {
     case 'busy':

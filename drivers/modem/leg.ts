@@ -1,11 +1,11 @@
 import { EventEmitter } from 'node:events';
-import type { DtmfSource, Leg, LegEnd, LegEvents, LegState, Party } from '../line.js';
+import { LineError, type DtmfSource, type EndCause, type Leg, type LegEnd, type LegEvents, type LegState, type Party } from '../line.js';
 import type { MediaPort } from '../media/port.js';
 
 /** What a modem leg needs from its line: the line owns the modem; the leg only asks. */
 export interface ModemLegHost {
   answerLeg(leg: ModemLeg): Promise<void>;
-  hangupLeg(leg: ModemLeg, cause: string): Promise<void>;
+  hangupLeg(leg: ModemLeg, cause: EndCause): Promise<void>;
   sendDtmfOn(leg: ModemLeg, digits: string): Promise<void>;
   /** Where the line's key presses come from: the modem's detector, DLE codes, or the audio alone. */
   readonly dtmfSource: DtmfSource;
@@ -25,7 +25,7 @@ export class ModemLeg extends EventEmitter<LegEvents> implements Leg {
   /** The modem's call index (^CONN:<idx>, +CLCC). Most modems use 1 for the only call. */
   callIndex = 1;
   /** Set when we asked the modem to hang up: the end URC that follows is ours, not the caller's. */
-  localHangupCause: string | undefined;
+  localHangupCause: EndCause | undefined;
 
   constructor(
     private readonly host: ModemLegHost,
@@ -60,19 +60,19 @@ export class ModemLeg extends EventEmitter<LegEvents> implements Leg {
   }
 
   answer(): Promise<void> {
-    if (this.direction !== 'inbound') return Promise.reject(new Error('only inbound legs are answered'));
+    if (this.direction !== 'inbound') return Promise.reject(new LineError('wrong-state', 'only inbound legs are answered'));
     if (this.state === 'answered') return Promise.resolve();
-    if (this.state === 'ended') return Promise.reject(new Error('leg already ended'));
+    if (this.state === 'ended') return Promise.reject(new LineError('ended', 'leg already ended'));
     return this.host.answerLeg(this);
   }
 
-  hangup(cause = 'normal'): Promise<void> {
+  hangup(cause: EndCause = 'normal'): Promise<void> {
     if (this.state === 'ended') return Promise.resolve();
     return this.host.hangupLeg(this, cause);
   }
 
   sendDtmf(digits: string): Promise<void> {
-    if (this.state !== 'answered') return Promise.reject(new Error('DTMF needs an answered leg'));
+    if (this.state !== 'answered') return Promise.reject(new LineError('wrong-state', 'DTMF needs an answered leg'));
     return this.host.sendDtmfOn(this, digits);
   }
 

@@ -1,7 +1,9 @@
 import { EventEmitter } from 'node:events';
-import type { DialOptions, Line, LineEvents, LineHealth } from '../line.js';
+import { LineError, type DialOptions, type Line, type LineEvents, type LineHealth } from '../line.js';
 import type { PortRange } from '../rtp/session.js';
-import { SipLeg, type LegContext } from './leg.js';
+import type { LegContext, SipLeg } from './leg.js';
+import { InboundSipLeg } from './leg-inbound.js';
+import { OutboundSipLeg } from './leg-outbound.js';
 import { Registration } from './registration.js';
 import { Keepalive } from './keepalive.js';
 import { buildResponse } from './build.js';
@@ -168,15 +170,15 @@ export class SipTrunkLine extends EventEmitter<LineEvents> implements Line {
       return { uri: target, destination: via && via.address === direct.address && via.port === direct.port ? via : direct };
     }
     const trunk = this.trunkRemote;
-    if (!trunk) throw new Error(`cannot dial "${target}": no SIP trunk configured (use a sip: URI)`);
-    if (this.options.trunk?.extensions === false) throw new Error(`cannot dial "${target}": extensions_via_trunk is off for line ${this.id} (give the agent a contact URI)`);
-    if (!/^[0-9A-Za-z*#+._-]{1,32}$/.test(target)) throw new Error(`bad extension: ${target}`);
+    if (!trunk) throw new LineError('not-routable', `cannot dial "${target}": no SIP trunk configured (use a sip: URI)`);
+    if (this.options.trunk?.extensions === false) throw new LineError('not-routable', `cannot dial "${target}": extensions_via_trunk is off for line ${this.id} (give the agent a contact URI)`);
+    if (!/^[0-9A-Za-z*#+._-]{1,32}$/.test(target)) throw new LineError('bad-number', `bad extension: ${target}`);
     const domain = this.options.trunk?.domain ?? `${trunk.address}:${trunk.port}`;
     return { uri: `sip:${target}@${domain}`, destination: trunk };
   }
 
   /** originate(): place a call; the leg is returned at once and emits ringing/answered/ended. */
-  async dial(target: string, options: DialOptions = {}): Promise<SipLeg> {
+  async dial(target: string, options: DialOptions = {}): Promise<OutboundSipLeg> {
     const { uri, destination } = this.resolveTarget(target);
     const t = this.options.trunk;
     const viaTrunk = Boolean(t && destination.address === t.host && destination.port === (t.port ?? 5060));
@@ -184,7 +186,7 @@ export class SipTrunkLine extends EventEmitter<LineEvents> implements Line {
     // Through the PBX we speak as the trunk (its digest user); the caller is shown by name and identity headers.
     const fromUser = viaTrunk ? t!.username : (options.callerNumber ?? t?.username ?? 'frontdesk');
     const identity = viaTrunk && options.callerNumber ? callerIdHeaders(t!.callerId ?? 'pai', options.callerNumber, options.displayName, fromHost) : {};
-    const leg = await SipLeg.originate(this.ctx, {
+    const leg = await OutboundSipLeg.originate(this.ctx, {
       target: uri,
       destination,
       from: `sip:${fromUser}@${fromHost}`,
@@ -213,7 +215,7 @@ export class SipTrunkLine extends EventEmitter<LineEvents> implements Line {
       const r = this.overload.refused;
       this.emit('alarm', { lineId: this.id, code: 'sip-overload', active: false, message: `taking calls again (refused so far: ${r.calls} over the call limit, ${r.ports} for RTP ports, ${r.cpu} for CPU)` });
     }
-    const leg = SipLeg.fromInvite(this.ctx, inc);
+    const leg = InboundSipLeg.fromInvite(this.ctx, inc);
     if (!leg) return;
     this.track(leg);
     if (this.listenerCount('incoming') === 0) void leg.hangup('rejected'); // nobody takes calls: reject and forget

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
-import type { DialOptions, DtmfSource, Leg, LegEnd, LegEvents, LegState, Party } from '../line.js';
+import { LineError, type DialOptions, type DtmfSource, type EndCause, type Leg, type LegEnd, type LegEvents, type LegState, type Party } from '../line.js';
 import { dtmfTones } from '../audio/tones.js';
 import { toFrames } from '../media/format.js';
 import { WebRtcMediaPort } from './media-port.js';
@@ -22,24 +22,30 @@ const GATHER_MS = 3000;
  */
 export class WebRtcLeg extends EventEmitter<LegEvents> implements Leg {
   readonly id = randomUUID();
-  readonly lineId: string = WEBRTC_LINE_ID;
-  readonly direction: 'inbound' | 'outbound' = 'outbound';
+  readonly lineId: string;
+  readonly direction: 'inbound' | 'outbound';
   readonly remote: Party;
-  state: LegState = 'offered';
+  state: LegState;
   media: WebRtcMediaPort | null = null;
+  end: LegEnd | undefined;
   private pc: PeerConnection | undefined;
   private timer: NodeJS.Timeout | undefined;
   /** ICE connected: media flows. */
   private connected = false;
 
+  /** An agent's browser phone (outbound), or with `inbound` a web caller's leg. */
   constructor(
     readonly extension: string,
     readonly options: DialOptions,
     private readonly signals: () => PhoneSignal[],
     private readonly filter: (sdp: string) => string,
+    inbound?: { lineId: string; remote: Party },
   ) {
     super();
-    this.remote = { number: extension, uri: `webrtc:${extension}` };
+    this.lineId = inbound?.lineId ?? WEBRTC_LINE_ID;
+    this.direction = inbound ? 'inbound' : 'outbound';
+    this.remote = inbound?.remote ?? { number: extension, uri: `webrtc:${extension}` };
+    this.state = inbound ? 'ringing' : 'offered';
   }
 
   /**
@@ -47,9 +53,7 @@ export class WebRtcLeg extends EventEmitter<LegEvents> implements Leg {
    * handed to the call core, which answers it once media flows.
    */
   static inbound(lineId: string, remote: Party, filter: (sdp: string) => string): WebRtcLeg {
-    const leg = new WebRtcLeg(remote.number ?? 'web', {}, () => [], filter);
-    Object.assign(leg, { lineId, direction: 'inbound', remote, state: 'ringing' });
-    return leg;
+    return new WebRtcLeg(remote.number ?? 'web', {}, () => [], filter, { lineId, remote });
   }
 
   /** Ring the agent's page(s). */
@@ -62,7 +66,7 @@ export class WebRtcLeg extends EventEmitter<LegEvents> implements Leg {
 
   /** The page answers with its SDP offer; returns our SDP answer. Media flows once ICE connects. */
   async accept(offer: string): Promise<string> {
-    if (this.state !== 'ringing') throw new Error(`the call is ${this.state}`);
+    if (this.state !== 'ringing') throw new LineError('wrong-state', `the call is ${this.state}`);
     try {
       return await this.negotiate(offer);
     } catch (err) {
@@ -77,7 +81,7 @@ export class WebRtcLeg extends EventEmitter<LegEvents> implements Leg {
     this.state = 'answered';
     // Loaded on the first browser call only: the native library starts threads of its own.
     const wrtc = (await import('@roamhq/wrtc')).default;
-    if (this.state !== 'answered') throw new Error('the call ended');
+    if (this.state !== 'answered') throw new LineError('ended', 'the call ended');
     const pc = peerConnection(wrtc);
     this.pc = pc;
     const source = new wrtc.nonstandard.RTCAudioSource();
@@ -131,16 +135,16 @@ export class WebRtcLeg extends EventEmitter<LegEvents> implements Leg {
 
   /** Inbound (web caller): resolves once media flows. */
   async answer(): Promise<void> {
-    if (this.direction === 'outbound') throw new Error('a browser phone leg is outbound; the page answers it');
+    if (this.direction === 'outbound') throw new LineError('wrong-state', 'a browser phone leg is outbound; the page answers it');
     if (this.connected) return;
-    if (this.state === 'ended') throw new Error('the web caller left');
+    if (this.state === 'ended') throw new LineError('ended', 'the web caller left');
     await new Promise<void>((resolve, reject) => {
       this.once('answered', () => resolve());
-      this.once('ended', () => reject(new Error('the web caller left')));
+      this.once('ended', () => reject(new LineError('ended', 'the web caller left')));
     });
   }
 
-  async hangup(cause = 'normal'): Promise<void> {
+  async hangup(cause: EndCause = 'normal'): Promise<void> {
     this.finish({ by: 'local', cause });
   }
 
@@ -153,6 +157,7 @@ export class WebRtcLeg extends EventEmitter<LegEvents> implements Leg {
   private finish(end: LegEnd): void {
     if (this.state === 'ended') return;
     this.state = 'ended';
+    this.end = end;
     clearTimeout(this.timer);
     this.media?.close();
     this.media = null;

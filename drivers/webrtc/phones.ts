@@ -1,4 +1,4 @@
-import type { DialOptions } from '../line.js';
+import { LineError, type DialOptions } from '../line.js';
 import { candidateFilter } from './ice.js';
 import { WebRtcLeg, type PhoneSignal } from './leg.js';
 
@@ -35,7 +35,7 @@ export class WebRtcPhones {
   }
 
   async dial(extension: string, options: DialOptions = {}): Promise<WebRtcLeg> {
-    if (!this.online(extension)) throw new Error(`agent ${extension} has no workbench open to ring`);
+    if (!this.online(extension)) throw new LineError('unreachable', `agent ${extension} has no workbench open to ring`);
     const leg = new WebRtcLeg(extension, options, () => [...(this.pages.get(extension) ?? [])], this.filter);
     this.legs.set(leg.id, leg);
     leg.once('ended', () => this.legs.delete(leg.id));

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { DialOptions, Leg, Line, LineEvents, LineHealth } from '../line.js';
+import { LineError, type DialOptions, type Leg, type Line, type LineEvents, type LineHealth } from '../line.js';
 
 /**
  * Web callers (the console's public call page) as a line of their own: its id is in every CDR
@@ -21,6 +21,6 @@ export class WebCallerLine extends EventEmitter<LineEvents> implements Line {
   }
 
   async dial(_target: string, _options?: DialOptions): Promise<Leg> {
-    throw new Error('web callers cannot be dialled');
+    throw new LineError('not-routable', 'web callers cannot be dialled');
   }
 }

@@ -19,7 +19,7 @@ export async function startBox(opts: Partial<SipLineOptions> = {}): Promise<SipT
 /** Wait for a leg to be answered (rejects if it ends first). */
 export async function answered(leg: SipLeg, timeoutMs = 10_000): Promise<void> {
   if (leg.state === 'answered') return;
-  if (leg.state === 'ended') throw new Error(`leg ended: ${JSON.stringify(leg.endInfo)}`);
+  if (leg.state === 'ended') throw new Error(`leg ended: ${JSON.stringify(leg.end)}`);
   const ac = new AbortController();
   const timer = setTimeout(() => ac.abort(), timeoutMs);
   try {

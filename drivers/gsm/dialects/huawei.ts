@@ -1,7 +1,8 @@
+import type { EndCause } from '../../line.js';
 import type { CallUrc, DialectProfile } from './types.js';
 
 /** ^CEND end_status/cause → our cause words. cc_cause 17 is user busy, 19 no answer, 16 normal. */
-function causeOf(cc: number): string {
+function causeOf(cc: number): EndCause {
   if (cc === 17) return 'busy';
   if (cc === 18 || cc === 19) return 'no-answer';
   if (cc === 21) return 'rejected';

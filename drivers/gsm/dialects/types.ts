@@ -4,12 +4,14 @@
  * switched on).
  */
 
+import type { EndCause } from '../../line.js';
+
 /** What a call-related URC means, whatever the vendor wrote. */
 export type CallUrc =
   | { type: 'incoming'; number?: string }
   | { type: 'alerting' }
   | { type: 'connected' }
-  | { type: 'ended'; cause: string; detail?: string }
+  | { type: 'ended'; cause: EndCause; detail?: string }
   | { type: 'dtmf'; digit: string };
 
 export type DialectName = 'huawei' | 'quectel' | 'simcom';

@@ -134,7 +134,7 @@ export function serveControl(modem: ModemEmulator, path: string): Promise<Server
       while ((i = buf.indexOf('\n')) >= 0) {
         const line = buf.slice(0, i).trim();
         buf = buf.slice(i + 1);
-        if (line) void answer(line);
+        if (line) void answer(line); // answer catches and replies with the error
       }
     });
     sock.on('error', () => undefined);

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { EventEmitter } from 'node:events';
-import type { Leg, LegEvents, LegState } from '../../../drivers/line.js';
+import type { EndCause, Leg, LegEvents, LegState } from '../../../drivers/line.js';
 import type { Config } from '../../../daemon/config/schema.js';
 import { AgentPool } from '../../../daemon/routing/agents.js';
 import { Router, type EnterRequest } from '../../../daemon/routing/router.js';
@@ -22,7 +22,7 @@ class FakeLeg extends EventEmitter<LegEvents> implements Leg {
   }
   async answer(): Promise<void> {}
   async sendDtmf(): Promise<void> {}
-  async hangup(cause = 'normal'): Promise<void> {
+  async hangup(cause: EndCause = 'normal'): Promise<void> {
     if (this.state === 'ended') return;
     this.state = 'ended';
     this.emit('ended', { by: 'local', cause });

@@ -26,7 +26,7 @@ t.test('the box calls a baresip desk phone: it answers, 5 s of two-way audio, bo
   play(leg, tone([1000], 5000, -10));
   await sleep(5600);
   await leg.hangup();
-  t.equal(leg.endInfo?.by, 'local');
+  t.equal(leg.end?.by, 'local');
   await phone.waitEvent('CALL_CLOSED', 5000);
 
   const heardByBox = received();

@@ -37,6 +37,14 @@ t.test('baresip calls the box: answered, two-way audio, RFC 4733 digits', async 
   const pcm = received();
   const mid = pcm.subarray(8000, 8000 * 2 * 2);
   t.ok(toneLevel(mid, 600) > 0.05, `box hears 600 Hz (level ${toneLevel(mid, 600).toFixed(3)})`);
+  // The phone's hold key: a re-INVITE with a=sendonly, then one with sendrecv.
+  const holds: boolean[] = [];
+  leg.on('hold', (h) => holds.push(h));
+  t.ok((await phone.command('hold')).ok, 'baresip: hold');
+  await waitFor(() => holds.length >= 1 || undefined, 5000, 'hold event');
+  t.ok((await phone.command('resume')).ok, 'baresip: resume');
+  await waitFor(() => holds.length >= 2 || undefined, 5000, 'resume event');
+  t.same(holds, [true, false], 'the leg reports hold, then resume');
   const ended = once(leg, 'ended');
   await phone.hangup();
   await ended;

@@ -49,7 +49,7 @@ t.test('a PBX that challenges BYE: our BYE is sent again with the trunk credenti
 
   const leg = await box.dial('801');
   await answered(leg);
-  const callId = leg.callId!;
+  const callId = leg.callId;
   await sleep(300);
   await leg.hangup();
   await phone.waitEvent('CALL_CLOSED', 5000);
