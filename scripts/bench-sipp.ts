@@ -81,7 +81,7 @@ async function main(): Promise<void> {
   const maxCalls = arg('max-calls', 0);
   const dir = await mkdtemp(join(tmpdir(), 'fd-sipp-'));
   const pbx = await fakePbx();
-  // Free loopback ports for the daemon, sipp's SIP and sipp's (unused) media socket.
+  // Free loopback ports for the daemon, sipp's SIP and sipp's (unused) media socket: ephemeral (from 32768), so never in the RTP range below.
   const probes = [await udp(), await udp(), await udp()];
   const [sipPort, sippPort, mediaPort] = probes.map((s) => s.address().port) as [number, number, number];
   for (const s of probes) s.close();
@@ -95,7 +95,7 @@ lines:
     port: ${pbx.port}
 sip:
   listen: 127.0.0.1:${sipPort}
-  rtp_ports: 40000-49999
+  rtp_ports: 20000-29999
   allow_from: [127.0.0.1/32]
 ${maxCalls ? `  max_calls: ${maxCalls}\n` : ''}bot:
   greeting: "Welcome."
