@@ -1,8 +1,7 @@
-import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { campaignResults } from '../campaigns/campaigns.js';
 import { toCsv } from '../customers/csv.js';
-import { cliStore } from './box-store.js';
+import { withCliStore, writeOutput } from './box-store.js';
 
 const USAGE = 'usage: frontdesk campaigns export [-c FILE] ID [--out CSV]   one campaign\'s contacts with state, outcome, attempts\n';
 
@@ -13,15 +12,9 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(USAGE);
     return 2;
   }
-  const box = await cliStore(values.config);
-  if (!box) return 1;
-  const { db } = box;
-  try {
-    const csv = toCsv(await campaignResults(db, positionals[0]));
-    if (values.out) await writeFile(values.out, csv);
-    else process.stdout.write(csv);
+  const id = positionals[0];
+  return withCliStore(values.config, async (db) => {
+    await writeOutput(values.out, toCsv(await campaignResults(db, id)));
     return 0;
-  } finally {
-    await db.close();
-  }
+  });
 }

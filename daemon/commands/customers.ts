@@ -1,7 +1,7 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { CsvImportError, customerProfile, exportCustomers, importCustomers } from '../customers/customers.js';
-import { cliStore } from './box-store.js';
+import { withCliStore, writeOutput } from './box-store.js';
 
 const USAGE = `usage:
   frontdesk customers import [-c FILE] CSV      add or update customers (header row: number,name,vip,tags,notes,language)
@@ -17,10 +17,7 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(USAGE);
     return 2;
   }
-  const box = await cliStore(values.config);
-  if (!box) return 1;
-  const { db } = box;
-  try {
+  return withCliStore(values.config, async (db) => {
     if (sub === 'import') {
       try {
         const r = await importCustomers(db, await readFile(positionals[0]!, 'utf8'));
@@ -33,9 +30,7 @@ export async function run(argv: string[]): Promise<number> {
       }
     }
     if (sub === 'export') {
-      const csv = await exportCustomers(db);
-      if (values.out) await writeFile(values.out, csv);
-      else process.stdout.write(csv);
+      await writeOutput(values.out, await exportCustomers(db));
       return 0;
     }
     const p = await customerProfile(db, positionals[0]!);
@@ -45,7 +40,5 @@ export async function run(argv: string[]): Promise<number> {
     }
     process.stdout.write(`${JSON.stringify(p, null, 2)}\n`);
     return 0;
-  } finally {
-    await db.close();
-  }
+  });
 }

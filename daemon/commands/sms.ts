@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { insertSms } from '../sms/queue.js';
-import { cliStore } from './box-store.js';
+import { withCliStore } from './box-store.js';
 
 export const summary = 'sms send|list ...      queue an SMS / list the send queue';
 
@@ -17,10 +17,7 @@ const USAGE = `usage:
 export async function run(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   const { values } = parseArgs({ args: rest, options: { config: { type: 'string', short: 'c' }, to: { type: 'string' }, text: { type: 'string' }, line: { type: 'string' }, limit: { type: 'string' } }, strict: true });
-  const box = await cliStore(values.config);
-  if (!box) return 1;
-  const { db } = box;
-  try {
+  return withCliStore(values.config, async (db) => {
     if (sub === 'send') {
       if (!values.to || !/^\+?[0-9]{3,20}$/.test(values.to) || !values.text) {
         process.stderr.write(`sms send needs --to (a phone number) and --text\n${USAGE}`);
@@ -41,7 +38,5 @@ export async function run(argv: string[]): Promise<number> {
     }
     process.stderr.write(USAGE);
     return 2;
-  } finally {
-    await db.close();
-  }
+  });
 }
