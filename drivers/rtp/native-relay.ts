@@ -130,8 +130,9 @@ class NativeRelay {
     const sab = new SharedArrayBuffer(L.SAB_BYTES);
     const { port1, port2 } = new MessageChannel();
     const workerData: RelayWorkerData = { sab, wakeFd, port: port2 };
-    // A small heap: the thread allocates next to nothing per packet.
-    const worker = new Worker(new URL('./relay-worker.js', import.meta.url), { workerData, transferList: [port2], resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 16 } });
+    // A small heap (the thread allocates next to nothing per packet), and none of the process's node
+    // flags: loaders (a test runner's, a profiler) would load far more into the thread than it needs.
+    const worker = new Worker(new URL('./relay-worker.js', import.meta.url), { workerData, transferList: [port2], execArgv: [], resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 32 } });
     return new NativeRelay(c, wakeFd, worker, port1, sab);
   }
 
