@@ -1,6 +1,7 @@
+import { writeSync } from 'node:fs';
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import * as L from './relay-layout.js';
-import { EFD_CLOEXEC, EFD_NONBLOCK, relayLibc, type RelayLibc } from './relay-epoll.js';
+import { relayUnsupported } from './relay-epoll.js';
 import type { RelayedPacket, RelayWorkerData } from './relay-worker.js';
 
 /** A leg's outbound stream, as RtpSession and RtpMediaPort keep it: handed to the relay and back. */
@@ -103,9 +104,10 @@ class NativeRelay {
   private readonly waiting = new Set<() => void>();
   private readonly one = Buffer.from([1, 0, 0, 0, 0, 0, 0, 0]);
 
+  /** The thread's eventfd (from shared memory once it is ready). */
+  private wakeFd = -1;
+
   private constructor(
-    private readonly c: RelayLibc,
-    private readonly wakeFd: number,
     private readonly worker: Worker,
     private readonly port: MessagePort,
     sab: SharedArrayBuffer,
@@ -124,20 +126,19 @@ class NativeRelay {
   }
 
   static create(): NativeRelay {
-    const c = relayLibc();
-    const wakeFd = c.eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (wakeFd < 0) throw new Error(`eventfd failed (errno ${c.errno()})`);
+    const unsupported = relayUnsupported();
+    if (unsupported) throw new Error(unsupported);
     const sab = new SharedArrayBuffer(L.SAB_BYTES);
     const { port1, port2 } = new MessageChannel();
-    const workerData: RelayWorkerData = { sab, wakeFd, port: port2 };
+    const workerData: RelayWorkerData = { sab, port: port2 };
     // A small heap (the thread allocates next to nothing per packet), and none of the process's node
     // flags: loaders (a test runner's, a profiler) would load far more into the thread than it needs.
     const worker = new Worker(new URL('./relay-worker.js', import.meta.url), { workerData, transferList: [port2], execArgv: [], resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 32 } });
-    return new NativeRelay(c, wakeFd, worker, port1, sab);
+    return new NativeRelay(worker, port1, sab);
   }
 
   get status(): NativeRelayStatus {
-    if (this.failed) return { state: 'failed', pairs: 0, reason: this.failed };
+    if (this.failed) return { state: this.ready ? 'failed' : 'unavailable', pairs: 0, reason: this.failed };
     return { state: this.ready ? 'running' : 'starting', pairs: this.pairs.size };
   }
 
@@ -226,13 +227,19 @@ class NativeRelay {
 
   private onReady(): void {
     this.ready = true;
+    this.wakeFd = Atomics.load(this.st, L.H_WAKE_FD);
     log('info', 'native RTP relay thread started for pass-through bridges');
     for (const retry of this.waiting) retry();
     this.waiting.clear();
   }
 
   private wake(): void {
-    this.c.write(this.wakeFd, this.one, 8);
+    if (this.wakeFd < 0) return; // not started yet: it will scan the slots when it does
+    try {
+      writeSync(this.wakeFd, this.one);
+    } catch (err) {
+      this.fail(`cannot wake the relay thread: ${(err as Error).message}`);
+    }
   }
 
   private drain(): void {
@@ -249,7 +256,10 @@ class NativeRelay {
   private fail(reason: string): void {
     if (this.failed) return;
     this.failed = reason;
-    log('error', `native RTP relay stopped, bridges relay in JS from now on: ${reason}`);
+    // Before it ran: koffi or libc could not be loaded in it (warn); after: it broke (error).
+    if (this.ready) log('error', `native RTP relay stopped, bridges relay in JS from now on: ${reason}`);
+    else log('warn', `native RTP relay unavailable, bridges relay in JS: ${reason}`);
+    this.waiting.clear();
     Atomics.store(this.st, L.H_STOP, 1);
     this.wake();
     for (const p of [...this.pairs.values()]) p.stop();

@@ -2,8 +2,8 @@ import { koffi } from '../ffi.js';
 
 /**
  * The few libc calls the native relay makes (epoll, eventfd, recv, send), through koffi: no C
- * compiler on the box, no native addon of our own. Loaded in the relay's worker (and, for eventfd and
- * its wake-up write, in the daemon's thread). Linux only; struct epoll_event is packed on x86-64.
+ * compiler on the box, no native addon of our own. Loaded in the relay's worker only (the daemon's
+ * thread wakes it with a plain write to its eventfd). Linux only; struct epoll_event is packed on x86-64.
  */
 export interface RelayLibc {
   epollCreate: (flags: number) => number;
@@ -33,10 +33,16 @@ export const EPOLL_DATA_OFFSET = process.arch === 'x64' ? 4 : 8;
 
 let lib: RelayLibc | undefined;
 
-/** Bind libc's calls; throws when koffi or libc can't be loaded, or on a system other than Linux on x64/arm64. */
+/** Why these calls can't be made here (not Linux on x64/arm64), without loading anything. */
+export function relayUnsupported(): string | undefined {
+  return process.platform !== 'linux' || (process.arch !== 'x64' && process.arch !== 'arm64') ? `no native relay on ${process.platform}/${process.arch}` : undefined;
+}
+
+/** Bind libc's calls; throws when koffi or libc can't be loaded, or on an unsupported system. */
 export function relayLibc(): RelayLibc {
   if (lib) return lib;
-  if (process.platform !== 'linux' || (process.arch !== 'x64' && process.arch !== 'arm64')) throw new Error(`no native relay on ${process.platform}/${process.arch}`);
+  const unsupported = relayUnsupported();
+  if (unsupported) throw new Error(unsupported);
   const k = koffi();
   const c = k.load('libc.so.6');
   lib = {

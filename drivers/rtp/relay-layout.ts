@@ -5,9 +5,10 @@
  * RtpMediaPort keep while the event loop relays). 32-bit values are stored as int32 and read with >>> 0.
  */
 
-/** Header: the worker stops when STOP is set; SLOTS_USED bounds the worker's scan of the slots. */
+/** Header: the worker stops when STOP is set; SLOTS_USED bounds the worker's scan of the slots; WAKE_FD is its eventfd. */
 export const H_STOP = 0;
 export const H_SLOTS_USED = 1;
+export const H_WAKE_FD = 2;
 const HEADER = 8;
 
 export const MAX_PAIRS = 2048;

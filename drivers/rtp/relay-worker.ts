@@ -11,11 +11,10 @@
 import { workerData, type MessagePort } from 'node:worker_threads';
 import { FRAME_MS, FRAME_SAMPLES } from '../media/format.js';
 import * as L from './relay-layout.js';
-import { EINTR, EPOLL_CLOEXEC, EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_DATA_OFFSET, EPOLL_EVENT_SIZE, MSG_DONTWAIT, epollEvent, relayLibc } from './relay-epoll.js';
+import { EFD_CLOEXEC, EFD_NONBLOCK, EINTR, EPOLL_CLOEXEC, EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_DATA_OFFSET, EPOLL_EVENT_SIZE, MSG_DONTWAIT, epollEvent, relayLibc } from './relay-epoll.js';
 
 export interface RelayWorkerData {
   sab: SharedArrayBuffer;
-  wakeFd: number;
   /** Where packets for the daemon go ({ slot, gen, end, packet }), and 'ready' once the loop runs. */
   port: MessagePort;
 }
@@ -27,7 +26,7 @@ export interface RelayedPacket {
   packet: Uint8Array;
 }
 
-const { sab, wakeFd, port } = workerData as RelayWorkerData;
+const { sab, port } = workerData as RelayWorkerData;
 const st = new Int32Array(sab);
 const c = relayLibc();
 const WAKE = 0xffffffff;
@@ -37,6 +36,9 @@ const MAX_PAYLOAD = 1600;
 
 const ep = c.epollCreate(EPOLL_CLOEXEC);
 if (ep < 0) throw new Error(`epoll_create1 failed (errno ${c.errno()})`);
+// The daemon's thread writes to it (a plain write(2)) to make epoll_wait return.
+const wakeFd = c.eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+if (wakeFd < 0) throw new Error(`eventfd failed (errno ${c.errno()})`);
 if (c.epollCtl(ep, EPOLL_CTL_ADD, wakeFd, epollEvent(WAKE)) !== 0) throw new Error(`epoll_ctl(eventfd) failed (errno ${c.errno()})`);
 
 const events = Buffer.alloc(EPOLL_EVENT_SIZE * MAX_EVENTS);
@@ -148,6 +150,7 @@ function tick(): void {
   }
 }
 
+Atomics.store(st, L.H_WAKE_FD, wakeFd);
 port.postMessage('ready');
 let next = performance.now() + FRAME_MS;
 for (;;) {
@@ -177,3 +180,4 @@ for (;;) {
   }
 }
 c.close(ep);
+c.close(wakeFd);
