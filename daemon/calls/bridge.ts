@@ -36,6 +36,7 @@ export class Bridge {
   private open = true;
   dropped = 0;
   private native: RelayHandle | undefined;
+  private readonly relayChance = (): void => this.reviewNative();
 
   constructor(
     readonly a: MediaPort,
@@ -47,7 +48,7 @@ export class Bridge {
     this.dirs = [new Direction(this, a, b, 'a', 'b'), new Direction(this, b, a, 'b', 'a')];
     for (const p of [a, b]) {
       const pp = asPayloadPort(p);
-      if (pp) pp.onRelayChance = () => this.reviewNative();
+      if (pp) pp.onRelayChance = this.relayChance;
     }
     this.reviewNative();
   }
@@ -133,7 +134,7 @@ export class Bridge {
     this.native?.stop();
     for (const p of [this.a, this.b]) {
       const pp = asPayloadPort(p);
-      if (pp) pp.onRelayChance = undefined;
+      if (pp?.onRelayChance === this.relayChance) pp.onRelayChance = undefined; // a leg may be in the next bridge already
     }
     for (const d of this.dirs) d.close();
     this.taps.clear();

@@ -93,6 +93,13 @@ export abstract class PacedMediaPort extends EventEmitter<MediaPortEvents> imple
     this.clock.add(this.tick);
   }
 
+  /** Stop (or resume) this port's ticks while another sender owns its stream (drivers/rtp's native relay). */
+  protected holdPacing(hold: boolean): void {
+    if (!this.started || this.closed) return;
+    if (hold) this.clock.remove(this.tick);
+    else this.clock.add(this.tick);
+  }
+
   /** Deliver one outbound frame to the wire. `silence` is true when the queue was empty. */
   protected abstract sendFrame(frame: Buffer, silence: boolean): void;
 

@@ -251,12 +251,14 @@ export class RtpMediaPort extends PacedMediaPort implements PayloadPort, RelayEn
     const s = this.session.lend(loan);
     if (!s) return undefined;
     this.loan = loan;
+    this.holdPacing(true); // the relay's thread has the clock for this stream meanwhile
     const stream: RelayStream = { payload: c.payload, silence: SILENCE_BYTE[c.codec], seq: s.seq, ssrc: this.session.ssrc, timestamp: this.timestamp, source: this.relaySource, offset: this.relayOffset, sinceRelay: this.sinceRelay };
     return { fd: s.fd, stream };
   }
 
   takeBack(stream: RelayStream, packetsIn: number, packetsOut: number): void {
     this.loan = undefined;
+    this.holdPacing(false);
     this.session.takeBack(stream.seq, packetsIn, packetsOut);
     this.timestamp = stream.timestamp;
     this.relaySource = stream.source;
