@@ -242,10 +242,6 @@ export class RtpMediaPort extends PacedMediaPort implements PayloadPort, RelayEn
     return !this.closed && this.fed && this.onPayload !== undefined && this.payloadCodec !== undefined && !this.dtmfJob && this.dtmfQueue.length === 0 && this.listenerCount('frame') === 0 && this.session.ready && !this.loan;
   }
 
-  get relayedNatively(): boolean {
-    return this.loan !== undefined;
-  }
-
   lend(loan: RelayLoan): { fd: number; stream: RelayStream } | undefined {
     const c = this.config;
     const s = this.session.lend(loan);

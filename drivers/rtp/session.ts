@@ -168,10 +168,6 @@ export class RtpSession extends EventEmitter<{ packet: [packet: RtpPacket, arriv
     if (!this.closed) udpHandle(this.socket)?.recvStart();
   }
 
-  get lent(): boolean {
-    return this.loan !== undefined;
-  }
-
   send(payloadType: number, timestamp: number, payload: Buffer, marker = false): void {
     if (!this.remote || this.closed) return;
     this.loan?.release(); // never two senders of one stream (the port takes its socket back first; this is the backstop)
