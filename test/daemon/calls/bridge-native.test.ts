@@ -10,6 +10,7 @@ import type { SipLeg } from '../../../drivers/sip/leg.js';
 import type { SipTrunkLine } from '../../../drivers/sip/trunk-line.js';
 import { answered, startBox } from '../../helpers/sip-box.js';
 import { DaemonProcess } from '../../helpers/daemon-process.js';
+import { RawUac } from '../../helpers/raw-sip.js';
 import { freePort, sleep, waitFor } from '../../helpers/net.js';
 
 /**
@@ -190,6 +191,52 @@ t.test('hang-up mid-relay: the pair is handed back and closed, no fd left open, 
   await waitFor(() => next.inbound.state === 'ended' && next.outbound.state === 'ended', 5000, 'next call over');
   await sleep(200);
   t.equal(openFds(), fds, 'no fd left after the next call either');
+});
+
+t.test('a re-INVITE (the caller holds) takes the pair back; the agent keeps getting RTP in one sequence', async (t) => {
+  const { phones, box } = await lines(t);
+  const raw = await RawUac.open();
+  t.teardown(() => raw.close());
+  // The caller: a hand-driven UAC (it can send a re-INVITE), sending RTP from the port it offered.
+  const inboundP = new Promise<SipLeg>((resolve) => box.once('incoming', (leg) => resolve(leg as SipLeg)));
+  const rc = raw.invite(box.ua.port, 'frontdesk');
+  const inbound = await inboundP;
+  const answering = inbound.answer(); // resolves with the ACK
+  const ok = await raw.response(rc, (s) => s === 200);
+  raw.ack(rc);
+  await answering;
+  const boxRtp = Number(/m=audio (\d+)/.exec(ok.text)?.[1]);
+  let seq = 0;
+  const rtp = setInterval(() => {
+    const pkt = Buffer.alloc(12 + 160, 0x55);
+    pkt[0] = 0x80;
+    pkt[1] = 0;
+    pkt.writeUInt16BE(seq++ & 0xffff, 2);
+    pkt.writeUInt32BE((seq * 160) >>> 0, 4);
+    pkt.writeUInt32BE(0x1234, 8);
+    raw.sendRtp(pkt, boxRtp);
+  }, 20);
+  t.teardown(() => clearInterval(rtp));
+  const agentP = new Promise<SipLeg>((resolve) => phones.once('incoming', (leg) => resolve(leg as SipLeg)));
+  const outbound = await box.dial(`sip:agent@127.0.0.1:${phones.ua.port}`);
+  const agentPhone = await agentP;
+  await agentPhone.answer();
+  await answered(outbound);
+  const atAgent: RtpPacket[] = [];
+  agentPhone.rtp!.session.on('packet', (p) => atAgent.push(p));
+  const { bridge } = converse(legParty(inbound, inbound.media!), legParty(outbound, outbound.media!));
+  await waitFor(() => bridge.relayedNatively, 5000, 'the pair on the native relay');
+
+  const before = atAgent.length;
+  raw.reinvite(rc, 'sendonly', 3); // the caller puts the call on hold
+  await waitFor(() => raw.responses(rc).some((m) => m.status === 200 && /CSeq: 3 INVITE/.test(m.text)), 5000, '200 to the re-INVITE');
+  raw.ack(rc, 3);
+  const back = await waitFor(() => !bridge.relayedNatively, 3000, 'the pair back in the event loop').then(() => true, () => false);
+  t.ok(back, 'the re-INVITE took the pair back from the native relay');
+  await waitFor(() => atAgent.length >= before + 40, 5000, 'the agent keeps getting RTP');
+  t.equal(seqBreaks(atAgent.slice(Math.max(0, before - 20))), 0, 'the agent sees one continuous sequence across the hand-over');
+  await inbound.hangup();
+  await outbound.hangup();
 });
 
 t.test('the daemon relays a caller bridged to an agent (both SIP) on its native relay, audio intact both ways', async (t) => {
