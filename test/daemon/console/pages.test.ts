@@ -1,10 +1,11 @@
 import t from 'tap';
 import { join } from 'node:path';
+import type { Page } from 'playwright-core';
 import { dtmfTones, tone } from '../../../drivers/audio/tones.js';
 import { Db } from '../../../daemon/store/db.js';
 import { startPhone } from '../../helpers/baresip.js';
 import { sleep } from '../../helpers/net.js';
-import { eventAfter, mark } from '../../helpers/routing.js';
+import { callAndPress, eventAfter, mark, ringToBot } from '../../helpers/routing.js';
 import { launchChromium, pageAs, shotDir, startConsoleBox } from './rig.js';
 
 const CALLER = '+8613812345678';
@@ -21,6 +22,25 @@ const BOT = `  greeting: "Welcome. Press 4 to give your account number, or 0 for
     default_queue: general
     no_agent_say: "Sorry, nobody can take your call."
   goodbye: "Goodbye."`;
+
+/** The bit of a DOM element the page checks read (the test build has no DOM types). */
+interface El {
+  textContent: string | null;
+  querySelectorAll(s: string): Iterable<El>;
+}
+
+/** Fetch a WAV as the page would and decode it with WebAudio: its length and loudness. */
+function decodeInPage(page: Page, src: string | null): Promise<{ duration: number; rms: number }> {
+  return page.evaluate(async (url) => {
+    const g = globalThis as unknown as { fetch: typeof fetch; AudioContext: new () => { decodeAudioData(b: ArrayBuffer): Promise<{ duration: number; getChannelData(i: number): Float32Array }> } };
+    const buf = await g.fetch(url!).then((r) => r.arrayBuffer());
+    const audio = await new g.AudioContext().decodeAudioData(buf);
+    const x = audio.getChannelData(0);
+    let e = 0;
+    for (const v of x) e += v * v;
+    return { duration: audio.duration, rms: Math.sqrt(e / x.length) };
+  }, src);
+}
 
 t.test('wallboard and workbench: screen-pop within 1 s, live states, note, zh and en', async (t) => {
   const phone = await startPhone({ user: '801', answer: 'manual' });
@@ -55,15 +75,18 @@ t.test('wallboard and workbench: screen-pop within 1 s, live states, note, zh an
   t.equal(new URL(work.url()).pathname, '/agent/801', 'an agent lands on their workbench');
   await work.waitForSelector('#agent-state[data-state="available"]');
   await wall.waitForSelector('tr[data-ext="801"] [data-k="state"].s-available');
+  // Lines: state, signal and operator, as the modem reports them (the emulator: CSQ 20, CHINA MOBILE).
+  await wall.waitForSelector('tr[data-line="gsm1"]:has-text("dBm")');
+  const gsm = await wall.textContent('tr[data-line="gsm1"]');
+  t.match(gsm, /gsm1 \(gsm\)/, 'wallboard: the GSM line');
+  t.match(gsm, /-73 dBm/, 'its signal (CSQ 20 = -73 dBm)');
+  t.match(gsm, /CHINA MOBILE/, 'its operator');
+  t.match(await wall.textContent('#alarms'), /无告警/, 'no alarms yet');
   await wall.screenshot({ path: join(shots, 'wallboard-idle-zh.png') });
 
   // The caller gives an account number, then presses 0.
   const from = mark(box);
-  box.emu.modem.ring(CALLER);
-  const offered = await eventAfter(box, from, 'call.offered', (l) => l.caller === CALLER);
-  const callId = String(offered.callId);
-  await eventAfter(box, from, 'call.phase', (l) => l.callId === callId && l.phase === 'bot');
-  await sleep(800);
+  const callId = await ringToBot(box, 0, CALLER);
   box.emu.modem.play(dtmfTones('4', 120, 200));
   await eventAfter(box, from, 'bot.turn', (l) => l.callId === callId && (l.input as { value: string }).value === '4');
   await sleep(300);
@@ -94,6 +117,9 @@ t.test('wallboard and workbench: screen-pop within 1 s, live states, note, zh an
   // The wallboard: 801 ringing for this caller.
   await wall.waitForSelector('tr[data-ext="801"] [data-k="state"].s-ringing');
   t.match(await wall.textContent('tr[data-ext="801"] [data-k="call"]'), CALLER, 'wallboard shows whom 801 is ringing for');
+  // The caller waits in the general queue while 801 rings: waiting 1, the longest wait ticking.
+  await wall.waitForSelector('tr[data-queue="general"] [data-k="waiting"]:text-is("1")');
+  t.match(await wall.textContent('tr[data-queue="general"] [data-k="longest"]'), /^0:\d\d/, 'wallboard: one caller waiting, with the longest wait');
   await wall.screenshot({ path: join(shots, 'wallboard-ringing-zh.png') });
 
   // The desk phone answers: workbench and wallboard show the call.
@@ -104,6 +130,8 @@ t.test('wallboard and workbench: screen-pop within 1 s, live states, note, zh an
   t.match(await work.textContent('#pop-status'), /On a call/, 'workbench: on a call');
   await wall.waitForSelector('tr[data-ext="801"] [data-k="state"].s-busy');
   t.match(await wall.textContent('tr[data-ext="801"] [data-k="call"]'), CALLER, 'wallboard: 801 on a call with the caller');
+  await wall.waitForSelector('tr[data-queue="general"] [data-k="waiting"]:text-is("0")');
+  t.equal(await wall.textContent('tr[data-queue="general"] [data-k="longest"]'), '–', 'answered: nobody waits any more');
   await wall.screenshot({ path: join(shots, 'wallboard-busy-zh.png') });
 
   // A note and a disposition, stored with the call and the caller.
@@ -127,7 +155,9 @@ t.test('wallboard and workbench: screen-pop within 1 s, live states, note, zh an
   const tr = await box.row<{ detail: string }>("SELECT detail FROM console_audit WHERE action = 'transfer' AND target = ?", [callId], () => true);
   t.same(JSON.parse(tr.detail), { from: '801', extension: '802' }, 'the transfer is audited');
 
-  // The caller hangs up: the workbench clears, the agent is available again.
+  // The caller talks to 802 (1 kHz, into the recording), then hangs up: the agents are available again.
+  box.emu.modem.play(tone([1000], 1500, -10));
+  await sleep(2000);
   box.emu.modem.hangup();
   await eventAfter(box, from, 'call.ended', (l) => l.callId === callId);
   await wall.waitForSelector('tr[data-ext="802"] [data-k="state"].s-available');
@@ -150,11 +180,7 @@ t.test('wallboard and workbench: screen-pop within 1 s, live states, note, zh an
   await work.click('#set-paused');
   await work.waitForSelector('#agent-state[data-state="paused"]');
   const vmFrom = mark(box);
-  box.emu.modem.ring('+8613700000002');
-  const vmCall = String((await eventAfter(box, vmFrom, 'call.offered')).callId);
-  await eventAfter(box, vmFrom, 'call.phase', (l) => l.callId === vmCall && l.phase === 'bot');
-  await sleep(800);
-  box.emu.modem.play(dtmfTones('0', 120, 200));
+  const vmCall = await callAndPress(box, 0, '+8613700000002', '0');
   await eventAfter(box, vmFrom, 'call.phase', (l) => l.callId === vmCall && l.phase === 'voicemail', 20_000);
   await sleep(4500);
   box.emu.modem.play(tone([800], 2000, -10));
@@ -165,16 +191,7 @@ t.test('wallboard and workbench: screen-pop within 1 s, live states, note, zh an
   // The inbox plays it in the browser (the page decodes the WAV) and marks it handled.
   await wall.goto(`${url}/voicemail`);
   await wall.waitForFunction(() => (globalThis as unknown as { fdInboxReady?: boolean }).fdInboxReady === true);
-  const vmSrc = await wall.getAttribute(`tr[data-vm="${String(vm.id)}"] audio`, 'src');
-  const decoded = await wall.evaluate(async (src) => {
-    const g = globalThis as unknown as { fetch: typeof fetch; AudioContext: new () => { decodeAudioData(b: ArrayBuffer): Promise<{ duration: number; getChannelData(i: number): Float32Array }> } };
-    const buf = await g.fetch(src!).then((r) => r.arrayBuffer());
-    const audio = await new g.AudioContext().decodeAudioData(buf);
-    const x = audio.getChannelData(0);
-    let e = 0;
-    for (const v of x) e += v * v;
-    return { duration: audio.duration, rms: Math.sqrt(e / x.length) };
-  }, vmSrc);
+  const decoded = await decodeInPage(wall, await wall.getAttribute(`tr[data-vm="${String(vm.id)}"] audio`, 'src'));
   t.ok(decoded.duration > 1 && decoded.rms > 0.02, `the voicemail plays in the browser (${decoded.duration.toFixed(1)} s, rms ${decoded.rms.toFixed(3)})`);
   await wall.screenshot({ path: join(shots, 'voicemail-zh.png') });
   await wall.click(`tr[data-vm="${String(vm.id)}"] button`);
@@ -201,6 +218,20 @@ t.test('wallboard and workbench: screen-pop within 1 s, live states, note, zh an
   // The first list (unfiltered) is already there: wait for the search's answer.
   await wall.waitForFunction(() => (globalThis as unknown as { document: { querySelectorAll(s: string): { length: number } } }).document.querySelectorAll('#calls tr[data-call]').length === 2);
   t.same(await wall.$$eval('#calls tr[data-call]', (rows) => rows.map((r) => (r as unknown as { dataset: { call: string } }).dataset.call)), [callId, 'earlier-1'], "search by number finds this caller's calls, newest first");
+  // The other filters: date, outcome, agent (each alone, the form cleared in between).
+  const search = async (fields: Partial<Record<'number' | 'from' | 'to' | 'outcome' | 'agent', string>>): Promise<string[]> => {
+    const n = await wall.evaluate(() => (globalThis as unknown as { fdHistorySearches: number }).fdHistorySearches);
+    for (const k of ['number', 'from', 'to', 'agent'] as const) await wall.fill(`#q-${k}`, fields[k] ?? '');
+    await wall.selectOption('#q-outcome', fields.outcome ?? '');
+    await wall.click('#q-go');
+    await wall.waitForFunction((before) => (globalThis as unknown as { fdHistorySearches: number }).fdHistorySearches > before, n);
+    return wall.$$eval('#calls tr[data-call]', (rows) => rows.map((r) => (r as unknown as { dataset: { call: string } }).dataset.call));
+  };
+  t.same(await search({ from: '2026-11-20', to: '2026-11-20' }), ['earlier-1'], 'by date: only the call of 20 November');
+  t.same(await search({ outcome: 'voicemail' }), [vmCall], 'by outcome: the voicemail call');
+  t.same(await search({ agent: '802' }), [callId, 'earlier-1'], "by agent: 802's calls (this one ended with 802 after the transfer)");
+  t.same(await search({ agent: '802', outcome: 'voicemail' }), [], 'filters combine');
+  await search({ number: '13812345678' });
   await wall.click(`tr[data-call="${callId}"] a`);
   await wall.waitForSelector('#recording');
   t.match(await wall.textContent('#timeline'), /queue\.connect/, 'the timeline');
@@ -213,12 +244,24 @@ t.test('wallboard and workbench: screen-pop within 1 s, live states, note, zh an
   });
   const stored = await box.row<{ recording_ms: number }>('SELECT recording_ms FROM calls WHERE id = ?', [callId], (r) => r.recording_ms > 0);
   t.ok(Math.abs(rec.duration * 1000 - stored.recording_ms) < 300, `the recording plays in the page, all of it (${rec.duration.toFixed(2)} s; CDR says ${stored.recording_ms} ms)`);
+  const recAudio = await decodeInPage(wall, await wall.getAttribute('#recording', 'src'));
+  t.ok(recAudio.duration > 1.5 && recAudio.rms > 0.02, `it holds the caller talking to 802 (${recAudio.duration.toFixed(1)} s, rms ${recAudio.rms.toFixed(3)})`);
   await wall.screenshot({ path: join(shots, 'history-zh.png') });
 
   // KPIs: uPlot charts of the last 7 days and today per hour.
   await wall.goto(`${url}/kpis`);
   await wall.waitForFunction(() => ((globalThis as unknown as { fdKpisReady?: number }).fdKpisReady ?? 0) === 3);
-  t.match(await wall.textContent('#kpi-table'), /2/, 'today: two calls offered');
+  // Today's row (the last): two inbound calls, one answered by an agent, one to voicemail; nobody surveyed.
+  const today = await wall.$$eval('#kpi-table tr:last-child td', (tds) => tds.map((td) => (td as unknown as El).textContent ?? ''));
+  const cdr = await box.row<{ queued_at: string; agent_answered_at: string }>('SELECT queued_at, agent_answered_at FROM calls WHERE id = ?', [callId], () => true);
+  const waitS = (Date.parse(cdr.agent_answered_at) - Date.parse(cdr.queued_at)) / 1000;
+  // Service level: of the two handed-off calls, the answered one counts when answered within 20 s.
+  t.same(today.slice(1, 5), ['2', '0%', waitS <= 20 ? '50%' : '0%', '0%'], `today: offered 2, containment 0 %, SL ${today[3]} (answered after ${waitS.toFixed(1)} s), no abandoned call`);
+  t.ok(Math.abs(Number(today[5]) - waitS) <= 0.1, `ASA ${today[5]} s: the answered call's wait in the queue`);
+  t.equal(today[6], '–', 'no CSAT without survey answers');
+  // Each chart's legend: the x series first (its label differs by chart), then the series plotted.
+  const legends = await wall.$$eval('.uplot', (plots) => plots.map((p) => [...(p as unknown as El).querySelectorAll('.u-legend .u-label')].map((l) => l.textContent ?? '').filter((x) => x)));
+  t.same(legends.map((l) => l.slice(1)), [['机器人解决率', '今日服务水平', '放弃率', '满意度'], ['平均应答 (秒)'], ['来电']], 'uPlot charts: the rates of 7 days, ASA of 7 days, calls per hour today');
   await wall.screenshot({ path: join(shots, 'kpis-zh.png') });
 
   // Chinese workbench, and the admin's audit trail.
@@ -230,4 +273,15 @@ t.test('wallboard and workbench: screen-pop within 1 s, live states, note, zh an
   await admin.waitForSelector('#audit tr:nth-child(2)');
   t.match(await admin.textContent('#audit'), /ann \(agent\)\s*agent-state\s*801/, 'the audit trail shows who changed what');
   await admin.screenshot({ path: join(shots, 'admin-audit-en.png') });
+
+  // An alarm on the line (the SIM is pulled) reaches the wallboard live.
+  await wall.goto(`${url}/wallboard`);
+  await wall.waitForSelector('tr[data-ext="801"]');
+  box.emu.modem.setSim('missing');
+  box.emu.modem.urc('+CPIN: NOT INSERTED');
+  await wall.waitForSelector('#alarms tr:has-text("sim-missing (gsm1)")');
+  t.match(await wall.textContent('#alarms'), /SIM removed/, 'wallboard: the line alarm, live');
+  await wall.waitForSelector('tr[data-line="gsm1"] .pill:text-is("down")');
+  t.pass('and the line is down');
+  await wall.screenshot({ path: join(shots, 'wallboard-alarm-zh.png') });
 });

@@ -1,8 +1,12 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { toneSamples } from '../../../drivers/audio/tones.js';
+import { writeWav } from '../../../drivers/audio/wav.js';
 import { hashPassword } from '../../../daemon/console/passwords.js';
 import { startBox, type Box, type BoxOptions } from '../../helpers/box.js';
+import { startPhone, writeTestWav, type Phone } from '../../helpers/baresip.js';
 import { freePort } from '../../helpers/net.js';
 
 /** Console logins used by the tests: one per role (agent 801 and 802, a supervisor, an admin). */
@@ -76,6 +80,63 @@ export async function launchChromium(extraArgs: string[] = []): Promise<Browser>
     headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', ...extraArgs],
   });
+}
+
+/** Media between browser phones and the box stays on loopback: only these ICE candidates are offered or accepted. */
+export const WEBRTC_LOOPBACK = '  webrtc: { networks: [127.0.0.1/32, "::1/128"] }\n';
+
+/** A 48 kHz sine WAV, the browser's fake microphone (as a real one delivers 48 kHz). */
+export async function micWav(dir: string, hz: number, seconds: number): Promise<string> {
+  const path = join(dir, `mic-${hz}hz.wav`);
+  const s = new Int16Array(48000 * seconds);
+  for (let i = 0; i < s.length; i++) s[i] = Math.round(8000 * Math.sin((2 * Math.PI * hz * i) / 48000));
+  await writeWav(path, s, 48000);
+  return path;
+}
+
+/** Chromium whose microphone plays `mic` (no permission prompt), allowed to talk WebRTC on loopback and to autoplay. */
+export function launchPhoneBrowser(mic: string): Promise<Browser> {
+  return launchChromium(['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-audio-capture=${mic}`, '--allow-loopback-in-peer-connection', '--autoplay-policy=no-user-gesture-required']);
+}
+
+/** The bit of a tap test the rig uses: cleaning up after it. */
+interface Teardown {
+  teardown(fn: () => unknown): void;
+}
+
+/** A temp directory removed when the test ends. */
+export async function tempDir(t: Teardown, prefix: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+export interface DeskCallRig extends ConsoleBox {
+  dir: string;
+  /** Agent 801's baresip desk phone: answers by itself and plays 600 Hz. */
+  phone: Phone;
+  /** Chromium with a microphone playing `micHz`. */
+  browser: Browser;
+}
+
+/**
+ * The rig of the supervisor and web-caller tests: agent 801 on a baresip desk phone that answers and
+ * plays 600 Hz (802 logged out, so 801 is the one rung), the console with browser phones on loopback,
+ * and a browser whose microphone plays `micHz`. Everything is torn down with the test.
+ */
+export async function startDeskCallRig(t: Teardown, opts: { micHz: number; micSeconds: number; consoleMore?: string; prefix: string }): Promise<DeskCallRig> {
+  const dir = await tempDir(t, opts.prefix);
+  const mic = await micWav(dir, opts.micHz, opts.micSeconds);
+  const phone = await startPhone({ user: '801', answer: 'auto', playWav: await writeTestWav(dir, 'agent-600.wav', toneSamples(600, 40_000)) });
+  t.teardown(() => phone.stop());
+  const cb = await startConsoleBox({
+    agents: [{ extension: '801', contact: phone.uri, extra: 'wrap_up: 0s' }, { extension: '802', contact: 'sip:802@127.0.0.1:9', extra: 'logged_in: false' }],
+    consoleMore: `${opts.consoleMore ?? ''}${WEBRTC_LOOPBACK}`,
+  });
+  t.teardown(() => cb.close());
+  const browser = await launchPhoneBrowser(mic);
+  t.teardown(() => browser.close());
+  return { ...cb, dir, phone, browser };
 }
 
 /** A page logged in as `user` through the login form. */
