@@ -23,6 +23,8 @@ const hours = Array.from({ length: 24 }, (_, i) => i);
 new UPlot({
   width, height: 220,
   scales: { x: { time: false } },
+  // Whole hours and whole calls on the axes.
+  axes: [{ incrs: [1, 2, 3, 6] }, { incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500] }],
   series: [{ label: 'h' }, { label: t('offered'), stroke: '#2458c6', fill: 'rgba(36,88,198,.25)', paths: UPlot.paths.bars({ size: [0.8] }) }],
 }, [hours, k.perHour], document.getElementById('hours'));
 
