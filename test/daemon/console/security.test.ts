@@ -1,9 +1,11 @@
 import t from 'tap';
 import { execFile } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import { cliPath } from '../../helpers/paths.js';
 import { verifyPassword } from '../../../daemon/console/passwords.js';
-import { login, startConsoleBox, USERS } from './rig.js';
+import { launchChromium, login, pageAs, startConsoleBox, USERS } from './rig.js';
 
 const exec = promisify(execFile);
 
@@ -66,6 +68,23 @@ t.test('console security: login, roles, CSRF, cross-site, audit, rate limit', as
   t.equal((await post('/api/login', { user: 'ann', password: USERS.ann.password }, { origin: 'http://evil.example' })).status, 403, 'cross-site login refused');
   const st = await box.row<{ state: string }>('SELECT state FROM agent_state_log WHERE extension = ? ORDER BY id DESC LIMIT 1', ['801'], () => true);
   t.equal(st.state, 'available', 'none of the refused requests changed the agent');
+
+  // The same from a real browser: a page on another origin of this host (same site, so the browser
+  // even sends the SameSite=Strict cookie) posts a form at the console with the agent's session.
+  const evil = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/html' });
+    res.end(`<form id="f" method="post" enctype="text/plain" action="${url}/api/agents/801/state"><input name='{"state":"paused","x":"' value='"}'></form><script>document.getElementById('f').submit()</script>`);
+  });
+  await new Promise<void>((r) => evil.listen(0, '127.0.0.1', r));
+  t.teardown(() => new Promise((r) => evil.close(r)));
+  const browser = await launchChromium();
+  t.teardown(() => browser.close());
+  const { page } = await pageAs(browser, url, 'ann', 'en');
+  await page.goto(`http://127.0.0.1:${(evil.address() as AddressInfo).port}/`);
+  await page.waitForURL(`${url}/api/agents/801/state`);
+  t.match(await page.textContent('body'), /cross-site request refused/, 'a cross-site form POST from a real browser (cookie sent) is refused');
+  const after = await box.row<{ state: string }>('SELECT state FROM agent_state_log WHERE extension = ? ORDER BY id DESC LIMIT 1', ['801'], () => true);
+  t.equal(after.state, 'available', 'and the agent is not paused');
 
   // The real thing: own page, own token → the router pauses the agent (same as MQTT cmd/agent-state).
   const ok = await post('/api/agents/801/state', { state: 'paused', reason: 'lunch' }, { cookie: ann.cookie, 'x-csrf-token': ann.csrf, origin: url });
