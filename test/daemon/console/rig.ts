@@ -7,7 +7,7 @@ import { writeWav } from '../../../drivers/audio/wav.js';
 import { hashPassword } from '../../../daemon/console/passwords.js';
 import { startBox, type Box, type BoxOptions } from '../../helpers/box.js';
 import { startPhone, writeTestWav, type Phone } from '../../helpers/baresip.js';
-import { freePort } from '../../helpers/net.js';
+import { freePort, sleep } from '../../helpers/net.js';
 
 /** Console logins used by the tests: one per role (agent 801 and 802, a supervisor, an admin). */
 export const USERS = {
@@ -137,6 +137,19 @@ export async function startDeskCallRig(t: Teardown, opts: { micHz: number; micSe
   const browser = await launchPhoneBrowser(mic);
   t.teardown(() => browser.close());
   return { ...cb, dir, phone, browser };
+}
+
+/** What the caller's modem received from the box since `since` (performance.now()): what the caller heard. */
+export function callerHeard(box: Box, since: number): Buffer {
+  return Buffer.concat(box.emu.modem.recording.filter((r) => r.at >= since).map((r) => r.frame));
+}
+
+/** Let audio settle for `settleMs`, then return what the caller hears during the next `ms`. */
+export async function callerHearsNext(box: Box, settleMs: number, ms: number): Promise<Buffer> {
+  await sleep(settleMs);
+  const from = performance.now();
+  await sleep(ms);
+  return callerHeard(box, from);
 }
 
 /** A page logged in as `user` through the login form. */
