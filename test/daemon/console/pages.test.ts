@@ -64,6 +64,13 @@ t.test('wallboard and workbench: screen-pop within 1 s, live states, note, zh an
   const db = await Db.open(join(box.dataDir, 'frontdesk.db'));
   await db.run("INSERT INTO customers (number, name, vip, last_agent, last_call_at, created_at) VALUES (?, 'Li Lei', 1, '802', '2026-11-20T02:00:00Z', '2026-01-01T00:00:00Z')", [CALLER]);
   await db.run("INSERT INTO calls (id, line_id, caller, offered_at, agent_ext, outcome, intent) VALUES ('earlier-1', 'gsm1', ?, '2026-11-20T02:00:00Z', '802', 'transferred', 'billing')", [CALLER]);
+  // Another caller, late on 20 November UTC: 21 November on the box's clock (Asia/Shanghai).
+  await db.run("INSERT INTO calls (id, line_id, caller, offered_at, outcome) VALUES ('earlier-2', 'gsm1', '+8613700000099', '2026-11-20T17:00:00Z', 'bot-resolved')");
+  // Two days ago: one call the bot resolved (rated 5), one abandoned.
+  const twoDaysAgo = new Date(Date.now() - 2 * 86_400_000).toISOString();
+  await db.run("INSERT INTO calls (id, line_id, caller, offered_at, bot_ended_at, ended_at, outcome) VALUES ('past-1', 'gsm1', '+8613600000001', ?, ?, ?, 'bot-resolved')", [twoDaysAgo, twoDaysAgo, twoDaysAgo]);
+  await db.run("INSERT INTO calls (id, line_id, caller, offered_at, ended_at, outcome) VALUES ('past-2', 'gsm1', '+8613600000002', ?, ?, 'abandoned')", [twoDaysAgo, twoDaysAgo]);
+  await db.run("INSERT INTO surveys (call_id, score, scale, at) VALUES ('past-1', 5, 5, ?)", [twoDaysAgo]);
   await db.run("INSERT INTO call_notes (call_id, caller, agent, user, at, disposition, note) VALUES ('earlier-1', ?, '802', 'bob', '2026-11-20T02:10:00Z', 'follow-up', 'Asked about a refund; promised a call back.')", [CALLER]);
   await db.close();
 
@@ -227,7 +234,8 @@ t.test('wallboard and workbench: screen-pop within 1 s, live states, note, zh an
     await wall.waitForFunction((before) => (globalThis as unknown as { fdHistorySearches: number }).fdHistorySearches > before, n);
     return wall.$$eval('#calls tr[data-call]', (rows) => rows.map((r) => (r as unknown as { dataset: { call: string } }).dataset.call));
   };
-  t.same(await search({ from: '2026-11-20', to: '2026-11-20' }), ['earlier-1'], 'by date: only the call of 20 November');
+  t.same(await search({ from: '2026-11-20', to: '2026-11-20' }), ['earlier-1'], 'by date: only the call of 20 November (box time)');
+  t.same(await search({ from: '2026-11-21', to: '2026-11-21' }), ['earlier-2'], 'a call at 17:00 UTC on the 20th is on the 21st in the box\'s timezone');
   t.same(await search({ outcome: 'voicemail' }), [vmCall], 'by outcome: the voicemail call');
   t.same(await search({ agent: '802' }), [callId, 'earlier-1'], "by agent: 802's calls (this one ended with 802 after the transfer)");
   t.same(await search({ agent: '802', outcome: 'voicemail' }), [], 'filters combine');
@@ -256,9 +264,14 @@ t.test('wallboard and workbench: screen-pop within 1 s, live states, note, zh an
   const cdr = await box.row<{ queued_at: string; agent_answered_at: string }>('SELECT queued_at, agent_answered_at FROM calls WHERE id = ?', [callId], () => true);
   const waitS = (Date.parse(cdr.agent_answered_at) - Date.parse(cdr.queued_at)) / 1000;
   // Service level: of the two handed-off calls, the answered one counts when answered within 20 s.
+  t.equal(today[0], new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(new Date()), `the last row is today on the box's calendar (${today[0]})`);
   t.same(today.slice(1, 5), ['2', '0%', waitS <= 20 ? '50%' : '0%', '0%'], `today: offered 2, containment 0 %, SL ${today[3]} (answered after ${waitS.toFixed(1)} s), no abandoned call`);
   t.ok(Math.abs(Number(today[5]) - waitS) <= 0.1, `ASA ${today[5]} s: the answered call's wait in the queue`);
   t.equal(today[6], '–', 'no CSAT without survey answers');
+  const rows = await wall.$$eval('#kpi-table tr', (trs) => trs.map((tr) => [...(tr as unknown as El).querySelectorAll('td')].map((td) => td.textContent ?? '')));
+  const boxDay = (d: Date): string => new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(d);
+  t.same(rows.slice(1).map((r) => r[0]), [6, 5, 4, 3, 2, 1, 0].map((n) => boxDay(new Date(Date.now() - n * 86_400_000))), 'seven days, oldest first');
+  t.same(rows.find((r) => r[0] === boxDay(new Date(Date.now() - 2 * 86_400_000))), [boxDay(new Date(Date.now() - 2 * 86_400_000)), '2', '50%', '–', '50%', '–', '100%'], 'two days ago: 2 offered, containment 50 %, abandonment 50 %, CSAT 100 % (one 5 of 5)');
   // Each chart's legend: the x series first (its label differs by chart), then the series plotted.
   const legends = await wall.$$eval('.uplot', (plots) => plots.map((p) => [...(p as unknown as El).querySelectorAll('.u-legend .u-label')].map((l) => l.textContent ?? '').filter((x) => x)));
   t.same(legends.map((l) => l.slice(1)), [['机器人解决率', '今日服务水平', '放弃率', '满意度'], ['平均应答 (秒)'], ['来电']], 'uPlot charts: the rates of 7 days, ASA of 7 days, calls per hour today');
