@@ -1,27 +1,14 @@
 import t from 'tap';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { dtmfTones, tone } from '../../../drivers/audio/tones.js';
+import { tone } from '../../../drivers/audio/tones.js';
 import { Db } from '../../../daemon/store/db.js';
 import { startPhone } from '../../helpers/baresip.js';
 import { sleep } from '../../helpers/net.js';
-import { callAndPress, eventAfter, mark, ringToBot } from '../../helpers/routing.js';
-import { launchChromium, pageAs, shotDir, startConsoleBox } from './rig.js';
+import { callAndPress, eventAfter, mark } from '../../helpers/routing.js';
+import { ACCOUNT_BOT, callWithAccount, launchChromium, pageAs, shotDir, startConsoleBox } from './rig.js';
 
 const CALLER = '+8613812345678';
-const BOT = `  greeting: "Welcome. Press 4 to give your account number, or 0 for a person."
-  language: en-US
-  menu:
-    "4": collect:account
-    "0": agent
-  collect:
-    account: { say: "Your four digit account number, please.", kind: digits, length: 4 }
-  menu_prompt: "Press 0 for a person."
-  handoff:
-    say: "Please hold, I am connecting you."
-    default_queue: general
-    no_agent_say: "Sorry, nobody can take your call."
-  goodbye: "Goodbye."`;
 
 /** The bit of a DOM element the page checks read (the test build has no DOM types). */
 interface El {
@@ -53,7 +40,7 @@ t.test('wallboard and workbench: screen-pop within 1 s, live states, note, zh an
       { extension: '802', contact: phone2.uri, skills: '{ billing: 1 }', extra: 'wrap_up: 0s' },
     ],
     queues: '  - id: general\n    skill: general\n    ring_timeout: 30s\n  - id: billing\n    skill: billing\n    ring_timeout: 10s',
-    bot: BOT,
+    bot: ACCOUNT_BOT,
     record: true,
   });
   t.teardown(() => cb.close());
@@ -93,14 +80,7 @@ t.test('wallboard and workbench: screen-pop within 1 s, live states, note, zh an
 
   // The caller gives an account number, then presses 0.
   const from = mark(box);
-  const callId = await ringToBot(box, 0, CALLER);
-  box.emu.modem.play(dtmfTones('4', 120, 200));
-  await eventAfter(box, from, 'bot.turn', (l) => l.callId === callId && (l.input as { value: string }).value === '4');
-  await sleep(300);
-  box.emu.modem.play(dtmfTones('5678', 120, 150));
-  await eventAfter(box, from, 'bot.turn', (l) => l.callId === callId && (l.input as { value: string }).value === '8', 15_000);
-  await sleep(500);
-  box.emu.modem.play(dtmfTones('0', 120, 200));
+  const callId = await callWithAccount(box, CALLER, '5678');
   const ring = await eventAfter(box, from, 'call.agent', (l) => l.callId === callId && l.result === 'ringing' && l.extension === '801');
 
   // The screen-pop: caller number, name, VIP, reason, slots, earlier call and note.

@@ -2,12 +2,13 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { toneSamples } from '../../../drivers/audio/tones.js';
+import { dtmfTones, toneSamples } from '../../../drivers/audio/tones.js';
 import { writeWav } from '../../../drivers/audio/wav.js';
 import { hashPassword } from '../../../daemon/console/passwords.js';
 import { startBox, type Box, type BoxOptions } from '../../helpers/box.js';
 import { startPhone, writeTestWav, type Phone } from '../../helpers/baresip.js';
 import { freePort, sleep } from '../../helpers/net.js';
+import { eventAfter, mark, ringToBot } from '../../helpers/routing.js';
 
 /** Console logins used by the tests: one per role (agent 801 and 802, a supervisor, an admin). */
 export const USERS = {
@@ -137,6 +138,35 @@ export async function startDeskCallRig(t: Teardown, opts: { micHz: number; micSe
   const browser = await launchPhoneBrowser(mic);
   t.teardown(() => browser.close());
   return { ...cb, dir, phone, browser };
+}
+
+/** A bot that collects a 4-digit account number (key 4) and hands off on 0: the screen-pop has a slot. */
+export const ACCOUNT_BOT = `  greeting: "Welcome. Press 4 to give your account number, or 0 for a person."
+  language: en-US
+  menu:
+    "4": collect:account
+    "0": agent
+  collect:
+    account: { say: "Your four digit account number, please.", kind: digits, length: 4 }
+  menu_prompt: "Press 0 for a person."
+  handoff:
+    say: "Please hold, I am connecting you."
+    default_queue: general
+    no_agent_say: "Sorry, nobody can take your call."
+  goodbye: "Goodbye."`;
+
+/** `number` calls (ACCOUNT_BOT), gives the account number, then presses 0; resolves with the call id. */
+export async function callWithAccount(box: Box, number: string, account: string): Promise<string> {
+  const from = mark(box);
+  const callId = await ringToBot(box, 0, number);
+  box.emu.modem.play(dtmfTones('4', 120, 200));
+  await eventAfter(box, from, 'bot.turn', (l) => l.callId === callId && (l.input as { value: string }).value === '4');
+  await sleep(300);
+  box.emu.modem.play(dtmfTones(account, 120, 150));
+  await eventAfter(box, from, 'bot.turn', (l) => l.callId === callId && (l.input as { value: string }).value === account.at(-1), 15_000);
+  await sleep(500);
+  box.emu.modem.play(dtmfTones('0', 120, 200));
+  return callId;
 }
 
 /** What the caller's modem received from the box since `since` (performance.now()): what the caller heard. */

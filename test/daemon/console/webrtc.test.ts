@@ -1,11 +1,10 @@
 import t from 'tap';
 import { join } from 'node:path';
 import { dtmfTones, tone, toneLevel } from '../../../drivers/audio/tones.js';
-import { DEFAULT_BOT } from '../../helpers/box.js';
 import { readWav } from '../../../drivers/audio/wav.js';
 import { sleep } from '../../helpers/net.js';
 import { callAndPress, eventAfter, mark } from '../../helpers/routing.js';
-import { callerHeard, launchPhoneBrowser, micWav, pageAs, shotDir, startConsoleBox, tempDir, WEBRTC_LOOPBACK } from './rig.js';
+import { ACCOUNT_BOT, callerHeard, callWithAccount, launchPhoneBrowser, micWav, pageAs, shotDir, startConsoleBox, tempDir, WEBRTC_LOOPBACK } from './rig.js';
 
 const CALLER = '+8613912345678';
 
@@ -24,7 +23,7 @@ t.test('browser agent (contact webrtc): rings in the workbench, answers, talks b
     ringTimeout: '30s',
     record: true,
     // The survey after the agent hangs up, as for a desk-phone agent.
-    bot: `${DEFAULT_BOT}\n  survey:\n    say: "Please rate us from one to five."\n    timeout: 10s`,
+    bot: `${ACCOUNT_BOT}\n  survey:\n    say: "Please rate us from one to five."\n    timeout: 10s`,
     consoleMore: WEBRTC_LOOPBACK,
   });
   t.teardown(() => cb.close());
@@ -35,9 +34,9 @@ t.test('browser agent (contact webrtc): rings in the workbench, answers, talks b
   await page.waitForSelector('#agent-state[data-state="available"]');
   const shots = await shotDir();
 
-  // The caller presses 0: the page rings with the screen-pop.
+  // The caller gives an account number and presses 0: the page rings with the screen-pop.
   const from = mark(box);
-  const callId = await callAndPress(box, 0, CALLER, '0');
+  const callId = await callWithAccount(box, CALLER, '4321');
   const ring = await eventAfter(box, from, 'call.agent', (l) => l.callId === callId && l.result === 'ringing');
   await page.waitForSelector('#phone-state[data-state="ringing"]');
   await page.waitForSelector(`#pop-body[data-call-id="${callId}"]`);
@@ -46,6 +45,7 @@ t.test('browser agent (contact webrtc): rings in the workbench, answers, talks b
   t.ok(popAt - Number(ring.time) < 1000, `screen-pop ${popAt - Number(ring.time)} ms after ringing began (< 1 s)`);
   t.match(await page.textContent('#pop-caller'), CALLER, 'caller number');
   t.equal(await page.textContent('#pop-reason'), 'asked for a person', 'reason');
+  t.match(await page.textContent('#pop-slots'), /account\s*4321/, 'what the bot captured');
   t.match(await page.textContent('#phone-caller'), CALLER, 'the phone shows who calls');
   await page.screenshot({ path: join(shots, 'webrtc-ringing-en.png') });
 
