@@ -142,7 +142,24 @@ t.test('wallboard and workbench: screen-pop within 1 s, live states, note, zh an
   const tr = await box.row<{ detail: string }>("SELECT detail FROM console_audit WHERE action = 'transfer' AND target = ?", [callId], () => true);
   t.same(JSON.parse(tr.detail), { from: '801', extension: '802' }, 'the transfer is audited');
 
-  // The caller talks to 802 (1 kHz, into the recording), then hangs up: the agents are available again.
+  // The supervisor, on 802's workbench, transfers the caller to the general queue: 801 is rung and answers.
+  const sup802 = await wall.context().newPage();
+  await sup802.goto(`${url}/agent/802`);
+  await sup802.waitForSelector(`#pop-body[data-call-id="${callId}"]`);
+  const beforeQueue = phone.events.length;
+  const qFrom = mark(box);
+  await sup802.selectOption('#transfer-to', 'queue:general');
+  await sup802.click('#transfer');
+  await phone.waitEvent('CALL_INCOMING', 15_000, beforeQueue);
+  await phone.accept();
+  await eventAfter(box, qFrom, 'call.agent', (l) => l.callId === callId && l.result === 'answered' && l.extension === '801', 20_000);
+  await wall.waitForSelector('tr[data-ext="801"] [data-k="state"].s-busy');
+  await wall.waitForSelector('tr[data-ext="802"] [data-k="state"].s-available');
+  const tq = await box.row<{ user: string; detail: string }>("SELECT user, detail FROM console_audit WHERE action = 'transfer' AND target = ? ORDER BY id DESC LIMIT 1", [callId], (r) => r.user === 'sue');
+  t.same(JSON.parse(tq.detail), { from: '802', queue: 'general' }, 'transfer to a queue: 801 talks to the caller again; audited as the supervisor\'s');
+  await sup802.close();
+
+  // The caller talks to 801 (1 kHz, into the recording), then hangs up: the agents are available again.
   box.emu.modem.play(tone([1000], 1500, -10));
   await sleep(2000);
   box.emu.modem.hangup();
@@ -217,8 +234,9 @@ t.test('wallboard and workbench: screen-pop within 1 s, live states, note, zh an
   t.same(await search({ from: '2026-11-20', to: '2026-11-20' }), ['earlier-1'], 'by date: only the call of 20 November (box time)');
   t.same(await search({ from: '2026-11-21', to: '2026-11-21' }), ['earlier-2'], 'a call at 17:00 UTC on the 20th is on the 21st in the box\'s timezone');
   t.same(await search({ outcome: 'voicemail' }), [vmCall], 'by outcome: the voicemail call');
-  t.same(await search({ agent: '802' }), [callId, 'earlier-1'], "by agent: 802's calls (this one ended with 802 after the transfer)");
-  t.same(await search({ agent: '802', outcome: 'voicemail' }), [], 'filters combine');
+  t.same(await search({ agent: '802' }), ['earlier-1'], "by agent: 802's calls");
+  t.same(await search({ agent: '801' }), [callId], 'and 801\'s (this call ended with 801, after the transfers)');
+  t.same(await search({ agent: '801', outcome: 'voicemail' }), [], 'filters combine');
   await search({ number: '13812345678' });
   await wall.click(`tr[data-call="${callId}"] a`);
   await wall.waitForSelector('#recording');
@@ -233,7 +251,7 @@ t.test('wallboard and workbench: screen-pop within 1 s, live states, note, zh an
   const stored = await box.row<{ recording_ms: number }>('SELECT recording_ms FROM calls WHERE id = ?', [callId], (r) => r.recording_ms > 0);
   t.ok(Math.abs(rec.duration * 1000 - stored.recording_ms) < 300, `the recording plays in the page, all of it (${rec.duration.toFixed(2)} s; CDR says ${stored.recording_ms} ms)`);
   const recAudio = await decodeInPage(wall, await wall.getAttribute('#recording', 'src'));
-  t.ok(recAudio.duration > 1.5 && recAudio.rms > 0.02, `it holds the caller talking to 802 (${recAudio.duration.toFixed(1)} s, rms ${recAudio.rms.toFixed(3)})`);
+  t.ok(recAudio.duration > 1.5 && recAudio.rms > 0.02, `it holds the caller talking to 801 (${recAudio.duration.toFixed(1)} s, rms ${recAudio.rms.toFixed(3)})`);
   await wall.screenshot({ path: join(shots, 'history-zh.png') });
 
   // KPIs: uPlot charts of the last 7 days and today per hour.

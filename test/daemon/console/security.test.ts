@@ -24,6 +24,33 @@ t.test('frontdesk passwd prints a scrypt hash that verifies; a short password is
   t.match(err?.stderr, /at least 8 characters/);
 });
 
+interface StreamEvent {
+  event: string;
+  data: unknown;
+}
+
+/** Read a server-sent-event stream until `until` matches an event; all events read so far. */
+async function readEvents(res: Response, until: (e: StreamEvent) => boolean): Promise<StreamEvent[]> {
+  const out: StreamEvent[] = [];
+  const dec = new TextDecoder();
+  let buf = '';
+  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+    buf += dec.decode(chunk, { stream: true });
+    let k: number;
+    while ((k = buf.indexOf('\n\n')) >= 0) {
+      const msg = buf.slice(0, k);
+      buf = buf.slice(k + 2);
+      const event = /^event: (.*)$/m.exec(msg)?.[1];
+      const data = /^data: (.*)$/m.exec(msg)?.[1];
+      if (event === undefined || data === undefined) continue;
+      const e = { event, data: JSON.parse(data) as unknown };
+      out.push(e);
+      if (until(e)) return out;
+    }
+  }
+  return out;
+}
+
 t.test('console security: login, roles, CSRF, cross-site, audit, rate limit', async (t) => {
   const cb = await startConsoleBox();
   t.teardown(() => cb.close());
@@ -97,8 +124,18 @@ t.test('console security: login, roles, CSRF, cross-site, audit, rate limit', as
   t.equal((await get('/wallboard', sue.cookie)).status, 200, 'supervisor opens the wallboard');
   t.equal((await get('/agent/802', sue.cookie)).status, 200, 'supervisor opens any workbench');
   t.equal((await get('/admin', sue.cookie)).status, 403, 'supervisor cannot open admin');
+  // The supervisor's live stream (what the wallboard reads): the bus's events as they happen.
+  const streamAbort = new AbortController();
+  t.teardown(() => streamAbort.abort());
+  const stream = await fetch(`${url}/api/stream`, { headers: { cookie: sue.cookie }, signal: streamAbort.signal });
+  t.equal(stream.headers.get('content-type'), 'text/event-stream; charset=utf-8', 'one server-sent-event stream');
+  const seen = readEvents(stream, (e) => e.event === 'ev' && (e.data as { type: string; data: { extension?: string; state?: string } }).type === 'agent.state' && (e.data as { data: { extension?: string } }).data.extension === '801');
   t.equal((await post('/api/agents/801/state', { state: 'ready' }, { cookie: sue.cookie, 'x-csrf-token': sue.csrf, origin: url })).status, 200, 'supervisor sets an agent ready');
   await box.row<{ state: string }>('SELECT state FROM agent_state_log WHERE extension = ? ORDER BY id DESC LIMIT 1', ['801'], (r) => r.state === 'available');
+  const got = await seen;
+  t.equal(got[0]?.event, 'wall', 'the stream opens with the wallboard');
+  t.match(got.at(-1)?.data, { type: 'agent.state', data: { extension: '801', state: 'available' }, at: String }, "the bus event (as MQTT's events topic carries it) reaches the stream");
+  streamAbort.abort();
 
   // Logout ends the session: the cookie is worth nothing afterwards.
   t.equal((await post('/api/logout', {}, { cookie: sue.cookie, 'x-csrf-token': sue.csrf, origin: url })).status, 200, 'logout');
