@@ -129,4 +129,13 @@ t.test('browser agent (contact webrtc): rings in the workbench, answers, talks b
   await page.waitForSelector('#phone-state[data-state="ended"]');
   await sup.waitForSelector('#phone-state[data-state="ended"]');
   t.pass("the agent's and the supervisor's phones show the call ended");
+
+  // With the workbench closed the router skips the browser agent, as a desk phone that cannot be reached.
+  await page.close();
+  const from3 = mark(box);
+  const call3 = await callAndPress(box, 0, '+8613900000088', '0');
+  const skipped = await eventAfter(box, from3, 'call.agent', (l) => l.callId === call3 && l.extension === '801' && l.result !== 'ringing');
+  t.match(skipped, { result: 'failed', detail: /no workbench open/ }, `workbench closed: 801 is not rung (${String(skipped.result)}: ${String(skipped.detail)})`);
+  box.emu.modem.hangup();
+  await eventAfter(box, from3, 'call.ended', (l) => l.callId === call3);
 });
