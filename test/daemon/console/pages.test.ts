@@ -169,6 +169,11 @@ t.test('wallboard and workbench: screen-pop within 1 s, live states, note, zh an
   await wall.waitForSelector('tr[data-ext="801"] [data-k="state"].s-available');
   await wall.waitForFunction(() => /1/.test((globalThis as unknown as { document: { querySelector(s: string): { textContent: string } | null } }).document.querySelector('tr[data-queue="general"] td:nth-child(5)')?.textContent ?? ''));
   t.pass('wallboard counts the answered call today');
+  const answeredCdr = await box.row<{ queued_at: string; agent_answered_at: string }>('SELECT queued_at, agent_answered_at FROM calls WHERE id = ?', [callId], (r) => Boolean(r.agent_answered_at));
+  const slToday = Date.parse(answeredCdr.agent_answered_at) - Date.parse(answeredCdr.queued_at) <= 20_000 ? '100%' : '0%';
+  await wall.waitForSelector(`tr[data-queue="general"] td:nth-child(4):text-is("${slToday}")`);
+  t.pass(`and its service level today (${slToday}: the one call answered within 20 s or not)`);
+  t.match(await wall.textContent('tr[data-ext="801"] td:last-child'), /^\d+:\d\d$/, 'time in state');
 
   // The agent pauses from the page; the supervisor sees it live.
   await work.click('#set-wrap-up');
