@@ -201,7 +201,9 @@ class NativeRelay {
         Atomics.wait(st, s, L.RELEASE, left);
       }
     }
-    this.drain(); // digits it read before letting go
+    // Digits it read before letting go: handled once the legs are the event loop's again.
+    const late: RelayedPacket[] = [];
+    for (let m = receiveMessageOnPort(this.port); m; m = receiveMessageOnPort(this.port)) late.push(m.message as RelayedPacket);
     pair.ends.forEach((end, e) => {
       const x = L.endBase(pair.slot, e);
       const set = st[x + L.E_SRC_SET] === 1;
@@ -223,6 +225,10 @@ class NativeRelay {
     Atomics.store(st, s, L.FREE);
     this.pairs.delete(pair.slot);
     this.free.push(pair.slot);
+    for (const m of late) {
+      if (m.slot === pair.slot && m.gen === pair.gen) this.deliver(pair, m);
+      else this.onPacket(m);
+    }
   }
 
   private onReady(): void {
@@ -242,13 +248,12 @@ class NativeRelay {
     }
   }
 
-  private drain(): void {
-    for (let m = receiveMessageOnPort(this.port); m; m = receiveMessageOnPort(this.port)) this.onPacket(m.message as RelayedPacket);
-  }
-
   private onPacket(m: RelayedPacket): void {
     const pair = this.pairs.get(m.slot);
-    if (!pair || pair.gen !== m.gen) return;
+    if (pair && pair.gen === m.gen) this.deliver(pair, m);
+  }
+
+  private deliver(pair: Pair, m: RelayedPacket): void {
     pair.ends[m.end]?.deliver(Buffer.from(m.packet.buffer, m.packet.byteOffset, m.packet.byteLength));
   }
 
