@@ -9,6 +9,7 @@
  * the kernel alone add to INVITE→200 at this rate and this load (--no-anchor skips it).
  *
  *   node dist/scripts/bench-sipp.js [--rate 300] [--calls 3000] [--hold 1000] [--max-calls N] [--no-anchor]
+ *   BENCH_LOG_LEVEL=info: the daemon logs at that level (default warn; the service's default is info, which costs more per call).
  *   BENCH_PROF=dir: a V8 CPU profile of the daemon in dir. BENCH_DEBUG=1: daemon debug log in /tmp/sipp-daemon.log, sipp's message trace, the run directory kept.
  */
 import { spawn, execFileSync } from 'node:child_process';
@@ -176,7 +177,7 @@ speech:
 storage:
   dir: ${join(dir, 'data')}
 logging:
-  level: ${process.env.BENCH_DEBUG ? 'debug' : 'warn'}
+  level: ${process.env.BENCH_DEBUG ? 'debug' : (process.env.BENCH_LOG_LEVEL ?? 'warn')}
 `;
   await writeFile(join(dir, 'fd.yaml'), yaml);
   const nodeFlags = await serviceNodeFlags();
@@ -209,7 +210,7 @@ logging:
 
     const p = (n: number): string => (Number.isFinite(n) ? n.toFixed(1) : 'n/a');
     console.log(`sipp uac → daemon (bot on a SIP trunk line), offered ${rate} calls/s, ${calls} calls, ${hold} ms each${maxCalls ? `, sip.max_calls ${maxCalls}` : ''}`);
-    console.log(`  daemon: node ${nodeFlags.join(' ') || '(no flags)'} (the service unit's flags)`);
+    console.log(`  daemon: node ${nodeFlags.join(' ') || '(no flags)'} (the service unit's flags), logging at ${process.env.BENCH_DEBUG ? 'debug' : (process.env.BENCH_LOG_LEVEL ?? 'warn')}`);
     console.log(`  machine: ${cpus().length} cores, SHARED with other work (load average ${load0.toFixed(1)} before, ${load1.toFixed(1)} after)`);
     console.log(`  sipp exit ${code}: ${ok} completed, ${failed} failed (of which unexpected responses, e.g. 503: ${refused503}) in ${elapsed.toFixed(1)} s`);
     console.log(`  sustained completed calls/s: ${(ok / Math.max(0.001, elapsed - hold / 1000)).toFixed(0)} (completed / (elapsed - hold))`);
