@@ -8,7 +8,7 @@
  * own UAS (answers at once, no media, no records), run just before on the same machine: what sipp and
  * the kernel alone add to INVITE→200 at this rate and this load (--no-anchor skips it).
  *
- *   node dist/scripts/bench-sipp.js [--rate 300] [--calls 3000] [--hold 1000] [--max-calls N] [--no-anchor]
+ *   node dist/scripts/bench-sipp.js [--rate 300] [--calls 3000] [--hold 1000] [--max-calls N] [--no-anchor] [--echo]
  *   BENCH_LOG_LEVEL=info: the daemon logs at that level (default warn; the service's default is info, which costs more per call).
  *   BENCH_PROF=dir: a V8 CPU profile of the daemon in dir. BENCH_DEBUG=1: daemon debug log in /tmp/sipp-daemon.log, sipp's message trace, the run directory kept.
  */
@@ -96,9 +96,9 @@ interface SippRun {
 }
 
 /** sipp's built-in uac at a fixed rate against `target`, in `cwd` (its trace files land there). */
-async function runUac(target: string, cwd: string, o: { rate: number; calls: number; hold: number; sippPort: number; mediaPort: number }): Promise<SippRun> {
+async function runUac(target: string, cwd: string, o: { rate: number; calls: number; hold: number; sippPort: number; mediaPort: number; echo?: boolean }): Promise<SippRun> {
   const t0 = performance.now();
-  const sippArgs = [target, '-sn', 'uac', '-i', '127.0.0.1', '-p', String(o.sippPort), '-r', String(o.rate), '-m', String(o.calls), '-d', String(o.hold), '-trace_rtt', '-rtt_freq', '1', '-trace_stat', '-fd', '1', '-nostdin', '-timeout', '300s', '-max_socket', '5000', '-mp', String(o.mediaPort), ...(process.env.BENCH_DEBUG ? ['-trace_msg'] : [])];
+  const sippArgs = [target, '-sn', 'uac', '-i', '127.0.0.1', '-p', String(o.sippPort), '-r', String(o.rate), '-m', String(o.calls), '-d', String(o.hold), '-trace_rtt', '-rtt_freq', '1', '-trace_stat', '-fd', '1', '-nostdin', '-timeout', '300s', '-max_socket', '5000', '-mp', String(o.mediaPort), ...(o.echo ? ['-rtp_echo'] : []), ...(process.env.BENCH_DEBUG ? ['-trace_msg'] : [])];
   const sipp = spawn('sipp', sippArgs, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   sipp.stderr.on('data', (d: Buffer) => (err += d.toString()));
@@ -150,6 +150,7 @@ async function main(): Promise<void> {
   const calls = arg('calls', 3000);
   const hold = arg('hold', 1000);
   const maxCalls = arg('max-calls', 0);
+  const echo = process.argv.includes('--echo');
   const dir = await mkdtemp(join(tmpdir(), 'fd-sipp-'));
   const pbx = await fakePbx();
   // Free loopback ports for the daemon, sipp's SIP and sipp's (unused) media socket: ephemeral (from 32768), so never in the RTP range below.
@@ -189,7 +190,7 @@ logging:
     const drops0 = udpRcvbufErrors();
     const load0 = loadavg()[0]!;
     const cpu0 = cpuMs(daemon.pid!);
-    const run = await runUac(`127.0.0.1:${sipPort}`, dir, { rate, calls, hold, sippPort, mediaPort });
+    const run = await runUac(`127.0.0.1:${sipPort}`, dir, { rate, calls, hold, sippPort, mediaPort, echo });
     const { code, elapsed, rtts, ok, failed, refused503 } = run;
     const cpu = (cpuMs(daemon.pid!) - cpu0) / 1000;
     const load1 = loadavg()[0]!;
@@ -209,7 +210,7 @@ logging:
     await db.close();
 
     const p = (n: number): string => (Number.isFinite(n) ? n.toFixed(1) : 'n/a');
-    console.log(`sipp uac → daemon (bot on a SIP trunk line), offered ${rate} calls/s, ${calls} calls, ${hold} ms each${maxCalls ? `, sip.max_calls ${maxCalls}` : ''}`);
+    console.log(`sipp uac → daemon (bot on a SIP trunk line), offered ${rate} calls/s, ${calls} calls, ${hold} ms each${maxCalls ? `, sip.max_calls ${maxCalls}` : ''}${echo ? ', sipp echoing the daemon\'s RTP back (media both ways)' : ', no RTP from the caller\'s side'}`);
     console.log(`  daemon: node ${nodeFlags.join(' ') || '(no flags)'} (the service unit's flags), logging at ${process.env.BENCH_DEBUG ? 'debug' : (process.env.BENCH_LOG_LEVEL ?? 'warn')}`);
     console.log(`  machine: ${cpus().length} cores, SHARED with other work (load average ${load0.toFixed(1)} before, ${load1.toFixed(1)} after)`);
     console.log(`  sipp exit ${code}: ${ok} completed, ${failed} failed (of which unexpected responses, e.g. 503: ${refused503}) in ${elapsed.toFixed(1)} s`);
