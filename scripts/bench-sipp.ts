@@ -25,7 +25,7 @@ const cli = fileURLToPath(new URL('../daemon/cli.js', import.meta.url));
 /** The node flags the service unit starts the daemon with (systemd/frontdesk.service), so the bench measures what runs; FD_NODE_FLAGS overrides. */
 async function serviceNodeFlags(): Promise<string[]> {
   if (process.env.FD_NODE_FLAGS !== undefined) return process.env.FD_NODE_FLAGS.split(' ').filter(Boolean);
-  const unit = await readFile(fileURLToPath(new URL('../../systemd/frontdesk.service', import.meta.url)), 'utf8');
+  const unit = await readFile(fileURLToPath(new URL('../../systemd/frontdesk.service', import.meta.url)), 'utf8').catch(() => ''); // no unit file: plain node
   const exec = /^ExecStart=\S*node((?:\s+--\S+)*)\s/m.exec(unit);
   return exec?.[1]?.trim().split(/\s+/).filter(Boolean) ?? [];
 }
