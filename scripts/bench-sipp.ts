@@ -68,6 +68,11 @@ async function fakePbx(): Promise<{ port: number; ping(port: number): Promise<bo
   };
 }
 
+function rssMb(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(execFileSync('cat', [`/proc/${pid}/status`], { encoding: 'utf8' }));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
 function cpuMs(pid: number): number {
   const f = execFileSync('cat', [`/proc/${pid}/stat`], { encoding: 'utf8' }).split(') ')[1]!.split(' ');
   return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime + stime, in clock ticks (100/s)
@@ -190,9 +195,11 @@ logging:
     const drops0 = udpRcvbufErrors();
     const load0 = loadavg()[0]!;
     const cpu0 = cpuMs(daemon.pid!);
+    const rss0 = rssMb(daemon.pid!);
     const run = await runUac(`127.0.0.1:${sipPort}`, dir, { rate, calls, hold, sippPort, mediaPort, echo });
     const { code, elapsed, rtts, ok, failed, refused503 } = run;
     const cpu = (cpuMs(daemon.pid!) - cpu0) / 1000;
+    const rss = rssMb(daemon.pid!);
     const load1 = loadavg()[0]!;
     const drops = udpRcvbufErrors() - drops0;
 
@@ -217,6 +224,7 @@ logging:
     console.log(`  sustained completed calls/s: ${(ok / Math.max(0.001, elapsed - hold / 1000)).toFixed(0)} (completed / (elapsed - hold))`);
     console.log(`  INVITE→200 (sipp rtd, ${rtts.length} samples, 1 ms resolution) ms: p50 ${p(pct(rtts, 50))}  p99 ${p(pct(rtts, 99))}  max ${p(rtts[rtts.length - 1] ?? NaN)}`);
     console.log(`  daemon CPU: ${cpu.toFixed(1)} s over ${elapsed.toFixed(1)} s (${((100 * cpu) / elapsed).toFixed(0)} % of one core; ${((1000 * cpu) / Math.max(1, ok)).toFixed(2)} ms per completed call)`);
+    console.log(`  daemon RSS when sipp ended: ${rss.toFixed(0)} MB (${rss0.toFixed(0)} MB before the load)`);
     console.log(`  UDP datagrams dropped by full receive buffers during the run (whole machine, /proc/net/snmp): ${drops}`);
     console.log(`  call records: ${cdr.map((r) => `${r.outcome}${r.cause ? `/${r.cause}` : ''} ${r.n}`).join(', ')}; still open: ${open?.n ?? 0} (records settled ${settled.toFixed(1)} s after sipp ended)`);
     if (code !== 0 && run.err.trim()) console.log(`  sipp said: ${run.err.trim().split('\n').slice(-3).join(' | ')}`);
