@@ -3,15 +3,18 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rms, tone } from '../../../drivers/audio/tones.js';
+import { spokenPrompt } from '../../../scripts/speech-sample.js';
 import { startPhone, writeTestWav } from '../../helpers/baresip.js';
 import { startBox } from '../../helpers/box.js';
 import { sleep, waitFor } from '../../helpers/net.js';
 
 const CALLER = '5551234';
 
-t.test('analog line whose modem answers off-hook with VCON: the caller reaches the bot and an agent; <DLE>s hang-up ends the call in the bot and bridged', async (t) => {
-  // The phone "says" nothing (60 s of silence): the silent-caller backstop must not be what ends this call.
-  const phone = await startPhone({ user: '801', answer: 'auto' });
+t.test('analog line whose modem answers off-hook with VCON: the caller reaches the bot and an agent, who does not hear their own echo; <DLE>s hang-up ends the call in the bot and bridged', async (t) => {
+  // The agent talks for 16 s; the line returns it 12 dB down. The silent-caller backstop (30 s) must not be what ends this call.
+  const wavDir = await mkdtemp(join(tmpdir(), 'fd-echo-agent-'));
+  const agentWav = await writeTestWav(wavDir, 'agent.wav', Buffer.concat([spokenPrompt(16), Buffer.alloc(8000 * 2 * 60)]));
+  const phone = await startPhone({ user: '801', answer: 'auto', playWav: agentWav });
   t.teardown(() => phone.stop());
   const box = await startBox({
     agents: [{ extension: '801', contact: phone.uri }],
@@ -46,13 +49,34 @@ t.test('analog line whose modem answers off-hook with VCON: the caller reaches t
   t.ok(modem.commands.filter((c) => c.line === 'AT+VLS=1').length >= 2, 'off hook again with AT+VLS=1 (answered VCON)');
   modem.dtmf('0', { inBand: false });
   await phone.waitEvent('CALL_ESTABLISHED', 30_000);
+  const establishedAt = performance.now();
   await box.event('call.phase', (l) => l.phase === 'connected', 30_000);
   t.pass('the caller reached the agent');
-  await sleep(1000);
+  // The echo of the agent's voice second by second, from 8 s (the canceller has converged) to 14 s into the call.
+  const until = (ms: number): Promise<void> => sleep(Math.max(0, establishedAt + ms - performance.now()));
+  const echoAt: { energy: number; frames: number; underruns: number }[] = [];
+  for (let s = 8; s <= 14; s++) {
+    await until(s * 1000);
+    echoAt.push({ ...modem.echoStats });
+  }
   const t0 = performance.now();
   modem.hangup('silence');
   await phone.waitEvent('CALL_CLOSED', 10_000);
   const ms = performance.now() - t0;
+  const dbfs = (energy: number, samples: number): number => 10 * Math.log10(energy / Math.max(1, samples) / 32768 ** 2 + 1e-12);
+  // What the agent's phone recorded (it starts with the call) against what the line returned, per second.
+  const heard = await phone.heard();
+  const seconds = echoAt.slice(1).map((e, i) => {
+    const from = echoAt[i]!;
+    const agent = heard.subarray((8 + i) * 8000, (9 + i) * 8000);
+    const echoDb = dbfs(e.energy - from.energy, (e.frames - from.frames) * 160);
+    return { echoDb, erle: echoDb - dbfs(agent.reduce((sum, x) => sum + x * x, 0), agent.length), underruns: e.underruns - from.underruns };
+  });
+  const show = seconds.map((x) => `${x.echoDb.toFixed(0)}/${x.erle.toFixed(0)}${x.underruns ? '*' : ''}`).join(' ');
+  t.ok(Math.min(...seconds.map((x) => x.echoDb)) > -45, `the line returned the agent's voice every second (echo dBFS / dB less heard by the agent, * = modem playout ran dry: ${show})`);
+  // The median second: a second in which the modem's playout ran dry (the echo delay moved) lets echo through until the canceller follows.
+  const erle = seconds.map((x) => x.erle).sort((x, y) => x - y)[2]!;
+  t.ok(erle >= 20, `the agent heard the echo of their voice ${erle.toFixed(1)} dB down (median second; echo_cancel 64ms)`);
   t.ok(ms < 5000, `the agent's phone got BYE ${ms.toFixed(0)} ms after the line went silent (second <DLE>s at 500 ms)`);
   const cdr = await box.row<Record<string, string | null>>('SELECT * FROM calls WHERE line_id = ? AND id != ?', ['pstn1', inBot.callId as string], (r) => r.ended_at !== null);
   t.equal(cdr.outcome, 'transferred');
