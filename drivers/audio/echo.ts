@@ -194,6 +194,9 @@ export class EchoCanceller {
       this.realigned++;
       this.offset = this.played - 1 - MARGIN - this.bulkDelayFrames - this.captured;
       ref = this.captured + this.offset;
+      // What the delay estimate collected was paired the old way.
+      this.estimate.rec.length = 0;
+      this.estimate.active = 0;
     }
     this.observe(ref);
     // Jitter may bring a frame in before its partner was sent: the latest sent one stands in.
