@@ -67,7 +67,7 @@ const erle: number[] = [];
 for (let i = 0; i < trials; i++) {
   const on = await run(true);
   erle.push(10 * Math.log10(on.echoIn / on.left));
-  console.log(`with canceller:    echo sent by the line ${dbfs(on.echoIn, on.samples)} dBFS, reaching the call ${dbfs(on.left, on.samples)} dBFS, ERLE ${erle.at(-1)!.toFixed(1)} dB (modem playout ran dry ${on.underruns}x: the echo delay moved)`);
+  console.log(`with canceller:    echo sent by the line ${dbfs(on.echoIn, on.samples)} dBFS, reaching the call ${dbfs(on.left, on.samples)} dBFS, ERLE ${erle.at(-1)!.toFixed(1)} dB (modem playout ran dry ${on.underruns}x, each moving the echo delay)`);
 }
 erle.sort((a, b) => a - b);
 console.log(`ERLE median of ${trials}: ${erle[Math.floor(trials / 2)]!.toFixed(1)} dB (target >= 20 dB)`);

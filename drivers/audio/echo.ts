@@ -78,8 +78,8 @@ const WINDOW = 300;
 /**
  * Tracking a delay that moves during the call (the modem's playout buffer ran dry because the tty or
  * this process stalled, so it played silence and everything after echoes later): cancellation is
- * judged over blocks of TRACK_BLOCK frames in which we sent speech. Once a block reached
- * CONVERGED_DB of ERLE, blocks below LOST_DB with our speech plainly in what came back since the last
+ * judged over blocks of TRACK_BLOCK frames in which we sent speech. Once converged (CONVERGED_BLOCKS at
+ * CONVERGED_DB of ERLE in a row), blocks below LOST_DB with our speech plainly in what came back since the last
  * good block (envelope correlation >= TRACK_CORR over at least TRACK_MIN frames) move the pairing to
  * the new delay, keeping the converged filter: the echo path is the same, only later. Found fast, the
  * filter has not yet learnt the wrong pairing. A caller talking over us leaves the envelopes
@@ -92,6 +92,21 @@ const TRACK_MIN = 25;
 const TRACK_CORR = 0.7;
 /** How far (frames) a playout underrun or stall moves the delay; a short window looked at wider finds speech's own rhythm. */
 const TRACK_RANGE = 10;
+/**
+ * Until the filter has converged (the first seconds of a call, before the delay is known), speech
+ * we send comes back nearly whole, and a prompt's echo would read as the caller talking over it.
+ * Meanwhile a frame that is quieter than ECHO_ONLY of the loudest frame we sent in the last
+ * ECHO_WINDOW frames cannot be the caller over us (a line returns at least 6 dB less: Geigel's
+ * double-talk rule) and is attenuated by SUPPRESS; louder frames pass. Stops once a block reached
+ * CONVERGED_BLOCKS blocks in a row reached CONVERGED_DB, or after SUPPRESS_FOR frames
+ * of our speech at the latest (a line without echo never converges).
+ */
+const ECHO_ONLY = 0.25;
+const ECHO_WINDOW = MAX_LAG + DRIFT;
+const SUPPRESS = 1 / 32;
+const SUPPRESS_FOR = 500;
+/** Blocks in a row at CONVERGED_DB that make the filter converged (one good block can be luck). */
+const CONVERGED_BLOCKS = 3;
 const SILENCE = new Int16Array(FRAME_SAMPLES);
 
 export interface EchoCancellerOptions {
@@ -133,7 +148,9 @@ export class EchoCanceller {
   /** How often a moved delay was followed with the filter kept (see TRACK_BLOCK); for tests and the bench. */
   retracked = 0;
   /** Echo in and left over the current block of frames paired with our speech; whether a block reached CONVERGED_DB. */
-  private readonly block = { frames: 0, in: 0, out: 0, converged: false, goodAt: 0 };
+  private readonly block = { frames: 0, in: 0, out: 0, converged: false, goodRun: 0, goodAt: 0, spoken: 0 };
+  /** Frames attenuated as echo before the filter converged; for tests and the bench. */
+  suppressed = 0;
 
   constructor(opts: EchoCancellerOptions) {
     const s = speexdsp();
@@ -205,7 +222,12 @@ export class EchoCanceller {
     this.captured++;
     s.echoCancel(this.echo, this.rec, play, this.out);
     s.preRun(this.pre, this.out);
-    if (ref >= 0 && this.sentEnergy[ref % HISTORY]! > 1e4) this.track(energy(this.rec), energy(this.out));
+    const nearEnergy = energy(this.rec);
+    if (ref >= 0 && this.sentEnergy[ref % HISTORY]! > 1e4) this.track(nearEnergy, energy(this.out));
+    if (!this.block.converged && this.block.spoken < SUPPRESS_FOR && this.echoOnly(nearEnergy)) {
+      this.suppressed++;
+      for (let i = 0; i < this.out.length; i++) this.out[i] = Math.round(this.out[i]! * SUPPRESS);
+    }
     return Buffer.from(this.out.buffer.slice(0));
   }
 
@@ -224,8 +246,13 @@ export class EchoCanceller {
     const { lag, corr } = this.bestLag(est.rec);
     // A clear match only: a caller talking over us, or no echo at all, leaves the pairing alone.
     if (corr < 0.5) return;
-    // A new delay: the filter learnt at the old one starts again.
-    if (this.move(lag)) speexdsp().echoReset(this.echo);
+    // A new delay: the filter learnt at the old one starts again (and has to converge again).
+    if (this.move(lag)) {
+      speexdsp().echoReset(this.echo);
+      this.block.converged = false;
+      this.block.goodRun = 0;
+      this.block.spoken = 0;
+    }
   }
 
   /** Take the delay found into the pairing: the echo of the frame paired with a received one should start a frame into the filter. */
@@ -267,12 +294,14 @@ export class EchoCanceller {
   private track(echoIn: number, left: number): void {
     const b = this.block;
     b.frames++;
+    b.spoken++;
     b.in += echoIn;
     b.out += left;
     if (b.frames < TRACK_BLOCK) return;
     const erle = 10 * Math.log10((b.in + 1) / (b.out + 1));
     b.frames = b.in = b.out = 0;
-    if (erle >= CONVERGED_DB) b.converged = true;
+    b.goodRun = erle >= CONVERGED_DB ? b.goodRun + 1 : 0;
+    if (b.goodRun >= CONVERGED_BLOCKS) b.converged = true;
     if (erle >= LOST_DB) b.goodAt = this.captured;
     if (!b.converged || erle >= LOST_DB) return;
     const since = this.captured - b.goodAt;
@@ -282,6 +311,13 @@ export class EchoCanceller {
       this.retracked++;
       b.goodAt = this.captured;
     }
+  }
+
+  /** Before convergence: is this received frame (energy) too quiet, against what we just sent, to be anything but our echo? */
+  private echoOnly(nearEnergy: number): boolean {
+    let farMax = 0;
+    for (let i = Math.max(0, this.played - ECHO_WINDOW); i < this.played; i++) farMax = Math.max(farMax, this.sentEnergy[i % HISTORY]!);
+    return farMax > 1e4 && nearEnergy < farMax * ECHO_ONLY;
   }
 
   close(): void {
