@@ -26,7 +26,7 @@ const energy = (f: Buffer): number => {
 };
 const dbfs = (e: number, samples: number): string => (10 * Math.log10(e / Math.max(1, samples) / 32768 ** 2)).toFixed(1);
 
-async function run(cancel: boolean): Promise<{ echoIn: number; left: number; samples: number }> {
+async function run(cancel: boolean): Promise<{ echoIn: number; left: number; samples: number; underruns: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'fd-bench-echo-'));
   const emu = await startAnalogEmulator({ dir, ringIntervalMs: 300, echoDb: ECHO_DB });
   const line = createAnalogLine({ id: 'bench', port: emu.path, ringsBeforeAnswer: 1, ...(cancel ? { echoCancel: { tailMs } } : {}) });
@@ -51,7 +51,7 @@ async function run(cancel: boolean): Promise<{ echoIn: number; left: number; sam
     await new Promise((r) => setTimeout(r, seconds * 1000 + 300));
     const echoIn = emu.echoStats.energy - Math.max(0, echoAtStart);
     await leg.hangup();
-    return { echoIn, left, samples };
+    return { echoIn, left, samples, underruns: emu.echoStats.underruns };
   } finally {
     await line.stop();
     await emu.close();
@@ -67,7 +67,7 @@ const erle: number[] = [];
 for (let i = 0; i < trials; i++) {
   const on = await run(true);
   erle.push(10 * Math.log10(on.echoIn / on.left));
-  console.log(`with canceller:    echo sent by the line ${dbfs(on.echoIn, on.samples)} dBFS, reaching the call ${dbfs(on.left, on.samples)} dBFS, ERLE ${erle.at(-1)!.toFixed(1)} dB`);
+  console.log(`with canceller:    echo sent by the line ${dbfs(on.echoIn, on.samples)} dBFS, reaching the call ${dbfs(on.left, on.samples)} dBFS, ERLE ${erle.at(-1)!.toFixed(1)} dB (modem playout ran dry ${on.underruns}x, each moving the echo delay)`);
 }
 erle.sort((a, b) => a - b);
 console.log(`ERLE median of ${trials}: ${erle[Math.floor(trials / 2)]!.toFixed(1)} dB (target >= 20 dB)`);

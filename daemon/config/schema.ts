@@ -71,13 +71,13 @@ const EchoCancel = (def: string, who: string) =>
   Type.String({
     pattern: `^(off|${DURATION_RE.slice(1, -1)})$`,
     default: def,
-    description: `Line echo cancellation (speexdsp) on the caller's audio, ${who}: the echo tail it covers after the line's delay ("128ms"; 64ms-256ms for phone lines), or "off".`,
+    description: `Line echo cancellation (speexdsp) on the caller's audio. ${who} The value is the echo tail the canceller covers after the line's delay (20ms-500ms; "128ms" suits phone lines, 64ms-256ms), or "off". SIP lines have no canceller: the phone there cancels its own echo.`,
   });
 const SilentCaller = (def: string) =>
   Type.String({
     pattern: `^(off|${DURATION_RE.slice(1, -1)})$`,
     default: def,
-    description: 'End a call whose caller has been silent this long while nobody else talks to them (no prompt, no hold music, no agent speaking): the backstop for lines that report no hang-up. Recorded with cause caller-silent. "off" to disable.',
+    description: 'End a call whose caller has been silent this long (at least 1s) while nobody else talks to them (no prompt, no hold music, no agent speaking): the backstop for lines that report no hang-up. Recorded with cause caller-silent. "off" to disable.',
   });
 
 const GsmLine = Obj(
@@ -95,7 +95,7 @@ const GsmLine = Obj(
     dtmf: Type.Optional(Dtmf),
     dtmf_min_level: Type.Optional(DtmfMinLevel),
     sms: Type.Optional(Obj({ receive: Type.Optional(Type.Boolean({ default: true, description: 'Store received SMS and report them.' })) })),
-    echo_cancel: Type.Optional(EchoCancel('off', 'for modules whose own canceller is off')),
+    echo_cancel: Type.Optional(EchoCancel('off', 'GSM lines: off by default, as modules cancel line echo themselves; set a tail for a module whose own canceller is off.')),
     silent_caller_hangup: Type.Optional(SilentCaller('off')),
   },
   'A GSM modem line (AT commands over serial).',
@@ -113,7 +113,7 @@ const AnalogLine = Obj(
     silence_events: Type.Optional(
       Type.Integer({ minimum: 0, maximum: 20, default: 1, description: 'End the call after this many <DLE>s / <DLE>q in a row (the modem presumes the caller hung up into silence); 0 ignores them.' }),
     ),
-    echo_cancel: Type.Optional(EchoCancel('128ms', 'on by default: a 2-wire line returns what the box sends')),
+    echo_cancel: Type.Optional(EchoCancel('128ms', 'Analog lines: on by default, as a 2-wire line returns what the box sends (6-15 dB down).')),
     silent_caller_hangup: Type.Optional(SilentCaller('60s')),
     // Dial-outs (originate, campaigns): when the callee counts as answered (issue 15).
     ringback_gone: Type.Optional(

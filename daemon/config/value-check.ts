@@ -63,6 +63,19 @@ export function valueCheck(c: Config): CrossIssue[] {
     atMost('ringback_never', 25_000, 'AT+VRN');
   });
 
+  // Modem lines' echo canceller tail (speexdsp's filter: too short misses the echo, too long adapts
+  // slowly and costs CPU) and the silent-caller backstop ("0s" would end every call at once).
+  c.lines.forEach((l, i) => {
+    if (l.kind === 'sip') return;
+    if (l.echo_cancel !== undefined && l.echo_cancel !== 'off') {
+      const ms = durationMs(l.echo_cancel);
+      if (ms < 20 || ms > 500) issues.push({ path: ['lines', i, 'echo_cancel'], message: `"${l.echo_cancel}" is not an echo tail the canceller takes (20ms-500ms; 64ms-256ms for phone lines), or "off"` });
+    }
+    if (l.silent_caller_hangup !== undefined && l.silent_caller_hangup !== 'off' && durationMs(l.silent_caller_hangup) < 1000) {
+      issues.push({ path: ['lines', i, 'silent_caller_hangup'], message: `"${l.silent_caller_hangup}" is too short to tell a silent caller from a pause (at least 1s), or "off"` });
+    }
+  });
+
   const listen = c.sip?.listen ? Number(c.sip.listen.slice(c.sip.listen.lastIndexOf(':') + 1)) : undefined;
   if (listen !== undefined && (listen < 1 || listen > 65535)) issues.push({ path: ['sip', 'listen'], message: `port ${listen} is outside 1-65535` });
   const ranges = c.sip?.rtp_ports?.split('-').map(Number);

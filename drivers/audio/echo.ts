@@ -68,11 +68,45 @@ const HISTORY = 100;
 const MARGIN = 3;
 /** Early by more than this many frames, for good: the clocks drifted; pair anew. */
 const DRIFT = 5;
+/** Paired ahead of what was sent for this many frames in a row (but within DRIFT): pair anew. */
+const AHEAD = 25;
 /** Bulk delays looked for (frames), and how many frames with echo-worthy sending between looks. */
 const MAX_LAG = 40;
 const ESTIMATE_AFTER = 60;
 /** Received frames the estimate looks at (6 s). */
 const WINDOW = 300;
+/**
+ * Tracking a delay that moves during the call (the modem's playout buffer ran dry because the tty or
+ * this process stalled, so it played silence and everything after echoes later): cancellation is
+ * judged over blocks of TRACK_BLOCK frames in which we sent speech. Once converged (CONVERGED_BLOCKS at
+ * CONVERGED_DB of ERLE in a row), blocks below LOST_DB with our speech plainly in what came back since the last
+ * good block (envelope correlation >= TRACK_CORR over at least TRACK_MIN frames) move the pairing to
+ * the new delay, keeping the converged filter: the echo path is the same, only later. Found fast, the
+ * filter has not yet learnt the wrong pairing. A caller talking over us leaves the envelopes
+ * uncorrelated and the pairing alone.
+ */
+const TRACK_BLOCK = 10;
+const CONVERGED_DB = 15;
+const LOST_DB = 8;
+const TRACK_MIN = 25;
+const TRACK_CORR = 0.7;
+/** How far (frames) a playout underrun or stall moves the delay; a short window looked at wider finds speech's own rhythm. */
+const TRACK_RANGE = 10;
+/**
+ * Until the filter has converged (the first seconds of a call, before the delay is known), speech
+ * we send comes back nearly whole, and a prompt's echo would read as the caller talking over it.
+ * Meanwhile a frame that is quieter than ECHO_ONLY of the loudest frame we sent in the last
+ * ECHO_WINDOW frames cannot be the caller over us (a line returns at least 6 dB less: Geigel's
+ * double-talk rule) and is attenuated by SUPPRESS; louder frames pass. Stops once a block reached
+ * CONVERGED_BLOCKS blocks in a row reached CONVERGED_DB, or after SUPPRESS_FOR frames
+ * of our speech at the latest (a line without echo never converges).
+ */
+const ECHO_ONLY = 0.25;
+const ECHO_WINDOW = MAX_LAG + DRIFT;
+const SUPPRESS = 1 / 32;
+const SUPPRESS_FOR = 500;
+/** Blocks in a row at CONVERGED_DB that make the filter converged (one good block can be luck). */
+const CONVERGED_BLOCKS = 3;
 const SILENCE = new Int16Array(FRAME_SAMPLES);
 
 export interface EchoCancellerOptions {
@@ -101,6 +135,8 @@ export class EchoCanceller {
   private played = 0;
   private captured = 0;
   private offset = -MARGIN;
+  /** Received frames in a row paired with a frame not sent yet. */
+  private ahead = 0;
   /** For the delay estimate: per received frame its pairing and log energy; log energies of sent frames. */
   private readonly estimate: { rec: [ref: number, logEnergy: number][]; log: number[]; active: number } = { rec: [], log: [], active: 0 };
   /** The bulk delay taken into the pairing (frames). */
@@ -109,6 +145,12 @@ export class EchoCanceller {
   private lateSeen: number | undefined;
   /** How often the pairing was set anew (clock drift); for tests and the bench. */
   realigned = 0;
+  /** How often a moved delay was followed with the filter kept (see TRACK_BLOCK); for tests and the bench. */
+  retracked = 0;
+  /** Echo in and left over the current block of frames paired with our speech; whether a block reached CONVERGED_DB. */
+  private readonly block = { frames: 0, in: 0, out: 0, converged: false, goodRun: 0, goodAt: 0, spoken: 0 };
+  /** Frames attenuated as echo before the filter converged; for tests and the bench. */
+  suppressed = 0;
 
   constructor(opts: EchoCancellerOptions) {
     const s = speexdsp();
@@ -161,10 +203,17 @@ export class EchoCanceller {
     const s = speexdsp();
     copyIn(frame, this.rec);
     let ref = this.captured + this.offset;
-    if (this.played > 0 && (ref > this.played - 1 + DRIFT || ref < this.played - HISTORY + MAX_LAG)) {
+    // Paired with a frame not sent yet: jitter for a moment; for AHEAD frames in a row, the line's
+    // stream started before ours (the modem talks from CONNECT on) and the pairing must move.
+    this.ahead = ref > this.played - 1 ? this.ahead + 1 : 0;
+    if (this.played > 0 && (ref > this.played - 1 + DRIFT || ref < this.played - HISTORY + MAX_LAG || this.ahead >= AHEAD)) {
+      this.ahead = 0;
       this.realigned++;
       this.offset = this.played - 1 - MARGIN - this.bulkDelayFrames - this.captured;
       ref = this.captured + this.offset;
+      // What the delay estimate collected was paired the old way.
+      this.estimate.rec.length = 0;
+      this.estimate.active = 0;
     }
     this.observe(ref);
     // Jitter may bring a frame in before its partner was sent: the latest sent one stands in.
@@ -173,6 +222,12 @@ export class EchoCanceller {
     this.captured++;
     s.echoCancel(this.echo, this.rec, play, this.out);
     s.preRun(this.pre, this.out);
+    const nearEnergy = energy(this.rec);
+    if (ref >= 0 && this.sentEnergy[ref % HISTORY]! > 1e4) this.track(nearEnergy, energy(this.out));
+    if (!this.block.converged && this.block.spoken < SUPPRESS_FOR && this.echoOnly(nearEnergy)) {
+      this.suppressed++;
+      for (let i = 0; i < this.out.length; i++) this.out[i] = Math.round(this.out[i]! * SUPPRESS);
+    }
     return Buffer.from(this.out.buffer.slice(0));
   }
 
@@ -188,32 +243,81 @@ export class EchoCanceller {
     // Look again each time enough was sent that could echo.
     if (est.active < ESTIMATE_AFTER) return;
     est.active = 0;
-    let best = 0;
-    let bestLag = 0;
-    for (let lag = -MARGIN; lag <= MAX_LAG; lag++) {
+    const { lag, corr } = this.bestLag(est.rec);
+    // A clear match only: a caller talking over us, or no echo at all, leaves the pairing alone.
+    if (corr < 0.5) return;
+    // A new delay: the filter learnt at the old one starts again (and has to converge again).
+    if (this.move(lag)) {
+      speexdsp().echoReset(this.echo);
+      this.block.converged = false;
+      this.block.goodRun = 0;
+      this.block.spoken = 0;
+    }
+  }
+
+  /** Take the delay found into the pairing: the echo of the frame paired with a received one should start a frame into the filter. */
+  private move(lag: number): boolean {
+    const move = lag - 1;
+    // Never beyond what the sent history covers (a run of moves must not walk the pairing out of it).
+    if (move === 0 || this.bulkDelayFrames + move < -MARGIN - DRIFT || this.bulkDelayFrames + move > MAX_LAG) return false;
+    this.bulkDelayFrames += move;
+    this.offset -= move;
+    this.estimate.rec.length = 0;
+    this.estimate.active = 0;
+    return true;
+  }
+
+  /** The lag (frames) at which the received energy envelope follows the sent one best, over `recs`. */
+  private bestLag(recs: readonly [ref: number, logEnergy: number][], from = -MARGIN, to = MAX_LAG): { lag: number; corr: number } {
+    const log = this.estimate.log;
+    let corr = 0;
+    let lag = 0;
+    for (let l = from; l <= to; l++) {
       const xs: number[] = [];
       const ys: number[] = [];
-      for (const [r, e] of est.rec) {
-        const src = r - lag;
-        if (src < 0 || src >= this.played || src < this.played - est.log.length) continue;
-        xs.push(est.log[src - (this.played - est.log.length)]!);
+      for (const [r, e] of recs) {
+        const src = r - l;
+        if (src < 0 || src >= this.played || src < this.played - log.length) continue;
+        xs.push(log[src - (this.played - log.length)]!);
         ys.push(e);
       }
       const c = correlation(xs, ys);
-      if (c > best) {
-        best = c;
-        bestLag = lag;
+      if (c > corr) {
+        corr = c;
+        lag = l;
       }
     }
-    // A clear match only: a caller talking over us, or no echo at all, leaves the pairing alone.
-    if (best < 0.5) return;
-    // The echo of the frame paired with a received one should start a frame into the filter.
-    const move = bestLag - 1;
-    if (move === 0) return;
-    this.bulkDelayFrames += move;
-    this.offset -= move;
-    est.rec.length = 0;
-    speexdsp().echoReset(this.echo);
+    return { lag, corr };
+  }
+
+  /** Judge cancellation block by block while we talk; follow a delay that moved (TRACK_BLOCK). */
+  private track(echoIn: number, left: number): void {
+    const b = this.block;
+    b.frames++;
+    b.spoken++;
+    b.in += echoIn;
+    b.out += left;
+    if (b.frames < TRACK_BLOCK) return;
+    const erle = 10 * Math.log10((b.in + 1) / (b.out + 1));
+    b.frames = b.in = b.out = 0;
+    b.goodRun = erle >= CONVERGED_DB ? b.goodRun + 1 : 0;
+    if (b.goodRun >= CONVERGED_BLOCKS) b.converged = true;
+    if (erle >= LOST_DB) b.goodAt = this.captured;
+    if (!b.converged || erle >= LOST_DB) return;
+    const since = this.captured - b.goodAt;
+    if (since < TRACK_MIN) return;
+    const { lag, corr } = this.bestLag(this.estimate.rec.slice(-since), 1 - TRACK_RANGE, 1 + TRACK_RANGE);
+    if (corr >= TRACK_CORR && this.move(lag)) {
+      this.retracked++;
+      b.goodAt = this.captured;
+    }
+  }
+
+  /** Before convergence: is this received frame (energy) too quiet, against what we just sent, to be anything but our echo? */
+  private echoOnly(nearEnergy: number): boolean {
+    let farMax = 0;
+    for (let i = Math.max(0, this.played - ECHO_WINDOW); i < this.played; i++) farMax = Math.max(farMax, this.sentEnergy[i % HISTORY]!);
+    return farMax > 1e4 && nearEnergy < farMax * ECHO_ONLY;
   }
 
   close(): void {

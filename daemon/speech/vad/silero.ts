@@ -41,6 +41,14 @@ export class SileroModel {
   }
 }
 
+/**
+ * Absolute gate, dBFS (as the energy VAD's): a quieter window is never a caller talking, whatever
+ * its shape. Silero hears speech at any level, so without it the residue of a line's echo of our own
+ * prompt (-55..-65 dBFS once cancelled) would read as the caller barging in.
+ */
+const GATE_DBFS = -50;
+const GATE_SUM = 256 * (32768 * 10 ** (GATE_DBFS / 20)) ** 2;
+
 export class SileroVad implements Vad {
   readonly name = 'silero' as const;
   readonly windowSamples = 256;
@@ -55,7 +63,12 @@ export class SileroVad implements Vad {
 
   async process(win: Int16Array): Promise<number> {
     const { Tensor } = this.model.ort;
-    for (let i = 0; i < 256; i++) this.input[i] = (win[i] ?? 0) / 32768;
+    let sum = 0;
+    for (let i = 0; i < 256; i++) {
+      const x = win[i] ?? 0;
+      sum += x * x;
+      this.input[i] = x / 32768;
+    }
     const r = await this.model.session.run({
       input: new Tensor('float32', this.input, [1, 256]),
       sr: this.sr,
@@ -64,7 +77,8 @@ export class SileroVad implements Vad {
     });
     this.h = r['hn']!.data as Float32Array;
     this.c = r['cn']!.data as Float32Array;
-    return (r['output']!.data as Float32Array)[0]!;
+    // The model still ran: its state follows the audio either way.
+    return sum < GATE_SUM ? 0 : (r['output']!.data as Float32Array)[0]!;
   }
 
   reset(): void {

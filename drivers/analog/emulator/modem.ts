@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { SerialPort } from 'serialport';
 import { dtmfTones } from '../../audio/tones.js';
 import { MediaClock } from '../../media/clock.js';
-import { toFrames } from '../../media/format.js';
+import { FRAME_MS, toFrames } from '../../media/format.js';
 import { PacedMediaPort } from '../../media/port.js';
 import { closeSerial, openSerial } from '../../serial/open.js';
 import { TtyPair } from '../../gsm/emulator/pty.js';
@@ -34,7 +34,7 @@ export interface AnalogEmulatorOptions {
   ringIntervalMs?: number;
   /** The `AT+VSM=?` answer lines. */
   formats?: string[];
-  /** Answer AT+VLS=1 (off hook) with VCON instead of OK, as ZyXEL-style modems do. */
+  /** Confirm voice connections with VCON instead of OK, as ZyXEL-style modems do: AT+VLS=1 (off hook) and an answered ATD. */
   vlsVcon?: boolean;
   /** The 2-wire line returns what the DTE sends, this many dB down (e.g. -12); absent: no echo. */
   echoDb?: number;
@@ -55,7 +55,7 @@ const ECHO_TAPS: readonly [number, number][] = [
   [4, 0.2],
   [25, -0.1],
 ];
-const ECHO_DELAY_FRAMES = 4;
+const ECHO_DELAY_FRAMES = 8;
 
 // The same recording and command-log shapes as the GSM emulator (frames as 8 kHz s16le).
 export type { RecordedFrame, LoggedCommand } from '../../gsm/emulator/modem.js';
@@ -113,7 +113,12 @@ export class AnalogModemEmulator extends EventEmitter<AnalogModemEvents> {
   voiceOn = false;
   private inbuf = '';
   private ringTimers: NodeJS.Timeout[] = [];
-  private readonly clock = new MediaClock();
+  /**
+   * The modem's own clock. A modem's DSP never stalls: when this process does, every tick it missed
+   * is made up (frames sent in a burst, the playout buffer drained), where a MediaClock would drop
+   * them. Else a stall would silently take frames out of both directions of the line at once.
+   */
+  private readonly clock = new MediaClock(FRAME_MS, 1000);
   private far: FarVoice | undefined;
   private rx: ChunkAssembler | undefined;
   private readonly decoder: DleDecoder;
@@ -142,7 +147,7 @@ export class AnalogModemEmulator extends EventEmitter<AnalogModemEvents> {
   dialled: string | undefined;
   rings = 0;
   unplugged = false;
-  /** Answer AT+VLS=1 with VCON. */
+  /** Answer AT+VLS=1 and an answered ATD with VCON. */
   vlsVcon: boolean;
   /** How often a silent line repeats <DLE>s (hangup('silence')). */
   silenceEveryMs = 1000;
@@ -156,7 +161,8 @@ export class AnalogModemEmulator extends EventEmitter<AnalogModemEvents> {
   private readonly playout: Buffer[] = [];
   private playing = false;
   private echoHistory = new Float64Array(32);
-  readonly echoStats = { frames: 0, energy: 0 };
+  /** Echo frames played and their energy (for ERLE); how often the playout ran dry (the echo delay moved). */
+  readonly echoStats = { frames: 0, energy: 0, underruns: 0 };
   private closed = false;
 
   constructor(opts: AnalogEmulatorOptions) {
@@ -443,7 +449,7 @@ export class AnalogModemEmulator extends EventEmitter<AnalogModemEvents> {
     };
     const answered = (): void => {
       this.state = 'call';
-      this.line('OK');
+      this.line(this.vlsVcon ? 'VCON' : 'OK');
     };
     // Without the ringback timers set the modem cannot wait for the callee: OK right after dialling.
     const timers = this.vra !== undefined || this.vrn !== undefined;
@@ -534,6 +540,7 @@ export class AnalogModemEmulator extends EventEmitter<AnalogModemEvents> {
     // Fill first; after an underrun, fill again.
     if (!this.playing && this.playout.length < ECHO_DELAY_FRAMES) return undefined;
     this.playing = this.playout.length > 1;
+    if (!this.playing) this.echoStats.underruns++;
     const e = this.playout.shift();
     if (e) {
       this.echoStats.frames++;

@@ -251,3 +251,24 @@ t.test('analog ringback timers longer than a voice modem takes are refused', asy
   t.match(found[0], { line: 7, path: 'lines[0].ringback_gone', message: /"30s" is longer than a voice modem's AT\+VRA timer goes \(at most 25\.5s\)/ });
   t.same(issues(HEAD.replace('    port: /dev/ttyACM0\n', '    port: /dev/ttyACM0\n    ringback_gone: 4.5s\n    ringback_never: 26s\n')).map((i) => i.path), ['lines[0].ringback_never']);
 });
+
+t.test('analog/GSM echo and silence keys: bad values are refused at line:col, SIP lines have none', async (t) => {
+  const analog = (key: string): ConfigIssue[] => issues(HEAD.replace('    port: /dev/ttyACM0\n', `    port: /dev/ttyACM0\n    ${key}\n`));
+  const at = (found: ConfigIssue[]): string[] => found.map((i) => `${i.line}:${i.col} ${i.path}`);
+  // Form (schema): every one at line 7, where the value starts.
+  for (const [key, col] of [['echo_cancel: on', 18], ['echo_cancel: 128', 18], ['silent_caller_hangup: never', 27], ['silence_events: -1', 21], ['silence_events: 21', 21], ['silence_events: two', 21]] as const) {
+    const found = analog(key);
+    t.same(at(found), [`7:${col} lines[0].${key.split(':')[0]!}`], key);
+  }
+  // Meaning (value check): a tail the canceller cannot take, a backstop that would end every call.
+  t.match(analog('echo_cancel: 2s'), [{ line: 7, col: 18, path: 'lines[0].echo_cancel', message: /"2s" is not an echo tail the canceller takes \(20ms-500ms/ }]);
+  t.match(analog('echo_cancel: 10ms'), [{ line: 7, col: 18, path: 'lines[0].echo_cancel' }]);
+  t.match(analog('silent_caller_hangup: 0s'), [{ line: 7, col: 27, path: 'lines[0].silent_caller_hangup', message: /"0s" is too short .*at least 1s/ }]);
+  for (const ok of ['echo_cancel: "off"', 'echo_cancel: 64ms', 'echo_cancel: 256ms', 'silent_caller_hangup: "off"', 'silent_caller_hangup: 45s', 'silence_events: 0', 'silence_events: 3']) t.same(analog(ok), [], ok);
+  const gsm = 'site: a\nnode: b\nlines:\n  - id: g\n    kind: gsm\n    modem: quectel\n    at_port: /dev/ttyUSB2\n    echo_cancel: 1m\nbot:\n  greeting: hi\n';
+  t.match(issues(gsm), [{ line: 8, col: 18, path: 'lines[0].echo_cancel' }], 'GSM lines too');
+  t.same(issues(gsm.replace('echo_cancel: 1m', 'echo_cancel: 64ms')), [], 'a GSM module without its own canceller');
+  const sip = 'site: a\nnode: b\nlines:\n  - id: s\n    kind: sip\n    echo_cancel: 128ms\nbot:\n  greeting: hi\n';
+  const found = issues(sip);
+  t.ok(found.some((i) => i.line === 6 && /echo_cancel/.test(`${i.path} ${i.message}`)), `SIP lines take no echo_cancel: ${JSON.stringify(found.map((i) => `${i.line}:${i.col} ${i.path} ${i.message}`))}`);
+});

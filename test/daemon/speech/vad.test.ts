@@ -39,6 +39,15 @@ for (const [name, make] of engines) {
     t.same(await endpoints(make(), lineNoise(6, -40)), [], 'line noise at -40 dBFS (white + 50 Hz hum)');
     t.same(await endpoints(make(), lineNoise(6, -30, 11)), [], 'line noise at -30 dBFS');
   });
+  t.test(`${name} VAD: speech below -50 dBFS (a cancelled line echo's residue) is not a caller talking; at -20 dBFS it is`, async (t) => {
+    const peak = speech.en.reduce((m, x) => Math.max(m, Math.abs(x)), 1);
+    const at = (dbfsPeak: number): Int16Array => {
+      const g = (32768 * 10 ** (dbfsPeak / 20)) / peak;
+      return concat(silenceSamples(1), speech.en.map((x) => Math.round(x * g)), silenceSamples(1));
+    };
+    t.same(await endpoints(make(), at(-44)), [], 'peaks at -44 dBFS (no 32 ms window above -53 dBFS): nothing');
+    t.ok((await endpoints(make(), at(-20))).some((e) => e.kind === 'barge-in'), 'peaks at -20 dBFS: speech that barges in');
+  });
   t.test(`${name} VAD finds speech over line noise`, async (t) => {
     const noise = lineNoise(1.5 + speech.en.length / 8000 + 1.5, -45);
     const audio = concat(silenceSamples(1.5), speech.en, silenceSamples(1.5));

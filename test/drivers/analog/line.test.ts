@@ -153,7 +153,9 @@ t.test('dial out: off hook, ATD, full-duplex voice; busy', async (t) => {
   t.ok(cmds.indexOf('AT+VLS=1') < cmds.indexOf('ATD5551234;') && cmds.indexOf('ATD5551234;') < cmds.indexOf('AT+VTR'), 'AT+VLS=1, ATD5551234;, AT+VTR in order');
   emu.clearRecording();
   for (const f of toFrames(tone([1000], 1000))) leg.media!.write(Buffer.from(f));
-  await sleep(1300);
+  // Paced at 50 frames/s: a second, plus however late a loaded machine delivers the last frames.
+  await waitFor('tone sent and recorded', () => leg.media!.queued === 0 && run(emu.recording.map((r) => r.frame), 1000).count >= 50, 5000);
+  await sleep(100);
   t.equal(run(emu.recording.map((r) => r.frame), 1000).count, 50, 'audio reaches the callee');
   await leg.hangup();
   t.equal(emu.state, 'idle');
@@ -180,7 +182,8 @@ t.test('a µ-law-only modem: G.711 both ways', async (t) => {
   emu.clearRecording();
   emu.play(tone([440], 1000));
   for (const f of toFrames(tone([1000], 1000))) leg.media!.write(Buffer.from(f));
-  await sleep(1300);
+  await waitFor('tones both ways', () => leg.media!.queued === 0 && run(got, 440).count >= 50 && run(emu.recording.map((r) => r.frame), 1000).count >= 50, 5000);
+  await sleep(100);
   t.equal(run(got, 440).count, 50, '440 Hz from the caller, 50 frames');
   t.equal(run(emu.recording.map((r) => r.frame), 1000).count, 50, '1 kHz to the caller, 50 frames');
   await leg.hangup();

@@ -3,7 +3,7 @@ import { once, rig, waitFor } from './rig.js';
 import { tone, toneLevel } from '../../../drivers/audio/tones.js';
 import type { Leg, LegEnd } from '../../../drivers/line.js';
 
-t.test('a modem that answers AT+VLS=1 with VCON: the call is answered and carries audio; dial-out too', async (t) => {
+t.test('a modem that answers AT+VLS=1 and ATD with VCON: the call is answered and carries audio; dial-out too', async (t) => {
   const { emu, line } = await rig(t, { vlsVcon: true }, { ringsBeforeAnswer: 1 });
   await line.start();
   await waitFor('ready', () => line.health().state === 'ready');
@@ -22,7 +22,11 @@ t.test('a modem that answers AT+VLS=1 with VCON: the call is answered and carrie
   t.equal(line.health().state, 'ready', 'no line-down');
   const out = await line.dial('5559876');
   if (out.state !== 'answered') await once(out, 'answered', 8000);
-  t.equal(out.state, 'answered', 'dial-out after a VCON off-hook');
+  t.equal(out.state, 'answered', 'dial-out: VCON to the off-hook and VCON as the callee-answered result of ATD');
+  const outAudio: Buffer[] = [];
+  out.media!.on('frame', (f) => outAudio.push(f));
+  emu.play(tone([440], 600));
+  await waitFor('callee audio', () => outAudio.filter((f) => toneLevel(f, 440) > 0.1).length >= 20, 3000);
   await out.hangup();
 });
 

@@ -63,3 +63,58 @@ t.test('speexdsp through koffi: >= 20 dB less echo after convergence, and double
   const after = toneLevel(Buffer.concat(doubleTalkOut), 1000);
   t.ok(after > before * 0.7, `the near voice passes during double talk (1 kHz level ${before.toFixed(3)} → ${after.toFixed(3)})`);
 });
+
+/** ERLE (dB) over frames [from, to) of a run: echo in vs what the canceller let through. */
+function erleOver(recs: Buffer[], outs: Buffer[], from: number, to: number): number {
+  let eIn = 0;
+  let eOut = 0;
+  for (let f = from; f < to; f++) {
+    for (let i = 0; i < 160; i++) {
+      eIn += recs[f]!.readInt16LE(i * 2) ** 2;
+      eOut += outs[f]!.readInt16LE(i * 2) ** 2;
+    }
+  }
+  return 10 * Math.log10(eIn / eOut);
+}
+
+t.test('the echo delay moves mid-call (the modem played 4 frames of silence): the canceller follows within a second, its filter kept', async (t) => {
+  const far = speechLike(30_000);
+  // Frames 0-499 echo 60 ms later; from frame 500 on the modem's playout ran dry for 4 frames: 80 ms more.
+  const before = lineEcho(far);
+  const after = lineEcho(new Int16Array(far.length).fill(0).map((_, i) => (i >= 4 * 160 ? far[i - 4 * 160]! : 0)));
+  const ec = new EchoCanceller({ tailMs: 128 });
+  t.teardown(() => ec.close());
+  const recs: Buffer[] = [];
+  const outs: Buffer[] = [];
+  for (let f = 0; f < 1100; f++) {
+    ec.playback(frame(far, f));
+    const rec = Buffer.from(frame(f < 500 ? before : after, f));
+    recs.push(rec);
+    outs.push(ec.capture(rec));
+  }
+  t.ok(erleOver(recs, outs, 400, 500) >= 20, `converged before the move: ERLE ${erleOver(recs, outs, 400, 500).toFixed(1)} dB`);
+  t.ok(ec.retracked >= 1, `the pairing followed the move (${ec.retracked}x, bulk delay ${ec.bulkDelayFrames} frames)`);
+  const settled = erleOver(recs, outs, 550, 1100);
+  t.ok(settled >= 20, `from 1 s after the move: ERLE ${settled.toFixed(1)} dB`);
+});
+
+t.test("the line's stream starts before ours (the modem talks from CONNECT on): the pairing moves and the echo is cancelled", async (t) => {
+  const far = speechLike(20_000);
+  const echo = lineEcho(far);
+  const ec = new EchoCanceller({ tailMs: 128 });
+  t.teardown(() => ec.close());
+  const silent = Buffer.alloc(320);
+  // 8 frames received before we send our first: every later frame arrives 8 frames "early".
+  for (let i = 0; i < 8; i++) ec.capture(silent);
+  const recs: Buffer[] = [];
+  const outs: Buffer[] = [];
+  for (let f = 0; f < 1000; f++) {
+    ec.playback(frame(far, f));
+    const rec = Buffer.from(frame(echo, f));
+    recs.push(rec);
+    outs.push(ec.capture(rec));
+  }
+  t.ok(ec.realigned >= 1, `paired anew (${ec.realigned}x)`);
+  const erle = erleOver(recs, outs, 500, 1000);
+  t.ok(erle >= 20, `ERLE ${erle.toFixed(1)} dB`);
+});
