@@ -107,6 +107,11 @@ t.test('wallboard and workbench: screen-pop within 1 s, live states, note, zh an
   t.match(await work.textContent('#pop-slots'), /account\s*5678/, 'what the bot captured');
   t.equal(await work.textContent('#pop-last-agent'), '802', 'last agent');
   t.match(await work.textContent('#pop-turns'), /dtmf:4/, 'the bot conversation');
+  // Its turns were a few seconds ago: their times are close to now on the box's clock (13 h from the browser's).
+  const secs = (hms: string): number => hms.split(':').reduce((acc, x) => acc * 60 + Number(x), 0);
+  const nowBox = secs(boxTime(new Date().toISOString(), 'en', false));
+  const turnTimes = await work.$$eval('#pop-turns .num', (els) => els.map((e) => ((e as unknown as El).textContent ?? '').trim()));
+  t.ok(turnTimes.length > 0 && turnTimes.every((x) => /^\d\d:\d\d:\d\d$/.test(x) && Math.abs(((nowBox - secs(x) + 86_400 + 43_200) % 86_400) - 43_200) < 120), `bot turns at ${turnTimes.join(', ')}: the box's clock (now ${boxTime(new Date().toISOString(), 'en', false)})`);
   t.match(await work.textContent('#history-calls'), /billing/, 'earlier call');
   t.match(await work.textContent('#history-notes'), /promised a call back/, 'earlier note');
   t.match(await work.textContent('#history-calls'), boxTime('2026-11-20T02:00:00Z', 'en'), `earlier call at ${boxTime('2026-11-20T02:00:00Z', 'en')}, the box's clock (the browser's would be 11/19 21:00)`);
