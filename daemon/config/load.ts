@@ -99,11 +99,11 @@ export async function loadConfigFile(file: string, env: NodeJS.ProcessEnv = proc
  * errors as loadConfigFile (the first OFF_THREAD_ISSUES problems, and how many more); small files,
  * and any file when the worker cannot run, load in this thread.
  */
-export async function loadConfigFileOffThread(file: string, env: NodeJS.ProcessEnv = process.env, opts: LoadOptions = {}): Promise<LoadedConfig> {
+export async function loadConfigFileOffThread(file: string, env: NodeJS.ProcessEnv = process.env, opts: LoadOptions = {}, fromBytes = OFF_THREAD_FROM_BYTES): Promise<LoadedConfig> {
   // A worker costs its own start (module loading, schema compilation: about 0.3-1 s); a config of a
-  // few KB checks in a few ms here, so only big files go to one.
+  // few KB checks in a few ms here, so only big files go to one (fromBytes 0: every file).
   const size = await stat(file).then((st) => st.size).catch(() => 0);
-  if (size < OFF_THREAD_FROM_BYTES) return loadConfigFile(file, env, opts);
+  if (size < fromBytes) return loadConfigFile(file, env, opts);
   return new Promise((resolve, reject) => {
     let worker: Worker;
     try {
