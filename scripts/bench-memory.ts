@@ -1,6 +1,7 @@
 /**
  * The daemon's memory at idle and per call, started as systemd/frontdesk.service starts it:
  *   node dist/scripts/bench-memory.js [--configs minimal,typical,demo] [--calls 10] [--after 30]
+ *                                     [--flags "NODE FLAGS"] [--env "K=V ..."]  (instead of the unit's, to compare)
  *
  * For each config the real daemon runs (a separate process, with the node flags and Environment= of
  * the unit's ExecStart): `minimal` is a SIP trunk only; `typical` adds a GSM line on the modem
@@ -164,6 +165,10 @@ async function main(): Promise<void> {
   const afterS = Number(arg('after', '30'));
   const at = arg('at', '5,30,60').split(',').map(Number);
   const launch = await unitLaunch(join(repoRoot, 'systemd/frontdesk.service'));
+  const flags = arg('flags', '');
+  if (flags) launch.flags = flags.split(' ').filter(Boolean);
+  const env = arg('env', '');
+  if (env) launch.env = Object.fromEntries(env.split(' ').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
   console.log(`memory: the daemon as systemd/frontdesk.service starts it: node ${launch.flags.join(' ')} (env ${Object.entries(launch.env).map(([k, v]) => `${k}=${v}`).join(' ')})`);
   console.log(`idle RSS at ${at.join(' / ')} s after "frontdesk running"; then ${calls} SIP calls into the bot at once; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   const results: Result[] = [];
