@@ -4,9 +4,10 @@
  *                                     [--flags "NODE FLAGS"] [--env "K=V ..."]  (instead of the unit's, to compare)
  *
  * For each config the real daemon runs (a separate process, with the node flags and Environment= of
- * the unit's ExecStart): `minimal` is a SIP trunk only; `typical` adds a GSM line on the modem
+ * the unit's ExecStart, and a notify socket and watchdog as systemd gives it, so the notifier's
+ * koffi is loaded as on a box): `minimal` is a SIP trunk only; `typical` adds a GSM line on the modem
  * emulator (real ttys) and MQTT to a local mosquitto; `demo` adds the staff console. Once the
- * daemon says it is running, RSS (and its anonymous / file-backed parts) is read from /proc at 5, 30
+ * daemon sends READY=1, RSS (and its anonymous / file-backed parts) is read from /proc at 5, 30
  * and 60 s, with heap used, external and code space from a preloaded probe (scripts/lib/memory-probe).
  * Then --calls SIP calls (our own SIP stack, in this process) reach the bot at once: RSS while they
  * are up gives KB per call; all hang up and RSS is read again --after seconds later.
@@ -20,6 +21,7 @@ import type { SipLeg } from '../drivers/sip/leg.js';
 import { createSipLine, type SipTrunkLine } from '../drivers/sip/trunk-line.js';
 import { startBox, type Box } from '../test/helpers/box.js';
 import { startBroker, type Broker } from '../test/helpers/mosquitto.js';
+import { NotifySocket } from '../test/helpers/notify-socket.js';
 import { freePort, sleep } from '../test/helpers/net.js';
 import { repoRoot } from '../test/helpers/paths.js';
 
@@ -39,6 +41,8 @@ export async function unitLaunch(unitFile: string): Promise<{ flags: string[]; e
   const cliAt = words.findIndex((w) => w.endsWith('/cli.js'));
   const flags = words.slice(1, cliAt);
   const env: Record<string, string> = {};
+  const wd = /^WatchdogSec=(\d+)s$/m.exec(text)?.[1];
+  if (wd) env.WATCHDOG_USEC = String(Number(wd) * 1_000_000);
   for (const m of text.matchAll(/^Environment=(.*)$/gm)) {
     for (const kv of (m[1] ?? '').split(/\s+/)) {
       const eq = kv.indexOf('=');
@@ -111,7 +115,8 @@ async function runConfig(name: string, launch: { flags: string[]; env: Record<st
   const probeFile = join(tmpdir(), `fd-bench-memory-${process.pid}-${name}.jsonl`);
   const probe = resolve(here, 'lib/memory-probe.js');
   // DaemonProcess passes this process's environment on: the unit's Environment= and the probe's file.
-  const daemonEnv: Record<string, string> = { ...launch.env, FD_MEMORY_PROBE: probeFile };
+  const notify = await NotifySocket.start();
+  const daemonEnv: Record<string, string> = { ...launch.env, NOTIFY_SOCKET: notify.path, FD_MEMORY_PROBE: probeFile };
   const saved = Object.fromEntries(Object.keys(daemonEnv).map((k) => [k, process.env[k]]));
   Object.assign(process.env, daemonEnv);
   let box: Box;
@@ -129,6 +134,7 @@ async function runConfig(name: string, launch: { flags: string[]; env: Record<st
       else process.env[k] = v;
     }
   }
+  await notify.waitFor((m) => m.includes('READY=1'));
   const t0 = Date.now();
   const result: Result = { config: name, idle: [], calls, up: 0 };
   try {
@@ -152,6 +158,7 @@ async function runConfig(name: string, launch: { flags: string[]; env: Record<st
     await box.close();
     await phones.stop();
     await broker?.close();
+    notify.close();
     await rm(probeFile, { force: true });
   }
   return result;
@@ -170,7 +177,7 @@ async function main(): Promise<void> {
   const env = arg('env', '');
   if (env) launch.env = Object.fromEntries(env.split(' ').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
   console.log(`memory: the daemon as systemd/frontdesk.service starts it: node ${launch.flags.join(' ')} (env ${Object.entries(launch.env).map(([k, v]) => `${k}=${v}`).join(' ')})`);
-  console.log(`idle RSS at ${at.join(' / ')} s after "frontdesk running"; then ${calls} SIP calls into the bot at once; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(`idle RSS at ${at.join(' / ')} s after READY=1; then ${calls} SIP calls into the bot at once; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   const results: Result[] = [];
   for (const c of configs) results.push(await runConfig(c, launch, calls, afterS, at));
   console.log('');
