@@ -28,7 +28,7 @@ function rssMb(): number {
 
 /** When the trims run: once start-up has settled, then while no call is up. */
 export const TRIM_FIRST_MS = 5_000;
-export const TRIM_EVERY_MS = 60_000;
+export const TRIM_EVERY_MS = 30_000;
 
 /**
  * Trim once TRIM_FIRST_MS after start (its garbage, the config worker's), then every TRIM_EVERY_MS
