@@ -6,6 +6,7 @@ import { loadConfigFileOffThread } from './config/off-thread.js';
 import type { Context, Extension, Prepared } from './extension.js';
 import { createServices, type Services } from './services.js';
 import type { Logger } from './log.js';
+import { setNativeRelayLog } from '../drivers/rtp/native-relay.js';
 import type { Db } from './store/db.js';
 import { openStoreOrDefer } from './store/store.js';
 import { isStoreFault } from './store/db.js';
@@ -37,6 +38,7 @@ export class App {
   constructor(private readonly opts: AppOptions) {
     this.loaded = opts.loaded;
     this.log = opts.log;
+    setNativeRelayLog((level, msg) => this.log[level](msg));
     this.bus = new Bus((err, ev) => this.log.error({ err, event: ev.type }, 'event subscriber failed'));
   }
 

@@ -5,28 +5,31 @@
  * For each N: N callers dial the real daemon (a separate process) over SIP, press 0 (RFC 4733), and
  * are bridged to N agents; then every caller and agent leg sends G.711 at 50 packets/s for the
  * measuring window. The same N caller/agent stream pairs are then relayed by rtpengine (Debian,
- * userspace, set up over its ng protocol). This process is the load generator for both, with the same
- * loop (one 20 ms tick sends a prepared G.711 packet on every stream). Printed
- * per relay: CPU µs per relayed packet (the relay's own user+system time from /proc), delivered %,
- * the gaps between packets it sends (|gap - 20 ms| p50/p99/max, measured on arrival on loopback),
- * RSS at the end (at idle before the calls, and per call), and the ratio daemon/rtpengine. A third
- * row, direct, sends the same streams straight to each other: the gaps the harness itself shows
- * (this process sends and receives all streams), the floor under both relays' figures. Prints;
- * asserts nothing.
+ * userspace, set up over its ng protocol). The load for both comes from one generator thread of this
+ * process (lib/rtp-load-worker.ts: an epoll loop on the legs' sockets, the streams spread over each
+ * 20 ms, every payload stamped with its send time), so the harness's event loop is not in the way.
+ * Printed per relay: CPU µs per relayed packet (the relay's own user+system time from /proc, all its
+ * threads), delivered %, the gaps between packets it sends (|gap - 20 ms| p50/p99/max, on arrival),
+ * the delay it adds (arrival - send, p50/p99/max) and what it does to the spacing (added jitter:
+ * |arrival gap - send gap|, p99/max; the gaps include the generator's own lateness, this doesn't), RSS at the end (at idle before the calls, and per
+ * call), and the ratio daemon/rtpengine. A third row, direct, sends the same streams straight to each
+ * other: the harness's own floor under both relays' figures. Prints; asserts nothing.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { Worker } from 'node:worker_threads';
 import dgram from 'node:dgram';
 import { once } from 'node:events';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { encodeG711 } from '../drivers/audio/g711.js';
 import { toneSamples } from '../drivers/audio/tones.js';
-import { mediaClock } from '../drivers/media/clock.js';
+import { udpHandle } from '../drivers/rtp/socket-fd.js';
 import type { SipLeg } from '../drivers/sip/leg.js';
 import { createSipLine } from '../drivers/sip/trunk-line.js';
 import { btext, sdpAudio, startRtpengine } from './anchors/rtpengine.js';
+import type { LoadMessage, LoadPlan, LoadResult } from './lib/rtp-load-worker.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** Node flags the service unit starts the daemon with (a small young generation keeps idle memory low). */
@@ -49,18 +52,15 @@ async function proc(pid: number): Promise<{ cpuMs: number; rssMb: number }> {
   return { cpuMs: (ticks * 1000) / 100, rssMb: rssKb / 1024 };
 }
 
-/** Arrival gaps of one stream (ms between consecutive packets). */
-class Gaps {
-  private last = 0;
-  readonly devs: number[] = [];
-  count = 0;
-  recording = false;
-  hit(now: number): void {
-    if (!this.recording) return;
-    this.count++;
-    if (this.last) this.devs.push(Math.abs(now - this.last - 20));
-    this.last = now;
+/** CPU time (ms) of each thread of a process, by thread id. */
+async function threads(pid: number): Promise<Map<number, number>> {
+  const out = new Map<number, number>();
+  for (const tid of await readdir(`/proc/${pid}/task`).catch(() => [] as string[])) {
+    const stat = await readFile(`/proc/${pid}/task/${tid}/stat`, 'utf8').catch(() => '');
+    const f = stat.split(') ')[1]?.split(' ');
+    if (f) out.set(Number(tid), ((Number(f[11]) + Number(f[12])) * 1000) / 100);
   }
+  return out;
 }
 
 function pct(all: number[], p: number): number {
@@ -68,6 +68,8 @@ function pct(all: number[], p: number): number {
   const s = Float64Array.from(all).sort();
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
 }
+
+const maxOf = (all: Float64Array): number => all.reduce((m, d) => (d > m ? d : m), all.length ? 0 : NaN);
 
 interface Result {
   relay: string;
@@ -77,19 +79,54 @@ interface Result {
   gapP50: number;
   gapP99: number;
   gapMax: number;
+  delayP50: number;
+  delayP99: number;
+  delayMax: number;
+  jitterP99: number;
+  jitterMax: number;
   rssMb: number;
   idleRssMb: number;
 }
 
-function summarise(relay: string, calls: number, cpuMs: number, sent: number, gaps: Gaps[], rssMb: number, idleRssMb: number): Result {
-  const got = gaps.reduce((n, g) => n + g.count, 0);
-  const devs = gaps.flatMap((g) => g.devs);
+function summarise(relay: string, calls: number, cpuMs: number, load: LoadResult, rssMb: number, idleRssMb: number): Result {
+  const { gapDevs: g, delays: d, jitters: j } = load;
   return {
     relay, calls, idleRssMb, rssMb,
-    cpuUsPerPacket: (cpuMs * 1000) / Math.max(1, got),
-    delivered: (100 * got) / Math.max(1, sent),
-    gapP50: pct(devs, 50), gapP99: pct(devs, 99), gapMax: devs.reduce((m, d) => (d > m ? d : m), devs.length ? 0 : NaN),
+    cpuUsPerPacket: (cpuMs * 1000) / Math.max(1, load.received),
+    delivered: (100 * load.received) / Math.max(1, load.sent),
+    gapP50: pct([...g], 50), gapP99: pct([...g], 99), gapMax: maxOf(g),
+    delayP50: pct([...d], 50), delayP99: pct([...d], 99), delayMax: maxOf(d),
+    jitterP99: pct([...j], 99), jitterMax: maxOf(j),
   };
+}
+
+/**
+ * Run the load thread on these sockets' fds for warm-up + `seconds`, reading the relay's CPU time
+ * (process `pid`) at the start and end of the measuring window.
+ */
+async function runLoad(fds: number[], seconds: number, pid: number): Promise<{ load: LoadResult; cpuMs: number; rssMb: number; busiest: string }> {
+  const plan: LoadPlan = { fds, payload: new Uint8Array(PAYLOAD), warmupMs: 1000, measureMs: seconds * 1000 };
+  const worker = new Worker(new URL('./lib/rtp-load-worker.js', import.meta.url), { workerData: plan });
+  let c0: { cpuMs: number } | undefined;
+  let c1: { cpuMs: number; rssMb: number } | undefined;
+  let t0 = new Map<number, number>();
+  let t1 = new Map<number, number>();
+  const reads: Promise<void>[] = [];
+  const load = await new Promise<LoadResult>((resolve, reject) => {
+    worker.on('error', reject);
+    worker.on('message', (m: LoadMessage) => {
+      if (m === 'measuring') reads.push(proc(pid).then((p) => void (c0 = p)), threads(pid).then((t) => void (t0 = t)));
+      else if (m === 'measured') reads.push(proc(pid).then((p) => void (c1 = p)), threads(pid).then((t) => void (t1 = t)));
+      else resolve(m);
+    });
+  });
+  await Promise.all(reads);
+  await worker.terminate();
+  if (!c0 || !c1) throw new Error('the load thread did not report its window');
+  // Where the relay's CPU went: its busiest threads (the daemon's main thread has the process's id).
+  const per = [...t1].map(([tid, ms]) => ({ tid, us: ((ms - (t0.get(tid) ?? 0)) * 1000) / Math.max(1, load.received) })).sort((a, b) => b.us - a.us).slice(0, 3);
+  const busiest = per.map((t) => `${t.tid === pid ? 'main' : t.tid} ${t.us.toFixed(1)}`).join(', ');
+  return { load, cpuMs: c1.cpuMs - c0.cpuMs, rssMb: c1.rssMb, busiest };
 }
 
 const PAYLOAD = encodeG711(Buffer.from(toneSamples(1000, 20, -12).buffer), 'PCMU');
@@ -100,14 +137,12 @@ async function runRtpengine(calls: number, seconds: number, base: number, direct
   const rtpe = direct ? undefined : await startRtpengine(base, { min: base + 10, max: base + 10 + calls * 8 + 100 });
   const pid = rtpe?.proc.pid ?? process.pid;
   const idle = await proc(pid);
-  interface Side { sock: dgram.Socket; port: number; to?: number; gaps: Gaps; seq: number; ts: number; ssrc: number }
+  interface Side { sock: dgram.Socket; port: number; to?: number }
   const mk = async (): Promise<Side> => {
     const sock = dgram.createSocket('udp4');
     sock.bind(0, '127.0.0.1');
     await once(sock, 'listening');
-    const s: Side = { sock, port: sock.address().port, gaps: new Gaps(), seq: 0, ts: 0, ssrc: Math.floor(Math.random() * 2 ** 32) };
-    sock.on('message', () => s.gaps.hit(performance.now()));
-    return s;
+    return { sock, port: sock.address().port };
   };
   const sdp = (port: number): string =>
     `v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio ${port} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=sendrecv\r\n`;
@@ -129,28 +164,19 @@ async function runRtpengine(calls: number, seconds: number, base: number, direct
     pairs.push([a, b]);
   }
   const sides = pairs.flat();
-  let sent = 0;
-  const header = Buffer.alloc(12);
-  const tick = (): void => {
-    for (const s of sides) {
-      header[0] = 0x80;
-      header[1] = 0;
-      header.writeUInt16BE(s.seq++ & 0xffff, 2);
-      header.writeUInt32BE((s.ts += 160) >>> 0, 4);
-      header.writeUInt32BE(s.ssrc, 8);
-      s.sock.send([header, PAYLOAD], s.to, '127.0.0.1');
-      if (s.gaps.recording) sent++;
-    }
-  };
-  mediaClock.add(tick);
-  await sleep(1000);
-  for (const s of sides) s.gaps.recording = true;
-  const c0 = await proc(pid);
-  await sleep(seconds * 1000);
-  const c1 = await proc(pid);
-  for (const s of sides) s.gaps.recording = false;
-  mediaClock.remove(tick);
-  const r = summarise(rtpe ? 'rtpengine' : 'direct', calls, rtpe ? c1.cpuMs - c0.cpuMs : NaN, sent, sides.map((s) => s.gaps), rtpe ? c1.rssMb : NaN, rtpe ? idle.rssMb : NaN);
+  // Connected sockets, handed to the load thread (this thread no longer reads them).
+  const fds: number[] = [];
+  for (const s of sides) {
+    s.sock.connect(s.to!, '127.0.0.1');
+    await once(s.sock, 'connect');
+    const h = udpHandle(s.sock);
+    if (!h) throw new Error('no fd for a dgram socket');
+    h.recvStop();
+    fds.push(h.fd);
+  }
+  const { load, cpuMs, rssMb, busiest } = await runLoad(fds, seconds, pid);
+  if (rtpe) console.log(`  (rtpengine CPU µs/pkt by thread: ${busiest})`);
+  const r = summarise(rtpe ? 'rtpengine' : 'direct', calls, rtpe ? cpuMs : NaN, load, rtpe ? rssMb : NaN, rtpe ? idle.rssMb : NaN);
   for (let i = 0; rtpe && i < calls; i++) await rtpe.ng.request({ command: 'delete', 'call-id': `bench-${i}`, 'from-tag': `a${i}` }).catch(() => undefined); // clean-up: rtpengine may have dropped the call already
   for (const s of sides) s.sock.close();
   await rtpe?.stop();
@@ -246,31 +272,17 @@ logging:
   if (bridged < calls) console.log(`  (only ${bridged} of ${calls} calls reached an agent within 60 s)`);
   await sleep(2500); // the hand-off announcement ends; bridges settle
   const legs = [...callerLegs.filter((l) => l.state === 'answered'), ...agentLegs.filter((l) => l.state === 'answered')];
-  const gaps = legs.map((l) => {
-    const g = new Gaps();
-    l.rtp!.session.on('packet', (_p, at) => g.hit(at));
-    return g;
-  });
-  // The same generator as for rtpengine: one 20 ms tick sends a ready G.711 packet on every leg's
-  // socket (sendPayload: the leg's own port adds nothing meanwhile), so both relays get the same input.
-  const src = Math.floor(Math.random() * 2 ** 32);
-  let ts = 0;
-  const feeder = (): void => {
-    ts = (ts + 160) >>> 0;
-    for (const l of legs) l.rtp?.sendPayload(PAYLOAD, ts, src);
-  };
-  for (const l of legs) l.rtp?.setPayloadFed(true);
-  mediaClock.add(feeder);
-  await sleep(1000);
-  const out0 = legs.reduce((n, l) => n + (l.rtp?.session.stats.packetsOut ?? 0), 0);
-  for (const g of gaps) g.recording = true;
-  const c0 = await proc(daemon.pid!);
-  await sleep(seconds * 1000);
-  const c1 = await proc(daemon.pid!);
-  for (const g of gaps) g.recording = false;
-  const out1 = legs.reduce((n, l) => n + (l.rtp?.session.stats.packetsOut ?? 0), 0);
-  mediaClock.remove(feeder);
-  const r = summarise('frontdesk', calls, c1.cpuMs - c0.cpuMs, out1 - out0, gaps, c1.rssMb, idle.rssMb);
+  // Each leg's socket goes to the load thread (the leg's own clock sends nothing meanwhile), so the
+  // daemon gets the same generator as rtpengine.
+  const fds: number[] = [];
+  for (const l of legs) {
+    const lent = l.rtp?.lend({ release: () => undefined, packetsIn: 0, packetsOut: 0 });
+    if (lent) fds.push(lent.fd);
+  }
+  if (fds.length < legs.length) console.log(`  (${legs.length - fds.length} legs' sockets not connected: left out)`);
+  const { load, cpuMs, rssMb, busiest } = await runLoad(fds, seconds, daemon.pid!);
+  const r = summarise('frontdesk', calls, cpuMs, load, rssMb, idle.rssMb);
+  console.log(`  (frontdesk CPU µs/pkt by thread: ${busiest})`);
   await Promise.all(callerLegs.map((l) => l.hangup().catch(() => undefined))); // clean-up
   await sleep(500);
   daemon.kill('SIGTERM');
@@ -294,7 +306,7 @@ async function main(): Promise<void> {
   const counts = arg('calls', '50,100,200').split(',').map(Number);
   const seconds = Number(arg('seconds', '10'));
   console.log(`bridge: frontdesk daemon vs rtpengine (userspace), ${seconds} s per run, G.711 both ways, load from this process`);
-  console.log('relay       calls  CPU µs/pkt  delivered %  |gap-20ms| p50/p99/max ms  RSS MB (idle)  KB/call');
+  console.log('relay       calls  CPU µs/pkt  delivered %  |gap-20ms| p50/p99/max ms  delay p50/p99/max ms  added jitter p99/max  RSS MB (idle)  KB/call');
   let base = 40000;
   for (const n of counts) {
     const d = await runDaemon(n, seconds, base);
@@ -303,7 +315,7 @@ async function main(): Promise<void> {
     base += 4000;
     const floor = await runRtpengine(n, seconds, base, true); // binds ephemeral ports only
     for (const r of [d, e, floor]) {
-      console.log(`${r.relay.padEnd(10)} ${String(r.calls).padStart(6)} ${f(r.cpuUsPerPacket).padStart(11)} ${f(r.delivered).padStart(12)}  ${`${f(r.gapP50)}/${f(r.gapP99)}/${f(r.gapMax)}`.padStart(25)}  ${`${f(r.rssMb, 0)} (${f(r.idleRssMb, 0)})`.padEnd(13)}  ${f(((r.rssMb - r.idleRssMb) * 1024) / r.calls, 0).padStart(7)}`);
+      console.log(`${r.relay.padEnd(10)} ${String(r.calls).padStart(6)} ${f(r.cpuUsPerPacket).padStart(11)} ${f(r.delivered).padStart(12)}  ${`${f(r.gapP50)}/${f(r.gapP99)}/${f(r.gapMax)}`.padStart(25)}  ${`${f(r.delayP50, 2)}/${f(r.delayP99, 2)}/${f(r.delayMax, 2)}`.padStart(20)}  ${`${f(r.jitterP99, 2)}/${f(r.jitterMax, 2)}`.padStart(20)}  ${`${f(r.rssMb, 0)} (${f(r.idleRssMb, 0)})`.padEnd(13)}  ${f(((r.rssMb - r.idleRssMb) * 1024) / r.calls, 0).padStart(7)}`);
     }
     console.log(`ratio      ${String(n).padStart(6)} ${`${f(d.cpuUsPerPacket / e.cpuUsPerPacket, 2)}x`.padStart(11)}`);
   }

@@ -80,7 +80,8 @@ export class BotSession {
   private readonly slots: Record<string, string> = {};
   private readonly path: string[] = [];
   private readonly zh: boolean;
-  private readonly matcher: PhraseMatcher<Understood>;
+  /** Built on the first utterance: most calls (DTMF only) never need it, and it costs more than the rest of the session. */
+  private matcherBuilt: PhraseMatcher<Understood> | undefined;
   /** Utterances in a row whose emotion reading passed the handoff threshold. */
   private upset = 0;
   /** Asked "are you calling about <queue> again?": 1 goes there. */
@@ -102,16 +103,21 @@ export class BotSession {
     for (const e of opts.knowledge?.entries(this.zh ? 'zh' : 'en') ?? []) this.kb.set(e.id, e);
     this.favourite = favourites(bot.menu ?? {}, opts.menuHistory ?? []);
     this.stack.push(this.openMenu(bot.greeting, bot.menu ?? {}, '', '', bot.menu_personalise === true));
+  }
+
+  private get matcher(): PhraseMatcher<Understood> {
+    const bot = this.bot;
     // Handoff phrases first: on equal scores "转人工" beats an FAQ that happens to contain 人工.
-    this.matcher = new PhraseMatcher<Understood>(
+    this.matcherBuilt ??= new PhraseMatcher<Understood>(
       [
         { value: { kind: 'handoff' }, phrases: [...(bot.handoff?.when?.phrases ?? []), ...DEFAULT_HANDOFF_PHRASES] },
         ...(bot.intents ?? []).map((it, index) => ({ value: { kind: 'intent' as const, index }, phrases: it.phrases })),
         ...(bot.faq ?? []).map((f, index) => ({ value: { kind: 'faq' as const, index }, phrases: f.ask })),
         ...[...this.kb.values()].map((e) => ({ value: { kind: 'kb' as const, id: e.id }, phrases: e.phrases })),
       ],
-      new Synonyms(bot.synonyms ?? {}, opts.knowledge?.synonyms() ?? {}),
+      new Synonyms(bot.synonyms ?? {}, this.opts.knowledge?.synonyms() ?? {}),
     );
+    return this.matcherBuilt;
   }
 
   /** Every phrase the bot understands (for a recogniser grammar). */

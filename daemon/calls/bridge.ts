@@ -1,4 +1,4 @@
-import { asPayloadPort, type MediaPort } from '../../drivers/media/port.js';
+import { asPayloadPort, type MediaPort, type RelayHandle } from '../../drivers/media/port.js';
 import { mix } from './pair-mixer.js';
 
 /** Something that wants to hear a bridged call, e.g. a recording: one frame per direction per tick. */
@@ -21,6 +21,12 @@ type Side = 'a' | 'b';
  *   slow or bursty side (a USB modem delivering frames in clumps) can build a backlog; the bridge
  *   keeps at most `maxQueued` frames (default 5 = 100 ms) waiting on each side, dropping the
  *   oldest, so delay never creeps up during a long call. A direction that falls back to pcm stays there.
+ *
+ * While both directions pass and nothing else wants either leg's packets (no tap, no frame listener,
+ * no digit being sent), the pair is relayed natively: the legs lend their sockets to a relay thread
+ * (drivers/rtp/native-relay.ts) that does the same rewrite without a JS callback per packet. Anything
+ * that needs the packets here again takes the pair back first, synchronously; once it is gone, the
+ * bridge lends the pair again.
  */
 export class Bridge {
   private readonly dirs: Direction[];
@@ -29,6 +35,8 @@ export class Bridge {
   private readonly extra: Record<Side, Buffer[]> = { a: [], b: [] };
   private open = true;
   dropped = 0;
+  private native: RelayHandle | undefined;
+  private readonly relayChance = (): void => this.reviewNative();
 
   constructor(
     readonly a: MediaPort,
@@ -38,6 +46,30 @@ export class Bridge {
     a.clear();
     b.clear();
     this.dirs = [new Direction(this, a, b, 'a', 'b'), new Direction(this, b, a, 'b', 'a')];
+    for (const p of [a, b]) {
+      const pp = asPayloadPort(p);
+      if (pp) pp.onRelayChance = this.relayChance;
+    }
+    this.reviewNative();
+  }
+
+  /** Whether the pair is relayed on the native relay's thread now (for tests and health reports). */
+  get relayedNatively(): boolean {
+    return this.native !== undefined;
+  }
+
+  /** Lend the pair to the native relay when it can go there, take it back when it can't stay. */
+  private reviewNative(): void {
+    const wanted = this.open && this.dirs.every((d) => d.mode === 'pass') && this.taps.size === 0 && !this.injecting('a') && !this.injecting('b');
+    if (!wanted) return this.native?.stop();
+    if (this.native) return;
+    const a = asPayloadPort(this.a);
+    const b = asPayloadPort(this.b);
+    if (!a?.relayWith || !b) return;
+    const handle: RelayHandle | undefined = a.relayWith(b, () => {
+      if (this.native === handle) this.native = undefined;
+    });
+    this.native = handle;
   }
 
   /** Relay one PCM frame (pcm mode) from `side` to `to`. */
@@ -76,10 +108,12 @@ export class Bridge {
 
   tap(t: Tap): () => void {
     this.taps.add(t);
+    this.reviewNative();
     for (const d of this.dirs) d.refresh();
     return () => {
       this.taps.delete(t);
       for (const d of this.dirs) d.refresh();
+      this.reviewNative();
     };
   }
 
@@ -89,6 +123,7 @@ export class Bridge {
     const q = this.extra[to];
     q.push(frame);
     if (q.length > this.maxQueued) q.shift();
+    this.native?.stop();
     for (const d of this.dirs) if (d.toSide === to) d.toPcm();
   }
 
@@ -96,6 +131,11 @@ export class Bridge {
   close(): void {
     if (!this.open) return;
     this.open = false;
+    this.native?.stop();
+    for (const p of [this.a, this.b]) {
+      const pp = asPayloadPort(p);
+      if (pp?.onRelayChance === this.relayChance) pp.onRelayChance = undefined; // a leg may be in the next bridge already
+    }
     for (const d of this.dirs) d.close();
     this.taps.clear();
   }

@@ -56,7 +56,7 @@ export class Call {
     this.log = log.child({ callId: id });
     customer.once('ended', (end) => {
       this.customerEnd = end;
-      this.gone.abort();
+      this.gone.abort('call ended'); // a reason: abort() alone builds a DOMException with a stack (~30 µs, per call)
     });
   }
 

@@ -64,7 +64,8 @@ export class CallerInput implements Interrupts {
     if (queued) return queued;
     if (signal.aborted) return { kind: 'timeout' };
     const stop = new AbortController();
-    const onAbort = (): void => stop.abort();
+    // Reasons given: abort() alone builds a DOMException with a stack (~30 µs, on every input of every call).
+    const onAbort = (): void => stop.abort('call ended');
     signal.addEventListener('abort', onAbort, { once: true });
     try {
       const heard = new Promise<Input>((resolve) => (this.waiter = resolve));
@@ -77,7 +78,7 @@ export class CallerInput implements Interrupts {
       return r ?? { kind: 'timeout' };
     } finally {
       this.waiter = undefined;
-      stop.abort();
+      stop.abort('done');
       signal.removeEventListener('abort', onAbort);
     }
   }

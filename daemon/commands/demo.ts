@@ -104,7 +104,11 @@ export async function run(argv: string[]): Promise<number> {
 
     await waitFor((l) => l.msg === 'line started' && l.lineId === 'gsm1', 'the GSM line to start');
     await waitFor((l) => l.msg === 'console listening', 'the staff console');
-    out(`${stamp()}  staff console at http://127.0.0.1:${consolePort}/ (demo / frontdesk-demo: wallboard; wang / frontdesk-demo: agent 801's workbench)`);
+    const consoleUrl = `http://127.0.0.1:${consolePort}`;
+    // The demo's console takes the login it advertises (the supervisor's page it would open).
+    const consoleLogin = await fetch(`${consoleUrl}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json', origin: consoleUrl }, body: JSON.stringify({ user: 'demo', password: 'frontdesk-demo' }) })
+      .then(async (r) => (r.ok ? ((await r.json()) as { home?: string }).home ?? null : null), () => null);
+    out(`${stamp()}  staff console at ${consoleUrl}/ (demo / frontdesk-demo: wallboard${consoleLogin ? '' : ' — LOGIN FAILED'}; wang / frontdesk-demo: agent 801's workbench)`);
     out(`${stamp()}  caller ${CALLER} dials the branch`);
     emu.modem.ring(CALLER);
     await waitFor((l) => l.msg === 'call.phase' && l.phase === 'bot', 'the bot to answer');
@@ -137,7 +141,8 @@ export async function run(argv: string[]): Promise<number> {
     await db.close();
     const verified = { callerToAgent: agentHeardCaller > 0.05, agentToCaller: callerHeardAgent > 0.05 };
     const result = {
-      ok: ended.outcome === 'transferred' && verified.callerToAgent && verified.agentToCaller,
+      ok: ended.outcome === 'transferred' && verified.callerToAgent && verified.agentToCaller && consoleLogin !== null,
+      console: { url: consoleUrl, loginHome: consoleLogin },
       calls: [
         {
           callId: ended.callId,

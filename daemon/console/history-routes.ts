@@ -11,6 +11,17 @@ import { kpisOffThread } from '../telemetry/kpi-off-thread.js';
 import { can } from './auth.js';
 import { audit } from './records.js';
 
+/** Midnight starting the calendar day `date` (YYYY-MM-DD), `plusDays` later, in `timeZone` (default: the process's). */
+function localMidnight(date: string, timeZone: string | undefined, plusDays = 0): Date {
+  // Noon UTC of that date lies on the same calendar day in every timezone within ±12 h.
+  return startOfDay(new Date(Date.parse(`${date}T12:00:00Z`) + plusDays * 86_400_000), timeZone);
+}
+
+/** The calendar date (YYYY-MM-DD) of an instant in `timeZone`. */
+function localDate(at: Date, timeZone: string | undefined): string {
+  return new Intl.DateTimeFormat('en-CA', { ...(timeZone ? { timeZone } : {}), year: 'numeric', month: '2-digit', day: '2-digit' }).format(at);
+}
+
 /**
  * Supervisors' views of what the store holds: call history with its timeline and recordings, the
  * voicemail inbox, and KPIs (the definitions of telemetry/kpi.ts, as MQTT reports them).
@@ -41,13 +52,15 @@ export function historyRoutes(app: FastifyInstance, d: { db: Db; config: () => C
       where.push('caller LIKE ?');
       args.push(`%${q.number.replace(/[%_]/g, '')}%`);
     }
+    // Dates are the box's calendar days (its timezone), as on the KPI page.
+    const tz = d.config().timezone;
     if (q.from && /^\d{4}-\d{2}-\d{2}$/.test(q.from)) {
       where.push('offered_at >= ?');
-      args.push(new Date(`${q.from}T00:00:00`).toISOString());
+      args.push(localMidnight(q.from, tz).toISOString());
     }
     if (q.to && /^\d{4}-\d{2}-\d{2}$/.test(q.to)) {
       where.push('offered_at < ?');
-      args.push(new Date(new Date(`${q.to}T00:00:00`).getTime() + 86_400_000).toISOString());
+      args.push(localMidnight(q.to, tz, 1).toISOString());
     }
     if (q.outcome) {
       where.push('outcome = ?');
@@ -109,11 +122,11 @@ export function historyRoutes(app: FastifyInstance, d: { db: Db; config: () => C
     for (let i = 6; i >= 0; i--) {
       const from = new Date(today.getTime() - i * 86_400_000);
       const to = new Date(from.getTime() + 86_400_000);
-      days.push({ day: from.toISOString(), ...(await kpisOffThread(d.db, { from, to }, sl)) });
+      days.push({ day: from.toISOString(), date: localDate(from, cfg.timezone), ...(await kpisOffThread(d.db, { from, to }, sl)) });
     }
     const rows = await d.db.all<{ offered_at: string }>("SELECT offered_at FROM calls WHERE direction = 'inbound' AND offered_at >= ?", [today.toISOString()]);
     const perHour = Array.from({ length: 24 }, () => 0);
     for (const r of rows) perHour[Math.min(23, Math.floor((Date.parse(r.offered_at) - today.getTime()) / 3_600_000))]!++;
-    return { days, perHour, serviceLevelSeconds: sl / 1000 };
+    return { days, perHour, serviceLevelSeconds: sl / 1000, timeZone: cfg.timezone ?? null };
   });
 }

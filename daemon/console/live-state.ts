@@ -71,9 +71,13 @@ export class LiveState {
       }
       case 'alarm': {
         const d = ev.data as Envelope<'alarm'>['data'];
-        const key = `${d.code}|${d.source ?? ''}`;
-        if (d.active) this.alarms.set(key, { code: d.code, source: d.source ?? '', severity: d.severity ?? 'warning', message: d.message, since: this.alarms.get(key)?.since ?? ev.at });
-        else this.alarms.delete(key);
+        this.noteAlarm(d.code, d.source ?? '', d.active, d.severity ?? 'warning', d.message, ev.at);
+        return undefined;
+      }
+      case 'line.alarm': {
+        // A line's alarms (SIM missing, modem reset, line down) come as their own event; the store keeps them as warnings.
+        const d = ev.data as Envelope<'line.alarm'>['data'];
+        this.noteAlarm(d.code, d.lineId, d.active, 'warning', d.message, ev.at);
         return undefined;
       }
       case 'call.offered': {
@@ -154,6 +158,12 @@ export class LiveState {
       }
     }
     return c;
+  }
+
+  private noteAlarm(code: string, source: string, active: boolean, severity: string, message: string, at: string): void {
+    const key = `${code}|${source}`;
+    if (active) this.alarms.set(key, { code, source, severity, message, since: this.alarms.get(key)?.since ?? at });
+    else this.alarms.delete(key);
   }
 
   lines(): LinePayload[] {

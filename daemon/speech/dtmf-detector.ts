@@ -135,8 +135,9 @@ export class DtmfDetector {
   private readonly onDigit: ((digit: string, info: DigitInfo) => void) | undefined;
 
   // Sample buffer: x[i] and cumulative energy cum[i] = Σ x[0..i-1]², compacted every push.
-  private x = new Float64Array(N + 4096);
-  private cum = new Float64Array(N + 4097);
+  // Room for two 20 ms frames (ensure() grows it for bigger pushes): one per call, so kept small.
+  private x = new Float64Array(N + 320);
+  private cum = new Float64Array(N + 321);
   private len = 0;
   /** Absolute sample index of x[0]. */
   private base = 0;

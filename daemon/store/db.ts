@@ -43,6 +43,42 @@ export function needsReopen(err: unknown): boolean {
   return REOPEN_FAULTS.has(sqliteCode(err) ?? '');
 }
 
+/**
+ * Prepared write statements, by connection and SQL: preparing and finalizing every write anew cost
+ * as much main-thread time as running it (call records under SIP load: ~12 writes per call). Bounded;
+ * a connection's statements are finalized before it closes (sqlite refuses to close otherwise).
+ */
+const prepared = new WeakMap<sqlite3.Database, Map<string, Promise<sqlite3.Statement>>>();
+const MAX_PREPARED = 256;
+
+/** The connection's prepared statement for `sql`; undefined when the cache is full (run it unprepared). */
+function statement(conn: sqlite3.Database, sql: string): Promise<sqlite3.Statement> | undefined {
+  let byText = prepared.get(conn);
+  if (!byText) prepared.set(conn, (byText = new Map<string, Promise<sqlite3.Statement>>()));
+  let st = byText.get(sql);
+  if (st) return st;
+  if (byText.size >= MAX_PREPARED) return undefined;
+  const cache = byText;
+  // A statement whose prepare failed never calls back on run(): wait for the prepare, and forget a failed one.
+  st = new Promise<sqlite3.Statement>((resolve, reject) => {
+    const s = conn.prepare(sql, (err) => (err ? reject(err) : resolve(s)));
+  });
+  cache.set(sql, st);
+  st.catch(() => cache.delete(sql));
+  return st;
+}
+
+function forget(conn: sqlite3.Database, sql: string): void {
+  prepared.get(conn)?.delete(sql);
+}
+
+async function finalizeStatements(conn: sqlite3.Database): Promise<void> {
+  const byText = prepared.get(conn);
+  prepared.delete(conn);
+  if (!byText) return;
+  await Promise.all([...byText.values()].map((st) => st.then((s) => new Promise<void>((resolve) => s.finalize(() => resolve())), () => undefined)));
+}
+
 export class Db implements Tx {
   private tail: Promise<unknown> = Promise.resolve();
   private closed = false;
@@ -92,6 +128,7 @@ export class Db implements Tx {
       if (this.opts.onOpen) await this.opts.onOpen(new Db(conn, this.file, { ...this.opts, onOpen: undefined }));
     } catch (err) {
       this.conn = undefined;
+      await finalizeStatements(conn);
       await new Promise<void>((resolve) => conn.close(() => resolve()));
       throw err;
     }
@@ -135,7 +172,10 @@ export class Db implements Tx {
       await reader?.close().catch(() => undefined); // closing: the reader is read-only, nothing to lose
       const old = this.conn;
       this.conn = undefined;
-      if (old) await new Promise<void>((resolve) => old.close(() => resolve()));
+      if (old) {
+        await finalizeStatements(old);
+        await new Promise<void>((resolve) => old.close(() => resolve()));
+      }
       await this.ensureOpen();
     }, false);
   }
@@ -208,16 +248,38 @@ export class Db implements Tx {
       await reader?.close().catch(() => undefined); // closing: the reader is read-only, nothing to lose
       const conn = this.conn;
       this.conn = undefined;
-      if (conn) await new Promise<void>((resolve, reject) => conn.close((err) => (err ? reject(err) : resolve())));
+      if (conn) {
+        await finalizeStatements(conn);
+        await new Promise<void>((resolve, reject) => conn.close((err) => (err ? reject(err) : resolve())));
+      }
     });
   }
 
   private rawRun(sql: string, params: Params): Promise<{ changes: number; lastID: number }> {
-    return new Promise((resolve, reject) => {
-      this.raw.run(sql, params, function (this: sqlite3.RunResult, err: Error | null) {
+    const done = (resolve: (r: { changes: number; lastID: number }) => void, reject: (e: Error) => void) =>
+      function (this: sqlite3.RunResult, err: Error | null) {
         if (err) reject(err);
         else resolve({ changes: this.changes, lastID: this.lastID });
-      });
+      };
+    // Statements without parameters run as they come: a reused one would keep the last bindings.
+    if (Array.isArray(params) ? params.length === 0 : Object.keys(params).length === 0) return new Promise((resolve, reject) => this.raw.run(sql, params, done(resolve, reject)));
+    return new Promise((resolve, reject) => {
+      const conn = this.raw;
+      const cached = statement(conn, sql);
+      if (!cached) conn.run(sql, params, done(resolve, reject));
+      else
+        cached.then(
+          (st) =>
+            st.run(
+              params,
+              done(resolve, (err) => {
+                // A statement that failed (busy, constraint) keeps its read snapshot until reset: it goes, finalized, before the caller hears.
+                forget(conn, sql);
+                st.finalize(() => reject(err));
+              }),
+            ),
+          reject,
+        );
     });
   }
   private rawGet<T>(sql: string, params: Params): Promise<T | undefined> {

@@ -42,6 +42,19 @@ export interface PayloadPort {
   setPayloadFed(on: boolean): void;
   /** Send one payload now, as part of this port's outbound stream (its own sequence and timestamps). */
   sendPayload(payload: Buffer, timestamp: number, source: number): void;
+  /**
+   * Optional: relay both directions between this port and `peer` off the event loop (drivers/rtp's
+   * native relay), while both pass payloads and nothing else needs their packets. Undefined when it
+   * can't now. `onEnd` is called when the ports take the relay back (a listener for frames, a
+   * re-INVITE, a digit to send, close), whoever asked; `onRelayChance` when it may work again.
+   */
+  relayWith?(peer: PayloadPort, onEnd: () => void): RelayHandle | undefined;
+  onRelayChance?: (() => void) | undefined;
+}
+
+/** A pair relayed off the event loop; stop() hands it back at once (synchronously). */
+export interface RelayHandle {
+  stop(): void;
 }
 
 /** The port's PayloadPort side, if it has one. */
@@ -78,6 +91,13 @@ export abstract class PacedMediaPort extends EventEmitter<MediaPortEvents> imple
     if (this.started || this.closed) return;
     this.started = true;
     this.clock.add(this.tick);
+  }
+
+  /** Stop (or resume) this port's ticks while another sender owns its stream (drivers/rtp's native relay). */
+  protected holdPacing(hold: boolean): void {
+    if (!this.started || this.closed) return;
+    if (hold) this.clock.remove(this.tick);
+    else this.clock.add(this.tick);
   }
 
   /** Deliver one outbound frame to the wire. `silence` is true when the queue was empty. */

@@ -1,6 +1,7 @@
 import { randomInt } from 'node:crypto';
+import type { EventEmitter } from 'node:events';
 import { FRAME_BYTES, FRAME_SAMPLES, SILENCE_FRAME } from '../media/format.js';
-import { PacedMediaPort, type PayloadPort } from '../media/port.js';
+import { PacedMediaPort, type PayloadPort, type RelayHandle } from '../media/port.js';
 import type { MediaClock } from '../media/clock.js';
 import { mediaClock } from '../media/clock.js';
 import { decodeG711, encodeG711, type Law } from '../audio/g711.js';
@@ -8,6 +9,8 @@ import { JitterBuffer } from './jitter-buffer.js';
 import { DtmfReceiver, buildDtmfEvent, isDtmfDigit } from './dtmf-4733.js';
 import type { RtpSession } from './session.js';
 import type { RtpPacket } from './packet.js';
+import { startNativeRelay, type RelayEnd, type RelayLoan, type RelayStream } from './native-relay.js';
+import { FED_SILENCE_AFTER_TICKS } from './relay-layout.js';
 
 export interface RtpMediaConfig {
   codec: Law;
@@ -19,10 +22,12 @@ export interface RtpMediaConfig {
   receive: boolean;
 }
 
-const FED_SILENCE_AFTER_TICKS = 5; // 100 ms without a passed-on payload
 const DTMF_TONE_TICKS = 5; // 100 ms per digit
 const DTMF_GAP_TICKS = 3; // 60 ms between digits
 const DTMF_END_REPEATS = 3; // RFC 4733 §2.5.1.4: send the end packet three times
+
+/** G.711 silence (a zero sample) per codec: what the relay's thread sends on a quiet feed. */
+const SILENCE_BYTE: Record<Law, number> = { PCMU: 0xff, PCMA: 0xd5 };
 
 interface DtmfJob {
   digit: string;
@@ -38,7 +43,7 @@ interface DtmfJob {
  * buffered while someone listens to 'frame'; a bridge to another RTP leg takes the payloads as they
  * arrive (PayloadPort) and, while it feeds this port, the clock adds no silence of its own.
  */
-export class RtpMediaPort extends PacedMediaPort implements PayloadPort {
+export class RtpMediaPort extends PacedMediaPort implements PayloadPort, RelayEnd {
   private config: RtpMediaConfig;
   private timestamp = randomInt(0, 0xffffffff);
   private readonly jitter = new JitterBuffer();
@@ -60,6 +65,10 @@ export class RtpMediaPort extends PacedMediaPort implements PayloadPort {
   private relayOffset = 0;
   /** Nobody listened to 'frame' when the last packet came: the jitter buffer starts afresh when someone does. */
   private idle = true;
+  /** While the native relay owns this leg's socket (and its peer's): our stream is the relay's meanwhile. */
+  private loan: RelayLoan | undefined;
+  onRelayChance: (() => void) | undefined;
+  private chancePending = false;
 
   constructor(
     readonly session: RtpSession,
@@ -69,6 +78,15 @@ export class RtpMediaPort extends PacedMediaPort implements PayloadPort {
     super(clock);
     this.config = config;
     session.on('packet', (p, at) => this.onPacket(p, at));
+    session.onConnected = () => this.relayChance();
+    // Someone wants this leg's PCM: its packets must come through here again (and back when they leave).
+    const events = this as EventEmitter;
+    events.on('newListener', (event) => {
+      if (event === 'frame') this.loan?.release();
+    });
+    events.on('removeListener', (event) => {
+      if (event === 'frame' && this.listenerCount('frame') === 0) this.relayChance();
+    });
   }
 
   /** Start pacing (media is up). */
@@ -78,7 +96,9 @@ export class RtpMediaPort extends PacedMediaPort implements PayloadPort {
 
   /** A re-INVITE changed codec or direction. */
   reconfigure(config: RtpMediaConfig): void {
+    this.loan?.release();
     this.config = config;
+    this.relayChance();
   }
 
   get jitterStats(): JitterBuffer['stats'] {
@@ -114,6 +134,7 @@ export class RtpMediaPort extends PacedMediaPort implements PayloadPort {
   }
 
   setPayloadFed(on: boolean): void {
+    if (!on) this.loan?.release();
     this.fed = on;
     this.relaySource = undefined;
   }
@@ -136,6 +157,7 @@ export class RtpMediaPort extends PacedMediaPort implements PayloadPort {
   }
 
   protected sendFrame(frame: Buffer, silence: boolean): void {
+    if (this.loan) return; // the relay's thread sends (and fills silence) meanwhile
     this.playOut();
     const c = this.config;
     if (this.sendDtmfTick()) {
@@ -174,6 +196,7 @@ export class RtpMediaPort extends PacedMediaPort implements PayloadPort {
   sendDigits(digits: string): Promise<void> {
     if (this.config.dtmfPayload === undefined) return Promise.reject(new Error('far end did not negotiate telephone-event'));
     const all = [...digits].filter(isDtmfDigit);
+    this.loan?.release(); // our clock sends the digits, in our stream
     return Promise.all(all.map((digit) => new Promise<void>((done) => this.dtmfQueue.push({ digit, done })))).then(() => undefined);
   }
 
@@ -202,10 +225,59 @@ export class RtpMediaPort extends PacedMediaPort implements PayloadPort {
     this.dtmfJob = undefined;
     this.gap = DTMF_GAP_TICKS;
     job.done();
+    if (this.dtmfQueue.length === 0) this.relayChance();
     return true;
   }
 
+  // ---------------- the native relay (native-relay.ts) ----------------
+
+  /** Relay both directions with `peer` on the relay's thread, when both can (see Bridge). */
+  relayWith(peer: PayloadPort, onEnd: () => void): RelayHandle | undefined {
+    if (!(peer instanceof RtpMediaPort) || peer === this || !this.relayable || !peer.relayable || this.payloadCodec !== peer.payloadCodec) return undefined;
+    return startNativeRelay(this, peer, onEnd, () => this.relayChance());
+  }
+
+  /** Nothing here needs this leg's packets: payloads only go on to the bridged leg, digits come back. */
+  private get relayable(): boolean {
+    return !this.closed && this.fed && this.onPayload !== undefined && this.payloadCodec !== undefined && !this.dtmfJob && this.dtmfQueue.length === 0 && this.listenerCount('frame') === 0 && this.session.ready && !this.loan;
+  }
+
+  lend(loan: RelayLoan): { fd: number; stream: RelayStream } | undefined {
+    const c = this.config;
+    const s = this.session.lend(loan);
+    if (!s) return undefined;
+    this.loan = loan;
+    this.holdPacing(true); // the relay's thread has the clock for this stream meanwhile
+    const stream: RelayStream = { payload: c.payload, silence: SILENCE_BYTE[c.codec], seq: s.seq, ssrc: this.session.ssrc, timestamp: this.timestamp, source: this.relaySource, offset: this.relayOffset, sinceRelay: this.sinceRelay };
+    return { fd: s.fd, stream };
+  }
+
+  takeBack(stream: RelayStream, packetsIn: number, packetsOut: number): void {
+    this.loan = undefined;
+    this.holdPacing(false);
+    this.session.takeBack(stream.seq, packetsIn, packetsOut);
+    this.timestamp = stream.timestamp;
+    this.relaySource = stream.source;
+    this.relayOffset = stream.offset;
+    this.sinceRelay = stream.sinceRelay;
+  }
+
+  deliver(packet: Buffer): void {
+    this.session.deliver(packet);
+  }
+
+  /** The bridge may try relayWith again (a listener left, a re-INVITE or a digit is done, the socket connected). */
+  private relayChance(): void {
+    if (!this.onRelayChance || this.chancePending) return;
+    this.chancePending = true;
+    queueMicrotask(() => {
+      this.chancePending = false;
+      if (!this.closed) this.onRelayChance?.();
+    });
+  }
+
   protected override onClose(): void {
+    this.loan?.release();
     for (const j of this.dtmfQueue) j.done();
     this.dtmfQueue.length = 0;
     this.dtmfJob?.done();

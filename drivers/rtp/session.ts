@@ -2,6 +2,8 @@ import dgram from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import { randomInt } from 'node:crypto';
 import { buildRtp, parseRtp, type RtpPacket } from './packet.js';
+import type { RelayLoan } from './native-relay.js';
+import { udpHandle } from './socket-fd.js';
 
 export interface PortRange {
   min: number;
@@ -23,8 +25,14 @@ export class RtpSession extends EventEmitter<{ packet: [packet: RtpPacket, arriv
   private latched = false;
   /** The socket is connect()ed to the latched far end: the kernel drops other senders, and send() skips the address lookup. */
   private connected = false;
-  readonly stats = { packetsIn: 0, packetsOut: 0, foreign: 0 };
+  private counts = { in: 0, out: 0 };
+  /** Packets in (parsed RTP from the far end) and out, including what a native relay did with this socket. */
+  readonly stats: { readonly packetsIn: number; readonly packetsOut: number; foreign: number };
   private closed = false;
+  /** Set while the native relay owns the socket (native-relay.ts): libuv doesn't read it meanwhile. */
+  private loan: RelayLoan | undefined;
+  /** Called once the socket is connected to the latched far end (a bridge may then relay it natively). */
+  onConnected: (() => void) | undefined;
 
   private constructor(
     private readonly socket: dgram.Socket,
@@ -32,6 +40,17 @@ export class RtpSession extends EventEmitter<{ packet: [packet: RtpPacket, arriv
     readonly port: number,
   ) {
     super();
+    const counts = this.counts;
+    const live = (): RelayLoan | undefined => this.loan;
+    this.stats = {
+      get packetsIn() {
+        return counts.in + (live()?.packetsIn ?? 0);
+      },
+      get packetsOut() {
+        return counts.out + (live()?.packetsOut ?? 0);
+      },
+      foreign: 0,
+    };
     socket.on('message', (buf, rinfo) => this.onMessage(buf, rinfo));
     socket.on('error', () => {});
   }
@@ -61,6 +80,7 @@ export class RtpSession extends EventEmitter<{ packet: [packet: RtpPacket, arriv
 
   /** Where to send, from the far end's SDP. A later SDP (re-INVITE) may move it. */
   setRemote(address: string, port: number): void {
+    if (this.remote?.address !== address || (!this.latched && this.remote.port !== port)) this.loan?.release();
     if (this.remote?.address !== address || (!this.latched && this.remote.port !== port)) {
       this.remote = { address, port };
       this.latched = false;
@@ -75,8 +95,10 @@ export class RtpSession extends EventEmitter<{ packet: [packet: RtpPacket, arriv
     try {
       this.socket.connect(target.port, target.address, () => {
         if (this.closed) return;
-        if (this.remote === target && this.latched) this.connected = true;
-        else this.unconnect(true);
+        if (this.remote === target && this.latched) {
+          this.connected = true;
+          this.onConnected?.();
+        } else this.unconnect(true);
       });
     } catch {
       // Already connecting or connected (a re-latch while the last connect was under way): stay unconnected.
@@ -107,23 +129,58 @@ export class RtpSession extends EventEmitter<{ packet: [packet: RtpPacket, arriv
       this.stats.foreign++;
       return;
     }
+    this.deliver(buf);
+  }
+
+  /** A datagram from the far end (read here, or passed on by the native relay). */
+  deliver(buf: Buffer): void {
     const p = parseRtp(buf);
     if (!p) return;
-    this.stats.packetsIn++;
+    this.counts.in++;
     this.emit('packet', p, performance.now());
+  }
+
+  /** Connected to the latched far end: only then may a native relay read and write the socket. */
+  get ready(): boolean {
+    return this.connected && !this.closed;
+  }
+
+  /**
+   * Lend the socket to the native relay: libuv stops reading it, and the relay sends our stream from
+   * `seq` on. Undefined when it can't be lent (not connected yet, closing, already lent, or the fd
+   * can't be had from Node).
+   */
+  lend(loan: RelayLoan): { fd: number; seq: number } | undefined {
+    if (!this.ready || this.loan) return undefined;
+    const h = udpHandle(this.socket);
+    if (!h || h.recvStop() !== 0) return undefined;
+    this.loan = loan;
+    return { fd: h.fd, seq: this.seq };
+  }
+
+  /** The socket is ours again (the relay let go of it): read it again, our stream continues from `seq`. */
+  takeBack(seq: number, packetsIn: number, packetsOut: number): void {
+    if (!this.loan) return;
+    this.loan = undefined;
+    this.seq = seq & 0xffff;
+    this.counts.in += packetsIn;
+    this.counts.out += packetsOut;
+    if (!this.closed) udpHandle(this.socket)?.recvStart();
   }
 
   send(payloadType: number, timestamp: number, payload: Buffer, marker = false): void {
     if (!this.remote || this.closed) return;
+    this.loan?.release(); // never two senders of one stream (the port takes its socket back first; this is the backstop)
     const pkt = buildRtp({ payloadType, marker, sequence: this.seq, timestamp, ssrc: this.ssrc, payload });
     this.seq = (this.seq + 1) & 0xffff;
-    this.stats.packetsOut++;
+    this.counts.out++;
     if (this.connected) this.socket.send(pkt);
     else this.socket.send(pkt, this.remote.port, this.remote.address);
   }
 
   close(): void {
     if (this.closed) return;
+    this.loan?.release(); // the relay lets go of the fd before it is closed (and its number reused)
     this.closed = true;
     inUse.delete(this.port);
     this.socket.close();

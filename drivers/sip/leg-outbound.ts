@@ -145,6 +145,14 @@ export class OutboundSipLeg extends SipLeg {
     if (this.ack && this.dialog) this.ctx.ua.sendStateless(this.ack, dialogDestination(this.dialog));
   }
 
+  protected override strayAck(): (() => void) | undefined {
+    const { ack, dialog } = this;
+    if (!ack || !dialog) return undefined;
+    const ua = this.ctx.ua;
+    const to = dialogDestination(dialog);
+    return () => ua.sendStateless(ack, to);
+  }
+
   protected endUnanswered(cause: EndCause): void {
     // CANCEL now (or when the first provisional arrives); the leg is over for the call core either way.
     const c = cause === 'normal' ? 'cancelled' : cause;

@@ -69,12 +69,16 @@ export class Overload {
     return this.lagMs;
   }
 
-  /** Why a new call must be refused now, or undefined when it may come in. */
-  check(activeLegs: number): { kind: 'calls' | 'ports' | 'cpu'; message: string } | undefined {
+  /**
+   * Why a new call must be refused now, or undefined when it may come in. `ringing`: calls admitted
+   * but not answered yet, each about to take a port: in a burst, all of them pass before the first
+   * takes its port, and the ones the range cannot hold would only be refused after ringing.
+   */
+  check(activeLegs: number, ringing = 0): { kind: 'calls' | 'ports' | 'cpu'; message: string } | undefined {
     const max = this.o.maxCalls;
     if (max !== undefined && activeLegs >= max) return { kind: 'calls', message: `call limit reached (${activeLegs}/${max})` };
     const free = freeRtpPorts(this.o.rtpPorts);
-    if (free < PORTS_PER_CALL) return { kind: 'ports', message: `RTP ports exhausted (${free} free in ${this.o.rtpPorts.min}-${this.o.rtpPorts.max})` };
+    if (free - ringing < PORTS_PER_CALL) return { kind: 'ports', message: `RTP ports exhausted (${free} free in ${this.o.rtpPorts.min}-${this.o.rtpPorts.max}${ringing ? `, ${ringing} of them for calls being answered` : ''})` };
     if (this.lagMs > this.maxLagMs) return { kind: 'cpu', message: `CPU overloaded (event loop ${Math.round(this.lagMs)} ms late)` };
     if (this.busy > this.maxUtilization) return { kind: 'cpu', message: `CPU overloaded (event loop busy ${Math.round(this.busy * 100)} % of the time)` };
     return undefined;

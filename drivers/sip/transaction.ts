@@ -152,6 +152,8 @@ export class ServerTransaction {
   private interval: number;
   /** Called when Timer H fires without an ACK. */
   onAckTimeout: (() => void) | undefined;
+  /** Called once, with the first final response: what only mattered before it can be let go. */
+  onFinal: (() => void) | undefined;
 
   constructor(
     readonly request: SipRequest,
@@ -180,6 +182,9 @@ export class ServerTransaction {
       if (this.state === 'trying') this.state = 'proceeding';
       return;
     }
+    const final = this.onFinal;
+    this.onFinal = undefined;
+    final?.();
     const { t1 } = this.env.timers;
     const udp = this.remote.transport === 'udp';
     if (this.invite && res.status < 300) {

@@ -199,7 +199,7 @@ export class SipTrunkLine extends EventEmitter<LineEvents> implements Line {
   }
 
   private onInvite(inc: IncomingInvite): void {
-    const busy = this.overload.check(this.legs.size);
+    const busy = this.overload.check(this.legs.size, this.ringingInbound());
     if (busy) {
       this.overload.refused[busy.kind]++;
       inc.tx.respond(buildResponse(inc.request, 503, { toTag: randomToken(4), headers: [{ name: 'Retry-After', value: String(this.overload.retryAfterS) }] }));
@@ -220,6 +220,13 @@ export class SipTrunkLine extends EventEmitter<LineEvents> implements Line {
     this.track(leg);
     if (this.listenerCount('incoming') === 0) void leg.hangup('rejected'); // nobody takes calls: reject and forget
     else this.emit('incoming', leg);
+  }
+
+  /** Inbound calls admitted and not answered yet: each takes an RTP port when it is. */
+  private ringingInbound(): number {
+    let n = 0;
+    for (const leg of this.legs) if (leg.direction === 'inbound' && leg.state === 'ringing') n++;
+    return n;
   }
 
   private track(leg: SipLeg): void {

@@ -232,9 +232,14 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
     this.dialogs.delete(dialogKey(callId, localTag));
   }
 
-  /** Register what to do when the INVITE of `tx` is cancelled. */
+  /**
+   * Register what to do when the INVITE of `tx` is cancelled. A CANCEL after the final response changes
+   * nothing (§9.2), so the handler goes with it: kept until the transaction ends (32 s), it held the
+   * whole call (leg, media, bot) that long after the call was over.
+   */
   onCancel(tx: ServerTransaction, handler: () => void): void {
     this.cancelHandlers.set(tx.key, handler);
+    tx.onFinal = () => this.cancelHandlers.delete(tx.key);
   }
 
   get counts(): { clients: number; servers: number; dialogs: number } {

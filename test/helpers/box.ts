@@ -31,6 +31,8 @@ export interface BoxOptions {
   analog?: boolean | { emulator?: Partial<AnalogEmulatorOptions>; yaml?: string };
   /** More keys for the sip section (indented two spaces), e.g. "  timers: { t1: 100ms }". */
   sip?: string;
+  /** How many ports sip.rtp_ports spans (default 200). */
+  rtpPorts?: number;
   /** storage.dir (default <box dir>/data), e.g. on a small tmpfs. */
   dataDir?: string;
   /** More keys for the storage section (indented two spaces). */
@@ -89,7 +91,8 @@ export async function startBox(opts: BoxOptions): Promise<Box> {
   const analog = opts.analog ? await startAnalogEmulator({ dir: join(dir, 'pstn'), ringIntervalMs: 1000, ...analogOpts.emulator }) : undefined;
   const analogYaml = analogOpts.yaml ? `\n${analogOpts.yaml.split('\n').map((l) => `    ${l}`).join('\n')}` : '';
   const sipPort = await freePort(2);
-  const rtp = await freePort(200, 30000, 39000);
+  const rtpSpan = opts.rtpPorts ?? 200;
+  const rtp = await freePort(rtpSpan, 30000, 39000);
   const dataDir = opts.dataDir ?? join(dir, 'data');
   const agents = opts.agents
     .map((a) => `  - extension: "${a.extension}"\n    name: Agent ${a.extension}${a.contact ? `\n    contact: ${a.contact}` : ''}\n    skills: ${a.skills ?? '{ general: 1 }'}${a.extra ? `\n${a.extra.split('\n').map((l) => `    ${l}`).join('\n')}` : ''}`)
@@ -102,7 +105,7 @@ lines:
 ${emus.map((e, i) => `  - id: gsm${i + 1}\n    kind: gsm\n    modem: ${opts.modem?.(i) ?? 'huawei'}\n    at_port: ${e.paths.at}\n    voice_port: ${e.paths.voice}${opts.gsmLine?.(i) ? `\n${opts.gsmLine(i)}` : ''}`).join('\n')}${opts.moreLines ? `\n${opts.moreLines}` : ''}${analog ? `\n  - id: pstn1\n    kind: analog\n    port: ${analog.path}${analogYaml}` : ''}
 sip:
   listen: 127.0.0.1:${sipPort}
-  rtp_ports: ${rtp}-${rtp + 199}
+  rtp_ports: ${rtp}-${rtp + rtpSpan - 1}
   allow_from: [127.0.0.1/32]
 ${opts.sip ?? ''}
 agents:

@@ -109,8 +109,20 @@ export class RawUac {
     return to;
   }
 
-  ack(call: RawCall): void {
-    this.send(this.inDialog(call, 'ACK', 1, `z9hG4bK${hex(6)}`), call.port);
+  ack(call: RawCall, seq = 1): void {
+    this.send(this.inDialog(call, 'ACK', seq, `z9hG4bK${hex(6)}`), call.port);
+  }
+
+  /** One datagram from this UAC's RTP socket (the port its offer named): RTP it sends in the call. */
+  sendRtp(packet: Buffer, port: number): void {
+    this.rtp.send(packet, port, '127.0.0.1');
+  }
+
+  /** A re-INVITE in the call with a new offer (direction 'sendonly' puts the far end on hold), CSeq `seq`; then ack(call, seq) its 2xx. */
+  reinvite(call: RawCall, direction: 'sendrecv' | 'sendonly', seq: number): void {
+    const sdp = `v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio ${this.rtp.address().port} RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\na=${direction}\r\n`;
+    const req = this.inDialog(call, 'INVITE', seq, `z9hG4bK${hex(6)}`).replace('Content-Length: 0\r\n', `Contact: <sip:${call.from}@127.0.0.1:${this.port}>\r\nContent-Type: application/sdp\r\nContent-Length: ${sdp.length}\r\n`);
+    this.send(`${req}${sdp}`, call.port);
   }
 
   bye(call: RawCall): void {

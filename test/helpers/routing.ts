@@ -16,12 +16,19 @@ export function eventAfter(box: Box, from: number, type: string, match: (l: LogL
 /** A GSM caller on line `line` (0-based) rings, waits for the bot and presses `key` to reach a queue. Returns the call id. */
 export async function callAndPress(box: Box, line: number, number: string, key = '0'): Promise<string> {
   const from = mark(box);
+  const callId = await ringToBot(box, line, number);
+  box.emus[line]!.modem.play(dtmfTones(key, 120, 200));
+  await eventAfter(box, from, 'handoff.requested', (l) => l.callId === callId);
+  return callId;
+}
+
+/** `number` calls on `line`; resolves with the call id once the bot has answered and is ready for keys. */
+export async function ringToBot(box: Box, line: number, number: string): Promise<string> {
+  const from = mark(box);
   box.emus[line]!.modem.ring(number);
   const offered = await eventAfter(box, from, 'call.offered', (l) => l.caller === number);
   await eventAfter(box, from, 'call.phase', (l) => l.callId === offered.callId && l.phase === 'bot');
   await sleep(800);
-  box.emus[line]!.modem.play(dtmfTones(key, 120, 200));
-  await eventAfter(box, from, 'handoff.requested', (l) => l.callId === offered.callId);
   return String(offered.callId);
 }
 

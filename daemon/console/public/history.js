@@ -22,6 +22,7 @@ async function search() {
       h('td', {}, c.caller ?? '?'), h('td', {}, c.outcome ?? '…'), h('td', {}, c.agent_ext ?? ''), h('td', {}, c.queue_id ?? ''),
       h('td', {}, c.recorded ? '●' : ''))),
   );
+  window.fdHistorySearches = (window.fdHistorySearches ?? 0) + 1; // tests wait for a search's answer
 }
 
 async function detail(id) {

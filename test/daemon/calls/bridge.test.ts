@@ -114,8 +114,10 @@ t.test('RTP legs with one codec: payloads pass through untouched; taps and a whi
 });
 
 t.test('a sender that stops (hold) leaves the far end with silence, not without RTP', async (t) => {
-  const { caller, agent, stopCaller } = await bridged(t, PCMU, undefined);
+  const { caller, agent, bridge, stopCaller } = await bridged(t, PCMU, undefined);
   await hear(agent.phone, 20);
+  // On the native relay's thread (nothing here needs the legs' packets): it fills the silence.
+  await waitFor(() => bridge.relayedNatively, 5000, 'the pair on the native relay');
   stopCaller();
   caller.phone.close(); // no more packets from the caller
   const from = agent.packets.length;

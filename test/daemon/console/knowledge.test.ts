@@ -5,8 +5,7 @@ import { join } from 'node:path';
 import { dtmfTones } from '../../../drivers/audio/tones.js';
 import { startPhone } from '../../helpers/baresip.js';
 import { KB_YAML } from '../../helpers/knowledge.js';
-import { sleep } from '../../helpers/net.js';
-import { eventAfter, mark } from '../../helpers/routing.js';
+import { eventAfter, mark, ringToBot } from '../../helpers/routing.js';
 import { launchChromium, pageAs, shotDir, startConsoleBox } from './rig.js';
 
 const CALLER = '+8613812340000';
@@ -48,11 +47,7 @@ t.test('the workbench shows the knowledge entries matching the caller\'s reason,
 
   // The caller asks about fees in the common-questions menu; that entry hands off (then: agent).
   const from = mark(box);
-  box.emu.modem.ring(CALLER);
-  const offered = await eventAfter(box, from, 'call.offered', (l) => l.caller === CALLER);
-  const callId = String(offered.callId);
-  await eventAfter(box, from, 'call.phase', (l) => l.callId === callId && l.phase === 'bot');
-  await sleep(800);
+  const callId = await ringToBot(box, 0, CALLER);
   box.emu.modem.play(dtmfTones('3', 120, 200));
   await eventAfter(box, from, 'bot.turn', (l) => l.callId === callId && /For fees, press 4/.test(String(l.say)));
   box.emu.modem.play(dtmfTones('4', 120, 200));

@@ -1,13 +1,9 @@
 import t from 'tap';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { tone, toneLevel, toneSamples } from '../../../drivers/audio/tones.js';
-import { writeWav } from '../../../drivers/audio/wav.js';
-import { startPhone, writeTestWav } from '../../helpers/baresip.js';
+import { tone, toneLevel } from '../../../drivers/audio/tones.js';
 import { sleep } from '../../helpers/net.js';
 import { callAndPress, eventAfter, mark } from '../../helpers/routing.js';
-import { launchChromium, pageAs, shotDir, startConsoleBox } from './rig.js';
+import { callerHeard, callerHearsNext, pageAs, shotDir, startDeskCallRig } from './rig.js';
 
 interface FdRtc {
   ready(): boolean;
@@ -15,30 +11,18 @@ interface FdRtc {
 }
 
 t.test('supervisor from the wallboard: listen (hears both, not heard), whisper (agent only), barge (both)', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'fd-listen-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
   // The supervisor's microphone plays 1500 Hz: it must reach nobody.
-  const mic = join(dir, 'mic-1500hz.wav');
-  const s = new Int16Array(48000 * 30);
-  for (let i = 0; i < s.length; i++) s[i] = Math.round(8000 * Math.sin((2 * Math.PI * 1500 * i) / 48000));
-  await writeWav(mic, s, 48000);
-  const phone = await startPhone({ user: '801', answer: 'auto', playWav: await writeTestWav(dir, 'agent-600.wav', toneSamples(600, 40_000)) });
-  t.teardown(() => phone.stop());
-  const cb = await startConsoleBox({
-    agents: [{ extension: '801', contact: phone.uri, extra: 'wrap_up: 0s' }, { extension: '802', contact: 'sip:802@127.0.0.1:9', extra: 'logged_in: false' }],
-    consoleMore: '  webrtc: { networks: [127.0.0.1/32, "::1/128"] }\n',
-  });
-  t.teardown(() => cb.close());
-  const { box, url } = cb;
-  const browser = await launchChromium(['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-audio-capture=${mic}`, '--allow-loopback-in-peer-connection', '--autoplay-policy=no-user-gesture-required']);
-  t.teardown(() => browser.close());
+  const { box, url, phone, browser } = await startDeskCallRig(t, { prefix: 'fd-listen-', micHz: 1500, micSeconds: 30 });
   const { page } = await pageAs(browser, url, 'sue', 'en');
 
   const from = mark(box);
   const callId = await callAndPress(box, 0, '+8613912340000', '0');
   await eventAfter(box, from, 'call.phase', (l) => l.callId === callId && l.phase === 'connected', 30_000);
+  // Wall-clock marks to cut the agent's recording of this call into the listen and whisper parts.
+  const connectedAt = Date.now();
   await page.click('tr[data-ext="801"] button.listen');
   await page.waitForSelector('#phone-state[data-state="talking"]');
+  const listenFrom = Date.now();
   await page.waitForFunction(() => (globalThis as unknown as { fdRtc: FdRtc }).fdRtc.ready());
   await sleep(500);
   const talkFrom = performance.now();
@@ -52,20 +36,20 @@ t.test('supervisor from the wallboard: listen (hears both, not heard), whisper (
   t.ok(lv.a - lv.none > 20, `and the agent's 600 Hz (${(lv.a - lv.none).toFixed(1)} dB above 2.5 kHz)`);
   await page.screenshot({ path: join(await shotDir(), 'wallboard-listen-en.png') });
   await sleep(1200);
-  const toCaller = Buffer.concat(box.emu.modem.recording.filter((r) => r.at >= talkFrom).map((r) => r.frame));
+  const toCaller = callerHeard(box, talkFrom);
   t.ok(toneLevel(toCaller, 600) > 0.05, `the caller hears the agent (${toneLevel(toCaller, 600).toFixed(3)})`);
   t.ok(toneLevel(toCaller, 1500) < 0.01, `but not the supervisor's microphone (1500 Hz ${toneLevel(toCaller, 1500).toFixed(4)})`);
   t.ok(await box.row("SELECT 1 AS x FROM console_audit WHERE action = 'listen' AND user = 'sue' AND target = ?", [callId], () => true), 'listening in is audited');
 
   // Whisper: the agent hears the supervisor, the caller does not.
+  const listenTo = Date.now();
   await page.click('#phone-hangup');
   await page.waitForSelector('#phone-state[data-state="ended"]');
   await page.click('tr[data-ext="801"] button.whisper');
   await page.waitForSelector('#phone-state[data-state="talking"]');
-  await sleep(1500);
-  const w0 = performance.now();
-  await sleep(2000);
-  const whisperToCaller = Buffer.concat(box.emu.modem.recording.filter((r) => r.at >= w0).map((r) => r.frame));
+  const whisperFrom = Date.now() + 1500;
+  const whisperToCaller = await callerHearsNext(box, 1500, 2000);
+  const whisperTo = Date.now();
   t.ok(toneLevel(whisperToCaller, 1500) < 0.01, `whisper: the caller does not hear the supervisor (1500 Hz ${toneLevel(whisperToCaller, 1500).toFixed(4)})`);
 
   // The call ends: the supervisor's phone ends with it; the agent heard the whisper (listening sends nothing).
@@ -75,7 +59,11 @@ t.test('supervisor from the wallboard: listen (hears both, not heard), whisper (
   t.pass("the supervisor's phone clears when the call ends");
   await phone.waitEvent('CALL_CLOSED', 10_000);
   const agentHeard = await phone.heard();
-  t.ok(toneLevel(agentHeard, 1500) > 0.01, `whisper: the agent heard the supervisor (1500 Hz ${toneLevel(agentHeard, 1500).toFixed(3)})`);
+  // The agent's recording runs from the answer, 8 samples a millisecond; 300 ms margins either side.
+  const part = (a: number, b: number): Int16Array => agentHeard.subarray(Math.max(0, Math.round((a - connectedAt + 300) * 8)), Math.round((b - connectedAt - 300) * 8));
+  const inListen = part(listenFrom, listenTo), inWhisper = part(whisperFrom, whisperTo);
+  t.ok(inListen.length > 8000 && toneLevel(inListen, 1500) < 0.01, `listening: the agent does not hear the supervisor (1500 Hz ${toneLevel(inListen, 1500).toFixed(4)} over ${(inListen.length / 8000).toFixed(1)} s)`);
+  t.ok(inWhisper.length > 4000 && toneLevel(inWhisper, 1500) > 0.02, `whisper: the agent hears the supervisor (1500 Hz ${toneLevel(inWhisper, 1500).toFixed(3)} over ${(inWhisper.length / 8000).toFixed(1)} s)`);
 
   // Barge, on the next call: the caller hears the supervisor too.
   const from2 = mark(box);
@@ -83,10 +71,7 @@ t.test('supervisor from the wallboard: listen (hears both, not heard), whisper (
   await eventAfter(box, from2, 'call.phase', (l) => l.callId === call2 && l.phase === 'connected', 30_000);
   await page.click('tr[data-ext="801"] button.barge');
   await page.waitForSelector('#phone-state[data-state="talking"]');
-  await sleep(1500);
-  const b0 = performance.now();
-  await sleep(2000);
-  const bargeToCaller = Buffer.concat(box.emu.modem.recording.filter((r) => r.at >= b0).map((r) => r.frame));
+  const bargeToCaller = await callerHearsNext(box, 1500, 2000);
   t.ok(toneLevel(bargeToCaller, 1500) > 0.02, `barge: the caller hears the supervisor (1500 Hz ${toneLevel(bargeToCaller, 1500).toFixed(3)})`);
   t.ok(toneLevel(bargeToCaller, 600) > 0.02, 'and still the agent');
   box.emu.modem.hangup();

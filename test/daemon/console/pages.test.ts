@@ -1,26 +1,34 @@
 import t from 'tap';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { dtmfTones, tone } from '../../../drivers/audio/tones.js';
+import type { Page } from 'playwright-core';
+import { tone } from '../../../drivers/audio/tones.js';
 import { Db } from '../../../daemon/store/db.js';
 import { startPhone } from '../../helpers/baresip.js';
 import { sleep } from '../../helpers/net.js';
 import { eventAfter, mark } from '../../helpers/routing.js';
-import { launchChromium, pageAs, shotDir, startConsoleBox } from './rig.js';
+import { ACCOUNT_BOT, callWithAccount, launchChromium, pageAs, shotDir, startConsoleBox } from './rig.js';
 
 const CALLER = '+8613812345678';
-const BOT = `  greeting: "Welcome. Press 4 to give your account number, or 0 for a person."
-  language: en-US
-  menu:
-    "4": collect:account
-    "0": agent
-  collect:
-    account: { say: "Your four digit account number, please.", kind: digits, length: 4 }
-  menu_prompt: "Press 0 for a person."
-  handoff:
-    say: "Please hold, I am connecting you."
-    default_queue: general
-    no_agent_say: "Sorry, nobody can take your call."
-  goodbye: "Goodbye."`;
+
+/** The bit of a DOM element the page checks read (the test build has no DOM types). */
+interface El {
+  textContent: string | null;
+  querySelectorAll(s: string): Iterable<El>;
+}
+
+/** Fetch a WAV as the page would and decode it with WebAudio: its length and loudness. */
+function decodeInPage(page: Page, src: string | null): Promise<{ duration: number; rms: number }> {
+  return page.evaluate(async (url) => {
+    const g = globalThis as unknown as { fetch: typeof fetch; AudioContext: new () => { decodeAudioData(b: ArrayBuffer): Promise<{ duration: number; getChannelData(i: number): Float32Array }> } };
+    const buf = await g.fetch(url!).then((r) => r.arrayBuffer());
+    const audio = await new g.AudioContext().decodeAudioData(buf);
+    const x = audio.getChannelData(0);
+    let e = 0;
+    for (const v of x) e += v * v;
+    return { duration: audio.duration, rms: Math.sqrt(e / x.length) };
+  }, src);
+}
 
 t.test('wallboard and workbench: screen-pop within 1 s, live states, note, zh and en', async (t) => {
   const phone = await startPhone({ user: '801', answer: 'manual' });
@@ -33,7 +41,7 @@ t.test('wallboard and workbench: screen-pop within 1 s, live states, note, zh an
       { extension: '802', contact: phone2.uri, skills: '{ billing: 1 }', extra: 'wrap_up: 0s' },
     ],
     queues: '  - id: general\n    skill: general\n    ring_timeout: 30s\n  - id: billing\n    skill: billing\n    ring_timeout: 10s',
-    bot: BOT,
+    bot: ACCOUNT_BOT,
     record: true,
   });
   t.teardown(() => cb.close());
@@ -44,6 +52,13 @@ t.test('wallboard and workbench: screen-pop within 1 s, live states, note, zh an
   const db = await Db.open(join(box.dataDir, 'frontdesk.db'));
   await db.run("INSERT INTO customers (number, name, vip, last_agent, last_call_at, created_at) VALUES (?, 'Li Lei', 1, '802', '2026-11-20T02:00:00Z', '2026-01-01T00:00:00Z')", [CALLER]);
   await db.run("INSERT INTO calls (id, line_id, caller, offered_at, agent_ext, outcome, intent) VALUES ('earlier-1', 'gsm1', ?, '2026-11-20T02:00:00Z', '802', 'transferred', 'billing')", [CALLER]);
+  // Another caller, late on 20 November UTC: 21 November on the box's clock (Asia/Shanghai).
+  await db.run("INSERT INTO calls (id, line_id, caller, offered_at, outcome) VALUES ('earlier-2', 'gsm1', '+8613700000099', '2026-11-20T17:00:00Z', 'bot-resolved')");
+  // Two days ago: one call the bot resolved (rated 5), one abandoned.
+  const twoDaysAgo = new Date(Date.now() - 2 * 86_400_000).toISOString();
+  await db.run("INSERT INTO calls (id, line_id, caller, offered_at, bot_ended_at, ended_at, outcome) VALUES ('past-1', 'gsm1', '+8613600000001', ?, ?, ?, 'bot-resolved')", [twoDaysAgo, twoDaysAgo, twoDaysAgo]);
+  await db.run("INSERT INTO calls (id, line_id, caller, offered_at, ended_at, outcome) VALUES ('past-2', 'gsm1', '+8613600000002', ?, ?, 'abandoned')", [twoDaysAgo, twoDaysAgo]);
+  await db.run("INSERT INTO surveys (call_id, score, scale, at) VALUES ('past-1', 5, 5, ?)", [twoDaysAgo]);
   await db.run("INSERT INTO call_notes (call_id, caller, agent, user, at, disposition, note) VALUES ('earlier-1', ?, '802', 'bob', '2026-11-20T02:10:00Z', 'follow-up', 'Asked about a refund; promised a call back.')", [CALLER]);
   await db.close();
 
@@ -55,22 +70,18 @@ t.test('wallboard and workbench: screen-pop within 1 s, live states, note, zh an
   t.equal(new URL(work.url()).pathname, '/agent/801', 'an agent lands on their workbench');
   await work.waitForSelector('#agent-state[data-state="available"]');
   await wall.waitForSelector('tr[data-ext="801"] [data-k="state"].s-available');
+  // Lines: state, signal and operator, as the modem reports them (the emulator: CSQ 20, CHINA MOBILE).
+  await wall.waitForSelector('tr[data-line="gsm1"]:has-text("dBm")');
+  const gsm = await wall.textContent('tr[data-line="gsm1"]');
+  t.match(gsm, /gsm1 \(gsm\)/, 'wallboard: the GSM line');
+  t.match(gsm, /-73 dBm/, 'its signal (CSQ 20 = -73 dBm)');
+  t.match(gsm, /CHINA MOBILE/, 'its operator');
+  t.match(await wall.textContent('#alarms'), /无告警/, 'no alarms yet');
   await wall.screenshot({ path: join(shots, 'wallboard-idle-zh.png') });
 
   // The caller gives an account number, then presses 0.
   const from = mark(box);
-  box.emu.modem.ring(CALLER);
-  const offered = await eventAfter(box, from, 'call.offered', (l) => l.caller === CALLER);
-  const callId = String(offered.callId);
-  await eventAfter(box, from, 'call.phase', (l) => l.callId === callId && l.phase === 'bot');
-  await sleep(800);
-  box.emu.modem.play(dtmfTones('4', 120, 200));
-  await eventAfter(box, from, 'bot.turn', (l) => l.callId === callId && (l.input as { value: string }).value === '4');
-  await sleep(300);
-  box.emu.modem.play(dtmfTones('5678', 120, 150));
-  await eventAfter(box, from, 'bot.turn', (l) => l.callId === callId && (l.input as { value: string }).value === '8', 15_000);
-  await sleep(500);
-  box.emu.modem.play(dtmfTones('0', 120, 200));
+  const callId = await callWithAccount(box, CALLER, '5678');
   const ring = await eventAfter(box, from, 'call.agent', (l) => l.callId === callId && l.result === 'ringing' && l.extension === '801');
 
   // The screen-pop: caller number, name, VIP, reason, slots, earlier call and note.
@@ -94,6 +105,9 @@ t.test('wallboard and workbench: screen-pop within 1 s, live states, note, zh an
   // The wallboard: 801 ringing for this caller.
   await wall.waitForSelector('tr[data-ext="801"] [data-k="state"].s-ringing');
   t.match(await wall.textContent('tr[data-ext="801"] [data-k="call"]'), CALLER, 'wallboard shows whom 801 is ringing for');
+  // The caller waits in the general queue while 801 rings: waiting 1, the longest wait ticking.
+  await wall.waitForSelector('tr[data-queue="general"] [data-k="waiting"]:text-is("1")');
+  t.match(await wall.textContent('tr[data-queue="general"] [data-k="longest"]'), /^0:\d\d/, 'wallboard: one caller waiting, with the longest wait');
   await wall.screenshot({ path: join(shots, 'wallboard-ringing-zh.png') });
 
   // The desk phone answers: workbench and wallboard show the call.
@@ -104,6 +118,8 @@ t.test('wallboard and workbench: screen-pop within 1 s, live states, note, zh an
   t.match(await work.textContent('#pop-status'), /On a call/, 'workbench: on a call');
   await wall.waitForSelector('tr[data-ext="801"] [data-k="state"].s-busy');
   t.match(await wall.textContent('tr[data-ext="801"] [data-k="call"]'), CALLER, 'wallboard: 801 on a call with the caller');
+  await wall.waitForSelector('tr[data-queue="general"] [data-k="waiting"]:text-is("0")');
+  t.equal(await wall.textContent('tr[data-queue="general"] [data-k="longest"]'), '–', 'answered: nobody waits any more');
   await wall.screenshot({ path: join(shots, 'wallboard-busy-zh.png') });
 
   // A note and a disposition, stored with the call and the caller.
@@ -127,13 +143,37 @@ t.test('wallboard and workbench: screen-pop within 1 s, live states, note, zh an
   const tr = await box.row<{ detail: string }>("SELECT detail FROM console_audit WHERE action = 'transfer' AND target = ?", [callId], () => true);
   t.same(JSON.parse(tr.detail), { from: '801', extension: '802' }, 'the transfer is audited');
 
-  // The caller hangs up: the workbench clears, the agent is available again.
+  // The supervisor, on 802's workbench, transfers the caller to the general queue: 801 is rung and answers.
+  const sup802 = await wall.context().newPage();
+  await sup802.goto(`${url}/agent/802`);
+  await sup802.waitForSelector(`#pop-body[data-call-id="${callId}"]`);
+  const beforeQueue = phone.events.length;
+  const qFrom = mark(box);
+  await sup802.selectOption('#transfer-to', 'queue:general');
+  await sup802.click('#transfer');
+  await phone.waitEvent('CALL_INCOMING', 15_000, beforeQueue);
+  await phone.accept();
+  await eventAfter(box, qFrom, 'call.agent', (l) => l.callId === callId && l.result === 'answered' && l.extension === '801', 20_000);
+  await wall.waitForSelector('tr[data-ext="801"] [data-k="state"].s-busy');
+  await wall.waitForSelector('tr[data-ext="802"] [data-k="state"].s-available');
+  const tq = await box.row<{ user: string; detail: string }>("SELECT user, detail FROM console_audit WHERE action = 'transfer' AND target = ? ORDER BY id DESC LIMIT 1", [callId], (r) => r.user === 'sue');
+  t.same(JSON.parse(tq.detail), { from: '802', queue: 'general' }, 'transfer to a queue: 801 talks to the caller again; audited as the supervisor\'s');
+  await sup802.close();
+
+  // The caller talks to 801 (1 kHz, into the recording), then hangs up: the agents are available again.
+  box.emu.modem.play(tone([1000], 1500, -10));
+  await sleep(2000);
   box.emu.modem.hangup();
   await eventAfter(box, from, 'call.ended', (l) => l.callId === callId);
   await wall.waitForSelector('tr[data-ext="802"] [data-k="state"].s-available');
   await wall.waitForSelector('tr[data-ext="801"] [data-k="state"].s-available');
   await wall.waitForFunction(() => /1/.test((globalThis as unknown as { document: { querySelector(s: string): { textContent: string } | null } }).document.querySelector('tr[data-queue="general"] td:nth-child(5)')?.textContent ?? ''));
   t.pass('wallboard counts the answered call today');
+  const answeredCdr = await box.row<{ queued_at: string; agent_answered_at: string }>('SELECT queued_at, agent_answered_at FROM calls WHERE id = ?', [callId], (r) => Boolean(r.agent_answered_at));
+  const slToday = Date.parse(answeredCdr.agent_answered_at) - Date.parse(answeredCdr.queued_at) <= 20_000 ? '100%' : '0%';
+  await wall.waitForSelector(`tr[data-queue="general"] td:nth-child(4):text-is("${slToday}")`);
+  t.pass(`and its service level today (${slToday}: the one call answered within 20 s or not)`);
+  t.match(await wall.textContent('tr[data-ext="801"] td:last-child'), /^\d+:\d\d$/, 'time in state');
 
   // The agent pauses from the page; the supervisor sees it live.
   await work.click('#set-wrap-up');
@@ -146,39 +186,42 @@ t.test('wallboard and workbench: screen-pop within 1 s, live states, note, zh an
   await work.waitForSelector('#agent-state[data-state="available"]');
   t.pass('ready / paused / wrap-up from the workbench reach the wallboard');
 
-  // Nobody free (801 paused): the next caller leaves a voicemail.
+  // After hours (a reload makes today a holiday on the box's calendar): the next caller hears the
+  // closed message and leaves a voicemail; no agent is rung. 801 pauses for the call-back below.
   await work.click('#set-paused');
   await work.waitForSelector('#agent-state[data-state="paused"]');
+  const file = join(box.dir, 'frontdesk.yaml');
+  const openYaml = await readFile(file, 'utf8');
+  const reload = async (yaml: string): Promise<void> => {
+    await writeFile(file, yaml);
+    const r = mark(box);
+    box.daemon.kill('SIGHUP');
+    await eventAfter(box, r, 'config reloaded', () => true, 10_000);
+  };
+  const holiday = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(new Date());
+  await reload(`${openYaml}\nhours:\n  open: { mon-sun: "00:00-24:00" }\n  holidays: ["${holiday}"]\n  closed: { say: "We are closed now. Please leave a message.", then: voicemail }\n`);
   const vmFrom = mark(box);
   box.emu.modem.ring('+8613700000002');
-  const vmCall = String((await eventAfter(box, vmFrom, 'call.offered')).callId);
-  await eventAfter(box, vmFrom, 'call.phase', (l) => l.callId === vmCall && l.phase === 'bot');
-  await sleep(800);
-  box.emu.modem.play(dtmfTones('0', 120, 200));
+  const vmCall = String((await eventAfter(box, vmFrom, 'call.offered', (l) => l.caller === '+8613700000002')).callId);
   await eventAfter(box, vmFrom, 'call.phase', (l) => l.callId === vmCall && l.phase === 'voicemail', 20_000);
   await sleep(4500);
   box.emu.modem.play(tone([800], 2000, -10));
   await sleep(2300);
   box.emu.modem.hangup();
   const vm = await eventAfter(box, vmFrom, 'voicemail.recorded', (l) => l.callId === vmCall, 20_000);
+  t.notOk(box.daemon.logs.some((l) => l.callId === vmCall && (l.msg === 'call.agent' || l.msg === 'bot.turn')), 'after hours: no menu, no agent rung');
+  await reload(openYaml);
 
   // The inbox plays it in the browser (the page decodes the WAV) and marks it handled.
   await wall.goto(`${url}/voicemail`);
   await wall.waitForFunction(() => (globalThis as unknown as { fdInboxReady?: boolean }).fdInboxReady === true);
-  const vmSrc = await wall.getAttribute(`tr[data-vm="${String(vm.id)}"] audio`, 'src');
-  const decoded = await wall.evaluate(async (src) => {
-    const g = globalThis as unknown as { fetch: typeof fetch; AudioContext: new () => { decodeAudioData(b: ArrayBuffer): Promise<{ duration: number; getChannelData(i: number): Float32Array }> } };
-    const buf = await g.fetch(src!).then((r) => r.arrayBuffer());
-    const audio = await new g.AudioContext().decodeAudioData(buf);
-    const x = audio.getChannelData(0);
-    let e = 0;
-    for (const v of x) e += v * v;
-    return { duration: audio.duration, rms: Math.sqrt(e / x.length) };
-  }, vmSrc);
+  const decoded = await decodeInPage(wall, await wall.getAttribute(`tr[data-vm="${String(vm.id)}"] audio`, 'src'));
   t.ok(decoded.duration > 1 && decoded.rms > 0.02, `the voicemail plays in the browser (${decoded.duration.toFixed(1)} s, rms ${decoded.rms.toFixed(3)})`);
   await wall.screenshot({ path: join(shots, 'voicemail-zh.png') });
   await wall.click(`tr[data-vm="${String(vm.id)}"] button`);
   await box.row<{ heard: number }>('SELECT heard FROM voicemail WHERE id = ?', [String(vm.id)], (r) => r.heard === 1);
+  // The inbox re-reads the list after marking: wait for the new row before using its buttons.
+  await wall.waitForSelector(`tr[data-vm="${String(vm.id)}"]:has-text("✓")`);
   t.pass('marked handled');
 
   // Call back through the callback policy: stored, then an agent is rung first once one is free.
@@ -201,6 +244,22 @@ t.test('wallboard and workbench: screen-pop within 1 s, live states, note, zh an
   // The first list (unfiltered) is already there: wait for the search's answer.
   await wall.waitForFunction(() => (globalThis as unknown as { document: { querySelectorAll(s: string): { length: number } } }).document.querySelectorAll('#calls tr[data-call]').length === 2);
   t.same(await wall.$$eval('#calls tr[data-call]', (rows) => rows.map((r) => (r as unknown as { dataset: { call: string } }).dataset.call)), [callId, 'earlier-1'], "search by number finds this caller's calls, newest first");
+  // The other filters: date, outcome, agent (each alone, the form cleared in between).
+  const search = async (fields: Partial<Record<'number' | 'from' | 'to' | 'outcome' | 'agent', string>>): Promise<string[]> => {
+    const n = await wall.evaluate(() => (globalThis as unknown as { fdHistorySearches: number }).fdHistorySearches);
+    for (const k of ['number', 'from', 'to', 'agent'] as const) await wall.fill(`#q-${k}`, fields[k] ?? '');
+    await wall.selectOption('#q-outcome', fields.outcome ?? '');
+    await wall.click('#q-go');
+    await wall.waitForFunction((before) => (globalThis as unknown as { fdHistorySearches: number }).fdHistorySearches > before, n);
+    return wall.$$eval('#calls tr[data-call]', (rows) => rows.map((r) => (r as unknown as { dataset: { call: string } }).dataset.call));
+  };
+  t.same(await search({ from: '2026-11-20', to: '2026-11-20' }), ['earlier-1'], 'by date: only the call of 20 November (box time)');
+  t.same(await search({ from: '2026-11-21', to: '2026-11-21' }), ['earlier-2'], 'a call at 17:00 UTC on the 20th is on the 21st in the box\'s timezone');
+  t.same(await search({ outcome: 'voicemail' }), [vmCall], 'by outcome: the voicemail call');
+  t.same(await search({ agent: '802' }), ['earlier-1'], "by agent: 802's calls");
+  t.same(await search({ agent: '801' }), [callId], 'and 801\'s (this call ended with 801, after the transfers)');
+  t.same(await search({ agent: '801', outcome: 'voicemail' }), [], 'filters combine');
+  await search({ number: '13812345678' });
   await wall.click(`tr[data-call="${callId}"] a`);
   await wall.waitForSelector('#recording');
   t.match(await wall.textContent('#timeline'), /queue\.connect/, 'the timeline');
@@ -213,12 +272,29 @@ t.test('wallboard and workbench: screen-pop within 1 s, live states, note, zh an
   });
   const stored = await box.row<{ recording_ms: number }>('SELECT recording_ms FROM calls WHERE id = ?', [callId], (r) => r.recording_ms > 0);
   t.ok(Math.abs(rec.duration * 1000 - stored.recording_ms) < 300, `the recording plays in the page, all of it (${rec.duration.toFixed(2)} s; CDR says ${stored.recording_ms} ms)`);
+  const recAudio = await decodeInPage(wall, await wall.getAttribute('#recording', 'src'));
+  t.ok(recAudio.duration > 1.5 && recAudio.rms > 0.02, `it holds the caller talking to 801 (${recAudio.duration.toFixed(1)} s, rms ${recAudio.rms.toFixed(3)})`);
   await wall.screenshot({ path: join(shots, 'history-zh.png') });
 
   // KPIs: uPlot charts of the last 7 days and today per hour.
   await wall.goto(`${url}/kpis`);
   await wall.waitForFunction(() => ((globalThis as unknown as { fdKpisReady?: number }).fdKpisReady ?? 0) === 3);
-  t.match(await wall.textContent('#kpi-table'), /2/, 'today: two calls offered');
+  // Today's row (the last): two inbound calls, one answered by an agent, one to voicemail after hours; nobody surveyed.
+  const today = await wall.$$eval('#kpi-table tr:last-child td', (tds) => tds.map((td) => (td as unknown as El).textContent ?? ''));
+  const cdr = await box.row<{ queued_at: string; agent_answered_at: string }>('SELECT queued_at, agent_answered_at FROM calls WHERE id = ?', [callId], () => true);
+  const waitS = (Date.parse(cdr.agent_answered_at) - Date.parse(cdr.queued_at)) / 1000;
+  // Service level: of the two handed-off calls, the answered one counts when answered within 20 s.
+  t.equal(today[0], new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(new Date()), `the last row is today on the box's calendar (${today[0]})`);
+  t.same(today.slice(1, 5), ['2', '0%', waitS <= 20 ? '100%' : '0%', '0%'], `today: offered 2, containment 0 %, SL ${today[3]} (the one call handed to an agent, answered after ${waitS.toFixed(1)} s), no abandoned call`);
+  t.ok(Math.abs(Number(today[5]) - waitS) <= 0.1, `ASA ${today[5]} s: the answered call's wait in the queue`);
+  t.equal(today[6], '–', 'no CSAT without survey answers');
+  const rows = await wall.$$eval('#kpi-table tr', (trs) => trs.map((tr) => [...(tr as unknown as El).querySelectorAll('td')].map((td) => td.textContent ?? '')));
+  const boxDay = (d: Date): string => new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(d);
+  t.same(rows.slice(1).map((r) => r[0]), [6, 5, 4, 3, 2, 1, 0].map((n) => boxDay(new Date(Date.now() - n * 86_400_000))), 'seven days, oldest first');
+  t.same(rows.find((r) => r[0] === boxDay(new Date(Date.now() - 2 * 86_400_000))), [boxDay(new Date(Date.now() - 2 * 86_400_000)), '2', '50%', '–', '50%', '–', '100%'], 'two days ago: 2 offered, containment 50 %, abandonment 50 %, CSAT 100 % (one 5 of 5)');
+  // Each chart's legend: the x series first (its label differs by chart), then the series plotted.
+  const legends = await wall.$$eval('.uplot', (plots) => plots.map((p) => [...(p as unknown as El).querySelectorAll('.u-legend .u-label')].map((l) => l.textContent ?? '').filter((x) => x)));
+  t.same(legends.map((l) => l.slice(1)), [['机器人解决率', '今日服务水平', '放弃率', '满意度'], ['平均应答 (秒)'], ['来电']], 'uPlot charts: the rates of 7 days, ASA of 7 days, calls per hour today');
   await wall.screenshot({ path: join(shots, 'kpis-zh.png') });
 
   // Chinese workbench, and the admin's audit trail.
@@ -230,4 +306,15 @@ t.test('wallboard and workbench: screen-pop within 1 s, live states, note, zh an
   await admin.waitForSelector('#audit tr:nth-child(2)');
   t.match(await admin.textContent('#audit'), /ann \(agent\)\s*agent-state\s*801/, 'the audit trail shows who changed what');
   await admin.screenshot({ path: join(shots, 'admin-audit-en.png') });
+
+  // An alarm on the line (the SIM is pulled) reaches the wallboard live.
+  await wall.goto(`${url}/wallboard`);
+  await wall.waitForSelector('tr[data-ext="801"]');
+  box.emu.modem.setSim('missing');
+  box.emu.modem.urc('+CPIN: NOT INSERTED');
+  await wall.waitForSelector('#alarms tr:has-text("sim-missing (gsm1)")');
+  t.match(await wall.textContent('#alarms'), /SIM removed/, 'wallboard: the line alarm, live');
+  await wall.waitForSelector('tr[data-line="gsm1"] .pill:text-is("down")');
+  t.pass('and the line is down');
+  await wall.screenshot({ path: join(shots, 'wallboard-alarm-zh.png') });
 });

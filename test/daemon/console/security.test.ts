@@ -1,9 +1,11 @@
 import t from 'tap';
 import { execFile } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import { cliPath } from '../../helpers/paths.js';
 import { verifyPassword } from '../../../daemon/console/passwords.js';
-import { login, startConsoleBox, USERS } from './rig.js';
+import { launchChromium, login, pageAs, startConsoleBox, USERS } from './rig.js';
 
 const exec = promisify(execFile);
 
@@ -21,6 +23,33 @@ t.test('frontdesk passwd prints a scrypt hash that verifies; a short password is
   t.equal(err?.code, 1, 'exit 1');
   t.match(err?.stderr, /at least 8 characters/);
 });
+
+interface StreamEvent {
+  event: string;
+  data: unknown;
+}
+
+/** Read a server-sent-event stream until `until` matches an event; all events read so far. */
+async function readEvents(res: Response, until: (e: StreamEvent) => boolean): Promise<StreamEvent[]> {
+  const out: StreamEvent[] = [];
+  const dec = new TextDecoder();
+  let buf = '';
+  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+    buf += dec.decode(chunk, { stream: true });
+    let k: number;
+    while ((k = buf.indexOf('\n\n')) >= 0) {
+      const msg = buf.slice(0, k);
+      buf = buf.slice(k + 2);
+      const event = /^event: (.*)$/m.exec(msg)?.[1];
+      const data = /^data: (.*)$/m.exec(msg)?.[1];
+      if (event === undefined || data === undefined) continue;
+      const e = { event, data: JSON.parse(data) as unknown };
+      out.push(e);
+      if (until(e)) return out;
+    }
+  }
+  return out;
+}
 
 t.test('console security: login, roles, CSRF, cross-site, audit, rate limit', async (t) => {
   const cb = await startConsoleBox();
@@ -67,6 +96,23 @@ t.test('console security: login, roles, CSRF, cross-site, audit, rate limit', as
   const st = await box.row<{ state: string }>('SELECT state FROM agent_state_log WHERE extension = ? ORDER BY id DESC LIMIT 1', ['801'], () => true);
   t.equal(st.state, 'available', 'none of the refused requests changed the agent');
 
+  // The same from a real browser: a page on another origin of this host (same site, so the browser
+  // even sends the SameSite=Strict cookie) posts a form at the console with the agent's session.
+  const evil = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/html' });
+    res.end(`<form id="f" method="post" enctype="text/plain" action="${url}/api/agents/801/state"><input name='{"state":"paused","x":"' value='"}'></form><script>document.getElementById('f').submit()</script>`);
+  });
+  await new Promise<void>((r) => evil.listen(0, '127.0.0.1', r));
+  t.teardown(() => new Promise((r) => evil.close(r)));
+  const browser = await launchChromium();
+  t.teardown(() => browser.close());
+  const { page } = await pageAs(browser, url, 'ann', 'en');
+  await page.goto(`http://127.0.0.1:${(evil.address() as AddressInfo).port}/`);
+  await page.waitForURL(`${url}/api/agents/801/state`);
+  t.match(await page.textContent('body'), /cross-site request refused/, 'a cross-site form POST from a real browser (cookie sent) is refused');
+  const after = await box.row<{ state: string }>('SELECT state FROM agent_state_log WHERE extension = ? ORDER BY id DESC LIMIT 1', ['801'], () => true);
+  t.equal(after.state, 'available', 'and the agent is not paused');
+
   // The real thing: own page, own token → the router pauses the agent (same as MQTT cmd/agent-state).
   const ok = await post('/api/agents/801/state', { state: 'paused', reason: 'lunch' }, { cookie: ann.cookie, 'x-csrf-token': ann.csrf, origin: url });
   t.equal(ok.status, 200, 'agent pauses self');
@@ -78,8 +124,18 @@ t.test('console security: login, roles, CSRF, cross-site, audit, rate limit', as
   t.equal((await get('/wallboard', sue.cookie)).status, 200, 'supervisor opens the wallboard');
   t.equal((await get('/agent/802', sue.cookie)).status, 200, 'supervisor opens any workbench');
   t.equal((await get('/admin', sue.cookie)).status, 403, 'supervisor cannot open admin');
+  // The supervisor's live stream (what the wallboard reads): the bus's events as they happen.
+  const streamAbort = new AbortController();
+  t.teardown(() => streamAbort.abort());
+  const stream = await fetch(`${url}/api/stream`, { headers: { cookie: sue.cookie }, signal: streamAbort.signal });
+  t.equal(stream.headers.get('content-type'), 'text/event-stream; charset=utf-8', 'one server-sent-event stream');
+  const seen = readEvents(stream, (e) => e.event === 'ev' && (e.data as { type: string; data: { extension?: string; state?: string } }).type === 'agent.state' && (e.data as { data: { extension?: string } }).data.extension === '801');
   t.equal((await post('/api/agents/801/state', { state: 'ready' }, { cookie: sue.cookie, 'x-csrf-token': sue.csrf, origin: url })).status, 200, 'supervisor sets an agent ready');
   await box.row<{ state: string }>('SELECT state FROM agent_state_log WHERE extension = ? ORDER BY id DESC LIMIT 1', ['801'], (r) => r.state === 'available');
+  const got = await seen;
+  t.equal(got[0]?.event, 'wall', 'the stream opens with the wallboard');
+  t.match(got.at(-1)?.data, { type: 'agent.state', data: { extension: '801', state: 'available' }, at: String }, "the bus event (as MQTT's events topic carries it) reaches the stream");
+  streamAbort.abort();
 
   // Logout ends the session: the cookie is worth nothing afterwards.
   t.equal((await post('/api/logout', {}, { cookie: sue.cookie, 'x-csrf-token': sue.csrf, origin: url })).status, 200, 'logout');

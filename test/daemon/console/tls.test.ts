@@ -5,7 +5,9 @@ import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { parse, stringify } from 'yaml';
 import { sleep } from '../../helpers/net.js';
+import { eventAfter, mark } from '../../helpers/routing.js';
 import { startConsoleBox, USERS } from './rig.js';
 
 const exec = promisify(execFile);
@@ -13,7 +15,8 @@ const exec = promisify(execFile);
 /** One HTTPS request trusting only our test certificate. */
 function https(url: string, opts: { method?: string; headers?: Record<string, string>; body?: string; ca: Buffer }): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: opts.method ?? 'GET', headers: opts.headers ?? {}, ca: opts.ca }, (res) => {
+    // A fresh connection each time (no keep-alive): a request after the console closed must not reuse a socket.
+    const req = request(url, { method: opts.method ?? 'GET', headers: opts.headers ?? {}, ca: opts.ca, agent: false }, (res) => {
       let body = '';
       res.on('data', (c: Buffer) => (body += c.toString()));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
@@ -23,7 +26,7 @@ function https(url: string, opts: { method?: string; headers?: Record<string, st
   });
 }
 
-t.test('console over TLS: HTTPS only, Secure cookie; session_ttl ends an idle login; reload removes a user', async (t) => {
+t.test('console over TLS: HTTPS only, Secure cookie; session_ttl ends an idle login; reload removes a user, then the console', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'fd-tls-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const cert = join(dir, 'cert.pem'), key = join(dir, 'key.pem');
@@ -61,4 +64,14 @@ t.test('console over TLS: HTTPS only, Secure cookie; session_ttl ends an idle lo
   t.equal((await https(`${cb.url}/api/me`, { headers: { cookie: sue }, ca })).status, 200, 'use within session_ttl keeps it alive');
   await sleep(6000);
   t.equal((await https(`${cb.url}/api/me`, { headers: { cookie: sue }, ca })).status, 401, 'idle longer than session_ttl: logged out');
+
+  // The console is off unless configured: a reload without console: closes its port.
+  const doc = parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+  delete doc.console;
+  await writeFile(file, stringify(doc));
+  const from = mark(cb.box);
+  cb.box.daemon.kill('SIGHUP');
+  await eventAfter(cb.box, from, 'config reloaded', () => true, 10_000);
+  const off = await https(`${cb.url}/login`, { ca }).then((r) => `HTTP ${r.status}`, (e: NodeJS.ErrnoException) => e.code);
+  t.equal(off, 'ECONNREFUSED', `without console: nothing listens on its port (${off})`);
 });

@@ -1,4 +1,8 @@
 import t from 'tap';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runInNewContext } from 'node:vm';
 import { toneLevel } from '../../../drivers/audio/tones.js';
 import { candidateFilter } from '../../../drivers/webrtc/ice.js';
 import { StreamResampler } from '../../../drivers/webrtc/resample.js';
@@ -64,4 +68,24 @@ t.test('console users are checked against the config: agents need an existing ex
   t.match(issues(`    - { name: a, role: admin, password_hash: "${hash}" }\n    - { name: a, role: supervisor, password_hash: "${hash}" }\n`).join('\n'), /duplicate console user "a"/);
   t.match(issues(`    - { name: a, role: admin, password_hash: "hunter2" }\n`).join('\n'), /password_hash/, 'a plain password is refused');
   t.match(issues(`    - { name: a, role: admin, password_hash: "${hash}" }\n  web_callers: { line_id: gsm1 }\n`).join('\n'), /line id "gsm1" is already a line's/, 'the web callers\' line id is its own');
+});
+
+t.test('console texts: every key in both languages, every key a page uses defined', async (t) => {
+  const dir = fileURLToPath(new URL('../../../../daemon/console/public/', import.meta.url));
+  const src = await readFile(join(dir, 'console.js'), 'utf8');
+  const literal = /const T = (\{[\s\S]*?\n\});/.exec(src)?.[1];
+  t.ok(literal, 'the text table');
+  // The table is a plain object literal: evaluate it alone, in an empty context.
+  const texts = runInNewContext(`(${literal ?? '{}'})`) as Record<'en' | 'zh', Record<string, string>>;
+  const en = Object.keys(texts.en), zh = Object.keys(texts.zh);
+  t.same(en.filter((k) => !zh.includes(k)), [], 'no English text without Chinese');
+  t.same(zh.filter((k) => !en.includes(k)), [], 'no Chinese text without English');
+  const used = new Set<string>();
+  for (const f of (await readdir(dir)).filter((n) => n.endsWith('.js') || n.endsWith('.html'))) {
+    const page = await readFile(join(dir, f), 'utf8');
+    for (const m of page.matchAll(/\bt\(\s*['"]([\w-]+)['"]/g)) used.add(m[1]!);
+    for (const m of page.matchAll(/data-t="([\w-]+)"/g)) used.add(m[1]!);
+  }
+  t.ok(used.size > 50, `${used.size} keys used by the pages`);
+  t.same([...used].filter((k) => !en.includes(k)), [], 'every key a page names is in the table');
 });

@@ -1,13 +1,9 @@
 import t from 'tap';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { toneLevel, toneSamples } from '../../../drivers/audio/tones.js';
-import { writeWav } from '../../../drivers/audio/wav.js';
-import { startPhone, writeTestWav } from '../../helpers/baresip.js';
+import { toneLevel } from '../../../drivers/audio/tones.js';
 import { sleep } from '../../helpers/net.js';
 import { eventAfter, mark } from '../../helpers/routing.js';
-import { launchChromium, shotDir, startConsoleBox } from './rig.js';
+import { shotDir, startDeskCallRig } from './rig.js';
 
 interface FdWeb {
   ready(): boolean;
@@ -15,22 +11,7 @@ interface FdWeb {
 }
 
 t.test('web caller: the public page reaches the bot and an agent on its own line; limited per address and at once', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'fd-web-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
-  const mic = join(dir, 'mic-1500hz.wav');
-  const s = new Int16Array(48000 * 40);
-  for (let i = 0; i < s.length; i++) s[i] = Math.round(8000 * Math.sin((2 * Math.PI * 1500 * i) / 48000));
-  await writeWav(mic, s, 48000);
-  const phone = await startPhone({ user: '801', answer: 'auto', playWav: await writeTestWav(dir, 'agent-600.wav', toneSamples(600, 40_000)) });
-  t.teardown(() => phone.stop());
-  const cb = await startConsoleBox({
-    agents: [{ extension: '801', contact: phone.uri, extra: 'wrap_up: 0s' }, { extension: '802', contact: 'sip:802@127.0.0.1:9', extra: 'logged_in: false' }],
-    consoleMore: '  web_callers: { line_id: web1, max_calls: 1, per_hour: 1 }\n  webrtc: { networks: [127.0.0.1/32, "::1/128"] }\n',
-  });
-  t.teardown(() => cb.close());
-  const { box, url } = cb;
-  const browser = await launchChromium(['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-audio-capture=${mic}`, '--allow-loopback-in-peer-connection', '--autoplay-policy=no-user-gesture-required']);
-  t.teardown(() => browser.close());
+  const { box, url, phone, browser } = await startDeskCallRig(t, { prefix: 'fd-web-', micHz: 1500, micSeconds: 40, consoleMore: '  web_callers: { line_id: web1, max_calls: 1, per_hour: 1 }\n' });
   const page = await (await browser.newContext({ viewport: { width: 1366, height: 768 } })).newPage();
   await page.goto(`${url}/call`);
   t.equal(new URL(page.url()).pathname, '/call', 'the call page needs no login');

@@ -1,6 +1,7 @@
 import t from 'tap';
 import { AgentPool, type AgentInfo } from '../../../daemon/routing/agents.js';
 import { matchFeatureCode, DEFAULT_FEATURE_CODES } from '../../../daemon/routing/feature-codes.js';
+import { parseConfig } from '../../../daemon/config/load.js';
 
 function pool(now: { t: number }, autoPause = 2) {
   const states: string[] = [];
@@ -92,4 +93,19 @@ t.test('feature codes', async (t) => {
   t.equal(matchFeatureCode('*59', DEFAULT_FEATURE_CODES), undefined);
   t.equal(matchFeatureCode('801', DEFAULT_FEATURE_CODES), undefined);
   t.same(matchFeatureCode('#1', { ...DEFAULT_FEATURE_CODES, login: '#1' }), { action: 'login' });
+});
+
+t.test('an extension behind a PBX hunt group takes more than 8 calls: max_calls 40 in the config, 40 at once', async (t) => {
+  const { config } = parseConfig('site: a\nnode: b\nlines:\n  - id: g\n    kind: analog\n    port: /dev/ttyACM0\nbot:\n  greeting: hi\nagents:\n  - extension: "900"\n    name: Hunt group\n    max_calls: 40\n', 'x.yaml', {});
+  const p = new AgentPool(config.agents ?? [], () => undefined, {});
+  t.teardown(() => p.close());
+  const a = p.get('900')!;
+  for (let i = 0; i < 40; i++) {
+    t.ok(p.eligible(a), `room for call ${i + 1}`);
+    p.startRing('900');
+    if (i % 2 === 0) p.endRing('900', 'answered'); // some answered, some still ringing: both hold a line
+  }
+  t.notOk(p.eligible(a), 'the 41st waits');
+  p.callEnded('900', 1000);
+  t.ok(p.eligible(a), 'one line free again');
 });
