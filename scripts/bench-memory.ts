@@ -1,6 +1,6 @@
 /**
  * The daemon's memory at idle and per call, started as systemd/frontdesk.service starts it:
- *   node dist/scripts/bench-memory.js [--configs minimal,typical,demo] [--calls 10] [--after 30]
+ *   node dist/scripts/bench-memory.js [--configs minimal,typical,demo] [--calls 10] [--after 30] [--window 60]
  *                                     [--flags "NODE FLAGS"] [--env "K=V ..."]  (instead of the unit's, to compare)
  *
  * For each config the real daemon runs (a separate process, with the node flags and Environment= of
@@ -8,7 +8,9 @@
  * koffi is loaded as on a box): `minimal` is a SIP trunk only; `typical` adds a GSM line on the modem
  * emulator (real ttys) and MQTT to a local mosquitto; `demo` adds the staff console. Once the
  * daemon sends READY=1, RSS (and its anonymous / file-backed parts) is read from /proc at 5, 30
- * and 60 s, with heap used, external and code space from a preloaded probe (scripts/lib/memory-probe).
+ * and 60 s, with heap used, external and code space from a preloaded probe (scripts/lib/memory-probe),
+ * then every second for --window s (lowest and highest: periodic work such as the minutely MQTT
+ * metrics, whose KPI worker runs for a few seconds, shows as the highest).
  * Then --calls SIP calls (our own SIP stack, in this process) reach the bot at once: RSS while they
  * are up gives KB per call; all hang up and RSS is read again --after seconds later.
  * Prints; asserts nothing.
@@ -89,6 +91,8 @@ async function sample(box: Box, probeFile: string): Promise<Sample> {
 interface Result {
   config: string;
   idle: Sample[];
+  /** Lowest and highest RSS (MB) over the window after the idle samples. */
+  range: [number, number];
   calls: number;
   up: number;
   during?: Sample;
@@ -97,7 +101,12 @@ interface Result {
 
 const CONSOLE_HASH = 'scrypt$32768$8$1$nxX41YJ7a3GvBWPdWr+iSA==$Yy2kdBvRTabLy9D+oeP59/oTdSh1j0Vw8UjlyZjEccE=';
 
-async function runConfig(name: string, launch: { flags: string[]; env: Record<string, string> }, calls: number, afterS: number, at: number[]): Promise<Result> {
+async function rssOnly(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN) / 1024;
+}
+
+async function runConfig(name: string, launch: { flags: string[]; env: Record<string, string> }, calls: number, afterS: number, at: number[], windowS: number): Promise<Result> {
   const rtp = await freePort(calls * 2 + 20);
   const phones: SipTrunkLine = createSipLine({ id: 'callers', listen: { host: '127.0.0.1', port: 0 }, rtpPorts: { min: rtp, max: rtp + calls * 2 + 19 }, allowFrom: ['127.0.0.1/32'] });
   await phones.start();
@@ -136,12 +145,18 @@ async function runConfig(name: string, launch: { flags: string[]; env: Record<st
   }
   await notify.waitFor((m) => m.includes('READY=1'));
   const t0 = Date.now();
-  const result: Result = { config: name, idle: [], calls, up: 0 };
+  const result: Result = { config: name, idle: [], range: [NaN, NaN], calls, up: 0 };
   try {
     for (const s of at) {
       await sleep(Math.max(0, t0 + s * 1000 - Date.now()));
       result.idle.push(await sample(box, probeFile));
     }
+    const seen: number[] = [];
+    for (let i = 0; i < windowS; i++) {
+      await sleep(1000);
+      seen.push(await rssOnly(box.daemon.proc.pid!));
+    }
+    if (seen.length) result.range = [Math.min(...seen), Math.max(...seen)];
     if (calls > 0) {
       const target = `sip:frontdesk@127.0.0.1:${box.sipPort}`;
       const legs = await Promise.all(Array.from({ length: calls }, () => phones.dial(target)));
@@ -171,6 +186,7 @@ async function main(): Promise<void> {
   const calls = Number(arg('calls', '10'));
   const afterS = Number(arg('after', '30'));
   const at = arg('at', '5,30,60').split(',').map(Number);
+  const windowS = Number(arg('window', '60'));
   const launch = await unitLaunch(join(repoRoot, 'systemd/frontdesk.service'));
   const flags = arg('flags', '');
   if (flags) launch.flags = flags.split(' ').filter(Boolean);
@@ -179,14 +195,14 @@ async function main(): Promise<void> {
   console.log(`memory: the daemon as systemd/frontdesk.service starts it: node ${launch.flags.join(' ')} (env ${Object.entries(launch.env).map(([k, v]) => `${k}=${v}`).join(' ')})`);
   console.log(`idle RSS at ${at.join(' / ')} s after READY=1; then ${calls} SIP calls into the bot at once; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   const results: Result[] = [];
-  for (const c of configs) results.push(await runConfig(c, launch, calls, afterS, at));
+  for (const c of configs) results.push(await runConfig(c, launch, calls, afterS, at, windowS));
   console.log('');
-  console.log(`config    idle RSS MB @${at.join('/@')} s   anon/file MB   heap used / external / code MB   calls up   KB/call   RSS MB ${afterS} s after`);
+  console.log(`config    idle RSS MB @${at.join('/@')} s   anon/file MB   heap used / external / code MB   next ${windowS} s min-max   calls up   KB/call   RSS MB ${afterS} s after`);
   for (const r of results) {
     const last = r.idle[r.idle.length - 1];
     const perCall = r.during && last && r.up > 0 ? ((r.during.rssMb - last.rssMb) * 1024) / r.up : NaN;
     console.log(
-      `${r.config.padEnd(9)} ${r.idle.map((s) => f(s.rssMb)).join(' / ').padEnd(22)}  ${`${f(last?.anonMb)}/${f(last?.fileMb)}`.padEnd(13)}  ${`${f(last?.heapUsedMb, 1)} / ${f(last?.externalMb, 1)} / ${f(last?.codeMb, 1)}`.padEnd(31)}  ${`${r.up}/${r.calls}`.padEnd(9)}  ${f(perCall).padStart(7)}   ${f(r.after?.rssMb)}`,
+      `${r.config.padEnd(9)} ${r.idle.map((s) => f(s.rssMb)).join(' / ').padEnd(22)}  ${`${f(last?.anonMb)}/${f(last?.fileMb)}`.padEnd(13)}  ${`${f(last?.heapUsedMb, 1)} / ${f(last?.externalMb, 1)} / ${f(last?.codeMb, 1)}`.padEnd(31)}  ${`${f(r.range[0])}-${f(r.range[1])}`.padEnd(17)}  ${`${r.up}/${r.calls}`.padEnd(9)}  ${f(perCall).padStart(7)}   ${f(r.after?.rssMb)}`,
     );
   }
   console.log(`load average at the end ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
