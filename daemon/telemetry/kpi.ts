@@ -88,7 +88,7 @@ const callAggregates = (sl: string, fcr: string): string => `COUNT(*) AS offered
     COUNT(*) FILTER (WHERE ans IS NOT NULL AND ended IS NOT NULL) AS handled,
     COUNT(*) FILTER (WHERE transferred AND (ans IS NOT NULL OR has_end)) AS sl_base,
     COUNT(*) FILTER (WHERE numbered) AS numbered,
-    COUNT(*) FILTER (WHERE numbered AND prev IS NOT NULL AND ${MS('offered', 'prev')} <= ${fcr}) AS repeats`;
+    COUNT(*) FILTER (WHERE numbered AND ${MS('offered', 'prev')} <= ${fcr}) AS repeats`; // no prev: NULL, not counted (and the subquery runs once)
 
 interface CallAggregates {
   offered: number;
