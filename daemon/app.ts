@@ -1,6 +1,8 @@
 import { Bus } from './bus/bus.js';
 import type { Config } from './config/schema.js';
-import { loadConfigFileOffThread, ConfigError, formatIssue, type LoadedConfig } from './config/load.js';
+import { ConfigError, formatIssue } from './config/issues.js';
+import type { LoadedConfig } from './config/load.js';
+import { loadConfigFileOffThread } from './config/off-thread.js';
 import type { Context, Extension, Prepared } from './extension.js';
 import { createServices, type Services } from './services.js';
 import type { Logger } from './log.js';

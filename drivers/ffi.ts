@@ -11,3 +11,8 @@ export function koffi(): Koffi {
   lib ??= createRequire(import.meta.url)('koffi') as Koffi;
   return lib;
 }
+
+/** Whether koffi is loaded already (a use that saves less than its cost can then run for free). */
+export function koffiLoaded(): boolean {
+  return lib !== undefined;
+}

@@ -9,7 +9,8 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseConfig, loadConfigFile, loadConfigFileOffThread, ConfigError } from '../daemon/config/load.js';
+import { parseConfig, loadConfigFile, ConfigError } from '../daemon/config/load.js';
+import { loadConfigFileOffThread } from '../daemon/config/off-thread.js';
 import { invalidConfig } from './lib/big-config.js';
 
 /** CPU time (user + system) of one parse: the machine may be busy, and wall time would measure that. */

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { App } from '../app.js';
-import { loadConfigFile, ConfigError } from '../config/load.js';
+import { ConfigError } from '../config/issues.js';
+import { loadConfigFileOffThread } from '../config/off-thread.js';
 import { createLogger } from '../log.js';
 import { runUnderSupervisor } from '../service/lifecycle.js';
 import { installSafetyNet } from '../service/safety-net.js';
@@ -14,7 +15,7 @@ export async function run(argv: string[]): Promise<number> {
   const file = values.config ?? process.env.FRONTDESK_CONFIG ?? DEFAULT_CONFIG;
   let loaded;
   try {
-    loaded = await loadConfigFile(file);
+    loaded = await loadConfigFileOffThread(file);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\nfrontdesk: not starting: ${err.issues.length} problem(s) in ${file}\n`);

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
-import { Worker } from 'node:worker_threads';
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node as YamlNode, type Pair, type YAMLMap } from 'yaml';
 import { Ajv2019 } from 'ajv/dist/2019.js';
 import type { ErrorObject, ValidateFunction } from 'ajv';
@@ -10,38 +9,8 @@ import { valueCheck } from './value-check.js';
 import { hostCheck } from './host-check.js';
 import { suggest } from './suggest.js';
 
-/** One problem in a config file, located for a person to find and fix. */
-export interface ConfigIssue {
-  file: string;
-  line: number;
-  col: number;
-  /** Where in the config, e.g. `lines[1].at_port`; empty for the whole file. */
-  path: string;
-  message: string;
-}
-
-export class ConfigError extends Error {
-  /**
-   * @param more problems found but not carried here (a reload caps what crosses from its worker:
-   * thousands of them would cost the main thread what the worker saved it).
-   */
-  constructor(
-    readonly issues: ConfigIssue[],
-    readonly more = 0,
-  ) {
-    super([...issues.map(formatIssue), ...(more ? [`... and ${more} more problem(s)`] : [])].join('\n'));
-    this.name = 'ConfigError';
-  }
-}
-
-/** Problems a reload's worker hands back; the rest are counted. */
-export const OFF_THREAD_ISSUES = 100;
-/** Files from this size are checked in a worker on reload (about 20 ms of work in this thread). */
-export const OFF_THREAD_FROM_BYTES = 16 * 1024;
-
-export function formatIssue(i: ConfigIssue): string {
-  return `${i.file}:${i.line}:${i.col}: ${i.path ? `${i.path}: ` : ''}${i.message}`;
-}
+export { ConfigError, formatIssue, OFF_THREAD_ISSUES, type ConfigIssue } from './issues.js';
+import { ConfigError, type ConfigIssue } from './issues.js';
 
 export interface LoadedConfig {
   config: Config;
@@ -91,44 +60,6 @@ export async function loadConfigFile(file: string, env: NodeJS.ProcessEnv = proc
   }
   if (a.issues.length || !a.config) throw new ConfigError(sortIssues(a.issues));
   return { config: a.config, file, hash: a.hash };
-}
-
-/**
- * loadConfigFile in a worker thread, for a running daemon: a big (or hostile) file costs the main
- * event loop, where calls' audio is paced, nothing but the hand-over of the result. Same result and
- * errors as loadConfigFile (the first OFF_THREAD_ISSUES problems, and how many more); small files,
- * and any file when the worker cannot run, load in this thread.
- */
-export async function loadConfigFileOffThread(file: string, env: NodeJS.ProcessEnv = process.env, opts: LoadOptions = {}): Promise<LoadedConfig> {
-  // A worker costs its own start (module loading, schema compilation: about 0.3-1 s); a config of a
-  // few KB checks in a few ms here, so only big files go to one.
-  const size = await stat(file).then((st) => st.size).catch(() => 0);
-  if (size < OFF_THREAD_FROM_BYTES) return loadConfigFile(file, env, opts);
-  return new Promise((resolve, reject) => {
-    let worker: Worker;
-    try {
-      worker = new Worker(new URL('./load-worker.js', import.meta.url), { workerData: { file, env: { ...env }, opts } });
-    } catch {
-      resolve(loadConfigFile(file, env, opts));
-      return;
-    }
-    let settled = false;
-    worker.once('message', (m: { loaded?: LoadedConfig; issues?: ConfigIssue[]; more?: number; failure?: string }) => {
-      settled = true;
-      if (m.loaded) resolve(m.loaded);
-      else if (m.issues) reject(new ConfigError(m.issues, m.more ?? 0));
-      else reject(new Error(m.failure ?? 'config loader failed'));
-      void worker.terminate(); // the answer is in; the worker's exit code tells nothing more
-    });
-    worker.once('error', (err) => {
-      if (!settled) reject(err);
-      settled = true;
-    });
-    worker.once('exit', (code) => {
-      if (!settled) reject(new Error(`config loader exited with code ${code}`));
-      settled = true;
-    });
-  });
 }
 
 /**

@@ -164,6 +164,8 @@ export async function buildServer(d: ServerDeps): Promise<FastifyInstance> {
       agents: (cfg.agents ?? []).map((a) => ({ extension: a.extension, name: a.name })),
       queues: (cfg.queues ?? []).map((q) => q.id),
       knowledge: Boolean(cfg.knowledge),
+      // The box's zone (configured, else the process's): pages show times on its clock, not the browser's.
+      timeZone: cfg.timezone ?? Intl.DateTimeFormat().resolvedOptions().timeZone,
     };
   });
 

@@ -1,11 +1,10 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import type { Config } from '../config/schema.js';
-import { ConfigError } from '../config/load.js';
+import { ConfigError } from '../config/issues.js';
 import type { Context, Extension, Prepared } from '../extension.js';
 import type { KnowledgeSource } from '../bot/knowledge.js';
 import { KnowledgeBase } from './kb.js';
-import { knowledgePath, loadKnowledgeFile } from './load.js';
 import { suggestEntries } from './suggest.js';
 import { registerKnowledgeWriters } from './writers.js';
 import { callLanguage, textTable } from '../config/locale.js';
@@ -109,6 +108,8 @@ export class KnowledgeExtension implements Extension, KnowledgeService {
         this.watch(undefined);
       };
     }
+    // The loader (YAML parser, schema validator) only for a config that has a knowledge base.
+    const { knowledgePath, loadKnowledgeFile } = await import('./load.js');
     const file = knowledgePath(this.ctx.daemon?.configFile?.() ?? `${process.cwd()}/frontdesk.yaml`, k.file);
     const loaded = await loadKnowledgeFile(file, cfg);
     return () => {

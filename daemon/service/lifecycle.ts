@@ -2,6 +2,7 @@ import type { App } from '../app.js';
 import type { Logger } from '../log.js';
 import { durationOr } from '../config/duration.js';
 import { createNotifier, watchdogUsec, type Notifier } from './sd-notify.js';
+import { startIdleTrim } from './malloc-trim.js';
 
 /**
  * Ties the App to its process: systemd notifications, the watchdog, and signals.
@@ -36,6 +37,7 @@ export async function runUnderSupervisor(app: App, log: Logger, env: NodeJS.Proc
 
   notifier.notify(`READY=1\nSTATUS=${app.status()}\nMAINPID=${process.pid}`);
   log.info({ notify: notifier.enabled, watchdogMs: wd ? wd / 1000 : undefined }, 'frontdesk running');
+  const stopTrim = startIdleTrim(() => app.activeCalls(), log);
 
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGTERM', () => resolve('SIGTERM'));
@@ -47,6 +49,7 @@ export async function runUnderSupervisor(app: App, log: Logger, env: NodeJS.Proc
   process.off('SIGHUP', onHup);
   if (wdTimer) clearInterval(wdTimer);
   clearInterval(statusTimer);
+  stopTrim();
   await reloading.catch(() => undefined); // a reload reports its own failure; stop only waits for it to end
   // A second signal while draining means "now".
   const hurry = (): void => {

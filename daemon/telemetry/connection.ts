@@ -168,6 +168,9 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       reconnectPeriod: 0,
       connectTimeout: 15_000,
       keepalive: 30,
+      // mqtt-packet's number cache is 65536 two-byte Buffers (about 7 MB of heap, for good); at
+      // telemetry rates building the two bytes per packet costs nothing.
+      writeCache: false,
       properties: { sessionExpiryInterval: 0 },
       will: { topic: o.will.topic, payload: Buffer.from(o.will.payload), qos: 1, retain: true },
       ...(o.username !== undefined ? { username: o.username } : {}),

@@ -16,15 +16,31 @@ type KpiReply = { id: number; kpis: Kpis } | { id: number; failure: string };
 let worker: Worker | undefined;
 let nextId = 1;
 const pending = new Map<number, { resolve: (k: Kpis) => void; reject: (e: Error) => void }>();
+let idleTimer: NodeJS.Timeout | undefined;
 
-function failAll(err: Error): void {
+/**
+ * The worker ends this long after its last answer: a burst (a console KPI page's days, the
+ * metrics' two windows) reuses it, while between the minutely metrics the box does not keep a
+ * second V8 isolate (about 8 MB; starting one costs a few hundred ms of CPU at low priority).
+ */
+export const KPI_WORKER_IDLE_MS = 5_000;
+
+/** Whether a KPI worker is running now. */
+export function kpiWorkerRunning(): boolean {
+  return worker !== undefined;
+}
+
+function failAll(w: Worker, err: Error): void {
+  if (worker !== w) return; // a worker that was let go; its successor's requests are not its own
   worker = undefined;
+  clearTimeout(idleTimer);
   for (const p of pending.values()) p.reject(err);
   pending.clear();
 }
 
-/** The KPI worker, started on first use and kept (module loading costs more than a computation); it never holds the process open. */
+/** The KPI worker, started on first use and kept while in use (module loading costs more than a computation); it never holds the process open. */
 function kpiWorker(): Worker {
+  clearTimeout(idleTimer);
   if (worker) return worker;
   const w = new Worker(new URL('./kpi-worker.js', import.meta.url));
   w.on('message', (m: KpiReply) => {
@@ -33,9 +49,18 @@ function kpiWorker(): Worker {
     pending.delete(m.id);
     if ('kpis' in m) p.resolve(m.kpis);
     else p.reject(new Error(m.failure));
+    if (pending.size === 0) {
+      clearTimeout(idleTimer);
+      idleTimer = setTimeout(() => {
+        if (worker !== w || pending.size > 0) return;
+        worker = undefined;
+        void w.terminate(); // idle: nothing is waiting on it
+      }, KPI_WORKER_IDLE_MS);
+      idleTimer.unref();
+    }
   });
-  w.on('error', (err) => failAll(err));
-  w.on('exit', (code) => failAll(new Error(`KPI worker exited (${code})`)));
+  w.on('error', (err) => failAll(w, err));
+  w.on('exit', (code) => failAll(w, new Error(`KPI worker exited (${code})`)));
   // After the listeners: adding a 'message' listener refs the worker's port again.
   w.unref();
   worker = w;

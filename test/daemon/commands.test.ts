@@ -78,3 +78,15 @@ t.test('unknown command: usage and exit 2', async (t) => {
   t.equal(r.code, 2);
   t.match(r.stderr, /unknown command: frobnicate/);
 });
+
+t.test('run refuses a broken config with its problems at file:line:col (checked in the loader worker)', async (t) => {
+  for (const f of ['wrong-type.yaml', 'yaml-syntax.yaml']) {
+    const check = await run(['check-config', fixtures('config-broken', f)]);
+    const r = await run(['run', '-c', fixtures('config-broken', f)]);
+    t.equal(r.code, 1, `${f}: exit 1`);
+    t.match(r.stderr, new RegExp(`${f}:\\d+:\\d+: .*\\nfrontdesk: not starting: \\d+ problem\\(s\\) in `), `${f}: located problems, then why it does not start`);
+    // The same problems check-config finds in this thread.
+    const lines = (s: string): string[] => s.split('\n').filter((l) => l.includes(`${f}:`));
+    t.same(lines(r.stderr), lines(check.stderr), `${f}: the same problems as check-config`);
+  }
+});

@@ -1,4 +1,4 @@
-import { h, header, me, setLang, lang, t } from './console.js';
+import { h, header, me, setLang, lang, stamp, t } from './console.js';
 
 const m = await me();
 setLang(lang);
@@ -7,5 +7,5 @@ const r = await fetch('/api/audit', { credentials: 'same-origin' });
 const { entries } = await r.json();
 document.getElementById('audit').replaceChildren(
   h('tr', {}, ['when', 'by', 'action', 'target', 'detail', 'ip'].map((k) => h('th', {}, t(k)))),
-  ...entries.map((e) => h('tr', {}, h('td', { class: 'num' }, new Date(e.at).toLocaleString()), h('td', {}, `${e.user} (${e.role})`), h('td', {}, e.action), h('td', {}, e.target ?? ''), h('td', {}, e.detail ?? ''), h('td', {}, e.ip ?? ''))),
+  ...entries.map((e) => h('tr', {}, h('td', { class: 'num' }, stamp(e.at)), h('td', {}, `${e.user} (${e.role})`), h('td', {}, e.action), h('td', {}, e.target ?? ''), h('td', {}, e.detail ?? ''), h('td', {}, e.ip ?? ''))),
 );

@@ -1,4 +1,4 @@
-import { h, header, me, post, setLang, lang, since, stream, t } from './console.js';
+import { clock, h, header, me, post, setLang, lang, since, stamp, stream, t } from './console.js';
 import { phone } from './phone.js';
 
 const m = await me();
@@ -100,7 +100,7 @@ function renderCall() {
     slots.length ? h('dl', { class: 'kv', id: 'pop-slots' }, slots.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)])) : h('div', { class: 'muted' }, t('none')),
     h('h2', {}, t('conversation')),
     h('div', { class: 'turns', id: 'pop-turns' }, [...c.turns.map((x) => ({ at: x.at, text: `▶ ${x.input}${x.intent ? ` → ${x.intent}` : ''}${x.say ? ` · ${x.say}` : ''}` })), ...c.utterances.filter((u) => u.text).map((u) => ({ at: u.at, text: `🗣 ${u.text}` }))]
-      .sort((a, b) => a.at.localeCompare(b.at)).map((x) => h('div', {}, h('span', { class: 'muted num' }, new Date(x.at).toLocaleTimeString(), ' '), x.text))),
+      .sort((a, b) => a.at.localeCompare(b.at)).map((x) => h('div', {}, h('span', { class: 'muted num' }, clock(x.at), ' '), x.text))),
   );
 }
 
@@ -143,9 +143,9 @@ function renderHistory() {
   const hist = pop.history;
   el.replaceChildren(
     h('table', { id: 'history-calls' }, h('tr', {}, ['when', 'outcome', 'agent', 'intent'].map((k) => h('th', {}, t(k)))),
-      hist.calls.length ? hist.calls.map((c) => h('tr', {}, h('td', { class: 'num' }, new Date(c.offered_at).toLocaleString()), h('td', {}, c.outcome ?? '–'), h('td', {}, c.agent_ext ?? '–'), h('td', {}, c.intent ?? '–'))) : h('tr', {}, h('td', { colspan: 4, class: 'muted' }, t('none')))),
+      hist.calls.length ? hist.calls.map((c) => h('tr', {}, h('td', { class: 'num' }, stamp(c.offered_at)), h('td', {}, c.outcome ?? '–'), h('td', {}, c.agent_ext ?? '–'), h('td', {}, c.intent ?? '–'))) : h('tr', {}, h('td', { colspan: 4, class: 'muted' }, t('none')))),
     h('h2', {}, t('notes')),
-    h('div', { id: 'history-notes' }, hist.notes.length ? hist.notes.map((n) => h('div', {}, h('span', { class: 'muted num' }, `${new Date(n.at).toLocaleString()} ${n.user}${n.disposition ? ` · ${t(`d-${n.disposition}`)}` : ''}: `), n.note)) : h('div', { class: 'muted' }, t('none'))),
+    h('div', { id: 'history-notes' }, hist.notes.length ? hist.notes.map((n) => h('div', {}, h('span', { class: 'muted num' }, `${stamp(n.at)} ${n.user}${n.disposition ? ` · ${t(`d-${n.disposition}`)}` : ''}: `), n.note)) : h('div', { class: 'muted' }, t('none'))),
   );
 }
 

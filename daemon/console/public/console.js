@@ -49,6 +49,8 @@ export function setLang(l) {
 }
 
 let csrf = '';
+/** The box's IANA time zone (from /api/me): every time shown is its wall clock, as in CDRs and reports. */
+let boxZone;
 export async function me() {
   const r = await fetch('/api/me', { credentials: 'same-origin' });
   if (r.status === 401) {
@@ -57,6 +59,7 @@ export async function me() {
   }
   const m = await r.json();
   csrf = m.csrf;
+  boxZone = m.timeZone || undefined;
   if (!localStorage.getItem('fd-lang')) setLang(m.language);
   return m;
 }
@@ -113,6 +116,13 @@ export function dur(ms) {
   const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = s % 60;
   return h ? `${h}:${String(m).padStart(2, '0')}:${String(r).padStart(2, '0')}` : `${m}:${String(r).padStart(2, '0')}`;
 }
+
+const clockFormat = (fields) => new Intl.DateTimeFormat(lang === 'zh' ? 'zh-CN' : 'en-US', { ...fields, hourCycle: 'h23', ...(boxZone ? { timeZone: boxZone } : {}) });
+const DAY = { year: 'numeric', month: '2-digit', day: '2-digit' }, TIME = { hour: '2-digit', minute: '2-digit', second: '2-digit' };
+/** Date and time of an instant on the box's clock (not the browser's), in the page's language. */
+export const stamp = (iso) => (iso ? clockFormat({ ...DAY, ...TIME }).format(new Date(iso)) : '–');
+/** Time of day of an instant on the box's clock. */
+export const clock = (iso) => (iso ? clockFormat(TIME).format(new Date(iso)) : '–');
 
 export const since = (iso) => (iso ? dur(Date.now() - Date.parse(iso)) : '–');
 export const pct = (x) => (x === null || x === undefined ? '–' : `${Math.round(x * 100)}%`);

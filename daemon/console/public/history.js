@@ -1,4 +1,4 @@
-import { h, header, me, setLang, lang, t } from './console.js';
+import { clock, h, header, me, setLang, lang, stamp, t } from './console.js';
 
 const m = await me();
 setLang(lang);
@@ -18,7 +18,7 @@ async function search() {
   document.getElementById('calls').replaceChildren(
     h('tr', {}, ['when', 'caller', 'outcome', 'agent', 'queue', 'recording'].map((k) => h('th', {}, t(k)))),
     ...calls.map((c) => h('tr', { dataset: { call: c.id } },
-      h('td', { class: 'num' }, h('a', { href: '#', onclick: (e) => (e.preventDefault(), detail(c.id)) }, new Date(c.offered_at).toLocaleString())),
+      h('td', { class: 'num' }, h('a', { href: '#', onclick: (e) => (e.preventDefault(), detail(c.id)) }, stamp(c.offered_at))),
       h('td', {}, c.caller ?? '?'), h('td', {}, c.outcome ?? '…'), h('td', {}, c.agent_ext ?? ''), h('td', {}, c.queue_id ?? ''),
       h('td', {}, c.recorded ? '●' : ''))),
   );
@@ -34,7 +34,7 @@ async function detail(id) {
     h('div', { class: 'big' }, d.call.caller ?? '?'),
     d.call.recording_path ? h('audio', { controls: '', preload: 'auto', id: 'recording', src: `/api/calls/${encodeURIComponent(id)}/recording` }) : null,
     h('table', { id: 'timeline' }, h('tr', {}, h('th', {}, t('when')), h('th', {}, t('event')), h('th', {}, t('detail'))),
-      d.timeline.map((e) => h('tr', {}, h('td', { class: 'num' }, new Date(e.at).toLocaleTimeString()), h('td', {}, e.event), h('td', { class: 'muted' }, (e.data ?? '').slice(0, 120))))),
+      d.timeline.map((e) => h('tr', {}, h('td', { class: 'num' }, clock(e.at)), h('td', {}, e.event), h('td', { class: 'muted' }, (e.data ?? '').slice(0, 120))))),
     d.notes.length ? h('div', {}, h('h2', {}, t('notes')), d.notes.map((n) => h('div', {}, `${n.user}: ${n.disposition ? `[${n.disposition}] ` : ''}${n.note}`))) : null,
   );
 }

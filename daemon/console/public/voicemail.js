@@ -1,4 +1,4 @@
-import { dur, h, header, me, post, setLang, lang, t } from './console.js';
+import { dur, h, header, me, post, setLang, lang, stamp, t } from './console.js';
 
 const m = await me();
 setLang(lang);
@@ -9,7 +9,7 @@ async function load() {
   document.getElementById('inbox').replaceChildren(
     h('tr', {}, ['when', 'caller', 'duration', 'play', 'handled', 'callBack'].map((k) => h('th', {}, t(k)))),
     ...(voicemail.length ? voicemail.map((v) => h('tr', { dataset: { vm: v.id }, class: v.heard ? 'muted' : '' },
-      h('td', { class: 'num' }, new Date(v.recorded_at).toLocaleString()),
+      h('td', { class: 'num' }, stamp(v.recorded_at)),
       h('td', {}, v.caller ?? '?'),
       h('td', { class: 'num' }, dur(v.duration_ms)),
       h('td', {}, h('audio', { controls: '', preload: 'auto', src: `/api/voicemail/${encodeURIComponent(v.id)}/audio` })),

@@ -10,6 +10,15 @@ import { eventAfter, mark } from '../../helpers/routing.js';
 import { ACCOUNT_BOT, callWithAccount, launchChromium, pageAs, shotDir, startConsoleBox } from './rig.js';
 
 const CALLER = '+8613812345678';
+/** The box's zone (test/helpers/box.ts) and the browsers' (another one: times must follow the box's clock). */
+const BOX_TZ = 'Asia/Shanghai';
+const BROWSER_TZ = 'America/New_York';
+
+/** An instant as the console shows it: on the box's wall clock, in the page's language (24-hour). */
+function boxTime(iso: string, lang: 'en' | 'zh', withDate = true): string {
+  const day = withDate ? { year: 'numeric', month: '2-digit', day: '2-digit' } as const : {};
+  return new Intl.DateTimeFormat(lang === 'zh' ? 'zh-CN' : 'en-US', { ...day, hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23', timeZone: BOX_TZ }).format(new Date(iso));
+}
 
 /** The bit of a DOM element the page checks read (the test build has no DOM types). */
 interface El {
@@ -64,9 +73,10 @@ t.test('wallboard and workbench: screen-pop within 1 s, live states, note, zh an
 
   const browser = await launchChromium();
   t.teardown(() => browser.close());
-  const { page: wall } = await pageAs(browser, url, 'sue', 'zh');
+  const { page: wall } = await pageAs(browser, url, 'sue', 'zh', BROWSER_TZ);
+  t.equal(await wall.evaluate(() => Intl.DateTimeFormat().resolvedOptions().timeZone), BROWSER_TZ, `the browsers run in ${BROWSER_TZ}, the box in ${BOX_TZ}`);
   t.equal(new URL(wall.url()).pathname, '/wallboard', 'a supervisor lands on the wallboard');
-  const { page: work } = await pageAs(browser, url, 'ann', 'en');
+  const { page: work } = await pageAs(browser, url, 'ann', 'en', BROWSER_TZ);
   t.equal(new URL(work.url()).pathname, '/agent/801', 'an agent lands on their workbench');
   await work.waitForSelector('#agent-state[data-state="available"]');
   await wall.waitForSelector('tr[data-ext="801"] [data-k="state"].s-available');
@@ -97,8 +107,15 @@ t.test('wallboard and workbench: screen-pop within 1 s, live states, note, zh an
   t.match(await work.textContent('#pop-slots'), /account\s*5678/, 'what the bot captured');
   t.equal(await work.textContent('#pop-last-agent'), '802', 'last agent');
   t.match(await work.textContent('#pop-turns'), /dtmf:4/, 'the bot conversation');
+  // Its turns were a few seconds ago: their times are close to now on the box's clock (13 h from the browser's).
+  const secs = (hms: string): number => hms.split(':').reduce((acc, x) => acc * 60 + Number(x), 0);
+  const nowBox = secs(boxTime(new Date().toISOString(), 'en', false));
+  const turnTimes = await work.$$eval('#pop-turns .num', (els) => els.map((e) => ((e as unknown as El).textContent ?? '').trim()));
+  t.ok(turnTimes.length > 0 && turnTimes.every((x) => /^\d\d:\d\d:\d\d$/.test(x) && Math.abs(((nowBox - secs(x) + 86_400 + 43_200) % 86_400) - 43_200) < 120), `bot turns at ${turnTimes.join(', ')}: the box's clock (now ${boxTime(new Date().toISOString(), 'en', false)})`);
   t.match(await work.textContent('#history-calls'), /billing/, 'earlier call');
   t.match(await work.textContent('#history-notes'), /promised a call back/, 'earlier note');
+  t.match(await work.textContent('#history-calls'), boxTime('2026-11-20T02:00:00Z', 'en'), `earlier call at ${boxTime('2026-11-20T02:00:00Z', 'en')}, the box's clock (the browser's would be 11/19 21:00)`);
+  t.match(await work.textContent('#history-notes'), boxTime('2026-11-20T02:10:00Z', 'en'), "the earlier note's time too");
   t.ok(await work.$('#pop.ringing-banner'), 'the card rings');
   await work.screenshot({ path: join(shots, 'workbench-ringing-en.png') });
 
@@ -215,6 +232,8 @@ t.test('wallboard and workbench: screen-pop within 1 s, live states, note, zh an
   // The inbox plays it in the browser (the page decodes the WAV) and marks it handled.
   await wall.goto(`${url}/voicemail`);
   await wall.waitForFunction(() => (globalThis as unknown as { fdInboxReady?: boolean }).fdInboxReady === true);
+  const vmAt = await box.row<{ recorded_at: string }>('SELECT recorded_at FROM voicemail WHERE id = ?', [String(vm.id)], () => true);
+  t.equal(await wall.textContent(`tr[data-vm="${String(vm.id)}"] td:first-child`), boxTime(vmAt.recorded_at, 'zh'), `inbox: recorded ${boxTime(vmAt.recorded_at, 'zh')} on the box's clock`);
   const decoded = await decodeInPage(wall, await wall.getAttribute(`tr[data-vm="${String(vm.id)}"] audio`, 'src'));
   t.ok(decoded.duration > 1 && decoded.rms > 0.02, `the voicemail plays in the browser (${decoded.duration.toFixed(1)} s, rms ${decoded.rms.toFixed(3)})`);
   await wall.screenshot({ path: join(shots, 'voicemail-zh.png') });
@@ -263,6 +282,13 @@ t.test('wallboard and workbench: screen-pop within 1 s, live states, note, zh an
   await wall.click(`tr[data-call="${callId}"] a`);
   await wall.waitForSelector('#recording');
   t.match(await wall.textContent('#timeline'), /queue\.connect/, 'the timeline');
+  const offered = await box.row<{ offered_at: string }>('SELECT offered_at FROM calls WHERE id = ?', [callId], () => true);
+  t.equal(await wall.textContent(`tr[data-call="${callId}"] a`), boxTime(offered.offered_at, 'zh'), `history row: ${boxTime(offered.offered_at, 'zh')}, the box's wall clock`);
+  t.equal(await wall.textContent('tr[data-call="earlier-1"] a'), '2026/11/20 10:00:00', "02:00 UTC is 10:00 on the box's clock (21:00 the day before in the browser's zone)");
+  const ro = await Db.open(join(box.dataDir, 'frontdesk.db'), { readonly: true });
+  const steps = await ro.all<{ at: string }>('SELECT at FROM call_timeline WHERE call_id = ? ORDER BY id', [callId]);
+  await ro.close();
+  t.same(await wall.$$eval('#timeline tr td:first-child', (tds) => tds.map((td) => (td as unknown as El).textContent ?? '')), steps.map((s) => boxTime(s.at, 'zh', false)), `timeline: ${steps.length} steps at box times`);
   const rec = await wall.evaluate(async () => {
     const g = globalThis as unknown as { document: { querySelector(s: string): { play(): Promise<void>; duration: number; readyState: number } } };
     const a = g.document.querySelector('#recording');
@@ -301,10 +327,12 @@ t.test('wallboard and workbench: screen-pop within 1 s, live states, note, zh an
   await work.click('#lang');
   await work.waitForSelector('#set-ready:has-text("就绪")');
   await work.screenshot({ path: join(shots, 'workbench-idle-zh.png') });
-  const { page: admin } = await pageAs(browser, url, 'root', 'en');
+  const { page: admin } = await pageAs(browser, url, 'root', 'en', BROWSER_TZ);
   await admin.goto(`${url}/admin`);
   await admin.waitForSelector('#audit tr:nth-child(2)');
   t.match(await admin.textContent('#audit'), /ann \(agent\)\s*agent-state\s*801/, 'the audit trail shows who changed what');
+  const lastAudit = await box.row<{ at: string }>('SELECT at FROM console_audit ORDER BY id DESC LIMIT 1', [], () => true);
+  t.equal(await admin.textContent('#audit tr:nth-child(2) td:first-child'), boxTime(lastAudit.at, 'en'), "audit trail times on the box's clock");
   await admin.screenshot({ path: join(shots, 'admin-audit-en.png') });
 
   // An alarm on the line (the SIM is pulled) reaches the wallboard live.

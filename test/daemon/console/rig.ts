@@ -182,9 +182,9 @@ export async function callerHearsNext(box: Box, settleMs: number, ms: number): P
   return callerHeard(box, from);
 }
 
-/** A page logged in as `user` through the login form. */
-export async function pageAs(browser: Browser, url: string, user: UserName, lang: 'en' | 'zh' = 'en'): Promise<{ ctx: BrowserContext; page: Page }> {
-  const ctx = await browser.newContext({ viewport: { width: 1366, height: 768 }, locale: lang === 'zh' ? 'zh-CN' : 'en-US' });
+/** A page logged in as `user` through the login form; `timezoneId` sets the browser's zone (default: the test's). */
+export async function pageAs(browser: Browser, url: string, user: UserName, lang: 'en' | 'zh' = 'en', timezoneId?: string): Promise<{ ctx: BrowserContext; page: Page }> {
+  const ctx = await browser.newContext({ viewport: { width: 1366, height: 768 }, locale: lang === 'zh' ? 'zh-CN' : 'en-US', ...(timezoneId ? { timezoneId } : {}) });
   const page = await ctx.newPage();
   await page.goto(`${url}/login`);
   await page.evaluate((l) => (globalThis as unknown as { localStorage: Storage }).localStorage.setItem('fd-lang', l), lang);
