@@ -9,6 +9,7 @@ import { TtyPair } from '../../gsm/emulator/pty.js';
 import { DLE, DleDecoder, ETX, shield } from '../dle.js';
 import { frameBytes, fromS16, parseVsmLine, toS16, type VoiceFormat } from '../formats.js';
 import { ChunkAssembler } from '../voice.js';
+import { EmulatedEcho } from '../../modem/emulator-echo.js';
 
 /**
  * An emulated V.253 voice modem on the far side of a real tty pair, with the PSTN behind it: it
@@ -48,15 +49,6 @@ export interface AnalogEmulatorOptions {
 /** What the called party does: pick up (after `answerAfterRingbacks`), be busy, never pick up; or the line is dead. */
 export type AnalogDialOutcome = 'answer' | 'busy' | 'no-dialtone' | 'no-answer';
 
-/** The hybrid's echo path: a short smear after the playout delay (a line is no pure delay). */
-const ECHO_TAPS: readonly [number, number][] = [
-  [0, 1],
-  [1, -0.45],
-  [4, 0.2],
-  [25, -0.1],
-];
-const ECHO_DELAY_FRAMES = 8;
-
 // The same recording and command-log shapes as the GSM emulator (frames as 8 kHz s16le).
 export type { RecordedFrame, LoggedCommand } from '../../gsm/emulator/modem.js';
 import type { RecordedFrame, LoggedCommand } from '../../gsm/emulator/modem.js';
@@ -77,21 +69,14 @@ class FarVoice extends PacedMediaPort {
     private readonly format: () => VoiceFormat,
     clock: MediaClock,
     /** The line's echo of the DTE's audio, mixed into what the far party says. */
-    private readonly echo: () => Buffer | undefined,
+    private readonly echo: EmulatedEcho,
   ) {
     super(clock);
     this.startPacing();
   }
   protected sendFrame(frame: Buffer): void {
-    const e = this.echo();
-    this.sink(shield(fromS16(e ? mix(frame, e) : frame, this.format().kind)));
+    this.sink(shield(fromS16(this.echo.mixInto(frame), this.format().kind)));
   }
-}
-
-function mix(a: Buffer, b: Buffer): Buffer {
-  const out = Buffer.alloc(a.length);
-  for (let i = 0; i + 1 < a.length; i += 2) out.writeInt16LE(Math.max(-32768, Math.min(32767, a.readInt16LE(i) + b.readInt16LE(i))), i);
-  return out;
 }
 
 export interface AnalogModemEvents {
@@ -153,16 +138,12 @@ export class AnalogModemEmulator extends EventEmitter<AnalogModemEvents> {
   silenceEveryMs = 1000;
   /** Echo level in dB (negative), or undefined for a line without echo. Settable between calls. */
   echoDb: number | undefined;
-  /**
-   * The modem's playout buffer: the DTE's frames are played (and echo back) one per tick of the
-   * modem's own clock, after a start-up fill that absorbs the tty's jitter, as a real modem's DSP
-   * does; so the n-th frame sent echoes in a fixed later frame. And what was mixed in (for ERLE).
-   */
-  private readonly playout: Buffer[] = [];
-  private playing = false;
-  private echoHistory = new Float64Array(32);
+  /** The line's echo path, played out on the modem's own clock. */
+  private readonly lineEcho = new EmulatedEcho();
   /** Echo frames played and their energy (for ERLE); how often the playout ran dry (the echo delay moved). */
-  readonly echoStats = { frames: 0, energy: 0, underruns: 0 };
+  get echoStats(): EmulatedEcho['stats'] {
+    return this.lineEcho.stats;
+  }
   private closed = false;
 
   constructor(opts: AnalogEmulatorOptions) {
@@ -485,14 +466,12 @@ export class AnalogModemEmulator extends EventEmitter<AnalogModemEvents> {
     this.voiceOn = true;
     this.decoder.reset();
     this.rx = new ChunkAssembler(frameBytes(this.format.kind));
-    this.playout.length = 0;
-    this.playing = false;
-    this.echoHistory.fill(0);
+    this.lineEcho.reset();
     this.far = new FarVoice(
       (b) => this.write(b),
       () => this.format,
       this.clock,
-      () => this.nextEcho(),
+      this.lineEcho,
     );
   }
 
@@ -513,40 +492,8 @@ export class AnalogModemEmulator extends EventEmitter<AnalogModemEvents> {
       const pcm = Buffer.from(toS16(f, this.format.kind));
       this.recording.push({ at: now, frame: pcm });
       if (this.recording.length > 15000) this.recording.splice(0, 1000);
-      if (this.echoDb !== undefined) this.queueEcho(pcm);
+      if (this.echoDb !== undefined) this.lineEcho.push(pcm, this.echoDb);
     });
-  }
-
-  /** The DTE's frame comes back through the hybrid: filtered, attenuated, after ECHO_DELAY_FRAMES. */
-  private queueEcho(pcm: Buffer): void {
-    const gain = 10 ** ((this.echoDb ?? -120) / 20);
-    const n = pcm.length >> 1;
-    const hist = this.echoHistory;
-    const x = new Float64Array(hist.length + n);
-    x.set(hist);
-    for (let i = 0; i < n; i++) x[hist.length + i] = pcm.readInt16LE(i * 2);
-    const out = Buffer.alloc(pcm.length);
-    for (let i = 0; i < n; i++) {
-      let v = 0;
-      for (const [d, h] of ECHO_TAPS) v += h * x[hist.length + i - d]!;
-      out.writeInt16LE(Math.max(-32768, Math.min(32767, Math.round(v * gain))), i * 2);
-    }
-    this.echoHistory = x.slice(n);
-    this.playout.push(out);
-    if (this.playout.length > 25) this.playout.shift();
-  }
-
-  private nextEcho(): Buffer | undefined {
-    // Fill first; after an underrun, fill again.
-    if (!this.playing && this.playout.length < ECHO_DELAY_FRAMES) return undefined;
-    this.playing = this.playout.length > 1;
-    if (!this.playing) this.echoStats.underruns++;
-    const e = this.playout.shift();
-    if (e) {
-      this.echoStats.frames++;
-      for (let i = 0; i + 1 < e.length; i += 2) this.echoStats.energy += e.readInt16LE(i) ** 2;
-    }
-    return e;
   }
 
   private stopRinging(): void {

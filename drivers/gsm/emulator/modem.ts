@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
-import { toFrames } from '../../media/format.js';
+import { FRAME_MS, toFrames } from '../../media/format.js';
 import { MediaClock } from '../../media/clock.js';
 import { PacedMediaPort } from '../../media/port.js';
 import { openSerial } from '../../serial/open.js';
@@ -11,6 +11,7 @@ import { decodeSubmit, encodeDeliver, encodeStatusReport } from '../sms/pdu.js';
 import { SMS_DURING_CALL } from '../sms/capability.js';
 import { EMULATED, type EmulatedDialect } from './formats.js';
 import { TtyPair } from './pty.js';
+import { EmulatedEcho } from '../../modem/emulator-echo.js';
 
 /**
  * An emulated GSM modem on the far side of two real ttys (AT and voice). It answers the AT dialect
@@ -41,6 +42,8 @@ export interface EmulatorOptions extends Partial<ModemIdentity> {
   bootMs?: number;
   /** Run over in-process streams instead of socat tty pairs (see attachStreams). */
   transport?: 'pty' | 'stream';
+  /** The call returns what the DTE sends, this many dB down (a module with its own canceller off, e.g. -12); absent: no echo. */
+  echoDb?: number;
 }
 
 export interface RecordedFrame {
@@ -75,13 +78,15 @@ class CallerVoice extends PacedMediaPort {
   constructor(
     private readonly sink: () => ModemPort | undefined,
     clock: MediaClock,
+    /** The call's echo of the DTE's audio, mixed into what the caller says. */
+    private readonly echo: EmulatedEcho,
   ) {
     super(clock);
     this.startPacing();
   }
   protected sendFrame(frame: Buffer): void {
     const p = this.sink();
-    if (p?.isOpen) p.write(frame);
+    if (p?.isOpen) p.write(this.echo.mixInto(frame));
   }
   inject(frame: Buffer): void {
     this.receive(frame);
@@ -111,11 +116,19 @@ export class ModemEmulator extends EventEmitter<ModemEvents> {
   private ringTimer: NodeJS.Timeout | undefined;
   private voiceOn = false;
   private callerVoice: CallerVoice | undefined;
-  private readonly clock = new MediaClock();
+  /** The modem's own clock: its DSP never stalls, so ticks this process missed are made up (as the analog emulator's). */
+  private readonly clock = new MediaClock(FRAME_MS, 1000);
   private readonly rxAssembler = new FrameAssembler();
   /** What the daemon sent on the voice tty during calls. Bounded to 5 minutes. */
   readonly recording: RecordedFrame[] = [];
   readonly commands: LoggedCommand[] = [];
+  /** Echo level in dB (negative), or undefined for no echo. Settable between calls. */
+  echoDb: number | undefined;
+  private readonly callEcho = new EmulatedEcho();
+  /** Echo frames played and their energy (for ERLE); how often the playout ran dry (the echo delay moved). */
+  get echoStats(): EmulatedEcho['stats'] {
+    return this.callEcho.stats;
+  }
   private readonly slots = new Map<number, string>();
   readonly sentSms: { to: string; text: string; parts: number }[] = [];
   readonly submittedPdus: SubmittedPdu[] = [];
@@ -171,6 +184,7 @@ export class ModemEmulator extends EventEmitter<ModemEvents> {
     this.ringIntervalMs = opts.ringIntervalMs ?? 3000;
     this.bootMs = opts.bootMs ?? 500;
     this.transport = opts.transport ?? 'pty';
+    this.echoDb = opts.echoDb;
   }
 
   /**
@@ -643,7 +657,8 @@ export class ModemEmulator extends EventEmitter<ModemEvents> {
     if (this.voiceOn) return;
     this.voiceOn = true;
     this.rxAssembler.reset();
-    this.callerVoice = new CallerVoice(() => this.voice, this.clock);
+    this.callEcho.reset();
+    this.callerVoice = new CallerVoice(() => this.voice, this.clock, this.callEcho);
   }
 
   private stopVoice(): void {
@@ -658,6 +673,7 @@ export class ModemEmulator extends EventEmitter<ModemEvents> {
     this.rxAssembler.push(b, (frame) => {
       this.recording.push({ at: now, frame });
       if (this.recording.length > 15000) this.recording.splice(0, 1000);
+      if (this.echoDb !== undefined) this.callEcho.push(frame, this.echoDb);
     });
   }
 }

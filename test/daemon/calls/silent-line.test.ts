@@ -84,7 +84,7 @@ t.test('analog line whose modem answers off-hook with VCON: the caller reaches t
   t.equal(cdr.cause, 'silence', 'the CDR says the caller hung up into silence');
 });
 
-t.test('a line that reports nothing: the silent caller is hung up after silent_caller_hangup, in the bot and bridged; prompts and the agent talking pause the count', async (t) => {
+t.test("a line that reports nothing: the silent caller is hung up after silent_caller_hangup, in the bot and bridged; prompts and the agent talking pause the count, the caller's voice restarts it", async (t) => {
   // The agent talks for the first AGENT_MS of the call (a tone), then says nothing.
   const AGENT_MS = 6000;
   const wavDir = await mkdtemp(join(tmpdir(), 'fd-silent-'));
@@ -131,4 +131,28 @@ t.test('a line that reports nothing: the silent caller is hung up after silent_c
   t.equal(cdr2.outcome, 'transferred');
   t.equal(cdr2.cause, 'caller-silent', 'bridged: the CDR says why');
   t.equal(cdr2.hung_up_by, 'caller', "bridged: the caller's side went away");
+  await waitFor(() => modem.state === 'idle', 5000, 'modem on hook');
+  await sleep(1000);
+
+  // In the bot again: 1.5 s after the greeting the caller says something (1 s above the threshold),
+  // then nothing. Without the restart the call would end 3 s after the greeting, during or just after it.
+  modem.ring(CALLER);
+  const third = await box.event('call.phase', (l) => l.phase === 'bot' && l.callId !== inBot.callId && l.callId !== cdr2.id);
+  const answered3 = performance.now();
+  const loud = () => modem.recording.filter((r) => r.at >= answered3 && rms(r.frame) > 300);
+  const greetingEnd = await waitFor(() => {
+    const l = loud().at(-1);
+    return l && performance.now() - l.at >= 1500 ? l.at : undefined;
+  }, 15_000, 'the greeting, then 1.5 s of quiet');
+  const spokeAt = performance.now();
+  modem.play(tone([440], 1000, -20));
+  const spokeUntil = spokeAt + 1000;
+  const ended3 = await box.event('call.ended', (l) => l.callId === third.callId, 20_000);
+  const ended3At = performance.now();
+  t.equal(ended3.cause, 'caller-silent');
+  t.notOk(loud().some((r) => r.at > greetingEnd), 'no prompt played after the greeting (nothing else paused the count)');
+  const afterVoice = ended3At - spokeUntil;
+  t.ok(afterVoice >= 2700 && afterVoice < 6000, `ended ${afterVoice.toFixed(0)} ms after the caller's last sound (${(ended3At - greetingEnd).toFixed(0)} ms after the greeting; silent_caller_hangup 3s restarted by the caller's voice)`);
+  const cdr3 = await box.row<Record<string, string | null>>('SELECT * FROM calls WHERE id = ?', [third.callId as string], (r) => r.ended_at !== null);
+  t.equal(cdr3.cause, 'caller-silent', "the CDR says why (the caller's voice restarted the count)");
 });

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { distRoot } from '../../helpers/paths.js';
 import { createGsmLine, type GsmLine, type GsmLineOptions } from '../../../drivers/gsm/line.js';
+import { ModemEmulator, type EmulatorOptions } from '../../../drivers/gsm/emulator/modem.js';
 
 /** A modem emulator in its own process (the installer-facing CLI), driven over its control socket. */
 export interface Emu {
@@ -90,6 +91,25 @@ export function lineFor(t: Teardown, emu: Emu, dialect: GsmLineOptions['dialect'
   const line = createGsmLine({ id: `gsm-${dialect}`, dialect, atPort: emu.at, voicePort: emu.voice, timeouts: TEST_TIMEOUTS, ...extra });
   t.teardown(() => line.stop());
   return line;
+}
+
+/**
+ * The emulator in this process (the test sees its state as it changes) and a GSM line on it, not
+ * started: over real socat ttys, or with `transport: 'stream'` over in-process streams handed to the
+ * line through its port opener.
+ */
+export async function emulatorAndLine(t: Teardown, emuOpts: Omit<EmulatorOptions, 'dir'>, lineOpts: Partial<GsmLineOptions> = {}): Promise<{ emu: ModemEmulator; line: GsmLine }> {
+  const dir = mkdtempSync(join(tmpdir(), 'fd-gsm-'));
+  const emu = new ModemEmulator({ ringIntervalMs: 1000, ...emuOpts, dir });
+  await emu.start();
+  const { dialect } = emuOpts;
+  const line = createGsmLine({ id: `gsm-${dialect}`, dialect, atPort: emu.paths.at, voicePort: emu.paths.voice, ...(emuOpts.transport === 'stream' ? { openPort: emu.openStream } : {}), timeouts: TEST_TIMEOUTS, ...lineOpts });
+  t.teardown(async () => {
+    await line.stop();
+    await emu.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return { emu, line };
 }
 
 export function waitFor<T>(what: string, fn: () => T | undefined | false, ms = 10_000): Promise<T> {

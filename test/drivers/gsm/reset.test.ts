@@ -1,28 +1,17 @@
 import t from 'tap';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { ModemEmulator } from '../../../drivers/gsm/emulator/modem.js';
-import { createGsmLine, type GsmLine } from '../../../drivers/gsm/line.js';
+import type { ModemEmulator } from '../../../drivers/gsm/emulator/modem.js';
+import type { GsmLine } from '../../../drivers/gsm/line.js';
 import type { ModemLeg } from '../../../drivers/modem/leg.js';
 import type { LineAlarm } from '../../../drivers/line.js';
-import { TEST_TIMEOUTS, once, waitFor } from './emu.js';
+import { emulatorAndLine, once, waitFor } from './emu.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** The emulator on real socat ttys, in this process so the test sees every command as it arrives. */
 async function onTtys(t: { teardown(fn: () => Promise<void>): void }, bootMs = 1500): Promise<{ emu: ModemEmulator; line: GsmLine; alarms: LineAlarm[] }> {
-  const dir = mkdtempSync(join(tmpdir(), 'fd-gsm-reset-'));
-  const emu = new ModemEmulator({ dialect: 'quectel', dir, ringIntervalMs: 1000, bootMs });
-  await emu.start();
-  const line = createGsmLine({ id: 'gsm-reset', dialect: 'quectel', atPort: emu.paths.at, voicePort: emu.paths.voice, timeouts: TEST_TIMEOUTS });
+  const { emu, line } = await emulatorAndLine(t, { dialect: 'quectel', bootMs });
   const alarms: LineAlarm[] = [];
   line.on('alarm', (a) => alarms.push(a));
-  t.teardown(async () => {
-    await line.stop();
-    await emu.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
   await line.start();
   await waitFor('ready', () => line.health().state === 'ready');
   await waitFor('start-up SMS listing', () => emu.commands.some((c) => c.line === 'AT+CMGL=4'));

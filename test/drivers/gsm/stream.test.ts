@@ -1,31 +1,19 @@
 import t from 'tap';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { ModemEmulator } from '../../../drivers/gsm/emulator/modem.js';
-import { createGsmLine, type GsmLine, type GsmLineOptions } from '../../../drivers/gsm/line.js';
+import type { ModemEmulator } from '../../../drivers/gsm/emulator/modem.js';
+import type { GsmLine, GsmLineOptions } from '../../../drivers/gsm/line.js';
 import type { DialectName } from '../../../drivers/gsm/dialects/types.js';
 import { tone, toneLevel } from '../../../drivers/audio/tones.js';
 import { toFrames } from '../../../drivers/media/format.js';
 import type { ModemLeg } from '../../../drivers/modem/leg.js';
 import type { LegEnd, LineAlarm, Sms } from '../../../drivers/line.js';
-import { TEST_TIMEOUTS, once, waitFor } from './emu.js';
+import { emulatorAndLine, once, waitFor } from './emu.js';
 
 /**
  * The same GSM line code, in process: the emulator's AT and voice streams are handed to the line
  * through its injected port opener instead of socat ttys. Fast, and no child processes.
  */
-async function inProcess(t: { teardown(fn: () => Promise<void>): void }, dialect: DialectName, extra: Partial<GsmLineOptions> = {}): Promise<{ emu: ModemEmulator; line: GsmLine }> {
-  const dir = mkdtempSync(join(tmpdir(), 'fd-gsm-stream-'));
-  const emu = new ModemEmulator({ dialect, dir, transport: 'stream', ringIntervalMs: 1000, bootMs: 300 });
-  await emu.start();
-  const line = createGsmLine({ id: `gsm-${dialect}`, dialect, atPort: emu.paths.at, voicePort: emu.paths.voice, openPort: emu.openStream, timeouts: TEST_TIMEOUTS, ...extra });
-  t.teardown(async () => {
-    await line.stop();
-    await emu.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  return { emu, line };
+function inProcess(t: { teardown(fn: () => Promise<void>): void }, dialect: DialectName, extra: Partial<GsmLineOptions> = {}): Promise<{ emu: ModemEmulator; line: GsmLine }> {
+  return emulatorAndLine(t, { dialect, transport: 'stream', bootMs: 300 }, extra);
 }
 
 const commands = (emu: ModemEmulator): string[] => emu.commands.map((c) => c.line);
