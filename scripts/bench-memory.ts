@@ -1,6 +1,6 @@
 /**
  * The daemon's memory at idle and per call, started as systemd/frontdesk.service starts it:
- *   node dist/scripts/bench-memory.js [--configs minimal,typical,demo] [--calls 10] [--after 30] [--window 60]
+ *   node dist/scripts/bench-memory.js [--configs minimal,typical,demo] [--calls 10] [--after 30] [--window 60] [--series]
  *                                     [--flags "NODE FLAGS"] [--env "K=V ..."]  (instead of the unit's, to compare)
  *
  * For each config the real daemon runs (a separate process, with the node flags and Environment= of
@@ -10,7 +10,7 @@
  * daemon sends READY=1, RSS (and its anonymous / file-backed parts) is read from /proc at 5, 30
  * and 60 s, with heap used, external and code space from a preloaded probe (scripts/lib/memory-probe),
  * then every second for --window s (lowest and highest: periodic work such as the minutely MQTT
- * metrics, whose KPI worker runs for a few seconds, shows as the highest).
+ * metrics, shows as the highest; --series prints each second's RSS).
  * Then --calls SIP calls (our own SIP stack, in this process) reach the bot at once: RSS while they
  * are up gives KB per call; all hang up and RSS is read again --after seconds later.
  * Prints; asserts nothing.
@@ -156,6 +156,7 @@ async function runConfig(name: string, launch: { flags: string[]; env: Record<st
       await sleep(1000);
       seen.push(await rssOnly(box.daemon.proc.pid!));
     }
+    if (process.argv.includes('--series')) console.log(`${name}: RSS MB each second from ${at.at(-1) ?? 0} s: ${seen.map((x) => x.toFixed(0)).join(' ')}`);
     if (seen.length) result.range = [Math.min(...seen), Math.max(...seen)];
     if (calls > 0) {
       const target = `sip:frontdesk@127.0.0.1:${box.sipPort}`;

@@ -6,8 +6,7 @@ import type { Config } from '../config/schema.js';
 import { durationOr } from '../config/duration.js';
 import { dataDir } from '../config/paths.js';
 import type { Db } from '../store/db.js';
-import { startOfDay } from '../telemetry/kpi.js';
-import { kpisOffThread } from '../telemetry/kpi-off-thread.js';
+import { callsPerHour, computeKpis, startOfDay } from '../telemetry/kpi.js';
 import { can } from './auth.js';
 import { audit } from './records.js';
 
@@ -122,11 +121,9 @@ export function historyRoutes(app: FastifyInstance, d: { db: Db; config: () => C
     for (let i = 6; i >= 0; i--) {
       const from = new Date(today.getTime() - i * 86_400_000);
       const to = new Date(from.getTime() + 86_400_000);
-      days.push({ day: from.toISOString(), date: localDate(from, cfg.timezone), ...(await kpisOffThread(d.db, { from, to }, sl)) });
+      days.push({ day: from.toISOString(), date: localDate(from, cfg.timezone), ...(await computeKpis(d.db, { from, to }, sl)) });
     }
-    const rows = await d.db.all<{ offered_at: string }>("SELECT offered_at FROM calls WHERE direction = 'inbound' AND offered_at >= ?", [today.toISOString()]);
-    const perHour = Array.from({ length: 24 }, () => 0);
-    for (const r of rows) perHour[Math.min(23, Math.floor((Date.parse(r.offered_at) - today.getTime()) / 3_600_000))]!++;
+    const perHour = await callsPerHour(d.db, today);
     return { days, perHour, serviceLevelSeconds: sl / 1000, timeZone: cfg.timezone ?? null };
   });
 }

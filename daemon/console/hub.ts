@@ -3,10 +3,10 @@ import type { Config } from '../config/schema.js';
 import { durationOr } from '../config/duration.js';
 import type { Db } from '../store/db.js';
 import type { Logger } from '../log.js';
-import { startOfDay } from '../telemetry/kpi.js';
 import type { Session } from './auth.js';
 import type { LiveCall, LiveState } from './live-state.js';
-import { callerHistory, queuesToday, type QueueToday } from './records.js';
+import { callerHistory } from './records.js';
+import { queueKpis, startOfDay, type QueueKpis } from '../telemetry/kpi.js';
 
 /** One open event stream (a page). `ext`: a workbench; otherwise the wallboard (supervisors). */
 export interface StreamClient {
@@ -25,7 +25,7 @@ const STATS_EVENTS = new Set(['queue.connect', 'queue.abandon', 'queue.exit', 'c
  */
 export class LiveHub {
   private readonly clients = new Set<StreamClient>();
-  private today: QueueToday[] = [];
+  private today: QueueKpis[] = [];
   private statsTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -148,7 +148,7 @@ export class LiveHub {
   private async refreshStats(): Promise<void> {
     const cfg = this.deps.config();
     try {
-      this.today = await queuesToday(this.deps.db, startOfDay(new Date(), cfg.timezone), durationOr(cfg.mqtt?.service_level, '20s'));
+      this.today = await queueKpis(this.deps.db, startOfDay(new Date(), cfg.timezone), durationOr(cfg.mqtt?.service_level, '20s'));
     } catch (err) {
       this.deps.log.warn({ err }, 'console: queue statistics unavailable');
     }

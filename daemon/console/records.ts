@@ -1,5 +1,4 @@
 import type { Db } from '../store/db.js';
-import { kpisOf, type CallRow } from '../telemetry/kpi.js';
 import type { User } from './auth.js';
 
 /** The console's own records (audit trail, call notes) and the stored history it shows. */
@@ -64,30 +63,4 @@ export async function callerHistory(db: Pick<Db, 'all' | 'get'>, caller: string,
   const calls = await db.all<CallerHistory['calls'][number]>('SELECT id, offered_at, outcome, agent_ext, intent, queue_id FROM calls WHERE caller = ? AND id != ? ORDER BY offered_at DESC LIMIT 10', [caller, exceptCall ?? '']);
   const notes = await db.all<Note>('SELECT call_id, agent, user, at, disposition, note FROM call_notes WHERE caller = ? ORDER BY id DESC LIMIT 10', [caller]);
   return { ...(cust ? { customer: { name: cust.name, vip: cust.vip === 1, last_agent: cust.last_agent, last_call_at: cust.last_call_at } } : {}), calls, notes };
-}
-
-export interface QueueToday {
-  queue: string;
-  offered: number;
-  answered: number;
-  abandoned: number;
-  serviceLevel: number | null;
-}
-
-/** Per-queue counts and service level of the calls offered since `from` (kpi.ts definitions). */
-export async function queuesToday(db: Pick<Db, 'all'>, from: Date, serviceLevelMs: number): Promise<QueueToday[]> {
-  const rows = await db.all<CallRow & { queue_id: string }>(
-    "SELECT queue_id, offered_at, bot_ended_at, queued_at, agent_ring_at, agent_answered_at, ended_at, outcome FROM calls WHERE direction = 'inbound' AND queue_id IS NOT NULL AND offered_at >= ?",
-    [from.toISOString()],
-  );
-  const by = new Map<string, CallRow[]>();
-  for (const r of rows) {
-    const list = by.get(r.queue_id);
-    if (list) list.push(r);
-    else by.set(r.queue_id, [r]);
-  }
-  return [...by].map(([queue, calls]) => {
-    const k = kpisOf(calls, [], serviceLevelMs);
-    return { queue, offered: k.offered, answered: k.answered, abandoned: k.abandoned, serviceLevel: k.serviceLevel };
-  });
 }

@@ -11,8 +11,7 @@ import { outboxSignal, outboxSize, SCHEMA_VERSION } from '../store/outbox.js';
 import { AlarmBoard, checkDisk, checkOutbox, type BoxCheckOptions } from './alarms.js';
 import { CommandError, DEFAULT_COMMANDS, type CommandRegistry } from './commands.js';
 import { Connection, type Backoff } from './connection.js';
-import { startOfDay } from './kpi.js';
-import { kpisOffThread } from './kpi-off-thread.js';
+import { computeKpis, startOfDay } from './kpi.js';
 import { knowledgeKpis } from '../knowledge/kpi.js';
 import { qualityKpis } from '../quality/kpi.js';
 import { Publisher } from './publisher.js';
@@ -247,7 +246,7 @@ class Telemetry {
     const today = { from: startOfDay(now, this.config.timezone), to: now };
     const fcr = durationOr(m.fcr_window, '24h');
     // The call KPIs, the knowledge base's (FAQ hit rate, containment) and quality scores per agent.
-    const kpis = async (w: { from: Date; to: Date }): Promise<Record<string, unknown>> => ({ ...(await kpisOffThread(this.ctx.db, w, sl, fcr)), ...(await knowledgeKpis(this.ctx.db, w)), quality: await qualityKpis(this.ctx.db, w) });
+    const kpis = async (w: { from: Date; to: Date }): Promise<Record<string, unknown>> => ({ ...(await computeKpis(this.ctx.db, w, sl, fcr)), ...(await knowledgeKpis(this.ctx.db, w)), quality: await qualityKpis(this.ctx.db, w) });
     const [k15, kToday] = await Promise.all([kpis(w15), kpis(today)]);
     return {
       schema: SCHEMA_VERSION,

@@ -25,30 +25,6 @@ import type { Db } from '../store/db.js';
  * Rates and times are null when their denominator is 0.
  */
 
-export interface CallRow {
-  offered_at: string;
-  bot_ended_at: string | null;
-  queued_at: string | null;
-  agent_ring_at: string | null;
-  agent_answered_at: string | null;
-  ended_at: string | null;
-  outcome: string | null;
-  caller?: string | null;
-  /** The same number's latest earlier inbound call, if any. */
-  prev_offered_at?: string | null;
-}
-
-export interface AgentStateRow {
-  extension: string;
-  state: string;
-  at: string;
-}
-
-export interface SurveyRow {
-  score: number;
-  scale: number;
-}
-
 export interface Kpis {
   offered: number;
   contained: number;
@@ -72,117 +48,152 @@ export interface Kpis {
   occupancy: number | null;
 }
 
-const ms = (s: string | null): number | null => (s ? Date.parse(s) : null);
 const ratio = (n: number, d: number): number | null => (d > 0 ? Math.round((n / d) * 10000) / 10000 : null);
-const mean = (xs: number[]): number | null => (xs.length ? Math.round((xs.reduce((a, b) => a + b, 0) / xs.length) / 100) / 10 : null);
+/** Mean of a sum of ms over n, in seconds with one decimal. */
+const meanS = (sumMs: number | null, n: number): number | null => (n > 0 && sumMs !== null ? Math.round(sumMs / n / 100) / 10 : null);
 
-/** Agent states that count as staffed, and those of them that count as occupied. */
-const STAFFED = new Set(['available', 'ringing', 'busy', 'wrap-up']);
-const OCCUPIED = new Set(['busy', 'wrap-up']);
+/*
+ * The KPIs are aggregated in SQL: node-sqlite3 runs a query on libuv's thread pool, so the main
+ * thread (calls' audio) only sees a few result rows, however many calls the window holds. Times are
+ * ISO 8601 text; julianday() keeps whole milliseconds, so ROUND((a - b) * 86400000) is exactly
+ * Date.parse(a) - Date.parse(b). An empty time counts as none (NULLIF), as the definitions say.
+ */
+const MS = (a: string, b: string): string => `ROUND((${a} - ${b}) * 86400000)`;
 
-/** Occupancy over [from, to) from each agent's state changes (the state at `from` included), ordered by time. */
-export function occupancyOf(rows: readonly AgentStateRow[], from: number, to: number): number | null {
-  const byAgent = new Map<string, AgentStateRow[]>();
-  for (const r of rows) {
-    const list = byAgent.get(r.extension);
-    if (list) list.push(r);
-    else byAgent.set(r.extension, [r]);
-  }
-  let staffed = 0, occupied = 0;
-  for (const changes of byAgent.values()) {
-    changes.forEach((c, i) => {
-      const start = Math.max(from, Date.parse(c.at));
-      const end = Math.min(to, i + 1 < changes.length ? Date.parse(changes[i + 1]!.at) : to);
-      if (end <= start) return;
-      if (STAFFED.has(c.state)) staffed += end - start;
-      if (OCCUPIED.has(c.state)) occupied += end - start;
-    });
-  }
-  return ratio(occupied, staffed);
+/** One row per call in the window, its times as julian days; calls a line rejected are not offered. */
+const callsCte = (where: string, withPrev: boolean): string => `WITH c AS (
+  SELECT c.queue_id, c.outcome, c.ended_at IS NOT NULL AS has_end,
+    julianday(c.offered_at) AS offered,
+    julianday(COALESCE(NULLIF(c.queued_at, ''), NULLIF(c.agent_ring_at, ''))) AS handoff,
+    julianday(COALESCE(NULLIF(c.queued_at, ''), NULLIF(c.agent_ring_at, ''), NULLIF(c.bot_ended_at, ''), c.offered_at)) AS wait_from,
+    julianday(NULLIF(c.agent_answered_at, '')) AS ans,
+    julianday(NULLIF(c.ended_at, '')) AS ended,
+    ${withPrev ? `COALESCE(c.caller, '') <> '' AS numbered,
+    CASE WHEN COALESCE(c.caller, '') <> '' THEN julianday((SELECT MAX(p.offered_at) FROM calls p
+      WHERE p.caller = c.caller AND p.direction = 'inbound' AND p.offered_at < c.offered_at AND p.id <> c.id)) END AS prev` : '0 AS numbered, NULL AS prev'}
+  FROM calls c WHERE c.direction = 'inbound' AND c.outcome IS NOT 'rejected' AND ${where}
+), k AS (
+  SELECT *, handoff IS NOT NULL OR outcome IS 'transferred' AS transferred, ${MS('ans', 'wait_from')} AS wait FROM c
+)`;
+
+/** The call counts of the definitions above, with the service level T and the FCR window (ms) as bound parameters. */
+const callAggregates = (sl: string, fcr: string): string => `COUNT(*) AS offered,
+    COUNT(*) FILTER (WHERE outcome IS 'bot-resolved') AS contained,
+    COUNT(*) FILTER (WHERE transferred) AS transferred,
+    COUNT(ans) AS answered,
+    COUNT(*) FILTER (WHERE outcome IS 'abandoned') AS abandoned,
+    SUM(wait) AS wait_sum,
+    COUNT(*) FILTER (WHERE wait <= ${sl}) AS within_sl,
+    SUM(${MS('ended', 'ans')}) AS handle_sum,
+    COUNT(*) FILTER (WHERE ans IS NOT NULL AND ended IS NOT NULL) AS handled,
+    COUNT(*) FILTER (WHERE transferred AND (ans IS NOT NULL OR has_end)) AS sl_base,
+    COUNT(*) FILTER (WHERE numbered) AS numbered,
+    COUNT(*) FILTER (WHERE numbered AND ${MS('offered', 'prev')} <= ${fcr}) AS repeats`; // no prev: NULL, not counted (and the subquery runs once)
+
+interface CallAggregates {
+  offered: number;
+  contained: number;
+  transferred: number;
+  answered: number;
+  abandoned: number;
+  wait_sum: number | null;
+  within_sl: number;
+  handle_sum: number | null;
+  handled: number;
+  sl_base: number;
+  numbered: number;
+  repeats: number;
 }
 
-export interface KpiOptions {
-  /** A call from a number that called within this long before is a repeat (FCR). */
-  fcrWindowMs: number;
-  /** Agent state changes for occupancy, with the window's bounds. */
-  agentStates?: { rows: readonly AgentStateRow[]; from: number; to: number };
-}
+const WINDOW_CALLS_SQL = `${callsCte('c.offered_at >= ?1 AND c.offered_at < ?2', true)} SELECT ${callAggregates('?3', '?4')} FROM k`;
 
-/** KPIs of a set of calls (pure; `serviceLevelMs` is T). Calls a line rejected by config are not counted. */
-export function kpisOf(allCalls: readonly CallRow[], surveys: readonly SurveyRow[], serviceLevelMs: number, opts: KpiOptions = { fcrWindowMs: 24 * 3600_000 }): Kpis {
-  const calls = allCalls.filter((c) => c.outcome !== 'rejected');
-  let withNumber = 0, repeats = 0;
-  for (const c of calls) {
-    if (!c.caller) continue;
-    withNumber++;
-    const prev = ms(c.prev_offered_at ?? null);
-    if (prev !== null && ms(c.offered_at)! - prev <= opts.fcrWindowMs) repeats++;
-  }
-  let contained = 0, transferred = 0, answered = 0, abandoned = 0, withinSl = 0, slBase = 0;
-  const waits: number[] = [];
-  const handles: number[] = [];
-  for (const c of calls) {
-    if (c.outcome === 'bot-resolved') contained++;
-    if (c.outcome === 'abandoned') abandoned++;
-    const handoff = ms(c.queued_at) ?? ms(c.agent_ring_at);
-    const isTransferred = handoff !== null || c.outcome === 'transferred';
-    if (isTransferred) transferred++;
-    const ans = ms(c.agent_answered_at);
-    if (ans !== null) {
-      answered++;
-      const from = handoff ?? ms(c.bot_ended_at) ?? ms(c.offered_at)!;
-      waits.push(ans - from);
-      if (ans - from <= serviceLevelMs) withinSl++;
-      const end = ms(c.ended_at);
-      if (end !== null) handles.push(end - ans);
-    }
-    if (isTransferred && (ans !== null || c.ended_at !== null)) slBase++;
-  }
-  const offered = calls.length;
-  const scores = surveys.filter((s) => s.scale > 0);
-  return {
-    offered,
-    contained,
-    transferred,
-    answered,
-    abandoned,
-    asa: mean(waits),
-    aht: mean(handles),
-    answeredWithinSl: withinSl,
-    serviceLevel: ratio(withinSl, slBase),
-    abandonRate: ratio(abandoned, offered),
-    transferRate: ratio(transferred, offered),
-    containmentRate: ratio(contained, offered),
-    csat: ratio(scores.filter((s) => s.score >= 0.8 * s.scale).length, scores.length),
-    csatAvg: scores.length ? Math.round((scores.reduce((a, s) => a + (s.score * 5) / s.scale, 0) / scores.length) * 100) / 100 : null,
-    csatResponses: scores.length,
-    fcr: ratio(withNumber - repeats, withNumber),
-    repeatCalls: repeats,
-    occupancy: opts.agentStates ? occupancyOf(opts.agentStates.rows, opts.agentStates.from, opts.agentStates.to) : null,
-  };
-}
+const SURVEYS_SQL = `SELECT COUNT(*) AS n, COUNT(*) FILTER (WHERE s.score >= 0.8 * s.scale) AS top, TOTAL(s.score * 5.0 / s.scale) AS sum5
+  FROM surveys s JOIN calls c ON c.id = s.call_id
+  WHERE c.direction = 'inbound' AND c.offered_at >= ?1 AND c.offered_at < ?2 AND s.scale > 0`;
+
+/**
+ * Occupancy over [?3, ?4) (epoch ms; ?1, ?2 the same as ISO text): each agent's state at the
+ * window's start and every change within it, each lasting until the agent's next change (or the
+ * window's end), clipped to the window. Staffed: available, ringing, busy, wrap-up; occupied: busy, wrap-up.
+ */
+const EPOCH_MS = (t: string): string => MS(`julianday(${t})`, '2440587.5');
+const OCCUPANCY_SQL = `WITH s AS (
+  SELECT state, ${EPOCH_MS('at')} AS t, LEAD(${EPOCH_MS('at')}) OVER (PARTITION BY extension ORDER BY at, id) AS next
+  FROM agent_state_log
+  WHERE (at >= ?1 AND at < ?2) OR id IN (SELECT MAX(id) FROM agent_state_log WHERE at < ?1 GROUP BY extension)
+), span AS (
+  SELECT state, MIN(?4, COALESCE(next, ?4)) - MAX(?3, t) AS len FROM s
+)
+SELECT TOTAL(len) FILTER (WHERE state IN ('available', 'ringing', 'busy', 'wrap-up')) AS staffed,
+  TOTAL(len) FILTER (WHERE state IN ('busy', 'wrap-up')) AS occupied
+FROM span WHERE len > 0`;
 
 /** KPIs of the calls offered in [from, to). Times in the store are ISO 8601 UTC, so they compare as text. */
 export async function computeKpis(db: Pick<Db, 'all'>, window: { from: Date; to: Date }, serviceLevelMs: number, fcrWindowMs = 24 * 3600_000): Promise<Kpis> {
-  const args = [window.from.toISOString(), window.to.toISOString()];
-  const calls = await db.all<CallRow>(
-    `SELECT offered_at, bot_ended_at, queued_at, agent_ring_at, agent_answered_at, ended_at, outcome, caller,
-       (SELECT MAX(p.offered_at) FROM calls p WHERE p.caller = c.caller AND p.direction = 'inbound' AND p.offered_at < c.offered_at AND p.id <> c.id) AS prev_offered_at
-     FROM calls c WHERE direction = 'inbound' AND offered_at >= ? AND offered_at < ?`,
-    args,
+  const from = window.from.toISOString(), to = window.to.toISOString();
+  const [calls] = await db.all<CallAggregates>(WINDOW_CALLS_SQL, [from, to, serviceLevelMs, fcrWindowMs]);
+  const [surveys] = await db.all<{ n: number; top: number; sum5: number }>(SURVEYS_SQL, [from, to]);
+  const [occ] = await db.all<{ staffed: number; occupied: number }>(OCCUPANCY_SQL, [from, to, window.from.getTime(), window.to.getTime()]);
+  if (!calls || !surveys || !occ) throw new Error('KPI aggregate returned no row');
+  const k = callKpis(calls);
+  return {
+    ...k,
+    csat: ratio(surveys.top, surveys.n),
+    csatAvg: surveys.n ? Math.round((surveys.sum5 / surveys.n) * 100) / 100 : null,
+    csatResponses: surveys.n,
+    fcr: ratio(calls.numbered - calls.repeats, calls.numbered),
+    repeatCalls: calls.repeats,
+    occupancy: ratio(occ.occupied, occ.staffed),
+  };
+}
+
+function callKpis(a: CallAggregates): Omit<Kpis, 'csat' | 'csatAvg' | 'csatResponses' | 'fcr' | 'repeatCalls' | 'occupancy'> {
+  return {
+    offered: a.offered,
+    contained: a.contained,
+    transferred: a.transferred,
+    answered: a.answered,
+    abandoned: a.abandoned,
+    asa: meanS(a.wait_sum, a.answered),
+    aht: meanS(a.handle_sum, a.handled),
+    answeredWithinSl: a.within_sl,
+    serviceLevel: ratio(a.within_sl, a.sl_base),
+    abandonRate: ratio(a.abandoned, a.offered),
+    transferRate: ratio(a.transferred, a.offered),
+    containmentRate: ratio(a.contained, a.offered),
+  };
+}
+
+export interface QueueKpis {
+  queue: string;
+  offered: number;
+  answered: number;
+  abandoned: number;
+  serviceLevel: number | null;
+}
+
+const QUEUE_CALLS_SQL = `${callsCte('c.queue_id IS NOT NULL AND c.offered_at >= ?1', false)}
+  SELECT queue_id AS queue, ${callAggregates('?2', '0')} FROM k GROUP BY queue_id`;
+
+/** Per-queue counts and service level of the calls offered since `from` (the definitions above). */
+export async function queueKpis(db: Pick<Db, 'all'>, from: Date, serviceLevelMs: number): Promise<QueueKpis[]> {
+  const rows = await db.all<CallAggregates & { queue: string }>(QUEUE_CALLS_SQL, [from.toISOString(), serviceLevelMs]);
+  return rows.map((r) => {
+    const k = callKpis(r);
+    return { queue: r.queue, offered: k.offered, answered: k.answered, abandoned: k.abandoned, serviceLevel: k.serviceLevel };
+  });
+}
+
+/** Inbound calls offered in each hour since `from` (24 counts; later ones count in the last hour). */
+export async function callsPerHour(db: Pick<Db, 'all'>, from: Date): Promise<number[]> {
+  const rows = await db.all<{ h: number | null; n: number }>(
+    `SELECT MIN(23, CAST(${MS('julianday(offered_at)', 'julianday(?1)')} AS INTEGER) / 3600000) AS h, COUNT(*) AS n
+     FROM calls WHERE direction = 'inbound' AND offered_at >= ?1 GROUP BY h`,
+    [from.toISOString()],
   );
-  // Each agent's state at the window's start, then every change within it.
-  const states = await db.all<AgentStateRow>(
-    `SELECT extension, state, at FROM agent_state_log
-     WHERE (at >= ?1 AND at < ?2) OR id IN (SELECT MAX(id) FROM agent_state_log WHERE at < ?1 GROUP BY extension)
-     ORDER BY at, id`,
-    args,
-  );
-  const surveys = await db.all<SurveyRow>(
-    "SELECT s.score, s.scale FROM surveys s JOIN calls c ON c.id = s.call_id WHERE c.direction = 'inbound' AND c.offered_at >= ? AND c.offered_at < ?",
-    args,
-  );
-  return kpisOf(calls, surveys, serviceLevelMs, { fcrWindowMs, agentStates: { rows: states, from: window.from.getTime(), to: window.to.getTime() } });
+  const perHour = Array.from({ length: 24 }, () => 0);
+  for (const r of rows) if (r.h !== null) perHour[r.h] = r.n;
+  return perHour;
 }
 
 /** Midnight of `now`'s day in an IANA time zone (the box's local zone when none is given). */

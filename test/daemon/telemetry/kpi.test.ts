@@ -5,8 +5,6 @@ import { join } from 'node:path';
 import { Db } from '../../../daemon/store/db.js';
 import { migrate } from '../../../daemon/store/migrations.js';
 import { computeKpis, startOfDay } from '../../../daemon/telemetry/kpi.js';
-import { KPI_WORKER_IDLE_MS, kpiWorkerRunning, kpisOffThread } from '../../../daemon/telemetry/kpi-off-thread.js';
-import { waitFor } from '../../helpers/net.js';
 
 /**
  * KPIs against a hand-computed fixture. Ten calls offered 10:00-10:09 UTC, T = 20 s:
@@ -107,26 +105,4 @@ t.test('start of day in a zone', async (t) => {
   t.equal(startOfDay(new Date('2026-03-02T01:30:00Z'), 'Asia/Shanghai').toISOString(), '2026-03-01T16:00:00.000Z');
   t.equal(startOfDay(new Date('2026-03-02T17:30:00Z'), 'Asia/Shanghai').toISOString(), '2026-03-02T16:00:00.000Z');
   t.equal(startOfDay(new Date('2026-03-29T12:00:00Z'), 'Europe/Berlin').toISOString(), '2026-03-28T23:00:00.000Z');
-});
-
-t.test('KPIs off the main thread: the same numbers; the worker ends when idle and starts again on demand', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'fd-kpi-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
-  const db = await Db.open(join(dir, 'k.db'));
-  t.teardown(() => db.close());
-  await migrate(db);
-  const at = (m: number): string => new Date(Date.UTC(2026, 2, 2, 10, m)).toISOString();
-  await db.run('INSERT INTO calls (id, line_id, offered_at, answered_at, ended_at, outcome) VALUES (?, ?, ?, ?, ?, ?)', ['a', 'gsm1', at(0), at(0), at(1), 'bot-resolved']);
-  await db.run('INSERT INTO calls (id, line_id, offered_at, answered_at, queued_at, ended_at, outcome) VALUES (?, ?, ?, ?, ?, ?, ?)', ['b', 'gsm1', at(2), at(2), at(3), at(4), 'abandoned']);
-  const window = { from: new Date(at(0)), to: new Date(at(14)) };
-  // The worker never holds a process open (the daemon's sockets do): this test's timer does.
-  const alive = setInterval(() => {}, 1000);
-  t.teardown(() => clearInterval(alive));
-  const here = await computeKpis(db, window, 20_000);
-  t.equal(here.offered, 2);
-  t.same(await kpisOffThread(db, window, 20_000), here, 'the worker computes what this thread does');
-  t.ok(kpiWorkerRunning(), 'the worker is up after a computation');
-  await waitFor(() => !kpiWorkerRunning(), KPI_WORKER_IDLE_MS + 5000, 'the idle worker to end');
-  t.pass('an idle worker ends');
-  t.same(await kpisOffThread(db, window, 20_000), here, 'and a new one answers the next request');
 });
