@@ -435,6 +435,12 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'calls.fault',
     sql: `ALTER TABLE calls ADD COLUMN fault TEXT;`,
   },
+  {
+    // The minutely occupancy KPI reads agent states in a time window: a range search, not a table scan.
+    version: 16,
+    name: 'agent_state_log.at',
+    sql: `CREATE INDEX agent_state_at ON agent_state_log(at);`,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
