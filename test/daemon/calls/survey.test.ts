@@ -17,9 +17,9 @@ t.test('DTMF survey after the agent hangs up: stored, reported over MQTT, moves 
   t.teardown(() => broker.close());
   const central = await connectCentral(broker.url, ['frontdesk/#']);
   t.teardown(() => central.close());
-  // The agent's phone plays 2 s of tone and hangs up when the file ends: the agent ends the call.
+  // The agent's phone plays 1 s of tone and hangs up when the file ends: the agent ends the call.
   const wavDir = await mkdtemp(join(tmpdir(), 'fd-survey-'));
-  const phone = await startPhone({ user: '801', answer: 'auto', playWav: await writeTestWav(wavDir, 'agent.wav', toneSamples(600, 2000)) });
+  const phone = await startPhone({ user: '801', answer: 'auto', playWav: await writeTestWav(wavDir, 'agent.wav', toneSamples(600, 1000)) });
   t.teardown(() => phone.stop());
   const box = await startBox({
     agents: [{ extension: '801', contact: phone.uri, extra: 'wrap_up: 0s' }],
