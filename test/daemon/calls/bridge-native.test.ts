@@ -11,6 +11,7 @@ import type { SipTrunkLine } from '../../../drivers/sip/trunk-line.js';
 import { answered, startBox } from '../../helpers/sip-box.js';
 import { DaemonProcess } from '../../helpers/daemon-process.js';
 import { RawUac } from '../../helpers/raw-sip.js';
+import { trunkConfig } from '../../helpers/trunk-config.js';
 import { freePort, sleep, waitFor } from '../../helpers/net.js';
 
 /**
@@ -247,35 +248,7 @@ t.test('the daemon relays a caller bridged to an agent (both SIP) on its native 
   const rtp = await freePort(50, 36000, 37000);
   await writeFile(
     join(dir, 'frontdesk.yaml'),
-    `site: test
-node: box-1
-language: en-US
-timezone: UTC
-lines:
-  - { id: pbx, kind: sip, host: 127.0.0.1, port: ${phones.ua.port}, extensions_via_trunk: false }
-sip:
-  listen: 127.0.0.1:${sipPort}
-  rtp_ports: ${rtp}-${rtp + 49}
-  allow_from: [127.0.0.1/32]
-agents:
-  - { extension: "801", name: A, skills: { general: 1 }, wrap_up: 0s, contact: "sip:801@127.0.0.1:${phones.ua.port}" }
-queues:
-  - { id: general, skill: general, ring_timeout: 10s }
-bot:
-  greeting: "Hi."
-  menu:
-    "0": agent
-  handoff:
-    say: "One moment."
-    default_queue: general
-speech:
-  tts: { voice: en }
-  worker: false
-storage:
-  dir: ${join(dir, 'data')}
-logging:
-  level: info
-`,
+    trunkConfig({ site: 'test', pbxPort: phones.ua.port, sipPort, rtpPorts: { min: rtp, max: rtp + 49 }, agents: ['801'], ringTimeout: '10s', dataDir: join(dir, 'data'), logLevel: 'info' }),
   );
   const daemon = new DaemonProcess(['run', '-c', join(dir, 'frontdesk.yaml')]);
   t.teardown(async () => {
