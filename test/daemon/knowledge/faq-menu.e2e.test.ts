@@ -6,8 +6,7 @@ import { join } from 'node:path';
 import { dtmfTones } from '../../../drivers/audio/tones.js';
 import { startBox } from '../../helpers/box.js';
 import { cliPath } from '../../helpers/paths.js';
-import { connectCentral } from '../../helpers/central.js';
-import { startBroker } from '../../helpers/mosquitto.js';
+import { brokerAndCentral } from '../../helpers/central.js';
 import { FAQ_BOT, KB_YAML } from '../../helpers/knowledge.js';
 
 /**
@@ -18,10 +17,7 @@ t.test('a DTMF-only box answers a FAQ through the common-questions menu, and the
   const kbDir = await mkdtemp(join(tmpdir(), 'fd-kbe-'));
   t.teardown(() => rm(kbDir, { recursive: true, force: true }));
   await writeFile(join(kbDir, 'kb.yaml'), KB_YAML);
-  const broker = await startBroker();
-  t.teardown(() => broker.close());
-  const central = await connectCentral(broker.url, ['frontdesk/test/box-1/metrics']);
-  t.teardown(() => central.close());
+  const { broker, central } = await brokerAndCentral(t, ['frontdesk/test/box-1/metrics']);
   const box = await startBox({
     agents: [{ extension: '801', contact: 'sip:801@127.0.0.1:9' }],
     bot: FAQ_BOT,
