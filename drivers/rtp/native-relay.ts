@@ -2,7 +2,7 @@ import { writeSync } from 'node:fs';
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import * as L from './relay-layout.js';
 import { relayUnsupported } from './relay-epoll.js';
-import type { RelayedPacket, RelayWorkerData } from './relay-worker.js';
+import type { RelayReady, RelayedPacket, RelayWorkerData } from './relay-worker.js';
 
 /** A leg's outbound stream, as RtpSession and RtpMediaPort keep it: handed to the relay and back. */
 export interface RelayStream {
@@ -41,6 +41,8 @@ export interface NativeRelayStatus {
   state: 'not started' | 'starting' | 'running' | 'unavailable' | 'failed';
   pairs: number;
   reason?: string;
+  /** The relay thread's nice value (RELAY_NICE when the system allowed it, else 0). */
+  nice?: number;
 }
 
 type Log = (level: 'info' | 'warn' | 'error', msg: string) => void;
@@ -104,6 +106,9 @@ class NativeRelay {
   private readonly waiting = new Set<() => void>();
   private readonly one = Buffer.from([1, 0, 0, 0, 0, 0, 0, 0]);
 
+  /** The thread's nice value once it runs. */
+  private nice: number | undefined;
+
   /** The thread's eventfd (from shared memory once it is ready). */
   private wakeFd = -1;
 
@@ -113,7 +118,7 @@ class NativeRelay {
     sab: SharedArrayBuffer,
   ) {
     this.st = new Int32Array(sab);
-    port.on('message', (m: RelayedPacket | 'ready') => (m === 'ready' ? this.onReady() : this.onPacket(m)));
+    port.on('message', (m: RelayedPacket | RelayReady) => ('ready' in m ? this.onReady(m) : this.onPacket(m)));
     port.unref();
     worker.unref();
     worker.on('error', (err) => this.fail(`the relay thread failed: ${err.message}`));
@@ -139,7 +144,7 @@ class NativeRelay {
 
   get status(): NativeRelayStatus {
     if (this.failed) return { state: this.ready ? 'failed' : 'unavailable', pairs: 0, reason: this.failed };
-    return { state: this.ready ? 'running' : 'starting', pairs: this.pairs.size };
+    return { state: this.ready ? 'running' : 'starting', pairs: this.pairs.size, ...(this.nice === undefined ? {} : { nice: this.nice }) };
   }
 
   attach(a: RelayEnd, b: RelayEnd, onEnd: () => void, retry: () => void): Pair | undefined {
@@ -231,10 +236,12 @@ class NativeRelay {
     }
   }
 
-  private onReady(): void {
+  private onReady(m: RelayReady): void {
     this.ready = true;
+    this.nice = m.nice;
     this.wakeFd = Atomics.load(this.st, L.H_WAKE_FD);
-    log('info', 'native RTP relay thread started for pass-through bridges');
+    if (m.niceErrno === undefined) log('info', `native RTP relay thread started for pass-through bridges (nice ${m.nice})`);
+    else log('info', `native RTP relay thread started for pass-through bridges, at normal priority: raising it was refused (errno ${m.niceErrno}; the service unit allows it with LimitNICE=)`);
     for (const retry of this.waiting) retry();
     this.waiting.clear();
   }

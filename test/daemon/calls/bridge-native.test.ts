@@ -1,5 +1,5 @@
 import t, { type Test } from 'tap';
-import { readdirSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +20,9 @@ import { freePort, sleep, waitFor } from '../../helpers/net.js';
  */
 
 const openFds = (): number => readdirSync('/proc/self/fd').length;
+/** The nice value of each thread of this process (field 19 of /proc/self/task/<tid>/stat). */
+const threadNices = (): number[] =>
+  readdirSync('/proc/self/task').map((tid) => Number(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1]?.split(' ')[16]));
 
 interface Call {
   callerPhone: SipLeg;
@@ -102,6 +105,12 @@ t.test('a bridged SIP call is relayed natively: audio intact both ways, digits s
   await waitFor(() => c.conversation.bridge.relayedNatively, 5000, 'the pair on the native relay');
   t.equal(nativeRelayStatus().state, 'running', 'the relay thread runs');
   t.same(c.conversation.bridge.modes, ['pass', 'pass']);
+  // Root (as here) may raise a thread's priority: the relay's thread, and only it, runs at nice -10.
+  if (process.getuid?.() === 0) {
+    t.equal(nativeRelayStatus().nice, -10, 'the relay thread asked for nice -10 and got it');
+    t.equal(threadNices().filter((n) => n === -10).length, 1, 'one thread of the process runs at nice -10');
+    t.equal(threadNices().filter((n) => n !== -10 && n !== 0).length, 0, 'the others at the default');
+  } else t.equal(nativeRelayStatus().nice, 0, 'not allowed to raise it: normal priority');
 
   // Audio: every numbered payload arrives at the other phone, byte for byte and in order.
   const from = { agent: c.atAgent.length, caller: c.atCaller.length };
