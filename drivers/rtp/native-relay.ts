@@ -257,6 +257,11 @@ class NativeRelay {
     pair.ends[m.end]?.deliver(Buffer.from(m.packet.buffer, m.packet.byteOffset, m.packet.byteLength));
   }
 
+  /** Stop the thread where it is, as a crash would; its 'exit' follows (see terminateNativeRelayThread). */
+  async terminate(): Promise<void> {
+    await this.worker.terminate();
+  }
+
   /** The thread is gone or stuck: every pair goes back to the JS relay, for good. */
   private fail(reason: string): void {
     if (this.failed) return;
@@ -292,6 +297,14 @@ export function startNativeRelay(a: RelayEnd, b: RelayEnd, onEnd: () => void, re
     }
   }
   return relay.attach(a, b, onEnd, retry);
+}
+
+/**
+ * End the relay's thread abruptly, as a crash would (Worker.terminate: its loop stops wherever it is).
+ * The daemon never calls this; fault tests do, to show that the pairs a dying thread held are taken back.
+ */
+export async function terminateNativeRelayThread(): Promise<void> {
+  await relay?.terminate();
 }
 
 /** For health reports and tests. */
