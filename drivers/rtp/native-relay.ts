@@ -1,4 +1,4 @@
-import { writeSync } from 'node:fs';
+import { closeSync, writeSync } from 'node:fs';
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import * as L from './relay-layout.js';
 import { relayUnsupported } from './relay-epoll.js';
@@ -122,7 +122,10 @@ class NativeRelay {
     port.unref();
     worker.unref();
     worker.on('error', (err) => this.fail(`the relay thread failed: ${err.message}`));
-    worker.on('exit', (code) => this.fail(`the relay thread exited (${code})`));
+    worker.on('exit', (code) => {
+      this.fail(`the relay thread exited (${code})`);
+      this.closeLeftovers();
+    });
     // A thread blocked in epoll_wait would hold the process at exit: tell it to stop.
     process.once('exit', () => {
       Atomics.store(this.st, L.H_STOP, 1);
@@ -264,6 +267,26 @@ class NativeRelay {
     pair.ends[m.end]?.deliver(Buffer.from(m.packet.buffer, m.packet.byteOffset, m.packet.byteLength));
   }
 
+  /** Stop the thread where it is, as a crash would; its 'exit' follows (see terminateNativeRelayThread). */
+  async terminate(): Promise<void> {
+    await this.worker.terminate();
+  }
+
+  /** A thread that died in its loop never closed its epoll, eventfd and timerfd: close them here, once. */
+  private closeLeftovers(): void {
+    const fds = [L.H_EP_FD, L.H_WAKE_FD, L.H_TICK_FD].map((h) => Atomics.load(this.st, h));
+    this.wakeFd = -1; // its number may be reused from now on: never write to it again
+    if (Atomics.exchange(this.st, L.H_CLOSED, 1) === 1) return;
+    for (const fd of fds) {
+      if (fd <= 0) continue; // the thread died before it made it
+      try {
+        closeSync(fd);
+      } catch {
+        // already closed
+      }
+    }
+  }
+
   /** The thread is gone or stuck: every pair goes back to the JS relay, for good. */
   private fail(reason: string): void {
     if (this.failed) return;
@@ -299,6 +322,14 @@ export function startNativeRelay(a: RelayEnd, b: RelayEnd, onEnd: () => void, re
     }
   }
   return relay.attach(a, b, onEnd, retry);
+}
+
+/**
+ * End the relay's thread abruptly, as a crash would (Worker.terminate: its loop stops wherever it is).
+ * The daemon never calls this; fault tests do, to show that the pairs a dying thread held are taken back.
+ */
+export async function terminateNativeRelayThread(): Promise<void> {
+  await relay?.terminate();
 }
 
 /** For health reports and tests. */

@@ -201,9 +201,14 @@ function loop(): void {
 
 // Linux: PRIO_PROCESS with 0 is this thread alone.
 const niced = c.setpriority(PRIO_PROCESS, 0, RELAY_NICE) === 0;
+Atomics.store(st, L.H_EP_FD, ep);
+Atomics.store(st, L.H_TICK_FD, tickFd);
 Atomics.store(st, L.H_WAKE_FD, wakeFd);
 port.postMessage({ ready: true, nice: niced ? RELAY_NICE : 0, ...(niced ? {} : { niceErrno: c.errno() }) } satisfies RelayReady);
 loop();
-c.close(ep);
-c.close(wakeFd);
-c.close(tickFd);
+// Claimed before closing: were the thread killed in between, a leaked fd beats the daemon closing a reused number.
+if (Atomics.exchange(st, L.H_CLOSED, 1) === 0) {
+  c.close(ep);
+  c.close(wakeFd);
+  c.close(tickFd);
+}
