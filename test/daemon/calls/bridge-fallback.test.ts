@@ -1,7 +1,10 @@
 import t, { type Test } from 'tap';
 import { readdirSync, readlinkSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { nativeRelayStatus, setNativeRelayLog, terminateNativeRelayThread } from '../../../drivers/rtp/native-relay.js';
+import { Bus } from '../../../daemon/bus/bus.js';
+import type { DomainEvents } from '../../../daemon/bus/events.js';
+import { RELAY_ALARM, reportNativeRelay } from '../../../daemon/calls/relay-health.js';
+import { nativeRelayStatus, terminateNativeRelayThread } from '../../../drivers/rtp/native-relay.js';
 import type { RtpPacket } from '../../../drivers/rtp/packet.js';
 import type { SipTrunkLine } from '../../../drivers/sip/trunk-line.js';
 import { sleep, waitFor } from '../../helpers/net.js';
@@ -58,10 +61,15 @@ function anonInodes(): string[] {
     .sort();
 }
 
-function capture(): string[] {
+/** The relay's log lines and the alarms it raises, wired as the daemon wires them (reportNativeRelay). */
+function capture(): { logs: string[]; alarms: DomainEvents['alarm'][] } {
   const logs: string[] = [];
-  setNativeRelayLog((level, msg) => logs.push(`${level}: ${msg}`));
-  return logs;
+  const alarms: DomainEvents['alarm'][] = [];
+  const bus = new Bus();
+  bus.on('alarm', (e) => void alarms.push(e.data));
+  const line = (level: string) => (msg: string): void => void logs.push(`${level}: ${msg}`);
+  reportNativeRelay({ info: line('info'), warn: line('warn'), error: line('error') }, bus);
+  return { logs, alarms };
 }
 
 async function bridgedCall(phones: SipTrunkLine, box: SipTrunkLine, t: Test): Promise<Call> {
@@ -73,7 +81,7 @@ async function bridgedCall(phones: SipTrunkLine, box: SipTrunkLine, t: Test): Pr
 if (process.execArgv.includes('--no-addons')) {
   // The child run (below): a process that cannot load native addons, as on a box without koffi.
   t.test('no native addons (koffi cannot load): the relay is unavailable, said once, and bridges relay in JS byte for byte', async (t) => {
-    const logs = capture();
+    const { logs, alarms } = capture();
     const { phones, box } = await lines(t, 37000);
     const fds = openFds();
     const c = await bridgedCall(phones, box, t);
@@ -94,6 +102,7 @@ if (process.execArgv.includes('--no-addons')) {
     t.notOk(next.conversation.bridge.relayedNatively, 'relayed in JS');
     await hangUp(next);
     t.equal(logs.length, 1, 'still the one log line');
+    t.same(alarms, [], 'no alarm: a box without koffi is a build fact, not a fault');
     t.equal(openFds(), fds, 'no fd left after the next call either');
   });
 } else {
@@ -102,7 +111,7 @@ if (process.execArgv.includes('--no-addons')) {
   void t.spawn(process.execPath, ['--no-addons', fileURLToPath(import.meta.url)], 'the same calls on a box that cannot load native addons');
 
   t.test('the relay thread dies mid-call: its pair is taken back and relayed in JS, audio goes on, the next call works', async (t) => {
-    const logs = capture();
+    const { logs, alarms } = capture();
     const { phones, box } = await lines(t, 39000);
     const fds = openFds();
     const anon = anonInodes();
@@ -115,8 +124,11 @@ if (process.execArgv.includes('--no-addons')) {
     await terminateNativeRelayThread();
     await waitFor(() => nativeRelayStatus().state === 'failed', 3000, 'the relay reported failed');
     t.notOk(c.conversation.bridge.relayedNatively, 'the pair was taken back from the dead thread');
-    t.same(logs, ['info: native RTP relay thread started for pass-through bridges', `error: native RTP relay stopped, bridges relay in JS from now on: ${nativeRelayStatus().reason}`], 'one error in the log, saying bridges relay in JS from now on');
+    t.equal(logs.length, 2, 'two log lines: the start, then one error');
+    t.match(logs[0], /^info: native RTP relay thread started for pass-through bridges/);
+    t.equal(logs[1], `error: native RTP relay stopped, bridges relay in JS from now on: ${nativeRelayStatus().reason}`, 'the error says bridges relay in JS from now on');
     t.match(nativeRelayStatus().reason, /relay thread exited/);
+    t.same(alarms, [{ code: RELAY_ALARM, source: 'rtp', active: true, severity: 'warning', message: logs[1]?.slice('error: '.length) }], 'the media-relay-failed alarm is raised on the bus, once');
     await audioBothWays(t, c, 100, 'after the thread died');
     // Across the hand-over: the thread was stopped wherever it was, at worst between a read and its send.
     for (const [who, got, tag] of [['agent', c.atAgent.slice(before.agent - 10), TAG.caller], ['caller', c.atCaller.slice(before.caller - 10), TAG.agent]] as const) {
@@ -124,8 +136,8 @@ if (process.execArgv.includes('--no-addons')) {
       t.ok(r.intact && r.inOrder && r.missing <= 1, `the ${who}'s audio runs on across the hand-over (${r.missing} payload(s) lost of ${r.count})`);
     }
     await hangUp(c);
-    t.equal(openFds(), fds + 2, 'every socket of the call closed');
-    t.same(anonInodes(), [...anon, 'anon_inode:[eventfd]', 'anon_inode:[eventpoll]'].sort(), "beyond them only the dead thread's epoll and eventfd (not closed by a killed thread; once per process)");
+    t.equal(openFds(), fds, 'every socket of the call closed, and the dead thread\'s epoll, eventfd and timerfd');
+    t.same(anonInodes(), anon, 'no epoll, eventfd or timerfd left behind by the killed thread');
 
     // A new call: bridged in JS from the start, audio intact, nothing more in the log.
     const next = await bridgedCall(phones, box, t);
@@ -134,6 +146,6 @@ if (process.execArgv.includes('--no-addons')) {
     t.match(nativeRelayStatus(), { state: 'failed', pairs: 0 });
     await hangUp(next);
     t.equal(logs.length, 2, 'no further log line');
-    t.equal(openFds(), fds + 2, 'no fd left after the next call');
+    t.equal(openFds(), fds, 'no fd left after the next call');
   });
 }

@@ -1,4 +1,5 @@
 import t from 'tap';
+import { readFileSync, readdirSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +19,10 @@ import { freePort, sleep, waitFor } from '../../helpers/net.js';
  * what the phones send is compared byte for byte with what the other phone gets.
  */
 
+/** The nice value of each thread of this process (field 19 of /proc/self/task/<tid>/stat). */
+const threadNices = (): number[] =>
+  readdirSync('/proc/self/task').map((tid) => Number(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1]?.split(' ')[16]));
+
 t.test('a bridged SIP call is relayed natively: audio intact both ways, digits still reach the daemon, a tap takes it back without a seam', async (t) => {
   const { phones, box } = await lines(t);
   const c = await call(phones, box);
@@ -25,6 +30,12 @@ t.test('a bridged SIP call is relayed natively: audio intact both ways, digits s
   t.teardown(stop);
   await waitFor(() => c.conversation.bridge.relayedNatively, 5000, 'the pair on the native relay');
   t.equal(nativeRelayStatus().state, 'running', 'the relay thread runs');
+  // Root (as here) may raise a thread's priority: the relay's thread, and only it, runs at nice -10.
+  if (process.getuid?.() === 0) {
+    t.equal(nativeRelayStatus().nice, -10, 'the relay thread asked for nice -10 and got it');
+    t.equal(threadNices().filter((n) => n === -10).length, 1, 'one thread of the process runs at nice -10');
+    t.equal(threadNices().filter((n) => n !== -10 && n !== 0).length, 0, 'the others at the default');
+  } else t.equal(nativeRelayStatus().nice, 0, 'not allowed to raise it: normal priority');
   t.same(c.conversation.bridge.modes, ['pass', 'pass']);
 
   // Audio: every numbered payload arrives at the other phone, byte for byte and in order.
