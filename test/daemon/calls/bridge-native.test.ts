@@ -8,9 +8,10 @@ import { nativeRelayStatus } from '../../../drivers/rtp/native-relay.js';
 import type { RtpPacket } from '../../../drivers/rtp/packet.js';
 import type { SipLeg } from '../../../drivers/sip/leg.js';
 import { answered, startBox } from '../../helpers/sip-box.js';
-import { call, lines, numbers, openFds, seqBreaks } from './bridge-rig.js';
+import { call, dialAgent, lines, numbered, numbers, openFds, seqBreaks } from './bridge-rig.js';
 import { DaemonProcess } from '../../helpers/daemon-process.js';
 import { RawUac } from '../../helpers/raw-sip.js';
+import { trunkConfig } from '../../helpers/trunk-config.js';
 import { freePort, sleep, waitFor } from '../../helpers/net.js';
 
 /**
@@ -152,11 +153,7 @@ t.test('a re-INVITE (the caller holds) takes the pair back; the agent keeps gett
     raw.sendRtp(pkt, boxRtp);
   }, 20);
   t.teardown(() => clearInterval(rtp));
-  const agentP = new Promise<SipLeg>((resolve) => phones.once('incoming', (leg) => resolve(leg as SipLeg)));
-  const outbound = await box.dial(`sip:agent@127.0.0.1:${phones.ua.port}`);
-  const agentPhone = await agentP;
-  await agentPhone.answer();
-  await answered(outbound);
+  const { outbound, agentPhone } = await dialAgent(phones, box);
   const atAgent: RtpPacket[] = [];
   agentPhone.rtp!.session.on('packet', (p) => atAgent.push(p));
   const { bridge } = converse(legParty(inbound, inbound.media!), legParty(outbound, outbound.media!));
@@ -182,35 +179,7 @@ t.test('the daemon relays a caller bridged to an agent (both SIP) on its native 
   const rtp = await freePort(50, 36000, 37000);
   await writeFile(
     join(dir, 'frontdesk.yaml'),
-    `site: test
-node: box-1
-language: en-US
-timezone: UTC
-lines:
-  - { id: pbx, kind: sip, host: 127.0.0.1, port: ${phones.ua.port}, extensions_via_trunk: false }
-sip:
-  listen: 127.0.0.1:${sipPort}
-  rtp_ports: ${rtp}-${rtp + 49}
-  allow_from: [127.0.0.1/32]
-agents:
-  - { extension: "801", name: A, skills: { general: 1 }, wrap_up: 0s, contact: "sip:801@127.0.0.1:${phones.ua.port}" }
-queues:
-  - { id: general, skill: general, ring_timeout: 10s }
-bot:
-  greeting: "Hi."
-  menu:
-    "0": agent
-  handoff:
-    say: "One moment."
-    default_queue: general
-speech:
-  tts: { voice: en }
-  worker: false
-storage:
-  dir: ${join(dir, 'data')}
-logging:
-  level: info
-`,
+    trunkConfig({ site: 'test', pbxPort: phones.ua.port, sipPort, rtpPorts: { min: rtp, max: rtp + 49 }, agents: ['801'], ringTimeout: '10s', dataDir: join(dir, 'data'), logLevel: 'info' }),
   );
   const daemon = new DaemonProcess(['run', '-c', join(dir, 'frontdesk.yaml')]);
   t.teardown(async () => {
@@ -236,11 +205,7 @@ logging:
   for (const p of [caller, agent]) p.rtp!.setPayloadFed(true);
   const timer = setInterval(() => {
     n++;
-    for (const [p, tag] of [[caller, 0x11], [agent, 0x22]] as const) {
-      const payload = Buffer.alloc(160, tag);
-      payload.writeUInt32BE(n, 0);
-      p.rtp!.sendPayload(payload, (n * 160) >>> 0, tag);
-    }
+    for (const [p, tag] of [[caller, 0x11], [agent, 0x22]] as const) p.rtp!.sendPayload(numbered(n, tag), (n * 160) >>> 0, tag);
   }, 20);
   t.teardown(() => clearInterval(timer));
   await waitFor(() => numbers(atAgent, 0x11).length >= 100 && numbers(atCaller, 0x22).length >= 100, 15_000, '100 payloads each way through the daemon');

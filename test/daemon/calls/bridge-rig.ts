@@ -28,6 +28,16 @@ export interface Call {
   talk(): () => void;
 }
 
+/** Box → agent phone: the box's outbound leg and the phone's leg, both answered. */
+export async function dialAgent(phones: SipTrunkLine, box: SipTrunkLine): Promise<{ outbound: SipLeg; agentPhone: SipLeg }> {
+  const agentP = new Promise<SipLeg>((resolve) => phones.once('incoming', (leg) => resolve(leg as SipLeg)));
+  const outbound = await box.dial(`sip:agent@127.0.0.1:${phones.ua.port}`);
+  const agentPhone = await agentP;
+  await agentPhone.answer();
+  await answered(outbound);
+  return { outbound, agentPhone };
+}
+
 /** Caller phone → box (inbound leg); box → agent phone (outbound leg); the box bridges the two. */
 export async function call(phones: SipTrunkLine, box: SipTrunkLine): Promise<Call> {
   const inboundP = new Promise<SipLeg>((resolve) => box.once('incoming', (leg) => resolve(leg as SipLeg)));
@@ -35,11 +45,7 @@ export async function call(phones: SipTrunkLine, box: SipTrunkLine): Promise<Cal
   const inbound = await inboundP;
   await inbound.answer();
   await answered(callerPhone);
-  const agentP = new Promise<SipLeg>((resolve) => phones.once('incoming', (leg) => resolve(leg as SipLeg)));
-  const outbound = await box.dial(`sip:agent@127.0.0.1:${phones.ua.port}`);
-  const agentPhone = await agentP;
-  await agentPhone.answer();
-  await answered(outbound);
+  const { outbound, agentPhone } = await dialAgent(phones, box);
   const digits: string[] = [];
   inbound.on('dtmf', (d) => digits.push(`caller:${d}`));
   outbound.on('dtmf', (d) => digits.push(`agent:${d}`));

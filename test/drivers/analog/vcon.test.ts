@@ -1,6 +1,6 @@
 import t from 'tap';
 import { pino } from 'pino';
-import { once, rig, TEST_TIMEOUTS, waitFor } from './rig.js';
+import { offered, once, ready, rig, TEST_TIMEOUTS, waitFor } from './rig.js';
 import { tone, toneLevel } from '../../../drivers/audio/tones.js';
 import { toFrames } from '../../../drivers/media/format.js';
 import { ETX } from '../../../drivers/analog/dle.js';
@@ -33,9 +33,7 @@ const VOICE_EXIT_MS = 3000;
 
 /** Ring, answer, and hear audio both ways. */
 async function answerCall(emu: AnalogModemEmulator, line: AnalogLine): Promise<Leg> {
-  const incoming = once<Leg>(line, 'incoming');
-  emu.ring('5551234');
-  const leg = await incoming;
+  const leg = await offered<Leg>(line, () => emu.ring('5551234'));
   await leg.answer();
   // Audio both ways, so the call is a real one before it ends.
   const got: Buffer[] = [];
@@ -52,8 +50,7 @@ for (const vcon of [true, false]) {
   t.test(`a modem confirming the end of voice mode with ${modem}: our hang-up, far-end hang-ups and a modem dropping voice by itself all end cleanly, the next call is answered`, async (t) => {
     const { logger, records } = capturedLog();
     const { emu, line } = await rig(t, { vlsVcon: vcon }, { ringsBeforeAnswer: 1, logger, timeouts: { ...TEST_TIMEOUTS, voiceExitMs: VOICE_EXIT_MS } });
-    await line.start();
-    await waitFor('ready', () => line.health().state === 'ready');
+    await ready(line);
 
     // Our hang-up: <DLE><ETX>, the modem's <DLE><ETX> + VCON/OK, then AT+VLS=0 (answered VCON/OK).
     let leg = await answerCall(emu, line);
