@@ -219,7 +219,7 @@ export class HttpApp {
   private readonly pre: Hook[] = [];
   private readonly sendHooks: ((reply: Reply) => void)[] = [];
 
-  constructor(private readonly opts: { bodyLimit: number; tls?: { cert: Buffer; key: Buffer } }) {
+  constructor(private readonly opts: { bodyLimit: number; tls?: { cert: Buffer; key: Buffer }; onError?: (err: unknown, req: IncomingMessage) => void }) {
     const handle = (req: IncomingMessage, res: ServerResponse): void => void this.handle(req, res); // handle answers every failure itself
     this.server = opts.tls ? createHttps({ cert: opts.tls.cert, key: opts.tls.key }, handle) : createHttp(handle);
     this.server.keepAliveTimeout = 72_000; // longer than browsers keep an idle connection
@@ -311,7 +311,9 @@ export class HttpApp {
       if (found) {
         req.params = found.params;
         const out = await found.route.handler(req, reply);
-        if (!reply.sent && !reply.hijacked && out !== undefined && out !== reply) reply.send(out);
+        if (reply.sent || reply.hijacked) return;
+        if (out === undefined || out === reply) throw new Error('the handler sent nothing'); // a bug: answer 500 rather than leave the request hanging
+        reply.send(out);
         return;
       }
       if (method === 'GET' && (await this.file(path, reply))) return;
@@ -322,6 +324,7 @@ export class HttpApp {
         return;
       }
       const status = err instanceof HttpError ? err.statusCode : 500;
+      if (status === 500) this.opts.onError?.(err, raw);
       reply.code(status).send({ statusCode: status, error: STATUS_CODES[status] ?? 'Error', message: (err as Error).message });
     }
   }

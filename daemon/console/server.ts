@@ -38,7 +38,7 @@ function userTable(cfg: Config): Map<string, User & { hash: string }> {
 /** The web console's HTTP(S) server: pages, the JSON API and the live event stream. */
 export function buildServer(d: ServerDeps): HttpApp {
   const secure = Boolean(d.tls);
-  const app = new HttpApp({ bodyLimit: 64 * 1024, ...(d.tls ? { tls: d.tls } : {}) });
+  const app = new HttpApp({ bodyLimit: 64 * 1024, ...(d.tls ? { tls: d.tls } : {}), onError: (err, req) => d.log.warn({ err, method: req.method, url: req.url }, 'console: request failed') });
   // Served from disk on each request, nothing held in memory.
   app.static('/assets/', PUBLIC);
   app.static('/vendor/uplot/', UPLOT);
