@@ -6,7 +6,7 @@ import { loadConfigFileOffThread } from './config/off-thread.js';
 import type { Context, Extension, Prepared } from './extension.js';
 import { createServices, type Services } from './services.js';
 import type { Logger } from './log.js';
-import { setNativeRelayLog } from '../drivers/rtp/native-relay.js';
+import { reportNativeRelay } from './calls/relay-health.js';
 import type { Db } from './store/db.js';
 import { openStoreOrDefer } from './store/store.js';
 import { isStoreFault } from './store/db.js';
@@ -38,8 +38,8 @@ export class App {
   constructor(private readonly opts: AppOptions) {
     this.loaded = opts.loaded;
     this.log = opts.log;
-    setNativeRelayLog((level, msg) => this.log[level](msg));
     this.bus = new Bus((err, ev) => this.log.error({ err, event: ev.type }, 'event subscriber failed'));
+    reportNativeRelay(this.log, this.bus);
   }
 
   get config(): Config {

@@ -30,6 +30,7 @@ import type { SipLeg } from '../drivers/sip/leg.js';
 import { createSipLine } from '../drivers/sip/trunk-line.js';
 import { btext, sdpAudio, startRtpengine } from './anchors/rtpengine.js';
 import type { LoadMessage, LoadPlan, LoadResult } from './lib/rtp-load-worker.js';
+import { trunkConfig } from '../test/helpers/trunk-config.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** Node flags the service unit starts the daemon with (a small young generation keeps idle memory low). */
@@ -191,39 +192,15 @@ async function runDaemon(calls: number, seconds: number, base: number): Promise<
   await agentsLine.start();
   await callersLine.start();
   const sipPort = base;
-  const config = `site: bench
-node: box
-language: en-US
-timezone: UTC
-lines:
-  - id: pbx
-    kind: sip
-    host: 127.0.0.1
-    port: ${agentsLine.ua.port}
-    extensions_via_trunk: false
-sip:
-  listen: 127.0.0.1:${sipPort}
-  rtp_ports: ${base + 10}-${base + 10 + calls * 4 + 100}
-  allow_from: [127.0.0.1/32]
-agents:
-${Array.from({ length: calls }, (_, i) => `  - { extension: "${1000 + i}", name: a${i}, skills: { general: 1 }, wrap_up: 0s, contact: "sip:${1000 + i}@127.0.0.1:${agentsLine.ua.port}" }`).join('\n')}
-queues:
-  - { id: general, skill: general, ring_timeout: 20s }
-bot:
-  greeting: "Hi."
-  menu:
-    "0": agent
-  handoff:
-    say: "One moment."
-    default_queue: general
-speech:
-  tts: { engine: espeak-ng, voice: en }
-  worker: false
-storage:
-  dir: ${dir}/data
-logging:
-  level: warn
-`;
+  const config = trunkConfig({
+    site: 'bench',
+    pbxPort: agentsLine.ua.port,
+    sipPort,
+    rtpPorts: { min: base + 10, max: base + 10 + calls * 4 + 100 },
+    agents: Array.from({ length: calls }, (_, i) => String(1000 + i)),
+    dataDir: `${dir}/data`,
+    logLevel: 'warn',
+  });
   await writeFile(join(dir, 'bench.yaml'), config);
   // --profile DIR: the daemon writes a V8 CPU profile there (open it in Chrome DevTools).
   const prof = arg('profile', '');

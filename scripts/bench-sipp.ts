@@ -19,6 +19,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Db } from '../daemon/store/db.js';
+import { trunkConfig } from '../test/helpers/trunk-config.js';
 
 const cli = fileURLToPath(new URL('../daemon/cli.js', import.meta.url));
 
@@ -162,29 +163,16 @@ async function main(): Promise<void> {
   const probes = [await udp(), await udp(), await udp()];
   const [sipPort, sippPort, mediaPort] = probes.map((s) => s.address().port) as [number, number, number];
   for (const s of probes) s.close();
-  const yaml = `site: bench
-node: box-1
-language: en-US
-lines:
-  - id: trunk1
-    kind: sip
-    host: 127.0.0.1
-    port: ${pbx.port}
-sip:
-  listen: 127.0.0.1:${sipPort}
-  rtp_ports: 20000-29999
-  allow_from: [127.0.0.1/32]
-${maxCalls ? `  max_calls: ${maxCalls}\n` : ''}bot:
-  greeting: "Welcome."
-  language: en-US
-speech:
-  tts: { voice: en }
-  worker: false
-storage:
-  dir: ${join(dir, 'data')}
-logging:
-  level: ${process.env.BENCH_DEBUG ? 'debug' : (process.env.BENCH_LOG_LEVEL ?? 'warn')}
-`;
+  const yaml = trunkConfig({
+    site: 'bench',
+    pbxPort: pbx.port,
+    sipPort,
+    rtpPorts: { min: 20000, max: 29999 },
+    ...(maxCalls ? { maxCalls } : {}),
+    greeting: 'Welcome.',
+    dataDir: join(dir, 'data'),
+    logLevel: process.env.BENCH_DEBUG ? 'debug' : (process.env.BENCH_LOG_LEVEL ?? 'warn'),
+  });
   await writeFile(join(dir, 'fd.yaml'), yaml);
   const nodeFlags = await serviceNodeFlags();
   const daemon = spawn(process.execPath, [...nodeFlags, ...(process.env.BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF}`] : []), cli, 'run', '-c', join(dir, 'fd.yaml')], { stdio: ['ignore', process.env.BENCH_DEBUG ? (await import('node:fs')).openSync('/tmp/sipp-daemon.log', 'w') : 'ignore', 'inherit'] });

@@ -3,6 +3,7 @@ import type { Config } from '../config/schema.js';
 import { durationMs, durationOr } from '../config/duration.js';
 import type { DomainEvents } from '../bus/events.js';
 import type { Context, Extension, Prepared } from '../extension.js';
+import { featureAlarm } from '../bus/alarm.js';
 import { AgentPool } from '../routing/agents.js';
 import { PhoneCheck } from '../routing/phone-check.js';
 import { Router } from '../routing/router.js';
@@ -90,10 +91,7 @@ export class CallsExtension implements Extension, CallControl {
       db: ctx.db,
       log: ctx.log.child({ component: 'crm-lookup' }),
       config: () => ctx.config(),
-      alarm: (active, message) => {
-        ctx.log.warn({ event: 'alarm', code: 'crm-lookup-failing', active, message }, 'alarm');
-        ctx.bus.emit('alarm', { code: 'crm-lookup-failing', source: 'crm_lookup', severity: 'warning', active, message });
-      },
+      alarm: featureAlarm(ctx, 'crm-lookup-failing', 'crm_lookup'),
     });
     const emit = <K extends keyof DomainEvents>(type: K, data: DomainEvents[K]): void => {
       ctx.log.info({ event: type, ...(data as object) }, type);

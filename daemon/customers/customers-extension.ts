@@ -1,5 +1,6 @@
 import type { Config } from '../config/schema.js';
 import type { Context, Extension } from '../extension.js';
+import { featureAlarm } from '../bus/alarm.js';
 import type { WriterSet } from '../store/recorder.js';
 import { registerWebhookWriters, WebhookSender } from './webhook.js';
 
@@ -21,10 +22,7 @@ export class CustomersExtension implements Extension {
       db: ctx.db,
       log: ctx.log.child({ component: 'webhook' }),
       config: () => ctx.config(),
-      alarm: (active, message) => {
-        ctx.log.warn({ event: 'alarm', code: 'webhook-failing', active, message }, 'alarm');
-        ctx.bus.emit('alarm', { code: 'webhook-failing', source: 'webhook', severity: 'warning', active, message });
-      },
+      alarm: featureAlarm(ctx, 'webhook-failing', 'webhook'),
     });
     this.sender.start();
   }

@@ -1,8 +1,8 @@
-import { writeSync } from 'node:fs';
+import { closeSync, writeSync } from 'node:fs';
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import * as L from './relay-layout.js';
 import { relayUnsupported } from './relay-epoll.js';
-import type { RelayedPacket, RelayWorkerData } from './relay-worker.js';
+import type { RelayReady, RelayedPacket, RelayWorkerData } from './relay-worker.js';
 
 /** A leg's outbound stream, as RtpSession and RtpMediaPort keep it: handed to the relay and back. */
 export interface RelayStream {
@@ -41,6 +41,8 @@ export interface NativeRelayStatus {
   state: 'not started' | 'starting' | 'running' | 'unavailable' | 'failed';
   pairs: number;
   reason?: string;
+  /** The relay thread's nice value (RELAY_NICE when the system allowed it, else 0). */
+  nice?: number;
 }
 
 type Log = (level: 'info' | 'warn' | 'error', msg: string) => void;
@@ -104,6 +106,9 @@ class NativeRelay {
   private readonly waiting = new Set<() => void>();
   private readonly one = Buffer.from([1, 0, 0, 0, 0, 0, 0, 0]);
 
+  /** The thread's nice value once it runs. */
+  private nice: number | undefined;
+
   /** The thread's eventfd (from shared memory once it is ready). */
   private wakeFd = -1;
 
@@ -113,11 +118,14 @@ class NativeRelay {
     sab: SharedArrayBuffer,
   ) {
     this.st = new Int32Array(sab);
-    port.on('message', (m: RelayedPacket | 'ready') => (m === 'ready' ? this.onReady() : this.onPacket(m)));
+    port.on('message', (m: RelayedPacket | RelayReady) => ('ready' in m ? this.onReady(m) : this.onPacket(m)));
     port.unref();
     worker.unref();
     worker.on('error', (err) => this.fail(`the relay thread failed: ${err.message}`));
-    worker.on('exit', (code) => this.fail(`the relay thread exited (${code})`));
+    worker.on('exit', (code) => {
+      this.fail(`the relay thread exited (${code})`);
+      this.closeLeftovers();
+    });
     // A thread blocked in epoll_wait would hold the process at exit: tell it to stop.
     process.once('exit', () => {
       Atomics.store(this.st, L.H_STOP, 1);
@@ -139,7 +147,7 @@ class NativeRelay {
 
   get status(): NativeRelayStatus {
     if (this.failed) return { state: this.ready ? 'failed' : 'unavailable', pairs: 0, reason: this.failed };
-    return { state: this.ready ? 'running' : 'starting', pairs: this.pairs.size };
+    return { state: this.ready ? 'running' : 'starting', pairs: this.pairs.size, ...(this.nice === undefined ? {} : { nice: this.nice }) };
   }
 
   attach(a: RelayEnd, b: RelayEnd, onEnd: () => void, retry: () => void): Pair | undefined {
@@ -231,10 +239,12 @@ class NativeRelay {
     }
   }
 
-  private onReady(): void {
+  private onReady(m: RelayReady): void {
     this.ready = true;
+    this.nice = m.nice;
     this.wakeFd = Atomics.load(this.st, L.H_WAKE_FD);
-    log('info', 'native RTP relay thread started for pass-through bridges');
+    if (m.niceErrno === undefined) log('info', `native RTP relay thread started for pass-through bridges (nice ${m.nice})`);
+    else log('info', `native RTP relay thread started for pass-through bridges, at normal priority: raising it was refused (errno ${m.niceErrno}; the service unit allows it with LimitNICE=)`);
     for (const retry of this.waiting) retry();
     this.waiting.clear();
   }
@@ -255,6 +265,26 @@ class NativeRelay {
 
   private deliver(pair: Pair, m: RelayedPacket): void {
     pair.ends[m.end]?.deliver(Buffer.from(m.packet.buffer, m.packet.byteOffset, m.packet.byteLength));
+  }
+
+  /** Stop the thread where it is, as a crash would; its 'exit' follows (see terminateNativeRelayThread). */
+  async terminate(): Promise<void> {
+    await this.worker.terminate();
+  }
+
+  /** A thread that died in its loop never closed its epoll, eventfd and timerfd: close them here, once. */
+  private closeLeftovers(): void {
+    const fds = [L.H_EP_FD, L.H_WAKE_FD, L.H_TICK_FD].map((h) => Atomics.load(this.st, h));
+    this.wakeFd = -1; // its number may be reused from now on: never write to it again
+    if (Atomics.exchange(this.st, L.H_CLOSED, 1) === 1) return;
+    for (const fd of fds) {
+      if (fd <= 0) continue; // the thread died before it made it
+      try {
+        closeSync(fd);
+      } catch {
+        // already closed
+      }
+    }
   }
 
   /** The thread is gone or stuck: every pair goes back to the JS relay, for good. */
@@ -292,6 +322,14 @@ export function startNativeRelay(a: RelayEnd, b: RelayEnd, onEnd: () => void, re
     }
   }
   return relay.attach(a, b, onEnd, retry);
+}
+
+/**
+ * End the relay's thread abruptly, as a crash would (Worker.terminate: its loop stops wherever it is).
+ * The daemon never calls this; fault tests do, to show that the pairs a dying thread held are taken back.
+ */
+export async function terminateNativeRelayThread(): Promise<void> {
+  await relay?.terminate();
 }
 
 /** For health reports and tests. */

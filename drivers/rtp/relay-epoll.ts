@@ -15,6 +15,11 @@ export interface RelayLibc {
   recv: (fd: number, buf: Buffer, len: number, flags: number) => number;
   send: (fd: number, buf: Buffer, len: number, flags: number) => number;
   close: (fd: number) => number;
+  timerfdCreate: (clock: number, flags: number) => number;
+  /** timerfd_settime(fd, 0, new, NULL): `spec` is a struct itimerspec (itimerspec()). */
+  timerfdSettime: (fd: number, flags: number, spec: Buffer, old: null) => number;
+  /** setpriority(PRIO_PROCESS, 0, nice): on Linux the calling thread's nice value, not the process's. */
+  setpriority: (which: number, who: number, prio: number) => number;
   errno: () => number;
 }
 
@@ -26,6 +31,10 @@ export const EFD_CLOEXEC = 0o2000000;
 export const EFD_NONBLOCK = 0o4000;
 export const MSG_DONTWAIT = 0x40;
 export const EINTR = 4;
+export const CLOCK_MONOTONIC = 1;
+export const TFD_CLOEXEC = 0o2000000;
+export const TFD_NONBLOCK = 0o4000;
+export const PRIO_PROCESS = 0;
 
 /** sizeof(struct epoll_event) and the offset of its data member: packed on x86-64, natural elsewhere. */
 export const EPOLL_EVENT_SIZE = process.arch === 'x64' ? 12 : 16;
@@ -55,6 +64,9 @@ export function relayLibc(): RelayLibc {
     recv: c.func('intptr_t recv(int, void *, size_t, int)') as RelayLibc['recv'],
     send: c.func('intptr_t send(int, const void *, size_t, int)') as RelayLibc['send'],
     close: c.func('int close(int)') as RelayLibc['close'],
+    timerfdCreate: c.func('int timerfd_create(int, int)') as RelayLibc['timerfdCreate'],
+    timerfdSettime: c.func('int timerfd_settime(int, int, const void *, void *)') as RelayLibc['timerfdSettime'],
+    setpriority: c.func('int setpriority(int, int, int)') as RelayLibc['setpriority'],
     errno: () => k.errno(),
   };
   return lib;
@@ -67,3 +79,16 @@ export function epollEvent(data: number): Buffer {
   ev.writeUInt32LE(data >>> 0, EPOLL_DATA_OFFSET);
   return ev;
 }
+
+/** A struct itimerspec (64-bit time_t): first expiry and interval, both `ms` (0: disarm). */
+export function itimerspec(ms: number): Buffer {
+  const spec = Buffer.alloc(32);
+  const sec = BigInt(Math.floor(ms / 1000));
+  const nsec = BigInt(Math.round((ms % 1000) * 1e6));
+  for (const at of [0, 16]) {
+    spec.writeBigInt64LE(sec, at);
+    spec.writeBigInt64LE(nsec, at + 8);
+  }
+  return spec;
+}
+

@@ -5,10 +5,17 @@
  * RtpMediaPort keep while the event loop relays). 32-bit values are stored as int32 and read with >>> 0.
  */
 
-/** Header: the worker stops when STOP is set; SLOTS_USED bounds the worker's scan of the slots; WAKE_FD is its eventfd. */
+/**
+ * Header: the worker stops when STOP is set; SLOTS_USED bounds the worker's scan of the slots; WAKE_FD is
+ * its eventfd, EP_FD and TICK_FD its epoll and timerfd; CLOSED is set once the worker closed those three
+ * itself (a thread that dies never does: the daemon's thread closes them after its exit).
+ */
 export const H_STOP = 0;
 export const H_SLOTS_USED = 1;
 export const H_WAKE_FD = 2;
+export const H_EP_FD = 3;
+export const H_TICK_FD = 4;
+export const H_CLOSED = 5;
 const HEADER = 8;
 
 export const MAX_PAIRS = 2048;

@@ -7,16 +7,32 @@
  * feed has been quiet for 100 ms. Packets that are not the negotiated audio (RFC 4733 digits, comfort
  * noise...) go to the daemon's thread as they are. Commands come through shared memory (relay-layout.ts)
  * with an eventfd to wake the loop; blocking here is the point of the thread.
+ *
+ * Timing: the 20 ms tick is a timerfd in the same epoll set, so the loop never reads a clock, and
+ * nothing in it allocates (a V8 scavenge in this isolate would stall every stream at once). The thread
+ * asks for nice RELAY_NICE so that a busy box (the daemon's own thread, speech workers) delays
+ * packets less; where that isn't allowed (no CAP_SYS_NICE, no LimitNICE= in the unit) it runs at
+ * normal priority and says so.
  */
 import { workerData, type MessagePort } from 'node:worker_threads';
 import { FRAME_MS, FRAME_SAMPLES } from '../media/format.js';
 import * as L from './relay-layout.js';
-import { EFD_CLOEXEC, EFD_NONBLOCK, EINTR, EPOLL_CLOEXEC, EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_DATA_OFFSET, EPOLL_EVENT_SIZE, MSG_DONTWAIT, epollEvent, relayLibc } from './relay-epoll.js';
+import { CLOCK_MONOTONIC, EFD_CLOEXEC, EFD_NONBLOCK, EINTR, EPOLL_CLOEXEC, EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_DATA_OFFSET, EPOLL_EVENT_SIZE, MSG_DONTWAIT, PRIO_PROCESS, TFD_CLOEXEC, TFD_NONBLOCK, epollEvent, itimerspec, relayLibc } from './relay-epoll.js';
 
 export interface RelayWorkerData {
   sab: SharedArrayBuffer;
-  /** Where packets for the daemon go ({ slot, gen, end, packet }), and 'ready' once the loop runs. */
+  /** Where packets for the daemon go ({ slot, gen, end, packet }), and RelayReady once the loop runs. */
   port: MessagePort;
+}
+
+/** The nice value the relay's thread asks for (the daemon's threads run at 0). */
+export const RELAY_NICE = -10;
+
+/** The thread's first message: its loop runs, and whether it got RELAY_NICE (errno when not). */
+export interface RelayReady {
+  ready: true;
+  nice: number;
+  niceErrno?: number;
 }
 
 export interface RelayedPacket {
@@ -30,6 +46,7 @@ const { sab, port } = workerData as RelayWorkerData;
 const st = new Int32Array(sab);
 const c = relayLibc();
 const WAKE = 0xffffffff;
+const TICK = 0xfffffffe;
 const MAX_EVENTS = 256;
 const BUF = 2048;
 const MAX_PAYLOAD = 1600;
@@ -40,6 +57,11 @@ if (ep < 0) throw new Error(`epoll_create1 failed (errno ${c.errno()})`);
 const wakeFd = c.eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 if (wakeFd < 0) throw new Error(`eventfd failed (errno ${c.errno()})`);
 if (c.epollCtl(ep, EPOLL_CTL_ADD, wakeFd, epollEvent(WAKE)) !== 0) throw new Error(`epoll_ctl(eventfd) failed (errno ${c.errno()})`);
+const tickFd = c.timerfdCreate(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+if (tickFd < 0) throw new Error(`timerfd_create failed (errno ${c.errno()})`);
+if (c.epollCtl(ep, EPOLL_CTL_ADD, tickFd, epollEvent(TICK)) !== 0) throw new Error(`epoll_ctl(timerfd) failed (errno ${c.errno()})`);
+const ticking = itimerspec(FRAME_MS);
+const stopped = itimerspec(0);
 
 const events = Buffer.alloc(EPOLL_EVENT_SIZE * MAX_EVENTS);
 const buf = Buffer.alloc(BUF);
@@ -51,6 +73,11 @@ const eight = Buffer.alloc(8);
 const mine = new Uint8Array(L.MAX_PAIRS);
 let active = 0;
 
+/** Run the 20 ms tick while the thread has pairs, and sleep without it when it has none. */
+function arm(on: boolean): void {
+  if (c.timerfdSettime(tickFd, 0, on ? ticking : stopped, null) !== 0) throw new Error(`timerfd_settime failed (errno ${c.errno()})`);
+}
+
 function commands(): void {
   const used = Atomics.load(st, L.H_SLOTS_USED);
   for (let slot = 0; slot < used; slot++) {
@@ -60,13 +87,13 @@ function commands(): void {
       if (Atomics.compareExchange(st, s, L.ADD, L.ACTIVE) !== L.ADD) continue; // taken back before we saw it
       for (let e = 0; e < 2; e++) c.epollCtl(ep, EPOLL_CTL_ADD, st[L.endBase(slot, e) + L.E_FD]!, epollEvent(slot * 2 + e));
       mine[slot] = 1;
-      active++;
+      if (active++ === 0) arm(true);
     } else if (state === L.RELEASE) {
       if (mine[slot]) {
         // After this the fds are the daemon's again: it may close them, and the numbers may be reused.
         for (let e = 0; e < 2; e++) c.epollCtl(ep, EPOLL_CTL_DEL, st[L.endBase(slot, e) + L.E_FD]!, null);
         mine[slot] = 0;
-        active--;
+        if (--active === 0) arm(false);
       }
       Atomics.store(st, s, L.RELEASED);
       Atomics.notify(st, s);
@@ -150,34 +177,38 @@ function tick(): void {
   }
 }
 
-Atomics.store(st, L.H_WAKE_FD, wakeFd);
-port.postMessage('ready');
-let next = performance.now() + FRAME_MS;
-for (;;) {
-  const timeout = active > 0 ? Math.max(0, Math.ceil(next - performance.now())) : -1;
-  const n = c.epollWait(ep, events, MAX_EVENTS, timeout);
-  if (Atomics.load(st, L.H_STOP)) break;
-  if (n < 0 && c.errno() !== EINTR) throw new Error(`epoll_wait failed (errno ${c.errno()})`);
-  for (let i = 0; i < n; i++) {
-    const tag = events.readUInt32LE(i * EPOLL_EVENT_SIZE + EPOLL_DATA_OFFSET);
-    if (tag === WAKE) {
-      c.read(wakeFd, eight, 8);
-      commands();
-      continue;
+/** The loop: a function of its own, so V8 optimises it as one (module top-level code boxes doubles). */
+function loop(): void {
+  for (;;) {
+    const n = c.epollWait(ep, events, MAX_EVENTS, -1);
+    if (Atomics.load(st, L.H_STOP)) return;
+    if (n < 0 && c.errno() !== EINTR) throw new Error(`epoll_wait failed (errno ${c.errno()})`);
+    for (let i = 0; i < n; i++) {
+      const tag = events.readUInt32LE(i * EPOLL_EVENT_SIZE + EPOLL_DATA_OFFSET);
+      if (tag === WAKE) {
+        c.read(wakeFd, eight, 8);
+        commands();
+      } else if (tag === TICK) {
+        // Ticks missed while the thread was held up (the count in `eight`) are not made up in a burst.
+        if (c.read(tickFd, eight, 8) === 8 && active > 0) tick();
+      } else {
+        const slot = tag >>> 1;
+        if (mine[slot]) relay(slot, tag & 1); // released earlier in this batch: not ours any more
+      }
     }
-    const slot = tag >>> 1;
-    if (mine[slot]) relay(slot, tag & 1); // released earlier in this batch: not ours any more
-  }
-  if (active === 0) {
-    next = performance.now() + FRAME_MS;
-    continue;
-  }
-  const now = performance.now();
-  if (now >= next) {
-    tick();
-    next += FRAME_MS;
-    if (now - next > 5 * FRAME_MS) next = now + FRAME_MS; // stalled: re-anchor instead of a burst
   }
 }
-c.close(ep);
-c.close(wakeFd);
+
+// Linux: PRIO_PROCESS with 0 is this thread alone.
+const niced = c.setpriority(PRIO_PROCESS, 0, RELAY_NICE) === 0;
+Atomics.store(st, L.H_EP_FD, ep);
+Atomics.store(st, L.H_TICK_FD, tickFd);
+Atomics.store(st, L.H_WAKE_FD, wakeFd);
+port.postMessage({ ready: true, nice: niced ? RELAY_NICE : 0, ...(niced ? {} : { niceErrno: c.errno() }) } satisfies RelayReady);
+loop();
+// Claimed before closing: were the thread killed in between, a leaked fd beats the daemon closing a reused number.
+if (Atomics.exchange(st, L.H_CLOSED, 1) === 0) {
+  c.close(ep);
+  c.close(wakeFd);
+  c.close(tickFd);
+}

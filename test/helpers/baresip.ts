@@ -69,6 +69,13 @@ export async function writeTestWav(dir: string, name: string, samples: Int16Arra
   return path;
 }
 
+/** A phone for one test: started now, stopped when the test ends. */
+export async function testPhone(t: { teardown(fn: () => unknown): void }, opts: PhoneOptions = {}): Promise<Phone> {
+  const phone = await startPhone(opts);
+  t.teardown(() => phone.stop());
+  return phone;
+}
+
 export async function startPhone(opts: PhoneOptions = {}): Promise<Phone> {
   const user = opts.user ?? '801';
   const dir = await mkdtemp(join(tmpdir(), `baresip-${user}-`));

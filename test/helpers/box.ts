@@ -69,6 +69,11 @@ export interface Box {
   close(): Promise<void>;
 }
 
+/** The agent at a desk phone (extension: the phone's SIP user, contact: its URI), no wrap-up; `skills` as in BoxOptions. */
+export function phoneAgent(phone: { user: string; uri: string }, skills?: string): BoxOptions['agents'][number] {
+  return { extension: phone.user, contact: phone.uri, ...(skills ? { skills } : {}), extra: 'wrap_up: 0s' };
+}
+
 export const DEFAULT_BOT = `  greeting: "Welcome. Press 2 for opening hours, or 0 for a person."
   language: en-US
   menu:

@@ -1,6 +1,7 @@
 import mqtt, { type IPublishPacket, type MqttClient } from 'mqtt';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { startBroker, type Broker } from './mosquitto.js';
 
 /**
  * "Central IT" for tests: an mqtt.js v5 subscriber with a persistent session (clean start false,
@@ -20,6 +21,15 @@ export interface Central {
   waitFor(pred: (m: Received) => boolean, ms?: number, what?: string): Promise<Received>;
   waitUntil(cond: () => boolean, ms?: number, what?: string): Promise<void>;
   close(): Promise<void>;
+}
+
+/** A local broker (mosquitto) and central subscribed to `topics` on it, both closed when the test ends. */
+export async function brokerAndCentral(t: { teardown(fn: () => unknown): void }, topics: string[]): Promise<{ broker: Broker; central: Central }> {
+  const broker = await startBroker();
+  t.teardown(() => broker.close());
+  const central = await connectCentral(broker.url, topics);
+  t.teardown(() => central.close());
+  return { broker, central };
 }
 
 export async function connectCentral(url: string, topics: string[], opts: { ca?: string; username?: string; password?: string } = {}): Promise<Central> {

@@ -35,3 +35,12 @@ export const KB_YAML = `entries:
       en: "Opening an account is free."
     then: agent
 `;
+
+/** The bot of a box whose menu offers the common questions (bot.menu "3": faq) and a person ("0"). */
+export const FAQ_BOT = `  greeting: "Hi. For common questions press 3."
+  language: en-US
+  menu:
+    "3": faq
+    "0": agent
+  menu_prompt: "Anything else?"
+  handoff: { default_queue: general }`;

@@ -35,7 +35,11 @@ export interface AnalogEmulatorOptions {
   ringIntervalMs?: number;
   /** The `AT+VSM=?` answer lines. */
   formats?: string[];
-  /** Confirm voice connections with VCON instead of OK, as ZyXEL-style modems do: AT+VLS=1 (off hook) and an answered ATD. */
+  /**
+   * A ZyXEL-style modem: VCON instead of OK for every AT+VLS (off hook and on hook), an answered ATD,
+   * and the return to voice command mode (<DLE><ETX> then VCON). Default: OK, as Conexant, Lucent
+   * and Rockwell V.253 modems answer.
+   */
   vlsVcon?: boolean;
   /** The 2-wire line returns what the DTE sends, this many dB down (e.g. -12); absent: no echo. */
   echoDb?: number;
@@ -56,9 +60,10 @@ import type { RecordedFrame, LoggedCommand } from '../../gsm/emulator/modem.js';
 /**
  * How the far end goes away during a call: busy tone, dial tone, loop current drop; or the line
  * just goes quiet: `silence` (the modem reports <DLE>s every `silenceEveryMs`), `quiet` (<DLE>q
- * once), `nothing` (no event at all: the line stays silent).
+ * once), `nothing` (no event at all: the line stays silent); or `drop`: the modem leaves voice mode
+ * by itself with no event before it (<DLE><ETX>, then OK/VCON), as on its +VIT inactivity timer.
  */
-export type FarEndGone = 'busy' | 'dialtone' | 'loop' | 'silence' | 'quiet' | 'nothing';
+export type FarEndGone = 'busy' | 'dialtone' | 'loop' | 'silence' | 'quiet' | 'nothing' | 'drop';
 
 type State = 'idle' | 'ringing' | 'offhook' | 'dialling' | 'call';
 
@@ -132,7 +137,7 @@ export class AnalogModemEmulator extends EventEmitter<AnalogModemEvents> {
   dialled: string | undefined;
   rings = 0;
   unplugged = false;
-  /** Answer AT+VLS=1 and an answered ATD with VCON. */
+  /** ZyXEL-style: AT+VLS, an answered ATD and the end of voice mode answered with VCON (settable between calls). */
   vlsVcon: boolean;
   /** How often a silent line repeats <DLE>s (hangup('silence')). */
   silenceEveryMs = 1000;
@@ -260,6 +265,7 @@ export class AnalogModemEmulator extends EventEmitter<AnalogModemEvents> {
       };
       return every();
     }
+    if (how === 'drop') return this.leaveVoice();
     if (how === 'loop') {
       this.write(Buffer.from([DLE, 0x6c]));
       this.leaveVoice();
@@ -394,7 +400,11 @@ export class AnalogModemEmulator extends EventEmitter<AnalogModemEvents> {
       } else if (this.state === 'idle') this.state = 'offhook';
       return this.vlsVcon ? this.line('VCON') : ok();
     }
-    if (up === 'AT+VLS=0' || up === 'ATH' || up === 'ATH0') {
+    if (up === 'AT+VLS=0') {
+      this.toIdle();
+      return this.vlsVcon ? this.line('VCON') : ok();
+    }
+    if (up === 'ATH' || up === 'ATH0') {
       this.toIdle();
       return ok();
     }
@@ -475,7 +485,7 @@ export class AnalogModemEmulator extends EventEmitter<AnalogModemEvents> {
     );
   }
 
-  /** The DTE ended voice mode (or the line dropped): confirm with <DLE><ETX> and OK. */
+  /** The DTE ended voice mode (or the line dropped): confirm with <DLE><ETX> and OK (ZyXEL: VCON). */
   private leaveVoice(): void {
     if (!this.voiceOn) return;
     this.voiceOn = false;
@@ -483,7 +493,7 @@ export class AnalogModemEmulator extends EventEmitter<AnalogModemEvents> {
     this.far = undefined;
     this.rx = undefined;
     this.write(Buffer.from([DLE, ETX]));
-    this.line('OK');
+    this.line(this.vlsVcon ? 'VCON' : 'OK');
   }
 
   private onVoiceBytes(b: Buffer): void {

@@ -1,5 +1,5 @@
-import t, { type Test } from 'tap';
-import { readdirSync } from 'node:fs';
+import t from 'tap';
+import { readFileSync, readdirSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,10 +7,11 @@ import { converse, legParty } from '../../../daemon/calls/converse.js';
 import { nativeRelayStatus } from '../../../drivers/rtp/native-relay.js';
 import type { RtpPacket } from '../../../drivers/rtp/packet.js';
 import type { SipLeg } from '../../../drivers/sip/leg.js';
-import type { SipTrunkLine } from '../../../drivers/sip/trunk-line.js';
 import { answered, startBox } from '../../helpers/sip-box.js';
+import { call, dialAgent, lines, numbered, numbers, openFds, seqBreaks } from './bridge-rig.js';
 import { DaemonProcess } from '../../helpers/daemon-process.js';
 import { RawUac } from '../../helpers/raw-sip.js';
+import { trunkConfig } from '../../helpers/trunk-config.js';
 import { freePort, sleep, waitFor } from '../../helpers/net.js';
 
 /**
@@ -19,80 +20,9 @@ import { freePort, sleep, waitFor } from '../../helpers/net.js';
  * what the phones send is compared byte for byte with what the other phone gets.
  */
 
-const openFds = (): number => readdirSync('/proc/self/fd').length;
-
-interface Call {
-  callerPhone: SipLeg;
-  agentPhone: SipLeg;
-  inbound: SipLeg;
-  outbound: SipLeg;
-  conversation: ReturnType<typeof converse>;
-  /** Packets each phone received. */
-  atAgent: RtpPacket[];
-  atCaller: RtpPacket[];
-  digits: string[];
-  /** Start both phones sending numbered payloads; returns the stop function. */
-  talk(): () => void;
-}
-
-/** Caller phone → box (inbound leg); box → agent phone (outbound leg); the box bridges the two. */
-async function call(phones: SipTrunkLine, box: SipTrunkLine): Promise<Call> {
-  const inboundP = new Promise<SipLeg>((resolve) => box.once('incoming', (leg) => resolve(leg as SipLeg)));
-  const callerPhone = await phones.dial(`sip:frontdesk@127.0.0.1:${box.ua.port}`);
-  const inbound = await inboundP;
-  await inbound.answer();
-  await answered(callerPhone);
-  const agentP = new Promise<SipLeg>((resolve) => phones.once('incoming', (leg) => resolve(leg as SipLeg)));
-  const outbound = await box.dial(`sip:agent@127.0.0.1:${phones.ua.port}`);
-  const agentPhone = await agentP;
-  await agentPhone.answer();
-  await answered(outbound);
-  const digits: string[] = [];
-  inbound.on('dtmf', (d) => digits.push(`caller:${d}`));
-  outbound.on('dtmf', (d) => digits.push(`agent:${d}`));
-  const atAgent: RtpPacket[] = [];
-  const atCaller: RtpPacket[] = [];
-  agentPhone.rtp!.session.on('packet', (p) => atAgent.push(p));
-  callerPhone.rtp!.session.on('packet', (p) => atCaller.push(p));
-  const conversation = converse(legParty(inbound, inbound.media!), legParty(outbound, outbound.media!));
-  const talk = (): (() => void) => {
-    // Each phone's payloads are numbered (first 4 bytes) and tagged with who sent them.
-    let n = 0;
-    let ts = 0;
-    for (const p of [callerPhone, agentPhone]) p.rtp!.setPayloadFed(true);
-    const timer = setInterval(() => {
-      n++;
-      ts = (ts + 160) >>> 0;
-      for (const [p, tag] of [[callerPhone, 0x11], [agentPhone, 0x22]] as const) {
-        const payload = Buffer.alloc(160, tag);
-        payload.writeUInt32BE(n, 0);
-        p.rtp!.sendPayload(payload, ts, tag);
-      }
-    }, 20);
-    return () => clearInterval(timer);
-  };
-  return { callerPhone, agentPhone, inbound, outbound, conversation, atAgent, atCaller, digits, talk };
-}
-
-async function lines(t: Test): Promise<{ phones: SipTrunkLine; box: SipTrunkLine }> {
-  const phones = await startBox({ id: 'phones', rtpPorts: { min: 33000, max: 33999 } });
-  const box = await startBox({ id: 'box', rtpPorts: { min: 34000, max: 34999 } });
-  t.teardown(async () => {
-    await phones.stop();
-    await box.stop();
-  });
-  return { phones, box };
-}
-
-/** Numbered payloads from `tag`'s phone, in arrival order. */
-const numbers = (packets: RtpPacket[], tag: number): number[] => packets.filter((p) => p.payload.length === 160 && p.payload[4] === tag && p.payload[159] === tag).map((p) => p.payload.readUInt32BE(0));
-
-/** Sequence numbers that don't follow the one before (a jump or a repeat) in what a phone got. */
-function seqBreaks(packets: RtpPacket[]): number {
-  let breaks = 0;
-  for (let i = 1; i < packets.length; i++) if (((packets[i]!.sequence - packets[i - 1]!.sequence) & 0xffff) !== 1) breaks++;
-  return breaks;
-}
+/** The nice value of each thread of this process (field 19 of /proc/self/task/<tid>/stat). */
+const threadNices = (): number[] =>
+  readdirSync('/proc/self/task').map((tid) => Number(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1]?.split(' ')[16]));
 
 t.test('a bridged SIP call is relayed natively: audio intact both ways, digits still reach the daemon, a tap takes it back without a seam', async (t) => {
   const { phones, box } = await lines(t);
@@ -101,6 +31,12 @@ t.test('a bridged SIP call is relayed natively: audio intact both ways, digits s
   t.teardown(stop);
   await waitFor(() => c.conversation.bridge.relayedNatively, 5000, 'the pair on the native relay');
   t.equal(nativeRelayStatus().state, 'running', 'the relay thread runs');
+  // Root (as here) may raise a thread's priority: the relay's thread, and only it, runs at nice -10.
+  if (process.getuid?.() === 0) {
+    t.equal(nativeRelayStatus().nice, -10, 'the relay thread asked for nice -10 and got it');
+    t.equal(threadNices().filter((n) => n === -10).length, 1, 'one thread of the process runs at nice -10');
+    t.equal(threadNices().filter((n) => n !== -10 && n !== 0).length, 0, 'the others at the default');
+  } else t.equal(nativeRelayStatus().nice, 0, 'not allowed to raise it: normal priority');
   t.same(c.conversation.bridge.modes, ['pass', 'pass']);
 
   // Audio: every numbered payload arrives at the other phone, byte for byte and in order.
@@ -217,11 +153,7 @@ t.test('a re-INVITE (the caller holds) takes the pair back; the agent keeps gett
     raw.sendRtp(pkt, boxRtp);
   }, 20);
   t.teardown(() => clearInterval(rtp));
-  const agentP = new Promise<SipLeg>((resolve) => phones.once('incoming', (leg) => resolve(leg as SipLeg)));
-  const outbound = await box.dial(`sip:agent@127.0.0.1:${phones.ua.port}`);
-  const agentPhone = await agentP;
-  await agentPhone.answer();
-  await answered(outbound);
+  const { outbound, agentPhone } = await dialAgent(phones, box);
   const atAgent: RtpPacket[] = [];
   agentPhone.rtp!.session.on('packet', (p) => atAgent.push(p));
   const { bridge } = converse(legParty(inbound, inbound.media!), legParty(outbound, outbound.media!));
@@ -247,35 +179,7 @@ t.test('the daemon relays a caller bridged to an agent (both SIP) on its native 
   const rtp = await freePort(50, 36000, 37000);
   await writeFile(
     join(dir, 'frontdesk.yaml'),
-    `site: test
-node: box-1
-language: en-US
-timezone: UTC
-lines:
-  - { id: pbx, kind: sip, host: 127.0.0.1, port: ${phones.ua.port}, extensions_via_trunk: false }
-sip:
-  listen: 127.0.0.1:${sipPort}
-  rtp_ports: ${rtp}-${rtp + 49}
-  allow_from: [127.0.0.1/32]
-agents:
-  - { extension: "801", name: A, skills: { general: 1 }, wrap_up: 0s, contact: "sip:801@127.0.0.1:${phones.ua.port}" }
-queues:
-  - { id: general, skill: general, ring_timeout: 10s }
-bot:
-  greeting: "Hi."
-  menu:
-    "0": agent
-  handoff:
-    say: "One moment."
-    default_queue: general
-speech:
-  tts: { voice: en }
-  worker: false
-storage:
-  dir: ${join(dir, 'data')}
-logging:
-  level: info
-`,
+    trunkConfig({ site: 'test', pbxPort: phones.ua.port, sipPort, rtpPorts: { min: rtp, max: rtp + 49 }, agents: ['801'], ringTimeout: '10s', dataDir: join(dir, 'data'), logLevel: 'info' }),
   );
   const daemon = new DaemonProcess(['run', '-c', join(dir, 'frontdesk.yaml')]);
   t.teardown(async () => {
@@ -301,11 +205,7 @@ logging:
   for (const p of [caller, agent]) p.rtp!.setPayloadFed(true);
   const timer = setInterval(() => {
     n++;
-    for (const [p, tag] of [[caller, 0x11], [agent, 0x22]] as const) {
-      const payload = Buffer.alloc(160, tag);
-      payload.writeUInt32BE(n, 0);
-      p.rtp!.sendPayload(payload, (n * 160) >>> 0, tag);
-    }
+    for (const [p, tag] of [[caller, 0x11], [agent, 0x22]] as const) p.rtp!.sendPayload(numbered(n, tag), (n * 160) >>> 0, tag);
   }, 20);
   t.teardown(() => clearInterval(timer));
   await waitFor(() => numbers(atAgent, 0x11).length >= 100 && numbers(atCaller, 0x22).length >= 100, 15_000, '100 payloads each way through the daemon');

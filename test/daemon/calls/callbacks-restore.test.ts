@@ -1,25 +1,17 @@
 import t from 'tap';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pino from 'pino';
 import { Bus } from '../../../daemon/bus/bus.js';
 import type { Config } from '../../../daemon/config/schema.js';
-import { Db } from '../../../daemon/store/db.js';
-import { migrate } from '../../../daemon/store/migrations.js';
 import { Recorder, WriterRegistry } from '../../../daemon/store/recorder.js';
 import { registerRoutingWriters } from '../../../daemon/routing/writers.js';
 import { AgentPool } from '../../../daemon/routing/agents.js';
 import { Callbacks } from '../../../daemon/calls/callbacks.js';
 import type { EnterRequest, Router } from '../../../daemon/routing/router.js';
 import { PromptResolver } from '../../../daemon/speech/prompts.js';
+import { migratedDb } from '../../helpers/store.js';
 
 t.test('a callback request is stored before it is queued, and pending ones are queued again after a restart', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'fd-cbr-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
-  const db = await Db.open(join(dir, 'fd.db'));
-  t.teardown(() => db.close());
-  await migrate(db);
+  const { db } = await migratedDb(t);
   const writers = new WriterRegistry();
   writers.install(registerRoutingWriters);
   const bus = new Bus();

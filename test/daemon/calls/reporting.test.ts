@@ -1,8 +1,7 @@
 import t from 'tap';
 import { dtmfTones } from '../../../drivers/audio/tones.js';
 import { startBox } from '../../helpers/box.js';
-import { startBroker } from '../../helpers/mosquitto.js';
-import { connectCentral } from '../../helpers/central.js';
+import { brokerAndCentral } from '../../helpers/central.js';
 import { sleep } from '../../helpers/net.js';
 
 interface Report {
@@ -14,10 +13,7 @@ interface Report {
 }
 
 t.test('a real call is reported to central IT over MQTT, in order, with the number masked', async (t) => {
-  const broker = await startBroker();
-  t.teardown(() => broker.close());
-  const central = await connectCentral(broker.url, ['frontdesk/#']);
-  t.teardown(() => central.close());
+  const { broker, central } = await brokerAndCentral(t, ['frontdesk/#']);
   const box = await startBox({
     agents: [{ extension: '801', contact: 'sip:801@127.0.0.1:9' }],
     extra: `mqtt:\n  url: ${broker.url}\n  metrics_every: 60s\n`,

@@ -2,8 +2,7 @@ import t from 'tap';
 import { dtmfTones } from '../../../drivers/audio/tones.js';
 import type { SipLeg } from '../../../drivers/sip/leg.js';
 import { DEFAULT_BOT, startBox } from '../../helpers/box.js';
-import { startBroker } from '../../helpers/mosquitto.js';
-import { connectCentral } from '../../helpers/central.js';
+import { brokerAndCentral } from '../../helpers/central.js';
 import { eventAfter, hangUp, mark } from '../../helpers/routing.js';
 import { startBox as startSipStack } from '../../helpers/sip-box.js';
 import { sleep, waitFor } from '../../helpers/net.js';
@@ -13,10 +12,7 @@ const BOT = `${DEFAULT_BOT.replace('"0": agent', '"1": collect:order\n    "0": a
     order: { say: "Type the order number, then hash.", kind: digits, min_length: 3, max_length: 12, then: menu }`;
 
 t.test('captured slots stay with the call; menu path as the agent saw it; ASA to the pick-up; silence in the greeting is not contained', async (t) => {
-  const broker = await startBroker();
-  t.teardown(() => broker.close());
-  const central = await connectCentral(broker.url, ['frontdesk/+/+/events']);
-  t.teardown(() => central.close());
+  const { broker, central } = await brokerAndCentral(t, ['frontdesk/+/+/events']);
   // The desk phone is our own SIP stack, so the test reads the INVITE's headers and answers when it likes.
   const desk = await startSipStack({ id: 'desk-801' });
   t.teardown(() => desk.stop());

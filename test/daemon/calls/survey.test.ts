@@ -3,26 +3,21 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dtmfTones, toneSamples } from '../../../drivers/audio/tones.js';
-import { startPhone, writeTestWav } from '../../helpers/baresip.js';
-import { DEFAULT_BOT, startBox } from '../../helpers/box.js';
-import { startBroker } from '../../helpers/mosquitto.js';
-import { command, connectCentral } from '../../helpers/central.js';
+import { testPhone, writeTestWav } from '../../helpers/baresip.js';
+import { DEFAULT_BOT, phoneAgent, startBox } from '../../helpers/box.js';
+import { brokerAndCentral, command } from '../../helpers/central.js';
 import { callAndPress, eventAfter, mark } from '../../helpers/routing.js';
 import { sleep } from '../../helpers/net.js';
 
 interface Window { csat: number | null; csatAvg: number | null; csatResponses: number }
 
 t.test('DTMF survey after the agent hangs up: stored, reported over MQTT, moves CSAT; a low score raises the supervisor alarm', async (t) => {
-  const broker = await startBroker();
-  t.teardown(() => broker.close());
-  const central = await connectCentral(broker.url, ['frontdesk/#']);
-  t.teardown(() => central.close());
+  const { broker, central } = await brokerAndCentral(t, ['frontdesk/#']);
   // The agent's phone plays 2 s of tone and hangs up when the file ends: the agent ends the call.
   const wavDir = await mkdtemp(join(tmpdir(), 'fd-survey-'));
-  const phone = await startPhone({ user: '801', answer: 'auto', playWav: await writeTestWav(wavDir, 'agent.wav', toneSamples(600, 2000)) });
-  t.teardown(() => phone.stop());
+  const phone = await testPhone(t, { user: '801', answer: 'auto', playWav: await writeTestWav(wavDir, 'agent.wav', toneSamples(600, 2000)) });
   const box = await startBox({
-    agents: [{ extension: '801', contact: phone.uri, extra: 'wrap_up: 0s' }],
+    agents: [phoneAgent(phone)],
     bot: `${DEFAULT_BOT.replace('"0": agent', '"0": agent\n    "9": { say: "Bye.", then: hangup }')}\n  survey:\n    say: "Please rate us from one to five."\n    timeout: 10s\n    low_score: { at_most: 2, then: alarm }`,
     extra: `mqtt:\n  url: ${broker.url}\n  metrics_every: 1s\n  commands: [status, survey-followed-up]\n`,
   });

@@ -2,9 +2,8 @@ import t from 'tap';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startBox } from '../../helpers/box.js';
-import { startPhone } from '../../helpers/baresip.js';
-import { startBroker } from '../../helpers/mosquitto.js';
-import { connectCentral } from '../../helpers/central.js';
+import { testPhone } from '../../helpers/baresip.js';
+import { brokerAndCentral } from '../../helpers/central.js';
 import { dtmfTones } from '../../../drivers/audio/tones.js';
 import { waitFor } from '../../drivers/gsm/emu.js';
 import { sleep } from '../../helpers/net.js';
@@ -22,10 +21,7 @@ const ALL = Array.from({ length: 20 }, (_, i) => i + 1);
 const n = (i: number) => `+86137000001${String(i).padStart(2, '0')}`;
 
 t.test('a 20-contact campaign over two GSM lines: window, do-not-call, busy and no-answer retried, a handoff on request, every outcome recorded and on MQTT', async (t) => {
-  const broker = await startBroker();
-  t.teardown(() => broker.close());
-  const central = await connectCentral(broker.url, ['frontdesk/test/box-1/events']);
-  t.teardown(() => central.close());
+  const { broker, central } = await brokerAndCentral(t, ['frontdesk/test/box-1/events']);
   const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(new Date());
   const campaign = (closed: boolean) => `campaigns:
   - id: followup
@@ -37,8 +33,7 @@ t.test('a 20-contact campaign over two GSM lines: window, do-not-call, busy and 
     ring_timeout: 3s
     do_not_call: ["${n(4)}"]
 `;
-  const phone = await startPhone({ user: '801', answer: 'auto' });
-  t.teardown(() => phone.stop());
+  const phone = await testPhone(t, { user: '801', answer: 'auto' });
   const box = await startBox({ agents: [{ extension: '801', contact: phone.uri }], lines: 2, bot: BOT, extra: `mqtt:\n  url: ${broker.url}\n  metrics_every: 1h\ndialing:\n  allowed_prefixes: ["+86137"]\n${campaign(true)}` });
   t.teardown(() => box.close());
   await box.event('frontdesk running');

@@ -6,9 +6,8 @@ import { join } from 'node:path';
 import { dtmfTones } from '../../../drivers/audio/tones.js';
 import { startBox } from '../../helpers/box.js';
 import { cliPath } from '../../helpers/paths.js';
-import { connectCentral } from '../../helpers/central.js';
-import { startBroker } from '../../helpers/mosquitto.js';
-import { KB_YAML } from '../../helpers/knowledge.js';
+import { brokerAndCentral } from '../../helpers/central.js';
+import { FAQ_BOT, KB_YAML } from '../../helpers/knowledge.js';
 
 /**
  * A DTMF-only box (no speech model) answers FAQs through the common-questions menu: real GSM calls
@@ -18,19 +17,10 @@ t.test('a DTMF-only box answers a FAQ through the common-questions menu, and the
   const kbDir = await mkdtemp(join(tmpdir(), 'fd-kbe-'));
   t.teardown(() => rm(kbDir, { recursive: true, force: true }));
   await writeFile(join(kbDir, 'kb.yaml'), KB_YAML);
-  const broker = await startBroker();
-  t.teardown(() => broker.close());
-  const central = await connectCentral(broker.url, ['frontdesk/test/box-1/metrics']);
-  t.teardown(() => central.close());
+  const { broker, central } = await brokerAndCentral(t, ['frontdesk/test/box-1/metrics']);
   const box = await startBox({
     agents: [{ extension: '801', contact: 'sip:801@127.0.0.1:9' }],
-    bot: `  greeting: "Hi. For common questions press 3."
-  language: en-US
-  menu:
-    "3": faq
-    "0": agent
-  menu_prompt: "Anything else?"
-  handoff: { default_queue: general }`,
+    bot: FAQ_BOT,
     extra: `hours:\n  open: { mon-sun: "00:00-24:00" }\nknowledge:\n  file: ${join(kbDir, 'kb.yaml')}\n  menu: { size: 3, say: "Frequently asked." }\nmqtt:\n  url: ${broker.url}\n  metrics_every: 1s\n`,
   });
   t.teardown(() => box.close());

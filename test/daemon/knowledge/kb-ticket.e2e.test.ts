@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { dtmfTones } from '../../../drivers/audio/tones.js';
 import { decodeSubmit } from '../../../drivers/gsm/sms/pdu.js';
 import { startBox } from '../../helpers/box.js';
+import { FAQ_BOT } from '../../helpers/knowledge.js';
 import { waitFor } from '../../drivers/gsm/emu.js';
 
 const KB = `entries:
@@ -28,13 +29,7 @@ t.test('a knowledge entry with then: ticket opens a ticket after the answer: num
   const box = await startBox({
     agents: [{ extension: '801', contact: 'sip:801@127.0.0.1:9' }],
     lines: 2,
-    bot: `  greeting: "Hi. For common questions press 3."
-  language: en-US
-  menu:
-    "3": faq
-    "0": agent
-  menu_prompt: "Anything else?"
-  handoff: { default_queue: general }`,
+    bot: FAQ_BOT,
     extra: `knowledge:\n  file: ${join(dir, 'kb.yaml')}\nsms:\n  templates:\n    ticket: "Ticket {ticket} is open."\ntickets:\n  say: "Your ticket number is {ticket}."\n  sms: ticket\n`,
   });
   t.teardown(() => box.close());

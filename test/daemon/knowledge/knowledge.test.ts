@@ -13,12 +13,11 @@ import { knowledgeKpis } from '../../../daemon/knowledge/kpi.js';
 import { parseKnowledge } from '../../../daemon/knowledge/load.js';
 import { createLogger } from '../../../daemon/log.js';
 import { openStore } from '../../../daemon/store/store.js';
-import { StoreExtension } from '../../../daemon/store/store-extension.js';
-import { registerCallWriters } from '../../../daemon/calls/cdr.js';
 import { cliPath } from '../../helpers/paths.js';
 import { sleep } from '../../helpers/net.js';
 import { createServices } from '../../../daemon/services.js';
 import { KB_YAML } from '../../helpers/knowledge.js';
+import { startFeature } from '../../helpers/feature.js';
 
 
 const config = (kbFile: string, dataDir: string, extraBot = ''): string => `site: t
@@ -60,20 +59,9 @@ async function rig(t: { teardown: (fn: () => unknown) => void }, kbYaml: string)
   await writeFile(file, config('kb.yaml', join(dir, 'data')));
   const cfg = parseConfig(config('kb.yaml', join(dir, 'data')), file).config;
   const db = await openStore(join(dir, 'data'));
-  const bus = new Bus();
-  const ctx: Context = { bus, db, log: createLogger({ level: 'silent', pretty: false }), config: () => cfg, accepting: () => true, services: createServices({ db, config: () => cfg }), daemon: { startedAt: 0, configHash: () => '', configFile: () => file, reload: async () => ({ ok: true }), healthy: () => true, activeCalls: () => 0 } };
-  const store = new StoreExtension();
   const kb = new KnowledgeExtension();
-  // What the App does: every feature's writers are in before the store starts.
-  ctx.services.writers.install(registerCallWriters);
-  ctx.services.writers.install(kb.writers);
-  await store.start(ctx);
-  await kb.start(ctx);
-  t.teardown(async () => {
-    await kb.stop();
-    await store.stop();
-    await db.close();
-  });
+  const daemon = { startedAt: 0, configHash: () => '', configFile: () => file, reload: async () => ({ ok: true }), healthy: () => true, activeCalls: () => 0 };
+  const { ctx, bus, store } = await startFeature(t, { db, config: () => cfg, feature: kb, daemon });
   return { dir, file, cfg, db, bus, ctx, store, kb };
 }
 

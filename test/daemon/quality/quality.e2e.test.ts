@@ -4,10 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dtmfTones, tone, toneLevel, toneSamples } from '../../../drivers/audio/tones.js';
 import { readWav, readWavChannels } from '../../../drivers/audio/wav.js';
-import { startPhone, writeTestWav } from '../../helpers/baresip.js';
-import { startBox } from '../../helpers/box.js';
-import { connectCentral } from '../../helpers/central.js';
-import { startBroker } from '../../helpers/mosquitto.js';
+import { testPhone, writeTestWav } from '../../helpers/baresip.js';
+import { phoneAgent, startBox } from '../../helpers/box.js';
+import { brokerAndCentral } from '../../helpers/central.js';
 import { sleep } from '../../helpers/net.js';
 
 /** An agent's audio: [fromS, toS] of a 600 Hz voice, silence elsewhere; baresip hangs up when it ends. */
@@ -33,18 +32,14 @@ interface Scored {
  * and flags reach MQTT and the agent's average moves. The recordings are two-leg stereo files.
  */
 t.test('quality inspection of agent calls: normal, over-talk, dead air; scores on MQTT', async (t) => {
-  const broker = await startBroker();
-  t.teardown(() => broker.close());
-  const central = await connectCentral(broker.url, ['frontdesk/test/box-1/events', 'frontdesk/test/box-1/metrics']);
-  t.teardown(() => central.close());
+  const { broker, central } = await brokerAndCentral(t, ['frontdesk/test/box-1/events', 'frontdesk/test/box-1/metrics']);
   const wavDir = await mkdtemp(join(tmpdir(), 'fd-qe-'));
   t.teardown(() => rm(wavDir, { recursive: true, force: true }));
   const agentWav = join(wavDir, 'agent.wav');
   await writeTestWav(wavDir, 'agent.wav', agentTrack(1, []));
-  const phone = await startPhone({ user: '801', answer: 'auto', playWav: agentWav });
-  t.teardown(() => phone.stop());
+  const phone = await testPhone(t, { user: '801', answer: 'auto', playWav: agentWav });
   const box = await startBox({
-    agents: [{ extension: '801', contact: phone.uri, extra: 'wrap_up: 0s' }],
+    agents: [phoneAgent(phone)],
     record: 'mixed',
     bot: `  greeting: "Hi."
   language: en-US

@@ -8,6 +8,7 @@ import { gatherFacts } from '../../../daemon/quality/facts.js';
 import { scoreCall, type CallFacts } from '../../../daemon/quality/rules.js';
 import type { QualityConfig } from '../../../daemon/config/schema.js';
 import { openStore } from '../../../daemon/store/store.js';
+import { startFeature } from '../../helpers/feature.js';
 
 /** A channel: [startS, endS, Hz] tones over silence, with a little line noise. */
 function channel(totalS: number, parts: [number, number, number][]): Int16Array {
@@ -99,31 +100,13 @@ function facts(over: Partial<CallFacts>): CallFacts {
 }
 
 t.test('the quality extension scores an agent call when it ends, unless quality.enabled is false', async (t) => {
-  const { Bus } = await import('../../../daemon/bus/bus.js');
   const { QualityExtension } = await import('../../../daemon/quality/extension.js');
-  const { StoreExtension } = await import('../../../daemon/store/store-extension.js');
-  const { registerCallWriters } = await import('../../../daemon/calls/cdr.js');
-  const { createLogger } = await import('../../../daemon/log.js');
-  const { createServices } = await import('../../../daemon/services.js');
   const dir = await mkdtemp(join(tmpdir(), 'fd-qx-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
   const db = await openStore(dir);
-  const bus = new Bus();
   let enabled = true;
-  const config = () => ({ quality: { enabled } }) as never;
-  const ctx = { bus, db, log: createLogger({ level: 'silent', pretty: false }), config, accepting: () => true, services: createServices({ db, config }) };
-  const store = new StoreExtension();
   const q = new QualityExtension();
-  // What the App does: every feature's writers are in before the store starts.
-  ctx.services.writers.install(registerCallWriters);
-  ctx.services.writers.install(q.writers);
-  await store.start(ctx);
-  await q.start(ctx);
-  t.teardown(async () => {
-    await q.stop();
-    await store.stop();
-    await db.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  const { bus, ctx, store } = await startFeature(t, { db, config: () => ({ quality: { enabled } }) as never, feature: q });
   const scored: string[] = [];
   bus.on('quality.scored', (e) => void scored.push(e.data.callId));
   const agentCall = async (id: string): Promise<void> => {

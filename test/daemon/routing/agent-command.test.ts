@@ -1,21 +1,13 @@
 import t from 'tap';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pino from 'pino';
 import { Bus } from '../../../daemon/bus/bus.js';
 import type { Config } from '../../../daemon/config/schema.js';
-import { Db } from '../../../daemon/store/db.js';
-import { migrate } from '../../../daemon/store/migrations.js';
 import { CallsExtension } from '../../../daemon/calls/calls-extension.js';
 import { createServices } from '../../../daemon/services.js';
+import { migratedDb } from '../../helpers/store.js';
 
 t.test('cmd/agent-state is served by the router: pause, unpause, logout, unknown agent', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'fd-cmd-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
-  const db = await Db.open(join(dir, 'fd.db'));
-  t.teardown(() => db.close());
-  await migrate(db);
+  const { dir, db } = await migratedDb(t);
   const bus = new Bus();
   const states: { extension: string; state: string; reason?: string }[] = [];
   bus.on('agent.state', (e) => void states.push(e.data));

@@ -1,20 +1,15 @@
 import t from 'tap';
-import { startPhone } from '../../helpers/baresip.js';
-import { startBox } from '../../helpers/box.js';
+import { testPhone } from '../../helpers/baresip.js';
+import { phoneAgent, startBox } from '../../helpers/box.js';
 import { callAndPress, eventAfter, hangUp, mark } from '../../helpers/routing.js';
 import { sleep } from '../../helpers/net.js';
 import { rms } from '../../../drivers/audio/tones.js';
 
 t.test('no answer → next agent; a miss auto-pauses; feature codes from the desk phones change routing', async (t) => {
-  const p801 = await startPhone({ user: '801', answer: 'manual' });
-  t.teardown(() => p801.stop());
-  const p802 = await startPhone({ user: '802', answer: 'auto' });
-  t.teardown(() => p802.stop());
+  const p801 = await testPhone(t, { user: '801', answer: 'manual' });
+  const p802 = await testPhone(t, { user: '802', answer: 'auto' });
   const box = await startBox({
-    agents: [
-      { extension: '801', contact: p801.uri, extra: 'wrap_up: 0s' },
-      { extension: '802', contact: p802.uri, extra: 'wrap_up: 0s' },
-    ],
+    agents: [phoneAgent(p801), phoneAgent(p802)],
     queues: `  - id: general
     skill: general
     strategy: linear

@@ -3,8 +3,8 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dtmfTones, rms, toneLevel, toneSamples } from '../../../drivers/audio/tones.js';
-import { startPhone, writeTestWav } from '../../helpers/baresip.js';
-import { startBox } from '../../helpers/box.js';
+import { testPhone, writeTestWav } from '../../helpers/baresip.js';
+import { phoneAgent, startBox } from '../../helpers/box.js';
 import { callAndPress, eventAfter, hangUp, mark } from '../../helpers/routing.js';
 import { sleep } from '../../helpers/net.js';
 
@@ -22,11 +22,10 @@ function peak(rec: { at: number; frame: Buffer }[], from: number, to: number, fr
 
 t.test('waiting: announcements in order with hold music; press 1 → callback: agent first, then the caller’s GSM line', async (t) => {
   const wavDir = await mkdtemp(join(tmpdir(), 'fd-cb-'));
-  const p801 = await startPhone({ user: '801', answer: 'auto', playWav: await writeTestWav(wavDir, 'agent-600.wav', toneSamples(600, 40_000)) });
-  t.teardown(() => p801.stop());
+  const p801 = await testPhone(t, { user: '801', answer: 'auto', playWav: await writeTestWav(wavDir, 'agent-600.wav', toneSamples(600, 40_000)) });
   const box = await startBox({
     lines: 2,
-    agents: [{ extension: '801', contact: p801.uri, extra: 'wrap_up: 0s' }],
+    agents: [phoneAgent(p801)],
     queues: `  - id: general
     skill: general
     ring_timeout: 3s

@@ -8,8 +8,8 @@ import { Bus } from '../../../daemon/bus/bus.js';
 import type { DomainEvents } from '../../../daemon/bus/events.js';
 import type { Config } from '../../../daemon/config/schema.js';
 import { DialGate, checkNumber, dialRules } from '../../../daemon/routing/dial-policy.js';
-import { startPhone, writeTestWav } from '../../helpers/baresip.js';
-import { startBox } from '../../helpers/box.js';
+import { testPhone, writeTestWav } from '../../helpers/baresip.js';
+import { phoneAgent, startBox } from '../../helpers/box.js';
 import { callAndPress, eventAfter, hangUp, mark } from '../../helpers/routing.js';
 import { freePort, sleep } from '../../helpers/net.js';
 import { consoleSection, login } from '../console/rig.js';
@@ -56,13 +56,12 @@ t.test('per-line rate limit; refusals are logged and alarmed, a permitted dial c
 
 t.test('a blocked caller at max wait ends in voicemail, not a promised callback; a callback to them (console "call back") is never dialled', async (t) => {
   const wavDir = await mkdtemp(join(tmpdir(), 'fd-dp-'));
-  const p801 = await startPhone({ user: '801', answer: 'auto', playWav: await writeTestWav(wavDir, 'agent.wav', toneSamples(600, 30_000)) });
-  t.teardown(() => p801.stop());
+  const p801 = await testPhone(t, { user: '801', answer: 'auto', playWav: await writeTestWav(wavDir, 'agent.wav', toneSamples(600, 30_000)) });
   const consolePort = await freePort();
   const box = await startBox({
     lines: 2,
     // (802 only because the console's test users name it; never logged in.)
-    agents: [{ extension: '801', contact: p801.uri, extra: 'wrap_up: 0s' }, { extension: '802', contact: 'sip:802@127.0.0.1:9', extra: 'logged_in: false' }],
+    agents: [phoneAgent(p801), { extension: '802', contact: 'sip:802@127.0.0.1:9', extra: 'logged_in: false' }],
     queues: `  - id: general\n    skill: general\n    ring_timeout: 3s\n    max_wait: 2s\n    on_max_wait: callback`,
     extra: `dialing:\n  allowed_prefixes: ["+86"]\n  blocked_prefixes: ["00", "+"]\n${await consoleSection(consolePort)}`,
   });
@@ -111,11 +110,10 @@ t.test('a blocked caller at max wait ends in voicemail, not a promised callback;
 
 t.test('a caller whose number the policy refuses is not offered a callback while waiting; an allowed caller is', async (t) => {
   const wavDir = await mkdtemp(join(tmpdir(), 'fd-dpo-'));
-  const p801 = await startPhone({ user: '801', answer: 'auto', playWav: await writeTestWav(wavDir, 'agent.wav', toneSamples(600, 60_000)) });
-  t.teardown(() => p801.stop());
+  const p801 = await testPhone(t, { user: '801', answer: 'auto', playWav: await writeTestWav(wavDir, 'agent.wav', toneSamples(600, 60_000)) });
   const box = await startBox({
     lines: 3,
-    agents: [{ extension: '801', contact: p801.uri, extra: 'wrap_up: 0s' }],
+    agents: [phoneAgent(p801)],
     queues: `  - id: general\n    skill: general\n    ring_timeout: 3s\n    max_wait: 5m\n    on_max_wait: callback\n    announce: { position: true, wait_estimate: false, every: 4s }`,
     extra: 'dialing:\n  allowed_prefixes: ["+86"]\n  blocked_prefixes: ["00", "+"]',
   });

@@ -1,6 +1,6 @@
 import t from 'tap';
-import { startPhone } from '../../helpers/baresip.js';
-import { startBox } from '../../helpers/box.js';
+import { testPhone } from '../../helpers/baresip.js';
+import { phoneAgent, startBox } from '../../helpers/box.js';
 import { callAndPress, eventAfter, hangUp, mark } from '../../helpers/routing.js';
 import { sleep } from '../../helpers/net.js';
 
@@ -16,15 +16,10 @@ const BOT = `  greeting: "Welcome. Press 0 for a person, or 4 for your adviser."
   voicemail: { say: "Leave a message." }`;
 
 t.test('round-robin over a series of calls; the sticky agent gets the returning caller; ring-all', async (t) => {
-  const p801 = await startPhone({ user: '801', answer: 'auto' });
-  t.teardown(() => p801.stop());
-  const p802 = await startPhone({ user: '802', answer: 'auto' });
-  t.teardown(() => p802.stop());
+  const p801 = await testPhone(t, { user: '801', answer: 'auto' });
+  const p802 = await testPhone(t, { user: '802', answer: 'auto' });
   const box = await startBox({
-    agents: [
-      { extension: '801', contact: p801.uri, extra: 'wrap_up: 0s' },
-      { extension: '802', contact: p802.uri, extra: 'wrap_up: 0s' },
-    ],
+    agents: [phoneAgent(p801), phoneAgent(p802)],
     bot: BOT,
     queues: `  - id: general
     skill: general

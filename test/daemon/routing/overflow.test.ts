@@ -1,6 +1,6 @@
 import t from 'tap';
-import { startPhone } from '../../helpers/baresip.js';
-import { startBox } from '../../helpers/box.js';
+import { testPhone } from '../../helpers/baresip.js';
+import { phoneAgent, startBox } from '../../helpers/box.js';
 import { callAndPress, eventAfter, hangUp, mark } from '../../helpers/routing.js';
 import { sleep } from '../../helpers/net.js';
 
@@ -16,17 +16,12 @@ const BOT = `  greeting: "Welcome. Press 1 for billing, 3 for the night desk."
   voicemail: { say: "Leave a message." }`;
 
 t.test('overflow after T seconds; no agent logged in → overflow, or voicemail', async (t) => {
-  const p801 = await startPhone({ user: '801', answer: 'auto' });
-  t.teardown(() => p801.stop());
-  const p802 = await startPhone({ user: '802', answer: 'auto' });
-  t.teardown(() => p802.stop());
+  const p801 = await testPhone(t, { user: '801', answer: 'auto' });
+  const p802 = await testPhone(t, { user: '802', answer: 'auto' });
   const box = await startBox({
     lines: 2,
     bot: BOT,
-    agents: [
-      { extension: '801', contact: p801.uri, skills: '{ billing: 1 }', extra: 'wrap_up: 0s' },
-      { extension: '802', contact: p802.uri, skills: '{ general: 1 }', extra: 'wrap_up: 0s' },
-    ],
+    agents: [phoneAgent(p801, '{ billing: 1 }'), phoneAgent(p802, '{ general: 1 }')],
     queues: `  - id: billing
     skill: billing
     ring_timeout: 3s

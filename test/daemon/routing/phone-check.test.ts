@@ -1,18 +1,14 @@
 import t from 'tap';
 import { dtmfTones } from '../../../drivers/audio/tones.js';
-import { startPhone } from '../../helpers/baresip.js';
-import { startBox } from '../../helpers/box.js';
+import { startPhone, testPhone } from '../../helpers/baresip.js';
+import { phoneAgent, startBox } from '../../helpers/box.js';
 import { sleep } from '../../helpers/net.js';
 
 t.test('routing.check_phones: a desk phone that stops answering OPTIONS is skipped, not rung', async (t) => {
   const dead = await startPhone({ user: '801', answer: 'auto' });
-  const alive = await startPhone({ user: '802', answer: 'auto' });
-  t.teardown(() => alive.stop());
+  const alive = await testPhone(t, { user: '802', answer: 'auto' });
   const box = await startBox({
-    agents: [
-      { extension: '801', contact: dead.uri, extra: 'wrap_up: 0s' },
-      { extension: '802', contact: alive.uri, extra: 'wrap_up: 0s' },
-    ],
+    agents: [phoneAgent(dead), phoneAgent(alive)],
     sip: '  timers: { t1: 100ms }', // Timer F = 64·T1 = 6.4 s: a silent phone is noticed quickly
     extra: 'routing:\n  check_phones: 1s\n',
   });

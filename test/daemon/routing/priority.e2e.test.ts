@@ -1,6 +1,6 @@
 import t from 'tap';
-import { startPhone } from '../../helpers/baresip.js';
-import { startBox } from '../../helpers/box.js';
+import { testPhone } from '../../helpers/baresip.js';
+import { phoneAgent, startBox } from '../../helpers/box.js';
 import { callAndPress, eventAfter, hangUp, mark } from '../../helpers/routing.js';
 import { sleep } from '../../helpers/net.js';
 
@@ -10,11 +10,10 @@ const C = '+8613800000033';
 const VIP = '+8613900000099';
 
 t.test('abandoned-resume restores the place; a VIP jumps the queue', async (t) => {
-  const p801 = await startPhone({ user: '801', answer: 'auto' });
-  t.teardown(() => p801.stop());
+  const p801 = await testPhone(t, { user: '801', answer: 'auto' });
   const box = await startBox({
     lines: 4,
-    agents: [{ extension: '801', contact: p801.uri, extra: 'wrap_up: 0s' }],
+    agents: [phoneAgent(p801)],
     queues: `  - id: general
     skill: general
     ring_timeout: 3s

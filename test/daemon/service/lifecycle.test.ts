@@ -1,4 +1,4 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { writeFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DaemonProcess } from '../../helpers/daemon-process.js';
@@ -20,14 +20,20 @@ service:
   drain_grace: 2s
 `;
 
-t.test('the real process: READY, watchdog, SIGHUP reload (invalid kept out), SIGTERM drain', async (t) => {
+/** The daemon on a config in the test's dir, started the way systemd starts it (NOTIFY_SOCKET, and `env`); killed when the test ends. */
+async function underSystemd(t: Test, greeting: string, env: Record<string, string> = {}): Promise<{ dir: string; file: string; notify: NotifySocket; d: DaemonProcess }> {
   const dir = t.testdir();
   const file = join(dir, 'frontdesk.yaml');
-  await writeFile(file, config(dir, 'first'));
+  await writeFile(file, config(dir, greeting));
   const notify = await NotifySocket.start();
   t.teardown(() => notify.close());
-  const d = new DaemonProcess(['run', '-c', file], { NOTIFY_SOCKET: notify.path, WATCHDOG_USEC: '400000' });
+  const d = new DaemonProcess(['run', '-c', file], { NOTIFY_SOCKET: notify.path, ...env });
   t.teardown(() => d.kill('SIGKILL'));
+  return { dir, file, notify, d };
+}
+
+t.test('the real process: READY, watchdog, SIGHUP reload (invalid kept out), SIGTERM drain', async (t) => {
+  const { dir, file, notify, d } = await underSystemd(t, 'first', { WATCHDOG_USEC: '400000' });
 
   const ready = await notify.waitFor((m) => m.includes('READY=1'));
   t.match(ready, /STATUS=config [0-9a-f]{12}/, 'READY carries a status');
@@ -87,13 +93,7 @@ t.test('an invalid config at start: exit 1, errors on stderr, nothing started', 
 });
 
 t.test('under systemd (koffi loaded for the notifier) freed malloc memory goes back to the system after start', async (t) => {
-  const dir = t.testdir();
-  const file = join(dir, 'frontdesk.yaml');
-  await writeFile(file, config(dir, 'hello'));
-  const notify = await NotifySocket.start();
-  t.teardown(() => notify.close());
-  const d = new DaemonProcess(['run', '-c', file], { NOTIFY_SOCKET: notify.path });
-  t.teardown(() => d.kill('SIGKILL'));
+  const { notify, d } = await underSystemd(t, 'hello');
   await notify.waitFor((m) => m.includes('READY=1'));
   const trimmed = await d.waitForLog((l) => l.msg === 'memory: freed malloc pages returned to the system', 20_000);
   const before = trimmed.rssBeforeMb as number;

@@ -1,15 +1,24 @@
-import t from 'tap';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import t, { type Test } from 'tap';
 import pino from 'pino';
 import { Bus } from '../../../daemon/bus/bus.js';
-import { openStore } from '../../../daemon/store/store.js';
+import type { Db } from '../../../daemon/store/db.js';
 import { SmsQueue } from '../../../daemon/sms/queue.js';
 import { optOutWord, DEFAULT_OPT_OUT_WORDS } from '../../../daemon/sms/optout.js';
 import { parseScore } from '../../../daemon/sms/survey.js';
 import { renderTemplate } from '../../../daemon/sms/templates.js';
 import { lineFor, spawnEmulator, TEST_TIMEOUTS, waitFor } from '../../drivers/gsm/emu.js';
+import { migratedDb } from '../../helpers/store.js';
+
+type QueueOptions = ConstructorParameters<typeof SmsQueue>[0];
+
+/** An SMS queue (not started yet) on a fresh store, with the alarms it raises on the bus collected. */
+async function smsQueue(t: Test, lines: QueueOptions['lines'], settings: ReturnType<QueueOptions['settings']>): Promise<{ db: Db; alarms: { code: string; active: boolean }[]; q: SmsQueue }> {
+  const { db } = await migratedDb(t);
+  const bus = new Bus();
+  const alarms: { code: string; active: boolean }[] = [];
+  bus.on('alarm', (e) => void alarms.push(e.data));
+  return { db, alarms, q: new SmsQueue({ db, bus, log: pino({ level: 'silent' }), lines, settings: () => settings }) };
+}
 
 t.test('opt-out words, survey scores, templates', async (t) => {
   t.equal(optOutWord(' 退订 ', DEFAULT_OPT_OUT_WORDS), '退订');
@@ -21,14 +30,7 @@ t.test('opt-out words, survey scores, templates', async (t) => {
 });
 
 t.test('SMS waiting on a box without GSM lines raise sms-no-line', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'fd-smsq-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
-  const db = await openStore(dir);
-  t.teardown(() => db.close());
-  const bus = new Bus();
-  const alarms: { code: string; active: boolean }[] = [];
-  bus.on('alarm', (e) => void alarms.push(e.data));
-  const q = new SmsQueue({ db, bus, log: pino({ level: 'silent' }), lines: () => [], settings: () => ({ perLinePerMinute: 6, attempts: 3, retryAfterMs: 1000, pollMs: 100 }) });
+  const { db, alarms, q } = await smsQueue(t, () => [], { perLinePerMinute: 6, attempts: 3, retryAfterMs: 1000, pollMs: 100 });
   await q.start();
   t.teardown(() => q.stop());
   const r = await q.enqueue({ to: '+8613800000001', text: 'hello' });
@@ -44,14 +46,7 @@ t.test('a modem that never answers AT+CMGS: the message is unconfirmed, never se
   const line = lineFor(t, emu, 'quectel', { timeouts: { ...TEST_TIMEOUTS, long: 1500 } });
   await line.start();
   await waitFor('ready', () => line.health().state === 'ready');
-  const dir = await mkdtemp(join(tmpdir(), 'fd-smsq-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
-  const db = await openStore(dir);
-  t.teardown(() => db.close());
-  const bus = new Bus();
-  const alarms: { code: string; active: boolean }[] = [];
-  bus.on('alarm', (e) => void alarms.push(e.data));
-  const q = new SmsQueue({ db, bus, log: pino({ level: 'silent' }), lines: () => [line], settings: () => ({ perLinePerMinute: 60, attempts: 5, retryAfterMs: 200, pollMs: 100 }) });
+  const { db, alarms, q } = await smsQueue(t, () => [line], { perLinePerMinute: 60, attempts: 5, retryAfterMs: 200, pollMs: 100 });
   await emu.send({ cmd: 'mute' });
   await q.start();
   t.teardown(() => q.stop());

@@ -4,18 +4,7 @@ import { DtmfDetector, DBM0_AMPLITUDE } from '../../../daemon/speech/dtmf-detect
 import { DTMF_FREQS, silence } from '../../../drivers/audio/tones.js';
 import { parseWav } from '../../../drivers/audio/wav.js';
 import { resample } from '../../../drivers/audio/resample.js';
-import { CMN, EN, music } from '../../../scripts/dtmf-material.js';
-
-const ALL = '123A456B789C*0#D';
-
-/** Deterministic PRNG so a failure reproduces. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
+import { ALL_DIGITS as ALL, CMN, concat, EN, gap, gauss, music, rng, toPcm } from '../../../scripts/dtmf-material.js';
 
 interface ToneSpec {
   ms: number;
@@ -37,24 +26,6 @@ function digitTone(d: string, spec: ToneSpec): Float64Array {
   const out = new Float64Array(n);
   for (let i = 0; i < n; i++) out[i] = al * Math.sin((2 * Math.PI * fl * i) / 8000) + ah * Math.sin((2 * Math.PI * fh * i + 1) / 8000);
   return out;
-}
-
-const gap = (ms: number): Float64Array => new Float64Array(Math.round(ms * 8));
-
-function concat(parts: Float64Array[]): Float64Array {
-  const out = new Float64Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
-
-function toPcm(x: Float64Array): Buffer {
-  const b = Buffer.alloc(x.length * 2);
-  for (let i = 0; i < x.length; i++) b.writeInt16LE(Math.max(-32768, Math.min(32767, Math.round(x[i]!))), i * 2);
-  return b;
 }
 
 /** Feed as 20 ms frames (after `lead` samples of silence, to vary alignment) plus trailing silence. */
@@ -157,14 +128,13 @@ t.test('gap: 40 ms separates two presses of the same key, 20 ms does not', async
 
 t.test('white noise at 15 dB SNR does not stop detection nor invent digits', async (t) => {
   const r = rng(7);
-  const gauss = (): number => Math.sqrt(-2 * Math.log(r() + 1e-12)) * Math.cos(2 * Math.PI * r());
   const seq = concat([...ALL].flatMap((d) => [digitTone(d, { ms: 60, lowDbm0: -15 }), gap(60)]));
   // Signal power of a digit: two tones at -15 dBm0, each A²/2.
   const sig = 2 * ((DBM0_AMPLITUDE * 10 ** (-15 / 20)) ** 2 / 2);
   const sigma = Math.sqrt(sig / 10 ** (15 / 10));
-  const noisy = seq.map((v) => v + sigma * gauss());
+  const noisy = seq.map((v) => v + sigma * gauss(r));
   t.equal(detect(noisy).join(''), ALL);
-  const noiseOnly = new Float64Array(8000 * 10).map(() => sigma * 4 * gauss());
+  const noiseOnly = new Float64Array(8000 * 10).map(() => sigma * 4 * gauss(r));
   t.same(detect(noiseOnly), [], '10 s of loud noise alone gives nothing');
 });
 

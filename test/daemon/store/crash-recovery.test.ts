@@ -1,8 +1,7 @@
 import t from 'tap';
-import { startPhone } from '../../helpers/baresip.js';
-import { startBox } from '../../helpers/box.js';
-import { connectCentral } from '../../helpers/central.js';
-import { startBroker } from '../../helpers/mosquitto.js';
+import { testPhone } from '../../helpers/baresip.js';
+import { phoneAgent, startBox } from '../../helpers/box.js';
+import { brokerAndCentral } from '../../helpers/central.js';
 import { callAndPress, eventAfter } from '../../helpers/routing.js';
 import { sleep } from '../../helpers/net.js';
 import type { Report } from '../../helpers/faults.js';
@@ -14,14 +13,10 @@ import type { Report } from '../../helpers/faults.js';
  * is logged with what was recovered.
  */
 t.test('kill -9 mid-call: the restart closes the call, hangs up the modem, sends BYE to the desk phone', async (t) => {
-  const broker = await startBroker();
-  t.teardown(() => broker.close());
-  const central = await connectCentral(broker.url, ['frontdesk/#']);
-  t.teardown(() => central.close());
-  const phone = await startPhone({ user: '801', answer: 'auto' });
-  t.teardown(() => phone.stop());
+  const { broker, central } = await brokerAndCentral(t, ['frontdesk/#']);
+  const phone = await testPhone(t, { user: '801', answer: 'auto' });
   const box = await startBox({
-    agents: [{ extension: '801', contact: phone.uri, extra: 'wrap_up: 0s' }],
+    agents: [phoneAgent(phone)],
     extra: `mqtt:\n  url: ${broker.url}\n  metrics_every: 1h\n`,
   });
   t.teardown(() => box.close());

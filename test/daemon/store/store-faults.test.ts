@@ -2,11 +2,10 @@ import t from 'tap';
 import { mkdtemp, readFile, rm, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startPhone } from '../../helpers/baresip.js';
-import { startBox, type Box } from '../../helpers/box.js';
-import { connectCentral, type Central } from '../../helpers/central.js';
+import { testPhone } from '../../helpers/baresip.js';
+import { type Box, phoneAgent, startBox } from '../../helpers/box.js';
+import { brokerAndCentral } from '../../helpers/central.js';
 import { fillDisk, isRoot, lockDatabase, mountTmpfs, setImmutable, truncateWal, type Report } from '../../helpers/faults.js';
-import { startBroker } from '../../helpers/mosquitto.js';
 import { sleep } from '../../helpers/net.js';
 import { callAndPress, eventAfter, hangUp, mark } from '../../helpers/routing.js';
 
@@ -29,14 +28,10 @@ t.test('store faults: calls go on, nothing is lost, the alarm is raised and clea
   const data = await mountTmpfs(t, 24);
   const fallback = await mkdtemp(join(tmpdir(), 'fd-fallback-'));
   t.teardown(() => rm(fallback, { recursive: true, force: true }));
-  const broker = await startBroker();
-  t.teardown(() => broker.close());
-  const central: Central = await connectCentral(broker.url, ['frontdesk/#']);
-  t.teardown(() => central.close());
-  const phone = await startPhone({ user: '801', answer: 'auto' });
-  t.teardown(() => phone.stop());
+  const { broker, central } = await brokerAndCentral(t, ['frontdesk/#']);
+  const phone = await testPhone(t, { user: '801', answer: 'auto' });
   const box: Box = await startBox({
-    agents: [{ extension: '801', contact: phone.uri, extra: 'wrap_up: 0s' }],
+    agents: [phoneAgent(phone)],
     dataDir: data,
     storage: `  fallback_dir: ${fallback}`,
     extra: `mqtt:\n  url: ${broker.url}\n  metrics_every: 1h\n`,

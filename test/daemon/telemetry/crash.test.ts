@@ -5,8 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Db } from '../../../daemon/store/db.js';
-import { startBroker } from '../../helpers/mosquitto.js';
-import { connectCentral } from '../../helpers/central.js';
+import { brokerAndCentral } from '../../helpers/central.js';
 import { distRoot } from '../../helpers/paths.js';
 
 /** Events recorded but not yet sent when the process is SIGKILLed go out after it restarts. */
@@ -25,10 +24,7 @@ function runProducer(args: string[], until: RegExp): { done: Promise<void>; kill
 }
 
 t.test('SIGKILL with events unsent: they arrive after the restart, in order', async (t) => {
-  const broker = await startBroker();
-  t.teardown(() => broker.close());
-  const central = await connectCentral(broker.url, ['frontdesk/+/+/events']);
-  t.teardown(() => central.close());
+  const { broker, central } = await brokerAndCentral(t, ['frontdesk/+/+/events']);
   const dir = await mkdtemp(join(tmpdir(), 'fd-crash-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
 

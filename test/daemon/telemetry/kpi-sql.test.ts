@@ -1,10 +1,6 @@
 import t from 'tap';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Db } from '../../../daemon/store/db.js';
-import { migrate } from '../../../daemon/store/migrations.js';
 import { callsPerHour, computeKpis, queueKpis, type Kpis } from '../../../daemon/telemetry/kpi.js';
+import { migratedDb } from '../../helpers/store.js';
 
 /**
  * The KPIs are SQL aggregates; this holds them to a plain JS computation of the same definitions
@@ -156,11 +152,7 @@ function seededDay(seed: number, n: number): { calls: Call[]; surveys: Survey[];
 }
 
 t.test('SQL KPIs equal a plain JS computation over a seeded day', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'fd-kpi-sql-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
-  const db = await Db.open(join(dir, 'k.db'));
-  t.teardown(() => db.close());
-  await migrate(db);
+  const { db } = await migratedDb(t);
   const { calls, surveys, states } = seededDay(17, 600);
   await db.run('BEGIN');
   for (const c of calls) {

@@ -1,10 +1,6 @@
 import t from 'tap';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Db } from '../../../daemon/store/db.js';
-import { migrate } from '../../../daemon/store/migrations.js';
 import { computeKpis, startOfDay } from '../../../daemon/telemetry/kpi.js';
+import { migratedDb } from '../../helpers/store.js';
 
 /**
  * KPIs against a hand-computed fixture. Ten calls offered 10:00-10:09 UTC, T = 20 s:
@@ -38,11 +34,7 @@ import { computeKpis, startOfDay } from '../../../daemon/telemetry/kpi.js';
 const d = (hms: string): string => `2026-03-02T${hms}.000Z`;
 
 t.test('KPIs match the hand-computed fixture', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'fd-kpi-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
-  const db = await Db.open(join(dir, 'k.db'));
-  t.teardown(() => db.close());
-  await migrate(db);
+  const { db } = await migratedDb(t);
   const call = (id: string, offered: string, f: Record<string, string | null> = {}): Promise<unknown> =>
     db.run(
       'INSERT INTO calls (id, line_id, offered_at, answered_at, bot_ended_at, queued_at, agent_ring_at, agent_answered_at, ended_at, outcome, caller) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',

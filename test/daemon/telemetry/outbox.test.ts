@@ -1,6 +1,6 @@
 import t from 'tap';
 import { startBroker } from '../../helpers/mosquitto.js';
-import { connectCentral, type Received } from '../../helpers/central.js';
+import { brokerAndCentral, connectCentral, type Received } from '../../helpers/central.js';
 import { startRig } from '../../helpers/telemetry-rig.js';
 import { sleep } from '../../helpers/net.js';
 
@@ -85,10 +85,7 @@ t.test('events survive a broker outage: all arrive after the restart, once each,
 });
 
 t.test('throughput: events/s from bus to central IT', async (t) => {
-  const broker = await startBroker();
-  t.teardown(() => broker.close());
-  const central = await connectCentral(broker.url, ['frontdesk/+/+/events']);
-  t.teardown(() => central.close());
+  const { broker, central } = await brokerAndCentral(t, ['frontdesk/+/+/events']);
   const rig = await startRig({ url: broker.url });
   t.teardown(() => rig.close());
   await sleep(500);

@@ -6,11 +6,10 @@ import { DaemonProcess } from '../../helpers/daemon-process.js';
 import { dtmfTones } from '../../../drivers/audio/tones.js';
 import { decodeSubmit } from '../../../drivers/gsm/sms/pdu.js';
 import { startBox } from '../../helpers/box.js';
-import { startPhone } from '../../helpers/baresip.js';
+import { testPhone } from '../../helpers/baresip.js';
 import { toneLevel, tone } from '../../../drivers/audio/tones.js';
-import { startBroker } from '../../helpers/mosquitto.js';
 import { startCrm } from '../../helpers/crm.js';
-import { connectCentral, command } from '../../helpers/central.js';
+import { brokerAndCentral, command } from '../../helpers/central.js';
 import { cliPath } from '../../helpers/paths.js';
 import { sleep } from '../../helpers/net.js';
 import { waitFor } from '../../drivers/gsm/emu.js';
@@ -36,10 +35,7 @@ const SECRET = 'crm-webhook-secret-0123456789';
 const VIP = '+8613800000077';
 
 t.test('tickets from the bot (spoken, by SMS, on MQTT); agents update them; originate only for token holders, within the dial policy', async (t) => {
-  const broker = await startBroker();
-  t.teardown(() => broker.close());
-  const central = await connectCentral(broker.url, ['frontdesk/test/box-1/events']);
-  t.teardown(() => central.close());
+  const { broker, central } = await brokerAndCentral(t, ['frontdesk/test/box-1/events']);
   const crm = await startCrm(SECRET, (number) => (number === VIP ? { vip: true, agent: '801', name: '王五', language: 'zh-CN' } : undefined));
   t.teardown(() => crm.down().catch(() => undefined));
   const extra = `mqtt:
@@ -72,8 +68,7 @@ tickets:
   sms: ticket
   subject: "Order {order_number}"
 `;
-  const phone = await startPhone({ user: '801', answer: 'auto' });
-  t.teardown(() => phone.stop());
+  const phone = await testPhone(t, { user: '801', answer: 'auto' });
   const box = await startBox({ agents: [{ extension: '801', contact: phone.uri }], lines: 2, bot: BOT, extra, });
   t.teardown(() => box.close());
   await box.event('frontdesk running');

@@ -1,12 +1,11 @@
 import t from 'tap';
-import { once, rig, waitFor } from './rig.js';
+import { once, ready, rig, waitFor } from './rig.js';
 import { tone, toneLevel } from '../../../drivers/audio/tones.js';
 import type { LegEnd, LineAlarm } from '../../../drivers/line.js';
 
 t.test('dial-out waits for the callee: ringing through the ringback, answered once it stops (AT+VRA / AT+VRN)', async (t) => {
   const { emu, line } = await rig(t);
-  await line.start();
-  await waitFor('ready', () => line.health().state === 'ready');
+  await ready(line);
   const cmds = emu.commands.map((c) => c.line);
   t.ok(cmds.includes('AT+VRA=8') && cmds.includes('AT+VRN=2'), 'ringback timers set at init (0.8 s gone, 2 s never)');
   t.equal(line.answerDetection, true);
@@ -35,8 +34,7 @@ t.test('busy ends the dial as busy; a callee who never answers ends as no-answer
   const { emu, line } = await rig(t);
   const alarms: LineAlarm[] = [];
   line.on('alarm', (a) => alarms.push(a));
-  await line.start();
-  await waitFor('ready', () => line.health().state === 'ready');
+  await ready(line);
   emu.dialOutcomes.set('5550001', 'busy');
   emu.dialOutcomes.set('5550002', 'no-answer');
 
@@ -70,8 +68,7 @@ t.test('busy ends the dial as busy; a callee who never answers ends as no-answer
 
 t.test('a modem without the ringback timers still dials; its dial-outs count as answered once dialled', async (t) => {
   const { emu, line } = await rig(t, { noRingbackTimers: true });
-  await line.start();
-  await waitFor('ready', () => line.health().state === 'ready');
+  await ready(line);
   t.equal(line.answerDetection, false, 'AT+VRA refused: no answer detection');
   emu.dialOutcome = 'no-answer';
   const leg = await line.dial('5551234', { timeoutMs: 10_000 });

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { once, rig } from './rig.js';
+import { offered, rig } from './rig.js';
 import { hearSecondPrompt as secondPrompt, steadyRun, type SecondPrompt } from '../../helpers/line-echo.js';
 import { tone, toneLevel } from '../../../drivers/audio/tones.js';
 import { EnergyVad } from '../../../daemon/speech/vad/energy.js';
@@ -19,9 +19,7 @@ function bargeIns(frames: Buffer[]): number {
 async function hearSecondPrompt(t: Tap, cancel: boolean, callerSays?: Buffer): Promise<SecondPrompt> {
   const { emu, line } = await rig(t, { echoDb: -12 }, { ringsBeforeAnswer: 1, ...(cancel ? { echoCancel: { tailMs: 128 } } : {}) });
   await line.start();
-  const incoming = once<Leg>(line, 'incoming');
-  emu.ring('5551234');
-  const leg = await incoming;
+  const leg = await offered<Leg>(line, () => emu.ring('5551234'));
   await leg.answer();
   return secondPrompt(leg, emu, callerSays);
 }

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { once, rig, waitFor } from './rig.js';
+import { offered, once, ready, rig, waitFor } from './rig.js';
 import { tone, toneLevel } from '../../../drivers/audio/tones.js';
 import { FRAME_BYTES, toFrames } from '../../../drivers/media/format.js';
 import { DLE, ETX } from '../../../drivers/analog/dle.js';
@@ -24,8 +24,7 @@ t.test('init: ATE0, voice class, caller ID, 16-bit linear at 8 kHz, ready', asyn
   const { emu, line } = await rig(t);
   const health: LineHealth[] = [];
   line.on('health', (h) => health.push(h));
-  await line.start();
-  await waitFor('ready', () => line.health().state === 'ready');
+  await ready(line);
   const cmds = emu.commands.map((c) => c.line);
   for (const c of ['ATZ', 'ATE0', 'AT+FCLASS=8', 'AT+VCID=1', 'AT+VSM=?', 'AT+VSM=133,8000', 'AT+VLS=?']) t.ok(cmds.includes(c), `sent ${c}`);
   t.match(line.format, { cml: 133, kind: 's16' });
@@ -36,14 +35,11 @@ t.test('init: ATE0, voice class, caller ID, 16-bit linear at 8 kHz, ready', asyn
 
 t.test('incoming call: caller ID, answer on ring 2, 3 s of audio both ways, DLE bytes intact, <DLE>5, busy-tone hang-up', async (t) => {
   const { emu, line } = await rig(t);
-  await line.start();
-  await waitFor('ready', () => line.health().state === 'ready');
+  await ready(line);
 
   let ringsAtAnswer = -1;
   emu.on('command', (c) => c === 'AT+VLS=1' && (ringsAtAnswer = emu.rings));
-  const incoming = once<Leg>(line, 'incoming');
-  emu.ring('5551234', 'JOHN DOE');
-  const leg = await incoming;
+  const leg = await offered<Leg>(line, () => emu.ring('5551234', 'JOHN DOE'));
   t.same(leg.remote, { number: '5551234', name: 'JOHN DOE' }, 'caller ID from NMBR / NAME');
   t.equal(line.health().inCall, true);
   await leg.answer();
@@ -101,13 +97,10 @@ t.test('incoming call: caller ID, answer on ring 2, 3 s of audio both ways, DLE 
 
 t.test('loop current drop and dial tone end the call; our hang-up leaves voice mode and goes on hook', async (t) => {
   const { emu, line } = await rig(t, {}, { ringsBeforeAnswer: 1 });
-  await line.start();
-  await waitFor('ready', () => line.health().state === 'ready');
+  await ready(line);
 
   for (const how of ['loop', 'dialtone'] as const) {
-    const incoming = once<Leg>(line, 'incoming');
-    emu.ring('5550001');
-    const leg = await incoming;
+    const leg = await offered<Leg>(line, () => emu.ring('5550001'));
     await leg.answer();
     await sleep(300);
     const ended = once<LegEnd>(leg, 'ended');
@@ -122,9 +115,7 @@ t.test('loop current drop and dial tone end the call; our hang-up leaves voice m
   }
 
   // The daemon hangs up.
-  const incoming = once<Leg>(line, 'incoming');
-  emu.ring(undefined);
-  const leg = await incoming;
+  const leg = await offered<Leg>(line, () => emu.ring(undefined));
   t.same(leg.remote, {}, 'withheld number: unknown caller');
   await leg.answer();
   await sleep(300);
@@ -143,8 +134,7 @@ t.test('loop current drop and dial tone end the call; our hang-up leaves voice m
 
 t.test('dial out: off hook, ATD, full-duplex voice; busy', async (t) => {
   const { emu, line } = await rig(t);
-  await line.start();
-  await waitFor('ready', () => line.health().state === 'ready');
+  await ready(line);
   const leg = await line.dial('+5551234');
   t.equal(leg.direction, 'outbound');
   if (leg.state !== 'answered') await once(leg, 'answered', 8000);
@@ -170,12 +160,9 @@ t.test('dial out: off hook, ATD, full-duplex voice; busy', async (t) => {
 
 t.test('a µ-law-only modem: G.711 both ways', async (t) => {
   const { emu, line } = await rig(t, { formats: ['131,"8-BIT ULAW",(8000)', '132,"ADPCM (IMA)",(8000)'] });
-  await line.start();
-  await waitFor('ready', () => line.health().state === 'ready');
+  await ready(line);
   t.match(line.format, { cml: 131, kind: 'ulaw' });
-  const incoming = once<Leg>(line, 'incoming');
-  emu.ring('5551234');
-  const leg = await incoming;
+  const leg = await offered<Leg>(line, () => emu.ring('5551234'));
   await leg.answer();
   const got: Buffer[] = [];
   leg.media!.on('frame', (f) => got.push(f));
@@ -193,11 +180,8 @@ t.test('port unplugged: call ends, line down with alarm, back when the modem ret
   const { emu, line } = await rig(t);
   const alarms: LineAlarm[] = [];
   line.on('alarm', (a) => alarms.push(a));
-  await line.start();
-  await waitFor('ready', () => line.health().state === 'ready');
-  const incoming = once<Leg>(line, 'incoming');
-  emu.ring('5551234');
-  const leg = await incoming;
+  await ready(line);
+  const leg = await offered<Leg>(line, () => emu.ring('5551234'));
   await leg.answer();
   const ended = once<LegEnd>(leg, 'ended');
   await emu.unplug();

@@ -30,4 +30,4 @@ export async function rig(t: Teardown, emuOpts: Partial<AnalogEmulatorOptions> =
   return { emu, line };
 }
 
-export { once, waitFor } from '../gsm/emu.js';
+export { offered, once, ready, waitFor } from '../gsm/emu.js';

@@ -1,15 +1,12 @@
 import t from 'tap';
-import { once, rig, waitFor } from './rig.js';
+import { offered, once, ready, rig, waitFor } from './rig.js';
 import { tone, toneLevel } from '../../../drivers/audio/tones.js';
 import type { Leg, LegEnd } from '../../../drivers/line.js';
 
 t.test('a modem that answers AT+VLS=1 and ATD with VCON: the call is answered and carries audio; dial-out too', async (t) => {
   const { emu, line } = await rig(t, { vlsVcon: true }, { ringsBeforeAnswer: 1 });
-  await line.start();
-  await waitFor('ready', () => line.health().state === 'ready');
-  const incoming = once<Leg>(line, 'incoming');
-  emu.ring('5551234');
-  const leg = await incoming;
+  await ready(line);
+  const leg = await offered<Leg>(line, () => emu.ring('5551234'));
   const t0 = performance.now();
   await leg.answer();
   t.ok(performance.now() - t0 < 2000, 'answered at once (VCON is the answer, no 5 s timeout)');
@@ -33,8 +30,7 @@ t.test('a modem that answers AT+VLS=1 and ATD with VCON: the call is answered an
 t.test('hang-up into silence: <DLE>s repeated ends the call on the configured repeat; <DLE>q counts too', async (t) => {
   const { emu, line } = await rig(t, {}, { ringsBeforeAnswer: 1, silenceHangupEvents: 2 });
   emu.silenceEveryMs = 500;
-  await line.start();
-  await waitFor('ready', () => line.health().state === 'ready');
+  await ready(line);
   let incoming = once<Leg>(line, 'incoming');
   emu.ring('5551234');
   let leg = await incoming;

@@ -2,7 +2,7 @@ import t from 'tap';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { lineFor, once, spawnEmulator, waitFor } from './emu.js';
+import { lineFor, offered, once, ready, spawnEmulator } from './emu.js';
 import { readWav } from '../../../drivers/audio/wav.js';
 import { tone, toneLevel } from '../../../drivers/audio/tones.js';
 import { FRAME_BYTES, toFrames } from '../../../drivers/media/format.js';
@@ -18,12 +18,9 @@ function run(frames: Buffer[], freq: number): { count: number; contiguous: boole
 t.test('huawei: caller ID → answer → 10 s of audio both ways, SMS mid-call, caller hang-up', async (t) => {
   const emu = await spawnEmulator(t, ['--dialect', 'huawei']);
   const line = lineFor(t, emu, 'huawei');
-  await line.start();
-  await waitFor('ready', () => line.health().state === 'ready');
+  await ready(line);
 
-  const incoming = once<GsmLeg>(line, 'incoming');
-  await emu.send({ cmd: 'ring', number: '+8613812345678' });
-  const leg = await incoming;
+  const leg = await offered<GsmLeg>(line, () => emu.send({ cmd: 'ring', number: '+8613812345678' }));
   t.equal(leg.remote.number, '+8613812345678', 'caller ID from +CLIP');
   t.equal(leg.direction, 'inbound');
   await leg.answer();

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { lineFor, once, spawnEmulator, waitFor } from './emu.js';
+import { lineFor, offered, once, ready, spawnEmulator, waitFor } from './emu.js';
 import { tone, toneLevel } from '../../../drivers/audio/tones.js';
 import { toFrames } from '../../../drivers/media/format.js';
 import type { ModemLeg as GsmLeg } from '../../../drivers/modem/leg.js';
@@ -12,11 +12,8 @@ for (const dialect of ['quectel', 'simcom', 'huawei'] as const) {
   t.test(`${dialect}: incoming call, audio both ways, modem DTMF, daemon hang-up`, async (t) => {
     const emu = await spawnEmulator(t, ['--dialect', dialect]);
     const line = lineFor(t, emu, dialect);
-    await line.start();
-    await waitFor('ready', () => line.health().state === 'ready');
-    const incoming = once<GsmLeg>(line, 'incoming');
-    await emu.send({ cmd: 'ring', number: '13912345678' });
-    const leg = await incoming;
+    await ready(line);
+    const leg = await offered<GsmLeg>(line, () => emu.send({ cmd: 'ring', number: '13912345678' }));
     t.equal(leg.remote.number, '13912345678', 'caller ID');
     await leg.answer();
     const got: Buffer[] = [];
@@ -50,11 +47,8 @@ for (const dialect of ['quectel', 'simcom', 'huawei'] as const) {
 t.test('huawei: no +CLIP after RING → caller ID from AT+CLCC', async (t) => {
   const emu = await spawnEmulator(t, ['--dialect', 'huawei']);
   const line = lineFor(t, emu, 'huawei');
-  await line.start();
-  await waitFor('ready', () => line.health().state === 'ready');
-  const incoming = once<GsmLeg>(line, 'incoming');
-  await emu.send({ cmd: 'ring', number: '+8610123456', clip: false });
-  const leg = await incoming;
+  await ready(line);
+  const leg = await offered<GsmLeg>(line, () => emu.send({ cmd: 'ring', number: '+8610123456', clip: false }));
   t.equal(leg.remote.number, '+8610123456');
   const ended = once<LegEnd>(leg, 'ended');
   await emu.send({ cmd: 'hangup' });
@@ -64,8 +58,7 @@ t.test('huawei: no +CLIP after RING → caller ID from AT+CLCC', async (t) => {
 t.test('dial out: answered, then busy', async (t) => {
   const emu = await spawnEmulator(t, ['--dialect', 'quectel']);
   const line = lineFor(t, emu, 'quectel');
-  await line.start();
-  await waitFor('ready', () => line.health().state === 'ready');
+  await ready(line);
   const leg = await line.dial('10086');
   t.equal(leg.direction, 'outbound');
   await once(leg, 'answered');

@@ -1,7 +1,7 @@
 import t from 'tap';
 import type { ModemLeg } from '../../../drivers/modem/leg.js';
 import { hearSecondPrompt, steadyRun, type SecondPrompt } from '../../helpers/line-echo.js';
-import { emulatorAndLine, once, waitFor } from './emu.js';
+import { emulatorAndLine, offered, ready } from './emu.js';
 
 /**
  * A GSM module whose own echo canceller is off returns what the box sends: the emulator (on real
@@ -9,11 +9,8 @@ import { emulatorAndLine, once, waitFor } from './emu.js';
  */
 async function echoCall(t: Tap, tailMs?: number): Promise<SecondPrompt> {
   const { emu, line } = await emulatorAndLine(t, { dialect: 'quectel', ringIntervalMs: 500, echoDb: -12 }, { id: `gsm-echo-${tailMs ?? 'off'}`, ...(tailMs ? { echoCancel: { tailMs } } : {}) });
-  await line.start();
-  await waitFor('ready', () => line.health().state === 'ready');
-  const incoming = once<ModemLeg>(line, 'incoming');
-  emu.ring('13912345678');
-  const leg = await incoming;
+  await ready(line);
+  const leg = await offered<ModemLeg>(line, () => emu.ring('13912345678'));
   await leg.answer();
   return hearSecondPrompt(leg, emu);
 }

@@ -134,3 +134,16 @@ export function once<T>(emitter: { once(ev: string, fn: (v: T) => void): unknown
     });
   });
 }
+
+/** Start a line and wait until it takes calls. */
+export async function ready(line: { start(): Promise<void>; health(): { state: string } }): Promise<void> {
+  await line.start();
+  await waitFor('ready', () => line.health().state === 'ready');
+}
+
+/** The leg the line offers for the call `ring` brings in (listening before it rings). */
+export async function offered<L>(line: { once(ev: string, fn: (v: L) => void): unknown }, ring: () => unknown): Promise<L> {
+  const incoming = once<L>(line, 'incoming');
+  await ring();
+  return incoming;
+}

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { lineFor, once, spawnEmulator, waitFor } from './emu.js';
+import { lineFor, offered, once, ready, spawnEmulator, waitFor } from './emu.js';
 import type { ModemLeg as GsmLeg } from '../../../drivers/modem/leg.js';
 import type { LineAlarm } from '../../../drivers/line.js';
 
@@ -8,8 +8,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 t.test('interleaved URCs inside the AT+CSQ answer, and garbage bytes, do not disturb the line', async (t) => {
   const emu = await spawnEmulator(t, ['--dialect', 'huawei', '--csq', '25']);
   const line = lineFor(t, emu, 'huawei', { timeouts: { healthIntervalMs: 500 } });
-  await line.start();
-  await waitFor('ready', () => line.health().state === 'ready');
+  await ready(line);
   const before = ((await emu.send({ cmd: 'log' })).next as number) ?? 0;
   await emu.send({ cmd: 'interleave', urc: '^RSSI:9' });
   await emu.send({ cmd: 'interleave', urc: '+CREG: 5,"1A2B","0C3D"' });
@@ -23,9 +22,7 @@ t.test('interleaved URCs inside the AT+CSQ answer, and garbage bytes, do not dis
   await emu.send({ cmd: 'garbage', bytes: 64_000 }); // (the tokenizer unit test pushes a megabyte)
   await emu.send({ cmd: 'garbage', bytes: 2000, lineEnds: true });
   await sleep(300);
-  const incoming = once<GsmLeg>(line, 'incoming');
-  await emu.send({ cmd: 'ring', number: '+8613800000007' });
-  const leg = await incoming;
+  const leg = await offered<GsmLeg>(line, () => emu.send({ cmd: 'ring', number: '+8613800000007' }));
   t.equal(leg.remote.number, '+8613800000007', 'calls still come in after the garbage');
   await leg.hangup();
   t.equal(line.health().state, 'ready');
@@ -37,8 +34,7 @@ t.test('modem stops answering → AT+CFUN=1,1, reopen, ready again', async (t) =
   const line = lineFor(t, emu, 'quectel');
   const alarms: LineAlarm[] = [];
   line.on('alarm', (a) => alarms.push(a));
-  await line.start();
-  await waitFor('ready', () => line.health().state === 'ready');
+  await ready(line);
   await sleep(500); // let the start-up SMS listing (a long-class command) finish first
   const t0 = performance.now();
   await emu.send({ cmd: 'mute' });
@@ -58,8 +54,7 @@ t.test('port disappears (USB unplug) and returns → down with alarm, back withi
   const line = lineFor(t, emu, 'simcom', { timeouts: { reopenMaxMs: 5000 } });
   const alarms: LineAlarm[] = [];
   line.on('alarm', (a) => alarms.push(a));
-  await line.start();
-  await waitFor('ready', () => line.health().state === 'ready');
+  await ready(line);
   const t0 = performance.now();
   await emu.send({ cmd: 'unplug', ms: 3000 });
   await waitFor('down', () => line.health().state === 'down', 5000);

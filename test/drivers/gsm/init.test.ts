@@ -1,5 +1,5 @@
 import t from 'tap';
-import { lineFor, spawnEmulator, waitFor } from './emu.js';
+import { lineFor, ready, spawnEmulator, waitFor } from './emu.js';
 import type { LineAlarm } from '../../../drivers/line.js';
 
 for (const dialect of ['huawei', 'quectel', 'simcom'] as const) {
@@ -42,8 +42,7 @@ t.test('SIM missing: alarm and down, not a crash; SIM inserted later → ready',
 t.test('SIM PIN from config unlocks the SIM', async (t) => {
   const emu = await spawnEmulator(t, ['--dialect', 'quectel', '--sim', 'pin', '--pin', '4321']);
   const line = lineFor(t, emu, 'quectel', { simPin: '4321' });
-  await line.start();
-  await waitFor('ready', () => line.health().state === 'ready');
+  await ready(line);
   const log = (await emu.send({ cmd: 'log' })).commands as string[];
   t.ok(log.includes('AT+CPIN="4321"'), 'PIN sent');
 });

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { lineFor, once, spawnEmulator, waitFor } from './emu.js';
+import { lineFor, once, ready, spawnEmulator, waitFor } from './emu.js';
 import { tone, toneLevel } from '../../../drivers/audio/tones.js';
 import { toFrames } from '../../../drivers/media/format.js';
 import type { ModemLeg as GsmLeg } from '../../../drivers/modem/leg.js';
@@ -9,8 +9,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 t.test('no keepalive while a dial is pending', async (t) => {
   const emu = await spawnEmulator(t, ['--dialect', 'huawei']);
   const line = lineFor(t, emu, 'huawei');
-  await line.start();
-  await waitFor('ready', () => line.health().state === 'ready');
+  await ready(line);
   // The start-up SMS listing goes out right at ready; on a loaded machine it can reach the modem late.
   for (let i = 0; i < 40 && !((await emu.send({ cmd: 'log' })).commands as string[]).includes('AT+CMGL=4'); i++) await sleep(100);
   await emu.send({ cmd: 'dial-outcome', outcome: 'no-answer' });

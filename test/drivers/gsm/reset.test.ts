@@ -3,7 +3,7 @@ import type { ModemEmulator } from '../../../drivers/gsm/emulator/modem.js';
 import type { GsmLine } from '../../../drivers/gsm/line.js';
 import type { ModemLeg } from '../../../drivers/modem/leg.js';
 import type { LineAlarm } from '../../../drivers/line.js';
-import { emulatorAndLine, once, waitFor } from './emu.js';
+import { emulatorAndLine, offered, once, ready, waitFor } from './emu.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -12,8 +12,7 @@ async function onTtys(t: { teardown(fn: () => Promise<void>): void }, bootMs = 1
   const { emu, line } = await emulatorAndLine(t, { dialect: 'quectel', bootMs });
   const alarms: LineAlarm[] = [];
   line.on('alarm', (a) => alarms.push(a));
-  await line.start();
-  await waitFor('ready', () => line.health().state === 'ready');
+  await ready(line);
   await waitFor('start-up SMS listing', () => emu.commands.some((c) => c.line === 'AT+CMGL=4'));
   await sleep(300);
   return { emu, line, alarms };
@@ -36,9 +35,7 @@ t.test('hung modem: noticed within 5 s of its first missed answer, one reset per
     'nothing sent to the modem while it booted',
   );
   t.ok(alarms.some((a) => a.code === 'modem-reset' && !a.active), 'alarm cleared once ready');
-  const incoming = once<ModemLeg>(line, 'incoming');
-  emu.ring('13800000001');
-  const leg = await incoming;
+  const leg = await offered<ModemLeg>(line, () => emu.ring('13800000001'));
   t.equal(leg.remote.number, '13800000001');
   await leg.answer();
   t.equal(leg.state, 'answered', 'a call after the reset is answered');

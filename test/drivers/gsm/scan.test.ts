@@ -1,6 +1,6 @@
 import t from 'tap';
 import { createGsmLine } from '../../../drivers/gsm/line.js';
-import { spawnEmulator, TEST_TIMEOUTS, waitFor } from './emu.js';
+import { ready, spawnEmulator, TEST_TIMEOUTS, waitFor } from './emu.js';
 import type { LineAlarm } from '../../../drivers/line.js';
 
 t.test('a modem configured by IMEI is found among candidate ports', async (t) => {
@@ -15,8 +15,7 @@ t.test('a modem configured by IMEI is found among candidate ports', async (t) =>
   ];
   const line = createGsmLine({ id: 'by-imei', dialect: 'huawei', imei: '860000000000002', candidatePorts, timeouts: TEST_TIMEOUTS });
   t.teardown(() => line.stop());
-  await line.start();
-  await waitFor('ready', () => line.health().state === 'ready');
+  await ready(line);
   t.equal(line.health().imei, '860000000000002');
   const log2 = (await e2.send({ cmd: 'log' })).commands as string[];
   t.ok(log2.includes('AT+CLIP=1'), 'the matching modem was initialised');

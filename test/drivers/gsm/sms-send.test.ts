@@ -1,5 +1,5 @@
 import t from 'tap';
-import { lineFor, spawnEmulator, waitFor } from './emu.js';
+import { lineFor, ready, spawnEmulator, waitFor } from './emu.js';
 import { decodeStatusReport, encodeStatusReport, encodeSubmit } from '../../../drivers/gsm/sms/pdu.js';
 import type { StatusReport } from '../../../drivers/gsm/sms/pdu.js';
 
@@ -14,8 +14,7 @@ t.test('a prepared PDU reaches the modem byte for byte; its delivery report come
   const emu = await spawnEmulator(t, ['--dialect', 'huawei']);
   const reports: (StatusReport & { lineId: string })[] = [];
   const line = lineFor(t, emu, 'huawei', { statusSink: async (r) => void reports.push(r) });
-  await line.start();
-  await waitFor('ready', () => line.health().state === 'ready');
+  await ready(line);
   t.ok(line.canSendSms());
   const parts = encodeSubmit('+8613700000001', '您的订单 A123 已确认,谢谢!'.repeat(5), 77, { statusReport: true });
   t.ok(parts.length >= 2);

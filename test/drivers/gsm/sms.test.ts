@@ -1,12 +1,11 @@
 import t from 'tap';
-import { lineFor, once, spawnEmulator, waitFor } from './emu.js';
+import { lineFor, once, ready, spawnEmulator } from './emu.js';
 import type { Sms } from '../../../drivers/line.js';
 
 t.test('a Chinese multipart SMS round-trips (PDU mode, UCS2, concatenated)', async (t) => {
   const emu = await spawnEmulator(t, ['--dialect', 'simcom', '--msisdn', '+8613900000099']);
   const line = lineFor(t, emu, 'simcom');
-  await line.start();
-  await waitFor('ready', () => line.health().state === 'ready');
+  await ready(line);
   const text = '尊敬的客户，您好！您的预约已确认：明天上午十点在本分行办理业务，请携带身份证原件。如需改期请回复本短信或致电客服。祝您生活愉快！'.repeat(2);
   t.ok(text.length > 70, `${text.length} characters: needs more than one UCS2 part`);
   const received = once<Sms>(line, 'sms');
@@ -35,8 +34,7 @@ t.test('messages waiting on the SIM at start are read; a failing store keeps the
       stored.push(s);
     },
   });
-  await line.start();
-  await waitFor('ready', () => line.health().state === 'ready');
+  await ready(line);
   await new Promise((r) => setTimeout(r, 500));
   t.equal((await emu.send({ cmd: 'status' })).storedSms, 1, 'kept on the SIM while the store fails');
   fail = false;

@@ -6,7 +6,7 @@ import { tone, toneLevel } from '../../../drivers/audio/tones.js';
 import { toFrames } from '../../../drivers/media/format.js';
 import type { ModemLeg } from '../../../drivers/modem/leg.js';
 import type { LegEnd, LineAlarm, Sms } from '../../../drivers/line.js';
-import { emulatorAndLine, once, waitFor } from './emu.js';
+import { emulatorAndLine, offered, once, ready, waitFor } from './emu.js';
 
 /**
  * The same GSM line code, in process: the emulator's AT and voice streams are handed to the line
@@ -21,12 +21,9 @@ const commands = (emu: ModemEmulator): string[] => emu.commands.map((c) => c.lin
 t.test('in process: quectel init, incoming call, audio both ways (through the line echo canceller), modem DTMF, our hang-up', async (t) => {
   // The module's own canceller is off here: the line's takes over, and double talk still passes the caller.
   const { emu, line } = await inProcess(t, 'quectel', { echoCancel: { tailMs: 64 } });
-  await line.start();
-  await waitFor('ready', () => line.health().state === 'ready');
+  await ready(line);
   t.match(line.health(), { imei: emu.id.imei, sim: 'ready', operator: emu.id.operator });
-  const incoming = once<ModemLeg>(line, 'incoming');
-  emu.ring('13912345678');
-  const leg = await incoming;
+  const leg = await offered<ModemLeg>(line, () => emu.ring('13912345678'));
   t.equal(leg.remote.number, '13912345678', 'caller ID');
   await leg.answer();
   const got: Buffer[] = [];
@@ -50,8 +47,7 @@ t.test('in process: quectel init, incoming call, audio both ways (through the li
 
 t.test('in process: dial out answered, then busy; the caller gives up before we answer', async (t) => {
   const { emu, line } = await inProcess(t, 'huawei');
-  await line.start();
-  await waitFor('ready', () => line.health().state === 'ready');
+  await ready(line);
   const leg = await line.dial('10086');
   await once(leg, 'answered');
   t.ok(leg.media, 'media up on answer');
@@ -60,19 +56,16 @@ t.test('in process: dial out answered, then busy; the caller gives up before we 
   const busy = await line.dial('10010');
   t.equal((await once<LegEnd>(busy, 'ended')).cause, 'busy');
   await t.rejects(line.dial('12;ATH'), { name: 'LineError', code: 'bad-number' }, 'a bad number is a typed LineError');
-  const incoming = once<ModemLeg>(line, 'incoming');
-  emu.ring('+8610123456', false);
-  const offered = await incoming;
-  t.equal(offered.remote.number, '+8610123456', 'caller ID from AT+CLCC');
-  const ended = once<LegEnd>(offered, 'ended');
+  const unanswered = await offered<ModemLeg>(line, () => emu.ring('+8610123456', false));
+  t.equal(unanswered.remote.number, '+8610123456', 'caller ID from AT+CLCC');
+  const ended = once<LegEnd>(unanswered, 'ended');
   emu.hangup();
   t.equal((await ended).cause, 'cancelled');
 });
 
 t.test('in process: an SMS arrives, is handed over, then deleted from the SIM', async (t) => {
   const { emu, line } = await inProcess(t, 'simcom');
-  await line.start();
-  await waitFor('ready', () => line.health().state === 'ready');
+  await ready(line);
   const got = once<Sms>(line, 'sms');
   emu.deliverSms('10086', 'Your balance is 12.30');
   t.match(await got, { from: '10086', text: 'Your balance is 12.30', lineId: line.id });
@@ -84,17 +77,14 @@ t.test('in process: a hung modem is reset once and is ready again; a call works 
   const { emu, line } = await inProcess(t, 'simcom');
   const alarms: LineAlarm[] = [];
   line.on('alarm', (a) => alarms.push(a));
-  await line.start();
-  await waitFor('ready', () => line.health().state === 'ready');
+  await ready(line);
   await new Promise((r) => setTimeout(r, 300));
   emu.mute();
   await waitFor('reset', () => emu.resets.length === 1, 8000);
   await waitFor('ready again', () => line.health().state === 'ready' && alarms.some((a) => a.code === 'modem-reset' && !a.active), 10_000);
   t.equal(emu.resets.length, 1, 'one reset');
   t.equal(line.stats.reopens, 0, 're-initialised on the same ports after the boot URC, no reopen');
-  const incoming = once<ModemLeg>(line, 'incoming');
-  emu.ring('10086');
-  const leg = await incoming;
+  const leg = await offered<ModemLeg>(line, () => emu.ring('10086'));
   await leg.answer();
   t.equal(leg.state, 'answered');
   await leg.hangup();

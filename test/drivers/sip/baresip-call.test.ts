@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { once } from 'node:events';
 import type { LegEnd } from '../../../drivers/line.js';
 import { tone, toneLevel } from '../../../drivers/audio/tones.js';
-import { startPhone, writeTestWav } from '../../helpers/baresip.js';
+import { testPhone, writeTestWav } from '../../helpers/baresip.js';
 import { sleep } from '../../helpers/net.js';
 import { answered, collect, play, startBox } from '../../helpers/sip-box.js';
 
@@ -14,8 +14,7 @@ t.teardown(() => rm(tmp, { recursive: true, force: true }));
 const tone600 = await writeTestWav(tmp, 'tone600.wav', tone([600], 12_000, -12));
 
 t.test('the box calls a baresip desk phone: it answers, 5 s of two-way audio, box hangs up', async (t) => {
-  const phone = await startPhone({ user: '801', answer: 'auto', playWav: tone600 });
-  t.teardown(() => phone.stop());
+  const phone = await testPhone(t, { user: '801', answer: 'auto', playWav: tone600 });
   const box = await startBox();
   t.teardown(() => box.stop());
 
@@ -45,8 +44,7 @@ t.test('the box calls a baresip desk phone: it answers, 5 s of two-way audio, bo
 });
 
 t.test('the phone hangs up: the leg ends by remote', async (t) => {
-  const phone = await startPhone({ user: '802', answer: 'auto' });
-  t.teardown(() => phone.stop());
+  const phone = await testPhone(t, { user: '802', answer: 'auto' });
   const box = await startBox();
   t.teardown(() => box.stop());
   const leg = await box.dial(phone.uri);

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { tone, toneLevel } from '../../../drivers/audio/tones.js';
-import { startPhone, writeTestWav } from '../../helpers/baresip.js';
+import { testPhone, writeTestWav } from '../../helpers/baresip.js';
 import { sleep, waitFor } from '../../helpers/net.js';
 import { collect, play, startBox } from '../../helpers/sip-box.js';
 import type { SipLeg } from '../../../drivers/sip/leg.js';
@@ -14,8 +14,7 @@ t.teardown(() => rm(tmp, { recursive: true, force: true }));
 const tone600 = await writeTestWav(tmp, 'tone600.wav', tone([600], 15_000, -12));
 
 t.test('baresip calls the box: answered, two-way audio, RFC 4733 digits', async (t) => {
-  const phone = await startPhone({ user: '851', playWav: tone600 });
-  t.teardown(() => phone.stop());
+  const phone = await testPhone(t, { user: '851', playWav: tone600 });
   const box = await startBox();
   t.teardown(() => box.stop());
   const incoming = new Promise<SipLeg>((resolve) => box.once('incoming', (leg) => resolve(leg as SipLeg)));
@@ -57,8 +56,7 @@ t.test('baresip calls the box: answered, two-way audio, RFC 4733 digits', async 
 });
 
 t.test('the box sends RFC 4733 digits to the phone', async (t) => {
-  const phone = await startPhone({ user: '852' });
-  t.teardown(() => phone.stop());
+  const phone = await testPhone(t, { user: '852' });
   const box = await startBox();
   t.teardown(() => box.stop());
   const leg = await box.dial(phone.uri);

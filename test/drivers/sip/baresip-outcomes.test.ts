@@ -1,12 +1,11 @@
 import t from 'tap';
 import { once } from 'node:events';
-import { startPhone } from '../../helpers/baresip.js';
+import { testPhone } from '../../helpers/baresip.js';
 import { startBox } from '../../helpers/sip-box.js';
 import type { LegEnd } from '../../../drivers/line.js';
 
 t.test('CANCEL while ringing: the phone stops ringing, the leg ends cancelled', async (t) => {
-  const phone = await startPhone({ user: '811', answer: 'manual' });
-  t.teardown(() => phone.stop());
+  const phone = await testPhone(t, { user: '811', answer: 'manual' });
   const box = await startBox();
   t.teardown(() => box.stop());
   const leg = await box.dial(phone.uri);
@@ -21,8 +20,7 @@ t.test('CANCEL while ringing: the phone stops ringing, the leg ends cancelled', 
 });
 
 t.test('a busy phone: 486 ends the leg with cause busy', async (t) => {
-  const phone = await startPhone({ user: '812', answer: 'busy' });
-  t.teardown(() => phone.stop());
+  const phone = await testPhone(t, { user: '812', answer: 'busy' });
   const box = await startBox();
   t.teardown(() => box.stop());
   const leg = await box.dial(phone.uri);
@@ -32,8 +30,7 @@ t.test('a busy phone: 486 ends the leg with cause busy', async (t) => {
 });
 
 t.test('no answer: the dial timeout cancels the call', async (t) => {
-  const phone = await startPhone({ user: '813', answer: 'manual' });
-  t.teardown(() => phone.stop());
+  const phone = await testPhone(t, { user: '813', answer: 'manual' });
   const box = await startBox();
   t.teardown(() => box.stop());
   const t0 = Date.now();
