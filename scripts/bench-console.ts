@@ -39,9 +39,9 @@ const hub = new LiveHub(state, { db, config: () => config, log });
 await hub.start();
 bus.onAny((ev) => hub.onEvent(ev));
 const sessions = new Sessions(3_600_000);
-const server = await buildServer({ config: () => config, db, log, hub, state, sessions, agentAction: () => undefined, transfer: () => undefined, callBack: async () => '', listen: () => undefined, incoming: () => undefined, phones: new WebRtcPhones() });
-await server.listen({ host: '127.0.0.1', port: 0 });
-const url = `http://127.0.0.1:${(server.server.address() as { port: number }).port}`;
+const server = buildServer({ config: () => config, db, log, hub, state, sessions, agentAction: () => undefined, transfer: () => undefined, callBack: async () => '', listen: () => undefined, incoming: () => undefined, phones: new WebRtcPhones() });
+await server.listen('127.0.0.1', 0);
+const url = `http://127.0.0.1:${server.address().port}`;
 
 const latencies: number[] = [];
 const seen = new Map<number, number>();

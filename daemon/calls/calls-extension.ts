@@ -1,4 +1,3 @@
-import { Type } from '@sinclair/typebox';
 import type { Leg, Line } from '../../drivers/line.js';
 import type { Config } from '../config/schema.js';
 import { durationMs, durationOr } from '../config/duration.js';
@@ -127,7 +126,7 @@ export class CallsExtension implements Extension, CallControl {
     try {
       this.offs.push(this.ctx.services.commands.register('agent-state', {
         summary: 'log an agent in or out, pause or unpause',
-        schema: Type.Object({ extension: Type.String({ pattern: '^[0-9A-Za-z*#+]{1,32}$' }), action: Type.Union([Type.Literal('login'), Type.Literal('logout'), Type.Literal('pause'), Type.Literal('unpause')]), reason: Type.Optional(Type.String({ maxLength: 200 })) }, { additionalProperties: false }),
+        schema: (Type) => Type.Object({ extension: Type.String({ pattern: '^[0-9A-Za-z*#+]{1,32}$' }), action: Type.Union([Type.Literal('login'), Type.Literal('logout'), Type.Literal('pause'), Type.Literal('unpause')]), reason: Type.Optional(Type.String({ maxLength: 200 })) }, { additionalProperties: false }),
         handler: (p: { extension: string; action: AgentAction; reason?: string }) => this.agentAction(p.extension, p.action, p.reason ? `mqtt: ${p.reason}` : 'mqtt'),
       }));
     } catch (err) {

@@ -1,4 +1,3 @@
-import { Type } from '@sinclair/typebox';
 import type { Bus } from '../bus/bus.js';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
@@ -41,7 +40,7 @@ export class LowScoreFollowUp {
     this.offs.push(
       this.o.commands.register('survey-followed-up', {
         summary: 'a supervisor followed up a low survey score: clears its low-survey-score alarm',
-        schema: Type.Object({ callId: Type.String({ minLength: 1, maxLength: 64 }), by: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false }),
+        schema: (Type) => Type.Object({ callId: Type.String({ minLength: 1, maxLength: 64 }), by: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false }),
         handler: async (p: { callId: string; by: string }) => {
           if (!(await this.followedUp(p.callId, p.by))) throw new CommandError(`no low score waiting for follow-up on call ${p.callId}`);
           return { callId: p.callId };

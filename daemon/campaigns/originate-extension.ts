@@ -1,4 +1,3 @@
-import { Type } from '@sinclair/typebox';
 import type { Context, Extension } from '../extension.js';
 import { CommandError } from '../telemetry/commands.js';
 import { Originator, type OriginateRequest } from './originate.js';
@@ -18,7 +17,7 @@ export class OriginateExtension implements Extension {
     const originator = new Originator({ bus: ctx.bus, log: ctx.log.child({ component: 'originate' }), config: () => ctx.config(), lines, runBot: (leg) => calls.require().runBot(leg), dialGate: () => calls.require().dialGate });
     this.off = ctx.services.commands.register('originate', {
       summary: 'dial a number on a line and connect it to the bot or an agent',
-      schema: Type.Object(
+      schema: (Type) => Type.Object(
         {
           target: Type.String({ pattern: '^\\+?[0-9]{3,20}$' }),
           line: Type.Optional(Type.String({ maxLength: 32 })),

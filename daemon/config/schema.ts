@@ -1,5 +1,6 @@
 import { Type, type Static, type TObject, type TProperties, type TLiteral, type TUnion, type SchemaOptions } from '@sinclair/typebox';
 import { DEFAULT_DATA_DIR } from './paths.js';
+import { WEBHOOK_EVENTS } from './webhook-events.js';
 
 /**
  * The one YAML file an installer writes, as a JSON Schema. The TypeScript type of the config is
@@ -523,8 +524,6 @@ const Campaign = Obj(
   'A follow-up campaign (回访): the bot flow calls a contact list.',
 );
 
-/** Events the CRM webhook may carry. */
-export const WEBHOOK_EVENTS = ['call.ended', 'ticket.created', 'ticket.updated', 'survey.answered', 'sms.sent', 'sms.status', 'call.originated', 'campaign.contact', 'voicemail.recorded'] as const;
 
 const Webhook = Obj(
   {

@@ -1,11 +1,11 @@
-import type { FastifyInstance } from 'fastify';
+import type { HttpApp } from './http.js';
 import type { AgentAction } from '../routing/feature-codes.js';
 import { can } from './auth.js';
 import { addNote, audit } from './records.js';
 import type { ServerDeps } from './server.js';
 
 /** What agents (and supervisors for them) change from the console: state, notes, transfers, call-backs. */
-export function agentRoutes(app: FastifyInstance, d: ServerDeps): void {
+export function agentRoutes(app: HttpApp, d: ServerDeps): void {
   app.post<{ Params: { ext: string }; Body: { state?: unknown; reason?: unknown } }>('/api/agents/:ext/state', async (req, reply) => {
     const s = req.session!;
     const ext = req.params.ext;

@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import type { FastifyInstance } from 'fastify';
 import type { Envelope } from '../bus/events.js';
 import type { Config, ConsoleConfig } from '../config/schema.js';
 import { durationOr } from '../config/duration.js';
@@ -10,6 +9,7 @@ import type { Leg, Line } from '../../drivers/line.js';
 import { Sessions } from './auth.js';
 import { LiveHub } from './hub.js';
 import { LiveState } from './live-state.js';
+import type { HttpApp } from './http.js';
 
 /** What the console's server uses of the rest of the box, taken from the app's services. */
 export interface ConsoleDeps {
@@ -61,7 +61,7 @@ function consoleDeps(ctx: Context): ConsoleDeps {
 export class ConsoleExtension implements Extension {
   readonly name = 'console';
   private ctx!: Context;
-  private server: FastifyInstance | undefined;
+  private server: HttpApp | undefined;
   private hub: LiveHub | undefined;
   private sessions: Sessions | undefined;
   private off: (() => void) | undefined;
@@ -98,13 +98,13 @@ export class ConsoleExtension implements Extension {
     sessions.onDropped((s) => live.closeSession(s.id));
     this.deps.phones.setNetworks(c.webrtc?.networks);
     const tls = tlsRead ?? (await ConsoleExtension.tlsOf(c));
-    // The web stack (fastify and its plugins) is loaded only on a box whose console is on.
+    // The web server and its routes are loaded only on a box whose console is on.
     const { buildServer } = await import('./server.js');
-    const server = await buildServer({ config: () => ctx.config(), db: ctx.db, log, hub: live, state, sessions, agentAction: this.deps.agentAction, transfer: this.deps.transfer, callBack: this.deps.callBack, listen: this.deps.listen, incoming: this.deps.incoming, phones: this.deps.phones, ...(this.deps.searchKnowledge ? { searchKnowledge: this.deps.searchKnowledge } : {}), ...(tls ? { tls } : {}) });
+    const server = buildServer({ config: () => ctx.config(), db: ctx.db, log, hub: live, state, sessions, agentAction: this.deps.agentAction, transfer: this.deps.transfer, callBack: this.deps.callBack, listen: this.deps.listen, incoming: this.deps.incoming, phones: this.deps.phones, ...(this.deps.searchKnowledge ? { searchKnowledge: this.deps.searchKnowledge } : {}), ...(tls ? { tls } : {}) });
     const { host, port } = parseListen(c.listen ?? '127.0.0.1:8080');
-    await server.listen({ host, port });
+    await server.listen(host, port);
     Object.assign(this, { server, hub: live, sessions, running: c });
-    log.info({ listen: `${host}:${(server.server.address() as { port: number }).port}`, tls: Boolean(tls), users: c.users.length }, 'console listening');
+    log.info({ listen: `${host}:${server.address().port}`, tls: Boolean(tls), users: c.users.length }, 'console listening');
   }
 
   private async close(): Promise<void> {

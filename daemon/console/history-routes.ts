@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { resolve, sep } from 'node:path';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { HttpApp, Reply, Req } from './http.js';
 import type { Config } from '../config/schema.js';
 import { durationOr } from '../config/duration.js';
 import { dataDir } from '../config/paths.js';
@@ -25,15 +25,15 @@ function localDate(at: Date, timeZone: string | undefined): string {
  * Supervisors' views of what the store holds: call history with its timeline and recordings, the
  * voicemail inbox, and KPIs (the definitions of telemetry/kpi.ts, as MQTT reports them).
  */
-export function historyRoutes(app: FastifyInstance, d: { db: Db; config: () => Config }): void {
-  const guard = (req: FastifyRequest, reply: FastifyReply): boolean => {
+export function historyRoutes(app: HttpApp, d: { db: Db; config: () => Config }): void {
+  const guard = (req: Req, reply: Reply): boolean => {
     if (!req.session) return void reply.code(401).send({ error: 'login required' }), false;
     if (!can.wallboard(req.session.user)) return void reply.code(403).send({ error: 'forbidden' }), false;
     return true;
   };
 
   /** A WAV from the store's directory (never a path outside it), streamed to the page's <audio>. */
-  const sendWav = async (reply: FastifyReply, path: string | null | undefined): Promise<FastifyReply> => {
+  const sendWav = async (reply: Reply, path: string | null | undefined): Promise<Reply> => {
     const root = resolve(dataDir(d.config())) + sep;
     const file = path ? resolve(path) : '';
     if (!file || !file.startsWith(root)) return reply.code(404).send({ error: 'no recording' });

@@ -1,10 +1,10 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { HttpApp, Reply, Req } from './http.js';
 import { can } from './auth.js';
 import { audit } from './records.js';
 import type { ServerDeps } from './server.js';
 
 /** The workbench as a phone: answer with an SDP offer, keys, hang up. Only the agent whose phone it is. */
-export function phoneRoutes(app: FastifyInstance, d: ServerDeps): void {
+export function phoneRoutes(app: HttpApp, d: ServerDeps): void {
   // Listen, whisper, barge (supervisors): the wallboard's phone rings, answers by itself and joins the call.
   app.post<{ Params: { id: string }; Body: { mode?: unknown } }>('/api/calls/:id/listen', async (req, reply) => {
     const u = req.session!.user;
@@ -28,7 +28,7 @@ export function phoneRoutes(app: FastifyInstance, d: ServerDeps): void {
     }
   });
 
-  const ownLeg = (req: FastifyRequest<{ Params: { leg: string } }>, reply: FastifyReply) => {
+  const ownLeg = (req: Req<{ Params: { leg: string } }>, reply: Reply) => {
     const leg = d.phones.leg(req.params.leg);
     if (!leg) return void reply.code(404).send({ error: 'no such call' });
     // Only the agent whose phone it is may answer, talk on or end it.

@@ -1,8 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import cookie from '@fastify/cookie';
-import fastifyStatic from '@fastify/static';
 import type { Config } from '../config/schema.js';
 import type { Db } from '../store/db.js';
 import type { Logger } from '../log.js';
@@ -16,6 +13,7 @@ import { historyRoutes } from './history-routes.js';
 import { agentRoutes } from './agent-routes.js';
 import { phoneRoutes } from './phone-routes.js';
 import { webCallRoutes } from './web-call-routes.js';
+import { HttpApp, type Reply, type Req } from './http.js';
 
 export const COOKIE = 'fd_session';
 const PUBLIC = fileURLToPath(new URL('../../../daemon/console/public/', import.meta.url));
@@ -32,27 +30,21 @@ export interface ServerDeps extends ConsoleDeps {
   tls?: { cert: Buffer; key: Buffer };
 }
 
-declare module 'fastify' {
-  interface FastifyRequest {
-    session?: Session;
-  }
-}
-
 /** Users of the config by name, with their hashes. */
 function userTable(cfg: Config): Map<string, User & { hash: string }> {
   return new Map((cfg.console?.users ?? []).map((u) => [u.name, { name: u.name, role: u.role, ...(u.extension ? { extension: u.extension } : {}), hash: u.password_hash }]));
 }
 
 /** The web console's HTTP(S) server: pages, the JSON API and the live event stream. */
-export async function buildServer(d: ServerDeps): Promise<FastifyInstance> {
+export function buildServer(d: ServerDeps): HttpApp {
   const secure = Boolean(d.tls);
-  const app = Fastify({ logger: false, bodyLimit: 64 * 1024, ...(d.tls ? { https: { cert: d.tls.cert, key: d.tls.key } } : {}) }) as unknown as FastifyInstance;
-  await app.register(cookie);
-  await app.register(fastifyStatic, { root: PUBLIC, prefix: '/assets/', index: false, cacheControl: false });
-  await app.register(fastifyStatic, { root: UPLOT, prefix: '/vendor/uplot/', decorateReply: false, cacheControl: false });
+  const app = new HttpApp({ bodyLimit: 64 * 1024, ...(d.tls ? { tls: d.tls } : {}), onError: (err, req) => d.log.warn({ err, method: req.method, url: req.url }, 'console: request failed') });
+  // Served from disk on each request, nothing held in memory.
+  app.static('/assets/', PUBLIC);
+  app.static('/vendor/uplot/', UPLOT);
   const limiter = new LoginLimiter();
 
-  app.addHook('onSend', async (_req, reply) => {
+  app.onSend((reply) => {
     reply.header('content-security-policy', "default-src 'self'; img-src 'self' data:; media-src 'self' blob:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
     reply.header('x-content-type-options', 'nosniff');
     reply.header('referrer-policy', 'no-referrer');
@@ -64,7 +56,7 @@ export async function buildServer(d: ServerDeps): Promise<FastifyInstance> {
    * Cross-site requests: a state change must come from our own pages. Browsers send Origin on every
    * POST and Sec-Fetch-Site where they know it; either naming another site is refused.
    */
-  const sameOrigin = (req: FastifyRequest): boolean => {
+  const sameOrigin = (req: Req): boolean => {
     const site = req.headers['sec-fetch-site'];
     if (typeof site === 'string' && site !== 'same-origin' && site !== 'none') return false;
     const origin = req.headers.origin;
@@ -72,7 +64,7 @@ export async function buildServer(d: ServerDeps): Promise<FastifyInstance> {
     return origin === `${secure ? 'https' : 'http'}://${req.headers.host}`;
   };
 
-  app.addHook('preHandler', async (req, reply) => {
+  app.preHandler(async (req, reply) => {
     req.session = d.sessions.get(req.cookies[COOKIE]);
     if (req.method === 'GET' || req.method === 'HEAD') return;
     if (!sameOrigin(req)) return reply.code(403).send({ error: 'cross-site request refused' });
@@ -83,13 +75,13 @@ export async function buildServer(d: ServerDeps): Promise<FastifyInstance> {
     if (!csrfOk(req.session, typeof token === 'string' ? token : undefined)) return reply.code(403).send({ error: 'missing or wrong CSRF token' });
   });
 
-  const page = async (reply: FastifyReply, name: string): Promise<FastifyReply> => reply.type('text/html; charset=utf-8').send(await readFile(`${PUBLIC}${name}.html`));
-  const needLogin = (req: FastifyRequest, reply: FastifyReply): Session | undefined => {
+  const page = async (reply: Reply, name: string): Promise<Reply> => reply.type('text/html; charset=utf-8').send(await readFile(`${PUBLIC}${name}.html`));
+  const needLogin = (req: Req, reply: Reply): Session | undefined => {
     if (req.session) return req.session;
-    void reply.redirect(`/login?next=${encodeURIComponent(req.url)}`); // fastify's reply is thenable; sending needs no await
+    reply.redirect(`/login?next=${encodeURIComponent(req.url)}`);
     return undefined;
   };
-  const forbidden = (reply: FastifyReply): FastifyReply => reply.code(403).type('text/plain; charset=utf-8').send('Forbidden: your role may not open this page.');
+  const forbidden = (reply: Reply): Reply => reply.code(403).type('text/plain; charset=utf-8').send('Forbidden: your role may not open this page.');
   const home = (u: User): string => (u.role === 'agent' ? `/agent/${encodeURIComponent(u.extension ?? '')}` : '/wallboard');
 
   // ---- pages --------------------------------------------------------------------------------------
@@ -140,7 +132,7 @@ export async function buildServer(d: ServerDeps): Promise<FastifyInstance> {
     const { hash: _h, ...u } = user;
     const s = d.sessions.create(u);
     await audit(d.db, { user: u, ip: req.ip, action: 'login' });
-    void reply.setCookie(COOKIE, s.id, { httpOnly: true, sameSite: 'strict', secure, path: '/' }); // sets a header; the reply is sent by the return below
+    reply.setCookie(COOKIE, s.id, { httpOnly: true, sameSite: 'strict', secure, path: '/' }); // sets a header; the reply is sent by the return below
     return { ok: true, home: home(u) };
   });
 
@@ -148,7 +140,7 @@ export async function buildServer(d: ServerDeps): Promise<FastifyInstance> {
     const s = req.session!;
     d.sessions.drop(s.id);
     await audit(d.db, { user: s.user, ip: req.ip, action: 'logout' });
-    void reply.clearCookie(COOKIE, { path: '/' }); // sets a header; the reply is sent by the return below
+    reply.clearCookie(COOKIE, { path: '/' }); // sets a header; the reply is sent by the return below
     return { ok: true };
   });
 

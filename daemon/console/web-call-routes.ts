@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { HttpApp, Reply, Req } from './http.js';
 import { WebRtcLeg } from '../../drivers/webrtc/leg.js';
 import { WebCallerLine } from '../../drivers/webrtc/web-line.js';
 import type { ServerDeps } from './server.js';
@@ -9,7 +9,7 @@ import type { ServerDeps } from './server.js';
  * the same bot and queues as a phone caller, on a line of its own. No login: limited to max_calls
  * at once and per_hour calls from one address; each call's hang-up and keys need its own token.
  */
-export function webCallRoutes(app: FastifyInstance, d: ServerDeps & { page: (reply: FastifyReply, name: string) => Promise<FastifyReply> }): void {
+export function webCallRoutes(app: HttpApp, d: ServerDeps & { page: (reply: Reply, name: string) => Promise<Reply> }): void {
   const lines = new Map<string, WebCallerLine>();
   const calls = new Map<string, { leg: WebRtcLeg; token: string }>();
   const recent = new Map<string, number[]>();
@@ -52,7 +52,7 @@ export function webCallRoutes(app: FastifyInstance, d: ServerDeps & { page: (rep
     return { legId: leg.id, token, sdp };
   });
 
-  const own = (req: FastifyRequest<{ Params: { leg: string } }>, reply: FastifyReply): WebRtcLeg | undefined => {
+  const own = (req: Req<{ Params: { leg: string } }>, reply: Reply): WebRtcLeg | undefined => {
     const c = calls.get(req.params.leg);
     if (!c || req.headers['x-webcall-token'] !== c.token) return void reply.code(404).send({ error: 'no such call' });
     return c.leg;

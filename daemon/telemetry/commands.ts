@@ -1,5 +1,4 @@
-import type { TSchema } from '@sinclair/typebox';
-import { Value } from '@sinclair/typebox/value';
+import type { TSchema, Type } from '@sinclair/typebox';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { SCHEMA_VERSION } from '../store/outbox.js';
 
@@ -11,8 +10,12 @@ import { SCHEMA_VERSION } from '../store/outbox.js';
  */
 
 export interface CommandSpec<P = unknown> {
-  /** Payload schema (TypeBox / JSON Schema); an absent payload is checked as {}. */
-  schema: TSchema;
+  /**
+   * Payload schema, built with the TypeBox builder it is given when the first command arrives (an
+   * absent payload is checked as {}): TypeBox, a few hundred modules, stays out of the daemon's
+   * memory until central IT sends a command.
+   */
+  schema: (t: typeof Type) => TSchema;
   handler: (payload: P) => unknown | Promise<unknown>;
   summary?: string;
 }
@@ -35,6 +38,7 @@ export const MAX_COMMAND_BYTES = 64 * 1024;
 export class CommandRegistry {
   private readonly specs = new Map<string, CommandSpec>();
   private readonly fallbacks = new Map<string, CommandSpec>();
+  private readonly built = new WeakMap<CommandSpec, TSchema>();
 
   /**
    * Add a command. `fallback` ones (telemetry's own stand-ins) give way to a real handler registered
@@ -85,8 +89,11 @@ export class CommandRegistry {
       const { token: _token, ...rest } = payload as Record<string, unknown>;
       payload = rest;
     }
-    if (!Value.Check(spec.schema, payload)) {
-      const details = [...Value.Errors(spec.schema, payload)].slice(0, 10).map((e) => `${e.path || '/'}: ${e.message}`);
+    const [{ Type }, { Value }] = await Promise.all([import('@sinclair/typebox'), import('@sinclair/typebox/value')]);
+    let schema = this.built.get(spec);
+    if (!schema) this.built.set(spec, (schema = spec.schema(Type)));
+    if (!Value.Check(schema, payload)) {
+      const details = [...Value.Errors(schema, payload)].slice(0, 10).map((e) => `${e.path || '/'}: ${e.message}`);
       return fail('invalid-payload', `payload does not match the "${name}" command`, details);
     }
     try {

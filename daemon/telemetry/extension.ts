@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { Type } from '@sinclair/typebox';
 import type { MqttClient, IPublishPacket } from 'mqtt';
 import type { Config } from '../config/schema.js';
 import { durationOr } from '../config/duration.js';
@@ -296,12 +295,12 @@ class Telemetry {
     this.offs.push(
       r.register('status', {
         summary: 'the status payload plus every line and agent',
-        schema: Type.Object({}),
+        schema: (Type) => Type.Object({}),
         handler: async () => ({ status: await this.statusPayload(), lines: [...this.state.lines.values()], agents: [...this.state.agents.values()] }),
       }, { fallback: true }),
       r.register('reload', {
         summary: 're-read the config file, as systemctl reload does',
-        schema: Type.Object({}),
+        schema: (Type) => Type.Object({}),
         handler: async () => {
           const d = this.ctx.daemon;
           if (!d) throw new CommandError('reload is not available in this process');

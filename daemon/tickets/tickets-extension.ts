@@ -1,4 +1,3 @@
-import { Type } from '@sinclair/typebox';
 import type { Context, Extension } from '../extension.js';
 import type { Captured, FollowUp } from '../calls/capture.js';
 import type { Say } from '../bot/dialog.js';
@@ -80,12 +79,11 @@ export class TicketsExtension implements Extension {
 
   private registerCommands(): void {
     const r = this.ctx.services.commands;
-    const Status = Type.Union(TICKET_STATUSES.map((s) => Type.Literal(s)));
     const by = (p: { agent?: string }) => (p.agent ? `agent:${p.agent}` : 'mqtt');
     this.offs.push(
       r.register('ticket-open', {
         summary: 'open a ticket (an agent for a customer); optionally text the number to the customer',
-        schema: Type.Object({ agent: Type.Optional(Type.String({ pattern: '^[0-9A-Za-z*#+]{1,32}$' })), customer: Type.Optional(Type.String({ pattern: '^\\+?[0-9]{3,20}$' })), subject: Type.String({ minLength: 1, maxLength: 500 }), fields: Type.Optional(Type.Record(Type.String({ maxLength: 64 }), Type.String({ maxLength: 1000 }))), owner: Type.Optional(Type.String({ maxLength: 64 })), sms: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
+        schema: (Type) => Type.Object({ agent: Type.Optional(Type.String({ pattern: '^[0-9A-Za-z*#+]{1,32}$' })), customer: Type.Optional(Type.String({ pattern: '^\\+?[0-9]{3,20}$' })), subject: Type.String({ minLength: 1, maxLength: 500 }), fields: Type.Optional(Type.Record(Type.String({ maxLength: 64 }), Type.String({ maxLength: 1000 }))), owner: Type.Optional(Type.String({ maxLength: 64 })), sms: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
         handler: async (p: { agent?: string; customer?: string; subject: string; fields?: Record<string, string>; owner?: string; sms?: boolean }) => {
           const number = await this.tickets.create({ by: by(p), subject: p.subject, fields: p.fields ?? {}, ...(p.customer ? { customer: p.customer } : {}), ...((p.owner ?? p.agent) ? { owner: (p.owner ?? p.agent)! } : {}) });
           let sms: unknown;
@@ -99,7 +97,7 @@ export class TicketsExtension implements Extension {
       }),
       r.register('ticket-get', {
         summary: 'a ticket with its history',
-        schema: Type.Object({ number: Type.String({ pattern: '^[0-9]{10,}$' }) }, { additionalProperties: false }),
+        schema: (Type) => Type.Object({ number: Type.String({ pattern: '^[0-9]{10,}$' }) }, { additionalProperties: false }),
         handler: async (p: { number: string }) => {
           const t = await this.tickets.get(p.number);
           if (!t) throw new CommandError(`no ticket ${p.number}`);
@@ -108,7 +106,7 @@ export class TicketsExtension implements Extension {
       }),
       r.register('ticket-update', {
         summary: 'change a ticket\'s status or owner, or add a note',
-        schema: Type.Object({ number: Type.String({ pattern: '^[0-9]{10,}$' }), agent: Type.Optional(Type.String({ pattern: '^[0-9A-Za-z*#+]{1,32}$' })), status: Type.Optional(Status), owner: Type.Optional(Type.String({ maxLength: 64 })), note: Type.Optional(Type.String({ maxLength: 2000 })) }, { additionalProperties: false }),
+        schema: (Type) => Type.Object({ number: Type.String({ pattern: '^[0-9]{10,}$' }), agent: Type.Optional(Type.String({ pattern: '^[0-9A-Za-z*#+]{1,32}$' })), status: Type.Optional(Type.Union(TICKET_STATUSES.map((s) => Type.Literal(s)))), owner: Type.Optional(Type.String({ maxLength: 64 })), note: Type.Optional(Type.String({ maxLength: 2000 })) }, { additionalProperties: false }),
         handler: async (p: { number: string; agent?: string; status?: TicketStatus; owner?: string; note?: string }) => {
           if (!p.status && !p.owner && !p.note) throw new CommandError('nothing to change: give status, owner or note');
           try {
