@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readWav } from '../../drivers/audio/wav.js';
 import { encodeWav } from '../../drivers/audio/wav.js';
-import { freePort, sleep } from './net.js';
+import { atMost, freePort, sleep } from './net.js';
 
 /**
  * A real desk phone for tests: baresip 1.0 headless on loopback, driven through its ctrl_tcp
@@ -178,10 +178,11 @@ export async function startPhone(opts: PhoneOptions = {}): Promise<Phone> {
     const body = JSON.stringify({ command: cmd, params: params ?? '', token: tok });
     sock.write(`${Buffer.byteLength(body)}:${body},`);
     return new Promise((resolve) => {
-      pending.set(tok, resolve);
-      setTimeout(() => {
+      const timer = setTimeout(() => {
         if (pending.delete(tok)) resolve({ ok: false, data: 'no response' });
       }, 5000);
+      // (Cleared on the reply: a pending timer would keep the test file alive 5 s longer.)
+      pending.set(tok, (r) => (clearTimeout(timer), resolve(r)));
     });
   };
 
@@ -240,7 +241,7 @@ export async function startPhone(opts: PhoneOptions = {}): Promise<Phone> {
       stopped = true;
       sock.destroy();
       proc.kill('SIGTERM');
-      await Promise.race([new Promise((r) => proc.once('exit', r)), sleep(2000)]);
+      await atMost(new Promise((r) => proc.once('exit', r)), 2000);
       if (proc.exitCode === null) proc.kill('SIGKILL');
       await rm(dir, { recursive: true, force: true });
     },

@@ -5,7 +5,7 @@ import { startEmulator, type RunningEmulator } from '../../drivers/gsm/emulator/
 import { startAnalogEmulator, type AnalogEmulatorOptions, type AnalogModemEmulator } from '../../drivers/analog/emulator/index.js';
 import { Db } from '../../daemon/store/db.js';
 import { DaemonProcess, type LogLine } from './daemon-process.js';
-import { freePort, sleep } from './net.js';
+import { atMost, freePort, sleep } from './net.js';
 
 export interface BoxOptions {
   /** agents: YAML list items (without the leading "- "), e.g. `extension: "801"\n    name: A\n    contact: sip:...` */
@@ -169,7 +169,7 @@ ${opts.extra ?? ''}
     },
     async close() {
       box.daemon.kill('SIGTERM');
-      await Promise.race([box.daemon.exited, sleep(5000)]);
+      await atMost(box.daemon.exited, 5000);
       box.daemon.kill('SIGKILL');
       for (const e of emus) await e.close();
       await analog?.close();

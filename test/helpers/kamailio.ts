@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fixtures } from './paths.js';
-import { freePort, sleep } from './net.js';
+import { atMost, freePort, sleep } from './net.js';
 import { startPhone, type Phone, type PhoneOptions } from './baresip.js';
 
 /**
@@ -71,7 +71,7 @@ export async function startPbx(users: Record<string, string>, opts: { verbose?: 
       };
       if (proc.exitCode === null) {
         signalGroup('SIGTERM');
-        await Promise.race([new Promise((r) => proc.once('exit', r)), sleep(3000)]);
+        await atMost(new Promise((r) => proc.once('exit', r)), 3000);
       }
       // A worker that outlived the main process would hold our pipes open and keep the test file alive.
       signalGroup('SIGKILL');

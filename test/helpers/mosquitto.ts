@@ -4,7 +4,7 @@ import net from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort, sleep } from './net.js';
+import { atMost, freePort, sleep } from './net.js';
 
 const run = promisify(execFile);
 
@@ -114,7 +114,7 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<Broker> {
     if (!p || p.exitCode !== null || p.signalCode !== null) return;
     const exited = new Promise<void>((r) => p.once('exit', () => r()));
     p.kill('SIGTERM');
-    await Promise.race([exited, sleep(5000)]);
+    await atMost(exited, 5000);
     if (p.exitCode === null && p.signalCode === null) {
       p.kill('SIGKILL');
       await exited;

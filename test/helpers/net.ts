@@ -34,6 +34,19 @@ export async function freePort(span = 1, min = 20000, max = 29000): Promise<numb
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Wait for `p`, but at most `ms`. Unlike racing `sleep(ms)`, the timer is cleared once `p` settles:
+ * a pending timer keeps the test process alive (a 5 s race in a teardown made every file 5 s longer).
+ */
+export async function atMost<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Poll `fn` until it returns a truthy value or `ms` pass. */
 export async function waitFor<T>(fn: () => T | Promise<T>, ms = 10_000, what = 'condition'): Promise<NonNullable<T>> {
   const end = Date.now() + ms;

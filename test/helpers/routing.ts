@@ -1,7 +1,7 @@
-import { dtmfTones } from '../../drivers/audio/tones.js';
+import { dtmfTones, toneLevel } from '../../drivers/audio/tones.js';
 import type { Box } from './box.js';
 import type { LogLine } from './daemon-process.js';
-import { sleep } from './net.js';
+import { sleep, waitFor } from './net.js';
 
 /** Log lines from now on: a mark to wait from, so earlier calls' events do not match. */
 export function mark(box: Box): number {
@@ -38,3 +38,21 @@ export async function hangUp(box: Box, line: number, callId: string): Promise<Lo
   return box.event('call.ended', (l) => l.callId === callId, 20_000);
 }
 
+
+/**
+ * Wait until the caller on `modem` has heard, since `since` (performance.now()), the voicemail beep
+ * (1 kHz, 400 ms) to its end: the message is recorded from then on. Instead of a fixed sleep for
+ * "the prompt and the beep", which is either too long or, under load, too short.
+ */
+export async function afterBeep(modem: { recording: readonly { at: number; frame: Buffer }[] }, since: number, timeoutMs = 20_000): Promise<void> {
+  await waitFor(() => {
+    let run = 0;
+    for (const r of modem.recording) {
+      if (r.at < since) continue;
+      if (toneLevel(r.frame, 1000) > 0.1) run++;
+      else if (run >= 10) return true; // 200 ms of the tone, then a frame without it
+      else run = 0;
+    }
+    return false;
+  }, timeoutMs, 'the voicemail beep, to its end');
+}

@@ -157,6 +157,8 @@ export class ModemEmulator extends EventEmitter<ModemEvents> {
   private interleave: string[] = [];
   private readonly delays: { prefix: string; ms: number }[] = [];
   dialOutcome: 'answer' | 'busy' | 'no-answer' = 'answer';
+  /** How long after ATD the far end answers or is busy (it alerts at 300 ms). */
+  dialAnswerMs = 1000;
   /** Per dialled number, instead of dialOutcome (a campaign's busy contact). */
   readonly dialOutcomes = new Map<string, 'answer' | 'busy' | 'no-answer'>();
   private dialTimers: NodeJS.Timeout[] = [];
@@ -624,7 +626,7 @@ export class ModemEmulator extends EventEmitter<ModemEvents> {
     this.urc(...this.d.dialing(number));
     const later = (ms: number, f: () => void) => this.dialTimers.push(setTimeout(f, ms));
     later(300, () => this.call.state === 'dialing' && this.urc(...this.d.alerting(number)));
-    later(1000, () => {
+    later(this.dialAnswerMs, () => {
       if (this.call.state !== 'dialing') return;
       const outcome = this.dialOutcomes.get(number) ?? this.dialOutcome;
       if (outcome === 'answer') {

@@ -5,7 +5,7 @@ import { localTime } from '../../../daemon/bot/hours.js';
 import { rms } from '../../../drivers/audio/tones.js';
 import { startBox, type Box } from '../../helpers/box.js';
 import { startPhone } from '../../helpers/baresip.js';
-import { callAndPress, eventAfter, hangUp, mark } from '../../helpers/routing.js';
+import { afterBeep, callAndPress, eventAfter, hangUp, mark } from '../../helpers/routing.js';
 import { TtsEngine } from '../../../daemon/speech/tts.js';
 import { Db } from '../../../daemon/store/db.js';
 
@@ -65,7 +65,7 @@ t.test('hand-off, no-agent, voicemail and closed-hours texts follow the call\'s 
     const callId = await callAndPress(box, line, number);
     await eventAfter(box, from, 'call.phase', (l) => l.callId === callId && l.phase === 'voicemail', 20_000);
     // The voicemail prompt and its beep take a few seconds after that.
-    await new Promise((res) => setTimeout(res, 4000));
+    await afterBeep(box.emus[line]!.modem, since);
     const other = lang === 'en' ? 'zh' : 'en';
     t.ok(await heard(box, line, TEXTS.handoff[lang], voice, since), `${number}: the ${lang} hand-off text`);
     t.ok(await heard(box, line, TEXTS.noAgent[lang], voice, since), `${number}: the ${lang} no-agent text`);

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { dtmfTones, tone } from '../../../drivers/audio/tones.js';
 import { startBox } from '../../helpers/box.js';
-import { eventAfter, mark } from '../../helpers/routing.js';
+import { afterBeep, eventAfter, mark } from '../../helpers/routing.js';
 import { sleep } from '../../helpers/net.js';
 
 const BOT = `  greeting: "Press 1 to give your order number."
@@ -71,7 +71,7 @@ t.test('Quectel tone reports in a burst give exactly the digits pressed; dtmf: i
     modem.ring('+8613800000023');
     const offered = await eventAfter(box, from, 'call.offered');
     await eventAfter(box, from, 'call.phase', (l) => l.callId === offered.callId && l.phase === 'voicemail');
-    await sleep(3500); // the prompt and the beep
+    await afterBeep(modem, performance.now()); // the prompt and the beep
     // The caller talks (a tone with no pause, so silence cannot end it) and presses # after 2 s.
     modem.play(tone([440], 10_000, -12));
     await sleep(2000);

@@ -5,6 +5,7 @@ import { readWav } from '../../../drivers/audio/wav.js';
 import { startPhone } from '../../helpers/baresip.js';
 import { DEFAULT_BOT, startBox } from '../../helpers/box.js';
 import { sleep } from '../../helpers/net.js';
+import { afterBeep } from '../../helpers/routing.js';
 import { localTime } from '../../../daemon/bot/hours.js';
 
 const CALLER = '+8613900000002';
@@ -16,7 +17,7 @@ t.test('first agent does not answer → the second gets the call', async (t) => 
   t.teardown(() => quick.stop());
   // With tell_agent: whisper, the agent who answers first hears who calls and why.
   const bot = DEFAULT_BOT.replace('  handoff:\n', '  handoff:\n    tell_agent: whisper\n');
-  const box = await startBox({ agents: [{ extension: '802', contact: slow.uri }, { extension: '803', contact: quick.uri }], ringTimeout: '3s', bot });
+  const box = await startBox({ agents: [{ extension: '802', contact: slow.uri }, { extension: '803', contact: quick.uri }], ringTimeout: '2s', bot });
   t.teardown(() => box.close());
 
   box.emu.modem.ring(CALLER);
@@ -59,7 +60,7 @@ t.test('nobody answers → apology and voicemail, saved with caller and time', a
   await box.event('call.agent', (l) => l.result === 'no-answer', 20_000);
   await box.event('call.phase', (l) => l.phase === 'voicemail', 20_000);
   // The caller leaves a message after the prompt and the beep, then presses #.
-  await sleep(4000);
+  await afterBeep(box.emu.modem, performance.now());
   box.emu.modem.play(Buffer.concat([tone([440], 1500, -12), dtmfTones('#', 150, 100)]));
   const vm = await box.event('voicemail.recorded', () => true, 30_000);
   await access(vm.path as string);
@@ -85,7 +86,7 @@ t.test('after hours → the closed message and voicemail, no agent rung', async 
   t.teardown(() => box.close());
   box.emu.modem.ring(CALLER);
   await box.event('call.phase', (l) => l.phase === 'voicemail', 20_000);
-  await sleep(3500);
+  await afterBeep(box.emu.modem, performance.now());
   box.emu.modem.play(Buffer.concat([tone([500], 1200, -12), dtmfTones('#', 150, 100)]));
   await box.event('voicemail.recorded', () => true, 30_000);
   await box.event('call.ended', (l) => l.outcome === 'voicemail', 20_000);

@@ -4,7 +4,7 @@ import { tone } from '../../../drivers/audio/tones.js';
 import type { LegEnd } from '../../../drivers/line.js';
 import { startPhone } from '../../helpers/baresip.js';
 import { DEFAULT_BOT, startBox } from '../../helpers/box.js';
-import { eventAfter, hangUp, mark } from '../../helpers/routing.js';
+import { afterBeep, eventAfter, hangUp, mark } from '../../helpers/routing.js';
 import { startBox as startSipStack } from '../../helpers/sip-box.js';
 import { freePort, sleep, waitFor } from '../../helpers/net.js';
 
@@ -36,7 +36,7 @@ t.test('lines[].answer on real lines: voicemail, queue, extension, reject (GSM, 
     const from = mark(box);
     const id = await offeredOn(0, '+8613800000001');
     await eventAfter(box, from, 'call.phase', (l) => l.callId === id && l.phase === 'voicemail');
-    await sleep(3500); // the prompt and the beep
+    await afterBeep(box.emus[0]!.modem, performance.now()); // the prompt and the beep
     box.emus[0]!.modem.play(tone([700], 1500, -12));
     await sleep(1800);
     await hangUp(box, 0, id);

@@ -7,6 +7,7 @@ import { startPhone, writeTestWav } from '../../helpers/baresip.js';
 import { startBox, type Box } from '../../helpers/box.js';
 import { writeLoudIsAngryModel } from '../../helpers/emotion-models.js';
 import { sleep } from '../../helpers/net.js';
+import { eventAfter, mark } from '../../helpers/routing.js';
 import { espeak, toBuffer } from '../../helpers/speech.js';
 
 /**
@@ -50,9 +51,18 @@ const NOBODY = [{ extension: '899', contact: 'sip:899@127.0.0.1:9' }];
 
 const talk = toBuffer(await espeak('en', 'Hello, I would like to speak to somebody about my account please'));
 
-t.test('barge-in: the caller talking stops the greeting', async (t) => {
-  const box = await startBox({ agents: NOBODY, bot: bot(), speech: speech() });
-  t.teardown(() => box.close());
+/** One box for the first two tests (same config; each waits only for what happens after its own start). */
+let shared: Promise<Box> | undefined;
+function sharedBox(): Promise<Box> {
+  shared ??= startBox({ agents: NOBODY, bot: bot(), speech: speech() }).then((box) => {
+    t.teardown(() => box.close());
+    return box;
+  });
+  return shared;
+}
+
+t.test('barge-in: the caller talking stops the greeting', async () => {
+  const box = await sharedBox();
   await box.event('speech worker ready');
   box.emu.modem.ring(CALLER);
   await box.event('call.phase', (l) => l.phase === 'bot');
@@ -76,31 +86,34 @@ t.test('barge-in: the caller talking stops the greeting', async (t) => {
 });
 
 t.test('the speech worker killed mid-call: DTMF still works, the worker comes back, alarm raised and cleared', async (t) => {
-  const box = await startBox({ agents: NOBODY, bot: bot(), speech: speech() });
-  t.teardown(() => box.close());
-  const first = await box.event('speech worker ready');
-  const pid = first.pid as number;
+  const box = await sharedBox();
+  const ready = await box.event('speech worker ready');
+  // The worker running now (the latest one ready).
+  const pid = (box.daemon.logs.filter((l) => l.msg === 'speech worker ready').at(-1) ?? ready).pid as number;
+  t.notOk(box.daemon.logs.some((l) => l.msg === 'alarm' && l.code === 'speech-worker-down'), 'the worker has not been down before');
+  const from = mark(box);
   box.emu.modem.ring(CALLER);
-  await box.event('call.phase', (l) => l.phase === 'bot');
+  const offered = await eventAfter(box, from, 'call.offered');
+  await eventAfter(box, from, 'call.phase', (l) => l.callId === offered.callId && l.phase === 'bot');
   await sleep(1000);
   process.kill(pid, 'SIGKILL');
-  const raised = await box.event('alarm', (l) => l.code === 'speech-worker-down' && l.active === true);
+  const raised = await eventAfter(box, from, 'alarm', (l) => l.code === 'speech-worker-down' && l.active === true);
   t.match(raised.message, /DTMF-only/, `alarm: ${String(raised.message)}`);
   box.emu.modem.play(dtmfTones('2', 120, 200));
-  const turn = await box.event('bot.turn', (l) => (l.input as { value: string }).value === '2');
+  const turn = await eventAfter(box, from, 'bot.turn', (l) => l.callId === offered.callId && (l.input as { value: string }).value === '2');
   t.match(turn.say, /open from nine to six/, 'the caller pressed 2 and got the answer');
   const again = await box.daemon.waitForLog((l) => l.msg === 'speech worker ready' && l.pid !== pid, 30_000);
   t.not(again.pid, pid, `a new worker (pid ${String(again.pid)})`);
-  await box.event('alarm', (l) => l.code === 'speech-worker-down' && l.active === false);
+  await eventAfter(box, from, 'alarm', (l) => l.code === 'speech-worker-down' && l.active === false);
   t.pass('alarm cleared');
   await sleep(2500); // let the menu answer finish
   box.emu.modem.play(talk);
-  await box.event('speech.utterance', () => true, 20_000);
+  await eventAfter(box, from, 'speech.utterance', (l) => l.callId === offered.callId, 20_000);
   t.pass('the same call is heard again by the new worker');
   const alarms = await box.row<{ n: number }>("SELECT COUNT(*) AS n FROM alarms WHERE code = 'speech-worker-down'", [], (r) => r.n >= 1);
   t.ok(alarms.n >= 1, 'the alarm is in the store');
   box.emu.modem.hangup();
-  await box.event('call.ended', (l) => l.outcome === 'bot-resolved');
+  await eventAfter(box, from, 'call.ended', (l) => l.callId === offered.callId && l.outcome === 'bot-resolved');
 });
 
 t.test('sustained negative emotion hands the caller to an agent with reason emotion', async (t) => {

@@ -13,9 +13,9 @@ interface Window { csat: number | null; csatAvg: number | null; csatResponses: n
 
 t.test('DTMF survey after the agent hangs up: stored, reported over MQTT, moves CSAT; a low score raises the supervisor alarm', async (t) => {
   const { broker, central } = await brokerAndCentral(t, ['frontdesk/#']);
-  // The agent's phone plays 2 s of tone and hangs up when the file ends: the agent ends the call.
+  // The agent's phone plays 1 s of tone and hangs up when the file ends: the agent ends the call.
   const wavDir = await mkdtemp(join(tmpdir(), 'fd-survey-'));
-  const phone = await testPhone(t, { user: '801', answer: 'auto', playWav: await writeTestWav(wavDir, 'agent.wav', toneSamples(600, 2000)) });
+  const phone = await testPhone(t, { user: '801', answer: 'auto', playWav: await writeTestWav(wavDir, 'agent.wav', toneSamples(600, 1000)) });
   const box = await startBox({
     agents: [phoneAgent(phone)],
     bot: `${DEFAULT_BOT.replace('"0": agent', '"0": agent\n    "9": { say: "Bye.", then: hangup }')}\n  survey:\n    say: "Please rate us from one to five."\n    timeout: 10s\n    low_score: { at_most: 2, then: alarm }`,

@@ -10,7 +10,7 @@ import type { Config } from '../../../daemon/config/schema.js';
 import { DialGate, checkNumber, dialRules } from '../../../daemon/routing/dial-policy.js';
 import { testPhone, writeTestWav } from '../../helpers/baresip.js';
 import { phoneAgent, startBox } from '../../helpers/box.js';
-import { callAndPress, eventAfter, hangUp, mark } from '../../helpers/routing.js';
+import { afterBeep, callAndPress, eventAfter, hangUp, mark } from '../../helpers/routing.js';
 import { freePort, sleep } from '../../helpers/net.js';
 import { consoleSection, login } from '../console/rig.js';
 
@@ -80,7 +80,7 @@ t.test('a blocked caller at max wait ends in voicemail, not a promised callback;
   t.equal(exit.reason, 'timeout', 'B reached max wait');
   await box.daemon.waitForLog((l) => l.msg === 'voicemail instead of a callback: the dialing policy refuses the number' && l.callId === b, 5000);
   await eventAfter(box, from, 'call.phase', (l) => l.callId === b && l.phase === 'voicemail', 20_000);
-  await sleep(3500);
+  await afterBeep(lineB, performance.now());
   lineB.play(Buffer.concat([tone([440], 1200, -12), dtmfTones('#', 150, 100)]));
   const vm = await eventAfter(box, from, 'voicemail.recorded', (l) => l.callId === b, 30_000);
   const ended = await eventAfter(box, from, 'call.ended', (l) => l.callId === b, 20_000);
@@ -103,7 +103,9 @@ t.test('a blocked caller at max wait ends in voicemail, not a promised callback;
   // The agent becomes free: a permitted callback would ring 801 now and then dial B.
   const m2 = mark(box);
   await hangUp(box, 0, a);
-  await sleep(6000);
+  // (The router rings a free agent for a waiting callback at once; 2 s more is ample.)
+  await eventAfter(box, m2, 'agent.state', (l) => l.extension === '801' && l.state === 'available', 10_000);
+  await sleep(2000);
   t.notOk(box.daemon.logs.slice(m2).some((l) => l.msg === 'callback.state' && l.id === req.id), 'the agent was never rung for it');
   t.same(lineB.commands.filter((c) => c.line.startsWith('ATD')), [], 'no ATD ever reached the modem of the line');
 });

@@ -9,7 +9,7 @@ import { DaemonProcess } from '../../helpers/daemon-process.js';
 import { cliPath } from '../../helpers/paths.js';
 import { runInProcess } from '../../helpers/cli-in-process.js';
 import { run as smsCommand } from '../../../daemon/commands/sms.js';
-import { sleep } from '../../helpers/net.js';
+import { atMost, sleep } from '../../helpers/net.js';
 import { waitFor } from '../../drivers/gsm/emu.js';
 
 const run = promisify(execFile);
@@ -112,7 +112,7 @@ t.test('a restart mid-queue loses no SMS and sends none twice; a refused send is
   const again = new DaemonProcess(['run', '-c', join(box.dir, 'frontdesk.yaml')]);
   t.teardown(async () => {
     again.kill('SIGTERM');
-    await Promise.race([again.exited, sleep(5000)]);
+    await atMost(again.exited, 5000);
     again.kill('SIGKILL');
   });
   const done = await box.row<{ n: number }>("SELECT COUNT(*) AS n FROM sms_out WHERE state IN ('delivered', 'unconfirmed')", [], (r) => r.n === texts.length, 30_000);

@@ -13,7 +13,7 @@ import { callAndPress, eventAfter, hangUp, mark } from '../../helpers/routing.js
  * The store is never on the call path, and a failing store loses nothing (issue 12). One box (GSM
  * caller, baresip desk phone, real mosquitto, its database on a small tmpfs) goes through four
  * real faults, with a bridged call in each: another process holding the write lock (BEGIN
- * EXCLUSIVE for 30 s, as in the report, with two calls in that window: every write times out and
+ * EXCLUSIVE for 12 s, as in the report but shorter, with two calls in that window: every write times out and
  * is retried), the disk full, the database file read-only (immutable:
  * root cannot write it either) when the daemon starts, and the data directory read-only too, so
  * the database cannot even be opened. (A file made read-only while open stays writable through
@@ -70,19 +70,21 @@ t.test('store faults: calls go on, nothing is lost, the alarm is raised and clea
   t.comment(`no fault: the phone rang ${baseline} ms after the handoff`);
 
   // 1. Another process holds the write lock for the whole call.
-  // Held for 30 s, as in the report; a second call is made late in that window.
+  // Held for 12 s (the report's 30 s only repeats the same cycle): many times the store's 1 s busy
+  // timeout, so writes time out again and again and are retried at the longest backoff (2 s); a
+  // second call is made 8 s in.
   const lockedAt = Date.now();
   const lock = await lockDatabase(dbFile);
   const lockedRing = await bridgedCall('+8613800000002');
   await central.waitUntil(() => alarms(true).some((r) => r.direct), 20_000, 'store-failing raised (database locked)');
-  await sleep(Math.max(0, 20_000 - (Date.now() - lockedAt)));
+  await sleep(Math.max(0, 8_000 - (Date.now() - lockedAt)));
   const lateLockedRing = await bridgedCall('+8613800000012');
-  await sleep(Math.max(0, 30_000 - (Date.now() - lockedAt)));
+  await sleep(Math.max(0, 12_000 - (Date.now() - lockedAt)));
   t.comment(`database locked for ${Date.now() - lockedAt} ms`);
   await lock.release();
   await raisedAndCleared(1, 'database locked');
   t.ok(lockedRing < baseline + 1500, `database locked: the phone rang ${lockedRing} ms after the handoff (no fault: ${baseline} ms)`);
-  t.ok(lateLockedRing < baseline + 1500, `database locked 20 s already: the phone rang ${lateLockedRing} ms after the handoff`);
+  t.ok(lateLockedRing < baseline + 1500, `database locked 8 s already: the phone rang ${lateLockedRing} ms after the handoff`);
 
   // 2. Disk full: the WAL is folded in and truncated, so every write needs space there is not.
   await truncateWal(dbFile);

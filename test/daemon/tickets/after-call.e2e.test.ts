@@ -11,7 +11,7 @@ import { toneLevel, tone } from '../../../drivers/audio/tones.js';
 import { startCrm } from '../../helpers/crm.js';
 import { brokerAndCentral, command } from '../../helpers/central.js';
 import { cliPath } from '../../helpers/paths.js';
-import { sleep } from '../../helpers/net.js';
+import { atMost, sleep } from '../../helpers/net.js';
 import { waitFor } from '../../drivers/gsm/emu.js';
 import { Db } from '../../../daemon/store/db.js';
 import { computeKpis } from '../../../daemon/telemetry/kpi.js';
@@ -204,7 +204,7 @@ tickets:
   const again = new DaemonProcess(['run', '-c', join(box.dir, 'frontdesk.yaml')]);
   t.teardown(async () => {
     again.kill('SIGTERM');
-    await Promise.race([again.exited, sleep(5000)]);
+    await atMost(again.exited, 5000);
     again.kill('SIGKILL');
   });
   await again.waitForLog((l) => l.msg === 'frontdesk running', 30_000);
