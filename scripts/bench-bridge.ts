@@ -1,6 +1,6 @@
 /**
  * Bridge cost against rtpengine, side by side in one run:
- *   node dist/scripts/bench-bridge.js [--calls 50,100,200] [--seconds 10] [--idle-wait 60] [--profile DIR]
+ *   node dist/scripts/bench-bridge.js [--calls 50,100,200] [--seconds 10] [--idle-wait 60] [--profile DIR] [--no-pin]
  *
  * For each N: N callers dial the real daemon (a separate process) over SIP, press 0 (RFC 4733), and
  * are bridged to N agents; then every caller and agent leg sends G.711 at 50 packets/s for the
@@ -8,6 +8,8 @@
  * userspace, set up over its ng protocol). The load for both comes from one generator thread of this
  * process (lib/rtp-load-worker.ts: an epoll loop on the legs' sockets, the streams spread over each
  * 20 ms, every payload stamped with its send time), so the harness's event loop is not in the way.
+ * That thread spins between sends, so it gets the last CPU to itself and the relay under test (every
+ * thread of the daemon or of rtpengine) the others (`taskset`; --no-pin: the scheduler decides).
  * Printed per relay: CPU µs per relayed packet (the relay's own user+system time from /proc, all its
  * threads), delivered %, the gaps between packets it sends (|gap - 20 ms| p50/p99/max, on arrival),
  * the delay it adds (arrival - send, p50/p99/max) and what it does to the spacing (added jitter:
@@ -15,7 +17,9 @@
  * call), and the ratio daemon/rtpengine. A third row, direct, sends the same streams straight to each
  * other: the harness's own floor under both relays' figures. Prints; asserts nothing.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { promisify } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import dgram from 'node:dgram';
 import { once } from 'node:events';
@@ -37,6 +41,18 @@ const here = dirname(fileURLToPath(import.meta.url));
 const SERVICE_NODE_FLAGS = (process.env.FD_NODE_FLAGS ?? '--max-semi-space-size=2').split(' ').filter(Boolean);
 // FD_DAEMON_CLI: another build's daemon/cli.js, to compare builds on the same load.
 const cli = process.env.FD_DAEMON_CLI ? resolve(process.env.FD_DAEMON_CLI) : resolve(here, '../daemon/cli.js');
+
+/**
+ * CPUs: the load generator gets the last one to itself, the relay under test (the daemon, rtpengine:
+ * every thread) the others, so they don't take turns on one CPU; --no-pin leaves it to the scheduler.
+ */
+const cpus = availableParallelism();
+const pinned = cpus >= 2 && !process.argv.includes('--no-pin');
+const GENERATOR_CPU = cpus - 1;
+const RELAY_CPUS = cpus > 2 ? `0-${cpus - 2}` : '0';
+async function pinRelay(pid: number): Promise<void> {
+  if (pinned) await promisify(execFile)('taskset', ['-a', '-p', '-c', RELAY_CPUS, String(pid)]);
+}
 
 function arg(name: string, def: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -106,7 +122,7 @@ function summarise(relay: string, calls: number, cpuMs: number, load: LoadResult
  * (process `pid`) at the start and end of the measuring window.
  */
 async function runLoad(fds: number[], seconds: number, pid: number): Promise<{ load: LoadResult; cpuMs: number; rssMb: number; busiest: string }> {
-  const plan: LoadPlan = { fds, payload: new Uint8Array(PAYLOAD), warmupMs: 1000, measureMs: seconds * 1000 };
+  const plan: LoadPlan = { fds, payload: new Uint8Array(PAYLOAD), warmupMs: 1000, measureMs: seconds * 1000, ...(pinned ? { cpu: GENERATOR_CPU } : {}) };
   const worker = new Worker(new URL('./lib/rtp-load-worker.js', import.meta.url), { workerData: plan });
   let c0: { cpuMs: number } | undefined;
   let c1: { cpuMs: number; rssMb: number } | undefined;
@@ -137,6 +153,7 @@ const PAYLOAD = encodeG711(Buffer.from(toneSamples(1000, 20, -12).buffer), 'PCMU
 async function runRtpengine(calls: number, seconds: number, base: number, direct = false): Promise<Result> {
   const rtpe = direct ? undefined : await startRtpengine(base, { min: base + 10, max: base + 10 + calls * 8 + 100 });
   const pid = rtpe?.proc.pid ?? process.pid;
+  if (rtpe) await pinRelay(pid);
   const idle = await proc(pid);
   interface Side { sock: dgram.Socket; port: number; to?: number }
   const mk = async (): Promise<Side> => {
@@ -209,6 +226,7 @@ async function runDaemon(calls: number, seconds: number, base: number): Promise<
   const daemon: ChildProcess = spawn(process.execPath, [...flags, ...SERVICE_NODE_FLAGS, cli, 'run', '-c', join(dir, 'bench.yaml')], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   daemon.stderr!.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-4000)));
+  await pinRelay(daemon.pid!);
   const agentLegs: SipLeg[] = [];
   agentsLine.on('incoming', (leg) => {
     const l = leg as SipLeg;
@@ -282,7 +300,7 @@ const f = (x: number, d = 1): string => (Number.isNaN(x) ? '-' : x.toFixed(d));
 async function main(): Promise<void> {
   const counts = arg('calls', '50,100,200').split(',').map(Number);
   const seconds = Number(arg('seconds', '10'));
-  console.log(`bridge: frontdesk daemon vs rtpengine (userspace), ${seconds} s per run, G.711 both ways, load from this process`);
+  console.log(`bridge: frontdesk daemon vs rtpengine (userspace), ${seconds} s per run, G.711 both ways, load from this process${pinned ? ` (its generator on CPU ${GENERATOR_CPU}, the relays on CPU ${RELAY_CPUS})` : ''}`);
   console.log('relay       calls  CPU µs/pkt  delivered %  |gap-20ms| p50/p99/max ms  delay p50/p99/max ms  added jitter p99/max  RSS MB (idle)  KB/call');
   let base = 40000;
   for (const n of counts) {

@@ -8,6 +8,7 @@
  * then drains and posts the results.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { koffi } from '../../drivers/ffi.js';
 import { EINTR, EPOLL_CLOEXEC, EPOLL_CTL_ADD, EPOLL_DATA_OFFSET, EPOLL_EVENT_SIZE, MSG_DONTWAIT, epollEvent, relayLibc } from '../../drivers/rtp/relay-epoll.js';
 
 export interface LoadPlan {
@@ -17,6 +18,8 @@ export interface LoadPlan {
   payload: Uint8Array;
   warmupMs: number;
   measureMs: number;
+  /** The CPU this thread keeps to (bench-bridge pins the relay under test to the others), or none. */
+  cpu?: number;
 }
 
 export interface LoadResult {
@@ -36,6 +39,14 @@ const MAGIC = 0x46444231; // 'FDB1'
 const FRAME_MS = 20;
 const plan = workerData as LoadPlan;
 const c = relayLibc();
+if (plan.cpu !== undefined) {
+  // sched_setaffinity(0, ...): this thread only. The generator spins between sends; kept off the
+  // relay's CPU it neither slows the relay down nor gets preempted by it (which shows as its own lateness).
+  const mask = Buffer.alloc(128);
+  mask[plan.cpu >> 3] = 1 << (plan.cpu & 7);
+  const setaffinity = koffi().load('libc.so.6').func('int sched_setaffinity(int, size_t, const void *)') as (pid: number, size: number, mask: Buffer) => number;
+  if (setaffinity(0, mask.length, mask) !== 0) throw new Error(`sched_setaffinity failed (errno ${c.errno()})`);
+}
 const n = plan.fds.length;
 const ep = c.epollCreate(EPOLL_CLOEXEC);
 plan.fds.forEach((fd, i) => c.epollCtl(ep, EPOLL_CTL_ADD, fd, epollEvent(i)));
