@@ -107,6 +107,18 @@ for (let k = 0; k < 8; k++) {
     SHIFT_IM[k * BLOCKS + m] = Math.sin(a);
   }
 }
+/** The same for the second harmonic (2f) of each tone, for the harmonics check. */
+const H_COEF = new Float64Array(FREQS.map((f) => 2 * Math.cos((4 * Math.PI * f) / SAMPLE_RATE)));
+const H_SINW = new Float64Array(FREQS.map((f) => Math.sin((4 * Math.PI * f) / SAMPLE_RATE)));
+const H_SHIFT_RE = new Float64Array(8 * BLOCKS);
+const H_SHIFT_IM = new Float64Array(8 * BLOCKS);
+for (let k = 0; k < 8; k++) {
+  for (let m = 0; m < BLOCKS; m++) {
+    const a = (-2 * Math.PI * 2 * FREQS[k]! * HOP * m) / SAMPLE_RATE;
+    H_SHIFT_RE[k * BLOCKS + m] = Math.cos(a);
+    H_SHIFT_IM[k * BLOCKS + m] = Math.sin(a);
+  }
+}
 /** A measured high tone within this of twice the low one is the low tone's octave (see track()). */
 const OCTAVE_HZ = 9;
 /** Whether each (low, high) pair may take the second-harmonic check (see the class comment). */
@@ -148,6 +160,11 @@ export class DtmfDetector {
   private readonly blkRe = new Float64Array(8 * RING);
   private readonly blkIm = new Float64Array(8 * RING);
   private readonly blkId = new Float64Array(RING).fill(-1);
+  // The same for the second harmonics, per filter, computed only for sub-blocks a harmonics check
+  // needs (music holds a note over many windows: each sub-block is then filtered once, not three times).
+  private readonly hRe = new Float64Array(8 * RING);
+  private readonly hIm = new Float64Array(8 * RING);
+  private readonly hId = new Float64Array(8 * RING).fill(-1);
 
   // DFT terms of the last window (y = s1 - e^{-jω}s2, relative to the window start).
   private readonly re = new Float64Array(8);
@@ -237,6 +254,7 @@ export class DtmfDetector {
     this.next = 0;
     this.base = 0;
     this.blkId.fill(-1);
+    this.hId.fill(-1);
     this.cum[0] = 0;
     this.runKey = -1;
     this.runLen = 0;
@@ -308,8 +326,8 @@ export class DtmfDetector {
     if (ph > pl * this.windowReverseTwist || pl > ph * this.windowNormalTwist) return -1;
     if (pl + ph < this.ratio * (energy / N)) return -1;
     // Second harmonics: only now (rarely) worth two more filters.
-    if (HARM_OK[lo]![hi - 4] && this.harmonicTooStrong(start, LOW[lo]!, pl)) return -1;
-    if (this.harmonicTooStrong(start, HIGH[hi - 4]!, ph)) return -1;
+    if (HARM_OK[lo]![hi - 4] && this.harmonicTooStrong(start, lo, pl)) return -1;
+    if (this.harmonicTooStrong(start, hi, ph)) return -1;
     return lo * 4 + (hi - 4);
   }
 
@@ -389,16 +407,31 @@ export class DtmfDetector {
     return 1 / (w * w);
   }
 
-  private harmonicTooStrong(start: number, f: number, fundamental: number): boolean {
-    const c = 2 * Math.cos((4 * Math.PI * f) / SAMPLE_RATE);
-    let a = 0, b = 0;
-    for (let i = start, end = start + N; i < end; i++) {
-      const t = this.x[i]! + c * a - b;
-      b = a;
-      a = t;
+  /** Whether filter k's second harmonic, over the window at `start`, is within harmonicDb of `fundamental`. */
+  private harmonicTooStrong(start: number, k: number, fundamental: number): boolean {
+    const first = (this.base + start) / HOP;
+    const c = H_COEF[k]!;
+    let r = 0, i = 0;
+    for (let m = 0; m < BLOCKS; m++) {
+      const id = first + m;
+      const slot = k * RING + (id & (RING - 1));
+      if (this.hId[slot] !== id) {
+        let a = 0, b = 0;
+        for (let n = start + m * HOP, end = n + HOP; n < end; n++) {
+          const t = this.x[n]! + c * a - b;
+          b = a;
+          a = t;
+        }
+        this.hId[slot] = id;
+        this.hRe[slot] = a - (c / 2) * b;
+        this.hIm[slot] = H_SINW[k]! * b;
+      }
+      const br = this.hRe[slot]!, bi = this.hIm[slot]!;
+      const wr = H_SHIFT_RE[k * BLOCKS + m]!, wi = H_SHIFT_IM[k * BLOCKS + m]!;
+      r += br * wr - bi * wi;
+      i += br * wi + bi * wr;
     }
-    const p = ((a * a + b * b - c * a * b) * 2) / (N * N);
-    return p * this.harmonic > fundamental;
+    return (((r * r + i * i) * 2) / (N * N)) * this.harmonic > fundamental;
   }
 
   private track(key: number, atSample: number): void {
