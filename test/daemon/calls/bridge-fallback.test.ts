@@ -8,7 +8,7 @@ import { nativeRelayStatus, terminateNativeRelayThread } from '../../../drivers/
 import type { RtpPacket } from '../../../drivers/rtp/packet.js';
 import type { SipTrunkLine } from '../../../drivers/sip/trunk-line.js';
 import { sleep, waitFor } from '../../helpers/net.js';
-import { call, lines, numbered, openFds, seqBreaks, type Call } from './bridge-rig.js';
+import { call, lines, numbered, openFds, seqBreaks, threadNices, type Call } from './bridge-rig.js';
 
 /**
  * When the native RTP relay can't run, bridges relay in JS (drivers/rtp/native-relay.ts): on a box
@@ -78,7 +78,22 @@ async function bridgedCall(phones: SipTrunkLine, box: SipTrunkLine, t: Test): Pr
   return c;
 }
 
-if (process.execArgv.includes('--no-addons')) {
+if (process.env.FD_TEST_NO_SYS_NICE === '1') {
+  // The child run (below): root without CAP_SYS_NICE and with RLIMIT_NICE 0, as the service would run
+  // without LimitNICE= in its unit: the relay's thread may not raise its priority.
+  t.test('priority refused: the relay thread says so, runs at normal priority, and relays all the same', async (t) => {
+    const { logs, alarms } = capture();
+    const { phones, box } = await lines(t, 36000);
+    const c = await bridgedCall(phones, box, t);
+    await waitFor(() => c.conversation.bridge.relayedNatively, 5000, 'the pair on the native relay');
+    t.match(nativeRelayStatus(), { state: 'running', pairs: 1, nice: 0 });
+    t.same(logs, ['info: native RTP relay thread started for pass-through bridges, at normal priority: raising it was refused (errno 13; the service unit allows it with LimitNICE=)'], 'one line saying why');
+    t.equal(threadNices().filter((n) => n !== 0).length, 0, 'every thread of the process at nice 0');
+    await audioBothWays(t, c, 100, 'at normal priority');
+    await hangUp(c);
+    t.same(alarms, [], 'no alarm: the relay works');
+  });
+} else if (process.execArgv.includes('--no-addons')) {
   // The child run (below): a process that cannot load native addons, as on a box without koffi.
   t.test('no native addons (koffi cannot load): the relay is unavailable, said once, and bridges relay in JS byte for byte', async (t) => {
     const { logs, alarms } = capture();
@@ -109,6 +124,8 @@ if (process.execArgv.includes('--no-addons')) {
   // Node's --no-addons makes loading any native addon fail, in worker threads too: the relay thread's
   // require('koffi') fails the way it does where koffi's binary is missing or can't be loaded.
   void t.spawn(process.execPath, ['--no-addons', fileURLToPath(import.meta.url)], 'the same calls on a box that cannot load native addons');
+  // Root here: drop CAP_SYS_NICE (setpriv, util-linux) so raising a thread's priority is refused.
+  if (process.getuid?.() === 0) void t.spawn('setpriv', ['--bounding-set=-sys_nice', process.execPath, fileURLToPath(import.meta.url)], { env: { ...process.env, FD_TEST_NO_SYS_NICE: '1' } }, 'the relay thread may not raise its priority');
 
   t.test('the relay thread dies mid-call: its pair is taken back and relayed in JS, audio goes on, the next call works', async (t) => {
     const { logs, alarms } = capture();

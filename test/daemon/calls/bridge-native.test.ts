@@ -1,5 +1,4 @@
 import t from 'tap';
-import { readFileSync, readdirSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +7,7 @@ import { nativeRelayStatus } from '../../../drivers/rtp/native-relay.js';
 import type { RtpPacket } from '../../../drivers/rtp/packet.js';
 import type { SipLeg } from '../../../drivers/sip/leg.js';
 import { answered, startBox } from '../../helpers/sip-box.js';
-import { call, dialAgent, lines, numbered, numbers, openFds, seqBreaks } from './bridge-rig.js';
+import { call, dialAgent, lines, numbered, numbers, openFds, seqBreaks, threadNices } from './bridge-rig.js';
 import { DaemonProcess } from '../../helpers/daemon-process.js';
 import { RawUac } from '../../helpers/raw-sip.js';
 import { trunkConfig } from '../../helpers/trunk-config.js';
@@ -19,10 +18,6 @@ import { freePort, sleep, waitFor } from '../../helpers/net.js';
  * with a caller phone and an agent phone on another SIP line: the pair goes to the native relay, and
  * what the phones send is compared byte for byte with what the other phone gets.
  */
-
-/** The nice value of each thread of this process (field 19 of /proc/self/task/<tid>/stat). */
-const threadNices = (): number[] =>
-  readdirSync('/proc/self/task').map((tid) => Number(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1]?.split(' ')[16]));
 
 t.test('a bridged SIP call is relayed natively: audio intact both ways, digits still reach the daemon, a tap takes it back without a seam', async (t) => {
   const { phones, box } = await lines(t);

@@ -1,5 +1,5 @@
 import type { Test } from 'tap';
-import { readdirSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { converse, legParty } from '../../../daemon/calls/converse.js';
 import type { RtpPacket } from '../../../drivers/rtp/packet.js';
 import type { SipLeg } from '../../../drivers/sip/leg.js';
@@ -13,6 +13,9 @@ import { answered, startBox } from '../../helpers/sip-box.js';
  */
 
 export const openFds = (): number => readdirSync('/proc/self/fd').length;
+/** The nice value of each thread of this process (field 19 of /proc/self/task/<tid>/stat). */
+export const threadNices = (): number[] =>
+  readdirSync('/proc/self/task').map((tid) => Number(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1]?.split(' ')[16]));
 
 export interface Call {
   callerPhone: SipLeg;
